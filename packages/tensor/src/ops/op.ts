@@ -1,0 +1,52 @@
+import type { Region } from '../region.js';
+import type { Shape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+
+/** Named weight tensors of one layer (e.g. `weight`, `bias`, `scale`, `shift`). */
+export type Weights = Readonly<Record<string, Tensor | undefined>>;
+export type WeightShapes = Readonly<Record<string, Shape | undefined>>;
+
+/**
+ * A kernel fills `region` of `out` from full input views (DESIGN.md §3).
+ * It writes nothing outside `region`, and each output element is computed by
+ * the same arithmetic in the same order whatever region it is part of, so any
+ * split of the output gives bit-identical results.
+ */
+export type Kernel<S> = (inputs: readonly Tensor[], weights: Weights, spec: S, out: Tensor, region: Region) => void;
+
+/** 2-D window of a windowed op, resolved against an input size; pads are explicit. */
+export interface Geometry {
+  readonly kh: number; readonly kw: number;
+  readonly sh: number; readonly sw: number;
+  readonly dh: number; readonly dw: number;
+  readonly pt: number; readonly pb: number; readonly pl: number; readonly pr: number;
+  readonly inH: number; readonly inW: number;
+  readonly outH: number; readonly outW: number;
+}
+
+/**
+ * Everything Tessera knows about one op type: shape and region algebra,
+ * cost, and its two implementations. The nn graph, the scheduler, the GPU
+ * and the cluster all work from this one description.
+ */
+export interface OpDef<S extends { readonly op: string } = { readonly op: string }> {
+  readonly op: S['op'];
+  /** Number of feature-map inputs; 'many' means one or more. */
+  readonly arity: number | 'many';
+  /** Weight names the op accepts; those in `requiredWeights` must be present. */
+  readonly weightNames: readonly string[];
+  readonly requiredWeights: readonly string[];
+  /** Validates spec, input shapes and weight shapes; returns the output shape. Throws TesseraError. */
+  outputShape(spec: S, inputs: readonly Shape[], weights: WeightShapes): Shape;
+  /**
+   * The rectangle of input `index` read to compute `out` (halo included,
+   * clipped to the input), or null when that input is not read at all.
+   */
+  inputRegion(spec: S, out: Region, inputs: readonly Shape[], outShape: Shape, index: number): Region | null;
+  /** The 2-D window for receptive-field maths; null for ops with no fixed window (resize, dense, global pools). */
+  window(spec: S, inputs: readonly Shape[]): Geometry | null;
+  /** Floating-point operations to compute the whole output (a multiply-add counts 2). */
+  flops(spec: S, inputs: readonly Shape[], outShape: Shape): number;
+  readonly reference: Kernel<S>;
+  readonly fast: Kernel<S>;
+}
