@@ -1,5 +1,5 @@
 import { TesseraError, fmtShape } from './errors.js';
-import { checkRegion, fullRegion, type Region } from './region.js';
+import { checkRegion, fmtRegion, fullRegion, regionContains, type Region } from './region.js';
 import { checkShape, contiguousStrides, dims4, sizeOf, type Shape } from './shape.js';
 
 export interface TensorOptions {
@@ -17,8 +17,10 @@ export class Tensor {
   readonly shape: Shape;
   readonly strides: readonly number[];
   readonly offset: number;
+  /** Set when only this region of the logical shape is stored (see `Tensor.partial`). */
+  readonly partial: Region | undefined;
 
-  constructor(data: Float32Array, shape: Shape, strides?: readonly number[], offset = 0) {
+  constructor(data: Float32Array, shape: Shape, strides?: readonly number[], offset = 0, partial?: Region) {
     checkShape(shape);
     if (!(data instanceof Float32Array)) {
       throw new TesseraError('BAD_ARGUMENT', `tensor data must be a Float32Array, got ${Object.prototype.toString.call(data)}`);
@@ -27,10 +29,18 @@ export class Tensor {
     if (st.length !== shape.length) {
       throw new TesseraError('SHAPE_MISMATCH', `strides [${st.join(', ')}] do not match the rank of shape ${fmtShape(shape)}`, { shape, strides: st });
     }
-    // The furthest element a view can touch must lie inside `data`.
-    let last = offset;
-    for (let i = 0; i < shape.length; i++) last += (shape[i]! - 1) * st[i]!;
-    if (!Number.isInteger(offset) || offset < 0 || last >= data.length) {
+    // The furthest element a view can touch must lie inside `data` (for a partial
+    // tensor: the furthest element of the region that exists).
+    let first = offset, last = offset;
+    if (partial) {
+      checkRegion(partial, shape, 'partial tensor region');
+      const [sn, sc, sh, sw] = st.length === 4 ? st : [st[0]!, st[1]!, 0, 0];
+      first = offset + partial.n0 * sn! + partial.c0 * sc! + partial.y0 * sh! + partial.x0 * sw!;
+      last = offset + (partial.n1 - 1) * sn! + (partial.c1 - 1) * sc! + (partial.y1 - 1) * sh! + (partial.x1 - 1) * sw!;
+    } else {
+      for (let i = 0; i < shape.length; i++) last += (shape[i]! - 1) * st[i]!;
+    }
+    if (!Number.isInteger(offset) || first < 0 || last >= data.length) {
       throw new TesseraError('SHAPE_MISMATCH',
         `shape ${fmtShape(shape)} with strides [${st.join(', ')}] and offset ${offset} needs ${last + 1} elements, data has ${data.length}`,
         { shape, strides: st, offset, length: data.length });
@@ -39,6 +49,29 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.strides = Object.freeze([...st]);
     this.offset = offset;
+    this.partial = partial ? Object.freeze({ ...partial }) : undefined;
+  }
+
+  /**
+   * A tensor of logical shape `shape` whose storage holds only `region`
+   * (contiguous, region-shaped). Kernels index it with full-tensor
+   * coordinates, so a worker can compute an output region from just the input
+   * rectangle it reads (`inputRegion`) — the fused-tile and cluster paths.
+   * Elements outside `region` do not exist: reading them is a bug.
+   */
+  static partial(shape: Shape, r: Region, data?: Float32Array, opts: TensorOptions = {}): Tensor {
+    checkShape(shape);
+    checkRegion(r, shape, 'partial tensor region');
+    const rs = [r.n1 - r.n0, r.c1 - r.c0, r.y1 - r.y0, r.x1 - r.x0];
+    const n = rs[0]! * rs[1]! * rs[2]! * rs[3]!;
+    const buf = data ?? (opts.shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n));
+    if (buf.length < n) {
+      throw new TesseraError('SHAPE_MISMATCH', `partial tensor of region ${fmtRegion(r)} needs ${n} elements, data has ${buf.length}`);
+    }
+    const st4 = [rs[1]! * rs[2]! * rs[3]!, rs[2]! * rs[3]!, rs[3]!, 1];
+    const st = shape.length === 2 ? [st4[0]!, st4[1]!] : st4;
+    const offset = -(r.n0 * st4[0]! + r.c0 * st4[1]! + r.y0 * st4[2]! + r.x0 * st4[3]!);
+    return new Tensor(buf, shape, st, offset, r);
   }
 
   static zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
@@ -83,6 +116,7 @@ export class Tensor {
   get isShared(): boolean { return typeof SharedArrayBuffer !== 'undefined' && this.data.buffer instanceof SharedArrayBuffer; }
 
   get isContiguous(): boolean {
+    if (this.partial) return false;
     const cs = contiguousStrides(this.shape);
     return this.shape.every((d, i) => d === 1 || cs[i] === this.strides[i]);
   }
@@ -100,6 +134,13 @@ export class Tensor {
       }
       o += v * this.strides[i]!;
     }
+    if (this.partial) {
+      const [n = 0, c = 0, y = 0, x = 0] = idx;
+      const p = this.partial;
+      if (n < p.n0 || n >= p.n1 || c < p.c0 || c >= p.c1 || y < p.y0 || y >= p.y1 || x < p.x0 || x >= p.x1) {
+        throw new TesseraError('BAD_ARGUMENT', `index [${idx.join(', ')}] is outside the stored part ${fmtRegion(p)} of a partial tensor`);
+      }
+    }
     return o;
   }
 
@@ -109,6 +150,9 @@ export class Tensor {
   /** A view of `r` (rank 4 or 2) sharing memory with this tensor. */
   view(r: Region): Tensor {
     checkRegion(r, this.shape, 'view region');
+    if (this.partial && !regionContains(this.partial, r)) {
+      throw new TesseraError('BAD_REGION', `view ${fmtRegion(r)} reaches outside the stored part ${fmtRegion(this.partial)} of a partial tensor`);
+    }
     const [sn, sc, sh, sw] = this.strides4();
     const off = this.offset + r.n0 * sn + r.c0 * sc + r.y0 * sh + r.x0 * sw;
     if (this.rank === 2) return new Tensor(this.data, [r.n1 - r.n0, r.c1 - r.c0], this.strides, off);
@@ -143,6 +187,9 @@ export class Tensor {
 
   /** Elements in row-major order; no copy when already contiguous and whole. */
   toFloat32Array(): Float32Array {
+    if (this.partial) {
+      throw new TesseraError('BAD_ARGUMENT', `tensor ${fmtShape(this.shape)} stores only ${fmtRegion(this.partial)}; take a view of that region first`);
+    }
     if (this.isContiguous) {
       const a = this.data.subarray(this.offset, this.offset + this.size);
       return a;

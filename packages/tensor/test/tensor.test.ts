@@ -65,3 +65,20 @@ describe('Tensor', () => {
     expect(parts.reduce((s, p) => s + regionVolume(p), 0)).to.equal(regionVolume(r));
   });
 });
+
+describe('Tensor.partial', () => {
+  it('stores only a region but is indexed with full coordinates', () => {
+    const r = { n0: 0, n1: 1, c0: 1, c1: 3, y0: 2, y1: 5, x0: 3, x1: 7 };
+    const t = Tensor.partial([1, 4, 8, 8], r);
+    expect(t.data.length).to.equal(2 * 3 * 4);
+    t.set(9, 0, 2, 4, 6);
+    expect(t.data[t.data.length - 1]).to.equal(9);
+    expect(t.get(0, 2, 4, 6)).to.equal(9);
+    expect(() => t.get(0, 0, 0, 0)).to.throw(TesseraError, /outside the stored part/);
+    expect(() => t.toFloat32Array()).to.throw(TesseraError, /stores only/);
+    const v = t.view(r);
+    expect(v.shape).to.deep.equal([1, 2, 3, 4]);
+    expect(v.get(0, 1, 2, 3)).to.equal(9);
+    expect(() => t.view(fullRegion([1, 4, 8, 8]))).to.throw(TesseraError, /outside the stored part/);
+  });
+});

@@ -1,0 +1,145 @@
+import {
+  TesseraError, checkInt, getOp, pair, rng, weightShapes,
+  type ActivationSpec, type Conv2dSpec, type OpSpec, type PadSpec, type Pool2dSpec, type ResizeSpec,
+  type Shape, type Tensor, type Weights, type WindowSpec,
+} from '@tessera/tensor';
+import { heNormal, uniform } from './init.js';
+import { INPUT, Model, type Layer } from './model.js';
+
+/** A value flowing through the graph under construction: the model input or a layer's output. */
+export interface Node {
+  readonly id: number;
+  readonly shape: Shape;
+}
+
+export interface BuilderOptions {
+  /** Seed for weights the builder creates itself (He-normal); same seed, same model. */
+  seed?: number;
+}
+
+export interface Conv2dOptions extends WindowSpec {
+  outChannels: number;
+  groups?: number;
+  flip?: boolean;
+  /** Add a bias per output channel (default true). */
+  bias?: boolean;
+  name?: string;
+}
+
+/**
+ * Builds a Model layer by layer, checking shapes as it goes. Weights are passed
+ * in (loaders) or drawn from the seeded initialiser (code-built models).
+ *
+ *   const b = new ModelBuilder('seed', [1, 3, 128, 128]);
+ *   let x = b.conv2d(b.input, { outChannels: 16, kernel: 3, padding: 'same' });
+ *   x = b.relu(x);
+ *   const model = b.build(x);
+ */
+export class ModelBuilder {
+  readonly input: Node;
+  private readonly layers: Layer[] = [];
+  private readonly shapes: Shape[] = [];
+  private readonly rand: () => number;
+
+  constructor(readonly name: string, inputShape: Shape, opts: BuilderOptions = {}) {
+    this.input = { id: INPUT, shape: [...inputShape] };
+    this.rand = rng(opts.seed ?? 1);
+  }
+
+  /** Adds any op with explicit weights; the typed helpers below all end here. */
+  layer(spec: OpSpec, inputs: readonly Node[], weights: Weights = {}, name?: string): Node {
+    const index = this.layers.length;
+    const layerName = name ?? `${spec.op}_${index}`;
+    const def = getOp(spec.op);
+    const l: Layer = { index, name: layerName, spec: Object.freeze({ ...spec }) as OpSpec, inputs: inputs.map((n) => n.id), weights: Object.freeze({ ...weights }) };
+    let shape: Shape;
+    try {
+      shape = def.outputShape(spec, inputs.map((n) => n.shape), weightShapes(weights));
+    } catch (e) {
+      if (e instanceof TesseraError) throw new TesseraError(e.code, `layer ${index} '${layerName}' (${spec.op}): ${e.message}`, e.details, { cause: e });
+      throw e;
+    }
+    this.layers.push(l);
+    this.shapes.push(shape);
+    return { id: index, shape };
+  }
+
+  conv2d(x: Node, o: Conv2dOptions, weights?: { weight: Tensor; bias?: Tensor | undefined }): Node {
+    const cin = channels(x);
+    const groups = o.groups ?? 1;
+    checkInt('conv2d outChannels', o.outChannels, 1);
+    const [kh, kw] = pair('conv2d kernel', o.kernel, 1, 1);
+    const spec: Conv2dSpec = { op: 'conv2d', kernel: o.kernel, stride: o.stride, dilation: o.dilation, padding: o.padding ?? 'valid', groups, flip: o.flip };
+    const w = weights ?? {
+      weight: heNormal([o.outChannels, Math.max(1, Math.floor(cin / groups)), kh, kw], (cin / groups) * kh * kw, this.rand),
+      bias: o.bias === false ? undefined : uniform([o.outChannels], 0.1, this.rand),
+    };
+    return this.layer(stripUndefined(spec), [x], { weight: w.weight, bias: w.bias }, o.name);
+  }
+
+  /** Depthwise 3×3-style conv: one filter per input channel. */
+  depthwiseConv2d(x: Node, o: Omit<Conv2dOptions, 'outChannels' | 'groups'>, weights?: { weight: Tensor; bias?: Tensor | undefined }): Node {
+    const c = channels(x);
+    return this.conv2d(x, { ...o, outChannels: c, groups: c }, weights);
+  }
+
+  maxPool(x: Node, o: WindowSpec, name?: string): Node { return this.pool('maxPool', x, o, name); }
+  avgPool(x: Node, o: WindowSpec, name?: string): Node { return this.pool('avgPool', x, o, name); }
+  l2Pool(x: Node, o: WindowSpec, name?: string): Node { return this.pool('l2Pool', x, o, name); }
+  globalAvgPool(x: Node, name?: string): Node { return this.layer({ op: 'globalAvgPool' }, [x], {}, name); }
+  globalMaxPool(x: Node, name?: string): Node { return this.layer({ op: 'globalMaxPool' }, [x], {}, name); }
+
+  relu(x: Node, name?: string): Node { return this.activation({ op: 'relu' }, x, name); }
+  relu6(x: Node, name?: string): Node { return this.activation({ op: 'relu6' }, x, name); }
+  leakyRelu(x: Node, alpha: number, name?: string): Node { return this.activation({ op: 'leakyRelu', alpha }, x, name); }
+  sigmoid(x: Node, name?: string): Node { return this.activation({ op: 'sigmoid' }, x, name); }
+  tanh(x: Node, name?: string): Node { return this.activation({ op: 'tanh' }, x, name); }
+  activation(spec: ActivationSpec, x: Node, name?: string): Node { return this.layer(spec, [x], {}, name); }
+
+  /** Per-channel x·scale + shift (folded batch-norm); random around 1 and 0 when not given. */
+  scaleShift(x: Node, weights?: { scale: Tensor; shift?: Tensor | undefined }, name?: string): Node {
+    const c = channels(x);
+    const w = weights ?? { scale: shifted(uniform([c], 0.25, this.rand), 1), shift: uniform([c], 0.1, this.rand) };
+    return this.layer({ op: 'scaleShift' }, [x], { scale: w.scale, shift: w.shift }, name);
+  }
+
+  add(a: Node, b: Node, name?: string): Node { return this.layer({ op: 'add' }, [a, b], {}, name); }
+  concat(xs: readonly Node[], name?: string): Node { return this.layer({ op: 'concat' }, xs, {}, name); }
+  pad(x: Node, spec: Omit<PadSpec, 'op'>, name?: string): Node { return this.layer({ op: 'pad', ...spec }, [x], {}, name); }
+  resize(x: Node, spec: Omit<ResizeSpec, 'op'>, name?: string): Node { return this.layer({ op: 'resize', ...spec }, [x], {}, name); }
+  softmax(x: Node, name?: string): Node { return this.layer({ op: 'softmax' }, [x], {}, name); }
+
+  /** Fully connected layer: x (flattened) · weight [K, units] + bias. */
+  dense(x: Node, units: number, weights?: { weight: Tensor; bias?: Tensor | undefined }, name?: string): Node {
+    checkInt('dense units', units, 1);
+    const k = x.shape.slice(1).reduce((a, b) => a * b, 1);
+    const w = weights ?? { weight: heNormal([k, units], k, this.rand), bias: uniform([units], 0.1, this.rand) };
+    return this.layer({ op: 'dense' }, [x], { weight: w.weight, bias: w.bias }, name);
+  }
+
+  build(output?: Node, opts: { id?: string } = {}): Model {
+    if (this.layers.length === 0) throw new TesseraError('BAD_MODEL', `model '${this.name}' has no layers`);
+    const out = output ?? { id: this.layers.length - 1, shape: this.shapes[this.shapes.length - 1]! };
+    if (out.id === INPUT) throw new TesseraError('BAD_MODEL', `model '${this.name}': the output must be a layer, not the input`);
+    return new Model(this.name, this.input.shape, this.layers, out.id, opts.id);
+  }
+
+  private pool(op: Pool2dSpec['op'], x: Node, o: WindowSpec, name?: string): Node {
+    return this.layer(stripUndefined({ op, kernel: o.kernel, stride: o.stride, dilation: o.dilation, padding: o.padding ?? 'valid' }) as Pool2dSpec, [x], {}, name);
+  }
+}
+
+function channels(x: Node): number {
+  if (x.shape.length < 2) throw new TesseraError('SHAPE_MISMATCH', `expected a feature map [N, C, ...], got shape [${x.shape.join(', ')}]`);
+  return x.shape[1]!;
+}
+
+function shifted(t: Tensor, by: number): Tensor {
+  for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i]! + by;
+  return t;
+}
+
+/** Specs are plain data (printed, hashed, serialised): no `undefined` fields. */
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

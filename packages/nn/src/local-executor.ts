@@ -1,0 +1,65 @@
+import { TesseraError, Tensor, runOp, type Impl } from '@tessera/tensor';
+import { throwIfAborted, type Executor, type RunOptions } from './executor.js';
+import { INPUT, type Model } from './model.js';
+
+export interface LocalExecutorOptions {
+  /** 'fast' (default) or 'reference' kernels. */
+  impl?: Impl;
+}
+
+/**
+ * Runs a model on the calling thread with the fast kernels, layer by layer.
+ * Intermediate feature maps are dropped as soon as their last reader ran.
+ * The oracle other executors are compared against, bit for bit.
+ */
+export class LocalExecutor implements Executor {
+  private closed = false;
+  constructor(private readonly opts: LocalExecutorOptions = {}) {}
+
+  async run(model: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
+    if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
+    const signal = opts.signal;
+    throwIfAborted(signal, `run of model '${model.name}'`);
+    const values = new Array<Tensor | undefined>(model.layers.length);
+    const remaining = remainingReads(model);
+    const shapes = model.shapes(input.shape);
+    for (const l of model.layers) {
+      // Yield between layers so a long run never blocks timers and I/O, and an abort lands promptly.
+      if (l.index > 0) await new Promise<void>((r) => setImmediate(r));
+      throwIfAborted(signal, `run of model '${model.name}' at layer ${l.index} '${l.name}'`);
+      values[l.index] = this.runLayer(model, l.index, input, values, shapes);
+      for (const src of l.inputs) {
+        if (src !== INPUT && --remaining[src]! === 0 && src !== model.output) values[src] = undefined;
+      }
+    }
+    return values[model.output]!;
+  }
+
+  /** The same computation without yielding; for callers that want a plain function. */
+  runSync(model: Model, input: Tensor): Tensor {
+    if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
+    const values = new Array<Tensor | undefined>(model.layers.length);
+    const shapes = model.shapes(input.shape);
+    for (const l of model.layers) values[l.index] = this.runLayer(model, l.index, input, values, shapes);
+    return values[model.output]!;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private runLayer(model: Model, index: number, input: Tensor, values: (Tensor | undefined)[], shapes: readonly (readonly number[])[]): Tensor {
+    const l = model.layers[index]!;
+    const ins = l.inputs.map((s) => (s === INPUT ? input : values[s]!));
+    const out = Tensor.zeros(shapes[index]!);
+    model.withLayer(l, () => runOp(l.spec, ins, l.weights, out, undefined, this.opts.impl ?? 'fast'));
+    return out;
+  }
+}
+
+/** How many layers read each layer's output. */
+export function remainingReads(model: Model): number[] {
+  const n = new Array<number>(model.layers.length).fill(0);
+  for (const l of model.layers) for (const s of l.inputs) if (s !== INPUT) n[s]!++;
+  return n;
+}

@@ -1,0 +1,88 @@
+import { TesseraError } from '../errors.js';
+import { checkRegion, fullRegion, type Region } from '../region.js';
+import { shapesEqual, type Shape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { fmtShape } from '../errors.js';
+import { conv2dOp } from './conv2d/index.js';
+import type { Conv2dSpec } from './conv2d/spec.js';
+import { avgPoolOp, globalAvgPoolOp, globalMaxPoolOp, l2PoolOp, maxPoolOp } from './pool/index.js';
+import type { GlobalPoolSpec, Pool2dSpec } from './pool/spec.js';
+import { leakyReluOp, relu6Op, reluOp, sigmoidOp, tanhOp } from './activation/index.js';
+import type { ActivationSpec } from './activation/spec.js';
+import { scaleShiftOp } from './scale-shift/index.js';
+import type { ScaleShiftSpec } from './scale-shift/spec.js';
+import { addOp } from './add/index.js';
+import type { AddSpec } from './add/spec.js';
+import { concatOp } from './concat/index.js';
+import type { ConcatSpec } from './concat/spec.js';
+import { padOp } from './pad/index.js';
+import type { PadSpec } from './pad/spec.js';
+import { resizeOp } from './resize/index.js';
+import type { ResizeSpec } from './resize/spec.js';
+import { denseOp } from './dense/index.js';
+import type { DenseSpec } from './dense/spec.js';
+import { softmaxOp } from './softmax/index.js';
+import type { SoftmaxSpec } from './softmax/spec.js';
+import type { OpDef, Weights, WeightShapes } from './op.js';
+
+/** Every op spec Tessera can run: the vocabulary of models, plans, GPU kernels and wire messages. */
+export type OpSpec =
+  | Conv2dSpec | Pool2dSpec | GlobalPoolSpec | ActivationSpec | ScaleShiftSpec
+  | AddSpec | ConcatSpec | PadSpec | ResizeSpec | DenseSpec | SoftmaxSpec;
+
+export type OpType = OpSpec['op'];
+
+const OPS: Readonly<Record<OpType, OpDef<any>>> = {
+  conv2d: conv2dOp,
+  maxPool: maxPoolOp, avgPool: avgPoolOp, l2Pool: l2PoolOp,
+  globalAvgPool: globalAvgPoolOp, globalMaxPool: globalMaxPoolOp,
+  relu: reluOp, leakyRelu: leakyReluOp, relu6: relu6Op, sigmoid: sigmoidOp, tanh: tanhOp,
+  scaleShift: scaleShiftOp, add: addOp, concat: concatOp, pad: padOp,
+  resize: resizeOp, dense: denseOp, softmax: softmaxOp,
+};
+
+export const OP_TYPES: readonly OpType[] = Object.freeze(Object.keys(OPS) as OpType[]);
+
+export function isOpType(t: unknown): t is OpType {
+  return typeof t === 'string' && Object.prototype.hasOwnProperty.call(OPS, t);
+}
+
+/** The definition of an op type; BAD_MODEL for an unknown type (a model or message naming an op we do not have). */
+export function getOp<S extends OpSpec>(op: S['op']): OpDef<S> {
+  if (!isOpType(op)) {
+    throw new TesseraError('BAD_MODEL', `unknown op '${String(op)}'; known ops: ${OP_TYPES.join(', ')}`, { op });
+  }
+  return OPS[op] as OpDef<S>;
+}
+
+export function weightShapes(weights: Weights): WeightShapes {
+  const out: Record<string, Shape> = {};
+  for (const [k, v] of Object.entries(weights)) if (v) out[k] = v.shape;
+  return out;
+}
+
+export type Impl = 'fast' | 'reference';
+
+/**
+ * Validates and runs one op on `region` of `out` (default: all of it).
+ * The entry point used by executors; kernels themselves assume valid input.
+ */
+export function runOp(spec: OpSpec, inputs: readonly Tensor[], weights: Weights, out: Tensor, region?: Region, impl: Impl = 'fast'): Tensor {
+  const def = getOp(spec.op);
+  const expected = def.outputShape(spec, inputs.map((t) => t.shape), weightShapes(weights));
+  if (!shapesEqual(expected, out.shape)) {
+    throw new TesseraError('SHAPE_MISMATCH', `${spec.op}: output tensor ${fmtShape(out.shape)} does not match the op's output shape ${fmtShape(expected)}`,
+      { expected, actual: out.shape });
+  }
+  const r = region ?? fullRegion(out.shape);
+  checkRegion(r, out.shape, `${spec.op} output region`);
+  (impl === 'fast' ? def.fast : def.reference)(inputs, weights, spec, out, r);
+  return out;
+}
+
+/** Allocates the output and runs the whole op. */
+export function applyOp(spec: OpSpec, inputs: readonly Tensor[], weights: Weights = {}, impl: Impl = 'fast'): Tensor {
+  const def = getOp(spec.op);
+  const shape = def.outputShape(spec, inputs.map((t) => t.shape), weightShapes(weights));
+  return runOp(spec, inputs, weights, Tensor.zeros(shape), undefined, impl);
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Idempotent set-up of a fresh Debian 12 machine for Tessera: system packages
+# (only those missing) and the npm workspace (only when the lock file changed).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# System packages each issue needs; add to this list, never install by hand.
+APT_PACKAGES=(git ca-certificates)
+
+log() { printf '[setup] %s\n' "$*"; }
+
+need_node() {
+  if ! command -v node >/dev/null 2>&1; then
+    echo "[setup] Node.js 20.19+ is required and was not found on PATH" >&2
+    exit 1
+  fi
+  local v
+  v=$(node -p 'process.versions.node')
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+    || { echo "[setup] Node.js 20.19+ is required, found $v" >&2; exit 1; }
+}
+
+install_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing system packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+install_npm() {
+  local stamp=node_modules/.tessera-lock.sha256
+  local want
+  want=$( (sha256sum package-lock.json; node -p 'process.version') | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+}
+
+need_node
+install_apt
+install_npm
