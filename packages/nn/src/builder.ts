@@ -46,6 +46,11 @@ export class ModelBuilder {
     this.rand = rng(opts.seed ?? 1);
   }
 
+  /** Number of layers added so far. */
+  get size(): number {
+    return this.layers.length;
+  }
+
   /** Adds any op with explicit weights; the typed helpers below all end here. */
   layer(spec: OpSpec, inputs: readonly Node[], weights: Weights = {}, name?: string): Node {
     const index = this.layers.length;

@@ -16,7 +16,7 @@ describe('Model', () => {
     expect(m.paramCount()).to.equal(8 * 3 * 9 + 8 + 8 * 5 + 5);
     const info = m.info();
     expect(info[0]!.flops).to.equal(2 * 2 * 8 * 9 * 7 * 3 * 9);
-    expect(info[4]!.flops).to.equal(2 * 2 * 8 * 5);
+    expect(info[4]!.flops).to.equal(2 * 2 * 8 * 5 + 2 * 5); // multiply-adds plus the bias add
     expect(m.summary()).to.match(/conv2d/).and.to.match(/\[2, 5\]/).and.to.match(/parameters/);
   });
 

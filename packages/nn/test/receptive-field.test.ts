@@ -25,7 +25,7 @@ describe('receptiveField', () => {
     const m = b.build(x);
     // 3 → +1·2 = 5 → +2·4 = 13
     expect(receptiveField(m).size).to.deep.equal([13, 13]);
-    expect(receptiveField(m).jump).to.deep.equal([8, 8]);
+    expect(receptiveField(m).jump).to.deep.equal([4, 4]);
     expect(receptiveField(m, 0).offset).to.deep.equal([0, 0]);
   });
 

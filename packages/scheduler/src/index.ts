@@ -1,0 +1,8 @@
+export { plan } from './plan/plan.js';
+export { explain } from './plan/explain.js';
+export { fusableRuns, isSpatiallyLocal } from './plan/segments.js';
+export type { Strategy, Stage, Task, TilePlan, PlanOptions } from './plan/types.js';
+export { PoolExecutor, type PoolExecutorOptions, type PoolRunOptions, type PoolStats } from './pool-executor.js';
+export { assignBuffers } from './buffers.js';
+export type { ModelPayload, TaskMessage, TaskReply, SharedMap, Fault } from './worker/messages.js';
+export { runTask, modelFromPayload } from './worker/run-task.js';
