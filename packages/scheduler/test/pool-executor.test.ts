@@ -120,8 +120,8 @@ describe('PoolExecutor', function () {
     });
 
     it('a worker terminated from outside mid-run: same output', async () => {
-      const m = seedDilatedStack({ size: 128, channels: 16 });
-      const pool = new PoolExecutor({ threads: 2 });
+      const m = seedDilatedStack({ size: 128, channels: 32 });
+      const pool = new PoolExecutor({ threads: 2, tasksPerWorker: 4 });
       try {
         const x = randomTensor(m.inputShape, 6);
         await pool.run(m, x); // warm: threads up, plan cached

@@ -1,8 +1,7 @@
 import { TesseraError } from '../errors.js';
-import { checkRegion, fullRegion, type Region } from '../region.js';
-import { shapesEqual, type Shape } from '../shape.js';
-import { Tensor } from '../tensor.js';
-import { fmtShape } from '../errors.js';
+import { fullRegion, type Region } from '../region.js';
+import type { Tensor } from '../tensor.js';
+import { invokeOp, shapesOfWeights } from './invoke.js';
 import { conv2dOp } from './conv2d/index.js';
 import type { Conv2dSpec } from './conv2d/spec.js';
 import { avgPoolOp, globalAvgPoolOp, globalMaxPoolOp, l2PoolOp, maxPoolOp } from './pool/index.js';
@@ -56,33 +55,21 @@ export function getOp<S extends OpSpec>(op: S['op']): OpDef<S> {
 }
 
 export function weightShapes(weights: Weights): WeightShapes {
-  const out: Record<string, Shape> = {};
-  for (const [k, v] of Object.entries(weights)) if (v) out[k] = v.shape;
-  return out;
+  return shapesOfWeights(weights);
 }
 
 export type Impl = 'fast' | 'reference';
 
 /**
- * Validates and runs one op on `region` of `out` (default: all of it).
- * The entry point used by executors; kernels themselves assume valid input.
+ * Runs one op on `region` of `out` (default: all of it). Every kernel checks
+ * its spec, shapes and region itself before touching memory.
  */
 export function runOp(spec: OpSpec, inputs: readonly Tensor[], weights: Weights, out: Tensor, region?: Region, impl: Impl = 'fast'): Tensor {
-  const def = getOp(spec.op);
-  const expected = def.outputShape(spec, inputs.map((t) => t.shape), weightShapes(weights));
-  if (!shapesEqual(expected, out.shape)) {
-    throw new TesseraError('SHAPE_MISMATCH', `${spec.op}: output tensor ${fmtShape(out.shape)} does not match the op's output shape ${fmtShape(expected)}`,
-      { expected, actual: out.shape });
-  }
-  const r = region ?? fullRegion(out.shape);
-  checkRegion(r, out.shape, `${spec.op} output region`);
-  (impl === 'fast' ? def.fast : def.reference)(inputs, weights, spec, out, r);
+  getOp(spec.op)[impl](inputs, weights, spec, out, region ?? fullRegion(out.shape));
   return out;
 }
 
 /** Allocates the output and runs the whole op. */
 export function applyOp(spec: OpSpec, inputs: readonly Tensor[], weights: Weights = {}, impl: Impl = 'fast'): Tensor {
-  const def = getOp(spec.op);
-  const shape = def.outputShape(spec, inputs.map((t) => t.shape), weightShapes(weights));
-  return runOp(spec, inputs, weights, Tensor.zeros(shape), undefined, impl);
+  return invokeOp(getOp(spec.op), spec, inputs, weights, undefined, undefined, impl);
 }

@@ -1,6 +1,7 @@
 import { TesseraError, checkInt, fmtShape } from '../../errors.js';
 import type { Region } from '../../region.js';
 import { expectRank4, type Shape } from '../../shape.js';
+import { checkSpecOp, checkWeightNames } from '../invoke.js';
 import type { Geometry, WeightShapes } from '../op.js';
 import { pair, resolveWindow, windowInputRegion, type WindowSpec } from '../window.js';
 
@@ -45,6 +46,17 @@ export function conv2dOutputShape(spec: Conv2dSpec, inputs: readonly Shape[], we
   }
   const g = conv2dGeometry(spec, inputs[0]!);
   return [n, cout, g.outH, g.outW];
+}
+
+/**
+ * conv2dOutputShape plus what a kernel must know before trusting its
+ * arguments: the spec is a conv2d spec, and no weight name is misspelt (a
+ * `biases` would otherwise be silently ignored).
+ */
+export function conv2dCheckedOutputShape(spec: Conv2dSpec, inputs: readonly Shape[], weights: WeightShapes): Shape {
+  checkSpecOp(spec, ['conv2d'], 'conv2d');
+  checkWeightNames('conv2d', weights, ['weight', 'bias']);
+  return conv2dOutputShape(spec, inputs, weights);
 }
 
 export function conv2dInputRegion(spec: Conv2dSpec, out: Region, inputs: readonly Shape[], outShape: Shape): Region {

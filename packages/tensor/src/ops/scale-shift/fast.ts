@@ -1,0 +1,35 @@
+import type { Region } from '../../region.js';
+import type { Tensor } from '../../tensor.js';
+import { checkKernelCall } from '../invoke.js';
+import type { Weights } from '../op.js';
+import { regionRuns } from '../runs.js';
+import { scaleShiftOutputShape, type ScaleShiftSpec } from './spec.js';
+
+/*
+ * Runs that never cross a channel (so scale and shift are loop constants),
+ * coalesced over rows when memory allows; unit-stride runs get their own loop.
+ * Same expression as the reference, so bit-identical to it.
+ */
+export function scaleShiftFast(inputs: readonly Tensor[], weights: Weights, spec: ScaleShiftSpec, out: Tensor, r: Region): void {
+  checkKernelCall(scaleShiftOutputShape, spec, inputs, weights, out, r, 'scaleShift');
+  const x = inputs[0]!;
+  const scale = weights.scale!.toFloat32Array();
+  const shift = weights.shift?.toFloat32Array();
+  const runs = regionRuns([x, out], r, undefined, true);
+  const src = x.data, dst = out.data;
+  const ia = runs.starts[0]!, oa = runs.starts[1]!, is = runs.steps[0]!, os = runs.steps[1]!, len = runs.len;
+  const chan = runs.channels!;
+  const unit = is === 1 && os === 1;
+  for (let k = 0; k < runs.count; k++) {
+    let i = ia[k]!, o = oa[k]!;
+    const s = scale[chan[k]!]!;
+    if (shift) {
+      const b = shift[chan[k]!]!;
+      if (unit) for (const e = i + len; i < e; i++, o++) dst[o] = src[i]! * s + b;
+      else for (let j = 0; j < len; j++, i += is, o += os) dst[o] = src[i]! * s + b;
+    } else {
+      if (unit) for (const e = i + len; i < e; i++, o++) dst[o] = src[i]! * s;
+      else for (let j = 0; j < len; j++, i += is, o += os) dst[o] = src[i]! * s;
+    }
+  }
+}

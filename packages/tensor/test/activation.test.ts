@@ -1,0 +1,155 @@
+import { expect } from 'chai';
+import { randInt, randomTensor, rng } from '../src/random.js';
+import { fullRegion, region } from '../src/region.js';
+import { Tensor } from '../src/tensor.js';
+import {
+  leakyRelu, leakyReluOp, leakyReluRef, relu, relu6, relu6Op, reluOp, reluRef, sigmoid, sigmoidOp, sigmoidRef, tanh, tanhOp, tanhRef,
+  type ActivationSpec,
+} from '../src/ops/activation/index.js';
+import type { OpDef } from '../src/ops/op.js';
+import {
+  caseOutShape, expectBitEqual, expectInputRegionExact, expectTesseraError, expectTilingsBitEqual, maxRelError, maybeEmbed, randomRegion,
+  runCase, type OpCase,
+} from './util.js';
+
+const f32 = (xs: number[]): number[] => xs.map(Math.fround);
+
+function randomSpec(rand: () => number): ActivationSpec {
+  switch (randInt(rand, 0, 4)) {
+    case 0: return { op: 'relu' };
+    case 1: return { op: 'leakyRelu', alpha: rand() < 0.5 ? 0.1 : rand() * 2 - 1 };
+    case 2: return { op: 'relu6' };
+    case 3: return { op: 'sigmoid' };
+    default: return { op: 'tanh' };
+  }
+}
+
+const DEFS: Record<ActivationSpec['op'], OpDef<ActivationSpec>> = {
+  relu: reluOp as OpDef<ActivationSpec>, leakyRelu: leakyReluOp as OpDef<ActivationSpec>, relu6: relu6Op as OpDef<ActivationSpec>,
+  sigmoid: sigmoidOp as OpDef<ActivationSpec>, tanh: tanhOp as OpDef<ActivationSpec>,
+};
+
+/** Rank 2 or 4, odd sizes, values spanning every branch (negative, 0–6, above 6). */
+function randomCase(rand: () => number): OpCase<ActivationSpec> {
+  const spec = randomSpec(rand);
+  const shape = rand() < 0.3
+    ? [randInt(rand, 1, 3), randInt(rand, 1, 9)]
+    : [randInt(rand, 1, 2), randInt(rand, 1, 4), randInt(rand, 1, 9), randInt(rand, 1, 9)];
+  return { def: DEFS[spec.op], spec, inputs: [maybeEmbed(randomTensor(shape, rand, -8, 8), rand)] };
+}
+
+/** Test-local float64 definitions. */
+function act64(spec: ActivationSpec, v: number): number {
+  switch (spec.op) {
+    case 'relu': return Math.max(0, v);
+    case 'leakyRelu': return v >= 0 ? v : spec.alpha * v;
+    case 'relu6': return Math.min(6, Math.max(0, v));
+    case 'sigmoid': return 1 / (1 + Math.exp(-v));
+    case 'tanh': { const e = Math.exp(2 * v); return (e - 1) / (e + 1); }
+  }
+}
+
+describe('activation', () => {
+  it('known answers for relu, leakyRelu, relu6, sigmoid, tanh', () => {
+    const x = Tensor.from([-2, -0.5, 0, 3, 7], [1, 5]);
+    expect(relu(x).toArray()).to.deep.equal([0, 0, 0, 3, 7]);
+    expect(leakyRelu(x, 0.1).toArray()).to.deep.equal(f32([-0.2, -0.05, 0, 3, 7]));
+    expect(relu6(x).toArray()).to.deep.equal([0, 0, 0, 3, 6]);
+    expect(sigmoid(Tensor.from([0, 2], [1, 2])).toArray()).to.deep.equal(f32([0.5, 1 / (1 + Math.exp(-2))]));
+    expect(tanh(Tensor.from([0, 0.5], [1, 2])).toArray()).to.deep.equal(f32([0, Math.tanh(0.5)]));
+    // rank 4 works the same way
+    expect(relu(Tensor.from([-1, 2, -3, 4], [1, 1, 2, 2])).toArray()).to.deep.equal([0, 2, 0, 4]);
+  });
+
+  it('sigmoid and tanh saturate without NaN for huge |x|; NaN input stays NaN', () => {
+    const big = Tensor.from([-1e30, -1000, -100, 100, 1000, 1e30, -Infinity, Infinity], [1, 8]);
+    const s = sigmoid(big).toArray();
+    expect(s.some(Number.isNaN)).to.equal(false);
+    expect([s[0], s[1], s[4], s[5], s[6], s[7]]).to.deep.equal([0, 0, 1, 1, 0, 1]);
+    expect(s[2]).to.be.above(0).and.below(1e-40);
+    expect(tanh(big).toArray()).to.deep.equal([-1, -1, -1, 1, 1, 1, -1, 1]);
+    const nan = Tensor.from([NaN], [1, 1]);
+    for (const f of [relu, relu6, sigmoid, tanh, (t: Tensor) => leakyRelu(t, 0.1)]) expect(Number.isNaN(f(nan).get(0, 0))).to.equal(true);
+  });
+
+  it('special values: ±0, ±Infinity, NaN of either sign, denormals, same in fast and reference', () => {
+    const x = Tensor.from([0, -0, Infinity, -Infinity, NaN, 0, 1e-45, -1e-45, 3.4e38, -3.4e38], [1, 10]);
+    new Int32Array(x.data.buffer)[5] = 0xffc00000 | 0; // a NaN with the sign bit set
+    const rel = relu(x).toArray();
+    expect(rel.map((v) => (Number.isNaN(v) ? 'NaN' : v))).to.deep.equal([0, 0, Infinity, 0, 'NaN', 'NaN', Math.fround(1e-45), 0, Math.fround(3.4e38), 0]);
+    expect(Object.is(rel[1], 0) && Object.is(rel[7], 0)).to.equal(true); // −0 and a negative denormal give +0
+    const lk = leakyRelu(x, 0.5).toArray();
+    expect(lk.map((v) => (Number.isNaN(v) ? 'NaN' : v))).to.deep.equal([0, -0, Infinity, -Infinity, 'NaN', 'NaN', Math.fround(1e-45), -0, Math.fround(3.4e38), Math.fround(-1.7e38)]);
+    for (const [fast, ref] of [[relu, reluRef], [(t: Tensor) => leakyRelu(t, 0.1), (t: Tensor) => leakyReluRef(t, 0.1)],
+      [(t: Tensor) => leakyRelu(t, -2), (t: Tensor) => leakyReluRef(t, -2)], [sigmoid, sigmoidRef], [tanh, tanhRef]] as const) {
+      const a = fast(x).toArray(), b = ref(x).toArray();
+      a.forEach((v, i) => expect(Object.is(v, b[i]) || (Number.isNaN(v) && Number.isNaN(b[i])), `element ${i}: ${v} vs ${b[i]}`).to.equal(true));
+    }
+  });
+
+  it('fast equals reference bit for bit over 200 random tensors, views and regions', () => {
+    const rand = rng(21);
+    for (let i = 0; i < 200; i++) {
+      const c = randomCase(rand);
+      const r = rand() < 0.4 ? randomRegion(caseOutShape(c), rand) : undefined;
+      expectBitEqual(runCase(c, 'fast', r), runCase(c, 'reference', r), `${JSON.stringify(c.spec)} on ${c.inputs[0]}`);
+    }
+  });
+
+  it('any tiling is bit-identical and each tile writes only its region', () => {
+    const rand = rng(22);
+    for (let i = 0; i < 30; i++) expectTilingsBitEqual(randomCase(rand), rand);
+  });
+
+  it('inputRegion is exact (NaN outside changes nothing, NaN on each edge shows)', () => {
+    const rand = rng(23);
+    for (let i = 0; i < 40; i++) {
+      const c = randomCase(rand);
+      expectInputRegionExact(c, randomRegion(caseOutShape(c), rand));
+    }
+  });
+
+  it('matches float64 definitions within 1e-5 relative (floor 1e-6)', () => {
+    const rand = rng(24);
+    for (let i = 0; i < 40; i++) {
+      const c = randomCase(rand);
+      const x = c.inputs[0]!.toFloat32Array();
+      const want = Array.from(x, (v) => act64(c.spec, v));
+      expect(maxRelError(runCase(c, 'fast').toFloat32Array(), want, 1e-6), JSON.stringify(c.spec)).to.be.at.most(1e-5);
+    }
+  });
+
+  it('Ref variants, a given out and a region', () => {
+    const x = randomTensor([2, 3, 5, 5], 7, -3, 3);
+    expectBitEqual(reluRef(x), relu(x));
+    expectBitEqual(leakyReluRef(x, 0.2), leakyRelu(x, 0.2));
+    expectBitEqual(sigmoidRef(x), sigmoid(x));
+    expectBitEqual(tanhRef(x), tanh(x));
+    const out = Tensor.filled(x.shape, 5);
+    relu6(x, out, region(1, 2, 0, 3, 0, 5, 0, 5));
+    expect(out.view(region(0, 1, 0, 3, 0, 5, 0, 5)).toArray().every((v) => v === 5)).to.equal(true);
+    expectBitEqual(out.view(region(1, 2, 0, 3, 0, 5, 0, 5)), relu6(x).view(region(1, 2, 0, 3, 0, 5, 0, 5)));
+  });
+
+  describe('bad input', () => {
+    it('wrong rank', () => expectTesseraError(() => relu(Tensor.zeros([2, 3, 4])), 'SHAPE_MISMATCH', /relu input must have rank 4 \(NCHW\) or 2 \(NC\), got shape \[2, 3, 4\]/));
+    it('non-finite alpha', () => {
+      expectTesseraError(() => leakyRelu(Tensor.zeros([1, 2]), NaN), 'BAD_ARGUMENT', /leakyRelu alpha must be a finite number, got NaN/);
+      expectTesseraError(() => leakyReluOp.outputShape({ op: 'leakyRelu' } as never, [[1, 2]], {}), 'BAD_ARGUMENT', /alpha.*got undefined/);
+    });
+    it('NaN region, wrong out shape, wrong input count, spec of another op', () => {
+      const x = Tensor.zeros([1, 2, 3, 3]);
+      expectTesseraError(() => tanh(x, undefined, { ...fullRegion(x.shape), x0: NaN }), 'BAD_REGION', /x0 must be an integer, got NaN/);
+      expectTesseraError(() => sigmoid(x, Tensor.zeros([1, 2, 3, 4])), 'SHAPE_MISMATCH', /output \[1, 2, 3, 4\] must have shape \[1, 2, 3, 3\]/);
+      expectTesseraError(() => reluOp.fast([x, x], {}, { op: 'relu' }, Tensor.zeros(x.shape), fullRegion(x.shape)), 'BAD_ARGUMENT', /relu takes 1 input, got 2/);
+      expectTesseraError(() => reluOp.outputShape({ op: 'tanh' } as never, [[1, 2]], {}), 'BAD_ARGUMENT', /relu got a spec for "tanh"/);
+      expectTesseraError(() => reluOp.fast([x], {}, { op: 'gelu' } as never, Tensor.zeros(x.shape), fullRegion(x.shape)), 'BAD_ARGUMENT', /spec.op must be one of .* got "gelu"/);
+    });
+  });
+
+  it('reports a 1×1 identity window and flops', () => {
+    const g = reluOp.window({ op: 'relu' }, [[1, 2, 7, 5]])!;
+    expect([g.kh, g.kw, g.sh, g.pt, g.outH, g.outW]).to.deep.equal([1, 1, 1, 0, 7, 5]);
+    expect(relu6Op.flops({ op: 'relu6' }, [[1, 2, 7, 5]], [1, 2, 7, 5])).to.equal(140);
+  });
+});
