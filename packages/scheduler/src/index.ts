@@ -4,5 +4,5 @@ export { fusableRuns, isSpatiallyLocal } from './plan/segments.js';
 export type { Strategy, Stage, Task, TilePlan, PlanOptions } from './plan/types.js';
 export { PoolExecutor, type PoolExecutorOptions, type PoolRunOptions, type PoolStats } from './pool-executor.js';
 export { assignBuffers } from './buffers.js';
-export type { ModelPayload, TaskMessage, TaskReply, SharedMap, Fault } from './worker/messages.js';
-export { runTask, modelFromPayload } from './worker/run-task.js';
+export type { ModelPayload, StageMessage, StageReply, SharedMap, Fault, TaskError } from './worker/messages.js';
+export { runTask, runStage, modelFromPayload } from './worker/run-task.js';

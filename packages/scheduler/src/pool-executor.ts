@@ -6,7 +6,7 @@ import { assignBuffers } from './buffers.js';
 import { plan } from './plan/plan.js';
 import type { Stage, Strategy, Task, TilePlan } from './plan/types.js';
 import { sharedModel } from './shared-model.js';
-import type { Fault, SharedMap, TaskMessage, TaskReply } from './worker/messages.js';
+import { CONTROL, TASK_CLAIMED, TASK_DONE, type Fault, type SharedMap, type StageMessage, type StageReply } from './worker/messages.js';
 
 export interface PoolExecutorOptions {
   /** Worker threads (default: os.availableParallelism()). */
@@ -29,12 +29,13 @@ export interface PoolRunOptions extends RunOptions {
 
 export interface PoolStats {
   runs: number;
+  /** Tasks completed. */
   tasks: number;
   /** Tasks re-run after their worker died. */
   retries: number;
   /** Times a model was sent to a worker that did not have it yet. */
   modelSends: number;
-  /** Tasks submitted to workers and not yet settled, over all runs. */
+  /** Stage messages sent to workers and not yet settled, over all runs. */
   inFlight: number;
 }
 
@@ -69,15 +70,21 @@ export class PoolExecutor implements Executor {
     });
   }
 
-  /** Round trip of an empty task in µs, measured once (the planner's per-task overhead). */
-  async taskOverheadUs(): Promise<number> {
+  /**
+   * Round trip of an empty message to a worker in µs, measured once: what a
+   * stage (barrier) costs on this machine, for the planner's cost model.
+   */
+  async stageOverheadUs(): Promise<number> {
     if (this.overheadUs === undefined) {
-      // Warm every thread, then time a burst.
       await Promise.all(Array.from({ length: this.threads * 2 }, () => this.pool.run({ kind: 'ping' })));
-      const n = 64;
-      const t0 = performance.now();
-      await Promise.all(Array.from({ length: n }, () => this.pool.run({ kind: 'ping' })));
-      this.overheadUs = Math.max(5, ((performance.now() - t0) * 1e3 * this.threads) / n);
+      const times: number[] = [];
+      for (let i = 0; i < 16; i++) {
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: this.threads }, () => this.pool.run({ kind: 'ping' })));
+        times.push((performance.now() - t0) * 1e3);
+      }
+      times.sort((a, b) => a - b);
+      this.overheadUs = Math.max(5, times[times.length >> 1]!);
     }
     return this.overheadUs;
   }
@@ -88,7 +95,7 @@ export class PoolExecutor implements Executor {
     let p = this.plans.get(key);
     if (!p) {
       p = plan(model, inputShape, {
-        workers: this.threads, strategy, tasksPerWorker: this.opts.tasksPerWorker, taskOverheadUs: await this.taskOverheadUs(),
+        workers: this.threads, strategy, tasksPerWorker: this.opts.tasksPerWorker, stageOverheadUs: await this.stageOverheadUs(),
       });
       if (this.plans.size > 256) this.plans.clear();
       this.plans.set(key, p);
@@ -137,74 +144,88 @@ export class PoolExecutor implements Executor {
   }
 
   /**
-   * Runs a stage's tasks with at most 2 × threads in flight, so an abort drops
-   * the rest; waits for every started task before returning or throwing, so
-   * nothing writes into the run's buffers after the promise settles.
+   * Runs a stage: one message per worker, tasks claimed through a shared
+   * counter. Tasks a dead worker had claimed (or that no live worker got to)
+   * run again in another round, each at most `maxRetries` more times. Every
+   * message has settled before this returns or throws, so nothing writes into
+   * the run's buffers afterwards.
    */
   private async runStage(model: Model, p: TilePlan, stage: Stage, maps: Record<number, SharedMap>, signal: AbortSignal | undefined, what: string): Promise<void> {
-    const queue = [...stage.tasks];
-    const window = this.threads * 2;
-    let failure: unknown;
-    const worker = async (): Promise<void> => {
-      for (;;) {
-        if (failure !== undefined || signal?.aborted) return;
-        const task = queue.shift();
-        if (!task) return;
-        try {
-          await this.runTask(model, p, stage, task, maps);
-        } catch (e) {
-          failure ??= e;
+    const maxRetries = this.opts.maxRetries ?? 2;
+    const tasks = stage.tasks.map((t) => t.regions);
+    const attempts = new Array<number>(tasks.length).fill(0);
+    let order = stage.tasks.map((t) => t.id);
+    for (let stalls = 0; ; ) {
+      const control = new SharedArrayBuffer(4 * (CONTROL.states + tasks.length));
+      const ctl = new Int32Array(control);
+      const onAbort = (): void => { Atomics.store(ctl, CONTROL.abort, 1); };
+      signal?.addEventListener('abort', onAbort);
+      if (signal?.aborted) onAbort();
+      const msg: StageMessage = {
+        kind: 'stage', modelId: model.id, inputShape: p.inputShape, layers: stage.layers, tasks, order, control, maps,
+        faults: this.takeFault(stage, order),
+      };
+      let results: { reply?: StageReply; died?: unknown }[];
+      try {
+        results = await Promise.all(Array.from({ length: Math.min(this.threads, order.length) }, () => this.send(msg, model)));
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+      if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor was closed during the run');
+      for (const r of results) {
+        if (r.reply?.ok) this.stats.tasks += r.reply.done;
+        if (r.reply && !r.reply.ok && 'error' in r.reply) {
+          const e = r.reply.error;
+          throw new TesseraError(e.code, `${e.message} (model '${model.name}')`, { layer: e.layer, region: e.region });
         }
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(window, queue.length) }, worker));
-    if (failure !== undefined) throw failure;
-    throwIfAborted(signal, what);
-  }
-
-  private async runTask(model: Model, p: TilePlan, stage: Stage, task: Task, maps: Record<number, SharedMap>): Promise<void> {
-    const base: TaskMessage = {
-      kind: 'task', modelId: model.id, inputShape: p.inputShape, layers: stage.layers, regions: task.regions, maps,
-      fault: this.takeFault(stage),
-    };
-    const maxRetries = this.opts.maxRetries ?? 2;
-    let msg = base;
-    for (let attempt = 0; ; ) {
-      this.stats.tasks++;
-      let reply: TaskReply;
-      this.stats.inFlight++;
-      try {
-        reply = (await this.pool.run(msg)) as TaskReply;
-      } catch (e) {
-        this.stats.inFlight--;
-        // The worker died (exit, crash, out of memory); piscina replaces it. Retry elsewhere, bounded.
-        if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor was closed during the run', {}, { cause: e });
-        if (attempt++ >= maxRetries) {
-          throw new TesseraError('WORKER_LOST',
-            `worker lost ${attempt} time(s) running ${describe(p, stage, task)}: ${e instanceof Error ? e.message : String(e)}`,
-            { layers: stage.layers, region: task.regions[task.regions.length - 1] }, { cause: e });
+      throwIfAborted(signal, what);
+      const left = order.filter((id) => Atomics.load(ctl, CONTROL.states + id) !== TASK_DONE);
+      if (left.length === 0) return;
+      const died = results.find((r) => r.died !== undefined)?.died;
+      const reason = died instanceof Error ? died.message : String(died ?? 'no worker finished the stage');
+      const lost = left.filter((id) => Atomics.load(ctl, CONTROL.states + id) === TASK_CLAIMED);
+      // Every worker died before claiming anything: count the round against the stage.
+      stalls = lost.length === 0 ? stalls + 1 : 0;
+      for (const id of lost) {
+        if (++attempts[id]! > maxRetries) {
+          throw new TesseraError('WORKER_LOST', `worker lost ${attempts[id]} time(s) running ${describe(p, stage, stage.tasks[id]!)}: ${reason}`,
+            { layers: stage.layers, region: tasks[id]![tasks[id]!.length - 1] });
         }
         this.stats.retries++;
-        msg = { ...base, fault: this.takeFault(stage) };
-        continue;
       }
-      this.stats.inFlight--;
-      if (reply.ok) return;
-      if ('needModel' in reply) {
-        this.stats.modelSends++;
-        msg = { ...msg, model: sharedModel(model) };
-        continue;
+      if (stalls > maxRetries) {
+        throw new TesseraError('WORKER_LOST', `workers died ${stalls} time(s) before running any task of ${describe(p, stage, stage.tasks[left[0]!]!)}: ${reason}`,
+          { layers: stage.layers });
       }
-      throw new TesseraError(reply.error.code, `${reply.error.message} (model '${model.name}')`,
-        { layer: reply.error.layer, region: reply.error.region });
+      order = left;
     }
   }
 
-  private takeFault(stage: Stage): Fault | undefined {
+  /** One stage message to one worker; sends the model along when that worker lacks it. Never rejects. */
+  private async send(first: StageMessage, model: Model): Promise<{ reply?: StageReply; died?: unknown }> {
+    this.stats.inFlight++;
+    try {
+      let msg = first;
+      for (;;) {
+        const reply = (await this.pool.run(msg)) as StageReply;
+        if (reply.ok || !('needModel' in reply)) return { reply };
+        this.stats.modelSends++;
+        msg = { ...msg, model: sharedModel(model) };
+      }
+    } catch (e) {
+      // The worker died (exit, crash, out of memory); piscina replaces it.
+      return { died: e };
+    } finally {
+      this.stats.inFlight--;
+    }
+  }
+
+  private takeFault(stage: Stage, order: readonly number[]): Record<number, Fault> | undefined {
     const f = this.opts.faults;
     if (!f || this.faultsLeft <= 0 || !stage.layers.includes(f.layer)) return undefined;
     this.faultsLeft--;
-    return f.fault;
+    return { [order[0]!]: f.fault };
   }
 }
 

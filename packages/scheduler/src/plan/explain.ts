@@ -9,7 +9,7 @@ export function explain(p: TilePlan): string {
   const ms = p.stages.reduce((s, st) => s + st.estimatedMs, 0);
   lines.push(`plan for model '${p.modelName}' on input ${fmtShape(p.inputShape)}: ${p.workers} worker(s), strategy ${p.strategy}, ` +
     `${p.stages.length} stage(s), ${p.stages.reduce((s, st) => s + st.tasks.length, 0)} task(s)`);
-  lines.push(`  ${(flops / 1e9).toFixed(3)} GFLOP, halo recompute +${pct(taskFlops, flops)}, task overhead ${p.taskOverheadUs.toFixed(0)} µs, estimate ${ms.toFixed(2)} ms`);
+  lines.push(`  ${(flops / 1e9).toFixed(3)} GFLOP, halo recompute +${pct(taskFlops, flops)}, overhead ${p.taskOverheadUs.toFixed(0)} µs/task + ${p.stageOverheadUs.toFixed(0)} µs/stage, estimate ${ms.toFixed(2)} ms`);
   p.stages.forEach((st, i) => {
     const names = st.layers.map((l) => p.layerNames[l]).join(' → ');
     const out = fmtShape(p.shapes[st.layers[st.layers.length - 1]!]!);

@@ -6,7 +6,7 @@ import { INPUT, type Model } from '@tessera/nn';
 import { fusableRuns } from './segments.js';
 import type { PlanOptions, Stage, Strategy, Task, TilePlan } from './types.js';
 
-const DEFAULTS = { tasksPerWorker: 3, taskOverheadUs: 150, gflopsPerWorker: 5, maxFusedLayers: 12 };
+const DEFAULTS = { tasksPerWorker: 3, taskOverheadUs: 20, stageOverheadUs: 300, gflopsPerWorker: 5, maxFusedLayers: 12 };
 
 interface Ctx {
   model: Model;
@@ -15,6 +15,7 @@ interface Ctx {
   workers: number;
   k: number;
   overheadS: number;
+  stageS: number;
   flopsPerS: number;
 }
 
@@ -35,6 +36,7 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
     shapes: model.shapes(inputShape),
     k: checkInt('plan tasksPerWorker', o.tasksPerWorker, 1),
     overheadS: o.taskOverheadUs * 1e-6,
+    stageS: o.stageOverheadUs * 1e-6,
     flopsPerS: o.gflopsPerWorker * 1e9,
   };
   const stages: Stage[] = [];
@@ -62,6 +64,7 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
     layerNames: model.layers.map((l) => l.name),
     stages,
     taskOverheadUs: o.taskOverheadUs,
+    stageOverheadUs: o.stageOverheadUs,
   };
 }
 
@@ -183,7 +186,7 @@ function gridRegions(shape: Shape, g: Grid): Region[] {
     .flatMap((r) => splitRegion(r, 'x', g.cols));
 }
 
-/** Deals tasks to workers in order (what a FIFO pool does) and prices the stage. */
+/** Deals each task to the least-loaded worker (what claiming from a shared counter does) and prices the stage. */
 function finish(ctx: Ctx, s: Omit<Stage, 'balance' | 'estimatedMs'>, taskFlops: readonly number[]): Stage {
   const load = new Array<number>(ctx.workers).fill(0);
   const count = new Array<number>(ctx.workers).fill(0);
@@ -195,7 +198,7 @@ function finish(ctx: Ctx, s: Omit<Stage, 'balance' | 'estimatedMs'>, taskFlops: 
   }
   const mean = sum(load) / ctx.workers;
   const balance = mean > 0 ? Math.max(...load) / mean : 1;
-  const makespan = Math.max(...load.map((f, i) => f / ctx.flopsPerS + count[i]! * ctx.overheadS)) + ctx.overheadS;
+  const makespan = Math.max(...load.map((f, i) => f / ctx.flopsPerS + count[i]! * ctx.overheadS)) + ctx.stageS;
   return { ...s, balance, estimatedMs: makespan * 1e3 };
 }
 

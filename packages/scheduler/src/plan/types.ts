@@ -50,8 +50,9 @@ export interface TilePlan {
   readonly shapes: readonly Shape[];
   readonly layerNames: readonly string[];
   readonly stages: readonly Stage[];
-  /** Per-task overhead the plan assumed, in microseconds. */
+  /** Per-task and per-stage overheads the plan assumed, in microseconds. */
   readonly taskOverheadUs: number;
+  readonly stageOverheadUs: number;
 }
 
 export interface PlanOptions {
@@ -59,8 +60,10 @@ export interface PlanOptions {
   strategy?: Strategy;
   /** Layer-wise: aim for this many regions per worker, for load balance (default 3). */
   tasksPerWorker?: number;
-  /** Measured cost of one task round trip (default 150 µs); the pool measures it at start. */
+  /** Cost of one task inside a stage: claiming it and allocating its partial tensors (default 20 µs). */
   taskOverheadUs?: number;
+  /** Cost of one stage: a round trip to every worker and the barrier (default 300 µs); the pool measures it. */
+  stageOverheadUs?: number;
   /** Compute speed the cost model assumes per worker, in GFLOP/s (default 5). */
   gflopsPerWorker?: number;
   /** Fused runs longer than this are cut (default 12 layers). */

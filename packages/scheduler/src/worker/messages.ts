@@ -29,24 +29,49 @@ export interface SharedMap {
 /** Test-only fault injection: make this task kill its worker or throw inside a kernel. */
 export type Fault = 'exit' | 'throw';
 
-export interface TaskMessage {
-  readonly kind: 'task';
+/** Slots of a stage's control block (an Int32Array over shared memory). */
+export const CONTROL = { next: 0, abort: 1, states: 2 } as const;
+/** Task states in the control block. */
+export const TASK_OPEN = 0, TASK_CLAIMED = 1, TASK_DONE = 2;
+
+/**
+ * One message per worker per stage round: the worker claims task ids from
+ * `order` through an atomic counter until none are left, so a stage costs one
+ * round trip per worker however many tasks it has (thread wake-ups are the
+ * dominant per-task cost; FACTS.md). Claim and done states live in `control`,
+ * so the coordinator knows exactly which tasks a dead worker took with it.
+ */
+export interface StageMessage {
+  readonly kind: 'stage';
   readonly modelId: string;
   /** Attached only after a worker replied that it lacks the model. */
   readonly model?: ModelPayload;
   readonly inputShape: Shape;
   readonly layers: readonly number[];
-  readonly regions: readonly Region[];
+  /** Regions per task id: one per stage layer, the last is written to the output map. */
+  readonly tasks: readonly (readonly Region[])[];
+  /** Task ids to run this round (all of them, or the ones a dead worker lost). */
+  readonly order: readonly number[];
+  /** Int32Array: [next index into order, abort flag, state per task id...]. */
+  readonly control: SharedArrayBuffer;
   /** Maps read from outside the stage (by producer: -1 is the model input) and the stage's output (by its last layer). */
   readonly maps: Readonly<Record<number, SharedMap>>;
-  readonly fault?: Fault;
+  /** Testing aid: faults to trigger when a given task id is claimed. */
+  readonly faults?: Readonly<Record<number, Fault>>;
 }
 
 export interface PingMessage {
   readonly kind: 'ping';
 }
 
-export type TaskReply =
-  | { readonly ok: true; readonly ms: number }
+export interface TaskError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly layer: number;
+  readonly region: Region | null;
+}
+
+export type StageReply =
+  | { readonly ok: true; readonly done: number; readonly ms: number }
   | { readonly ok: false; readonly needModel: true }
-  | { readonly ok: false; readonly error: { readonly code: ErrorCode; readonly message: string; readonly layer: number; readonly region: Region | null } };
+  | { readonly ok: false; readonly error: TaskError };

@@ -1,6 +1,9 @@
-import { Tensor, TesseraError, isTesseraError, runOp, fmtRegion, type Region } from '@tessera/tensor';
+import { Tensor, TesseraError, isTesseraError, runOp, fmtRegion, type Region, type Shape } from '@tessera/tensor';
 import { INPUT, Model, type Layer } from '@tessera/nn';
-import type { ModelPayload, SharedMap, TaskMessage, TaskReply } from './messages.js';
+import {
+  CONTROL, TASK_CLAIMED, TASK_DONE,
+  type Fault, type ModelPayload, type SharedMap, type StageMessage, type StageReply, type TaskError,
+} from './messages.js';
 
 /** Rebuilds a Model over the shared weights of a payload (no copy). */
 export function modelFromPayload(p: ModelPayload): Model {
@@ -18,24 +21,25 @@ export function modelFromPayload(p: ModelPayload): Model {
  * Runs one task: computes each stage layer's region in order. Layers inside
  * the stage live in partial tensors holding just the region the task needs;
  * the last layer writes its region straight into the shared output map.
+ * Returns null, or the error with the layer and region it happened in.
  */
-export function runTask(model: Model, msg: TaskMessage): TaskReply {
-  const t0 = performance.now();
+export function runTask(
+  model: Model, inputShape: Shape, layers: readonly number[], regions: readonly Region[],
+  maps: Readonly<Record<number, SharedMap>>, fault?: Fault,
+): TaskError | null {
   const local = new Map<number, Tensor>();
-  const shapes = model.shapes(msg.inputShape);
-  const last = msg.layers.length - 1;
+  const shapes = model.shapes(inputShape);
+  const last = layers.length - 1;
   let current = -1;
   let region: Region | null = null;
   try {
-    msg.layers.forEach((l, i) => {
+    layers.forEach((l, i) => {
       current = l;
-      region = msg.regions[i]!;
+      region = regions[i]!;
       const layer = model.layers[l]!;
-      const inputs = layer.inputs.map((src) => local.get(src) ?? sharedMap(msg.maps[src], src, l));
-      const out = i === last ? sharedMap(msg.maps[l], l, l) : Tensor.partial(shapes[l]!, region);
-      if (msg.fault === 'throw' && i === last) {
-        throw new TesseraError('KERNEL_FAILED', `injected fault in ${layer.spec.op} kernel`);
-      }
+      const inputs = layer.inputs.map((src) => local.get(src) ?? sharedMap(maps[src], src, l));
+      const out = i === last ? sharedMap(maps[l], l, l) : Tensor.partial(shapes[l]!, region);
+      if (fault === 'throw' && i === last) throw new TesseraError('KERNEL_FAILED', `injected fault in ${layer.spec.op} kernel`);
       runOp(layer.spec, inputs, layer.weights, out, region);
       local.set(l, out);
     });
@@ -43,16 +47,41 @@ export function runTask(model: Model, msg: TaskMessage): TaskReply {
     const layer = model.layers[current];
     const where = `layer ${current} '${layer?.name ?? '?'}' (${layer?.spec.op ?? '?'}) region ${region ? fmtRegion(region) : '?'}`;
     return {
-      ok: false,
-      error: {
-        code: isTesseraError(e) ? e.code : 'KERNEL_FAILED',
-        message: `${where}: ${e instanceof Error ? e.message : String(e)}`,
-        layer: current,
-        region,
-      },
+      code: isTesseraError(e) ? e.code : 'KERNEL_FAILED',
+      message: `${where}: ${e instanceof Error ? e.message : String(e)}`,
+      layer: current,
+      region,
     };
   }
-  return { ok: true, ms: performance.now() - t0 };
+  return null;
+}
+
+/**
+ * A worker's share of a stage round: claim task ids until none are left or
+ * the coordinator raised the abort flag; mark each claimed, then done.
+ * On a task error the abort flag is raised so the other workers stop early.
+ */
+export function runStage(model: Model, msg: StageMessage): StageReply {
+  const t0 = performance.now();
+  const ctl = new Int32Array(msg.control);
+  let done = 0;
+  for (;;) {
+    if (Atomics.load(ctl, CONTROL.abort) !== 0) break;
+    const k = Atomics.add(ctl, CONTROL.next, 1);
+    if (k >= msg.order.length) break;
+    const id = msg.order[k]!;
+    Atomics.store(ctl, CONTROL.states + id, TASK_CLAIMED);
+    const fault = msg.faults?.[id];
+    if (fault === 'exit') process.exit(3);
+    const err = runTask(model, msg.inputShape, msg.layers, msg.tasks[id]!, msg.maps, fault);
+    if (err) {
+      Atomics.store(ctl, CONTROL.abort, 1);
+      return { ok: false, error: err };
+    }
+    Atomics.store(ctl, CONTROL.states + id, TASK_DONE);
+    done++;
+  }
+  return { ok: true, done, ms: performance.now() - t0 };
 }
 
 function sharedMap(m: SharedMap | undefined, producer: number, layer: number): Tensor {
