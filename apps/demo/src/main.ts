@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { Tensor, fmtShape, isTesseraError } from '@tessera/tensor';
-import { LocalExecutor, receptiveField, seedDilatedStack } from '@tessera/nn';
+import { availableParallelism } from 'node:os';
+import { LocalExecutor, receptiveField, seedDilatedStack, type Executor, type Model } from '@tessera/nn';
+import { PoolExecutor, explain } from '@tessera/scheduler';
 
 /** A synthetic photo: smooth colour gradients with a few bright discs, so activations are non-trivial. */
 function generateImage(size: number): Tensor {
@@ -21,41 +23,63 @@ function generateImage(size: number): Tensor {
   return img;
 }
 
+interface Timed { best: number; out: Tensor }
+
+async function timeRuns(ex: Executor, model: Model, image: Tensor, runs: number): Promise<Timed> {
+  let best = Infinity;
+  let out: Tensor | undefined;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    out = await ex.run(model, image);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return { best, out: out! };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       size: { type: 'string', default: '256' },
       channels: { type: 'string', default: '32' },
       runs: { type: 'string', default: '3' },
+      threads: { type: 'string', default: String(availableParallelism()) },
+      explain: { type: 'boolean', default: false },
     },
   });
-  const size = Number(values.size), channels = Number(values.channels), runs = Number(values.runs);
-  for (const [k, v] of Object.entries({ size, channels, runs })) {
+  const size = Number(values.size), channels = Number(values.channels), runs = Number(values.runs), threads = Number(values.threads);
+  for (const [k, v] of Object.entries({ size, channels, runs, threads })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer, got ${String(values[k as keyof typeof values])}`);
   }
 
   const model = seedDilatedStack({ size, channels });
   const image = generateImage(size);
   console.log(model.summary());
-  const ex = new LocalExecutor();
-  const times: number[] = [];
-  let out: Tensor | undefined;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    out = await ex.run(model, image);
-    times.push(performance.now() - t0);
+  const local = await timeRuns(new LocalExecutor(), model, image, runs);
+  const pool = new PoolExecutor({ threads });
+  let pooled: Timed;
+  try {
+    pooled = await timeRuns(pool, model, image, runs);
+    if (values.explain) console.log(`\n${explain(await pool.plan(model, image.shape))}`);
+  } finally {
+    await pool.close();
   }
-  await ex.close();
+  const pooledOut = pooled.out.toFloat32Array();
+  const same = local.out.toFloat32Array().every((v, i) => v === pooledOut[i]);
+  const out = local.out;
   const rf = receptiveField(model);
-  const o = out!.toFloat32Array();
+  const o = out.toFloat32Array();
   let sum = 0, max = -Infinity, nonzero = 0;
   for (const v of o) { sum += v; if (v > max) max = v; if (v !== 0) nonzero++; }
-  const best = Math.min(...times), gflop = model.flops() / 1e9;
+  const gflop = model.flops() / 1e9;
+  const rate = (ms: number): string => `${(gflop / (ms / 1e3)).toFixed(2)} GFLOP/s`;
   console.log('');
   console.log(`input            ${fmtShape(image.shape)} (generated image)`);
-  console.log(`output           ${fmtShape(out!.shape)}  mean ${(sum / o.length).toFixed(5)}  max ${max.toFixed(4)}  active ${(100 * nonzero / o.length).toFixed(1)}%`);
+  console.log(`output           ${fmtShape(out.shape)}  mean ${(sum / o.length).toFixed(5)}  max ${max.toFixed(4)}  active ${(100 * nonzero / o.length).toFixed(1)}%`);
   console.log(`receptive field  ${rf.size[0]}×${rf.size[1]} input pixels (jump ${rf.jump[0]}, offset ${rf.offset[0]})`);
-  console.log(`time             best ${best.toFixed(1)} ms of ${runs} runs on 1 thread (${(gflop / (best / 1e3)).toFixed(2)} GFLOP/s, ${gflop.toFixed(3)} GFLOP per run)`);
+  console.log(`1 thread         best ${local.best.toFixed(1)} ms of ${runs} run(s) (${rate(local.best)}, ${gflop.toFixed(3)} GFLOP per run)`);
+  console.log(`${String(threads).padEnd(2)} threads       best ${pooled.best.toFixed(1)} ms (${rate(pooled.best)}), speedup ${(local.best / pooled.best).toFixed(2)}×, ` +
+    `output ${same ? 'bit-identical to 1 thread' : 'DIFFERS from 1 thread'}`);
+  if (!same) process.exitCode = 2;
 }
 
 main().catch((e: unknown) => {

@@ -3,7 +3,7 @@ import {
   type Region, type Shape,
 } from '@tessera/tensor';
 import { INPUT, type Model } from '@tessera/nn';
-import { fusableRuns } from './segments.js';
+import { closedRunTest, fusableRuns } from './segments.js';
 import type { PlanOptions, Stage, Strategy, Task, TilePlan } from './types.js';
 
 const DEFAULTS = { tasksPerWorker: 3, taskOverheadUs: 20, stageOverheadUs: 300, gflopsPerWorker: 5, maxFusedLayers: 12 };
@@ -40,6 +40,7 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
     flopsPerS: o.gflopsPerWorker * 1e9,
   };
   const stages: Stage[] = [];
+  const closed = closedRunTest(model);
   for (const run of fusableRuns(model, ctx.shapes, checkInt('plan maxFusedLayers', o.maxFusedLayers, 1))) {
     const layerwise = (): Stage[] => run.map((l) => layerStage(ctx, l));
     if (run.length === 1 || strategy === 'layer-wise') {
@@ -47,10 +48,7 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
     } else if (strategy === 'fused') {
       stages.push(fusedStage(ctx, run));
     } else {
-      const lw = layerwise();
-      const fu = fusedStage(ctx, run);
-      const lwMs = lw.reduce((s, st) => s + st.estimatedMs, 0);
-      stages.push(...(fu.estimatedMs <= lwMs ? [fu] : lw));
+      stages.push(...cheapestCut(ctx, run, closed));
     }
   }
   return {
@@ -66,6 +64,27 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
     taskOverheadUs: o.taskOverheadUs,
     stageOverheadUs: o.stageOverheadUs,
   };
+}
+
+/**
+ * Auto: the cheapest way to cut a fusable run into consecutive stages, each a
+ * single layer (layer-wise) or a closed sub-run (fused), by dynamic
+ * programming over the cut points with the cost model's estimates.
+ */
+function cheapestCut(ctx: Ctx, run: readonly number[], closed: (i: number, j: number) => boolean): Stage[] {
+  const best: { ms: number; stages: Stage[] }[] = [{ ms: 0, stages: [] }];
+  for (let end = 1; end <= run.length; end++) {
+    let pick: { ms: number; stages: Stage[] } | undefined;
+    for (let start = end - 1; start >= 0; start--) {
+      const sub = run.slice(start, end);
+      if (sub.length > 1 && !closed(sub[0]!, sub[sub.length - 1]!)) continue;
+      const st = sub.length === 1 ? layerStage(ctx, sub[0]!) : fusedStage(ctx, sub);
+      const ms = best[start]!.ms + st.estimatedMs;
+      if (!pick || ms < pick.ms) pick = { ms, stages: [...best[start]!.stages, st] };
+    }
+    best.push(pick!);
+  }
+  return best[run.length]!.stages;
 }
 
 /** One layer, its output cut into about k × workers regions along the best-balanced axis. */
@@ -198,7 +217,9 @@ function finish(ctx: Ctx, s: Omit<Stage, 'balance' | 'estimatedMs'>, taskFlops: 
   }
   const mean = sum(load) / ctx.workers;
   const balance = mean > 0 ? Math.max(...load) / mean : 1;
-  const makespan = Math.max(...load.map((f, i) => f / ctx.flopsPerS + count[i]! * ctx.overheadS)) + ctx.stageS;
+  // Workers never finish together: on a shared machine one lags by about half a task. Smaller tasks shrink that tail.
+  const tail = ctx.workers > 1 && taskFlops.length > 0 ? (0.5 * sum(taskFlops)) / taskFlops.length / ctx.flopsPerS : 0;
+  const makespan = Math.max(...load.map((f, i) => f / ctx.flopsPerS + count[i]! * ctx.overheadS)) + tail + ctx.stageS;
   return { ...s, balance, estimatedMs: makespan * 1e3 };
 }
 

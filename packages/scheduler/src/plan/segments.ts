@@ -17,14 +17,7 @@ export function isSpatiallyLocal(model: Model, layer: number, shapes: readonly S
  */
 export function fusableRuns(model: Model, shapes: readonly Shape[], maxLayers: number): number[][] {
   const n = model.layers.length;
-  const consumers = model.consumers();
-  const closed = (i: number, j: number): boolean => {
-    for (let k = i; k < j; k++) {
-      if (k === model.output) return false;
-      if ((consumers.get(k) ?? []).some((c) => c > j)) return false;
-    }
-    return true;
-  };
+  const closed = closedRunTest(model);
   const runs: number[][] = [];
   let i = 0;
   while (i < n) {
@@ -41,4 +34,16 @@ export function fusableRuns(model: Model, shapes: readonly Shape[], maxLayers: n
     i = best + 1;
   }
   return runs;
+}
+
+/** A test of whether layers [i..j] may form one fused stage: no layer but j is read after j (or is the model output). */
+export function closedRunTest(model: Model): (i: number, j: number) => boolean {
+  const consumers = model.consumers();
+  return (i, j) => {
+    for (let k = i; k < j; k++) {
+      if (k === model.output) return false;
+      if ((consumers.get(k) ?? []).some((c) => c > j)) return false;
+    }
+    return true;
+  };
 }
