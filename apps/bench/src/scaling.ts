@@ -60,7 +60,7 @@ for (const m of models) {
   for (const threads of threadList) {
     const pool = new PoolExecutor({ threads });
     try {
-      overheads[threads] = await pool.taskOverheadUs();
+      overheads[threads] = await pool.stageOverheadUs();
       const strategies: Strategy[] = ['layer-wise', 'fused', 'auto'];
       for (const s of strategies) await pool.run(m, x, { strategy: s });
       const times: Record<string, number[]> = {};
@@ -84,7 +84,7 @@ for (const m of models) {
 }
 
 console.log(`machine: ${cpus()[0]?.model ?? '?'}, ${availableParallelism()} threads available, Node ${process.version}`);
-console.log(`per-task overhead (empty task round trip): ${Object.entries(overheads).map(([t, us]) => `${t} thr ${us.toFixed(0)} µs`).join(', ')}`);
+console.log(`per-stage overhead (empty message round trip to every worker): ${Object.entries(overheads).map(([t, us]) => `${t} thr ${us.toFixed(0)} µs`).join(', ')}`);
 console.log('');
 console.log('model                         threads strategy    median ms  GFLOP/s  speedup  efficiency');
 for (const r of rows) {

@@ -3,7 +3,7 @@ import type { Region } from '../../region.js';
 import { expectRank4, type Shape } from '../../shape.js';
 import { checkSpecOp, checkWeightNames } from '../invoke.js';
 import type { Geometry, WeightShapes } from '../op.js';
-import { pair, resolveWindow, windowInputRegion, type WindowSpec } from '../window.js';
+import { pair, resolveWindow, type WindowSpec } from '../window.js';
 
 /**
  * 2-D cross-correlation (eq. 1.3), or true convolution with `flip: true`.
@@ -59,9 +59,35 @@ export function conv2dCheckedOutputShape(spec: Conv2dSpec, inputs: readonly Shap
   return conv2dOutputShape(spec, inputs, weights);
 }
 
-export function conv2dInputRegion(spec: Conv2dSpec, out: Region, inputs: readonly Shape[], outShape: Shape): Region {
+/**
+ * Input rows (or columns) [lo, hi) that outputs [o0, o1) really read along one
+ * axis: taps o·s − pad + k·d inside [0, size). Tighter than the window span
+ * where dilation steps over the first or last rows; null when every tap of
+ * these outputs falls in the padding.
+ */
+function tapSpan(o0: number, o1: number, kernel: number, s: number, d: number, pad: number, size: number): [number, number] | null {
+  let lo = Infinity, hi = -Infinity;
+  for (let k = 0; k < kernel; k++) {
+    const off = k * d - pad;
+    const first = Math.max(o0, Math.ceil(-off / s)); // first output whose tap k is ≥ 0
+    if (first < o1 && first * s + off < size) lo = Math.min(lo, first * s + off);
+    const last = Math.min(o1 - 1, Math.floor((size - 1 - off) / s)); // last output whose tap k is < size
+    if (last >= o0 && last * s + off >= 0) hi = Math.max(hi, last * s + off + 1);
+  }
+  return lo < hi ? [lo, hi] : null;
+}
+
+/**
+ * The input rectangle an output region reads: exactly the rows and columns
+ * its taps hit (see tapSpan), and the input channels of its groups. Null when
+ * the region sees only padding (its outputs are the bias).
+ */
+export function conv2dInputRegion(spec: Conv2dSpec, out: Region, inputs: readonly Shape[], outShape: Shape): Region | null {
   const g = conv2dGeometry(spec, inputs[0]!);
-  const r = windowInputRegion(g, out);
+  const ys = tapSpan(out.y0, out.y1, g.kh, g.sh, g.dh, g.pt, g.inH);
+  const xs = tapSpan(out.x0, out.x1, g.kw, g.sw, g.dw, g.pl, g.inW);
+  if (!ys || !xs) return null;
+  const r = { n0: out.n0, n1: out.n1, y0: ys[0], y1: ys[1], x0: xs[0], x1: xs[1] };
   const cin = inputs[0]![1]!, cout = outShape[1]!;
   const groups = spec.groups ?? 1;
   if (groups === 1) return { ...r, c0: 0, c1: cin };

@@ -1,0 +1,414 @@
+import { expect } from 'chai';
+import { conv2d, conv2dOp, conv2dRef, type Conv2dArgs } from '../src/ops/conv2d/index.js';
+import { conv2dFast } from '../src/ops/conv2d/fast.js';
+import { conv2dReference } from '../src/ops/conv2d/reference.js';
+import type { Conv2dSpec } from '../src/ops/conv2d/spec.js';
+import { useTileEngine } from '../src/ops/conv2d/tiles.js';
+import type { Padding } from '../src/ops/window.js';
+import { fullRegion, splitRegion, type Region } from '../src/region.js';
+import { randInt, randomTensor, rng } from '../src/random.js';
+import { Tensor } from '../src/tensor.js';
+import {
+  SENTINEL, embed, expectBitEqual, expectInputRegionExact, expectTesseraError, expectTilingsBitEqual, expectWrittenExactly,
+  maxRelError, randomTiling,
+} from './util.js';
+
+/** One random conv2d problem: input, weights, spec. */
+interface Problem { x: Tensor; w: Tensor; b: Tensor | null; spec: Conv2dSpec }
+
+const spec = (s: Conv2dArgs): Conv2dSpec => ({ ...s, op: 'conv2d' });
+const weightsOf = (p: Problem) => (p.b ? { weight: p.w, bias: p.b } : { weight: p.w });
+const runFast = (p: Problem, out: Tensor, r: Region) => conv2dFast([p.x], weightsOf(p), p.spec, out, r);
+const outShape = (p: Problem) => conv2dOp.outputShape(p.spec, [p.x.shape], { weight: p.w.shape, bias: p.b?.shape });
+
+/** The kernel rotated 180° in its two spatial axes. */
+function rot180(w: Tensor): Tensor {
+  const [o, i, kh, kw] = w.dims4();
+  const r = Tensor.zeros(w.shape);
+  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) {
+    r.set(w.get(a, b, y, x), a, b, kh - 1 - y, kw - 1 - x);
+  }
+  return r;
+}
+
+/**
+ * A random problem over everything conv2d supports: odd sizes, square and
+ * non-square kernels of 1–7, stride 1–3 and dilation 1–4 per axis, all
+ * padding forms, groups (including depthwise), batch > 1, flip, bias or not.
+ * Sizes are drawn so the dilated kernel fits the padded input; `big` ones
+ * (up to ~45×45, up to 20 channels) span several tile chunks and channel blocks.
+ */
+function randomProblem(rand: () => number, big = false): Problem {
+  const kind = randInt(rand, 0, 3); // 0 dense, 1 grouped, 2 depthwise (sometimes with a channel multiplier), 3 pointwise
+  const cmax = big ? 3 : 1;
+  const groups = kind === 1 ? randInt(rand, 2, 3) : kind === 2 ? randInt(rand, 1, 6 * cmax) : 1;
+  const cin = kind === 2 ? groups : groups * randInt(rand, 1, 4 * cmax);
+  const cout = kind === 2 ? groups * (rand() < 0.75 ? 1 : 2) : groups * randInt(rand, 1, 5 * cmax);
+  const sizes = [1, 3, 5, 7, 2];
+  const kh = kind === 3 ? 1 : sizes[randInt(rand, 0, 4)]!, kw = kind === 3 ? 1 : rand() < 0.7 ? kh : sizes[randInt(rand, 0, 4)]!;
+  const stride: [number, number] = [randInt(rand, 1, 3), randInt(rand, 1, 3)];
+  const dilation: [number, number] = rand() < 0.4 ? [1, 1] : [randInt(rand, 1, 4), randInt(rand, 1, 4)];
+  const padChoice = randInt(rand, 0, 3);
+  const padding: Padding = padChoice === 0 ? 'same' : padChoice === 1 ? 'valid' : padChoice === 2 ? randInt(rand, 0, 3)
+    : { top: randInt(rand, 0, 3), bottom: randInt(rand, 0, 2), left: randInt(rand, 0, 1), right: randInt(rand, 0, 4) };
+  const ekh = (kh - 1) * dilation[0] + 1, ekw = (kw - 1) * dilation[1] + 1;
+  const extra = big ? 35 : 9;
+  const h = randInt(rand, Math.max(1, ekh - 2), ekh + extra), w = randInt(rand, Math.max(1, ekw - 2), ekw + extra);
+  const s = spec({ kernel: [kh, kw], stride, dilation, padding, groups, flip: rand() < 0.3 });
+  const x = randomTensor([big ? 1 : randInt(rand, 1, 3), cin, h, w], rand);
+  const wt = randomTensor([cout, cin / groups, kh, kw], rand);
+  const b = rand() < 0.6 ? randomTensor([cout], rand) : null;
+  try {
+    outShape({ x, w: wt, b, spec: s });
+  } catch {
+    return randomProblem(rand, big); // the draw left the kernel larger than the padded input: draw again
+  }
+  return { x, w: wt, b, spec: s };
+}
+
+/** `count` random problems, every fourth one big. */
+function problems(seed: number, count: number): Problem[] {
+  const rand = rng(seed);
+  return Array.from({ length: count }, (_, i) => randomProblem(rand, i % 4 === 3));
+}
+
+describe('conv2d', () => {
+  after(() => useTileEngine('wasm'));
+
+  describe('known answers', () => {
+    const x33 = Tensor.from([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]);
+    const k22 = Tensor.from([1, 2, 3, 4], [1, 1, 2, 2]);
+
+    it('cross-correlates a 3×3 image with a 2×2 kernel (hand-computed, eq. 1.3)', () => {
+      // out(0,0) = 1·1 + 2·2 + 3·4 + 4·5 = 37, then slide without flipping; bias 1 added.
+      const bias = Tensor.from([1], [1]);
+      for (const f of [conv2d, conv2dRef]) {
+        expect(f(x33, k22, bias, { kernel: 2 }).toArray()).to.deep.equal([38, 48, 68, 78]);
+      }
+    });
+
+    it('convolves with the kernel rotated 180° when flip is set (eq. 1.1)', () => {
+      // out(0,0) = 4·1 + 3·2 + 2·4 + 1·5 = 23
+      for (const f of [conv2d, conv2dRef]) {
+        expect(f(x33, k22, null, { kernel: 2, flip: true }).toArray()).to.deep.equal([23, 33, 53, 63]);
+      }
+    });
+
+    it('pads with zeros: SAME 3×3 box filter over a 2×2 image sums every pixel', () => {
+      const x = Tensor.from([1, 2, 3, 4], [1, 1, 2, 2]);
+      const ones = Tensor.filled([1, 1, 3, 3], 1);
+      expect(conv2d(x, ones, null, { kernel: 3, padding: 'same' }).toArray()).to.deep.equal([10, 10, 10, 10]);
+      // explicit asymmetric padding: one zero row on top only → 2 rows out, the first sees row 0 alone
+      const col = Tensor.from([1, 1], [1, 1, 2, 1]);
+      expect(conv2d(x, col, null, { kernel: [2, 1], padding: { top: 1, bottom: 0, left: 0, right: 0 } }).toArray()).to.deep.equal([1, 2, 4, 6]);
+    });
+
+    it('keeps groups apart: each output channel reads only its group', () => {
+      const x = Tensor.from([1, 2, 3, 4, 10, 20, 30, 40], [1, 2, 2, 2]);
+      const w = Tensor.from([2, 3], [2, 1, 1, 1]);
+      expect(conv2d(x, w, null, { kernel: 1, groups: 2 }).toArray()).to.deep.equal([2, 4, 6, 8, 30, 60, 90, 120]);
+    });
+
+    it('strides: 3×3 input, 1×1 kernel, stride 2 picks the corners', () => {
+      const w = Tensor.from([1], [1, 1, 1, 1]);
+      expect(conv2d(x33, w, null, { kernel: 1, stride: 2 }).toArray()).to.deep.equal([1, 3, 7, 9]);
+    });
+
+    it('true convolution is commutative in 2-D: image ∗ kernel = kernel ∗ image (full padding)', () => {
+      const rand = rng(10);
+      for (let t = 0; t < 10; t++) {
+        const [h, w, kh, kw] = [randInt(rand, 1, 9), randInt(rand, 1, 9), randInt(rand, 1, 5), randInt(rand, 1, 5)];
+        const img = randomTensor([1, 1, h, w], rand), ker = randomTensor([1, 1, kh, kw], rand);
+        const full = (a: number, b: number) => ({ top: a - 1, bottom: a - 1, left: b - 1, right: b - 1 });
+        const fk = conv2d(img, ker, null, { kernel: [kh, kw], flip: true, padding: full(kh, kw) });
+        const kf = conv2d(ker, img, null, { kernel: [h, w], flip: true, padding: full(h, w) });
+        expect(fk.shape).to.deep.equal([1, 1, h + kh - 1, w + kw - 1]);
+        // Same products, summed in opposite orders: equal up to float rounding.
+        expect(maxRelError(fk.toFloat32Array(), kf.toFloat32Array()), `${h}×${w} ∗ ${kh}×${kw}`).to.be.at.most(1e-5);
+      }
+    });
+
+    it('cross-correlation equals convolution with a manually rotated kernel, bit for bit', () => {
+      for (const p of problems(11, 12)) {
+        const flipped = { ...p.spec, flip: !p.spec.flip };
+        expectBitEqual(conv2d(p.x, rot180(p.w), p.b, flipped), conv2d(p.x, p.w, p.b, p.spec), 'rotated kernel');
+      }
+    });
+
+    it('dilation 1 is standard convolution', () => {
+      for (const p of problems(12, 8)) {
+        const { dilation: _d, ...plain } = p.spec;
+        expectBitEqual(conv2d(p.x, p.w, p.b, { ...p.spec, dilation: 1 }), conv2d(p.x, p.w, p.b, plain), 'dilation 1');
+      }
+    });
+
+    it('a dilated kernel is the kernel with d − 1 zeros between taps (eq. 1.4)', () => {
+      const rand = rng(13);
+      for (const d of [2, 3, 4]) {
+        const x = randomTensor([1, 3, 17, 15], rand), w = randomTensor([4, 3, 3, 3], rand);
+        const wide = Tensor.zeros([4, 3, 2 * d + 1, 2 * d + 1]);
+        for (let o = 0; o < 4; o++) for (let i = 0; i < 3; i++) for (let y = 0; y < 3; y++) for (let xx = 0; xx < 3; xx++) {
+          wide.set(w.get(o, i, y, xx), o, i, y * d, xx * d);
+        }
+        // The extra taps add w·x = 0 to the sum, which leaves it unchanged: equal bit for bit.
+        expectBitEqual(conv2d(x, w, null, { kernel: 3, dilation: d, padding: 'same' }), conv2d(x, wide, null, { kernel: 2 * d + 1, padding: 'same' }), `dilation ${d}`);
+      }
+    });
+
+    it('3×3 convolution with padding = dilation keeps the input size (Yu & Koltun stacks)', () => {
+      const rand = rng(14);
+      let x = randomTensor([1, 4, 23, 19], rand);
+      for (const d of [1, 2, 4, 8]) {
+        const y = conv2d(x, randomTensor([4, 4, 3, 3], rand, -0.3, 0.3), null, { kernel: 3, dilation: d, padding: d });
+        expect(y.shape).to.deep.equal([1, 4, 23, 19]);
+        x = y;
+      }
+    });
+  });
+
+  describe('fast kernel against the reference', () => {
+    it('agrees within 1e-5 relative on 300 random shapes (both tile engines)', function () {
+      this.timeout(60_000);
+      for (const engine of ['wasm', 'js'] as const) {
+        expect(useTileEngine(engine)).to.equal(engine);
+        problems(21, 150).forEach((p, i) => {
+          const got = conv2d(p.x, p.w, p.b, p.spec).toFloat32Array();
+          const want = conv2dRef(p.x, p.w, p.b, p.spec).toFloat32Array();
+          const err = maxRelError(got, want);
+          expect(err, `${engine} case ${i} ${JSON.stringify(p.spec)} input ${p.x.shape}`).to.be.at.most(1e-5);
+        });
+      }
+    });
+
+    it('long rows, tall maps and odd channel counts cross every chunk and tile-block edge', () => {
+      // Runs longer than one engine call (per-row runs when strided, multi-row runs when not),
+      // channel counts that are not a multiple of the tile height, more taps than one block,
+      // regions cut at odd places.
+      const rand = rng(24);
+      const cases: [number[], number[], Conv2dArgs][] = [
+        [[1, 5, 5, 300], [7, 5, 3, 3], { kernel: 3, stride: [2, 1], padding: 'same' }],
+        [[1, 3, 7, 290], [5, 3, 1, 3], { kernel: [1, 3], stride: [1, 2], dilation: 3, padding: 'valid' }],
+        [[2, 6, 41, 37], [9, 6, 3, 3], { kernel: 3, padding: 'same', flip: true }],
+        [[1, 4, 30, 50], [10, 2, 5, 5], { kernel: 5, dilation: 2, padding: 4, groups: 2 }],
+        [[1, 10, 33, 60], [10, 1, 3, 3], { kernel: 3, padding: 'same', groups: 10 }],
+        // K = Cin·kh·kw of 630 and 1170: the sums run over several blocks of taps
+        [[1, 70, 9, 11], [5, 70, 3, 3], { kernel: 3, padding: 'same' }],
+        [[1, 130, 6, 7], [3, 130, 3, 3], { kernel: 3, stride: 2, padding: 'valid' }],
+      ];
+      for (const [xs, ws, s] of cases) {
+        const p: Problem = { x: randomTensor(xs, rand), w: randomTensor(ws, rand), b: randomTensor([ws[0]!], rand), spec: spec(s) };
+        const whole = conv2d(p.x, p.w, p.b, p.spec);
+        expect(maxRelError(whole.toFloat32Array(), conv2dRef(p.x, p.w, p.b, p.spec).toFloat32Array()), JSON.stringify(s)).to.be.at.most(1e-5);
+        const cut = Tensor.filled(whole.shape, SENTINEL);
+        for (const r of randomTiling(fullRegion(whole.shape), rand)) runFast(p, cut, r);
+        expectBitEqual(cut, whole, JSON.stringify(s));
+      }
+    });
+
+    it('the packed-filter cache follows the weights: in-place edits, flip, groups', () => {
+      const rand = rng(25);
+      const x = randomTensor([1, 4, 9, 9], rand), w = randomTensor([4, 1, 3, 3], rand);
+      const x2 = randomTensor([1, 2, 9, 9], rand);
+      const s = spec({ kernel: 3, padding: 'same', groups: 4 });
+      const check = (what: string) => {
+        expectBitEqual(conv2d(x, w, null, s), conv2dRef(x, w, null, s), `${what}: depthwise`);
+        // The same tensor as a 2-group filter over 2 channels, and flipped: other packings.
+        const s2 = spec({ kernel: 3, padding: 'same', groups: 2, flip: true });
+        expectBitEqual(conv2d(x2, w, null, s2), conv2dRef(x2, w, null, s2), `${what}: groups 2, flip`);
+        const s3 = spec({ kernel: 3, padding: 'same', groups: 2 });
+        expectBitEqual(conv2d(x2, w, null, s3), conv2dRef(x2, w, null, s3), `${what}: groups 2`);
+      };
+      check('first use');
+      w.set(5, 2, 0, 1, 1); // one weight changed in place after the filter was packed
+      check('after w.set');
+      w.data.fill(0.25);
+      check('after fill');
+    });
+
+    it('the wasm and JS tile engines give identical bits', () => {
+      for (const p of problems(22, 40)) {
+        useTileEngine('js');
+        const js = conv2d(p.x, p.w, p.b, p.spec);
+        useTileEngine('wasm');
+        expectBitEqual(conv2d(p.x, p.w, p.b, p.spec), js, JSON.stringify(p.spec));
+      }
+    });
+
+    it('matches an independent float64 convolution within 1e-6 relative (floor 1e-3)', () => {
+      // Test-local oracle: skips padded taps, sums in a Float64Array in (ky, kx, ci) order
+      // and keeps float64 output. The fast kernel rounds its double sum once to float32
+      // (relative error ≤ 2⁻²⁴ ≈ 6e-8); values below 1e-3 in size are compared against 1e-3.
+      const rand = rng(23);
+      for (let t = 0; t < 6; t++) {
+        const cin = randInt(rand, 8, 24), cout = randInt(rand, 4, 16), k = [3, 5][t % 2]!, st = 1 + (t % 3), d = 1 + (t % 2);
+        const s = spec({ kernel: k, stride: st, dilation: d, padding: 'same' });
+        const x = randomTensor([1, cin, randInt(rand, 14, 22), randInt(rand, 14, 22)], rand);
+        const w = randomTensor([cout, cin, k, k], rand), b = randomTensor([cout], rand);
+        const got = conv2d(x, w, b, s);
+        const [, , oh, ow] = got.dims4();
+        const [, , h, wd] = x.dims4();
+        const pt = Math.floor(Math.max((oh - 1) * st + (k - 1) * d + 1 - h, 0) / 2);
+        const pl = Math.floor(Math.max((ow - 1) * st + (k - 1) * d + 1 - wd, 0) / 2);
+        const want = new Float64Array(got.size);
+        const acc = new Float64Array(1);
+        for (let co = 0; co < cout; co++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < ow; ox++) {
+          acc[0] = b.get(co);
+          for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+            const iy = oy * st - pt + ky * d, ix = ox * st - pl + kx * d;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+            for (let ci = 0; ci < cin; ci++) acc[0] += w.get(co, ci, ky, kx) * x.get(0, ci, iy, ix);
+          }
+          want[(co * oh + oy) * ow + ox] = acc[0]!;
+        }
+        expect(maxRelError(got.toFloat32Array(), want, 1e-3), `case ${t}`).to.be.at.most(1e-6);
+      }
+    });
+  });
+
+  describe('any region split gives the same bits', () => {
+    for (const engine of ['wasm', 'js'] as const) {
+      it(`random tilings, row slabs, channel slabs and 1×1 regions at the edges (${engine} engine)`, function () {
+        this.timeout(60_000);
+        useTileEngine(engine);
+        const rand = rng(engine === 'wasm' ? 31 : 32);
+        for (const p of problems(engine === 'wasm' ? 33 : 34, 50)) {
+          const shape = outShape(p);
+          const whole = Tensor.zeros(shape);
+          runFast(p, whole, fullRegion(shape));
+          const what = JSON.stringify(p.spec);
+          for (let t = 0; t < 3; t++) {
+            const tiled = Tensor.filled(shape, SENTINEL);
+            for (const r of randomTiling(fullRegion(shape), rand)) runFast(p, tiled, r);
+            expectBitEqual(tiled, whole, `${what} tiling ${t}`);
+          }
+          for (const axis of ['y', 'c'] as const) {
+            const slabs = Tensor.filled(shape, SENTINEL);
+            for (const r of splitRegion(fullRegion(shape), axis, 3)) runFast(p, slabs, r);
+            expectBitEqual(slabs, whole, `${what} ${axis} slabs`);
+          }
+          // Single pixels at the four corners (touching the padding) and one at odd offsets inside.
+          const [n, c, h, w] = shape as [number, number, number, number];
+          const pix = Tensor.filled(shape, SENTINEL);
+          const spots = [[0, 0], [0, w - 1], [h - 1, 0], [h - 1, w - 1], [h >> 1, w >> 1]] as const;
+          for (const [y, x] of spots) {
+            const r = { n0: n - 1, n1: n, c0: c - 1, c1: c, y0: y, y1: y + 1, x0: x, x1: x + 1 };
+            runFast(p, pix, r);
+            expect(pix.get(n - 1, c - 1, y, x), `${what} pixel ${y},${x}`).to.equal(whole.get(n - 1, c - 1, y, x));
+          }
+        }
+      });
+    }
+
+    it('tiles into strided NaN-surrounded outputs write exactly their region (shared helper)', function () {
+      this.timeout(30_000);
+      useTileEngine('wasm');
+      const rand = rng(35);
+      for (const p of problems(36, 24)) {
+        expectTilingsBitEqual({ def: conv2dOp, spec: p.spec, inputs: [embed(p.x, rand)], weights: weightsOf(p) }, rand);
+      }
+    });
+
+    it('a region too big for one patch (> 64 MB of doubles) is cut internally, same bits', function () {
+      this.timeout(30_000);
+      const rand = rng(39);
+      const p: Problem = { x: randomTensor([1, 8, 1100, 1100], rand), w: randomTensor([2, 8, 3, 3], rand), b: null, spec: spec({ kernel: 3, padding: 'same' }) };
+      const whole = conv2d(p.x, p.w, null, p.spec); // 8 × 1102² doubles: over the limit
+      const halves = Tensor.filled(whole.shape, SENTINEL);
+      for (const r of splitRegion(fullRegion(whole.shape), 'y', 3)) runFast(p, halves, r);
+      expectBitEqual(halves, whole, 'internal cut vs explicit slabs');
+      const corner = { n0: 0, n1: 1, c0: 0, c1: 2, y0: 1090, y1: 1100, x0: 0, x1: 10 };
+      expect(maxRelError(conv2d(p.x, p.w, null, p.spec, undefined, corner).view(corner).toFloat32Array(),
+        conv2dRef(p.x, p.w, null, p.spec, undefined, corner).view(corner).toFloat32Array())).to.be.at.most(1e-5);
+    });
+
+    it('inputRegion is exactly what a region reads', () => {
+      const rand = rng(37);
+      for (const p of problems(38, 30)) {
+        const shape = outShape(p);
+        const r = randomTiling(fullRegion(shape), rand)[0]!;
+        expectInputRegionExact({ def: conv2dOp, spec: p.spec, inputs: [p.x], weights: weightsOf(p) }, r);
+      }
+    });
+  });
+
+  describe('views', () => {
+    it('reads a non-contiguous input view and writes a non-contiguous output view', () => {
+      const rand = rng(41);
+      for (const p of problems(42, 10)) {
+        const want = conv2d(p.x, p.w, p.b, p.spec);
+        // NaN all around the views: reading or writing outside them would show.
+        const xv = embed(p.x, rand, NaN), wv = embed(p.w, rand, NaN), bv = p.b ? embed(p.b.reshape([1, p.b.size, 1, 1]), rand, NaN) : null;
+        expect(xv.isContiguous).to.equal(false);
+        const bias = bv ? new Tensor(bv.data, [p.b!.size], [bv.strides[1]!], bv.offset) : null;
+        const out = embed(Tensor.filled(want.shape, SENTINEL), rand, SENTINEL);
+        conv2d(xv, wv, bias, p.spec, out);
+        expectBitEqual(out, want, 'through views');
+        expectWrittenExactly(out, fullRegion(want.shape), 'output view');
+        const ref = conv2dRef(xv, wv, bias, p.spec);
+        expect(maxRelError(ref.toFloat32Array(), want.toFloat32Array())).to.be.at.most(1e-5);
+      }
+    });
+  });
+
+  describe('layouts', () => {
+    it('reads and writes channels-last (NHWC) memory through NCHW strides', () => {
+      const rand = rng(43);
+      for (const p of problems(44, 10)) {
+        const want = conv2d(p.x, p.w, p.b, p.spec);
+        // The same values stored NHWC: element (n, c, y, x) at ((n·H + y)·W + x)·C + c.
+        const nhwc = (t: Tensor): Tensor => {
+          const [n, c, h, w] = t.dims4();
+          const v = new Tensor(new Float32Array(t.size), t.shape, [h * w * c, 1, w * c, c]);
+          for (let a = 0; a < n; a++) for (let b = 0; b < c; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) v.set(t.get(a, b, y, x), a, b, y, x);
+          return v;
+        };
+        const out = nhwc(Tensor.filled(want.shape, SENTINEL));
+        conv2d(nhwc(p.x), p.w, p.b, p.spec, out);
+        expectBitEqual(out, want, `NHWC ${JSON.stringify(p.spec)}`);
+        const r = randomTiling(fullRegion(want.shape), rand)[0]!;
+        const part = nhwc(Tensor.filled(want.shape, SENTINEL));
+        conv2d(nhwc(p.x), p.w, p.b, p.spec, part, r);
+        expectWrittenExactly(part, r, 'NHWC region');
+      }
+    });
+  });
+
+  describe('bad input', () => {
+    const x = randomTensor([1, 4, 8, 8], 1);
+    const w = randomTensor([8, 4, 3, 3], 2);
+
+    it('wrong rank input', () => {
+      expectTesseraError(() => conv2d(randomTensor([4, 8, 8], 1), w, null, { kernel: 3 }), 'SHAPE_MISMATCH', /rank 4.*\[4, 8, 8\]/);
+    });
+    it('input channels that do not match the weight', () => {
+      expectTesseraError(() => conv2d(randomTensor([1, 5, 8, 8], 1), w, null, { kernel: 3 }), 'SHAPE_MISMATCH', /\[8, 4, 3, 3\] expects 4 input channels.*has 5/);
+    });
+    it('groups that do not divide the channels', () => {
+      expectTesseraError(() => conv2d(x, randomTensor([8, 1, 3, 3], 2), null, { kernel: 3, groups: 3 }), 'SHAPE_MISMATCH', /groups 3 must divide input channels 4/);
+    });
+    it('a kernel larger than the padded input', () => {
+      expectTesseraError(() => conv2d(randomTensor([1, 4, 4, 4], 1), randomTensor([8, 4, 3, 3], 2), null, { kernel: 3, dilation: 2 }), 'SHAPE_MISMATCH', /spans 5×5, larger than the padded input 4×4/);
+    });
+    it('stride 0 and negative dilation', () => {
+      expectTesseraError(() => conv2d(x, w, null, { kernel: 3, stride: 0 }), 'BAD_ARGUMENT', /stride must be an integer ≥ 1, got 0/);
+      expectTesseraError(() => conv2d(x, w, null, { kernel: 3, dilation: [1, -2] }), 'BAD_ARGUMENT', /dilation must be an integer ≥ 1, got -2/);
+    });
+    it('NaN or out-of-range regions, from the public function and from the kernels', () => {
+      const out = Tensor.zeros([1, 8, 6, 6]);
+      const bad: Region = { n0: 0, n1: 1, c0: 0, c1: 8, y0: NaN, y1: 3, x0: 0, x1: 6 };
+      expectTesseraError(() => conv2d(x, w, null, { kernel: 3 }, out, bad), 'BAD_REGION', /y0 must be an integer, got NaN/);
+      for (const k of [conv2dFast, conv2dReference]) {
+        expectTesseraError(() => k([x], { weight: w }, spec({ kernel: 3 }), out, bad), 'BAD_REGION', /y0 must be an integer, got NaN/);
+        expectTesseraError(() => k([x], { weight: w }, spec({ kernel: 3 }), out, { ...fullRegion(out.shape), x1: 7 }), 'BAD_REGION', /outside \[0, 6\) on axis x/);
+      }
+    });
+    it('bias of the wrong length, a misspelt weight name, a wrongly shaped output', () => {
+      expectTesseraError(() => conv2d(x, w, randomTensor([5], 3), { kernel: 3 }), 'SHAPE_MISMATCH', /bias \[5\] must be \[8\]/);
+      expectTesseraError(() => conv2dFast([x], { weight: w, biases: randomTensor([8], 3) }, spec({ kernel: 3 }), Tensor.zeros([1, 8, 6, 6]), fullRegion([1, 8, 6, 6])), 'BAD_ARGUMENT', /unknown weight 'biases'/);
+      expectTesseraError(() => conv2d(x, w, null, { kernel: 3 }, Tensor.zeros([1, 8, 8, 8])), 'SHAPE_MISMATCH', /\[1, 8, 8, 8\] must have shape \[1, 8, 6, 6\]/);
+    });
+    it('a spec whose kernel disagrees with the weight', () => {
+      expectTesseraError(() => conv2d(x, w, null, { kernel: 5 }), 'SHAPE_MISMATCH', /3×3 kernel, spec says 5×5/);
+    });
+  });
+});
