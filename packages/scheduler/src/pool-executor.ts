@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Tensor, TesseraError, checkInt, fmtRegion, type Shape } from '@tessera/tensor';
 import { INPUT, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
@@ -6,7 +8,10 @@ import { assignBuffers } from './buffers.js';
 import { plan } from './plan/plan.js';
 import type { Stage, Strategy, Task, TilePlan } from './plan/types.js';
 import { sharedModel } from './shared-model.js';
-import { CONTROL, TASK_CLAIMED, TASK_DONE, type Fault, type SharedMap, type StageMessage, type StageReply } from './worker/messages.js';
+import {
+  CONTROL, TASK_CLAIMED, TASK_DONE, modelChannelName,
+  type Fault, type ModelChannelMessage, type SharedMap, type StageMessage, type StageReply,
+} from './worker/messages.js';
 
 export interface PoolExecutorOptions {
   /** Worker threads (default: os.availableParallelism()). */
@@ -33,7 +38,7 @@ export interface PoolStats {
   tasks: number;
   /** Tasks re-run after their worker died. */
   retries: number;
-  /** Times a model was sent to a worker that did not have it yet. */
+  /** Times a model was broadcast to the workers (once per model, again only for threads started later). */
   modelSends: number;
   /** Stage messages sent to workers and not yet settled, over all runs. */
   inFlight: number;
@@ -51,6 +56,9 @@ export class PoolExecutor implements Executor {
   private readonly pool: Piscina;
   private readonly opts: PoolExecutorOptions;
   private readonly plans = new Map<string, TilePlan>();
+  /** Models workers may ask for, most recently run last. */
+  private readonly known = new Map<string, Model>();
+  private readonly channel: BroadcastChannel;
   private overheadUs: number | undefined;
   private closed = false;
   private faultsLeft: number;
@@ -61,7 +69,12 @@ export class PoolExecutor implements Executor {
     checkInt('PoolExecutor maxRetries', opts.maxRetries ?? 2, 0);
     this.faultsLeft = opts.faults?.times ?? 0;
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+    const poolId = randomUUID();
+    this.channel = new BroadcastChannel(modelChannelName(poolId));
+    this.channel.unref();
+    this.channel.onmessage = (ev: unknown): void => this.answerModelRequest((ev as { data: ModelChannelMessage }).data);
     this.pool = new Piscina({
+      workerData: { poolId },
       filename: new URL(`./worker/tile.worker${ext}`, import.meta.url).href,
       minThreads: this.threads,
       maxThreads: this.threads,
@@ -110,6 +123,9 @@ export class PoolExecutor implements Executor {
     model.shapes(input.shape); // validates the input against every layer, naming the layer
     const p = await this.plan(model, input.shape, opts.strategy);
     this.stats.runs++;
+    this.known.delete(model.id);
+    this.known.set(model.id, model);
+    if (this.known.size > 64) this.known.delete(this.known.keys().next().value!);
 
     const inputMap: SharedMap = { buffer: toShared(input), shape: input.shape };
     const buffers = assignBuffers(model, p);
@@ -135,6 +151,7 @@ export class PoolExecutor implements Executor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.channel.close();
     await this.pool.destroy();
   }
 
@@ -167,7 +184,7 @@ export class PoolExecutor implements Executor {
       };
       let results: { reply?: StageReply; died?: unknown }[];
       try {
-        results = await Promise.all(Array.from({ length: Math.min(this.threads, order.length) }, () => this.send(msg, model)));
+        results = await Promise.all(Array.from({ length: Math.min(this.threads, order.length) }, () => this.send(msg)));
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
@@ -202,17 +219,23 @@ export class PoolExecutor implements Executor {
     }
   }
 
-  /** One stage message to one worker; sends the model along when that worker lacks it. Never rejects. */
-  private async send(first: StageMessage, model: Model): Promise<{ reply?: StageReply; died?: unknown }> {
+  /** A worker lacks a model: broadcast it (weights are shared memory, so nothing is copied). */
+  private answerModelRequest(msg: ModelChannelMessage): void {
+    if (msg.kind !== 'need') return;
+    const model = this.known.get(msg.modelId);
+    if (!model) {
+      this.channel.postMessage({ kind: 'unknown', modelId: msg.modelId } satisfies ModelChannelMessage);
+      return;
+    }
+    this.stats.modelSends++;
+    this.channel.postMessage({ kind: 'model', payload: sharedModel(model) } satisfies ModelChannelMessage);
+  }
+
+  /** One stage message to one worker. Never rejects: a dead worker is reported as `died`. */
+  private async send(msg: StageMessage): Promise<{ reply?: StageReply; died?: unknown }> {
     this.stats.inFlight++;
     try {
-      let msg = first;
-      for (;;) {
-        const reply = (await this.pool.run(msg)) as StageReply;
-        if (reply.ok || !('needModel' in reply)) return { reply };
-        this.stats.modelSends++;
-        msg = { ...msg, model: sharedModel(model) };
-      }
+      return { reply: (await this.pool.run(msg)) as StageReply };
     } catch (e) {
       // The worker died (exit, crash, out of memory); piscina replaces it.
       return { died: e };

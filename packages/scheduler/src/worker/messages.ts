@@ -44,8 +44,6 @@ export const TASK_OPEN = 0, TASK_CLAIMED = 1, TASK_DONE = 2;
 export interface StageMessage {
   readonly kind: 'stage';
   readonly modelId: string;
-  /** Attached only after a worker replied that it lacks the model. */
-  readonly model?: ModelPayload;
   readonly inputShape: Shape;
   readonly layers: readonly number[];
   /** Regions per task id: one per stage layer, the last is written to the output map. */
@@ -73,5 +71,17 @@ export interface TaskError {
 
 export type StageReply =
   | { readonly ok: true; readonly done: number; readonly ms: number }
-  | { readonly ok: false; readonly needModel: true }
   | { readonly ok: false; readonly error: TaskError };
+
+/**
+ * Models travel on a BroadcastChannel private to one pool: a worker that
+ * lacks a model asks once, the coordinator answers once for every thread.
+ */
+export type ModelChannelMessage =
+  | { readonly kind: 'need'; readonly modelId: string }
+  | { readonly kind: 'model'; readonly payload: ModelPayload }
+  | { readonly kind: 'unknown'; readonly modelId: string };
+
+export function modelChannelName(poolId: string): string {
+  return `tessera-models-${poolId}`;
+}

@@ -1,20 +1,54 @@
+import { BroadcastChannel, workerData } from 'node:worker_threads';
+import { TesseraError } from '@tessera/tensor';
 import type { Model } from '@tessera/nn';
 import { modelFromPayload, runStage } from './run-task.js';
-import type { PingMessage, StageMessage, StageReply } from './messages.js';
+import { modelChannelName, type ModelChannelMessage, type PingMessage, type StageMessage, type StageReply } from './messages.js';
 
 /** Models this thread has received, by id; bounded so a long-lived pool does not grow without end. */
 const models = new Map<string, Model>();
+const waiting = new Map<string, { resolve: (m: Model) => void; reject: (e: Error) => void }[]>();
 const MAX_MODELS = 32;
+const MODEL_WAIT_MS = 30_000;
+
+const channel = new BroadcastChannel(modelChannelName((workerData as { poolId: string }).poolId));
+channel.onmessage = (ev: unknown): void => {
+  const msg = (ev as { data: ModelChannelMessage }).data;
+  if (msg.kind === 'model' && !models.has(msg.payload.id)) {
+    const model = modelFromPayload(msg.payload);
+    if (models.size >= MAX_MODELS) models.delete(models.keys().next().value!);
+    models.set(model.id, model);
+    for (const w of waiting.get(model.id) ?? []) w.resolve(model);
+    waiting.delete(model.id);
+  } else if (msg.kind === 'unknown') {
+    for (const w of waiting.get(msg.modelId) ?? []) w.reject(new TesseraError('BAD_MODEL', `the coordinator does not know model ${msg.modelId}`));
+    waiting.delete(msg.modelId);
+  }
+};
+
+function getModel(id: string): Promise<Model> | Model {
+  const hit = models.get(id);
+  if (hit) return hit;
+  return new Promise<Model>((resolve, reject) => {
+    const list = waiting.get(id);
+    const timer = setTimeout(() => reject(new TesseraError('TIMEOUT', `model ${id} did not arrive within ${MODEL_WAIT_MS} ms`)), MODEL_WAIT_MS);
+    const entry = { resolve: (m: Model) => { clearTimeout(timer); resolve(m); }, reject: (e: Error) => { clearTimeout(timer); reject(e); } };
+    if (list) list.push(entry);
+    else {
+      waiting.set(id, [entry]);
+      channel.postMessage({ kind: 'need', modelId: id } satisfies ModelChannelMessage);
+    }
+  });
+}
 
 /** Piscina entry: a stage round or a ping (used to measure the round-trip cost). */
-export default function handle(msg: StageMessage | PingMessage): StageReply {
+export default async function handle(msg: StageMessage | PingMessage): Promise<StageReply> {
   if (msg.kind === 'ping') return { ok: true, done: 0, ms: 0 };
-  let model = models.get(msg.modelId);
-  if (!model) {
-    if (!msg.model) return { ok: false, needModel: true };
-    model = modelFromPayload(msg.model);
-    if (models.size >= MAX_MODELS) models.delete(models.keys().next().value!);
-    models.set(msg.modelId, model);
+  let model: Model;
+  try {
+    model = await getModel(msg.modelId);
+  } catch (e) {
+    const err = e as TesseraError;
+    return { ok: false, error: { code: err.code ?? 'BAD_MODEL', message: err.message, layer: -1, region: null } };
   }
   return runStage(model, msg);
 }
