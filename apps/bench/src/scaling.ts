@@ -4,7 +4,8 @@
  * 1..N threads against the single-thread LocalExecutor, per strategy, plus
  * the measured per-task overhead. Not a test: prints a table and writes JSON.
  *
- *   npx tsx --conditions=@tessera/source src/scaling.ts [--threads 1,2] [--runs 7] [--quick] [--out FILE]
+ *   npm run scaling -w @tessera/bench -- [--threads 1,2] [--runs 7] [--quick] [--explain] [--out FILE]
+ * Speedups are against the 1-thread LocalExecutor measured in the same interleaved loop.
  */
 import { availableParallelism, cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
 });
 const quick = values.quick!;
 const runs = quick ? 2 : Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
 const threadList = values.threads
   ? values.threads.split(',').map(Number)
   : Array.from({ length: availableParallelism() }, (_, i) => i + 1);
@@ -45,32 +47,35 @@ const rows: Row[] = [];
 const overheads: Record<number, number> = {};
 const local = new LocalExecutor();
 
+const strategies: Strategy[] = ['layer-wise', 'fused', 'auto'];
+const warmups = quick ? 1 : 5;
+
 for (const m of models) {
   const x = randomTensor(m.inputShape, 1);
   const gflop = m.flops() / 1e9;
-  await local.run(m, x);
-  const base: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await local.run(m, x);
-    base.push(performance.now() - t0);
-  }
-  const baseMs = median(base);
-  rows.push({ model: m.name, gflop, threads: 1, strategy: 'local', medianMs: baseMs, minMs: Math.min(...base), speedup: 1, efficiency: 1 });
   for (const threads of threadList) {
     const pool = new PoolExecutor({ threads });
     try {
       overheads[threads] = await pool.stageOverheadUs();
-      const strategies: Strategy[] = ['layer-wise', 'fused', 'auto'];
-      for (const s of strategies) await pool.run(m, x, { strategy: s });
+      // Warm the JIT in every worker and in this thread before timing.
+      for (let i = 0; i < warmups; i++) {
+        await local.run(m, x);
+        for (const s of strategies) await pool.run(m, x, { strategy: s });
+      }
       const times: Record<string, number[]> = {};
-      // Interleave strategies so background load hits all alike.
+      const time = async (key: string, f: () => Promise<unknown>): Promise<void> => {
+        const t0 = performance.now();
+        await f();
+        (times[key] ??= []).push(performance.now() - t0);
+      };
+      // Interleave the 1-thread baseline and the strategies so background load hits all alike.
       for (let i = 0; i < runs; i++) {
-        for (const s of strategies) {
-          const t0 = performance.now();
-          await pool.run(m, x, { strategy: s });
-          (times[s] ??= []).push(performance.now() - t0);
-        }
+        await time('local', () => local.run(m, x));
+        for (const s of strategies) await time(s, () => pool.run(m, x, { strategy: s }));
+      }
+      const baseMs = median(times.local!);
+      if (threads === threadList[0]) {
+        rows.push({ model: m.name, gflop, threads: 1, strategy: 'local', medianMs: baseMs, minMs: Math.min(...times.local!), speedup: 1, efficiency: 1 });
       }
       for (const s of strategies) {
         const med = median(times[s]!);
