@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # System packages each issue needs; add to this list, never install by hand.
-APT_PACKAGES=(git ca-certificates)
+APT_PACKAGES=(git ca-certificates fonts-dejavu-core)
 
 log() { printf '[setup] %s\n' "$*"; }
 
