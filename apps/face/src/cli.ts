@@ -1,0 +1,366 @@
+import { readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { TesseraError, isTesseraError } from '@tessera/tensor';
+import { annotate } from './annotate.js';
+import { Gallery, defaultGalleryPath, euclidean } from './gallery.js';
+import { decodeImage, type RgbImage } from './image.js';
+import { FacePipeline, type Backend, type Face, type StageTimes } from './pipeline.js';
+import { Progress } from './progress.js';
+
+export const USAGE = `tessera-face — face recognition on Tessera's own kernels
+
+usage:
+  tessera-face enroll --name NAME IMAGE...   enroll the face in each image as NAME
+  tessera-face enroll DIR                    each file (or sub-folder) name in DIR is the person
+  tessera-face identify IMAGE...             every face: box, name or 'unknown', distance
+  tessera-face verify A B                    same person or not, and the distance
+  tessera-face eval DIR                      all same/different pairs of a labelled folder: accuracy, best threshold, ROC
+  tessera-face list                          enrolled people
+  tessera-face forget NAME                   remove a person
+
+options:
+  --db PATH            gallery database (default ${defaultGalleryPath()})
+  --backend B          local | threads (default local)
+  --threads N          worker threads for --backend threads (default: all cores)
+  --tolerance T        largest distance that still names a person (default 0.6)
+  --annotate OUT       write the picture with boxes, landmarks and names (a folder when several images)
+  --json               machine-readable output on stdout
+  --timings            per-stage times
+  -h, --help           this text`;
+
+const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp', '.avif']);
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  isTTY: boolean;
+}
+
+interface Opts {
+  db: string;
+  backend: Backend;
+  threads?: number;
+  tolerance: number;
+  annotate?: string;
+  json: boolean;
+  timings: boolean;
+  name?: string;
+}
+
+/** Runs one command line; returns the process exit code (0 ok, 1 some input failed, 2 usage). */
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        db: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' },
+        annotate: { type: 'string' }, json: { type: 'boolean' }, timings: { type: 'boolean' }, name: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    io.err(`error: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (v.help || !command) {
+    io.out(USAGE);
+    return v.help ? 0 : 2;
+  }
+  let opts: Opts;
+  try {
+    opts = {
+      db: v.db ?? defaultGalleryPath(),
+      backend: parseBackend(v.backend ?? 'local'),
+      threads: v.threads === undefined ? undefined : positiveInt('--threads', v.threads),
+      tolerance: v.tolerance === undefined ? 0.6 : positiveNumber('--tolerance', v.tolerance),
+      annotate: v.annotate,
+      json: v.json ?? false,
+      timings: v.timings ?? false,
+      name: v.name,
+    };
+  } catch (e) {
+    io.err(`error: ${(e as Error).message}`);
+    return 2;
+  }
+  const commands: Record<string, (args: string[], o: Opts, io: Io) => Promise<number>> = { enroll, identify, verify, eval: evaluate, list, forget };
+  const run = commands[command];
+  if (!run) {
+    io.err(`error: unknown command '${command}'\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await run(args, opts, io);
+  } catch (e) {
+    io.err(`error${isTesseraError(e) ? ` [${e.code}]` : ''}: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
+
+/** One image through the pipeline; a bad file becomes a reported failure, not an exception. */
+interface ImageResult { path: string; faces: Face[]; error?: string; times?: StageTimes; img?: RgbImage }
+
+async function analyzeAll(paths: readonly string[], pipe: FacePipeline, io: Io, o: Opts): Promise<ImageResult[]> {
+  const bar = new Progress(paths.length, io.isTTY && !o.json && paths.length > 1);
+  const results: ImageResult[] = [];
+  for (const path of paths) {
+    bar.tick(basename(path));
+    try {
+      const img = await decodeImage(path);
+      const times: StageTimes = {};
+      const faces = await pipe.analyze(img, times);
+      // The decoded picture is kept only when it will be drawn on.
+      results.push({ path, faces, times, img: o.annotate ? img : undefined });
+    } catch (e) {
+      results.push({ path, faces: [], error: isTesseraError(e) ? `[${e.code}] ${e.message}` : String(e) });
+    }
+  }
+  bar.done();
+  return results;
+}
+
+async function withPipeline<T>(o: Opts, f: (p: FacePipeline) => Promise<T>): Promise<T> {
+  const pipe = await FacePipeline.create({ backend: o.backend, threads: o.threads });
+  try {
+    return await f(pipe);
+  } finally {
+    await pipe.close();
+  }
+}
+
+async function enroll(args: string[], o: Opts, io: Io): Promise<number> {
+  let jobs: { name: string; paths: string[] }[];
+  if (o.name !== undefined) {
+    if (args.length === 0) throw new TesseraError('BAD_ARGUMENT', 'enroll --name NAME needs at least one image');
+    jobs = [{ name: o.name, paths: args }];
+  } else {
+    if (args.length !== 1) throw new TesseraError('BAD_ARGUMENT', 'enroll needs --name NAME IMAGE... or a single folder DIR');
+    jobs = labelledFolder(args[0]!);
+  }
+  return withPipeline(o, async (pipe) => {
+    const gallery = Gallery.open(o.db);
+    try {
+      let failed = 0;
+      const report: { name: string; enrolled: number; skipped: { path: string; reason: string }[] }[] = [];
+      for (const job of jobs) {
+        const results = await analyzeAll(job.paths, pipe, io, o);
+        const items: { descriptor: Float32Array; source: string }[] = [];
+        const skipped: { path: string; reason: string }[] = [];
+        for (const r of results) {
+          if (r.error) { failed++; skipped.push({ path: r.path, reason: r.error }); continue; }
+          if (r.faces.length === 0) { skipped.push({ path: r.path, reason: 'no face found' }); continue; }
+          // The largest face is the one being enrolled.
+          const face = [...r.faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0]!;
+          items.push({ descriptor: face.descriptor, source: r.path });
+        }
+        if (items.length > 0) gallery.enroll(job.name, items);
+        report.push({ name: job.name, enrolled: items.length, skipped });
+      }
+      if (o.json) io.out(JSON.stringify({ command: 'enroll', db: o.db, people: report }, null, 2));
+      else {
+        for (const r of report) {
+          io.out(`${r.name}: ${r.enrolled} face(s) enrolled${r.skipped.length ? `, ${r.skipped.length} skipped` : ''}`);
+          for (const s of r.skipped) io.err(`  skipped ${s.path}: ${s.reason}`);
+        }
+      }
+      return failed > 0 ? 1 : 0;
+    } finally {
+      gallery.close();
+    }
+  });
+}
+
+async function identify(args: string[], o: Opts, io: Io): Promise<number> {
+  if (args.length === 0) throw new TesseraError('BAD_ARGUMENT', 'identify needs at least one image');
+  return withPipeline(o, async (pipe) => {
+    const gallery = Gallery.open(o.db);
+    try {
+      if (gallery.size === 0) io.err(`note: the gallery ${o.db} is empty: every face will be 'unknown' (enroll people first)`);
+      const results = await analyzeAll(args, pipe, io, o);
+      const out = [];
+      for (const r of results) {
+        const faces = r.faces.map((f) => {
+          const m = gallery.match(f.descriptor, o.tolerance);
+          return { box: roundBox(f.box), score: round(f.score, 3), name: m.name, distance: Number.isFinite(m.distance) ? round(m.distance, 4) : null, nearest: m.nearest, landmarks: f.landmarks };
+        });
+        const img = r.img;
+        if (o.annotate && img) {
+          const target = args.length > 1 ? join(o.annotate, `${basename(r.path, extname(r.path))}.png`) : o.annotate;
+          await annotate(img, faces.map((f) => ({ box: f.box, landmarks: f.landmarks, name: f.name, distance: f.distance ?? undefined })), target);
+        }
+        out.push({ image: r.path, error: r.error ?? null, faces: faces.map(({ landmarks: _l, ...rest }) => rest), timings: o.timings ? r.times : undefined });
+      }
+      if (o.json) io.out(JSON.stringify({ command: 'identify', db: o.db, tolerance: o.tolerance, images: out }, null, 2));
+      else {
+        for (const r of out) {
+          if (r.error) { io.err(`${r.image}: ${r.error}`); continue; }
+          if (r.faces.length === 0) { io.out(`${r.image}: no face found`); continue; }
+          io.out(`${r.image}: ${r.faces.length} face(s)`);
+          io.out(`  ${'#'.padEnd(3)}${'box (x, y, w, h)'.padEnd(26)}${'name'.padEnd(18)}distance`);
+          r.faces.forEach((f, i) => io.out(`  ${String(i).padEnd(3)}${`${f.box.x}, ${f.box.y}, ${f.box.width}, ${f.box.height}`.padEnd(26)}${(f.name ?? 'unknown').padEnd(18)}${f.distance ?? '-'}`));
+          if (o.timings && r.timings) io.out(`  timings: ${fmtTimes(r.timings)}`);
+        }
+      }
+      return out.some((r) => r.error) ? 1 : 0;
+    } finally {
+      gallery.close();
+    }
+  });
+}
+
+async function verify(args: string[], o: Opts, io: Io): Promise<number> {
+  if (args.length !== 2) throw new TesseraError('BAD_ARGUMENT', 'verify needs exactly two images A B');
+  return withPipeline(o, async (pipe) => {
+    const results = await analyzeAll(args, pipe, io, o);
+    for (const r of results) {
+      if (r.error) throw new TesseraError('BAD_IMAGE', r.error);
+      if (r.faces.length === 0) throw new TesseraError('BAD_IMAGE', `${r.path}: no face found`);
+    }
+    const [a, b] = results.map((r) => largest(r.faces).descriptor) as [Float32Array, Float32Array];
+    const distance = euclidean(a, b);
+    const same = distance <= o.tolerance;
+    if (o.json) io.out(JSON.stringify({ command: 'verify', a: args[0], b: args[1], distance: round(distance, 4), tolerance: o.tolerance, same }, null, 2));
+    else io.out(`${same ? 'same person' : 'different people'}: distance ${distance.toFixed(4)} (tolerance ${o.tolerance})`);
+    return 0;
+  });
+}
+
+async function evaluate(args: string[], o: Opts, io: Io): Promise<number> {
+  if (args.length !== 1) throw new TesseraError('BAD_ARGUMENT', 'eval needs one labelled folder DIR');
+  const jobs = labelledFolder(args[0]!);
+  return withPipeline(o, async (pipe) => {
+    const samples: { name: string; path: string; d: Float32Array }[] = [];
+    let images = 0, found = 0, failed = 0;
+    for (const job of jobs) {
+      for (const r of await analyzeAll(job.paths, pipe, io, o)) {
+        images++;
+        if (r.error) { failed++; io.err(`${r.path}: ${r.error}`); continue; }
+        if (r.faces.length === 0) continue;
+        found++;
+        samples.push({ name: job.name, path: r.path, d: largest(r.faces).descriptor });
+      }
+    }
+    const pairs: { same: boolean; distance: number }[] = [];
+    for (let i = 0; i < samples.length; i++) {
+      for (let j = i + 1; j < samples.length; j++) pairs.push({ same: samples[i]!.name === samples[j]!.name, distance: euclidean(samples[i]!.d, samples[j]!.d) });
+    }
+    const result = pairStats(pairs, o.tolerance);
+    const report = { command: 'eval', folder: args[0], images, facesFound: found, detectionRate: images ? found / images : 0, pairs: pairs.length, ...result };
+    if (o.json) io.out(JSON.stringify(report, null, 2));
+    else {
+      io.out(`${images} images, face found in ${found} (${(100 * report.detectionRate).toFixed(1)}%), ${pairs.length} pairs (${pairs.filter((p) => p.same).length} same, ${pairs.filter((p) => !p.same).length} different)`);
+      io.out(`accuracy at tolerance ${o.tolerance}: ${(100 * result.accuracy).toFixed(1)}%`);
+      io.out(`best threshold ${result.bestThreshold.toFixed(3)}: accuracy ${(100 * result.bestAccuracy).toFixed(1)}%`);
+      io.out('ROC (threshold, true-positive rate, false-positive rate):');
+      for (const p of result.roc) io.out(`  ${p.threshold.toFixed(3)}  ${p.tpr.toFixed(3)}  ${p.fpr.toFixed(3)}`);
+    }
+    return failed > 0 ? 1 : 0;
+  });
+}
+
+/** Accuracy at a tolerance, the threshold with the best accuracy, and ROC points over thresholds. */
+export function pairStats(pairs: readonly { same: boolean; distance: number }[], tolerance: number): {
+  accuracy: number; bestThreshold: number; bestAccuracy: number; roc: { threshold: number; tpr: number; fpr: number }[];
+} {
+  const acc = (t: number): number => (pairs.length ? pairs.filter((p) => (p.distance <= t) === p.same).length / pairs.length : 0);
+  const candidates = [...new Set(pairs.map((p) => p.distance))].sort((a, b) => a - b);
+  let bestThreshold = tolerance, bestAccuracy = acc(tolerance);
+  for (const t of candidates) {
+    const a = acc(t);
+    if (a > bestAccuracy) { bestAccuracy = a; bestThreshold = t; }
+  }
+  const pos = pairs.filter((p) => p.same).length, neg = pairs.length - pos;
+  const roc = Array.from({ length: 21 }, (_, i) => {
+    const t = (i * 1.2) / 20;
+    const tp = pairs.filter((p) => p.same && p.distance <= t).length, fp = pairs.filter((p) => !p.same && p.distance <= t).length;
+    return { threshold: t, tpr: pos ? tp / pos : 0, fpr: neg ? fp / neg : 0 };
+  });
+  return { accuracy: acc(tolerance), bestThreshold, bestAccuracy, roc };
+}
+
+async function list(args: string[], o: Opts, io: Io): Promise<number> {
+  if (args.length) throw new TesseraError('BAD_ARGUMENT', `list takes no arguments, got ${args.join(' ')}`);
+  const gallery = Gallery.open(o.db);
+  try {
+    const people = gallery.list();
+    if (o.json) io.out(JSON.stringify({ command: 'list', db: o.db, people }, null, 2));
+    else if (people.length === 0) io.out(`the gallery ${o.db} is empty`);
+    else for (const p of people) io.out(`${p.name.padEnd(24)} ${p.descriptors} face(s)`);
+    return 0;
+  } finally {
+    gallery.close();
+  }
+}
+
+async function forget(args: string[], o: Opts, io: Io): Promise<number> {
+  if (args.length !== 1) throw new TesseraError('BAD_ARGUMENT', 'forget needs exactly one NAME');
+  const gallery = Gallery.open(o.db);
+  try {
+    const n = gallery.forget(args[0]!);
+    if (o.json) io.out(JSON.stringify({ command: 'forget', db: o.db, name: args[0], removed: n }));
+    else io.out(`forgot ${args[0]} (${n} face(s))`);
+    return 0;
+  } finally {
+    gallery.close();
+  }
+}
+
+/** DIR/person/*.jpg, or DIR/person.jpg and DIR/person-2.jpg (the name is the file name up to a trailing -N or _N). */
+export function labelledFolder(dir: string): { name: string; paths: string[] }[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir).sort();
+  } catch (e) {
+    throw new TesseraError('BAD_ARGUMENT', `${dir}: cannot read the folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  const byName = new Map<string, string[]>();
+  const add = (name: string, p: string): void => { byName.set(name, [...(byName.get(name) ?? []), p]); };
+  for (const e of entries) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) {
+      for (const f of readdirSync(p).sort()) if (IMAGE_EXT.has(extname(f).toLowerCase())) add(e, join(p, f));
+    } else if (IMAGE_EXT.has(extname(e).toLowerCase())) {
+      add(basename(e, extname(e)).replace(/[-_ ]?\d+$/, '') || basename(e, extname(e)), p);
+    }
+  }
+  if (byName.size === 0) throw new TesseraError('BAD_ARGUMENT', `${dir}: no images found (looked for ${[...IMAGE_EXT].join(' ')})`);
+  return [...byName].map(([name, paths]) => ({ name, paths }));
+}
+
+function largest(faces: readonly Face[]): Face {
+  return [...faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0]!;
+}
+
+function parseBackend(s: string): Backend {
+  if (s === 'local' || s === 'threads') return s;
+  throw new TesseraError('BAD_ARGUMENT', `--backend must be local or threads, got '${s}'`);
+}
+
+function positiveInt(what: string, s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new TesseraError('BAD_ARGUMENT', `${what} must be a positive integer, got '${s}'`);
+  return n;
+}
+
+function positiveNumber(what: string, s: string): number {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n <= 0) throw new TesseraError('BAD_ARGUMENT', `${what} must be a positive number, got '${s}'`);
+  return n;
+}
+
+function round(x: number, digits: number): number {
+  const k = 10 ** digits;
+  return Math.round(x * k) / k;
+}
+
+function roundBox(b: Face['box']): Face['box'] {
+  return { x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) };
+}
+
+function fmtTimes(t: StageTimes): string {
+  return Object.entries(t).map(([k, ms]) => `${k} ${ms.toFixed(1)} ms`).join(', ');
+}
