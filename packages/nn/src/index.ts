@@ -5,3 +5,11 @@ export { throwIfAborted, type Executor, type RunOptions } from './executor.js';
 export { LocalExecutor, remainingReads, type LocalExecutorOptions } from './local-executor.js';
 export { heNormal, uniform } from './init.js';
 export { seedDilatedStack, vggBlockStack, type SeedStackOptions } from './zoo.js';
+export { loadFaceApiWeights, faceApiModelDir, faceApiManifest } from './weights/face-api.js';
+export { faceNetInput, squarePadding, stackBatch, type SquarePadding } from './zoo/face/input.js';
+export { faceRecognitionNet, recognitionInput, RECOGNITION_MEAN, RECOGNITION_SIZE } from './zoo/face/recognition.js';
+export {
+  tinyFaceDetectorNet, detectorInput, decodeDetections, boxIou, nms, DETECTOR_MEAN, DETECTOR_ANCHORS,
+  type FaceBox, type DecodeOptions,
+} from './zoo/face/detector.js';
+export { faceLandmark68Net, landmarksInput, landmarkPoints, LANDMARKS_SIZE } from './zoo/face/landmarks.js';
