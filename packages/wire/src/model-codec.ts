@@ -1,0 +1,167 @@
+import { INPUT, Model, type Layer } from '@tessera/nn';
+import { TesseraError, fmtShape, getOp, isOpType, isTesseraError, type Tensor } from '@tessera/tensor';
+import { resolveLimits, type WireLimits } from './limits.js';
+import { ProtoReader, ProtoWriter, WireFormatError, WireType } from './proto-io.js';
+import { LAYER_FIELDS as L, MODEL_FIELDS as M, MODEL_FORMAT_VERSION, NAMED_TENSOR_FIELDS as NT } from './schema.js';
+import { decodeSpec, encodeSpecParams } from './spec-json.js';
+import { readTensor, writeTensor } from './tensor-codec.js';
+
+/** A Model message as bytes: id, name, input shape, output index, layers with specs and weights. */
+export function encodeModel(model: Model): Uint8Array {
+  if (!(model instanceof Model)) throw new TesseraError('BAD_ARGUMENT', `encodeModel needs a Model, got ${Object.prototype.toString.call(model)}`);
+  const w = new ProtoWriter()
+    .uint32Field(M.format_version, MODEL_FORMAT_VERSION)
+    .stringField(M.id, model.id)
+    .stringField(M.name, model.name)
+    .packedUint32Field(M.input_shape, model.inputShape)
+    .uint32Field(M.output, model.output);
+  for (const l of model.layers) {
+    const lw = new ProtoWriter()
+      .stringField(L.name, l.name)
+      .stringField(L.op, l.spec.op)
+      .stringField(L.spec_json, encodeSpecParams(l.spec))
+      .packedSint32Field(L.inputs, l.inputs);
+    for (const [name, t] of Object.entries(l.weights)) {
+      if (t === undefined) continue;
+      lw.messageField(L.weights, new ProtoWriter().stringField(NT.name, name).messageField(NT.tensor, writeTensor(t)));
+    }
+    w.messageField(M.layers, lw);
+  }
+  return w.finish();
+}
+
+/**
+ * The Model in a Model message, rebuilt through the Model constructor so every
+ * layer's op, inputs and shapes are validated. Anything wrong — malformed
+ * bytes, an unknown format version or op, a tensor beyond `limits`, a layer
+ * reading a later layer, shapes that do not fit — is TesseraError BAD_MODEL
+ * naming the layer; sizes are checked before anything is allocated.
+ */
+export function decodeModel(bytes: Uint8Array, limits: Partial<WireLimits> = {}): Model {
+  const lim = resolveLimits(limits);
+  if (!(bytes instanceof Uint8Array)) throw new TesseraError('BAD_MODEL', `decodeModel needs a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
+  if (bytes.length > lim.maxModelBytes) {
+    throw new TesseraError('BAD_MODEL', `model message of ${bytes.length} bytes exceeds maxModelBytes ${lim.maxModelBytes}`, { bytes: bytes.length });
+  }
+  let name = '<unnamed>';
+  try {
+    const msg = readModelMessage(bytes, lim);
+    name = msg.name;
+    if (msg.version !== MODEL_FORMAT_VERSION) {
+      throw new WireFormatError(`format version ${msg.version} is not supported (this build reads version ${MODEL_FORMAT_VERSION})`);
+    }
+    if (msg.id === '') throw new WireFormatError('model id is empty');
+    checkInputShape(msg.inputShape, lim);
+    if (msg.layers.length === 0) throw new WireFormatError('model has no layers');
+    if (msg.output >= msg.layers.length) throw new WireFormatError(`output ${msg.output} is not a layer index in [0, ${msg.layers.length})`);
+    const layers = msg.layers.map((b, i) => readLayer(b, i, lim));
+    return new Model(msg.name, msg.inputShape, layers, msg.output, msg.id);
+  } catch (e) {
+    if (e instanceof WireFormatError || isTesseraError(e)) {
+      throw new TesseraError('BAD_MODEL', `bad model '${name}': ${e.message}`, isTesseraError(e) ? { ...e.details } : {}, { cause: e });
+    }
+    throw e;
+  }
+}
+
+interface ModelMessage {
+  version: number;
+  id: string;
+  name: string;
+  inputShape: number[];
+  output: number;
+  layers: Uint8Array[];
+}
+
+function readModelMessage(bytes: Uint8Array, lim: WireLimits): ModelMessage {
+  const m: ModelMessage = { version: 0, id: '', name: '', inputShape: [], output: 0, layers: [] };
+  const r = new ProtoReader(bytes);
+  while (!r.done) {
+    const { field, wireType } = r.tag();
+    switch (field) {
+      case M.format_version: r.expect(wireType, WireType.VARINT, 'format_version'); m.version = r.uint32('format_version'); break;
+      case M.id: r.expect(wireType, WireType.LEN, 'id'); m.id = r.string('id'); break;
+      case M.name: r.expect(wireType, WireType.LEN, 'name'); m.name = r.string('name'); break;
+      case M.input_shape: r.repeated(wireType, m.inputShape, lim.maxRank, 'input_shape'); break;
+      case M.output: r.expect(wireType, WireType.VARINT, 'output'); m.output = r.uint32('output'); break;
+      case M.layers:
+        r.expect(wireType, WireType.LEN, 'layers');
+        if (m.layers.length >= lim.maxLayers) throw new WireFormatError(`model has more than maxLayers ${lim.maxLayers} layers`);
+        m.layers.push(r.lengthDelimited('layer'));
+        break;
+      default: r.skip(wireType);
+    }
+  }
+  return m;
+}
+
+function checkInputShape(shape: readonly number[], lim: WireLimits): void {
+  if (shape.length === 0) throw new WireFormatError('input shape is empty');
+  let n = 1;
+  for (const d of shape) {
+    if (d < 1) throw new WireFormatError(`input shape ${fmtShape(shape)} has a zero dimension`);
+    n *= d;
+  }
+  if (n * 4 > lim.maxTensorBytes) throw new WireFormatError(`input shape ${fmtShape(shape)} exceeds maxTensorBytes ${lim.maxTensorBytes}`);
+}
+
+function readLayer(bytes: Uint8Array, index: number, lim: WireLimits): Layer {
+  let name = '', op = '', specJson = '';
+  const inputs: number[] = [];
+  const weightMsgs: Uint8Array[] = [];
+  const r = new ProtoReader(bytes);
+  const at = () => `layer ${index}${name ? ` '${name}'` : ''}`;
+  try {
+    while (!r.done) {
+      const { field, wireType } = r.tag();
+      switch (field) {
+        case L.name: r.expect(wireType, WireType.LEN, 'name'); name = r.string('name'); break;
+        case L.op: r.expect(wireType, WireType.LEN, 'op'); op = r.string('op'); break;
+        case L.spec_json:
+          r.expect(wireType, WireType.LEN, 'spec_json');
+          specJson = r.string('spec_json');
+          break;
+        case L.inputs: r.repeated(wireType, inputs, bytes.length, 'inputs', true); break;
+        case L.weights: r.expect(wireType, WireType.LEN, 'weights'); weightMsgs.push(r.lengthDelimited('weights')); break;
+        default: r.skip(wireType);
+      }
+    }
+    if (!isOpType(op)) getOp(op as never); // BAD_MODEL naming the known ops
+    for (const src of inputs) {
+      if (src !== INPUT && !(src >= 0 && src < index)) throw new WireFormatError(`input ${src} is not the model input (-1) nor an earlier layer`);
+    }
+    const spec = decodeSpec(op, specJson, lim.maxSpecBytes);
+    const allowed = getOp(spec.op).weightNames;
+    const weights: Record<string, Tensor> = {};
+    for (const wb of weightMsgs) {
+      const [wname, tensorBytes] = readNamedTensor(wb);
+      if (!allowed.includes(wname)) {
+        throw new WireFormatError(`weight '${wname}' is not a weight of op ${op} (it takes ${allowed.length ? allowed.join(', ') : 'no weights'})`);
+      }
+      if (Object.prototype.hasOwnProperty.call(weights, wname)) throw new WireFormatError(`weight '${wname}' appears twice`);
+      try {
+        weights[wname] = readTensor(tensorBytes, lim, 'always');
+      } catch (e) {
+        if (e instanceof WireFormatError) throw new WireFormatError(`weight '${wname}': ${e.message}`);
+        throw e;
+      }
+    }
+    return { index, name, spec, inputs, weights: Object.freeze(weights) };
+  } catch (e) {
+    if (e instanceof WireFormatError) throw new WireFormatError(`${at()}: ${e.message}`);
+    if (isTesseraError(e)) throw new TesseraError(e.code, `${at()}: ${e.message}`, e.details, { cause: e });
+    throw e;
+  }
+}
+
+function readNamedTensor(bytes: Uint8Array): [string, Uint8Array] {
+  let name = '', tensor: Uint8Array = new Uint8Array(0);
+  const r = new ProtoReader(bytes);
+  while (!r.done) {
+    const { field, wireType } = r.tag();
+    if (field === NT.name) { r.expect(wireType, WireType.LEN, 'weight name'); name = r.string('weight name'); }
+    else if (field === NT.tensor) { r.expect(wireType, WireType.LEN, 'weight tensor'); tensor = r.lengthDelimited('weight tensor'); }
+    else r.skip(wireType);
+  }
+  return [name, tensor];
+}
