@@ -1,6 +1,6 @@
 import {
-  LocalExecutor, decodeDetections, detectorInput, faceApiManifest, faceRecognitionNet, loadFaceApiWeights, recognitionInput,
-  tinyFaceDetectorNet, type Executor, type Model,
+  LocalExecutor, decodeDetections, detectorInput, faceApiManifest, faceLandmark68Net, faceRecognitionNet, landmarkPoints, landmarksInput,
+  loadFaceApiWeights, recognitionInput, stackBatch, tinyFaceDetectorNet, type Executor, type Model,
 } from '@tessera/nn';
 import { PoolExecutor } from '@tessera/scheduler';
 import type { Box } from './annotate.js';
@@ -30,14 +30,17 @@ export interface PipelineOptions {
 }
 
 /**
- * Photo → faces: tiny face detector on the whole photo (padded and resized),
- * then for each face a crop from the original photo → 128-D descriptor.
- * Every net runs on Tessera's executors.
+ * Photo → faces, as face-api does it: tiny face detector on the whole photo
+ * (padded and resized), 68 landmarks on each detection box cut from the
+ * original photo, then the descriptor of the square aligned from the eye and
+ * mouth centres, also cut from the original. Landmarks and descriptors of all
+ * faces of a photo run as one batch. Every net runs on Tessera's executors.
  */
 export class FacePipeline {
   private constructor(
     private readonly executor: Executor,
     private readonly detector: Model,
+    private readonly landmarker: Model,
     private readonly recognizer: Model,
     private readonly opts: PipelineOptions,
   ) {}
@@ -45,24 +48,37 @@ export class FacePipeline {
   static async create(opts: PipelineOptions = {}): Promise<FacePipeline> {
     const size = opts.detectorSize ?? 416;
     const detector = tinyFaceDetectorNet(loadFaceApiWeights(faceApiManifest('tiny_face_detector_model')), size);
+    const landmarker = faceLandmark68Net(loadFaceApiWeights(faceApiManifest('face_landmark_68_model')));
     const recognizer = faceRecognitionNet(loadFaceApiWeights(faceApiManifest('face_recognition_model')));
     const executor: Executor = opts.backend === 'threads' ? new PoolExecutor({ threads: opts.threads }) : new LocalExecutor();
-    return new FacePipeline(executor, detector, recognizer, opts);
+    return new FacePipeline(executor, detector, landmarker, recognizer, opts);
   }
 
   async analyze(img: RgbImage, times: StageTimes = {}): Promise<Face[]> {
     const size = this.opts.detectorSize ?? 416;
     let t0 = performance.now();
     const raw = await this.executor.run(this.detector, detectorInput(img.rgb, img.width, img.height, size));
-    const boxes = decodeDetections(raw, { inputSize: size, imageWidth: img.width, imageHeight: img.height, scoreThreshold: this.opts.scoreThreshold });
+    const found = decodeDetections(raw, { inputSize: size, imageWidth: img.width, imageHeight: img.height, scoreThreshold: this.opts.scoreThreshold });
     times.detect = performance.now() - t0;
+    const dets = found.map((b) => ({ det: b, crop: cropRgb(img, b) })).filter((d) => d.crop !== null) as { det: typeof found[number]; crop: Crop }[];
+    if (dets.length === 0) return [];
+
     t0 = performance.now();
+    const lmOut = await this.executor.run(this.landmarker, stackBatch(dets.map((d) => landmarksInput(d.crop.rgb, d.crop.width, d.crop.height))));
+    const landmarks = dets.map((d, i) => landmarkPoints(lmOut, d.crop.width, d.crop.height, i).map((p) => [p.x + d.crop.x, p.y + d.crop.y] as const));
+    times.landmarks = performance.now() - t0;
+
+    t0 = performance.now();
+    const aligned = landmarks.map((pts) => cropRgb(img, alignedBox(pts, img.width, img.height)) ?? null);
+    const keep = dets.map((_, i) => i).filter((i) => aligned[i] !== null);
     const faces: Face[] = [];
-    for (const b of boxes) {
-      const crop = cropRgb(img, b);
-      if (!crop) continue;
-      const out = await this.executor.run(this.recognizer, recognitionInput(crop.rgb, crop.width, crop.height));
-      faces.push({ box: { x: b.x, y: b.y, width: b.width, height: b.height }, score: b.score, landmarks: [], descriptor: Float32Array.from(out.toFloat32Array()) });
+    if (keep.length > 0) {
+      const desc = await this.executor.run(this.recognizer, stackBatch(keep.map((i) => recognitionInput(aligned[i]!.rgb, aligned[i]!.width, aligned[i]!.height))));
+      const all = desc.toFloat32Array();
+      keep.forEach((i, k) => {
+        const b = dets[i]!.det;
+        faces.push({ box: { x: b.x, y: b.y, width: b.width, height: b.height }, score: b.score, landmarks: landmarks[i]!, descriptor: all.slice(k * 128, (k + 1) * 128) });
+      });
     }
     times.describe = performance.now() - t0;
     return faces;
@@ -73,13 +89,38 @@ export class FacePipeline {
   }
 }
 
-/** The part of the photo inside `box` (clipped to the photo), as HWC RGB; null when nothing is left. */
-export function cropRgb(img: RgbImage, box: Box): { rgb: Uint8Array; width: number; height: number } | null {
-  const x0 = Math.max(0, Math.round(box.x)), y0 = Math.max(0, Math.round(box.y));
-  const x1 = Math.min(img.width, Math.round(box.x + box.width)), y1 = Math.min(img.height, Math.round(box.y + box.height));
+interface Crop { rgb: Uint8Array; width: number; height: number; x: number; y: number }
+
+/**
+ * The part of the photo inside `box`, as face-api cuts it (x, y, width and
+ * height floored, then clipped to the photo), as HWC RGB; null when nothing is left.
+ */
+export function cropRgb(img: RgbImage, box: Box): Crop | null {
+  const fx = Math.floor(box.x), fy = Math.floor(box.y);
+  const x0 = Math.max(0, fx), y0 = Math.max(0, fy);
+  const x1 = Math.min(img.width, fx + Math.floor(box.width)), y1 = Math.min(img.height, fy + Math.floor(box.height));
   if (x1 - x0 < 2 || y1 - y0 < 2) return null;
   const w = x1 - x0, h = y1 - y0;
   const rgb = new Uint8Array(w * h * 3);
   for (let y = 0; y < h; y++) rgb.set(img.rgb.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x1) * 3), y * w * 3);
-  return { rgb, width: w, height: h };
+  return { rgb, width: w, height: h, x: x0, y: y0 };
+}
+
+/**
+ * dlib-style alignment box from 68 landmarks (face-api's default): a square
+ * of side ⌊mean eye-to-mouth distance / 0.45⌋ around the centre of the two
+ * eye centres and the mouth centre, 0.5 of it left and 0.43 above.
+ */
+export function alignedBox(pts: readonly (readonly [number, number])[], width: number, height: number): Box {
+  const centre = (a: number, b: number): [number, number] => {
+    let x = 0, y = 0;
+    for (let i = a; i < b; i++) { x += pts[i]![0]; y += pts[i]![1]; }
+    return [x / (b - a), y / (b - a)];
+  };
+  const left = centre(36, 42), right = centre(42, 48), mouth = centre(48, 68);
+  const dist = (p: [number, number]): number => Math.hypot(mouth[0] - p[0], mouth[1] - p[1]);
+  const size = Math.floor((dist(left) + dist(right)) / 2 / 0.45);
+  const rx = (left[0] + right[0] + mouth[0]) / 3, ry = (left[1] + right[1] + mouth[1]) / 3;
+  const x = Math.floor(Math.max(0, rx - 0.5 * size)), y = Math.floor(Math.max(0, ry - 0.43 * size));
+  return { x, y, width: Math.min(size, width + x), height: Math.min(size, height + y) };
 }
