@@ -49,3 +49,4 @@ install_npm() {
 need_node
 install_apt
 install_npm
+bash tools/fetch-samples.sh

@@ -40,9 +40,11 @@ export function overlaySvg(width: number, height: number, faces: readonly Annota
     }
     const label = `${f.name ?? 'unknown'}${f.distance !== undefined && Number.isFinite(f.distance) ? ` ${f.distance.toFixed(2)}` : ''}`;
     const tw = label.length * font * 0.7 + font;
-    const ty = y - font * 1.5 >= 0 ? y - font * 1.5 : y + h;
-    parts.push(`<rect x="${x.toFixed(1)}" y="${ty.toFixed(1)}" width="${tw.toFixed(1)}" height="${(font * 1.5).toFixed(1)}" rx="${stroke * 2}" fill="${c}" fill-opacity="0.85"/>`);
-    parts.push(`<text x="${(x + font / 2).toFixed(1)}" y="${(ty + font * 1.1).toFixed(1)}" font-family="DejaVu Sans, Liberation Sans, sans-serif" font-size="${font}" font-weight="bold" fill="#111">${escapeXml(label)}</text>`);
+    // Keep the tag inside the picture: above the box when there is room, else inside its top edge.
+    const ty = y - font * 1.5 >= 0 ? y - font * 1.5 : Math.max(0, y);
+    const tx = Math.min(Math.max(0, x), Math.max(0, width - tw));
+    parts.push(`<rect x="${tx.toFixed(1)}" y="${ty.toFixed(1)}" width="${tw.toFixed(1)}" height="${(font * 1.5).toFixed(1)}" rx="${stroke * 2}" fill="${c}" fill-opacity="0.85"/>`);
+    parts.push(`<text x="${(tx + font / 2).toFixed(1)}" y="${(ty + font * 1.1).toFixed(1)}" font-family="DejaVu Sans, Liberation Sans, sans-serif" font-size="${font}" font-weight="bold" fill="#111">${escapeXml(label)}</text>`);
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
 }
