@@ -98,6 +98,15 @@ describe('tessera-face CLI (spawned)', function () {
     expect(j.bestAccuracy).to.equal(1);
   });
 
+  it('--backend threads gives the same faces and distances as local, bit for bit', async () => {
+    const local = JSON.parse((await cli(['identify', '--db', db, '--json', sample1])).stdout);
+    const threads = JSON.parse((await cli(['identify', '--db', db, '--json', '--backend', 'threads', '--threads', '2', sample1])).stdout);
+    expect(threads.images).to.deep.equal(local.images);
+    const v1 = JSON.parse((await cli(['verify', '--json', ada, other])).stdout);
+    const v2 = JSON.parse((await cli(['verify', '--json', '--backend', 'threads', ada, other])).stdout);
+    expect(v2.distance).to.equal(v1.distance);
+  });
+
   it('a bad file in a batch is named, the others are still processed, exit code 1', async () => {
     const junk = join(dir, 'notes.jpg');
     writeFileSync(junk, 'not a photo');
