@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { Ajv } from 'ajv';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const main = join(here, '..', 'src', 'main.ts');
@@ -13,6 +14,16 @@ const demo = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/fa
 const sample1 = join(demo, 'sample1.jpg');
 
 interface Run { code: number; stdout: string; stderr: string }
+
+const validate = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(here, '..', 'schema', 'output.schema.json'), 'utf8')));
+
+/** Parses --json output and checks it against the documented schema (schema/output.schema.json). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test reads fields the schema has just checked
+function json(r: Run): any {
+  const v = JSON.parse(r.stdout);
+  if (!validate(v)) expect.fail(`output does not match schema/output.schema.json: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+  return v;
+}
 
 /** The CLI as a user runs it: a separate process, its exit code and streams. */
 function cli(args: string[]): Promise<Run> {
@@ -44,18 +55,18 @@ describe('tessera-face CLI (spawned)', function () {
     const r = await cli(['list', '--db', db]);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.match(/is empty/);
-    const j = JSON.parse((await cli(['list', '--db', db, '--json'])).stdout);
+    const j = json(await cli(['list', '--db', db, '--json']));
     expect(j).to.deep.equal({ command: 'list', db, people: [] });
   });
 
   it('enroll --name stores the face; identify names it in the group photo and writes an annotated picture', async () => {
     const e = await cli(['enroll', '--db', db, '--name', 'ada', ada, '--json']);
     expect(e.code, e.stderr).to.equal(0);
-    expect(JSON.parse(e.stdout).people).to.deep.equal([{ name: 'ada', enrolled: 1, skipped: [] }]);
+    expect(json(e).people).to.deep.equal([{ name: 'ada', enrolled: 1, skipped: [] }]);
     const out = join(dir, 'annotated.png');
     const r = await cli(['identify', '--db', db, '--json', '--timings', '--annotate', out, sample1]);
     expect(r.code, r.stderr).to.equal(0);
-    const j = JSON.parse(r.stdout);
+    const j = json(r);
     expect(j.command).to.equal('identify');
     expect(j.images).to.have.length(1);
     const faces = j.images[0].faces as { box: { x: number; y: number; width: number; height: number }; score: number; name: string | null; distance: number }[];
@@ -74,9 +85,9 @@ describe('tessera-face CLI (spawned)', function () {
   });
 
   it('verify tells the same person from a different one', async () => {
-    const same = JSON.parse((await cli(['verify', '--json', ada, ada2])).stdout);
+    const same = json(await cli(['verify', '--json', ada, ada2]));
     expect(same.same, JSON.stringify(same)).to.equal(true);
-    const diff = JSON.parse((await cli(['verify', '--json', ada, other])).stdout);
+    const diff = json(await cli(['verify', '--json', ada, other]));
     expect(diff.same, JSON.stringify(diff)).to.equal(false);
     expect(diff.distance).to.be.above(same.distance);
     const text = await cli(['verify', ada, other]);
@@ -92,18 +103,18 @@ describe('tessera-face CLI (spawned)', function () {
     await sharp(other).toFile(join(labelled, 'other', '1.jpg'));
     const r = await cli(['eval', '--json', labelled]);
     expect(r.code, r.stderr).to.equal(0);
-    const j = JSON.parse(r.stdout);
+    const j = json(r);
     expect(j).to.include({ command: 'eval', images: 3, facesFound: 3, detectionRate: 1, pairs: 3, accuracy: 1 });
     expect(j.roc).to.have.length(21);
     expect(j.bestAccuracy).to.equal(1);
   });
 
   it('--backend threads gives the same faces and distances as local, bit for bit', async () => {
-    const local = JSON.parse((await cli(['identify', '--db', db, '--json', sample1])).stdout);
-    const threads = JSON.parse((await cli(['identify', '--db', db, '--json', '--backend', 'threads', '--threads', '2', sample1])).stdout);
+    const local = json(await cli(['identify', '--db', db, '--json', sample1]));
+    const threads = json(await cli(['identify', '--db', db, '--json', '--backend', 'threads', '--threads', '2', sample1]));
     expect(threads.images).to.deep.equal(local.images);
-    const v1 = JSON.parse((await cli(['verify', '--json', ada, other])).stdout);
-    const v2 = JSON.parse((await cli(['verify', '--json', '--backend', 'threads', ada, other])).stdout);
+    const v1 = json(await cli(['verify', '--json', ada, other]));
+    const v2 = json(await cli(['verify', '--json', '--backend', 'threads', ada, other]));
     expect(v2.distance).to.equal(v1.distance);
   });
 
@@ -112,7 +123,7 @@ describe('tessera-face CLI (spawned)', function () {
     writeFileSync(junk, 'not a photo');
     const r = await cli(['identify', '--db', db, '--json', ada, junk]);
     expect(r.code).to.equal(1);
-    const j = JSON.parse(r.stdout);
+    const j = json(r);
     expect(j.images[0].faces[0].name).to.equal('ada');
     expect(j.images[1].error).to.contain(junk).and.to.contain('BAD_IMAGE');
   });
