@@ -26,6 +26,7 @@ options:
   --tolerance T        largest distance that still names a person (default 0.6)
   --annotate OUT       write the picture with boxes, landmarks and names (a folder when several images)
   --json               machine-readable output on stdout
+  --descriptors        with identify --json: each face's 128-D descriptor too
   --timings            per-stage times
   -h, --help           this text`;
 
@@ -44,6 +45,7 @@ interface Opts {
   tolerance: number;
   annotate?: string;
   json: boolean;
+  descriptors: boolean;
   timings: boolean;
   name?: string;
 }
@@ -57,7 +59,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       allowPositionals: true,
       options: {
         db: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' },
-        annotate: { type: 'string' }, json: { type: 'boolean' }, timings: { type: 'boolean' }, name: { type: 'string' },
+        annotate: { type: 'string' }, json: { type: 'boolean' }, descriptors: { type: 'boolean' }, timings: { type: 'boolean' }, name: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -80,6 +82,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       tolerance: v.tolerance === undefined ? 0.6 : positiveNumber('--tolerance', v.tolerance),
       annotate: v.annotate,
       json: v.json ?? false,
+      descriptors: v.descriptors ?? false,
       timings: v.timings ?? false,
       name: v.name,
     };
@@ -185,7 +188,10 @@ async function identify(args: string[], o: Opts, io: Io): Promise<number> {
       for (const r of results) {
         const faces = r.faces.map((f) => {
           const m = gallery.match(f.descriptor, o.tolerance);
-          return { box: roundBox(f.box), score: round(f.score, 3), name: m.name, distance: Number.isFinite(m.distance) ? round(m.distance, 4) : null, nearest: m.nearest, landmarks: f.landmarks };
+          return {
+            box: roundBox(f.box), score: round(f.score, 3), name: m.name, distance: Number.isFinite(m.distance) ? round(m.distance, 4) : null, nearest: m.nearest,
+            landmarks: f.landmarks, ...(o.descriptors ? { descriptor: Array.from(f.descriptor) } : {}),
+          };
         });
         const img = r.img;
         if (o.annotate && img) {

@@ -65,11 +65,15 @@ export class FacePipeline {
 
     t0 = performance.now();
     const lmOut = await this.executor.run(this.landmarker, stackBatch(dets.map((d) => landmarksInput(d.crop.rgb, d.crop.width, d.crop.height))));
-    const landmarks = dets.map((d, i) => landmarkPoints(lmOut, d.crop.width, d.crop.height, i).map((p) => [p.x + d.crop.x, p.y + d.crop.y] as const));
+    const local = dets.map((d, i) => landmarkPoints(lmOut, d.crop.width, d.crop.height, i));
+    // Reported landmarks: crop pixels + where the crop was cut.
+    const landmarks = dets.map((d, i) => local[i]!.map((p) => [p.x + d.crop.x, p.y + d.crop.y] as const));
     times.landmarks = performance.now() - t0;
 
     t0 = performance.now();
-    const aligned = landmarks.map((pts) => cropRgb(img, alignedBox(pts, img.width, img.height)) ?? null);
+    // face-api aligns from the landmarks shifted by the unfloored, unclipped detection box (not by the cut's
+    // origin) and clamps the square by the cut's size; doing the same keeps every descriptor equal to its own.
+    const aligned = dets.map((d, i) => cropRgb(img, alignedBox(local[i]!.map((p) => [p.x + d.det.x, p.y + d.det.y] as const), d.crop.width, d.crop.height)) ?? null);
     const keep = dets.map((_, i) => i).filter((i) => aligned[i] !== null);
     const faces: Face[] = [];
     if (keep.length > 0) {
@@ -92,24 +96,28 @@ export class FacePipeline {
 interface Crop { rgb: Uint8Array; width: number; height: number; x: number; y: number }
 
 /**
- * The part of the photo inside `box`, as face-api cuts it (x, y, width and
- * height floored, then clipped to the photo), as HWC RGB; null when nothing is left.
+ * The part of the photo inside `box`, as face-api cuts it (Box.clipAtImageBorders: the left and
+ * top clipped to 0, the width and height to what is left of the photo, then all four floored),
+ * as HWC RGB; null when nothing is left.
  */
 export function cropRgb(img: RgbImage, box: Box): Crop | null {
-  const fx = Math.floor(box.x), fy = Math.floor(box.y);
-  const x0 = Math.max(0, fx), y0 = Math.max(0, fy);
-  const x1 = Math.min(img.width, fx + Math.floor(box.width)), y1 = Math.min(img.height, fy + Math.floor(box.height));
-  if (x1 - x0 < 2 || y1 - y0 < 2) return null;
-  const w = x1 - x0, h = y1 - y0;
+  const cx = Math.max(box.x, 0), cy = Math.max(box.y, 0);
+  const w = Math.floor(Math.min(box.x + box.width - cx, img.width - cx)), h = Math.floor(Math.min(box.y + box.height - cy, img.height - cy));
+  const x0 = Math.floor(cx), y0 = Math.floor(cy);
+  if (w < 2 || h < 2) return null;
   const rgb = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) rgb.set(img.rgb.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x1) * 3), y * w * 3);
+  for (let y = 0; y < h; y++) rgb.set(img.rgb.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + w) * 3), y * w * 3);
   return { rgb, width: w, height: h, x: x0, y: y0 };
 }
 
 /**
- * dlib-style alignment box from 68 landmarks (face-api's default): a square
+ * dlib-style alignment box from 68 landmarks (face-api's `withFaceDescriptors`): a square
  * of side ⌊mean eye-to-mouth distance / 0.45⌋ around the centre of the two
  * eye centres and the mouth centre, 0.5 of it left and 0.43 above.
+ * `width` and `height` clamp the side as face-api does (min(side, width + x)); face-api
+ * passes the size of the landmark net's cut, not of the photo. To match face-api,
+ * `pts` are the landmarks in the cut's pixels shifted by the detection box's x, y as they are
+ * (fractional, possibly negative), not by the cut's origin.
  */
 export function alignedBox(pts: readonly (readonly [number, number])[], width: number, height: number): Box {
   const centre = (a: number, b: number): [number, number] => {
