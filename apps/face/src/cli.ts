@@ -157,7 +157,7 @@ async function enroll(args: string[], o: Opts, io: Io): Promise<number> {
           if (r.error) { failed++; skipped.push({ path: r.path, reason: r.error }); continue; }
           if (r.faces.length === 0) { skipped.push({ path: r.path, reason: 'no face found' }); continue; }
           // The largest face is the one being enrolled.
-          const face = [...r.faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0]!;
+          const face = largest(r.faces);
           items.push({ descriptor: face.descriptor, source: r.path });
         }
         if (items.length > 0) gallery.enroll(job.name, items);

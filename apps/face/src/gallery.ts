@@ -40,6 +40,8 @@ export function defaultGalleryPath(): string {
  */
 export class Gallery {
   private readonly db: Database.Database;
+  /** Every enrolled descriptor, read once for all the faces a command matches; dropped on enroll and forget. */
+  private cached: { name: string; d: Float32Array }[] | null = null;
 
   private constructor(readonly path: string, db: Database.Database) {
     this.db = db;
@@ -75,6 +77,7 @@ export class Gallery {
     const insertPerson = this.db.prepare('INSERT INTO people (name, created) VALUES (?, ?) ON CONFLICT(name) DO NOTHING');
     const personId = this.db.prepare('SELECT id FROM people WHERE name = ?');
     const insert = this.db.prepare('INSERT INTO descriptors (person, descriptor, source) VALUES (?, ?, ?)');
+    this.cached = null;
     try {
       return this.db.transaction(() => {
         insertPerson.run(clean, new Date().toISOString());
@@ -97,6 +100,7 @@ export class Gallery {
   /** Removes a person and their descriptors; NOT_FOUND-style error when unknown. */
   forget(name: string): number {
     const clean = checkName(name);
+    this.cached = null;
     try {
       return this.db.transaction(() => {
         const row = this.db.prepare('SELECT id FROM people WHERE name = ?').get(clean) as { id: number } | undefined;
@@ -118,11 +122,12 @@ export class Gallery {
   /** Nearest enrolled descriptor by Euclidean distance; a name only within `tolerance`. */
   match(descriptor: Float32Array, tolerance: number): Match {
     checkDescriptor(descriptor, 'query');
+    this.cached ??= (this.db.prepare('SELECT p.name AS name, d.descriptor AS descriptor FROM descriptors d JOIN people p ON p.id = d.person')
+      .all() as { name: string; descriptor: Buffer }[]).map((r) => ({ name: r.name, d: toFloat32(r.descriptor) }));
     let best = Infinity;
     let nearest: string | null = null;
-    const rows = this.db.prepare('SELECT p.name AS name, d.descriptor AS descriptor FROM descriptors d JOIN people p ON p.id = d.person').iterate() as Iterable<{ name: string; descriptor: Buffer }>;
-    for (const r of rows) {
-      const d = euclidean(descriptor, toFloat32(r.descriptor));
+    for (const r of this.cached) {
+      const d = euclidean(descriptor, r.d);
       if (d < best) { best = d; nearest = r.name; }
     }
     return { name: best <= tolerance ? nearest : null, distance: best, nearest };

