@@ -5,7 +5,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # System packages each issue needs; add to this list, never install by hand.
-APT_PACKAGES=(git ca-certificates fonts-dejavu-core)
+APT_PACKAGES=(git ca-certificates fonts-dejavu-core
+  # headless-gl (gpu.js' GL backend) is built from source by node-gyp and needs an X display
+  build-essential python3 python-is-python3 pkg-config libx11-dev libxext-dev libxi-dev libgl-dev xvfb xauth
+  # the cluster backend's message broker (JetStream included)
+  nats-server)
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -42,8 +46,22 @@ install_npm() {
     return 0
   fi
   log "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # node-gyp must use the installed Node headers (no download); onnxruntime-node's
+  # install script would fetch CUDA parts: its CPU binary is already in the package.
+  npm_config_nodedir=/usr ONNXRUNTIME_NODE_INSTALL=skip \
+    npm ci --no-audit --no-fund --loglevel=error
+  check_gl
   echo "$want" >"$stamp"
+}
+
+# npm exits 0 when gl's native build fails (optional dependency of gpu.js) and
+# gpu.js then silently runs on WebAssembly: fail set-up loudly instead.
+check_gl() {
+  if [ ! -f node_modules/gl/build/Release/webgl.node ]; then
+    echo "[setup] the native 'gl' module did not build (node_modules/gl/build/Release/webgl.node missing);" >&2
+    echo "[setup] check the apt packages above, then: rm -rf node_modules && bash tools/setup.sh" >&2
+    exit 1
+  fi
 }
 
 need_node
