@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { Tensor, TesseraError, checkInt, fmtRegion, type Shape } from '@tessera/tensor';
+import { Tensor, TesseraError, checkInt, checkRegion, fmtRegion, regionVolume, type Region, type Shape } from '@tessera/tensor';
 import { INPUT, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
 import { assignBuffers } from './buffers.js';
 import { plan } from './plan/plan.js';
@@ -30,6 +30,13 @@ export interface PoolExecutorOptions {
 
 export interface PoolRunOptions extends RunOptions {
   strategy?: Strategy;
+}
+
+/** A feature-map region held in memory: `data` is exactly `region` of a tensor of `shape` (row-major NCHW). */
+export interface RegionData {
+  readonly shape: Shape;
+  readonly region: Region;
+  readonly data: Float32Array;
 }
 
 export interface PoolStats {
@@ -123,9 +130,7 @@ export class PoolExecutor implements Executor {
     model.shapes(input.shape); // validates the input against every layer, naming the layer
     const p = await this.plan(model, input.shape, opts.strategy);
     this.stats.runs++;
-    this.known.delete(model.id);
-    this.known.set(model.id, model);
-    if (this.known.size > 64) this.known.delete(this.known.keys().next().value!);
+    this.remember(model);
 
     const inputMap: SharedMap = { buffer: toShared(input), shape: input.shape };
     const buffers = assignBuffers(model, p);
@@ -145,6 +150,51 @@ export class PoolExecutor implements Executor {
     }
     throwIfAborted(opts.signal, what);
     return Tensor.wrap(buffers.get(model.output)!, p.shapes[model.output]!);
+  }
+
+  /**
+   * Runs ONE task of a plan on the pool's threads: computes `regions[i]` of
+   * layer `layers[i]` in order, reading every map from outside `layers` from
+   * `inputs` (by producer, -1 = the model input; each holds at least the
+   * region the task reads), and returns the last layer's region as a
+   * partial tensor. The cluster worker's entry point: a remote tile arrives
+   * with just its input rectangles. The caller validates layers and regions
+   * against the model; kernels check every region they are given.
+   */
+  async runTile(
+    model: Model, inputShape: Shape, layers: readonly number[], regions: readonly Region[],
+    inputs: ReadonlyMap<number, RegionData>, opts: RunOptions = {},
+  ): Promise<Tensor> {
+    if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
+    const what = `tile of model '${model.name}'`;
+    throwIfAborted(opts.signal, what);
+    const shapes = model.shapes(inputShape);
+    if (layers.length === 0 || layers.length !== regions.length) {
+      throw new TesseraError('BAD_ARGUMENT', `a tile needs one region per layer, got ${layers.length} layer(s) and ${regions.length} region(s)`);
+    }
+    const last = layers[layers.length - 1]!;
+    const outRegion = regions[regions.length - 1]!;
+    checkRegion(outRegion, shapes[last]!, `output region of layer ${last}`);
+    this.remember(model);
+    const maps: Record<number, SharedMap> = {};
+    for (const [src, slice] of inputs) {
+      const n = regionVolume(slice.region);
+      if (slice.data.length !== n) {
+        throw new TesseraError('SHAPE_MISMATCH', `input slice of ${src === INPUT ? 'the model input' : `layer ${src}`} holds ${slice.data.length} values, its region ${fmtRegion(slice.region)} has ${n}`);
+      }
+      const buffer = new SharedArrayBuffer(n * 4);
+      new Float32Array(buffer).set(slice.data);
+      maps[src] = { buffer, shape: slice.shape, region: slice.region };
+    }
+    const out = new SharedArrayBuffer(regionVolume(outRegion) * 4);
+    maps[last] = { buffer: out, shape: shapes[last]!, region: outRegion };
+    const stage: Stage = {
+      kind: layers.length > 1 ? 'fused' : 'layer', layers, tasks: [{ id: 0, regions }], cut: 'one tile',
+      flops: 0, taskFlops: 0, bytes: 0, balance: 1, estimatedMs: 0,
+    };
+    const names = model.layers.map((l) => l.name);
+    await this.runStage(model, { inputShape, layerNames: names }, stage, maps, opts.signal, what);
+    return Tensor.partial(shapes[last]!, outRegion, new Float32Array(out));
   }
 
   /** Closes the pool; afterwards no worker thread is left. */
@@ -167,7 +217,7 @@ export class PoolExecutor implements Executor {
    * message has settled before this returns or throws, so nothing writes into
    * the run's buffers afterwards.
    */
-  private async runStage(model: Model, p: TilePlan, stage: Stage, maps: Record<number, SharedMap>, signal: AbortSignal | undefined, what: string): Promise<void> {
+  private async runStage(model: Model, p: PlanNames, stage: Stage, maps: Record<number, SharedMap>, signal: AbortSignal | undefined, what: string): Promise<void> {
     const maxRetries = this.opts.maxRetries ?? 2;
     const tasks = stage.tasks.map((t) => t.regions);
     const attempts = new Array<number>(tasks.length).fill(0);
@@ -219,6 +269,13 @@ export class PoolExecutor implements Executor {
     }
   }
 
+  /** Makes `model` available to worker threads that ask for it (most recently used last, bounded). */
+  private remember(model: Model): void {
+    this.known.delete(model.id);
+    this.known.set(model.id, model);
+    if (this.known.size > 64) this.known.delete(this.known.keys().next().value!);
+  }
+
   /** A worker lacks a model: broadcast it (weights are shared memory, so nothing is copied). */
   private answerModelRequest(msg: ModelChannelMessage): void {
     if (msg.kind !== 'need') return;
@@ -252,7 +309,10 @@ export class PoolExecutor implements Executor {
   }
 }
 
-function describe(p: TilePlan, stage: Stage, task: Task): string {
+/** What runStage needs of a plan: a whole TilePlan, or just the names for a single tile. */
+type PlanNames = Pick<TilePlan, 'inputShape' | 'layerNames'>;
+
+function describe(p: PlanNames, stage: Stage, task: Task): string {
   const l = stage.layers[stage.layers.length - 1]!;
   return `layer ${l} '${p.layerNames[l]}' region ${fmtRegion(task.regions[task.regions.length - 1]!)}`;
 }

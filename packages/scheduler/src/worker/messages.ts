@@ -20,10 +20,16 @@ export interface ModelPayload {
   }[];
 }
 
-/** A feature map in shared memory; `shape` may use only the front of `buffer` (buffers are reused across layers). */
+/**
+ * A feature map in shared memory; `shape` may use only the front of `buffer`
+ * (buffers are reused across layers). With `region` set, the buffer holds just
+ * that region of `shape` (a `Tensor.partial`): how a single tile arriving from
+ * elsewhere (the cluster) carries only the input rectangle it reads.
+ */
 export interface SharedMap {
   readonly buffer: SharedArrayBuffer;
   readonly shape: Shape;
+  readonly region?: Region;
 }
 
 /** Test-only fault injection: make this task kill its worker or throw inside a kernel. */

@@ -1,4 +1,4 @@
-import { Tensor, TesseraError, isTesseraError, runOp, fmtRegion, type Region, type Shape } from '@tessera/tensor';
+import { Tensor, TesseraError, isTesseraError, runOp, fmtRegion, regionVolume, type Region, type Shape } from '@tessera/tensor';
 import { INPUT, Model, type Layer } from '@tessera/nn';
 import {
   CONTROL, TASK_CLAIMED, TASK_DONE,
@@ -88,5 +88,5 @@ function sharedMap(m: SharedMap | undefined, producer: number, layer: number): T
   if (!m) {
     throw new TesseraError('BAD_ARGUMENT', `task for layer ${layer} is missing the shared map of ${producer === INPUT ? 'the model input' : `layer ${producer}`}`);
   }
-  return Tensor.wrap(m.buffer, m.shape);
+  return m.region ? Tensor.partial(m.shape, m.region, new Float32Array(m.buffer, 0, regionVolume(m.region))) : Tensor.wrap(m.buffer, m.shape);
 }
