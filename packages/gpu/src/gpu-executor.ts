@@ -1,0 +1,100 @@
+import { TesseraError, Tensor, fmtShape, fullRegion, sizeOf, type Shape } from '@tessera/tensor';
+import { INPUT, remainingReads, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
+import { computeOp } from './compute.js';
+import { GpuBackend, type DeviceValue, type GpuBackendName, type GpuMode, type GpuStats } from './gpu-backend.js';
+
+export interface GpuExecutorOptions {
+  mode?: GpuMode;
+  /** Largest texture side used (default the GL limit, ≤ 16384); smaller values force layers to run in parts (tests). */
+  maxTextureSize?: number;
+  /** Compiled kernels kept, least recently used evicted (default 64). */
+  kernelCacheSize?: number;
+  /** Testing aid: layer index whose kernel launch fails with KERNEL_FAILED. */
+  failAtLayer?: number;
+}
+
+/**
+ * Runs a model layer by layer on gpu.js. On GL each layer's output stays a
+ * texture that the next layers read directly; only the model output is read
+ * back. A texture is deleted as soon as its last reader ran (as
+ * LocalExecutor drops arrays), and everything still held is released on
+ * every exit path. Layers too big for one texture run in parts (computeOp).
+ */
+export class GpuExecutor implements Executor {
+  private readonly be: GpuBackend;
+  private closed = false;
+
+  constructor(private readonly opts: GpuExecutorOptions = {}) {
+    this.be = new GpuBackend(opts);
+  }
+
+  /** The backend that really runs ('gl' | 'webasm' | 'cpu'). */
+  get backend(): GpuBackendName {
+    return this.be.backend;
+  }
+
+  /** With mode 'auto': why GL (or WebAssembly) was not used; undefined when nothing fell back. */
+  get fallbackReason(): string | undefined {
+    return this.be.fallbackReason;
+  }
+
+  get maxTextureSize(): number {
+    return this.be.maxTextureSize;
+  }
+
+  get stats(): Readonly<GpuStats> {
+    return { ...this.be.stats };
+  }
+
+  async run(model: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
+    if (this.closed) throw new TesseraError('UNAVAILABLE', 'GpuExecutor is closed');
+    const signal = opts.signal;
+    const what = `run of model '${model.name}'`;
+    throwIfAborted(signal, what);
+    if (!(input instanceof Tensor)) throw new TesseraError('BAD_ARGUMENT', `${what}: input must be a Tensor, got ${Object.prototype.toString.call(input)}`);
+    const shapes = model.shapes(input.shape);
+    const be = this.be;
+    be.stats.runs++;
+    const values = new Array<DeviceValue | undefined>(model.layers.length);
+    const remaining = remainingReads(model);
+    const inputValue = be.hostValue(input.toFloat32Array(), input.shape, fullRegion(input.shape));
+    try {
+      for (const l of model.layers) {
+        if (l.index > 0) await new Promise<void>((r) => setImmediate(r));
+        throwIfAborted(signal, `${what} at layer ${l.index} '${l.name}'`);
+        const ins = l.inputs.map((s) => (s === INPUT ? inputValue : values[s]!));
+        values[l.index] = model.withLayer(l, () => {
+          if (this.opts.failAtLayer === l.index) {
+            throw new TesseraError('KERNEL_FAILED', `injected kernel failure (failAtLayer ${l.index})`);
+          }
+          return computeOp(be, l.spec, l.weights, ins, fullRegion(shapes[l.index]!), `layer ${l.index} '${l.name}'`,
+            () => throwIfAborted(signal, `${what} at layer ${l.index} '${l.name}'`));
+        });
+        for (const src of l.inputs) {
+          if (src !== INPUT && --remaining[src]! === 0 && src !== model.output) {
+            be.release(values[src]);
+            values[src] = undefined;
+          }
+        }
+      }
+      const outShape: Shape = shapes[model.output]!;
+      const data = be.readOut(values[model.output]!);
+      if (data.length !== sizeOf(outShape)) {
+        throw new TesseraError('KERNEL_FAILED', `${what}: output has ${data.length} values, shape ${fmtShape(outShape)} needs ${sizeOf(outShape)}`);
+      }
+      // A host value may be the executor's own array: copy so the caller owns it.
+      return new Tensor(data === inputValue.host ? data.slice() : data, outShape);
+    } finally {
+      for (let i = 0; i < values.length; i++) {
+        be.release(values[i]);
+        values[i] = undefined;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.be.close();
+  }
+}

@@ -1,0 +1,50 @@
+import { poolGeometry, type GlobalPoolSpec, type Pool2dSpec } from '@tessera/tensor';
+import { kernelSource, readInput, threadDecl, type GpuOpBuilder } from './source.js';
+
+/*
+ * Windowed pools as the reference: padded cells are not values (skipped),
+ * max takes the first real cell then larger ones, avg divides by the count
+ * of real cells, l2 is the sqrt of the sum of squares. The spec checks
+ * guarantee every window has at least one real cell.
+ */
+export const poolGpu: GpuOpBuilder<Pool2dSpec> = ({ spec, inputs, region: r }) => {
+  const x = inputs[0]!;
+  const g = poolGeometry(spec, x.shape);
+  const step = spec.op === 'maxPool'
+    ? 'if (cnt == 0.0 || v > acc) { acc = v; }'
+    : spec.op === 'avgPool' ? 'acc += v;' : 'acc += v * v;';
+  const result = spec.op === 'maxPool' ? 'acc' : spec.op === 'avgPool' ? 'acc / cnt' : 'Math.sqrt(acc)';
+  const body = `${threadDecl(r)}
+  let acc = 0.0;
+  let cnt = 0.0;
+  for (let ky = 0; ky < ${g.kh}; ky++) {
+    const iy = oy * ${g.sh} - ${g.pt} + ky * ${g.dh};
+    for (let kx = 0; kx < ${g.kw}; kx++) {
+      const ix = ox * ${g.sw} - ${g.pl} + kx * ${g.dw};
+      if (iy >= 0 && iy < ${g.inH} && ix >= 0 && ix < ${g.inW}) {
+        const v = ${readInput(0, x, 'on', 'oc', 'iy', 'ix')};
+        ${step}
+        cnt += 1.0;
+      }
+    }
+  }
+  return ${result};`;
+  return { source: kernelSource(1, 0, body), weights: [] };
+};
+
+/** Mean or max over all of H×W per channel, rows then columns, as the reference. */
+export const globalPoolGpu: GpuOpBuilder<GlobalPoolSpec> = ({ spec, inputs, region: r }) => {
+  const x = inputs[0]!;
+  const [, , h, w] = x.shape as [number, number, number, number];
+  const max = spec.op === 'globalMaxPool';
+  const body = `${threadDecl(r)}
+  let acc = 0.0;
+  for (let y = 0; y < ${h}; y++) {
+    for (let xx = 0; xx < ${w}; xx++) {
+      const v = ${readInput(0, x, 'on', 'oc', 'y', 'xx')};
+      ${max ? 'if ((y == 0 && xx == 0) || v > acc) { acc = v; }' : 'acc += v;'}
+    }
+  }
+  return ${max ? 'acc' : `acc / ${h * w}.0`};`;
+  return { source: kernelSource(1, 0, body), weights: [] };
+};

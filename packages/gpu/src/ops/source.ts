@@ -1,0 +1,80 @@
+import { TesseraError, type Region, type Shape, type Tensor, type Weights } from '@tessera/tensor';
+
+/*
+ * Shared pieces of the kernel sources. Every GPU kernel is generated as the
+ * source text of a gpu.js kernel function with all shapes, offsets and loop
+ * bounds written in as literals: gpu.js silently stops loops bounded by an
+ * argument after 1000 iterations, and literals make each (spec, shapes,
+ * region) its own compiled kernel, which the kernel cache then reuses.
+ *
+ * Kernel arguments are the feature-map inputs `in0, in1, …` (3-D, see
+ * layout.ts) followed by the plan's flat weight arrays `w0, w1, …`.
+ */
+
+/** How one input is stored on the device: its logical shape and the box of it the value holds. */
+export interface InputLayout {
+  readonly shape: Shape;
+  readonly box: Region;
+}
+
+/** What a GPU op builder gets: the op's spec, how its inputs are stored, and the output region to fill. */
+export interface GpuKernelRequest<S> {
+  readonly spec: S;
+  readonly inputs: readonly InputLayout[];
+  readonly outShape: Shape;
+  readonly region: Region;
+  readonly weights: Weights;
+}
+
+/** A kernel to run: its source (deterministic from the request, so it is the cache key) and the weight arrays to pass. */
+export interface GpuKernelPlan {
+  readonly source: string;
+  readonly weights: readonly Float32Array[];
+}
+
+export type GpuOpBuilder<S> = (req: GpuKernelRequest<S>) => GpuKernelPlan;
+
+/** A float literal gpu.js and GLSL both read as float (integers get `.0`). */
+export function lit(v: number): string {
+  if (!Number.isFinite(v)) throw new TesseraError('BAD_ARGUMENT', `GPU kernels take finite constants, got ${v}`);
+  const s = String(v);
+  return /[.eE]/.test(s) ? (s.includes('e') && !s.includes('.') ? s.replace('e', '.0e') : s) : `${s}.0`;
+}
+
+/**
+ * Declares `on, oc, oy, ox`: the output element this thread computes, in
+ * full-tensor coordinates. thread.z = (n − n0)·(c1 − c0) + (c − c0); the
+ * division takes +0.5 so a GPU's approximate divide can never land below an
+ * exact integer quotient.
+ */
+export function threadDecl(r: Region): string {
+  const rc = r.c1 - r.c0;
+  return [
+    `const ox = this.thread.x + ${r.x0};`,
+    `const oy = this.thread.y + ${r.y0};`,
+    `const tz = this.thread.z;`,
+    `const tn = Math.floor((tz + 0.5) / ${rc});`,
+    `const on = tn + ${r.n0};`,
+    `const oc = tz - tn * ${rc} + ${r.c0};`,
+  ].join('\n  ');
+}
+
+/** Expression reading element (n, c, y, x) (full-tensor coordinates) of input `i` stored as `layout`. */
+export function readInput(i: number, layout: InputLayout, n: string, c: string, y: string, x: string): string {
+  const b = layout.box;
+  const bc = b.c1 - b.c0;
+  const off = (e: string, o: number): string => (o === 0 ? e : `(${e} - ${o})`);
+  return `in${i}[${off(n, b.n0)} * ${bc} + ${off(c, b.c0)}][${off(y, b.y0)}][${off(x, b.x0)}]`;
+}
+
+/** The kernel function text for `inputs` feature maps and `weights` flat arrays. */
+export function kernelSource(inputs: number, weights: number, body: string): string {
+  const args = [...Array.from({ length: inputs }, (_, i) => `in${i}`), ...Array.from({ length: weights }, (_, i) => `w${i}`)];
+  return `function (${args.join(', ')}) {\n  ${body}\n}`;
+}
+
+/** A weight as a flat float32 array (no copy when contiguous), optionally elements [from, to). */
+export function flatWeight(t: Tensor, from = 0, to?: number): Float32Array {
+  const a = t.toFloat32Array();
+  return from === 0 && (to === undefined || to === a.length) ? a : a.subarray(from, to);
+}

@@ -1,0 +1,55 @@
+import { GpuBackend, glUnavailableReason, type GpuBackendName, type GpuMode } from '../src/index.js';
+import type { Tensor } from '@tessera/tensor';
+
+/**
+ * The GL-requirement rule: a GL test calls `requireGl(this)` first. When GL
+ * is unavailable it fails under TESSERA_REQUIRE_GL=1 (naming the kernel
+ * class gpu.js would run and why GL is unavailable), else it prints why and
+ * skips.
+ */
+export function requireGl(ctx: Mocha.Context): void {
+  const why = glUnavailableReason();
+  if (!why) return;
+  let ran = 'none';
+  try {
+    const be = new GpuBackend({ mode: 'auto' });
+    ran = `${be.backend} (fallback: ${be.fallbackReason})`;
+    void be.close();
+  } catch (e) {
+    ran = `nothing (${(e as Error).message})`;
+  }
+  const msg = `GL backend unavailable: ${why}; mode 'auto' runs ${ran}`;
+  if (process.env.TESSERA_REQUIRE_GL === '1') throw new Error(`TESSERA_REQUIRE_GL=1 but ${msg}`);
+  console.log(`    [skip] ${msg}`);
+  ctx.skip();
+}
+
+/** Modes to test: gl (GL rule applies), webasm, cpu. */
+export const MODES: readonly Exclude<GpuMode, 'auto'>[] = ['gl', 'webasm', 'cpu'];
+
+export function skipUnlessMode(ctx: Mocha.Context, mode: GpuMode): void {
+  if (mode === 'gl') requireGl(ctx);
+}
+
+/**
+ * Relative error as the tests define it: max over elements of
+ * |a − b| / max(1, |b|), b the reference (absolute for small values,
+ * relative for large ones). Only elements inside `mask` (a predicate on the
+ * flat index) count when given.
+ */
+export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>, mask?: (i: number) => boolean): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (mask && !mask(i)) continue;
+    const e = Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!));
+    if (!(e <= m)) m = e; // NaN propagates
+  }
+  return m;
+}
+
+export function relErrTensor(a: Tensor, b: Tensor): number {
+  return maxRelErr(a.toFloat32Array(), b.toFloat32Array());
+}
+
+export type { GpuBackendName };
