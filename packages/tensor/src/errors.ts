@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'BAD_REGION'
   | 'BAD_MODEL'
   | 'BAD_IMAGE'
+  | 'BAD_MESSAGE'
   | 'KERNEL_FAILED'
   | 'WORKER_LOST'
   | 'ABORTED'

@@ -1,6 +1,6 @@
 /**
  * The proto3 wire format, just what the schema needs: varints, zig-zag
- * sint32, length-delimited fields (bytes, strings, messages, packed
+ * sint32, doubles, length-delimited fields (bytes, strings, messages, packed
  * repeated), and skipping unknown fields. The reader checks every length
  * against the bytes that remain, so it never reads past its end nor
  * allocates: `bytes` fields come back as views of the input.
@@ -43,6 +43,27 @@ export class ProtoWriter {
   /** A uint32 / enum field; proto3 omits zero. */
   uint32Field(field: number, v: number): this {
     return v === 0 ? this : this.tag(field, WireType.VARINT).varint(v);
+  }
+
+  /** A sint32 field (zig-zag); proto3 omits zero. */
+  sint32Field(field: number, v: number): this {
+    return v === 0 ? this : this.tag(field, WireType.VARINT).varint(((v << 1) ^ (v >> 31)) >>> 0);
+  }
+
+  /** A double field, little-endian; proto3 omits zero (but not −0). */
+  doubleField(field: number, v: number): this {
+    if (Object.is(v, 0)) return this;
+    this.tag(field, WireType.I64);
+    this.ensure(8);
+    new DataView(this.scratch.buffer, this.scratch.byteOffset + this.n, 8).setFloat64(0, v, true);
+    this.n += 8;
+    this.length += 8;
+    return this;
+  }
+
+  /** A uint64 field holding a safe integer (up to 2^53 − 1); proto3 omits zero. */
+  uint64Field(field: number, v: number): this {
+    return this.uint32Field(field, v);
   }
 
   /** A string field; proto3 omits the empty string. */
@@ -172,8 +193,18 @@ export class ProtoReader {
     return v;
   }
 
-  string(what: string): string {
+  /** A little-endian double (wire type I64). */
+  double(what: string): number {
+    if (8 > this.end - this.pos) throw new WireFormatError(`truncated ${what} at byte ${this.pos}`);
+    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).getFloat64(0, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A UTF-8 string; one longer than `maxBytes` is rejected before it is decoded. */
+  string(what: string, maxBytes = Infinity): string {
     const b = this.lengthDelimited(what);
+    if (b.length > maxBytes) throw new WireFormatError(`${what} of ${b.length} bytes exceeds the limit of ${maxBytes} bytes`);
     try {
       return utf8Decoder.decode(b);
     } catch {

@@ -2,7 +2,7 @@
  * The wire schema. proto/tessera_wire.proto is the file other tools read; this
  * module embeds the same text (test/schema.test.ts keeps them equal) so the
  * schema ships inside dist without a copy step, and names the field numbers
- * the codecs (proto-io.ts, tensor-codec.ts, model-codec.ts) write.
+ * the codecs (tensor-codec.ts, model-codec.ts, the tile-*-codec.ts) write.
  */
 export const WIRE_PROTO = `
 // Tessera wire formats (package @tessera/wire). Proto3, little-endian float32 data.
@@ -52,6 +52,129 @@ message Model {
   uint32 output = 5;  // index of the output layer
   repeated Layer layers = 6;
 }
+
+// ---- Tile protocol (src/tile-types.ts): the cluster's messages. ----
+// Decoders accept only version = 1 (TILE_PROTOCOL_VERSION) and check every
+// field (see src/tile-checks.ts) before allocating anything.
+
+// A half-open box of an NCHW feature map, Region in @tessera/tensor:
+// [n0, n1) x [c0, c1) x [y0, y1) x [x0, x1); rank-2 [N, C] maps use y, x = [0, 1).
+message Region {
+  uint32 n0 = 1;
+  uint32 n1 = 2;
+  uint32 c0 = 3;
+  uint32 c1 = 4;
+  uint32 y0 = 5;
+  uint32 y1 = 6;
+  uint32 x0 = 7;
+  uint32 x1 = 8;
+}
+
+// Exactly region of a float32 feature map of logical shape shape (rank 4 or 2):
+// data holds regionVolume(region) little-endian float32, row-major over the region.
+message TileSlice {
+  sint32 source = 1;  // layer index whose output this is; -1 = the model input
+  repeated uint32 shape = 2;
+  Region region = 3;
+  bytes data = 4;
+}
+
+// Slices too big for one message, kept in the cluster's object store.
+message TileSlices {
+  repeated TileSlice slices = 1;
+}
+
+// One task of a plan stage: compute regions[i] of layers[i], in order.
+message TileTask {
+  uint32 version = 1;
+  string run_id = 2;
+  uint64 tile_id = 3;
+  uint32 stage = 4;
+  string model_id = 5;
+  string model_version = 6;  // lower-case hex digest of the encoded Model
+  repeated uint32 input_shape = 7;
+  repeated uint32 layers = 8;
+  repeated Region regions = 9;  // one per layer
+  repeated TileSlice inputs = 10;
+  string inputs_ref = 11;  // set: inputs is empty and a TileSlices is in the object store under this name
+  uint32 attempt = 12;  // 1 on first send
+}
+
+message TileTimings {
+  double queue_ms = 1;
+  double compute_ms = 2;
+  double codec_ms = 3;
+}
+
+message TileError {
+  string code = 1;  // a TesseraError code, e.g. KERNEL_FAILED
+  string message = 2;
+}
+
+// A worker's answer to one TileTask.
+message TileResult {
+  uint32 version = 1;
+  string run_id = 2;
+  uint64 tile_id = 3;
+  string worker_id = 4;
+  uint32 attempt = 5;
+  oneof outcome {
+    TileSlice output = 6;
+    string output_ref = 7;  // a TileSlices holding the output is in the object store under this name
+    TileError error = 8;
+  }
+  TileTimings timings = 9;
+}
+
+// ---- The scheduler's TilePlan (TilePlanData in src/tile-plan-types.ts). ----
+
+enum PlanStrategy {
+  PLAN_STRATEGY_UNSPECIFIED = 0;
+  PLAN_STRATEGY_LAYER_WISE = 1;
+  PLAN_STRATEGY_FUSED = 2;
+  PLAN_STRATEGY_AUTO = 3;
+}
+
+enum StageKind {
+  STAGE_KIND_UNSPECIFIED = 0;
+  STAGE_KIND_LAYER = 1;
+  STAGE_KIND_FUSED = 2;
+}
+
+message Shape {
+  repeated uint32 dims = 1;
+}
+
+message PlanTask {
+  uint32 id = 1;
+  repeated Region regions = 2;  // one per layer of the stage
+}
+
+message PlanStage {
+  StageKind kind = 1;
+  repeated uint32 layers = 2;
+  repeated PlanTask tasks = 3;
+  string cut = 4;
+  double flops = 5;
+  double task_flops = 6;
+  double bytes = 7;
+  double balance = 8;
+  double estimated_ms = 9;
+}
+
+message TilePlan {
+  uint32 version = 1;  // 1 (TILE_PLAN_VERSION)
+  string model_id = 2;
+  string model_name = 3;
+  repeated uint32 input_shape = 4;
+  uint32 workers = 5;
+  PlanStrategy strategy = 6;
+  repeated Shape shapes = 7;  // output shape of every layer
+  repeated string layer_names = 8;
+  repeated PlanStage stages = 9;
+  double task_overhead_us = 10;
+  double stage_overhead_us = 11;
+}
 `.slice(1);
 
 /** Version of the Model message layout (Model.format_version). */
@@ -66,3 +189,30 @@ export const TENSOR_FIELDS = { dtype: 1, shape: 2, data: 3 } as const;
 export const NAMED_TENSOR_FIELDS = { name: 1, tensor: 2 } as const;
 export const LAYER_FIELDS = { name: 1, op: 2, spec_json: 3, inputs: 4, weights: 5 } as const;
 export const MODEL_FIELDS = { format_version: 1, id: 2, name: 3, input_shape: 4, output: 5, layers: 6 } as const;
+
+/** Tile protocol field numbers. */
+export const REGION_FIELDS = { n0: 1, n1: 2, c0: 3, c1: 4, y0: 5, y1: 6, x0: 7, x1: 8 } as const;
+export const TILE_SLICE_FIELDS = { source: 1, shape: 2, region: 3, data: 4 } as const;
+export const TILE_SLICES_FIELDS = { slices: 1 } as const;
+export const TILE_TASK_FIELDS = {
+  version: 1, run_id: 2, tile_id: 3, stage: 4, model_id: 5, model_version: 6,
+  input_shape: 7, layers: 8, regions: 9, inputs: 10, inputs_ref: 11, attempt: 12,
+} as const;
+export const TILE_TIMINGS_FIELDS = { queue_ms: 1, compute_ms: 2, codec_ms: 3 } as const;
+export const TILE_ERROR_FIELDS = { code: 1, message: 2 } as const;
+export const TILE_RESULT_FIELDS = {
+  version: 1, run_id: 2, tile_id: 3, worker_id: 4, attempt: 5, output: 6, output_ref: 7, error: 8, timings: 9,
+} as const;
+
+/** TilePlan field numbers and enum values. */
+export const PlanStrategy = { PLAN_STRATEGY_UNSPECIFIED: 0, PLAN_STRATEGY_LAYER_WISE: 1, PLAN_STRATEGY_FUSED: 2, PLAN_STRATEGY_AUTO: 3 } as const;
+export const StageKind = { STAGE_KIND_UNSPECIFIED: 0, STAGE_KIND_LAYER: 1, STAGE_KIND_FUSED: 2 } as const;
+export const SHAPE_FIELDS = { dims: 1 } as const;
+export const PLAN_TASK_FIELDS = { id: 1, regions: 2 } as const;
+export const PLAN_STAGE_FIELDS = {
+  kind: 1, layers: 2, tasks: 3, cut: 4, flops: 5, task_flops: 6, bytes: 7, balance: 8, estimated_ms: 9,
+} as const;
+export const TILE_PLAN_FIELDS = {
+  version: 1, model_id: 2, model_name: 3, input_shape: 4, workers: 5, strategy: 6,
+  shapes: 7, layer_names: 8, stages: 9, task_overhead_us: 10, stage_overhead_us: 11,
+} as const;

@@ -1,9 +1,8 @@
 import { Tensor, TesseraError, fmtShape } from '@tessera/tensor';
 import { resolveLimits, type WireLimits } from './limits.js';
+import { float32Bytes, float32FromBytes } from './float32-bytes.js';
 import { ProtoReader, ProtoWriter, WireFormatError, WireType } from './proto-io.js';
 import { DType, TENSOR_FIELDS as F } from './schema.js';
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export interface DecodeTensorOptions {
   /**
@@ -38,17 +37,10 @@ export function decodeTensor(bytes: Uint8Array, limits: Partial<WireLimits> = {}
 /** @internal The Tensor message writer (also used for model weights). */
 export function writeTensor(t: Tensor): ProtoWriter {
   if (!(t instanceof Tensor)) throw new TesseraError('BAD_ARGUMENT', `encodeTensor needs a Tensor, got ${Object.prototype.toString.call(t)}`);
-  const a = t.toFloat32Array();
-  let data = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  if (!LITTLE_ENDIAN) {
-    data = new Uint8Array(a.length * 4);
-    const dv = new DataView(data.buffer);
-    for (let i = 0; i < a.length; i++) dv.setFloat32(i * 4, a[i]!, true);
-  }
   return new ProtoWriter()
     .uint32Field(F.dtype, DType.FLOAT32)
     .packedUint32Field(F.shape, t.shape)
-    .bytesField(F.data, data);
+    .bytesField(F.data, float32Bytes(t.toFloat32Array()));
 }
 
 /** @internal Parses and validates a Tensor message; throws WireFormatError. */
@@ -85,16 +77,5 @@ export function readTensor(bytes: Uint8Array, lim: WireLimits, copy: 'always' | 
   if (data.length !== n * 4) {
     throw new WireFormatError(`shape ${fmtShape(shape)} needs ${n * 4} bytes of FLOAT32 data, message has ${data.length}`);
   }
-  if (!LITTLE_ENDIAN) {
-    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = dv.getFloat32(i * 4, true);
-    return new Tensor(out, shape);
-  }
-  if (copy === 'when-needed' && data.byteOffset % 4 === 0) {
-    return new Tensor(new Float32Array(data.buffer, data.byteOffset, n), shape);
-  }
-  const out = new Float32Array(n);
-  new Uint8Array(out.buffer).set(data);
-  return new Tensor(out, shape);
+  return new Tensor(float32FromBytes(data, n, copy), shape);
 }

@@ -1,13 +1,16 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { LAYER_FIELDS, MODEL_FIELDS, NAMED_TENSOR_FIELDS, TENSOR_FIELDS, WIRE_PROTO, DType, decodeModel, encodeModel } from '../src/index.js';
+import {
+  LAYER_FIELDS, MODEL_FIELDS, NAMED_TENSOR_FIELDS, TENSOR_FIELDS, WIRE_PROTO, DType, decodeModel, encodeModel,
+  REGION_FIELDS, TILE_SLICE_FIELDS, TILE_SLICES_FIELDS, TILE_TASK_FIELDS, TILE_TIMINGS_FIELDS, TILE_ERROR_FIELDS, TILE_RESULT_FIELDS,
+} from '../src/index.js';
 import { dagModel } from './helpers.js';
 import protobuf from 'protobufjs';
 
-/** `field = N;` pairs of one message in the schema text. */
+/** `field = N;` pairs of one message in the schema text (oneof members included). */
 function fieldsOf(message: string): Record<string, number> {
-  const body = new RegExp(`message ${message} \\{([^}]*)\\}`).exec(WIRE_PROTO)?.[1];
+  const body = new RegExp(`message ${message} \\{((?:[^{}]|\\{[^{}]*\\})*)\\}`).exec(WIRE_PROTO)?.[1];
   if (!body) throw new Error(`message ${message} not in WIRE_PROTO`);
   const out: Record<string, number> = {};
   for (const m of body.matchAll(/^\s*(?:repeated\s+)?\w+\s+(\w+)\s*=\s*(\d+);/gm)) out[m[1]!] = Number(m[2]);
@@ -27,6 +30,13 @@ describe('schema', () => {
     expect(fieldsOf('Model')).to.deep.equal(MODEL_FIELDS);
     expect(WIRE_PROTO).to.match(new RegExp(`FLOAT32 = ${DType.FLOAT32};`));
     expect(WIRE_PROTO).to.match(/repeated sint32 inputs = 4;/);
+    expect(fieldsOf('Region')).to.deep.equal(REGION_FIELDS);
+    expect(fieldsOf('TileSlice')).to.deep.equal(TILE_SLICE_FIELDS);
+    expect(fieldsOf('TileSlices')).to.deep.equal(TILE_SLICES_FIELDS);
+    expect(fieldsOf('TileTask')).to.deep.equal(TILE_TASK_FIELDS);
+    expect(fieldsOf('TileTimings')).to.deep.equal(TILE_TIMINGS_FIELDS);
+    expect(fieldsOf('TileError')).to.deep.equal(TILE_ERROR_FIELDS);
+    expect(fieldsOf('TileResult')).to.deep.equal(TILE_RESULT_FIELDS);
   });
 
   it('agrees with protobufjs (a dev dependency: the reference implementation of the format)', () => {
