@@ -1,0 +1,32 @@
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { TesseraError } from '@tessera/tensor';
+
+export interface NatsCredentials {
+  /** Server URL(s), e.g. nats://127.0.0.1:4222. */
+  servers: string | string[];
+  /** Default: $TESSERA_NATS_USER. */
+  user?: string;
+  /** Default: $TESSERA_NATS_PASS. */
+  pass?: string;
+}
+
+/**
+ * Connects with user + password and keeps reconnecting forever after a
+ * drop (callers bound how long they wait for it). A refused or unreachable
+ * first connection is UNAVAILABLE naming the server and NATS' reason
+ * ("Authorization Violation" for missing or wrong credentials).
+ */
+export async function connectNats(c: NatsCredentials, name: string): Promise<NatsConnection> {
+  const user = c.user ?? process.env['TESSERA_NATS_USER'];
+  const pass = c.pass ?? process.env['TESSERA_NATS_PASS'];
+  try {
+    return await connect({
+      servers: c.servers, user, pass, name,
+      maxReconnectAttempts: -1, reconnectTimeWait: 250, reconnectJitter: 100, pingInterval: 10_000, timeout: 5000,
+    });
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new TesseraError('UNAVAILABLE', `cannot connect to NATS at ${String(c.servers)}${user ? ` as '${user}'` : ' without credentials'}: ${why}`, {}, { cause: e });
+  }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { TileWorker } from './worker.js';
+import { isLogLevel } from './log.js';
+
+const USAGE = `usage: tessera-worker --nats URL [--user U --pass P] [--threads N] [--name NAME] [--log-level debug|info|warn|error]
+  credentials also from TESSERA_NATS_USER / TESSERA_NATS_PASS`;
+
+/**
+ * `tessera-worker`: runs tiles for ClusterExecutors on this machine's cores.
+ * SIGTERM/SIGINT: stop pulling, finish the tasks in hand, drain, exit 0.
+ */
+async function main(): Promise<number> {
+  let v;
+  try {
+    ({ values: v } = parseArgs({
+      options: {
+        nats: { type: 'string' }, user: { type: 'string' }, pass: { type: 'string' }, threads: { type: 'string' },
+        name: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (v.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const level = v['log-level'] ?? 'info';
+  const threads = v.threads === undefined ? 1 : Number(v.threads);
+  if (!v.nats || !isLogLevel(level) || !Number.isInteger(threads) || threads < 1) {
+    process.stderr.write(`${!v.nats ? '--nats is required' : !isLogLevel(level) ? `bad --log-level ${level}` : `bad --threads ${v.threads}`}\n${USAGE}\n`);
+    return 2;
+  }
+  const delay = process.env['TESSERA_WORKER_TEST_DELAY_MS'];
+  const worker = new TileWorker({
+    servers: v.nats.split(','), user: v.user, pass: v.pass, threads, name: v.name, logLevel: level,
+    testDelayMs: delay ? Number(delay) : undefined,
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (): void => { stopping ??= worker.stop(); };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  try {
+    await worker.start();
+  } catch (e) {
+    process.stderr.write(`tessera-worker: ${(e as Error).message}\n`);
+    await worker.stop().catch(() => {});
+    return 1;
+  }
+  await worker.closed();
+  if (stopping) {
+    await stopping;
+    return 0;
+  }
+  process.stderr.write('tessera-worker: connection to NATS closed\n');
+  await worker.stop().catch(() => {});
+  return 1;
+}
+
+main().then((code) => process.exit(code), (e: unknown) => {
+  process.stderr.write(`tessera-worker: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

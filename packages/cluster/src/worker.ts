@@ -1,0 +1,305 @@
+import { hostname } from 'node:os';
+import { jetstream, type Consumer, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { millis, type NatsConnection } from '@nats-io/nats-core';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import { TesseraError, checkInt, fmtRegion, fmtShape, isTesseraError, regionContains, regionVolume, type Shape } from '@tessera/tensor';
+import { INPUT, type Model } from '@tessera/nn';
+import { PoolExecutor, checkTask, taskReads, type RegionData } from '@tessera/scheduler';
+import {
+  TILE_PROTOCOL_VERSION, decodeTileSlices, decodeTileTask, encodeTileResult, encodeTileSlices,
+  type TileError, type TileResult, type TileSlice, type TileTask,
+} from './codec.js';
+import { connectNats, type NatsCredentials } from './connect.js';
+import { lineLogger, type LogLevel, type Logger } from './log.js';
+import { fetchModel } from './model-store.js';
+import { RUN_ID, payloadObjectName, resolveNames, resultSubject, type ClusterNames } from './names.js';
+
+export interface TileWorkerOptions extends NatsCredentials {
+  /** Threads of the worker's PoolExecutor, and tasks held at once (default 1). */
+  threads?: number;
+  /** Worker id in results and logs (default host-pid). */
+  name?: string;
+  /** Stream, consumer, subjects and bucket; must match the coordinator's (defaults in names.ts). */
+  names?: Partial<ClusterNames>;
+  /** Largest message accepted or sent (default: the server's max_payload); bigger outputs go through the object store. */
+  maxMessageBytes?: number;
+  logLevel?: LogLevel;
+  /** Where log lines go (default stdout). */
+  log?: Logger;
+  /** Testing aid: hold every task this long before computing it (calling working() meanwhile). */
+  testDelayMs?: number;
+}
+
+export interface TileWorkerStats {
+  /** Tasks taken from the queue. */
+  tasks: number;
+  /** Results published (error results included) and acked. */
+  results: number;
+  /** Error results (bad model, bad task, kernel failure). */
+  errors: number;
+  /** Messages that were not a valid TileTask: terminated, never run. */
+  rejected: number;
+  /** Tasks handed back (nak) because the result could not be published or the worker was stopping. */
+  released: number;
+  /** Models fetched from the object store. */
+  models: number;
+}
+
+/** How long one pull request waits for a task; also bounds how long stop() waits for idle pulls. */
+const PULL_EXPIRES_MS = 2000;
+const MAX_MODELS = 16;
+
+/**
+ * The `tessera-worker` process' engine: pulls at most `threads` tasks at a
+ * time from the shared durable consumer, runs each on its own PoolExecutor
+ * threads and publishes the TileResult — and only then acks the task, so a
+ * crash at any point leaves the task to be redelivered. Untrusted input:
+ * a message that does not decode is terminated and counted; a task is
+ * checked against its model (decodeModel admits only known ops; layers,
+ * regions and input slices are validated) before anything runs; errors go
+ * back as error results. Never crashes on a message.
+ */
+export class TileWorker {
+  readonly stats: TileWorkerStats = { tasks: 0, results: 0, errors: 0, rejected: 0, released: 0, models: 0 };
+  readonly name: string;
+  readonly threads: number;
+  readonly names: ClusterNames;
+  private readonly opts: TileWorkerOptions;
+  private readonly log: Logger;
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private store: ObjectStore | undefined;
+  private pool: PoolExecutor | undefined;
+  private readonly models = new Map<string, Promise<Model>>();
+  private loops: Promise<void>[] = [];
+  private stopping = false;
+  private workingEveryMs = 1000;
+  private maxMessageBytes = 1024 * 1024;
+
+  constructor(opts: TileWorkerOptions) {
+    this.opts = opts;
+    this.threads = checkInt('tessera-worker threads', opts.threads ?? 1, 1);
+    this.name = opts.name ?? `${hostname()}-${process.pid}`;
+    this.names = resolveNames(opts.names);
+    this.log = opts.log ?? lineLogger(this.name, opts.logLevel ?? 'info');
+    if (opts.testDelayMs !== undefined) checkInt('tessera-worker testDelayMs', opts.testDelayMs, 0);
+  }
+
+  /** Connects, waits for the task consumer to exist, starts pulling. Resolves once pulling. */
+  async start(): Promise<void> {
+    this.nc = await connectNats(this.opts, `tessera-worker ${this.name}`);
+    this.maxMessageBytes = Math.min(this.opts.maxMessageBytes ?? Infinity, this.nc.info?.max_payload ?? this.maxMessageBytes);
+    this.js = jetstream(this.nc);
+    this.pool = new PoolExecutor({ threads: this.threads, strategy: 'fused' });
+    void this.watch(this.nc);
+    const consumer = await this.bind();
+    if (!consumer) return;
+    this.loops = Array.from({ length: this.threads }, () => this.pullLoop(consumer));
+    this.log('info', `ready: ${this.threads} thread(s), stream '${this.names.stream}' consumer '${this.names.consumer}', working() every ${this.workingEveryMs} ms`);
+  }
+
+  /**
+   * Stops pulling, finishes the tasks in hand (their results are published and
+   * acked), drains the connection and closes the pool. Tasks that arrive
+   * after the stop are handed back (nak) at once.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log('info', 'stopping: finishing tasks in hand');
+    await Promise.all(this.loops);
+    if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => {});
+    await this.pool?.close();
+    this.log('info', `stopped: ${JSON.stringify(this.stats)}`);
+  }
+
+  /** Resolves when the connection closed for good (drained, or refused). */
+  async closed(): Promise<void> {
+    await this.nc?.closed();
+  }
+
+  /** Waits (retrying) until the coordinator has created the stream and consumer; reads ack_wait from it. */
+  private async bind(): Promise<Consumer | undefined> {
+    let warned = false;
+    while (!this.stopping) {
+      try {
+        const c = await this.js!.consumers.get(this.names.stream, this.names.consumer);
+        const info = await c.info(true);
+        this.workingEveryMs = Math.max(100, Math.floor(millis(info.config.ack_wait ?? 30e9) / 3));
+        this.store ??= await new Objm(this.js!).open(this.names.bucket);
+        return c;
+      } catch (e) {
+        if (!warned) this.log('info', `waiting for stream '${this.names.stream}' consumer '${this.names.consumer}' and bucket '${this.names.bucket}': ${(e as Error).message}`);
+        warned = true;
+        await sleep(500);
+      }
+    }
+    return undefined;
+  }
+
+  private async watch(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') this.log('warn', 'disconnected from NATS; reconnecting');
+      else if (s.type === 'reconnect') this.log('info', 'reconnected to NATS');
+    }
+  }
+
+  /** One slot: pull one task, run it, repeat. `threads` slots bound the tasks in hand. */
+  private async pullLoop(consumer: Consumer): Promise<void> {
+    while (!this.stopping) {
+      let msg: JsMsg | null;
+      try {
+        msg = await consumer.next({ expires: PULL_EXPIRES_MS });
+      } catch (e) {
+        if (this.stopping) break;
+        this.log('debug', `pull failed: ${(e as Error).message}`);
+        await sleep(250);
+        continue;
+      }
+      if (!msg) continue;
+      if (this.stopping) {
+        this.stats.released++;
+        msg.nak();
+        break;
+      }
+      try {
+        await this.handle(msg);
+      } catch (e) {
+        // handle() answers every failure itself; this is a last line so a slot never dies.
+        this.log('error', `task seq ${msg.seq} failed outside the task: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    const received = performance.now();
+    this.stats.tasks++;
+    let task: TileTask;
+    try {
+      task = decodeTileTask(msg.data, { maxTileBytes: this.maxMessageBytes });
+      if (!RUN_ID.test(task.runId)) throw new TesseraError('BAD_ARGUMENT', `run id ${JSON.stringify(task.runId.slice(0, 80))} is not a subject-safe token`);
+    } catch (e) {
+      this.stats.rejected++;
+      this.log('warn', `rejected message seq ${msg.seq} on '${msg.subject}' (${msg.data.length} bytes): ${(e as Error).message} [rejected ${this.stats.rejected}]`);
+      msg.term(`not a valid TileTask: ${(e as Error).message}`.slice(0, 200));
+      return;
+    }
+    // Keep the task ours while it runs; ack_wait alone would hand it to another worker.
+    const keepAlive = setInterval(() => msg.working(), this.workingEveryMs);
+    try {
+      const codecMs = performance.now() - received;
+      const result = await this.compute(task, received, codecMs);
+      if (result.error) this.stats.errors++;
+      await this.publish(task, result);
+      msg.ack();
+      this.stats.results++;
+      this.log('debug', `tile ${task.tileId} of run ${task.runId} stage ${task.stage} attempt ${task.attempt}: ${result.error ? `error ${result.error.code}` : 'done'} `
+        + `(queue ${result.timings.queueMs.toFixed(1)} ms, compute ${result.timings.computeMs.toFixed(1)} ms)`);
+    } catch (e) {
+      // The result did not reach the server: hand the task back rather than lose it.
+      this.stats.released++;
+      this.log('warn', `tile ${task.tileId} of run ${task.runId}: result not published (${(e as Error).message}); task released`);
+      try { msg.nak(); } catch { /* disconnected: it is redelivered after ack_wait */ }
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** Runs a decoded task; any failure becomes an error result. */
+  private async compute(task: TileTask, received: number, decodeMs: number): Promise<TileResult> {
+    const base = { version: TILE_PROTOCOL_VERSION, runId: task.runId, tileId: task.tileId, workerId: this.name, attempt: task.attempt };
+    let started = performance.now();
+    try {
+      const inputs = task.inputsRef ? await this.fetchInputs(task) : task.inputs;
+      const model = await this.model(task.modelId, task.modelVersion);
+      const slices = checkInputs(model, task, inputs);
+      if (this.opts.testDelayMs) await sleep(this.opts.testDelayMs);
+      started = performance.now();
+      const tile = await this.pool!.runTile(model, task.inputShape, task.layers, task.regions, slices);
+      const computeMs = performance.now() - started;
+      const last = task.layers[task.layers.length - 1]!;
+      const output: TileSlice = { source: last, shape: tile.shape, region: tile.partial!, data: tile.data };
+      return { ...base, output, timings: { queueMs: started - received, computeMs, codecMs: decodeMs } };
+    } catch (e) {
+      const error: TileError = {
+        code: isTesseraError(e) ? e.code : 'KERNEL_FAILED',
+        message: (e instanceof Error ? e.message : String(e)).slice(0, 4000),
+      };
+      return { ...base, error, timings: { queueMs: 0, computeMs: performance.now() - started, codecMs: decodeMs } };
+    }
+  }
+
+  /** Publishes the result (output through the object store when too big) and waits until the server has it. */
+  private async publish(task: TileTask, result: TileResult): Promise<void> {
+    let bytes = encodeTileResult(result);
+    if (bytes.length > this.maxMessageBytes && result.output) {
+      const name = payloadObjectName(task.runId, task.tileId, 'out', task.attempt);
+      await this.store!.putBlob({ name }, encodeTileSlices([result.output]));
+      const { output: _dropped, ...rest } = result;
+      bytes = encodeTileResult({ ...rest, outputRef: name });
+    }
+    this.nc!.publish(resultSubject(this.names, task.runId), bytes);
+    await this.nc!.flush();
+  }
+
+  private async fetchInputs(task: TileTask): Promise<readonly TileSlice[]> {
+    const blob = await this.store!.getBlob(task.inputsRef!);
+    if (!blob) throw new TesseraError('BAD_ARGUMENT', `task inputs '${task.inputsRef}' are not in the object store`);
+    return decodeTileSlices(blob);
+  }
+
+  /** A model by id and version, fetched once and cached (bounded); a failed fetch is retried by the next task. */
+  private model(id: string, version: string): Promise<Model> {
+    const key = `${id}/${version}`;
+    let m = this.models.get(key);
+    if (!m) {
+      this.stats.models++;
+      m = fetchModel(this.store!, id, version).catch((e: unknown) => {
+        this.models.delete(key);
+        if (isTesseraError(e)) throw e;
+        throw new TesseraError('BAD_MODEL', `model ${id} version ${version}: ${(e as Error).message}`);
+      });
+      if (this.models.size >= MAX_MODELS) this.models.delete(this.models.keys().next().value!);
+      this.models.set(key, m);
+    }
+    return m;
+  }
+}
+
+/**
+ * Checks a task against its model: the input shape fits the model, layers
+ * and regions are valid (checkTask), and for every map the task reads there
+ * is exactly one slice of the right shape covering what it reads.
+ * Returns the slices by producer, ready for PoolExecutor.runTile.
+ */
+export function checkInputs(model: Model, task: TileTask, inputs: readonly TileSlice[]): Map<number, RegionData> {
+  const shapes = model.shapes(task.inputShape);
+  checkTask(model, task.inputShape, task.layers, task.regions);
+  const bySource = new Map<number, TileSlice>();
+  for (const s of inputs) {
+    if (bySource.has(s.source)) throw new TesseraError('BAD_ARGUMENT', `task ${task.tileId} carries two slices of source ${s.source}`);
+    bySource.set(s.source, s);
+  }
+  const out = new Map<number, RegionData>();
+  for (const [src, need] of taskReads(model, task.inputShape, task.layers, task.regions)) {
+    const what = src === INPUT ? 'the model input' : `layer ${src}`;
+    const s = bySource.get(src);
+    if (!s) throw new TesseraError('BAD_ARGUMENT', `task ${task.tileId} reads ${fmtRegion(need)} of ${what} but carries no slice of it`);
+    const shape: Shape = src === INPUT ? task.inputShape : shapes[src]!;
+    if (s.shape.length !== shape.length || s.shape.some((d, i) => d !== shape[i])) {
+      throw new TesseraError('SHAPE_MISMATCH', `task ${task.tileId}: slice of ${what} has shape ${fmtShape(s.shape)}, the model gives ${fmtShape(shape)}`);
+    }
+    if (!regionContains(s.region, need)) {
+      throw new TesseraError('BAD_REGION', `task ${task.tileId}: slice ${fmtRegion(s.region)} of ${what} does not cover the ${fmtRegion(need)} the task reads`);
+    }
+    if (s.data.length !== regionVolume(s.region)) {
+      throw new TesseraError('SHAPE_MISMATCH', `task ${task.tileId}: slice of ${what} holds ${s.data.length} values for a region of ${regionVolume(s.region)}`);
+    }
+    out.set(src, s);
+  }
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
