@@ -17,3 +17,7 @@ export {
 export { encodeTileSlices, decodeTileSlices } from './tile-slice-codec.js';
 export { encodeTileTask, decodeTileTask } from './tile-task-codec.js';
 export { encodeTileResult, decodeTileResult, MAX_ERROR_MESSAGE_CHARS } from './tile-result-codec.js';
+export {
+  TILE_PLAN_VERSION, type TilePlanData, type TilePlanStageData, type TilePlanTaskData, type PlanStrategyName, type PlanStageKind,
+} from './tile-plan-types.js';
+export { encodeTilePlan, decodeTilePlan } from './tile-plan-codec.js';

@@ -71,9 +71,19 @@ export class ProtoWriter {
     return s === '' ? this : this.bytesField(field, utf8Encoder.encode(s));
   }
 
+  /** A repeated string field: every element is written, empty ones included (their position counts). */
+  repeatedStringField(field: number, values: readonly string[]): this {
+    for (const s of values) this.lenField(field, utf8Encoder.encode(s));
+    return this;
+  }
+
   /** A bytes field; `data` is referenced until finish() and must not change before then. */
   bytesField(field: number, data: Uint8Array): this {
-    if (data.length === 0) return this;
+    return data.length === 0 ? this : this.lenField(field, data);
+  }
+
+  /** Tag, length and `data`, even when empty. */
+  private lenField(field: number, data: Uint8Array): this {
     this.tag(field, WireType.LEN).varint(data.length);
     if (data.length <= 64) {
       this.ensure(data.length);

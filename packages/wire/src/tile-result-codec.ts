@@ -3,7 +3,7 @@ import { ProtoReader, ProtoWriter, WireType } from './proto-io.js';
 import { TILE_ERROR_FIELDS as FE, TILE_RESULT_FIELDS as F, TILE_TIMINGS_FIELDS as FT } from './schema.js';
 import type { DecodeTensorOptions } from './tensor-codec.js';
 import { checkInteger, checkNonNegative, checkString, checkUint32, checkVersion, decoding, encoding, fail, show } from './tile-checks.js';
-import { checkTileSlice, materializeSlice, readTileSlice, writeTileSlice, type CheckedSlice } from './tile-slice-codec.js';
+import { checkTileSlice, materializeSlice, readTileSlice, writeTileSlice } from './tile-slice-codec.js';
 import { TILE_PROTOCOL_VERSION, type TileError, type TileResult, type TileTimings } from './tile-types.js';
 
 /**
@@ -55,7 +55,7 @@ export function encodeTileResult(result: TileResult): Uint8Array {
 export function decodeTileResult(bytes: Uint8Array, limits: Partial<WireLimits> = {}, opts: DecodeTensorOptions = {}): TileResult {
   return decoding('TileResult', bytes, limits, (b, lim) => {
     let version = 0, runId = '', tileId = 0, workerId = '', attempt = 0;
-    let output: CheckedSlice | undefined, outputRef: string | undefined, error: TileError | undefined;
+    let outputView: Uint8Array | undefined, outputRef: string | undefined, error: TileError | undefined;
     let timings: TileTimings = { queueMs: 0, computeMs: 0, codecMs: 0 };
     let outcomes = 0;
     const r = new ProtoReader(b);
@@ -69,7 +69,7 @@ export function decodeTileResult(bytes: Uint8Array, limits: Partial<WireLimits> 
         case F.tile_id: expect(WireType.VARINT, 'tileId'); tileId = r.varint(); break;
         case F.worker_id: expect(WireType.LEN, 'workerId'); workerId = str('workerId'); break;
         case F.attempt: expect(WireType.VARINT, 'attempt'); attempt = r.uint32('attempt'); break;
-        case F.output: expect(WireType.LEN, 'output'); outcomes++; output = readTileSlice(r.lengthDelimited('output'), lim, 'output'); break;
+        case F.output: expect(WireType.LEN, 'output'); outcomes++; outputView = r.lengthDelimited('output'); break;
         case F.output_ref: expect(WireType.LEN, 'outputRef'); outcomes++; outputRef = str('outputRef'); break;
         case F.error: expect(WireType.LEN, 'error'); outcomes++; error = readError(r.lengthDelimited('error'), lim); break;
         case F.timings: expect(WireType.LEN, 'timings'); timings = readTimings(r.lengthDelimited('timings')); break;
@@ -78,6 +78,9 @@ export function decodeTileResult(bytes: Uint8Array, limits: Partial<WireLimits> 
       // protobuf would let the last outcome win; two outcomes are a sender bug.
       if (outcomes > 1) fail('result has more than one of output, outputRef and error');
     }
+    // The version first: a result of another version may lay out its fields differently.
+    checkVersion(version, TILE_PROTOCOL_VERSION, 'tile protocol version');
+    const output = outputView && readTileSlice(outputView, lim, 'output');
     const head = { version, runId, tileId, workerId, attempt };
     const rest = { ...(outputRef !== undefined ? { outputRef } : {}), ...(error !== undefined ? { error } : {}), timings };
     checkResultFields({ ...head, output, ...rest }, lim);

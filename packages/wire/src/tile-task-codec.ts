@@ -76,6 +76,8 @@ export function decodeTileTask(bytes: Uint8Array, limits: Partial<WireLimits> = 
         default: r.skip(wireType);
       }
     }
+    // The version first: a task of another version may lay out its fields differently.
+    checkVersion(t.version, TILE_PROTOCOL_VERSION, 'tile protocol version');
     const { inputsRef, ...fields } = t;
     const inputs: CheckedSlice[] = inputViews.map((v, i) => readTileSlice(v, lim, `inputs[${i}]`));
     const task: TileTask = { ...fields, inputs: [], ...(inputsRef === '' ? {} : { inputsRef }) };
