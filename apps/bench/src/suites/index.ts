@@ -1,0 +1,5 @@
+import type { Suite } from '../harness/types.js';
+import { kernels } from './kernels.js';
+
+/** Every suite the harness knows, in run order. A new suite is one file here plus one line in this list. */
+export const SUITES: readonly Suite[] = [kernels];
