@@ -36,8 +36,9 @@ export function taskReads(model: Model, inputShape: Shape, layers: readonly numb
  * Validates a task that came from elsewhere (a cluster worker does, before
  * running anything): layers are distinct known layer indices in increasing
  * order, each region lies inside its layer's output, and every region a layer
- * reads from an earlier layer of the same task lies inside what that layer
- * computes — so no kernel ever reads outside a partial tensor.
+ * the output depends on reads from an earlier layer of the same task lies
+ * inside what that layer computes — so no value that reaches the output is
+ * read from outside a partial tensor.
  * BAD_ARGUMENT / BAD_REGION naming the layer otherwise.
  */
 export function checkTask(model: Model, inputShape: Shape, layers: readonly number[], regions: readonly Region[]): void {
@@ -56,17 +57,25 @@ export function checkTask(model: Model, inputShape: Shape, layers: readonly numb
     checkRegion(regions[i]!, shapes[l]!, `task region of layer ${l} '${model.layers[l]!.name}'`);
     pos.set(l, i);
   });
-  layers.forEach((l, i) => {
+  // Walk back from the last layer: a layer matters if a layer that matters reads it. Those reads
+  // must lie inside what the task computes; layers nothing depends on get placeholder regions
+  // from the planner (growBack) and their values are never used.
+  const live = new Set<number>([layers[layers.length - 1]!]);
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const l = layers[i]!;
+    if (!live.has(l)) continue;
     const layer = model.layers[l]!;
     const ins = model.layerInputShapes(l, inputShape);
     layer.inputs.forEach((src, idx) => {
       const at = src === INPUT ? undefined : pos.get(src);
       if (at === undefined) return;
       const ir = getOp(layer.spec.op).inputRegion(layer.spec, regions[i]!, ins, shapes[l]!, idx);
-      if (ir && !isEmptyRegion(ir) && !regionContains(regions[at]!, ir)) {
+      if (!ir || isEmptyRegion(ir)) return;
+      if (!regionContains(regions[at]!, ir)) {
         throw new TesseraError('BAD_REGION',
           `layer ${l} '${layer.name}' reads ${fmtRegion(ir)} of layer ${src}, but the task computes only ${fmtRegion(regions[at]!)} of it`);
       }
+      live.add(src);
     });
-  });
+  }
 }

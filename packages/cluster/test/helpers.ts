@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import type { Tensor } from '@tessera/tensor';
+import { ClusterExecutor, killAllTracked, spawnWorker, startNatsServer, type ClusterExecutorOptions, type LocalNatsServer, type SpawnedWorker } from '../src/index.js';
+
+/**
+ * A private nats-server plus the workers and executors a test starts.
+ * Everything is stopped by PID in stop() — called from after/afterEach hooks,
+ * so also when a test fails — and killAllTracked() is the last resort.
+ */
+export class TestCluster {
+  server!: LocalNatsServer;
+  readonly workers: SpawnedWorker[] = [];
+  readonly executors: ClusterExecutor[] = [];
+  private n = 0;
+
+  async start(): Promise<this> {
+    this.server = await startNatsServer();
+    return this;
+  }
+
+  executor(opts: Partial<ClusterExecutorOptions> = {}): ClusterExecutor {
+    const ex = new ClusterExecutor({
+      servers: this.server.url, user: this.server.user, pass: this.server.pass,
+      ackWaitMs: 2000, maxDeliver: 10, checkIntervalMs: 500, noWorkerTimeoutMs: 10_000, ...opts,
+    });
+    this.executors.push(ex);
+    return ex;
+  }
+
+  /** Starts a worker and waits until it pulls tasks (the queue must exist: call executor().connect() first). */
+  async worker(opts: { threads?: number; delayMs?: number; name?: string } = {}): Promise<SpawnedWorker> {
+    const w = spawnWorker({
+      url: this.server.url, user: this.server.user, pass: this.server.pass, threads: opts.threads ?? 1,
+      name: opts.name ?? `w${++this.n}`,
+      env: opts.delayMs ? { TESSERA_WORKER_TEST_DELAY_MS: String(opts.delayMs) } : {},
+    });
+    this.workers.push(w);
+    await w.ready();
+    return w;
+  }
+
+  /** Stops the workers (SIGTERM, then SIGKILL) and executors but keeps the server. */
+  async stopWorkers(): Promise<void> {
+    await Promise.all(this.executors.splice(0).map((e) => e.close().catch(() => {})));
+    await Promise.all(this.workers.splice(0).map((w) => w.stop(5000)));
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.stopWorkers();
+      await this.server?.stop();
+    } finally {
+      killAllTracked();
+    }
+  }
+}
+
+export function expectIdentical(a: Tensor, b: Tensor, what: string): void {
+  expect([...a.shape], `${what} shape`).to.deep.equal([...b.shape]);
+  const x = a.toFloat32Array(), y = b.toFloat32Array();
+  for (let i = 0; i < x.length; i++) {
+    if (!Object.is(x[i], y[i])) expect.fail(`${what}: element ${i} is ${x[i]}, LocalExecutor has ${y[i]}`);
+  }
+}
+
+/** Rejects with what `p` threw, or fails when it resolved. */
+export async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  return expect.fail('expected a rejection');
+}
