@@ -23,9 +23,12 @@ export interface GpuExecutorOptions {
 export class GpuExecutor implements Executor {
   private readonly be: GpuBackend;
   private closed = false;
+  /** Testing aid: the launch of this layer fails with KERNEL_FAILED (set to undefined to stop). */
+  failAtLayer: number | undefined;
 
-  constructor(private readonly opts: GpuExecutorOptions = {}) {
+  constructor(opts: GpuExecutorOptions = {}) {
     this.be = new GpuBackend(opts);
+    this.failAtLayer = opts.failAtLayer;
   }
 
   /** The backend that really runs ('gl' | 'webasm' | 'cpu'). */
@@ -64,7 +67,7 @@ export class GpuExecutor implements Executor {
         throwIfAborted(signal, `${what} at layer ${l.index} '${l.name}'`);
         const ins = l.inputs.map((s) => (s === INPUT ? inputValue : values[s]!));
         values[l.index] = model.withLayer(l, () => {
-          if (this.opts.failAtLayer === l.index) {
+          if (this.failAtLayer === l.index) {
             throw new TesseraError('KERNEL_FAILED', `injected kernel failure (failAtLayer ${l.index})`);
           }
           return computeOp(be, l.spec, l.weights, ins, fullRegion(shapes[l.index]!), `layer ${l.index} '${l.name}'`,
