@@ -7,7 +7,7 @@ import type { DecodeTensorOptions } from './tensor-codec.js';
 import {
   checkArray, checkBox, checkHexDigest, checkInteger, checkShape, checkString, checkUint32, checkVersion, decoding, encoding, fail,
 } from './tile-checks.js';
-import { checkTileSlice, materializeSlice, readTileSlice, writeTileSlice, type CheckedSlice } from './tile-slice-codec.js';
+import { checkTileSlice, materializeSlice, readTileSlice, writeTileSlice } from './tile-slice-codec.js';
 import { TILE_PROTOCOL_VERSION, type TileTask } from './tile-types.js';
 
 /** A TileTask message. A task that would not decode (see decodeTileTask) is BAD_ARGUMENT naming the field. */
@@ -79,15 +79,15 @@ export function decodeTileTask(bytes: Uint8Array, limits: Partial<WireLimits> = 
     // The version first: a task of another version may lay out its fields differently.
     checkVersion(t.version, TILE_PROTOCOL_VERSION, 'tile protocol version');
     const { inputsRef, ...fields } = t;
-    const inputs: CheckedSlice[] = inputViews.map((v, i) => readTileSlice(v, lim, `inputs[${i}]`));
     const task: TileTask = { ...fields, inputs: [], ...(inputsRef === '' ? {} : { inputsRef }) };
-    checkTaskFields({ ...task, inputs }, lim);
+    checkTaskFields({ ...task, inputs: inputViews }, lim);
+    const inputs = inputViews.map((v, i) => readTileSlice(v, lim, `inputs[${i}]`));
     return { ...task, inputs: inputs.map((s) => materializeSlice(s, opts.copy ?? 'always')) };
   });
 }
 
 /** The checks of every TileTask field but the input slices' contents. */
-function checkTaskFields(t: TileTask | (Omit<TileTask, 'inputs'> & { inputs: readonly CheckedSlice[] }), lim: WireLimits): void {
+function checkTaskFields(t: Omit<TileTask, 'inputs'> & { inputs: readonly unknown[] }, lim: WireLimits): void {
   checkVersion(t.version, TILE_PROTOCOL_VERSION, 'tile protocol version');
   checkString(t.runId, 'runId', lim, true);
   checkInteger(t.tileId, 'tileId', 0);
