@@ -2,44 +2,11 @@ import { expect } from 'chai';
 import { ModelBuilder } from '@tessera/nn';
 import { isTesseraError, rng } from '@tessera/tensor';
 import { decodeModel, decodeModelFile, decodeTensor, encodeModel, encodeModelFile, encodeTensor } from '../src/index.js';
+import { mutate, randomBytes, survives } from './fuzz-helpers.js';
 import { dagModel, randomInput } from './helpers.js';
 
 /** Small limits so that any check done after an allocation instead of before would show. */
 const LIMITS = { maxTensorBytes: 1 << 20, maxModelBytes: 1 << 20 };
-
-function mutate(src: Uint8Array, r: () => number): Uint8Array {
-  let b: Uint8Array = src.slice();
-  const edits = 1 + Math.floor(r() * 4);
-  for (let e = 0; e < edits; e++) {
-    const i = Math.floor(r() * Math.max(1, b.length));
-    const kind = Math.floor(r() * 7);
-    if (kind === 0 && b.length) b[i] = Math.floor(r() * 256);
-    else if (kind === 1 && b.length) b[i]! ^= 1 << Math.floor(r() * 8);
-    else if (kind === 2) b = b.subarray(0, i);
-    else if (kind === 3) b = Buffer.concat([b.subarray(0, i), Buffer.from([Math.floor(r() * 256)]), b.subarray(i)]);
-    else if (kind === 4) b = Buffer.concat([b.subarray(0, i), b.subarray(i + 1 + Math.floor(r() * 8))]);
-    else if (kind === 5) b = Buffer.concat([b.subarray(0, i), b.subarray(Math.floor(r() * b.length))]); // splice a segment
-    else if (b.length) b[i] = [0x00, 0x7f, 0x80, 0xff, 0x0a, 0x12, 0x1a][Math.floor(r() * 7)]!; // tag-ish and varint-ish bytes
-  }
-  return b;
-}
-
-function randomBytes(r: () => number): Uint8Array {
-  const b = new Uint8Array(Math.floor(r() * 96));
-  for (let i = 0; i < b.length; i++) b[i] = Math.floor(r() * 256);
-  return b;
-}
-
-/** Runs `f`, failing on anything thrown that is not a TesseraError; counts successes. */
-function survives(f: () => unknown, what: string): boolean {
-  try {
-    f();
-    return true;
-  } catch (e) {
-    if (!isTesseraError(e)) expect.fail(`${what} threw a non-TesseraError: ${e instanceof Error ? e.stack : String(e)}`);
-    return false;
-  }
-}
 
 describe('fuzzing the decoders', () => {
   it('decodeModel: thousands of random and mutated payloads give a Model or a TesseraError, without big allocations', () => {
