@@ -1,5 +1,6 @@
 import { INPUT, Model, type Layer } from '@tessera/nn';
-import { TesseraError, fmtShape, getOp, isOpType, isTesseraError, type Tensor } from '@tessera/tensor';
+import { TesseraError, getOp, isOpType, isTesseraError, type Tensor } from '@tessera/tensor';
+import { checkShape } from './field-checks.js';
 import { resolveLimits, type WireLimits } from './limits.js';
 import { ProtoReader, ProtoWriter, WireFormatError, WireType } from './proto-io.js';
 import { LAYER_FIELDS as L, MODEL_FIELDS as M, MODEL_FORMAT_VERSION, NAMED_TENSOR_FIELDS as NT } from './schema.js';
@@ -51,7 +52,7 @@ export function decodeModel(bytes: Uint8Array, limits: Partial<WireLimits> = {})
       throw new WireFormatError(`format version ${msg.version} is not supported (this build reads version ${MODEL_FORMAT_VERSION})`);
     }
     if (msg.id === '') throw new WireFormatError('model id is empty');
-    checkInputShape(msg.inputShape, lim);
+    checkShape(msg.inputShape, 'input shape', lim);
     if (msg.layers.length === 0) throw new WireFormatError('model has no layers');
     if (msg.output >= msg.layers.length) throw new WireFormatError(`output ${msg.output} is not a layer index in [0, ${msg.layers.length})`);
     const layers = msg.layers.map((b, i) => readLayer(b, i, lim));
@@ -93,16 +94,6 @@ function readModelMessage(bytes: Uint8Array, lim: WireLimits): ModelMessage {
     }
   }
   return m;
-}
-
-function checkInputShape(shape: readonly number[], lim: WireLimits): void {
-  if (shape.length === 0) throw new WireFormatError('input shape is empty');
-  let n = 1;
-  for (const d of shape) {
-    if (d < 1) throw new WireFormatError(`input shape ${fmtShape(shape)} has a zero dimension`);
-    n *= d;
-  }
-  if (n * 4 > lim.maxTensorBytes) throw new WireFormatError(`input shape ${fmtShape(shape)} exceeds maxTensorBytes ${lim.maxTensorBytes}`);
 }
 
 function readLayer(bytes: Uint8Array, index: number, lim: WireLimits): Layer {

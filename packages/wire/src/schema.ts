@@ -55,7 +55,7 @@ message Model {
 
 // ---- Tile protocol (src/tile-types.ts): the cluster's messages. ----
 // Decoders accept only version = 1 (TILE_PROTOCOL_VERSION) and check every
-// field (see src/tile-checks.ts) before allocating anything.
+// field (see src/field-checks.ts) before allocating anything.
 
 // A half-open box of an NCHW feature map, Region in @tessera/tensor:
 // [n0, n1) x [c0, c1) x [y0, y1) x [x0, x1); rank-2 [N, C] maps use y, x = [0, 1).

@@ -7,7 +7,7 @@ import {
 } from './schema.js';
 import {
   checkArray, checkInteger, checkNonNegative, checkRegionIn, checkShape, checkString, checkUint32, checkVersion, decoding, encoding, fail, show,
-} from './tile-checks.js';
+} from './field-checks.js';
 import {
   TILE_PLAN_VERSION, type PlanStageKind, type PlanStrategyName, type TilePlanData, type TilePlanStageData, type TilePlanTaskData,
 } from './tile-plan-types.js';

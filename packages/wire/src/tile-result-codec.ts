@@ -2,7 +2,7 @@ import type { WireLimits } from './limits.js';
 import { ProtoReader, ProtoWriter, WireType } from './proto-io.js';
 import { TILE_ERROR_FIELDS as FE, TILE_RESULT_FIELDS as F, TILE_TIMINGS_FIELDS as FT } from './schema.js';
 import type { DecodeTensorOptions } from './tensor-codec.js';
-import { checkInteger, checkNonNegative, checkString, checkUint32, checkVersion, decoding, encoding, fail, show } from './tile-checks.js';
+import { checkInteger, checkNonNegative, checkString, checkUint32, checkVersion, decoding, encoding, fail, show } from './field-checks.js';
 import { checkTileSlice, materializeSlice, readTileSlice, writeTileSlice } from './tile-slice-codec.js';
 import { TILE_PROTOCOL_VERSION, type TileError, type TileResult, type TileTimings } from './tile-types.js';
 

@@ -5,7 +5,7 @@ import { ProtoReader, ProtoWriter, WireType } from './proto-io.js';
 import { readRegion, writeRegion } from './region-codec.js';
 import { TILE_SLICES_FIELDS as FS, TILE_SLICE_FIELDS as F } from './schema.js';
 import type { DecodeTensorOptions } from './tensor-codec.js';
-import { checkArray, checkSliceHeader, decoding, encoding, fail } from './tile-checks.js';
+import { checkArray, checkSliceHeader, decoding, encoding, fail } from './field-checks.js';
 import type { TileSlice } from './tile-types.js';
 
 /**

@@ -6,7 +6,7 @@ import { TILE_TASK_FIELDS as F } from './schema.js';
 import type { DecodeTensorOptions } from './tensor-codec.js';
 import {
   checkArray, checkBox, checkHexDigest, checkInteger, checkShape, checkString, checkUint32, checkVersion, decoding, encoding, fail,
-} from './tile-checks.js';
+} from './field-checks.js';
 import { checkTileSlice, materializeSlice, readTileSlice, writeTileSlice } from './tile-slice-codec.js';
 import { TILE_PROTOCOL_VERSION, type TileTask } from './tile-types.js';
 

@@ -3,7 +3,8 @@ import type { Region, Shape } from '@tessera/tensor';
 /**
  * The cluster's messages as plain data (DESIGN.md §5). The coordinator sends
  * one TileTask per task of a TilePlan stage into the work queue; a worker
- * answers with one TileResult. Encoded by tile-codec.ts (tessera_wire.proto).
+ * answers with one TileResult. Encoded by tile-task-codec.ts, tile-result-codec.ts
+ * and tile-slice-codec.ts (proto/tessera_wire.proto).
  */
 
 /** Tile protocol version; a decoder rejects any other. */

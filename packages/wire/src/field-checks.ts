@@ -3,8 +3,9 @@ import { resolveLimits, type WireLimits } from './limits.js';
 import { WireFormatError } from './proto-io.js';
 
 /**
- * Field checks shared by the tile-protocol encoders and decoders, so a value
- * that encodes is exactly a value that decodes (with the same limits). They
+ * Field checks shared by the wire codecs; the tile-protocol encoders and
+ * decoders run the same ones, so a value that encodes is exactly a value that
+ * decodes (with the same limits). They
  * take `unknown` because encoders get whatever the caller passes at run time.
  * Each throws WireFormatError (or a BAD_REGION / SHAPE_MISMATCH TesseraError
  * from @tessera/tensor) naming the field and its bad value; `encoding` and
