@@ -3,6 +3,7 @@ import type { CaseRecord, PeerRecord, ReportSection, RunRecord } from './types.j
 
 function flags(p: PeerRecord): string {
   if (p.status === 'unsupported') return `not supported${p.reason ? `: ${p.reason}` : ''}`;
+  if (p.status === 'skipped') return `skipped: ${p.reason ?? ''}`;
   if (p.status === 'error') return `ERROR: ${p.reason ?? ''}`;
   if (p.status === 'mismatch') return `⚠ DISAGREES: ${p.reason ?? ''}`;
   return p.error?.note ?? '';

@@ -52,7 +52,7 @@ export async function runCase(def: CaseDef, ctx: BenchContext, progress: BenchPr
     return { ...base, peers: [], durationS: (performance.now() - t0) / 1e3, error: message(e) };
   }
   const slots: Slot[] = built.peers.map((peer) => ({
-    peer, status: peer.unsupported ? 'unsupported' : 'ok', reason: peer.unsupported ?? null, error: null, times: [], parts: {},
+    peer, status: peer.unsupported ? 'unsupported' : peer.skip ? 'skipped' : 'ok', reason: peer.unsupported ?? peer.skip ?? null, error: null, times: [], parts: {},
     cap: Math.min(peer.maxRuns ?? Infinity, ctx.runs),
   }));
   const live = (): Slot[] => slots.filter((s) => s.status === 'ok' || s.status === 'mismatch');
@@ -109,7 +109,7 @@ export async function runCase(def: CaseDef, ctx: BenchContext, progress: BenchPr
     }
   } finally {
     for (const s of slots) {
-      if (s.status === 'unsupported') continue;
+      if (s.status === 'unsupported' || s.status === 'skipped') continue;
       try { await s.peer.teardown?.(); } catch (e) { progress.note(`!! ${suiteName}/${def.id} ${s.peer.id}: teardown failed: ${message(e)}`); }
     }
     try { await built.dispose?.(); } catch (e) { progress.note(`!! ${suiteName}/${def.id}: dispose failed: ${message(e)}`); }

@@ -48,6 +48,8 @@ export interface Peer {
   readonly threads?: number;
   /** When set, the peer cannot do this case: recorded, not run. */
   readonly unsupported?: string;
+  /** When set, the peer is left out of this run (e.g. too slow for --quick): recorded, not run. */
+  readonly skip?: string;
   /** Its output IS the case's reference: no check run, error recorded as 0. */
   readonly isReference?: boolean;
   /** Caps the timed repeats of a slow peer (e.g. reference loops). */
@@ -124,7 +126,7 @@ export interface Suite {
 
 // ─────────────── run.json records ───────────────
 
-export type PeerStatus = 'ok' | 'mismatch' | 'unsupported' | 'error';
+export type PeerStatus = 'ok' | 'mismatch' | 'unsupported' | 'skipped' | 'error';
 
 export interface Stats {
   readonly n: number;

@@ -1,0 +1,148 @@
+import { randomTensor, type Tensor } from '@tessera/tensor';
+import { LocalExecutor, faceRecognitionNet, seedDilatedStack, vggBlockStack, type Model } from '@tessera/nn';
+import { PoolExecutor, type Strategy } from '@tessera/scheduler';
+import { lineChart, type LinePanel } from '../charts/line-chart.js';
+import { colourOf } from '../charts/palette.js';
+import { mdTable, ms, ratio } from '../harness/format.js';
+import type { CaseDef, CaseRecord, ChartFile, Peer, ReportSection, Suite, SuiteRecord } from '../harness/types.js';
+
+/**
+ * Thread scaling of the PoolExecutor: for each model and thread count, the
+ * 1-thread LocalExecutor and the pool's strategies (layer-wise: a barrier per
+ * layer; fused: DeepThings-style fused tiles; auto: the planner's pick) are
+ * timed in one interleaved loop, so speedup = local median ÷ pool median.
+ */
+
+const STRATEGIES: readonly Strategy[] = ['layer-wise', 'fused', 'auto'];
+
+interface Net { key: string; title: string; make(): Model }
+
+function nets(quick: boolean): Net[] {
+  return quick
+    ? [
+      { key: 'vgg', title: 'VGG-style blocks 32² [8,16]', make: () => vggBlockStack({ size: 32, widths: [8, 16] }) },
+      // The face net has a fixed 150² input (seconds per run): left out of --quick.
+      { key: 'dilated', title: 'seed dilated stack 32², 8 ch', make: () => seedDilatedStack({ size: 32, channels: 8 }) },
+    ]
+    : [
+      { key: 'vgg', title: 'VGG-style blocks 112² [32,64,128]', make: () => vggBlockStack({ size: 112, widths: [32, 64, 128] }) },
+      { key: 'dilated', title: 'seed dilated stack 128², 64 ch, dilations 1,2,4,8', make: () => seedDilatedStack({ size: 128, channels: 64 }) },
+      { key: 'face-recognition', title: 'face recognition ResNet 150² (face-api weights)', make: () => faceRecognitionNet() },
+    ];
+}
+
+const pools = new Map<number, PoolExecutor>();
+const overheadUs = new Map<number, number>();
+function poolOf(threads: number): PoolExecutor {
+  let p = pools.get(threads);
+  if (!p) { p = new PoolExecutor({ threads }); pools.set(threads, p); }
+  return p;
+}
+const models = new Map<string, Model>();
+
+function metrics(c: CaseRecord): Record<string, number> {
+  const t = Number(c.params.threads);
+  const med = (id: string): number | undefined => c.peers.find((p) => p.peer === id)?.stats?.medianMs;
+  const local = med('local');
+  const out: Record<string, number> = {};
+  for (const s of STRATEGIES) {
+    const m = med(s);
+    if (local !== undefined && m !== undefined) { out[`speedup:${s}`] = local / m; out[`efficiency:${s}`] = local / m / t; }
+  }
+  const o = overheadUs.get(t);
+  if (o !== undefined) out.stageOverheadUs = o;
+  return out;
+}
+
+function byNet(s: SuiteRecord): Map<string, CaseRecord[]> {
+  const m = new Map<string, CaseRecord[]>();
+  for (const c of s.cases) if (!c.error) (m.get(String(c.params.model)) ?? m.set(String(c.params.model), []).get(String(c.params.model))!).push(c);
+  return m;
+}
+
+function summarize(s: SuiteRecord): ReportSection[] {
+  const rows: string[][] = [];
+  for (const [, cases] of byNet(s)) {
+    for (const c of cases) {
+      const med = (id: string): number | undefined => c.peers.find((p) => p.peer === id)?.stats?.medianMs;
+      rows.push([
+        String(c.params.title), String(c.params.threads), ms(med('local')),
+        ...STRATEGIES.flatMap((st) => [ms(med(st)), ratio(c.metrics?.[`speedup:${st}`]), c.metrics?.[`efficiency:${st}`] !== undefined ? `${(100 * c.metrics[`efficiency:${st}`]!).toFixed(0)} %` : '–']),
+        c.metrics?.stageOverheadUs !== undefined ? c.metrics.stageOverheadUs.toFixed(0) : '–',
+      ]);
+    }
+  }
+  const head = ['model', 'threads', 'local ms', ...STRATEGIES.flatMap((st) => [`${st} ms`, 'speedup', 'efficiency']), 'barrier µs'];
+  return [{
+    title: 'Speedup and efficiency',
+    markdown: `${mdTable(head, rows, head.map((_, i) => i > 0))}\n\nspeedup = median of the 1-thread LocalExecutor ÷ median of the pool at N threads (same interleaved loop); efficiency = speedup ÷ N. barrier µs: round trip of an empty message to every worker, what each layer-wise stage pays.`,
+  }];
+}
+
+function charts(s: SuiteRecord): ChartFile[] {
+  const panels: LinePanel[] = [];
+  for (const [, cases] of byNet(s)) {
+    const first = cases[0]!;
+    panels.push({
+      title: String(first.params.model),
+      subtitle: first.flops ? (first.flops >= 1e8 ? `${(first.flops / 1e9).toFixed(2)} GFLOP` : `${(first.flops / 1e6).toFixed(1)} MFLOP`) : undefined,
+      series: STRATEGIES.map((st) => ({
+        label: st, colour: colourOf(st),
+        points: cases.map((c) => [Number(c.params.threads), c.metrics?.[`speedup:${st}`] ?? NaN] as const),
+      })),
+    });
+  }
+  if (!panels.length) return [];
+  return [{
+    file: 'scaling-speedup.svg', title: 'Thread scaling of the PoolExecutor',
+    svg: lineChart({
+      title: 'Thread scaling of the PoolExecutor', subtitle: 'speedup over the 1-thread LocalExecutor, per plan strategy (higher is better)',
+      xLabel: 'worker threads', yLabel: 'speedup ×', panels, ideal: true,
+      footnote: 'Median of interleaved runs, batch 1, fp32. A point below 1 at 1 thread is the pool\'s overhead over the main thread.',
+    }),
+  }];
+}
+
+export const scaling: Suite = {
+  name: 'scaling',
+  title: 'Thread scaling: PoolExecutor layer-wise vs fused tiles',
+  description: 'Speedup and parallel efficiency of the PoolExecutor (piscina worker threads over SharedArrayBuffers) at each thread count against the 1-thread LocalExecutor, on a VGG-style stack, the seed\'s dilated stack and the face recognition ResNet. Strategies: layer-wise (each layer split across threads, a barrier per layer), fused (fused tile partitioning: no barrier inside a fused run, halos recomputed), auto (the planner\'s choice from its cost model). Outputs must equal the LocalExecutor\'s bit for bit (tolerance 0).',
+  timed: 'Executor.run(model, input) from the caller\'s side: for the pool this includes copying the input into shared memory, planning (cached) and every stage round trip.',
+  plan: (ctx) => nets(ctx.quick).flatMap((n) => ctx.threads.map((t): CaseDef => ({
+    id: `${n.key}-t${t}`, title: `${n.title}, ${t} thread${t > 1 ? 's' : ''}`, group: n.key,
+    params: { model: n.key, title: n.title, threads: t },
+    flops: (() => { let m = models.get(n.key); if (!m) { m = n.make(); models.set(n.key, m); } return m.flops(); })(),
+    flopsNote: 'Model.flops(): sum of the layers\' op cost models',
+    baseline: 'local',
+    build: async () => {
+      const model = models.get(n.key)!;
+      const x = randomTensor(model.inputShape, 1);
+      const local = new LocalExecutor();
+      const pool = poolOf(t);
+      overheadUs.set(t, await pool.stageOverheadUs());
+      let ref: Tensor | undefined;
+      const outs = new Map<string, Tensor>();
+      const peers: Peer[] = [
+        { id: 'local', runtime: 'tessera-local', label: 'LocalExecutor (main thread)', threads: 1, run: async () => { outs.set('local', await local.run(model, x)); }, output: () => outs.get('local')!.toFloat32Array() },
+        ...STRATEGIES.map((st): Peer => ({
+          id: st, runtime: st, label: `pool ${st}, ${t} thr`, threads: t,
+          run: async () => { outs.set(st, await pool.run(model, x, { strategy: st })); },
+          output: () => outs.get(st)!.toFloat32Array(),
+        })),
+      ];
+      return {
+        peers,
+        tolerance: 0,
+        reference: async () => { ref ??= await local.run(model, x); return ref.toFloat32Array(); },
+      };
+    },
+  }))),
+  metrics,
+  summarize,
+  charts,
+  async teardown() {
+    for (const p of pools.values()) await p.close();
+    pools.clear();
+    models.clear();
+  },
+};
