@@ -6,6 +6,7 @@
  *   node --import=tsx --conditions=@tessera/source src/harness/cli.ts [suite...] [--quick] [--threads 1,2] [--runs N] [--warmup N] [--out DIR]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { SUITES } from '../suites/index.js';
 import { USAGE, UsageError, parseCli, type CliOptions } from './args.js';
@@ -43,6 +44,7 @@ async function main(opts: CliOptions, extra: { report?: string }): Promise<numbe
     command: ['tessera-bench', ...process.argv.slice(2)],
     settings: { suites: suites.map((s) => s.name), quick: opts.quick, threads: opts.threads, runs: opts.runs, warmup: opts.warmup, workers: opts.workers },
     machine: machine(),
+    load: { start: loadavg(), end: [] },
     suites: [], charts: [],
   };
   // Plan everything first: the bar knows its length, and a suite that cannot run says so before the long part.
@@ -57,12 +59,16 @@ async function main(opts: CliOptions, extra: { report?: string }): Promise<numbe
   const writeAll = (): void => {
     run.finishedAt = new Date().toISOString();
     run.durationS = (Date.now() - started.getTime()) / 1e3;
+    run.load.end = loadavg();
     writeFileSync(join(out, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
     writeFileSync(join(out, 'report.md'), renderReport(run, sections));
     if (extra.report) {
       const rep = resolve(extra.report);
       const prefix = relative(dirname(rep), out).split('\\').join('/');
-      writeFileSync(rep, renderReport(run, sections, prefix ? `${prefix}/` : ''));
+      // Run through npm (e.g. bench:docs), the page names the npm script that regenerates it.
+      const ev = process.env.npm_lifecycle_event, pkg = process.env.npm_package_name;
+      const again = ev && pkg ? `npm run ${ev} -w ${pkg}` : run.command.join(' ');
+      writeFileSync(rep, renderReport(run, sections, prefix ? `${prefix}/` : '', again));
     }
   };
   try {

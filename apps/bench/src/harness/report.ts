@@ -35,6 +35,7 @@ function machineBlock(r: RunRecord): string {
     `command  ${r.command.join(' ')}`,
     `settings runs ${r.settings.runs}, warm-up ${r.settings.warmup}, threads ${r.settings.threads.join(',')}${r.settings.quick ? ', QUICK (tiny sizes: not for comparison)' : ''}`,
     `started  ${r.startedAt}, took ${r.durationS.toFixed(0)} s`,
+    `load     ${r.load.start.map((v) => v.toFixed(2)).join(' ')} at the start, ${r.load.end.map((v) => v.toFixed(2)).join(' ')} at the end (1/5/15-min load average; the benchmark itself adds up to ${r.machine.cpu.availableParallelism}, more means other work competed for the cores)`,
     '```',
     '',
     `Packages: ${pk}.`,
@@ -46,9 +47,10 @@ function machineBlock(r: RunRecord): string {
  * sections, charts and per-case tables. `chartPrefix` is the path from the
  * report to the chart files.
  */
-export function renderReport(r: RunRecord, sections: ReadonlyMap<string, readonly ReportSection[]>, chartPrefix = ''): string {
+export function renderReport(r: RunRecord, sections: ReadonlyMap<string, readonly ReportSection[]>, chartPrefix = '', regenerate?: string): string {
   const out: string[] = [];
   out.push('# Tessera benchmarks', '');
+  if (regenerate) out.push(`Regenerate this page (and the charts and run.json next to it) with \`${regenerate}\` from the repository root; it takes about ${Math.ceil(r.durationS / 60)} minutes here.`, '');
   out.push(`Produced by \`tessera-bench\` (apps/bench); data in \`run.json\` (schema \`apps/bench/schema/run.schema.json\`, version ${r.schemaVersion}).`);
   out.push('Method: every peer\'s output is first compared with Tessera\'s reference kernel (max abs / max rel error below; a peer outside tolerance is flagged ⚠ and still timed), then warm-up runs, then timed runs interleaved across the peers of a case (A, B, C, A, B, C, …) so background load hits all alike. Times are wall-clock per call unless a suite says otherwise; GFLOP/s = stated FLOPs ÷ median time (a multiply-add counts 2). Peers slower than 2.5 s per run are capped at 3 timed runs.', '');
   out.push('## Machine', '', machineBlock(r), '');

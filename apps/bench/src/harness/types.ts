@@ -199,6 +199,8 @@ export interface RunRecord {
   readonly settings: { readonly suites: readonly string[]; readonly quick: boolean; readonly threads: readonly number[]; readonly runs: number; readonly warmup: number; readonly workers: number };
   readonly machine: MachineRecord;
   readonly suites: SuiteRecord[];
+  /** os.loadavg() (1, 5, 15 min) when the run started and ended: other work on the machine shows here. */
+  readonly load: { readonly start: readonly number[]; end: readonly number[] };
   /** Chart files written next to run.json. */
   charts: { readonly file: string; readonly title: string; readonly suite: string }[];
 }

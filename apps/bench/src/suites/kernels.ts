@@ -203,7 +203,7 @@ function buildCase(l: Layer, ctx: BenchContext): BuiltCase {
 
   const peers: Peer[] = [
     {
-      id: 'tessera-reference', runtime: 'tessera-reference', label: 'Tessera reference', threads: 1, isReference: true, maxRuns: ctx.quick ? 1 : 2,
+      id: 'tessera-reference', runtime: 'tessera-reference', label: 'Tessera reference', threads: 1, isReference: true, maxRuns: 1,
       run: () => { runOp(l.spec, [x], w, refOut, undefined, 'reference'); },
     },
     {
