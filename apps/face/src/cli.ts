@@ -5,7 +5,9 @@ import { TesseraError, isTesseraError } from '@tessera/tensor';
 import { annotate } from './annotate.js';
 import { Gallery, defaultGalleryPath, euclidean } from './gallery.js';
 import { decodeImage, type RgbImage } from './image.js';
-import { FacePipeline, type Backend, type Face, type StageTimes } from './pipeline.js';
+import { BACKENDS, GPU_MODES, type Backend } from './executor.js';
+import { FacePipeline, type Face, type StageTimes } from './pipeline.js';
+import type { GpuMode } from '@tessera/gpu';
 import { Progress } from './progress.js';
 
 export const USAGE = `tessera-face — face recognition on Tessera's own kernels
@@ -21,8 +23,12 @@ usage:
 
 options:
   --db PATH            gallery database (default ${defaultGalleryPath()})
-  --backend B          local | threads (default local)
+  --backend B          local | threads | gpu | cluster (default local)
   --threads N          worker threads for --backend threads (default: all cores)
+  --gpu-mode M         gpu.js backend for --backend gpu: auto | gl | webasm | cpu (default auto;
+                       gl fails with UNAVAILABLE where no GL context can be made, auto falls back and says so)
+  --nats URL           NATS server(s) of the tessera-worker cluster for --backend cluster;
+                       credentials from TESSERA_NATS_USER / TESSERA_NATS_PASS
   --tolerance T        largest distance that still names a person (default 0.6)
   --annotate OUT       write the picture with boxes, landmarks and names (a folder when several images)
   --json               machine-readable output on stdout
@@ -42,12 +48,16 @@ interface Opts {
   db: string;
   backend: Backend;
   threads?: number;
+  gpuMode?: GpuMode;
+  nats?: string;
   tolerance: number;
   annotate?: string;
   json: boolean;
   descriptors: boolean;
   timings: boolean;
   name?: string;
+  /** Set once the pipeline exists: the backend that really runs, for --json output. */
+  backendUsed?: string;
 }
 
 /** Runs one command line; returns the process exit code (0 ok, 1 some input failed, 2 usage). */
@@ -58,7 +68,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       args: [...argv],
       allowPositionals: true,
       options: {
-        db: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, tolerance: { type: 'string' },
+        db: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, 'gpu-mode': { type: 'string' }, nats: { type: 'string' }, tolerance: { type: 'string' },
         annotate: { type: 'string' }, json: { type: 'boolean' }, descriptors: { type: 'boolean' }, timings: { type: 'boolean' }, name: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -79,6 +89,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       db: v.db ?? defaultGalleryPath(),
       backend: parseBackend(v.backend ?? 'local'),
       threads: v.threads === undefined ? undefined : positiveInt('--threads', v.threads),
+      gpuMode: v['gpu-mode'] === undefined ? undefined : parseGpuMode(v['gpu-mode']),
+      nats: v.nats,
       tolerance: v.tolerance === undefined ? 0.6 : positiveNumber('--tolerance', v.tolerance),
       annotate: v.annotate,
       json: v.json ?? false,
@@ -86,6 +98,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       timings: v.timings ?? false,
       name: v.name,
     };
+    if (opts.backend === 'cluster' && !opts.nats) throw new TesseraError('BAD_ARGUMENT', '--backend cluster needs --nats URL');
+    if (opts.nats !== undefined && opts.backend !== 'cluster') throw new TesseraError('BAD_ARGUMENT', `--nats is for --backend cluster, not '${opts.backend}'`);
+    if (opts.gpuMode !== undefined && opts.backend !== 'gpu') throw new TesseraError('BAD_ARGUMENT', `--gpu-mode is for --backend gpu, not '${opts.backend}'`);
   } catch (e) {
     io.err(`error: ${(e as Error).message}`);
     return 2;
@@ -126,8 +141,12 @@ async function analyzeAll(paths: readonly string[], pipe: FacePipeline, io: Io, 
   return results;
 }
 
-async function withPipeline<T>(o: Opts, f: (p: FacePipeline) => Promise<T>): Promise<T> {
-  const pipe = await FacePipeline.create({ backend: o.backend, threads: o.threads });
+async function withPipeline<T>(o: Opts, io: Io, f: (p: FacePipeline) => Promise<T>): Promise<T> {
+  const pipe = await FacePipeline.create({ backend: o.backend, threads: o.threads, gpuMode: o.gpuMode, nats: o.nats });
+  // Say what really runs (gpu auto may have fallen back) on stderr, so --json stdout stays one document.
+  if (pipe.backendNote) io.err(`note: ${pipe.backendNote}`);
+  if (o.backend !== 'local') io.err(`backend: ${pipe.backend}`);
+  o.backendUsed = pipe.backend;
   try {
     return await f(pipe);
   } finally {
@@ -144,7 +163,7 @@ async function enroll(args: string[], o: Opts, io: Io): Promise<number> {
     if (args.length !== 1) throw new TesseraError('BAD_ARGUMENT', 'enroll needs --name NAME IMAGE... or a single folder DIR');
     jobs = labelledFolder(args[0]!);
   }
-  return withPipeline(o, async (pipe) => {
+  return withPipeline(o, io, async (pipe) => {
     const gallery = Gallery.open(o.db);
     try {
       let failed = 0;
@@ -163,7 +182,7 @@ async function enroll(args: string[], o: Opts, io: Io): Promise<number> {
         if (items.length > 0) gallery.enroll(job.name, items);
         report.push({ name: job.name, enrolled: items.length, skipped });
       }
-      if (o.json) io.out(JSON.stringify({ command: 'enroll', db: o.db, people: report }, null, 2));
+      if (o.json) io.out(JSON.stringify({ command: 'enroll', db: o.db, backend: o.backendUsed, people: report }, null, 2));
       else {
         for (const r of report) {
           io.out(`${r.name}: ${r.enrolled} face(s) enrolled${r.skipped.length ? `, ${r.skipped.length} skipped` : ''}`);
@@ -179,7 +198,7 @@ async function enroll(args: string[], o: Opts, io: Io): Promise<number> {
 
 async function identify(args: string[], o: Opts, io: Io): Promise<number> {
   if (args.length === 0) throw new TesseraError('BAD_ARGUMENT', 'identify needs at least one image');
-  return withPipeline(o, async (pipe) => {
+  return withPipeline(o, io, async (pipe) => {
     const gallery = Gallery.open(o.db);
     try {
       if (gallery.size === 0) io.err(`note: the gallery ${o.db} is empty: every face will be 'unknown' (enroll people first)`);
@@ -200,7 +219,7 @@ async function identify(args: string[], o: Opts, io: Io): Promise<number> {
         }
         out.push({ image: r.path, error: r.error ?? null, faces: faces.map(({ landmarks: _l, ...rest }) => rest), timings: o.timings ? r.times : undefined });
       }
-      if (o.json) io.out(JSON.stringify({ command: 'identify', db: o.db, tolerance: o.tolerance, images: out }, null, 2));
+      if (o.json) io.out(JSON.stringify({ command: 'identify', db: o.db, backend: o.backendUsed, tolerance: o.tolerance, images: out }, null, 2));
       else {
         for (const r of out) {
           if (r.error) { io.err(`${r.image}: ${r.error}`); continue; }
@@ -220,7 +239,7 @@ async function identify(args: string[], o: Opts, io: Io): Promise<number> {
 
 async function verify(args: string[], o: Opts, io: Io): Promise<number> {
   if (args.length !== 2) throw new TesseraError('BAD_ARGUMENT', 'verify needs exactly two images A B');
-  return withPipeline(o, async (pipe) => {
+  return withPipeline(o, io, async (pipe) => {
     const results = await analyzeAll(args, pipe, io, o);
     for (const r of results) {
       if (r.error) throw new TesseraError('BAD_IMAGE', r.error);
@@ -229,7 +248,7 @@ async function verify(args: string[], o: Opts, io: Io): Promise<number> {
     const [a, b] = results.map((r) => largest(r.faces).descriptor) as [Float32Array, Float32Array];
     const distance = euclidean(a, b);
     const same = distance <= o.tolerance;
-    if (o.json) io.out(JSON.stringify({ command: 'verify', a: args[0], b: args[1], distance: round(distance, 4), tolerance: o.tolerance, same }, null, 2));
+    if (o.json) io.out(JSON.stringify({ command: 'verify', backend: o.backendUsed, a: args[0], b: args[1], distance: round(distance, 4), tolerance: o.tolerance, same }, null, 2));
     else io.out(`${same ? 'same person' : 'different people'}: distance ${distance.toFixed(4)} (tolerance ${o.tolerance})`);
     return 0;
   });
@@ -238,7 +257,7 @@ async function verify(args: string[], o: Opts, io: Io): Promise<number> {
 async function evaluate(args: string[], o: Opts, io: Io): Promise<number> {
   if (args.length !== 1) throw new TesseraError('BAD_ARGUMENT', 'eval needs one labelled folder DIR');
   const jobs = labelledFolder(args[0]!);
-  return withPipeline(o, async (pipe) => {
+  return withPipeline(o, io, async (pipe) => {
     const samples: { name: string; path: string; d: Float32Array }[] = [];
     let images = 0, found = 0, failed = 0;
     for (const job of jobs) {
@@ -255,7 +274,7 @@ async function evaluate(args: string[], o: Opts, io: Io): Promise<number> {
       for (let j = i + 1; j < samples.length; j++) pairs.push({ same: samples[i]!.name === samples[j]!.name, distance: euclidean(samples[i]!.d, samples[j]!.d) });
     }
     const result = pairStats(pairs, o.tolerance);
-    const report = { command: 'eval', folder: args[0], images, facesFound: found, detectionRate: images ? found / images : 0, pairs: pairs.length, ...result };
+    const report = { command: 'eval', backend: o.backendUsed, folder: args[0], images, facesFound: found, detectionRate: images ? found / images : 0, pairs: pairs.length, ...result };
     if (o.json) io.out(JSON.stringify(report, null, 2));
     else {
       io.out(`${images} images, face found in ${found} (${(100 * report.detectionRate).toFixed(1)}%), ${pairs.length} pairs (${pairs.filter((p) => p.same).length} same, ${pairs.filter((p) => !p.same).length} different)`);
@@ -342,8 +361,13 @@ function largest(faces: readonly Face[]): Face {
 }
 
 function parseBackend(s: string): Backend {
-  if (s === 'local' || s === 'threads') return s;
-  throw new TesseraError('BAD_ARGUMENT', `--backend must be local or threads, got '${s}'`);
+  if ((BACKENDS as readonly string[]).includes(s)) return s as Backend;
+  throw new TesseraError('BAD_ARGUMENT', `--backend must be one of ${BACKENDS.join(', ')}, got '${s}'`);
+}
+
+function parseGpuMode(s: string): GpuMode {
+  if ((GPU_MODES as readonly string[]).includes(s)) return s as GpuMode;
+  throw new TesseraError('BAD_ARGUMENT', `--gpu-mode must be one of ${GPU_MODES.join(', ')}, got '${s}'`);
 }
 
 function positiveInt(what: string, s: string): number {

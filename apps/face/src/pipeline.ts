@@ -1,12 +1,12 @@
 import {
-  LocalExecutor, decodeDetections, detectorInput, faceApiManifest, faceLandmark68Net, faceRecognitionNet, landmarkPoints, landmarksInput,
+  decodeDetections, detectorInput, faceApiManifest, faceLandmark68Net, faceRecognitionNet, landmarkPoints, landmarksInput,
   loadFaceApiWeights, recognitionInput, stackBatch, tinyFaceDetectorNet, type Executor, type Model,
 } from '@tessera/nn';
-import { PoolExecutor } from '@tessera/scheduler';
 import type { Box } from './annotate.js';
 import type { RgbImage } from './image.js';
+import { createExecutor, type ExecutorOptions } from './executor.js';
 
-export type Backend = 'local' | 'threads';
+export type { Backend } from './executor.js';
 
 /** Milliseconds per stage of the last analysis. */
 export type StageTimes = Partial<Record<'detect' | 'landmarks' | 'describe', number>>;
@@ -21,9 +21,7 @@ export interface Face {
   readonly descriptor: Float32Array;
 }
 
-export interface PipelineOptions {
-  backend?: Backend;
-  threads?: number;
+export interface PipelineOptions extends ExecutorOptions {
   /** Detector input size, a multiple of 32 (default 416). */
   detectorSize?: number;
   scoreThreshold?: number;
@@ -43,6 +41,10 @@ export class FacePipeline {
     private readonly landmarker: Model,
     private readonly recognizer: Model,
     private readonly opts: PipelineOptions,
+    /** The backend that really runs the nets, e.g. "gpu (gl)". */
+    readonly backend: string,
+    /** Why the backend is not the one asked for (gpu auto without GL), if so. */
+    readonly backendNote: string | undefined,
   ) {}
 
   static async create(opts: PipelineOptions = {}): Promise<FacePipeline> {
@@ -50,8 +52,8 @@ export class FacePipeline {
     const detector = tinyFaceDetectorNet(loadFaceApiWeights(faceApiManifest('tiny_face_detector_model')), size);
     const landmarker = faceLandmark68Net(loadFaceApiWeights(faceApiManifest('face_landmark_68_model')));
     const recognizer = faceRecognitionNet(loadFaceApiWeights(faceApiManifest('face_recognition_model')));
-    const executor: Executor = opts.backend === 'threads' ? new PoolExecutor({ threads: opts.threads }) : new LocalExecutor();
-    return new FacePipeline(executor, detector, landmarker, recognizer, opts);
+    const chosen = createExecutor(opts);
+    return new FacePipeline(chosen.executor, detector, landmarker, recognizer, opts, chosen.description, chosen.note);
   }
 
   async analyze(img: RgbImage, times: StageTimes = {}): Promise<Face[]> {

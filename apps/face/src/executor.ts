@@ -1,0 +1,53 @@
+import { LocalExecutor, type Executor } from '@tessera/nn';
+import { PoolExecutor } from '@tessera/scheduler';
+import { GpuExecutor, type GpuMode } from '@tessera/gpu';
+import { ClusterExecutor } from '@tessera/cluster';
+import { TesseraError } from '@tessera/tensor';
+
+export type Backend = 'local' | 'threads' | 'gpu' | 'cluster';
+export const BACKENDS: readonly Backend[] = ['local', 'threads', 'gpu', 'cluster'];
+export const GPU_MODES: readonly GpuMode[] = ['auto', 'gl', 'webasm', 'cpu'];
+
+export interface ExecutorOptions {
+  backend?: Backend;
+  /** Worker threads for `threads` (default: all cores). */
+  threads?: number;
+  /** gpu.js backend for `gpu` (default auto: GL, else WebAssembly, else JS, saying why). */
+  gpuMode?: GpuMode;
+  /** NATS server URL(s) for `cluster`; credentials from $TESSERA_NATS_USER / $TESSERA_NATS_PASS unless given. */
+  nats?: string;
+  natsUser?: string;
+  natsPass?: string;
+}
+
+export interface ChosenExecutor {
+  readonly executor: Executor;
+  /** What really runs, e.g. "gpu (gl)", "threads ×4", "cluster nats://127.0.0.1:4222". */
+  readonly description: string;
+  /** Why `gpu` in auto mode did not get GL, when it did not. */
+  readonly note?: string;
+}
+
+/** The executor behind a `--backend`; all give the same faces (gpu within f32 rounding). */
+export function createExecutor(o: ExecutorOptions): ChosenExecutor {
+  switch (o.backend ?? 'local') {
+    case 'local':
+      return { executor: new LocalExecutor(), description: 'local (1 thread)' };
+    case 'threads': {
+      const pool = new PoolExecutor({ threads: o.threads });
+      return { executor: pool, description: `threads ×${pool.threads}` };
+    }
+    case 'gpu': {
+      const gpu = new GpuExecutor({ mode: o.gpuMode ?? 'auto' });
+      return { executor: gpu, description: `gpu (${gpu.backend})`, note: gpu.fallbackReason };
+    }
+    case 'cluster': {
+      if (!o.nats) throw new TesseraError('BAD_ARGUMENT', '--backend cluster needs --nats URL (e.g. nats://127.0.0.1:4222)');
+      const servers = o.nats.split(',');
+      return {
+        executor: new ClusterExecutor({ servers, user: o.natsUser, pass: o.natsPass, name: 'tessera-face' }),
+        description: `cluster ${servers.join(',')}`,
+      };
+    }
+  }
+}

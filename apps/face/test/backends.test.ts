@@ -1,0 +1,108 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import sharp from 'sharp';
+import { spawnWorker, startNatsServer, type LocalNatsServer, type SpawnedWorker } from '@tessera/cluster';
+import { cli, json } from './cli-helpers.js';
+
+const demo = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo');
+const sample1 = join(demo, 'sample1.jpg');
+
+/** `--backend gpu` and `--backend cluster` against the local backend, through the CLI as a user runs it. */
+describe('tessera-face backends (spawned)', function () {
+  this.timeout(300_000);
+  let dir: string, db: string, ada: string, other: string;
+  let local: { identify: any; verify: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tessera-face-backends-'));
+    db = join(dir, 'gallery.db');
+    ada = join(dir, 'ada.jpg');
+    other = join(dir, 'other.jpg');
+    await sharp(sample1).extract({ left: 150, top: 200, width: 700, height: 700 }).jpeg({ quality: 92 }).toFile(ada);
+    await sharp(sample1).extract({ left: 1250, top: 50, width: 660, height: 660 }).jpeg({ quality: 92 }).toFile(other);
+    const e = await cli(['enroll', '--db', db, '--name', 'ada', ada]);
+    expect(e.code, e.stderr).to.equal(0);
+    local = {
+      identify: json(await cli(['identify', '--db', db, '--json', ada, other])),
+      verify: json(await cli(['verify', '--json', ada, other])),
+    };
+    expect(local.identify.backend).to.equal('local (1 thread)');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--backend gpu names the gpu.js backend that ran and finds the same faces within f32 rounding', async () => {
+    const r = await cli(['identify', '--db', db, '--json', '--backend', 'gpu', ada, other]);
+    expect(r.code, r.stderr).to.equal(0);
+    const g = json(r);
+    expect(g.backend).to.match(/^gpu \((gl|webasm|cpu)\)$/);
+    expect(r.stderr).to.contain(`backend: ${g.backend}`);
+    if (process.env['TESSERA_REQUIRE_GL'] === '1') expect(g.backend, r.stderr).to.equal('gpu (gl)');
+    else if (g.backend !== 'gpu (gl)') expect(r.stderr).to.match(/note: .*gl/i);
+    expect(g.images).to.have.length(2);
+    g.images.forEach((img: any, i: number) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const want = local.identify.images[i];
+      expect(img.faces.map((f: { name: string }) => f.name)).to.deep.equal(want.faces.map((f: { name: string }) => f.name));
+      img.faces.forEach((f: any, j: number) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+        for (const k of ['x', 'y', 'width', 'height']) expect(Math.abs(f.box[k] - want.faces[j].box[k]), `box.${k}`).to.be.at.most(1);
+        if (want.faces[j].distance !== null) expect(f.distance).to.be.closeTo(want.faces[j].distance, 2e-3);
+      });
+    });
+  });
+
+  it('--backend gpu --gpu-mode webasm gives the same verdict and distance within 2e-3', async () => {
+    const r = await cli(['verify', '--json', '--backend', 'gpu', '--gpu-mode', 'webasm', ada, other]);
+    expect(r.code, r.stderr).to.equal(0);
+    const v = json(r);
+    expect(v.backend).to.equal('gpu (webasm)');
+    expect(v.same).to.equal(local.verify.same);
+    expect(v.distance).to.be.closeTo(local.verify.distance, 2e-3);
+  });
+
+  it('bad backend options are usage errors naming the value', async () => {
+    const a = await cli(['identify', '--db', db, '--backend', 'cluster', ada]);
+    expect(a.code).to.equal(2);
+    expect(a.stderr).to.contain('--nats');
+    const b = await cli(['identify', '--db', db, '--backend', 'gpu', '--gpu-mode', 'cuda', ada]);
+    expect(b.code).to.equal(2);
+    expect(b.stderr).to.contain("'cuda'");
+    const c = await cli(['identify', '--db', db, '--backend', 'quantum', ada]);
+    expect(c.code).to.equal(2);
+    expect(c.stderr).to.contain("'quantum'");
+  });
+
+  describe('--backend cluster', () => {
+    let server: LocalNatsServer | undefined;
+    const workers: SpawnedWorker[] = [];
+
+    before(async () => {
+      server = await startNatsServer();
+      for (const name of ['face-w1', 'face-w2']) workers.push(spawnWorker({ url: server.url, user: server.user, pass: server.pass, threads: 1, name, logLevel: 'info' }));
+      await Promise.all(workers.map((w) => w.ready()));
+    });
+    after(async () => {
+      try {
+        await Promise.all(workers.map((w) => w.stop(5000)));
+      } finally {
+        await server?.stop();
+      }
+    });
+
+    it('two tessera-worker processes give the same faces and distances as local, bit for bit', async () => {
+      const env = { TESSERA_NATS_USER: server!.user, TESSERA_NATS_PASS: server!.pass };
+      const r = await cli(['identify', '--db', db, '--json', '--backend', 'cluster', '--nats', server!.url, ada, other], env);
+      expect(r.code, r.stderr).to.equal(0);
+      const c = json(r);
+      expect(c.backend).to.equal(`cluster ${server!.url}`);
+      expect(c.images).to.deep.equal(local.identify.images);
+    });
+
+    it('without credentials the coordinator is refused with UNAVAILABLE', async () => {
+      const r = await cli(['verify', '--backend', 'cluster', '--nats', server!.url, ada, other], { TESSERA_NATS_USER: '', TESSERA_NATS_PASS: '' });
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.contain('UNAVAILABLE').and.to.match(/authorization/i);
+    });
+  });
+});
