@@ -4,6 +4,7 @@ import { TesseraError, checkInt, fmtRegion, fmtShape, regionVolume, type Region,
 import { KernelCache } from './kernel-cache.js';
 import { boxDims } from './layout.js';
 import type { GpuKernelPlan } from './ops/index.js';
+import { originArgs } from './ops/source.js';
 
 /** What to run on: a GL context (headless-gl), WebAssembly, plain JS, or the best that works. */
 export type GpuMode = 'gl' | 'webasm' | 'cpu' | 'auto';
@@ -160,7 +161,9 @@ export class GpuBackend {
     this.checkOpen();
     const dims = boxDims(region);
     const kinds = inputs.map((v) => (v.texture ? 't' : 'a')).join('');
-    const key = `${kinds}|${dims.join('x')}|${plan.source}`;
+    // Input array sizes are part of a compiled gpu.js kernel (box extents of parts vary at the edges).
+    const sizes = inputs.map((v) => boxDims(v.box).join('x')).join(',');
+    const key = `${kinds}|${sizes}|${dims.join('x')}|${plan.source}`;
     const hitsBefore = this.cache.hits;
     let result: unknown;
     try {
@@ -171,7 +174,7 @@ export class GpuBackend {
         if (v.released) throw new TesseraError('KERNEL_FAILED', `${what}: an input was already released`);
         return v.texture ?? new Input(v.host! as unknown as number[], boxDims(v.box));
       });
-      args.push(...plan.weights);
+      args.push(...plan.weights, ...originArgs(region, inputs.map((v) => v.box)));
       result = (kernel as unknown as (...a: unknown[]) => unknown)(...args);
     } catch (e) {
       if (e instanceof TesseraError) throw e;

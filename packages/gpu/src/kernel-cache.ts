@@ -6,12 +6,14 @@ export interface Destroyable {
 }
 
 /**
- * Compiled kernels by key, least recently used evicted first. A key is the
- * backend's argument kinds, the output dimensions and the generated source,
- * which spells out the op, its spec, the input shapes and boxes and the
- * region: two requests share a kernel exactly when they would compile the
- * same program. An evicted kernel is destroyed at once (its GL program and
- * output texture go with it).
+ * Compiled kernels by key, least recently used evicted first. The backend's
+ * key is the argument kinds (texture or array), the output dimensions and
+ * the generated source, which spells out the op, its spec, the input shapes
+ * and stored-box extents and the region's extents. Positions (region and box
+ * origins) are kernel arguments, so every region of one shape shares a
+ * kernel; two requests share one exactly when they would compile the same
+ * program. An evicted kernel is destroyed at once (its GL program and output
+ * texture go with it).
  */
 export class KernelCache<K extends Destroyable = Destroyable> {
   private readonly entries = new Map<string, K>();

@@ -111,6 +111,21 @@ describe('GPU ops vs the CPU reference', function () {
         });
       });
 
+      it('regions of one shape share a compiled kernel (positions are arguments)', () => {
+        const c = CASES[0]!;
+        const { inputs, weights, shape } = setup(c, 5);
+        const before = runner!.stats;
+        const ref = runOp(c.spec, inputs, weights, Tensor.zeros(shape), undefined, 'reference');
+        const out = Tensor.zeros(shape);
+        // Eight overlapping 1×5×4×5 tiles covering a [2, 5, 7, 9] output (rows [0,4) and [3,7), columns [0,5) and [4,9), both batches).
+        for (const n0 of [0, 1]) for (const y0 of [0, 3]) for (const x0 of [0, 4]) {
+          runner!.run(c.spec, inputs, weights, { n0, n1: n0 + 1, c0: 0, c1: 5, y0, y1: y0 + 4, x0, x1: x0 + 5 }, out);
+        }
+        expect(runner!.stats.kernelsCompiled - before.kernelsCompiled).to.equal(1);
+        expect(runner!.stats.cacheHits - before.cacheHits).to.equal(7);
+        expect(maxRelErr(out.toFloat32Array(), ref.toFloat32Array())).to.be.at.most(1e-4);
+      });
+
       it('splits an op into parts when the output or an input exceeds a small texture limit', async () => {
         const small = new GpuOpRunner({ mode, maxTextureSize: 8 }); // 64 elements per value
         try {

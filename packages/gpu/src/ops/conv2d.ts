@@ -3,10 +3,11 @@ import { flatWeight, kernelSource, readInput, threadDecl, type GpuOpBuilder } fr
 
 /*
  * conv2d as the reference defines it: taps (ci, ky, kx) in order from 0,
- * a tap in the padding multiplies 0, bias added last. The weight is passed
- * sliced to the region's output channels [c0, c1) (contiguous in
- * [Cout, Cin/groups, kh, kw]), so a part of a huge layer uploads only its
- * own filters.
+ * bias added last. A tap in the padding is skipped rather than multiplied
+ * by 0: the same sum for finite weights, and rows in the padding skip their
+ * whole kx loop. The weight is passed sliced to the region's output
+ * channels [c0, c1) (contiguous in [Cout, Cin/groups, kh, kw]), so a part of
+ * a huge layer uploads only its own filters.
  */
 export const conv2dGpu: GpuOpBuilder<Conv2dSpec> = ({ spec, inputs, outShape, region: r, weights }) => {
   const x = inputs[0]!;
@@ -20,22 +21,23 @@ export const conv2dGpu: GpuOpBuilder<Conv2dSpec> = ({ spec, inputs, outShape, re
   const ci0 = opg === outShape[1] ? '0' : `Math.floor((oc + 0.5) / ${opg}) * ${cpg}`;
   const bias = weights.bias;
   const body = `${threadDecl(r)}
-  const ci0 = ${ci0};
+  const zb = ${ci0};
+  const wb = (oc - rc0) * ${per};
   let acc = 0.0;
   for (let ci = 0; ci < ${cpg}; ci++) {
     for (let ky = 0; ky < ${kh}; ky++) {
       const iy = oy * ${g.sh} - ${g.pt} + ky * ${g.dh};
-      for (let kx = 0; kx < ${kw}; kx++) {
-        const ix = ox * ${g.sw} - ${g.pl} + kx * ${g.dw};
-        let v = 0.0;
-        if (iy >= 0 && iy < ${g.inH} && ix >= 0 && ix < ${g.inW}) {
-          v = ${readInput(0, x, 'on', 'ci0 + ci', 'iy', 'ix')};
+      if (iy >= 0 && iy < ${g.inH}) {
+        for (let kx = 0; kx < ${kw}; kx++) {
+          const ix = ox * ${g.sw} - ${g.pl} + kx * ${g.dw};
+          if (ix >= 0 && ix < ${g.inW}) {
+            acc += w0[wb + ci * ${kh * kw} + (${ty}) * ${kw} + (${tx})] * ${readInput(0, x, 'on', 'zb + ci', 'iy', 'ix')};
+          }
         }
-        acc += w0[((oc - ${r.c0}) * ${cpg} + ci) * ${kh * kw} + (${ty}) * ${kw} + (${tx})] * v;
       }
     }
   }
-  ${bias ? `acc += w1[oc - ${r.c0}];` : ''}
+  ${bias ? `acc += w1[oc - rc0];` : ''}
   return acc;`;
   const ws = [flatWeight(w, r.c0 * per, r.c1 * per)];
   if (bias) ws.push(flatWeight(bias, r.c0, r.c1));

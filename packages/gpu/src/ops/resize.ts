@@ -19,8 +19,8 @@ export const resizeGpu: GpuOpBuilder<ResizeSpec> = ({ spec, inputs, region: r })
   const ys = table(r.y0, r.y1, inH, spec.height), xs = table(r.x0, r.x1, inW, spec.width);
   const at = (y: string, xx: string): string => readInput(0, x, 'on', 'oc', y, xx);
   const body = `${threadDecl(r)}
-  const ty = (oy - ${r.y0}) * 3;
-  const tx = (ox - ${r.x0}) * 3;
+  const ty = (oy - ry0) * 3;
+  const tx = (ox - rx0) * 3;
   const yLo = w0[ty];
   const yHi = w0[ty + 1];
   const yl = w0[ty + 2];

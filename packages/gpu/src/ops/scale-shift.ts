@@ -7,6 +7,6 @@ export const scaleShiftGpu: GpuOpBuilder<ScaleShiftSpec> = ({ inputs, region: r,
   if (weights.shift) ws.push(flatWeight(weights.shift, r.c0, r.c1));
   const body = `${threadDecl(r)}
   const v = ${readInput(0, inputs[0]!, 'on', 'oc', 'oy', 'ox')};
-  return ${weights.shift ? `v * w0[oc - ${r.c0}] + w1[oc - ${r.c0}]` : `v * w0[oc - ${r.c0}]`};`;
+  return ${weights.shift ? `v * w0[oc - rc0] + w1[oc - rc0]` : `v * w0[oc - rc0]`};`;
   return { source: kernelSource(1, ws.length, body), weights: ws };
 };

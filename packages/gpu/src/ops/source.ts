@@ -8,7 +8,10 @@ import { TesseraError, type Region, type Shape, type Tensor, type Weights } from
  * region) its own compiled kernel, which the kernel cache then reuses.
  *
  * Kernel arguments are the feature-map inputs `in0, in1, …` (3-D, see
- * layout.ts) followed by the plan's flat weight arrays `w0, w1, …`.
+ * layout.ts), the plan's flat weight arrays `w0, w1, …`, then the integer
+ * origins of the output region and of each input's stored box: positions
+ * are arguments, extents are literals, so a kernel serves every region of
+ * one shape.
  */
 
 /** How one input is stored on the device: its logical shape and the box of it the value holds. */
@@ -43,34 +46,52 @@ export function lit(v: number): string {
 
 /**
  * Declares `on, oc, oy, ox`: the output element this thread computes, in
- * full-tensor coordinates. thread.z = (n − n0)·(c1 − c0) + (c − c0); the
- * division takes +0.5 so a GPU's approximate divide can never land below an
- * exact integer quotient.
+ * full-tensor coordinates. The region's origin comes in as the scalar
+ * arguments `rn0, rc0, ry0, rx0` (its extents are literals), so every region
+ * of one shape shares a compiled kernel. thread.z = (n − n0)·(c1 − c0) +
+ * (c − c0); the division takes +0.5 so a GPU's approximate divide can never
+ * land below an exact integer quotient.
  */
 export function threadDecl(r: Region): string {
   const rc = r.c1 - r.c0;
   return [
-    `const ox = this.thread.x + ${r.x0};`,
-    `const oy = this.thread.y + ${r.y0};`,
-    `const tz = this.thread.z;`,
+    'const ox = this.thread.x + rx0;',
+    'const oy = this.thread.y + ry0;',
+    'const tz = this.thread.z;',
     `const tn = Math.floor((tz + 0.5) / ${rc});`,
-    `const on = tn + ${r.n0};`,
-    `const oc = tz - tn * ${rc} + ${r.c0};`,
+    'const on = tn + rn0;',
+    `const oc = tz - tn * ${rc} + rc0;`,
   ].join('\n  ');
 }
 
-/** Expression reading element (n, c, y, x) (full-tensor coordinates) of input `i` stored as `layout`. */
+/**
+ * Expression reading element (n, c, y, x) (full-tensor coordinates) of input
+ * `i`. The stored box's origin is the scalar arguments `i<i>n0 … i<i>x0`; its
+ * channel count is a literal (it is the stride of the z index).
+ */
 export function readInput(i: number, layout: InputLayout, n: string, c: string, y: string, x: string): string {
   const b = layout.box;
-  const bc = b.c1 - b.c0;
-  const off = (e: string, o: number): string => (o === 0 ? e : `(${e} - ${o})`);
-  return `in${i}[${off(n, b.n0)} * ${bc} + ${off(c, b.c0)}][${off(y, b.y0)}][${off(x, b.x0)}]`;
+  return `in${i}[(${n} - i${i}n0) * ${b.c1 - b.c0} + (${c} - i${i}c0)][${y} - i${i}y0][${x} - i${i}x0]`;
 }
 
-/** The kernel function text for `inputs` feature maps and `weights` flat arrays. */
+/**
+ * The kernel function text: arguments are the feature maps `in0…`, the
+ * weight arrays `w0…`, the region origin and each input's box origin
+ * (see `originArgs`).
+ */
 export function kernelSource(inputs: number, weights: number, body: string): string {
-  const args = [...Array.from({ length: inputs }, (_, i) => `in${i}`), ...Array.from({ length: weights }, (_, i) => `w${i}`)];
+  const args = [
+    ...Array.from({ length: inputs }, (_, i) => `in${i}`),
+    ...Array.from({ length: weights }, (_, i) => `w${i}`),
+    'rn0', 'rc0', 'ry0', 'rx0',
+    ...Array.from({ length: inputs }, (_, i) => [`i${i}n0`, `i${i}c0`, `i${i}y0`, `i${i}x0`]).flat(),
+  ];
   return `function (${args.join(', ')}) {\n  ${body}\n}`;
+}
+
+/** The scalar arguments that follow the weights: region origin, then each input box's origin. */
+export function originArgs(region: Region, boxes: readonly Region[]): number[] {
+  return [region.n0, region.c0, region.y0, region.x0, ...boxes.flatMap((b) => [b.n0, b.c0, b.y0, b.x0])];
 }
 
 /** A weight as a flat float32 array (no copy when contiguous), optionally elements [from, to). */
