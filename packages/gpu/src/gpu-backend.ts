@@ -102,6 +102,9 @@ export class GpuBackend {
     if (!['gl', 'webasm', 'cpu', 'auto'].includes(mode)) {
       throw new TesseraError('BAD_ARGUMENT', `GPU mode must be 'gl', 'webasm', 'cpu' or 'auto', got ${JSON.stringify(mode)}`, { mode });
     }
+    // Checked before gpu.js starts, so a bad option leaks no context.
+    const maxTex = checkInt('maxTextureSize', opts.maxTextureSize ?? 16384, 1);
+    const cacheSize = checkInt('kernelCacheSize', opts.kernelCacheSize ?? 64, 1);
     let want: GpuBackendName;
     const reasons: string[] = [];
     if (mode === 'auto') {
@@ -132,8 +135,8 @@ export class GpuBackend {
     this.backend = real;
     this.fallbackReason = reasons.length ? reasons.join('; ') : undefined;
     const glMax = real === 'gl' ? glMaxTextureSize(gpu) : 16384;
-    this.maxTextureSize = Math.min(glMax, 16384, checkInt('maxTextureSize', opts.maxTextureSize ?? 16384, 1));
-    this.cache = new KernelCache<Kernel>(opts.kernelCacheSize ?? 64);
+    this.maxTextureSize = Math.min(glMax, 16384, maxTex);
+    this.cache = new KernelCache<Kernel>(cacheSize);
   }
 
   /** Most elements one value (texture) may hold. */
@@ -163,7 +166,7 @@ export class GpuBackend {
     const kinds = inputs.map((v) => (v.texture ? 't' : 'a')).join('');
     // Input array sizes are part of a compiled gpu.js kernel (box extents of parts vary at the edges).
     const sizes = inputs.map((v) => boxDims(v.box).join('x')).join(',');
-    const key = `${kinds}|${sizes}|${dims.join('x')}|${plan.source}`;
+    const key = `${kinds}|${sizes}|${plan.weights.map((w) => w.length).join(',')}|${dims.join('x')}|${plan.source}`;
     const hitsBefore = this.cache.hits;
     let result: unknown;
     try {

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { isTesseraError } from '@tessera/tensor';
-import { GpuBackend, GpuExecutor, KernelCache, backendOfKernel } from '../src/index.js';
+import { GpuExecutor, backendOfKernel } from '../src/index.js';
+import { GpuBackend } from '../src/gpu-backend.js';
+import { KernelCache } from '../src/kernel-cache.js';
 import { requireGl } from './helpers.js';
 
 const run = promisify(execFile);
@@ -71,6 +73,9 @@ describe('GPU backend selection', function () {
     const big = new GpuBackend({ mode: 'cpu', maxTextureSize: 1 << 20 });
     expect(big.maxTextureSize).to.equal(16384);
     await big.close();
+    for (const bad of [0, 2.5, NaN]) {
+      expect(() => new GpuExecutor({ mode: 'cpu', maxTextureSize: bad })).to.throw(/maxTextureSize/).that.satisfies((e: unknown) => isTesseraError(e, 'BAD_ARGUMENT'));
+    }
   });
 });
 

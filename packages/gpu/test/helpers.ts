@@ -1,4 +1,4 @@
-import { GpuBackend, glUnavailableReason, type GpuBackendName, type GpuMode } from '../src/index.js';
+import { GpuOpRunner, glUnavailableReason, type GpuBackendName, type GpuMode } from '../src/index.js';
 import type { Tensor } from '@tessera/tensor';
 
 /**
@@ -12,7 +12,7 @@ export function requireGl(ctx: Mocha.Context): void {
   if (!why) return;
   let ran = 'none';
   try {
-    const be = new GpuBackend({ mode: 'auto' });
+    const be = new GpuOpRunner({ mode: 'auto' });
     ran = `${be.backend} (fallback: ${be.fallbackReason})`;
     void be.close();
   } catch (e) {

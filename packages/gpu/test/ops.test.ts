@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import {
   OP_TYPES, Tensor, getOp, randomTensor, runOp, weightShapes, type OpSpec, type Region, type Shape, type Weights,
 } from '@tessera/tensor';
-import { GPU_OPS, GpuOpRunner } from '../src/index.js';
+import { GpuOpRunner } from '../src/index.js';
+import { GPU_OPS } from '../src/ops/index.js';
 import { MODES, maxRelErr, skipUnlessMode } from './helpers.js';
 
 /*
