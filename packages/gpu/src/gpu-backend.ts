@@ -89,6 +89,8 @@ type Kernel = IKernelRunShortcut & { destroy(): void };
  */
 export class GpuBackend {
   readonly backend: GpuBackendName;
+  /** gpu.js' kernel class that runs (HeadlessGLKernel, WebAssemblyKernel, CPUKernel). */
+  readonly kernelClass: string;
   /** Set when mode 'auto' did not get GL (or WebAssembly): what failed, in words. */
   readonly fallbackReason: string | undefined;
   readonly maxTextureSize: number;
@@ -133,6 +135,7 @@ export class GpuBackend {
     }
     this.gpu = gpu;
     this.backend = real;
+    this.kernelClass = kernelName;
     this.fallbackReason = reasons.length ? reasons.join('; ') : undefined;
     const glMax = real === 'gl' ? glMaxTextureSize(gpu) : 16384;
     this.maxTextureSize = Math.min(glMax, 16384, maxTex);
@@ -181,6 +184,8 @@ export class GpuBackend {
       result = (kernel as unknown as (...a: unknown[]) => unknown)(...args);
     } catch (e) {
       if (e instanceof TesseraError) throw e;
+      // gpu.js builds on the first call: a kernel that failed is dropped, not kept to fail again.
+      this.cache.delete(key);
       throw new TesseraError('KERNEL_FAILED', `${what}: gpu.js ${this.backend} kernel failed: ${(e as Error).message}`, { backend: this.backend }, { cause: e });
     } finally {
       this.stats.cacheHits += this.cache.hits - hitsBefore;

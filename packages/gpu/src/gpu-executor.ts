@@ -37,6 +37,11 @@ export class GpuExecutor implements Executor {
   }
 
   /** With mode 'auto': why GL (or WebAssembly) was not used; undefined when nothing fell back. */
+  /** gpu.js' kernel class that runs (HeadlessGLKernel, WebAssemblyKernel, CPUKernel). */
+  get kernelClass(): string {
+    return this.be.kernelClass;
+  }
+
   get fallbackReason(): string | undefined {
     return this.be.fallbackReason;
   }

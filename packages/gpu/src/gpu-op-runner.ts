@@ -20,6 +20,11 @@ export class GpuOpRunner {
     return this.be.backend;
   }
 
+  /** gpu.js' kernel class that runs (HeadlessGLKernel, WebAssemblyKernel, CPUKernel). */
+  get kernelClass(): string {
+    return this.be.kernelClass;
+  }
+
   get fallbackReason(): string | undefined {
     return this.be.fallbackReason;
   }
@@ -64,6 +69,7 @@ export class GpuOpRunner {
 export interface GpuOpResult {
   readonly output: Tensor;
   readonly backend: GpuBackendName;
+  readonly kernelClass: string;
   readonly fallbackReason: string | undefined;
 }
 
@@ -74,7 +80,7 @@ export async function runGpuOp(
   const runner = new GpuOpRunner(opts);
   try {
     const output = runner.run(spec, inputs, weights, opts.region);
-    return { output, backend: runner.backend, fallbackReason: runner.fallbackReason };
+    return { output, backend: runner.backend, kernelClass: runner.kernelClass, fallbackReason: runner.fallbackReason };
   } finally {
     await runner.close();
   }

@@ -51,6 +51,14 @@ export class KernelCache<K extends Destroyable = Destroyable> {
     return k;
   }
 
+  /** Drops and destroys the kernel under `key` (one that failed to build or run). */
+  delete(key: string): void {
+    const k = this.entries.get(key);
+    if (!k) return;
+    this.entries.delete(key);
+    destroyQuietly(k);
+  }
+
   /** Destroys every kernel. */
   clear(): void {
     for (const k of this.entries.values()) destroyQuietly(k);

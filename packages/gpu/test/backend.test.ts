@@ -2,9 +2,11 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { isTesseraError } from '@tessera/tensor';
-import { GpuExecutor, backendOfKernel } from '../src/index.js';
+import { GpuExecutor, backendOfKernel, runGpuOp } from '../src/index.js';
+import { Tensor } from '@tessera/tensor';
 import { GpuBackend } from '../src/gpu-backend.js';
 import { KernelCache } from '../src/kernel-cache.js';
+import { kernelSource } from '../src/ops/source.js';
 import { requireGl } from './helpers.js';
 
 const run = promisify(execFile);
@@ -51,10 +53,17 @@ describe('GPU backend selection', function () {
     const be = new GpuBackend({ mode: 'auto' });
     try {
       expect(be.backend).to.equal('gl');
+      expect(be.kernelClass).to.equal('HeadlessGLKernel');
       expect(be.fallbackReason).to.equal(undefined);
     } finally {
       await be.close();
     }
+  });
+
+  it('runGpuOp runs one op and says which backend ran it', async () => {
+    const r = await runGpuOp({ op: 'relu' }, [Tensor.from([-1, 2, -3, 4], [1, 1, 2, 2])], {}, { mode: 'webasm' });
+    expect(Array.from(r.output.data)).to.deep.equal([0, 2, 0, 4]);
+    expect([r.backend, r.kernelClass, r.fallbackReason]).to.deep.equal(['webasm', 'WebAssemblyKernel', undefined]);
   });
 
   it('rejects an unknown mode and maps kernel classes to backends', () => {
@@ -77,6 +86,31 @@ describe('GPU backend selection', function () {
       expect(() => new GpuExecutor({ mode: 'cpu', maxTextureSize: bad })).to.throw(/maxTextureSize/).that.satisfies((e: unknown) => isTesseraError(e, 'BAD_ARGUMENT'));
     }
   });
+});
+
+describe('a failing gpu.js kernel', () => {
+  for (const mode of ['gl', 'webasm'] as const) {
+    it(`on ${mode}: becomes KERNEL_FAILED naming the backend, holds nothing, and the backend still works`, async function () {
+      if (mode === 'gl') requireGl(this);
+      const be = new GpuBackend({ mode });
+      try {
+        const box = { n0: 0, n1: 1, c0: 0, c1: 1, y0: 0, y1: 2, x0: 0, x1: 2 };
+        const x = be.hostValue(new Float32Array([1, 2, 3, 4]), [1, 1, 2, 2], box);
+        const bad = { source: kernelSource(1, 0, 'return noSuchFunction(in0[0][0][0]);'), weights: [] };
+        expect(() => be.launch(bad, [x], [1, 1, 2, 2], box, 'bad kernel')).to.throw(new RegExp(`bad kernel: gpu.js ${mode} kernel failed: [\\s\\S]*noSuchFunction`))
+          .that.satisfies((e: unknown) => isTesseraError(e, 'KERNEL_FAILED'));
+        expect(be.stats.texturesLive).to.equal(0);
+        expect(be.cachedKernels).to.equal(0); // the broken kernel was dropped, not cached
+        const ok = { source: kernelSource(1, 0, 'return in0[this.thread.z][this.thread.y][this.thread.x] * 2.0;'), weights: [] };
+        const y = be.launch(ok, [x], [1, 1, 2, 2], box, 'good kernel');
+        expect(Array.from(be.read(y))).to.deep.equal([2, 4, 6, 8]);
+        be.release(y);
+        expect(be.stats.texturesLive).to.equal(0);
+      } finally {
+        await be.close();
+      }
+    });
+  }
 });
 
 describe('KernelCache', () => {
@@ -117,6 +151,6 @@ describe('the GL-requirement rule of the tests', function () {
     expect(skip).to.deep.equal({ skipped: true });
     const fail = await ruleWithoutDisplay(true);
     expect(fail.skipped).to.equal(false);
-    expect(fail.failed).to.match(/TESSERA_REQUIRE_GL=1/).and.match(/DISPLAY/).and.match(/runs webasm/);
+    expect(fail.failed).to.match(/TESSERA_REQUIRE_GL=1/).and.match(/DISPLAY/).and.match(/runs WebAssemblyKernel/);
   });
 });

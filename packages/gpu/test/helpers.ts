@@ -13,12 +13,12 @@ export function requireGl(ctx: Mocha.Context): void {
   let ran = 'none';
   try {
     const be = new GpuOpRunner({ mode: 'auto' });
-    ran = `${be.backend} (fallback: ${be.fallbackReason})`;
+    ran = `${be.kernelClass} ('${be.backend}')`;
     void be.close();
   } catch (e) {
     ran = `nothing (${(e as Error).message})`;
   }
-  const msg = `GL backend unavailable: ${why}; mode 'auto' runs ${ran}`;
+  const msg = `GL backend unavailable: ${why}; gpu.js runs ${ran} instead`;
   if (process.env.TESSERA_REQUIRE_GL === '1') throw new Error(`TESSERA_REQUIRE_GL=1 but ${msg}`);
   console.log(`    [skip] ${msg}`);
   ctx.skip();
