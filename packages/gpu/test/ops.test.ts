@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
-  OP_TYPES, Tensor, getOp, randomTensor, runOp, weightShapes, type OpSpec, type Region, type Shape, type Weights,
+  OP_TYPES, Tensor, getOp, isTesseraError, randInt, randomTensor, rng, runOp, weightShapes,
+  type OpSpec, type Padding, type Region, type Shape, type Weights,
 } from '@tessera/tensor';
 import { GpuOpRunner } from '../src/index.js';
 import { GPU_OPS } from '../src/ops/index.js';
@@ -62,6 +63,47 @@ const CASES: readonly Case[] = [
   { name: 'softmax rank 2', spec: { op: 'softmax' }, inputs: [[3, 7]], range: [-10, 10] },
 ];
 
+/**
+ * Random conv2d and pool configurations (seeded): odd sizes, stride,
+ * dilation, padding of every kind, groups. Configurations the spec rejects
+ * (kernel larger than the padded input, a pool window of only padding) are
+ * drawn again.
+ */
+function randomCases(seed: number, count: number): Case[] {
+  const rand = rng(seed);
+  const out: Case[] = [];
+  while (out.length < count) {
+    const groups = [1, 1, 2, 3][randInt(rand, 0, 3)]!;
+    const cin = groups * randInt(rand, 1, 3), cout = groups * randInt(rand, 1, 3);
+    const kh = randInt(rand, 1, 4), kw = randInt(rand, 1, 4);
+    const h = randInt(rand, 3, 13), w = randInt(rand, 3, 13);
+    const stride: [number, number] = [randInt(rand, 1, 3), randInt(rand, 1, 3)];
+    const dilation: [number, number] = [randInt(rand, 1, 3), randInt(rand, 1, 2)];
+    const pads: Padding[] = ['same', 'valid', randInt(rand, 0, 2),
+      { top: randInt(rand, 0, 2), bottom: randInt(rand, 0, 2), left: randInt(rand, 0, 2), right: randInt(rand, 0, 2) }];
+    const padding = pads[randInt(rand, 0, 3)]!;
+    const n = randInt(rand, 1, 2);
+    const pool = rand() < 0.4;
+    const c: Case = pool
+      ? { name: `random pool #${out.length}`, spec: { op: (['maxPool', 'avgPool', 'l2Pool'] as const)[randInt(rand, 0, 2)]!, kernel: [kh, kw], stride, dilation, padding }, inputs: [[n, cin, h, w]] }
+      : {
+        name: `random conv #${out.length}`,
+        spec: { op: 'conv2d', kernel: [kh, kw], stride, dilation, padding, groups, flip: rand() < 0.3 },
+        inputs: [[n, cin, h, w]], weights: { weight: [cout, cin / groups, kh, kw], bias: [cout] },
+      };
+    try {
+      getOp(c.spec.op).outputShape(c.spec, c.inputs, c.weights ?? {});
+    } catch (e) {
+      if (isTesseraError(e)) continue;
+      throw e;
+    }
+    out.push({ ...c, name: `${c.name}: ${JSON.stringify(c.spec)} on ${JSON.stringify(c.inputs[0])}` });
+  }
+  return out;
+}
+
+const RANDOM_CASES = randomCases(2024, 12);
+
 /** Last batch, upper channels, bottom rows, left columns: touches the bottom and left edges. */
 function edgeRegion(shape: Shape): Region {
   const [n, c, h, w] = shape.length === 4 ? shape : [shape[0]!, shape[1]!, 1, 1];
@@ -100,7 +142,7 @@ describe('GPU ops vs the CPU reference', function () {
         await runner?.close();
       });
 
-      CASES.forEach((c, k) => {
+      [...CASES, ...RANDOM_CASES].forEach((c, k) => {
         it(`${c.spec.op}: ${c.name}`, () => {
           const { inputs, weights, shape } = setup(c, 1000 * k + 1);
           for (const region of [undefined, edgeRegion(shape)]) {
@@ -130,7 +172,7 @@ describe('GPU ops vs the CPU reference', function () {
       it('splits an op into parts when the output or an input exceeds a small texture limit', async () => {
         const small = new GpuOpRunner({ mode, maxTextureSize: 8 }); // 64 elements per value
         try {
-          for (const k of [0, 1, 6, 11, 23, 27, 30, 32]) {
+          for (const k of [0, 1, 6, 11, 23, 27, 30, 31, 32]) { // 31: a dense weight [17, 4] larger than a texture
             const c = CASES[k]!;
             const { inputs, weights, shape } = setup(c, 7 + k);
             const ref = runOp(c.spec, inputs, weights, Tensor.zeros(shape), undefined, 'reference');
