@@ -3,8 +3,8 @@ import type { BenchProgress } from './progress.js';
 import { stats } from './stats.js';
 import type { BenchContext, CaseDef, CaseRecord, Peer, PeerRecord, PeerStatus, Stats, Suite, SuiteRecord, TimedResult } from './types.js';
 
-/** A peer whose single run takes longer than this gets at most SLOW_RUNS timed runs (keeps a full run in minutes). */
-const SLOW_MS = 2500;
+/** A peer whose checked run and first timed run both take longer than this gets at most SLOW_RUNS timed runs (keeps a full run in minutes). */
+const SLOW_MS = 4000;
 const SLOW_RUNS = 3;
 
 interface Slot {
@@ -15,6 +15,8 @@ interface Slot {
   times: number[];
   parts: Record<string, number[]>;
   cap: number;
+  /** Time of the checked first run (untimed, but it tells a slow peer). */
+  firstMs: number;
 }
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as PromiseLike<unknown> | null)?.then === 'function';
@@ -53,7 +55,7 @@ export async function runCase(def: CaseDef, ctx: BenchContext, progress: BenchPr
   }
   const slots: Slot[] = built.peers.map((peer) => ({
     peer, status: peer.unsupported ? 'unsupported' : peer.skip ? 'skipped' : 'ok', reason: peer.unsupported ?? peer.skip ?? null, error: null, times: [], parts: {},
-    cap: Math.min(peer.maxRuns ?? Infinity, ctx.runs),
+    cap: Math.min(peer.maxRuns ?? Infinity, ctx.runs), firstMs: 0,
   }));
   const live = (): Slot[] => slots.filter((s) => s.status === 'ok' || s.status === 'mismatch');
   const fail = (s: Slot, what: string, e: unknown): void => {
@@ -71,7 +73,7 @@ export async function runCase(def: CaseDef, ctx: BenchContext, progress: BenchPr
       if (s.peer.isReference) { s.error = { maxAbs: 0, maxRel: 0, tolerance: 0, note: 'the reference' }; continue; }
       try {
         const first = await timeOnce(s.peer);
-        if (first.ms > SLOW_MS && !ctx.quick) s.cap = Math.min(s.cap, SLOW_RUNS);
+        s.firstMs = first.ms;
         if (s.peer.verify) {
           const v = await s.peer.verify();
           s.error = { maxAbs: v.maxAbs, maxRel: v.maxRel, tolerance: NaN, ...(v.note ? { note: v.note } : {}) };
@@ -91,7 +93,7 @@ export async function runCase(def: CaseDef, ctx: BenchContext, progress: BenchPr
     // Warm-up (slow peers were warmed by their checked run).
     for (let i = 0; i < ctx.warmup; i++) {
       for (const s of live()) {
-        if (s.cap <= SLOW_RUNS && s.cap < ctx.runs) continue;
+        if ((s.cap <= SLOW_RUNS && s.cap < ctx.runs) || s.firstMs > SLOW_MS) continue;
         try { await timeOnce(s.peer); } catch (e) { fail(s, 'warm-up failed', e); }
       }
     }
@@ -103,7 +105,7 @@ export async function runCase(def: CaseDef, ctx: BenchContext, progress: BenchPr
           const t = await timeOnce(s.peer);
           s.times.push(t.ms);
           for (const [k, v] of Object.entries(t.parts ?? {})) (s.parts[k] ??= []).push(v);
-          if (r === 0 && t.ms > SLOW_MS && !ctx.quick) s.cap = Math.min(s.cap, SLOW_RUNS);
+          if (r === 0 && Math.min(t.ms, s.firstMs || t.ms) > SLOW_MS && !ctx.quick) s.cap = Math.min(s.cap, SLOW_RUNS);
         } catch (e) { fail(s, `run ${r + 1} failed`, e); }
       }
     }
