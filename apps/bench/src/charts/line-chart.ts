@@ -19,8 +19,10 @@ export interface LineChartSpec {
 
 /** Lines with markers over a numeric x axis, in one or more panels; a dashed ideal y = x when asked. */
 export function lineChart(spec: LineChartSpec): string {
-  const panelW = 330, panelH = 260, gap = 40, left = 64, right = 24;
+  const panelH = 260, gap = 40, left = 64, right = 24;
   const n = Math.max(1, spec.panels.length);
+  // Panels share at least 680 px, so a single panel still fits its title and legend.
+  const panelW = Math.max(330, (680 - left - right - (n - 1) * gap) / n);
   const width = left + n * panelW + (n - 1) * gap + right;
   const body: string[] = [];
   body.push(text(left, 26, spec.title, { size: 17, weight: '600' }));

@@ -12,7 +12,7 @@ import { naiveConv2d, naiveDense, naivePool, type NaivePoolKind } from '../peers
 import { depthwiseToHwc1, nchwToNhwc, nhwcToNchw, oihwToHwio } from '../peers/layout.js';
 import { onnxModel, type OnnxGraphSpec } from '../peers/onnx-model.js';
 import { OrtModel } from '../peers/ort.js';
-import { useBackend, type Tf, type TfBackend } from '../peers/tfjs.js';
+import { useBackend, wasmSimd, type Tf, type TfBackend } from '../peers/tfjs.js';
 import type * as TfCore from '@tensorflow/tfjs-core';
 
 /**
@@ -143,9 +143,9 @@ function tfOpFor(tf: Tf, l: Layer, x: Tensor, w: Weights): TfOp | null {
   return { run: () => tf.fused.conv2d({ x: xt, filter, strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: d, bias }), dispose };
 }
 
-function tfPeer(backend: TfBackend, l: Layer, x: Tensor, w: Weights, outShape: Shape): Peer {
+function tfPeer(backend: TfBackend, l: Layer, x: Tensor, w: Weights, outShape: Shape, simd: boolean): Peer {
   const runtime = `tfjs-${backend}`;
-  const label = backend === 'cpu' ? 'tfjs cpu' : 'tfjs wasm (SIMD)';
+  const label = backend === 'cpu' ? 'tfjs cpu' : `tfjs wasm (${simd ? 'SIMD' : 'no SIMD'})`;
   if (l.spec.op === 'l2Pool') return { id: runtime, runtime, label, unsupported: 'tfjs has no L2 (power-2) pool op', run: () => undefined };
   let op: TfOp | null = null;
   let last: Float32Array | undefined;
@@ -190,7 +190,7 @@ function poolOf(threads: number): PoolExecutor {
   return p;
 }
 
-function buildCase(l: Layer, ctx: BenchContext): BuiltCase {
+function buildCase(l: Layer, ctx: BenchContext, simd: boolean): BuiltCase {
   const def = getOp(l.spec.op);
   const x = randomTensor(l.input, 1);
   const w = weightsFor(l);
@@ -220,7 +220,7 @@ function buildCase(l: Layer, ctx: BenchContext): BuiltCase {
       output: () => last!.toFloat32Array(),
     });
   }
-  peers.push(tfPeer('cpu', l, x, w, outShape), tfPeer('wasm', l, x, w, outShape));
+  peers.push(tfPeer('cpu', l, x, w, outShape, simd), tfPeer('wasm', l, x, w, outShape, simd));
   for (const t of ctx.threads) {
     let m: OrtModel | undefined;
     peers.push({
@@ -298,16 +298,20 @@ function charts(s: SuiteRecord): ChartFile[] {
 export const kernels: Suite = {
   name: 'kernels',
   title: 'Kernels: one layer vs TensorFlow.js, ONNX Runtime and plain JS',
-  description: 'Conv layers L1–L4 (3→32 112², 64→64 56², 128→128 28² dilation 2, 256→256 14²), the same with dilation 2, depthwise 3×3, max/avg/L2 pool and dense, batch 1, fp32, with bias. Runtimes: Tessera reference loops, Tessera fast kernel on the main thread, Tessera PoolExecutor at each thread count (a one-layer model), @tensorflow/tfjs cpu, @tensorflow/tfjs-backend-wasm (SIMD, XNNPACK; no threads in Node), onnxruntime-node CPU with intraOpNumThreads = N (one-node ONNX models written in memory with protobufjs), naive JS loops. FLOPs are Tessera\'s op cost model (a multiply-add counts 2; a pool counts one per window tap).',
+  description: 'Conv layers L1–L4 (3→32 112², 64→64 56², 128→128 28² dilation 2, 256→256 14²), the same with dilation 2, depthwise 3×3, max/avg/L2 pool and dense, batch 1, fp32, with bias. Runtimes: Tessera reference loops, Tessera fast kernel on the main thread, Tessera PoolExecutor at each thread count (a one-layer model), @tensorflow/tfjs cpu, @tensorflow/tfjs-backend-wasm (SIMD, XNNPACK; no threads in Node), onnxruntime-node CPU with intraOpNumThreads = N (one-node ONNX models written in memory with protobufjs), naive JS loops. FLOPs are Tessera\'s op cost model (a multiply-add counts 2; a max pool counts one per window tap, avg one per tap plus one per output, L2 two per tap plus one per output).',
   timed: 'Tessera fast/reference: the kernel filling a preallocated NCHW output. Tessera threads: PoolExecutor.run (copies the input into shared memory, allocates the output, plans are cached). tfjs: the op on NHWC tensors created beforehand + dataSync() of the result; NCHW↔NHWC conversion is not timed. ORT: InferenceSession.run on a prebuilt session (includes its input/output copies across N-API). Naive: the loops into a preallocated array.',
-  plan: (ctx) => layers(ctx.quick).map((l): CaseDef => ({
-    id: l.id, title: l.title, group: l.kind,
-    params: { op: l.spec.op, input: l.input.join('×'), ...(l.kind === 'conv' || l.kind === 'dwconv' ? { dilation: ((l.spec as Conv2dSpec).dilation ?? 1) as number, groups: (l.spec as Conv2dSpec).groups ?? 1 } : {}) },
-    flops: (() => { const d = getOp(l.spec.op); return d.flops(l.spec, [l.input], d.outputShape(l.spec, [l.input], weightShapesOf(l))); })(),
-    flopsNote: 'Tessera op cost model',
-    baseline: 'tessera-fast',
-    build: async (c) => buildCase(l, c),
-  })),
+  plan: async (ctx) => {
+    // Whether tfjs-wasm runs its SIMD build here goes into its label (the peer as it really ran).
+    const simd = await wasmSimd().catch(() => false);
+    return layers(ctx.quick).map((l): CaseDef => ({
+      id: l.id, title: l.title, group: l.kind,
+      params: { op: l.spec.op, input: l.input.join('×'), ...(l.kind === 'conv' || l.kind === 'dwconv' ? { dilation: ((l.spec as Conv2dSpec).dilation ?? 1) as number, groups: (l.spec as Conv2dSpec).groups ?? 1 } : {}) },
+      flops: (() => { const d = getOp(l.spec.op); return d.flops(l.spec, [l.input], d.outputShape(l.spec, [l.input], weightShapesOf(l))); })(),
+      flopsNote: 'Tessera op cost model',
+      baseline: 'tessera-fast',
+      build: async (c) => buildCase(l, c, simd),
+    }));
+  },
   metrics,
   summarize,
   charts,
