@@ -14,17 +14,28 @@ export const poolGpu: GpuOpBuilder<Pool2dSpec> = ({ spec, inputs, region: r }) =
     ? 'if (cnt == 0.0 || v > acc) { acc = v; }'
     : spec.op === 'avgPool' ? 'acc += v;' : 'acc += v * v;';
   const result = spec.op === 'maxPool' ? 'acc' : spec.op === 'avgPool' ? 'acc / cnt' : 'Math.sqrt(acc)';
+  const bc = x.box.c1 - x.box.c0;
+  // Local (box) coordinates, as in conv2d: the origin is subtracted once per thread.
   const body = `${threadDecl(r)}
+  const z = (on - i0n0) * ${bc} + oc - i0c0;
+  const y0 = oy * ${g.sh} - ${g.pt} - i0y0;
+  const x0 = ox * ${g.sw} - ${g.pl} - i0x0;
+  const ylo = 0 - i0y0;
+  const yhi = ${g.inH} - i0y0;
+  const xlo = 0 - i0x0;
+  const xhi = ${g.inW} - i0x0;
   let acc = 0.0;
   let cnt = 0.0;
   for (let ky = 0; ky < ${g.kh}; ky++) {
-    const iy = oy * ${g.sh} - ${g.pt} + ky * ${g.dh};
-    for (let kx = 0; kx < ${g.kw}; kx++) {
-      const ix = ox * ${g.sw} - ${g.pl} + kx * ${g.dw};
-      if (iy >= 0 && iy < ${g.inH} && ix >= 0 && ix < ${g.inW}) {
-        const v = ${readInput(0, x, 'on', 'oc', 'iy', 'ix')};
-        ${step}
-        cnt += 1.0;
+    const iy = y0 + ky * ${g.dh};
+    if (iy >= ylo && iy < yhi) {
+      for (let kx = 0; kx < ${g.kw}; kx++) {
+        const ix = x0 + kx * ${g.dw};
+        if (ix >= xlo && ix < xhi) {
+          const v = in0[z][iy][ix];
+          ${step}
+          cnt += 1.0;
+        }
       }
     }
   }
