@@ -12,7 +12,7 @@ function flags(p: PeerRecord): string {
 /** Per case: every peer with its times, GFLOP/s, error against the reference, flags and ratio to the case's baseline. */
 export function caseTable(c: CaseRecord): string {
   const base = c.peers.find((p) => p.peer === c.baseline)?.stats?.medianMs;
-  const head = ['peer', 'median ms', 'min', 'max', 'runs', 'GFLOP/s', 'max abs err', 'max rel err', base ? `speed vs ${c.baseline}` : 'speed', 'flags'];
+  const head = ['peer', 'median ms', 'min', 'max', 'runs', 'GFLOP/s', 'max abs err', 'max rel err', base ? `speed rel. to ${c.baseline}` : 'speed', 'flags'];
   const rows = c.peers.map((p) => [
     p.label,
     ms(p.stats?.medianMs), ms(p.stats?.minMs), ms(p.stats?.maxMs), p.stats ? String(p.stats.n) : '0',
@@ -52,7 +52,7 @@ export function renderReport(r: RunRecord, sections: ReadonlyMap<string, readonl
   out.push('# Tessera benchmarks', '');
   if (regenerate) out.push(`Regenerate this page (and the charts and run.json next to it) with \`${regenerate}\` from the repository root; it takes about ${Math.ceil(r.durationS / 60)} minutes here.`, '');
   out.push(`Produced by \`tessera-bench\` (apps/bench); data in \`run.json\` (schema \`apps/bench/schema/run.schema.json\`, version ${r.schemaVersion}).`);
-  out.push('Method: every peer\'s output is first compared with Tessera\'s reference kernel (max abs / max rel error below; a peer outside tolerance is flagged ⚠ and still timed), then warm-up runs, then timed runs interleaved across the peers of a case (A, B, C, A, B, C, …) so background load hits all alike. Times are wall-clock per call unless a suite says otherwise; GFLOP/s = stated FLOPs ÷ median time (a multiply-add counts 2). A peer slower than 4 s per run (checked run and first timed run) is capped at 3 timed runs and not warmed up again.', '');
+  out.push('Method: every peer\'s first output is compared with Tessera\'s reference — the reference kernel for single ops, the LocalExecutor for whole models, Tessera local for the face pipeline, as each suite says (max abs error, and max rel error = max |Δ| ÷ max(|ref|, 10⁻³·max|ref|); a peer outside tolerance is flagged ⚠ and still timed), then warm-up runs, then timed runs interleaved across the peers of a case (A, B, C, A, B, C, …) so background load hits all alike. Times are wall-clock per call unless a suite says otherwise; GFLOP/s = stated FLOPs ÷ median time (a multiply-add counts 2). "speed rel. to X" = X\'s median ÷ the peer\'s median (> 1×: the peer is faster than X). A peer slower than 4 s per run (checked run and first timed run) is capped at 3 timed runs and not warmed up again.', '');
   out.push('## Machine', '', machineBlock(r), '');
   for (const s of r.suites) {
     out.push(`## ${s.title}`, '', s.description, '', `**Timed:** ${s.timed}`, '');
