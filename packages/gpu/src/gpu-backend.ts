@@ -30,6 +30,8 @@ export interface GpuStats {
   readbacks: number;
   /** GL textures held right now (always 0 on webasm/cpu, whose values are host arrays). */
   texturesLive: number;
+  /** Most GL textures ever held at once: shows intermediates are freed as soon as their last reader ran. */
+  texturesPeak: number;
   /** Layers or ops run in several parts because a value did not fit a texture. */
   splitLayers: number;
 }
@@ -94,7 +96,7 @@ export class GpuBackend {
   /** Set when mode 'auto' did not get GL (or WebAssembly): what failed, in words. */
   readonly fallbackReason: string | undefined;
   readonly maxTextureSize: number;
-  readonly stats: GpuStats = { runs: 0, kernelsCompiled: 0, cacheHits: 0, launches: 0, readbacks: 0, texturesLive: 0, splitLayers: 0 };
+  readonly stats: GpuStats = { runs: 0, kernelsCompiled: 0, cacheHits: 0, launches: 0, readbacks: 0, texturesLive: 0, texturesPeak: 0, splitLayers: 0 };
   private readonly gpu: GPU;
   private readonly cache: KernelCache<Kernel>;
   private closed = false;
@@ -194,6 +196,7 @@ export class GpuBackend {
     this.stats.launches++;
     if (isTexture(result)) {
       this.stats.texturesLive++;
+      this.stats.texturesPeak = Math.max(this.stats.texturesPeak, this.stats.texturesLive);
       return { shape: outShape, box: region, texture: result, released: false };
     }
     return { shape: outShape, box: region, host: flatten(result, regionVolume(region)), released: false };

@@ -98,11 +98,25 @@ describe('GpuExecutor', function () {
       expect(after.readbacks - before.readbacks).to.equal(1);
       expect(after.launches - before.launches).to.equal(10);
       expect(after.texturesLive).to.equal(0);
+      // Freed at the last read: at most the residual branch (r1), the two pools and the new value are live at once.
+      expect(after.texturesPeak).to.be.at.most(4);
       // The second run compiles nothing.
       await ex!.run(model, x);
       expect(ex!.stats.kernelsCompiled).to.equal(after.kernelsCompiled);
       expect(ex!.stats.cacheHits - after.cacheHits).to.equal(10);
       expect(ex!.stats.readbacks - after.readbacks).to.equal(1);
+    });
+
+    it('a chain of 11 layers holds at most two textures at a time', async () => {
+      const chain = new GpuExecutor({ mode: 'gl' });
+      try {
+        const model = seedDilatedStack({ size: 12, channels: 4 });
+        await chain.run(model, randomTensor(model.inputShape, 4));
+        expect(chain.stats.texturesPeak).to.equal(2);
+        expect(chain.stats.texturesLive).to.equal(0);
+      } finally {
+        await chain.close();
+      }
     });
 
     it('error paths release every texture and the executor works afterwards', async () => {
