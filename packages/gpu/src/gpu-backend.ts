@@ -85,6 +85,26 @@ function webasmUnavailableReason(): string | null {
 type Kernel = IKernelRunShortcut & { destroy(): void };
 
 /**
+ * Starts gpu.js in the mode of backend `want` and checks that its kernel
+ * class is that backend: never a silent fallback (gpu.js may pick another
+ * kernel type than the mode names).
+ */
+function startGpu(want: GpuBackendName): { gpu: GPU; kernelName: string } {
+  let gpu: GPU;
+  try {
+    gpu = new GPU({ mode: GPU_MODE[want] as 'headlessgl' });
+  } catch (e) {
+    throw new TesseraError('UNAVAILABLE', `gpu.js could not start mode '${GPU_MODE[want]}': ${(e as Error).message}`, { backend: want }, { cause: e });
+  }
+  const kernelName = (gpu as unknown as { Kernel: { name: string } }).Kernel.name;
+  if (KERNEL_BACKEND[kernelName] !== want) {
+    void Promise.resolve(gpu.destroy()).catch(() => undefined);
+    throw new TesseraError('UNAVAILABLE', `asked gpu.js for ${want} (mode '${GPU_MODE[want]}') but it runs ${kernelName}`, { backend: want, kernel: kernelName });
+  }
+  return { gpu, kernelName };
+}
+
+/**
  * One gpu.js instance and what it holds: compiled kernels (LRU cache),
  * textures, counters. Every texture it hands out is counted until released,
  * so `stats.texturesLive` shows leaks directly.
@@ -109,32 +129,31 @@ export class GpuBackend {
     // Checked before gpu.js starts, so a bad option leaks no context.
     const maxTex = checkInt('maxTextureSize', opts.maxTextureSize ?? 16384, 1);
     const cacheSize = checkInt('kernelCacheSize', opts.kernelCacheSize ?? 64, 1);
-    let want: GpuBackendName;
     const reasons: string[] = [];
+    let started: { gpu: GPU; kernelName: string } | undefined;
     if (mode === 'auto') {
-      const gl = glUnavailableReason();
-      const wasm = gl ? webasmUnavailableReason() : null;
-      if (gl) reasons.push(`gl unavailable: ${gl}`);
-      if (wasm) reasons.push(`webasm unavailable: ${wasm}`);
-      want = !gl ? 'gl' : !wasm ? 'webasm' : 'cpu';
+      // gl, then webasm, then cpu; each step down records why.
+      for (const b of ['gl', 'webasm', 'cpu'] as const) {
+        const why = b === 'gl' ? glUnavailableReason() : b === 'webasm' ? webasmUnavailableReason() : null;
+        if (!why) {
+          try {
+            started = startGpu(b);
+            break;
+          } catch (e) {
+            if (b === 'cpu') throw e;
+            reasons.push(`${b} unavailable: ${(e as Error).message}`);
+            continue;
+          }
+        }
+        reasons.push(`${b} unavailable: ${why}`);
+      }
     } else {
-      want = mode;
       const why = mode === 'gl' ? glUnavailableReason() : mode === 'webasm' ? webasmUnavailableReason() : null;
       if (why) throw new TesseraError('UNAVAILABLE', `GPU mode '${mode}' is unavailable: ${why}`, { mode, reason: why });
+      started = startGpu(mode);
     }
-    let gpu: GPU;
-    try {
-      gpu = new GPU({ mode: GPU_MODE[want] as 'headlessgl' });
-    } catch (e) {
-      throw new TesseraError('UNAVAILABLE', `gpu.js could not start mode '${GPU_MODE[want]}': ${(e as Error).message}`, { mode }, { cause: e });
-    }
-    const kernelName = (gpu as unknown as { Kernel: { name: string } }).Kernel.name;
+    const { gpu, kernelName } = started!;
     const real = backendOfKernel(kernelName);
-    if (real !== want) {
-      void Promise.resolve(gpu.destroy()).catch(() => undefined);
-      // Never a silent fallback: asking for gl and getting webasm is an error.
-      throw new TesseraError('UNAVAILABLE', `GPU mode '${mode}' asked for ${want} but gpu.js runs ${kernelName}`, { mode, kernel: kernelName });
-    }
     this.gpu = gpu;
     this.backend = real;
     this.kernelClass = kernelName;
