@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Ajv } from 'ajv';
+import { checkSvg } from './svg-check.js';
 
 /**
  * Runs the whole harness on tiny sizes (--quick) into a temp folder and
@@ -18,20 +19,6 @@ const schema = JSON.parse(readFileSync(join(here, '..', 'schema', 'run.schema.js
 function bench(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 170_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** XML-ish well-formedness: one <svg> root, every tag closed in order. */
-function checkSvg(svg: string, file: string): void {
-  expect(svg, file).to.match(/^<\?xml[^>]*\?>\s*<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-  const stack: string[] = [];
-  for (const m of svg.replace(/<\?xml[^>]*\?>/, '').matchAll(/<(\/?)([A-Za-z][\w:-]*)[^>]*?(\/?)>/g)) {
-    const [, close, name, self] = m;
-    if (self) continue;
-    if (close) expect(stack.pop(), `${file}: </${name}> closes the wrong tag`).to.equal(name);
-    else stack.push(name!);
-  }
-  expect(stack, `${file}: unclosed tags`).to.deep.equal([]);
-  expect(svg, `${file}: unescaped ampersand`).not.to.match(/&(?!amp;|lt;|gt;|quot;|#\d+;)/);
 }
 
 describe('tessera-bench --quick', function () {

@@ -10,14 +10,15 @@ export function compareOutputs(out: ArrayLike<number>, ref: ArrayLike<number>): 
   for (let i = 0; i < ref.length; i++) refMax = Math.max(refMax, Math.abs(ref[i]!));
   const floor = Math.max(1e-3 * refMax, 1e-30);
   if (out.length !== ref.length) return { maxAbs: Infinity, maxRel: Infinity, refMaxAbs: refMax, lengthMismatch: true };
-  let maxAbs = 0, maxRel = 0;
+  let maxAbs = 0, maxRel = 0, nan = false;
   for (let i = 0; i < ref.length; i++) {
     const d = Math.abs(out[i]! - ref[i]!);
-    if (!(d <= maxAbs)) maxAbs = d; // NaN sticks
+    if (Number.isNaN(d)) { nan = true; continue; } // a NaN anywhere makes the whole comparison NaN (never "close")
+    if (d > maxAbs) maxAbs = d;
     const r = d / Math.max(Math.abs(ref[i]!), floor);
-    if (!(r <= maxRel)) maxRel = r;
+    if (r > maxRel) maxRel = r;
   }
-  return { maxAbs, maxRel, refMaxAbs: refMax, lengthMismatch: false };
+  return nan ? { maxAbs: NaN, maxRel: NaN, refMaxAbs: refMax, lengthMismatch: false } : { maxAbs, maxRel, refMaxAbs: refMax, lengthMismatch: false };
 }
 
 /** Default tolerance: fp32 sums of thousands of products differ in the 6th digit between runtimes. */

@@ -7,6 +7,7 @@ import { FacePipeline, alignedBox, cropRgb, type StageTimes } from '../../../fac
 import { decodeImage } from '../../../face/src/image.js';
 import { barChart } from '../charts/bar-chart.js';
 import { colourOf } from '../charts/palette.js';
+import { compareOutputs } from '../harness/compare.js';
 import { mdTable, ms, ratio } from '../harness/format.js';
 import { repoRoot } from '../harness/paths.js';
 import type { BenchContext, CaseDef, CaseRecord, ChartFile, Peer, ReportSection, Suite, SuiteRecord, Verdict } from '../harness/types.js';
@@ -115,10 +116,9 @@ function skipped(name: string, runtime: string, why: string): Runtime {
 }
 
 const rect = (b: FaceOut['box']) => ({ left: b.x, top: b.y, right: b.x + b.width, bottom: b.y + b.height });
+/** Max |a − b|: NaN when either side has a NaN, Infinity when the lengths differ. */
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = a.length === b.length ? 0 : Infinity;
-  for (let i = 0; i < Math.min(a.length, b.length); i++) { const d = Math.abs(a[i]! - b[i]!); if (!(d <= m)) m = d; }
-  return m;
+  return compareOutputs(a, b).maxAbs;
 }
 
 const DESC_TOL = 1e-3;
