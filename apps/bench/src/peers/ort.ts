@@ -11,8 +11,8 @@ export function loadOrt(): Promise<Ort> {
 
 /**
  * One ONNX model on onnxruntime-node's CPU execution provider with
- * `threads` intra-op threads (inter-op 1, sequential): the native peer at
- * the same thread count as Tessera's pool.
+ * `threads` intra-op threads (inter-op 1, sequential, no spin-waiting): the
+ * native peer at the same thread count as Tessera's pool.
  */
 export class OrtModel {
   private last: OrtTensor | undefined;
@@ -22,6 +22,8 @@ export class OrtModel {
     const ort = await loadOrt();
     const session = await ort.InferenceSession.create(model, {
       intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', executionProviders: ['cpu'],
+      // Idle pool threads would otherwise spin after each run and steal the cores of the peer timed next.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     return new OrtModel(session, { [input.name]: new ort.Tensor('float32', input.data, [...input.dims]) }, outName);
   }
