@@ -17,6 +17,7 @@ import { Inbox } from './inbox.js';
 import { uploadModel } from './model-store.js';
 import { payloadObjectName, resolveNames, resultSubject, taskSubject, type ClusterNames } from './names.js';
 import { ensureTaskQueue } from './queue.js';
+import { within } from './within.js';
 
 export interface ClusterExecutorOptions extends NatsCredentials {
   /** How many tiles the planner cuts for ("workers" of the plan; default 4). More tiles spread better, cost more halo. */
@@ -357,7 +358,7 @@ export class ClusterExecutor implements Executor {
       task = { ...task, inputs: [], inputsRef: name };
       bytes = encodeTileTask(task);
     }
-    await this.retry(() => c.js.publish(subject, bytes, { msgID: `${r.runId}.${t.tileId}.${t.attempt}` }), r, `publish tile ${t.tileId}`);
+    await this.retry(() => c.js.publish(subject, bytes, { msgID: `${r.runId}.${t.tileId}.${t.attempt}`, timeout: 2000 }), r, `publish tile ${t.tileId}`);
     this.stats.tasksSent++;
     this.stats.bytesOut += bytes.length;
   }
@@ -411,15 +412,18 @@ export class ClusterExecutor implements Executor {
     return true;
   }
 
-  /** Tasks of the run still in the stream, held by workers, and workers asking for tasks; undefined if the server did not answer. */
+  /**
+   * Tasks of the run still in the stream, held by workers, and workers asking
+   * for tasks; undefined if the server did not answer within a check interval
+   * (a request made just before a disconnect would otherwise hold the run for
+   * the client's full request timeout).
+   */
   private async inspect(c: Conn, subject: string): Promise<{ left: number; held: number; waiting: number } | undefined> {
-    try {
+    return within((async () => {
       const si = await c.jsm.streams.info(this.names.stream, { subjects_filter: subject });
       const ci = await c.jsm.consumers.info(this.names.stream, this.names.consumer);
       return { left: si.state.subjects?.[subject] ?? 0, held: ci.num_ack_pending, waiting: ci.num_waiting };
-    } catch {
-      return undefined;
-    }
+    })(), Math.max(1000, this.o.checkIntervalMs));
   }
 
   /** Retries `f` while the connection is down or JetStream does not answer, up to the reconnect and run limits. */
@@ -439,11 +443,11 @@ export class ClusterExecutor implements Executor {
     }
   }
 
-  /** Removes what a finished or failed run left: its queued tasks and its objects. Best effort. */
+  /** Removes what a finished or failed run left: its queued tasks and its objects. Best effort, bounded: a run never waits on it for long. */
   private async cleanUp(c: Conn, runId: string, objects: Set<string>): Promise<void> {
-    if (c.nc.isClosed()) return;
-    await c.jsm.streams.purge(this.names.stream, { filter: taskSubject(this.names, runId) }).catch(() => {});
-    for (const name of objects) await c.store.delete(name).catch(() => {});
+    if (c.nc.isClosed() || this.disconnectedAt !== undefined) return;
+    await within(c.jsm.streams.purge(this.names.stream, { filter: taskSubject(this.names, runId) }), 2000);
+    await within(Promise.all([...objects].map((name) => c.store.delete(name))), 2000);
   }
 }
 

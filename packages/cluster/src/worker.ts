@@ -184,6 +184,7 @@ export class TileWorker {
       msg.term(`not a valid TileTask: ${(e as Error).message}`.slice(0, 200));
       return;
     }
+    this.log('debug', `tile ${task.tileId} of run ${task.runId} received (attempt ${task.attempt}, delivery ${msg.info.deliveryCount})`);
     // Keep the task ours while it runs; ack_wait alone would hand it to another worker.
     const keepAlive = setInterval(() => msg.working(), this.workingEveryMs);
     try {

@@ -72,3 +72,12 @@ export async function rejection(p: Promise<unknown>): Promise<Error & { code?: s
   }
   return expect.fail('expected a rejection');
 }
+
+/** Polls `cond` every 25 ms; rejects after `ms`. */
+export async function until(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms: ${cond.toString()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

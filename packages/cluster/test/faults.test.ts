@@ -1,0 +1,159 @@
+import { expect } from 'chai';
+import { randomTensor } from '@tessera/tensor';
+import { LocalExecutor, seedDilatedStack } from '@tessera/nn';
+import { connect } from '@nats-io/transport-node';
+import { headers } from '@nats-io/nats-core';
+import { TestCluster, expectIdentical, rejection, until } from './helpers.js';
+
+const local = new LocalExecutor();
+const model = seedDilatedStack({ size: 48, channels: 8 });
+const x = randomTensor(model.inputShape, 5);
+
+describe('ClusterExecutor under faults', function () {
+  this.timeout(90_000);
+  let cluster: TestCluster;
+  let want: Awaited<ReturnType<LocalExecutor['run']>>;
+
+  before(async () => {
+    cluster = await new TestCluster().start();
+    want = await local.run(model, x);
+  });
+  afterEach(async () => { await cluster.stopWorkers(); });
+  after(async () => { await cluster.stop(); });
+
+  it('no worker: UNAVAILABLE naming the stream and subject within noWorkerTimeoutMs', async () => {
+    const ex = cluster.executor({ noWorkerTimeoutMs: 2000, checkIntervalMs: 250 });
+    await ex.connect();
+    const t0 = Date.now();
+    const e = await rejection(ex.run(model, x));
+    const ms = Date.now() - t0;
+    expect(e.code, e.message).to.equal('UNAVAILABLE');
+    expect(e.message).to.include(`stream 'TESSERA_TASKS'`).and.to.match(/subject 'tessera\.tasks\.[0-9a-f-]+'/);
+    expect(ms).to.be.within(2000, 4000);
+  });
+
+  it('kill -9 of a worker holding tiles: the run completes, identical, no tile missing', async () => {
+    const ex = cluster.executor({ tiles: 6 });
+    await ex.connect();
+    const slow = await cluster.worker({ threads: 2, delayMs: 5000, name: 'doomed' });
+    const run = ex.run(model, x);
+    // The doomed worker holds two tiles (sleeping before compute), then dies without a word.
+    await slow.output.waitFor(/tile \d+ of run \S+ received/, 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    const held = slow.output.lines.filter((l) => / received /.test(l)).length;
+    await cluster.worker({ name: 'survivor' });
+    slow.kill('SIGKILL');
+    expect(await slow.exited).to.equal('SIGKILL');
+    expectIdentical(await run, want, 'after kill -9');
+    const tiles = ex.plan(model).stages.reduce((s, st) => s + st.tasks.length, 0);
+    expect(ex.stats.results).to.equal(tiles);
+    expect(ex.stats.perWorker['doomed'] ?? 0).to.equal(0);
+    expect(ex.stats.perWorker['survivor']).to.equal(tiles);
+    expect(held).to.be.at.least(1);
+    expect(ex.stats.duplicatesDropped).to.be.at.least(0);
+  });
+
+  it('drops and counts duplicate results: first result wins', async () => {
+    const ex = cluster.executor({ tiles: 6 });
+    await ex.connect();
+    await cluster.worker({ delayMs: 300 });
+    // An eavesdropper republishes every result once more: each is a duplicate of a done tile.
+    const nc = await connect({ servers: cluster.server.url, user: cluster.server.user, pass: cluster.server.pass });
+    let echoed = 0;
+    const sub = nc.subscribe('tessera.results.>', {
+      callback: (_e, m) => {
+        if (m.headers?.has('echo')) return;
+        echoed++;
+        const h = headers();
+        h.set('echo', '1');
+        nc.publish(m.subject, m.data, { headers: h });
+      },
+    });
+    try {
+      expectIdentical(await ex.run(model, x), want, 'with duplicates');
+      await nc.flush();
+    } finally {
+      sub.unsubscribe();
+      await nc.close();
+    }
+    // Every echo of a result that arrived before the run ended is dropped and counted (the last may come after it).
+    expect(echoed).to.be.at.least(ex.stats.results);
+    expect(ex.stats.duplicatesDropped).to.be.within(ex.stats.results - 1, echoed);
+    expect(ex.stats.results).to.equal(6);
+  });
+
+  it('a worker started mid-run picks up work', async () => {
+    const ex = cluster.executor({ tiles: 6 });
+    await ex.connect();
+    await cluster.worker({ delayMs: 1200, name: 'early' });
+    const run = ex.run(model, x);
+    await cluster.worker({ name: 'late' });
+    expectIdentical(await run, want, 'with a late worker');
+    expect(ex.stats.perWorker['early']).to.be.at.least(1);
+    expect(ex.stats.perWorker['late']).to.be.at.least(1);
+  });
+
+  it('abort: ABORTED at once, and the run leaves no task in the queue', async () => {
+    const ex = cluster.executor({ tiles: 6 });
+    const conn = await ex.connect();
+    await cluster.worker({ delayMs: 2000 });
+    const ac = new AbortController();
+    const run = ex.run(model, x, { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('user gave up')), 500);
+    const t0 = Date.now();
+    const e = await rejection(run);
+    expect(e.code).to.equal('ABORTED');
+    expect(e.message).to.include('user gave up');
+    expect(Date.now() - t0).to.be.below(1500);
+    const si = await conn.jsm.streams.info('TESSERA_TASKS');
+    expect(si.state.messages).to.equal(0);
+  });
+});
+
+describe('ClusterExecutor across a NATS server restart', function () {
+  this.timeout(90_000);
+  let cluster: TestCluster;
+  let want: Awaited<ReturnType<LocalExecutor['run']>>;
+
+  before(async () => {
+    cluster = await new TestCluster().start();
+    want = await local.run(model, x);
+  });
+  after(async () => { await cluster.stop(); });
+
+  it('restart mid-run (down 1 s): the run completes, identical, within reconnectTimeoutMs', async () => {
+    const ex = cluster.executor({ tiles: 6, reconnectTimeoutMs: 15_000, checkIntervalMs: 500 });
+    await ex.connect();
+    await cluster.worker({ delayMs: 700, name: 'steady' });
+    const t0 = Date.now();
+    const run = ex.run(model, x);
+    await until(() => ex.stats.results >= 2, 20_000);
+    const oldPid = cluster.server.pid;
+    await cluster.server.restart({ downMs: 1000 });
+    expect(cluster.server.pid).to.not.equal(oldPid);
+    expectIdentical(await run, want, 'across a restart');
+    expect(Date.now() - t0).to.be.below(15_000);
+    expect(ex.stats.results).to.equal(6);
+    console.log(`      restart: ${Date.now() - t0} ms, stats ${JSON.stringify(ex.stats)}`);
+    // The worker reconnected by itself and still serves runs.
+    expectIdentical(await ex.run(model, x), want, 'after the restart');
+  });
+
+  it('server gone for good: UNAVAILABLE within reconnectTimeoutMs', async () => {
+    const ex = cluster.executor({ tiles: 6, reconnectTimeoutMs: 3000, checkIntervalMs: 250 });
+    await ex.connect();
+    await cluster.worker({ delayMs: 700, name: 'abandoned' });
+    const run = ex.run(model, x);
+    const settled = rejection(run);
+    await until(() => ex.stats.results >= 1, 20_000);
+    const t0 = Date.now();
+    await cluster.server.stop();
+    const gone = Date.now();
+    const e = await settled;
+    expect(e.code, e.message).to.equal('UNAVAILABLE');
+    expect(e.message).to.include('unreachable');
+    // The clock starts when the client saw the connection drop (at the latest when the server exited).
+    console.log(`      server stop took ${gone - t0} ms, run failed ${Date.now() - gone} ms after the server exited`);
+    expect(Date.now() - gone).to.be.below(3000 + 1500);
+  });
+});
