@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { TileWorker } from './worker.js';
 import { isLogLevel } from './log.js';
 
-const USAGE = `usage: tessera-worker --nats URL [--user U --pass P] [--threads N] [--name NAME] [--log-level debug|info|warn|error]
+const USAGE = `usage: tessera-worker --nats URL [--user U --pass P] [--threads N] [--name NAME] [--log-level debug|info|warn|error] [--max-message-bytes B]
   credentials also from TESSERA_NATS_USER / TESSERA_NATS_PASS`;
 
 /**
@@ -16,7 +16,7 @@ async function main(): Promise<number> {
     ({ values: v } = parseArgs({
       options: {
         nats: { type: 'string' }, user: { type: 'string' }, pass: { type: 'string' }, threads: { type: 'string' },
-        name: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean' },
+        name: { type: 'string' }, 'log-level': { type: 'string' }, 'max-message-bytes': { type: 'string' }, help: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -30,14 +30,19 @@ async function main(): Promise<number> {
   }
   const level = v['log-level'] ?? 'info';
   const threads = v.threads === undefined ? 1 : Number(v.threads);
+  const maxMessageBytes = v['max-message-bytes'] === undefined ? undefined : Number(v['max-message-bytes']);
   if (!v.nats || !isLogLevel(level) || !Number.isInteger(threads) || threads < 1) {
     process.stderr.write(`${!v.nats ? '--nats is required' : !isLogLevel(level) ? `bad --log-level ${level}` : `bad --threads ${v.threads}`}\n${USAGE}\n`);
     return 2;
   }
+  // Testing aids, only through the environment: never on a command line by accident.
   const delay = process.env['TESSERA_WORKER_TEST_DELAY_MS'];
+  const lose = process.env['TESSERA_WORKER_TEST_LOSE_RESULTS'];
   const worker = new TileWorker({
     servers: v.nats.split(','), user: v.user, pass: v.pass, threads, name: v.name, logLevel: level,
     testDelayMs: delay ? Number(delay) : undefined,
+    testLoseResults: lose ? Number(lose) : undefined,
+    maxMessageBytes,
   });
   let stopping: Promise<void> | undefined;
   const stop = (): void => { stopping ??= worker.stop(); };

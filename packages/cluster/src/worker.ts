@@ -28,6 +28,8 @@ export interface TileWorkerOptions extends NatsCredentials {
   log?: Logger;
   /** Testing aid: hold every task this long before computing it (calling working() meanwhile). */
   testDelayMs?: number;
+  /** Testing aid: ack the first N tasks without publishing their results (a result lost in transit). */
+  testLoseResults?: number;
 }
 
 export interface TileWorkerStats {
@@ -75,6 +77,7 @@ export class TileWorker {
   private stopping = false;
   private workingEveryMs = 1000;
   private maxMessageBytes = 1024 * 1024;
+  private lost = 0;
 
   constructor(opts: TileWorkerOptions) {
     this.opts = opts;
@@ -181,7 +184,8 @@ export class TileWorker {
     } catch (e) {
       this.stats.rejected++;
       this.log('warn', `rejected message seq ${msg.seq} on '${msg.subject}' (${msg.data.length} bytes): ${(e as Error).message} [rejected ${this.stats.rejected}]`);
-      msg.term(`not a valid TileTask: ${(e as Error).message}`.slice(0, 200));
+      // No reason text: nats-server 2.9 does not parse "+TERM <reason>" and would redeliver the message.
+      msg.term();
       return;
     }
     this.log('debug', `tile ${task.tileId} of run ${task.runId} received (attempt ${task.attempt}, delivery ${msg.info.deliveryCount})`);
@@ -191,7 +195,12 @@ export class TileWorker {
       const codecMs = performance.now() - received;
       const result = await this.compute(task, received, codecMs);
       if (result.error) this.stats.errors++;
-      await this.publish(task, result);
+      if (this.lost < (this.opts.testLoseResults ?? 0)) {
+        this.lost++;
+        this.log('warn', `test: result of tile ${task.tileId} of run ${task.runId} deliberately lost`);
+      } else {
+        await this.publish(task, result);
+      }
       msg.ack();
       this.stats.results++;
       this.log('debug', `tile ${task.tileId} of run ${task.runId} stage ${task.stage} attempt ${task.attempt}: ${result.error ? `error ${result.error.code}` : 'done'} `

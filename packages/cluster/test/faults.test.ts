@@ -93,6 +93,31 @@ describe('ClusterExecutor under faults', function () {
     expect(ex.stats.perWorker['late']).to.be.at.least(1);
   });
 
+  it('a result lost in transit (task acked, no result): the tile is re-sent and the run completes', async () => {
+    const ex = cluster.executor({ tiles: 6, checkIntervalMs: 300 });
+    await ex.connect();
+    await cluster.worker({ env: { TESSERA_WORKER_TEST_LOSE_RESULTS: '2' } });
+    expectIdentical(await ex.run(model, x), want, 'after re-sending');
+    expect(ex.stats.resends).to.be.within(2, 3);
+    expect(ex.stats.results).to.equal(6);
+  });
+
+  it('large tasks and results go through the object store', async () => {
+    const ex = cluster.executor({ tiles: 2, maxMessageBytes: 128 * 1024 });
+    const conn = await ex.connect();
+    const big = seedDilatedStack({ size: 192, channels: 8 });
+    const xb = randomTensor(big.inputShape, 9);
+    const w = await cluster.worker({ maxMessageBytes: 128 * 1024 });
+    expectIdentical(await ex.run(big, xb), await local.run(big, xb), 'through the object store');
+    // Each tile's inputs (3×~100×192 floats) and output (8×48×96 floats) exceed 128 KiB.
+    expect(ex.stats.bytesOut).to.be.above(192 * 192 * 3 * 4);
+    expect(ex.stats.bytesIn).to.be.above(8 * 96 * 96 * 4);
+    expect(w.output.lines.join('\n')).to.not.match(/ error |rejected/);
+    // The run's objects are gone afterwards: only models stay.
+    const left = (await conn.store.list()).filter((o) => o.name.startsWith('runs/'));
+    expect(left.map((o) => o.name)).to.deep.equal([]);
+  });
+
   it('abort: ABORTED at once, and the run leaves no task in the queue', async () => {
     const ex = cluster.executor({ tiles: 6 });
     const conn = await ex.connect();

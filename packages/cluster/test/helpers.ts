@@ -28,11 +28,11 @@ export class TestCluster {
   }
 
   /** Starts a worker and waits until it pulls tasks (the queue must exist: call executor().connect() first). */
-  async worker(opts: { threads?: number; delayMs?: number; name?: string } = {}): Promise<SpawnedWorker> {
+  async worker(opts: { threads?: number; delayMs?: number; name?: string; env?: Record<string, string>; maxMessageBytes?: number } = {}): Promise<SpawnedWorker> {
     const w = spawnWorker({
       url: this.server.url, user: this.server.user, pass: this.server.pass, threads: opts.threads ?? 1,
-      name: opts.name ?? `w${++this.n}`,
-      env: opts.delayMs ? { TESSERA_WORKER_TEST_DELAY_MS: String(opts.delayMs) } : {},
+      name: opts.name ?? `w${++this.n}`, maxMessageBytes: opts.maxMessageBytes,
+      env: { ...(opts.delayMs ? { TESSERA_WORKER_TEST_DELAY_MS: String(opts.delayMs) } : {}), ...opts.env },
     });
     this.workers.push(w);
     await w.ready();

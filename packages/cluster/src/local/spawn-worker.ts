@@ -9,6 +9,8 @@ export interface SpawnWorkerOptions {
   threads?: number;
   name: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Largest message the worker sends or accepts (default: the server's max_payload). */
+  maxMessageBytes?: number;
   /** Extra environment (e.g. TESSERA_WORKER_TEST_DELAY_MS). Credentials go through the environment, not argv. */
   env?: Record<string, string>;
 }
@@ -41,6 +43,7 @@ export function spawnWorker(o: SpawnWorkerOptions): SpawnedWorker {
   const args = [
     ...(fromSource ? ['--import=tsx', '--conditions=@tessera/source'] : []),
     main, '--nats', o.url, '--threads', String(o.threads ?? 1), '--name', o.name, '--log-level', o.logLevel ?? 'debug',
+    ...(o.maxMessageBytes ? ['--max-message-bytes', String(o.maxMessageBytes)] : []),
   ];
   const env: Record<string, string | undefined> = { ...process.env, ...o.env };
   if (o.user !== undefined) env['TESSERA_NATS_USER'] = o.user;
