@@ -217,12 +217,16 @@ export class ClusterExecutor implements Executor {
     const conn = this.conn;
     this.conn = undefined;
     if (!conn) return;
+    let c: Conn;
     try {
-      const c = await conn;
-      if (!c.nc.isClosed()) await c.nc.drain();
+      c = await conn;
     } catch {
-      // Never connected: nothing to drain.
+      return; // never connected: nothing to drain
     }
+    // Drain fails or stalls while the server is away; the connection is closed regardless,
+    // else its reconnect loop would keep the process alive.
+    if (!c.nc.isClosed() && this.disconnectedAt === undefined) await within(c.nc.drain(), 5000);
+    if (!c.nc.isClosed()) await c.nc.close();
   }
 
   /** The fused plan for `model` on `inputShape` (cached). */

@@ -12,6 +12,7 @@ import {
 import { connectNats, type NatsCredentials } from './connect.js';
 import { lineLogger, type LogLevel, type Logger } from './log.js';
 import { fetchModel } from './model-store.js';
+import { within } from './within.js';
 import { RUN_ID, payloadObjectName, resolveNames, resultSubject, type ClusterNames } from './names.js';
 
 export interface TileWorkerOptions extends NatsCredentials {
@@ -111,7 +112,9 @@ export class TileWorker {
     this.stopping = true;
     this.log('info', 'stopping: finishing tasks in hand');
     await Promise.all(this.loops);
-    if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => {});
+    if (this.nc && !this.nc.isClosed()) await within(this.nc.drain(), 5000);
+    // A drain that failed (server away) leaves the connection reconnecting forever: close it.
+    if (this.nc && !this.nc.isClosed()) await this.nc.close().catch(() => {});
     await this.pool?.close();
     this.log('info', `stopped: ${JSON.stringify(this.stats)}`);
   }
