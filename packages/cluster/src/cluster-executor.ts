@@ -376,7 +376,7 @@ export class ClusterExecutor implements Executor {
     this.stats.bytesIn += data.length;
     let res: TileResult;
     try {
-      res = decodeTileResult(data);
+      res = decodeTileResult(data, { maxTileBytes: c.maxMessageBytes });
     } catch {
       this.stats.errors++;
       return false;

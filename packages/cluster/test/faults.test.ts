@@ -118,6 +118,22 @@ describe('ClusterExecutor under faults', function () {
     expect(left.map((o) => o.name)).to.deep.equal([]);
   });
 
+  it('SIGTERM: a worker finishes the tiles in hand, publishes them, and exits 0', async () => {
+    const ex = cluster.executor({ tiles: 6 });
+    await ex.connect();
+    const leaving = await cluster.worker({ threads: 2, delayMs: 1500, name: 'leaving' });
+    const run = ex.run(model, x);
+    await leaving.output.waitFor(/ received /, 10_000);
+    await cluster.worker({ name: 'staying' });
+    leaving.kill('SIGTERM');
+    expect(await leaving.exited).to.equal(0);
+    expectIdentical(await run, want, 'after a SIGTERM');
+    // What it held was finished and delivered, not abandoned to ack_wait (a task that reached
+    // it after the SIGTERM is handed back at once: counted as released).
+    expect(ex.stats.perWorker['leaving']).to.be.at.least(1);
+    expect(leaving.output.lines.join('\n')).to.match(/stopped: \{"tasks":\d+,"results":[1-9]/);
+  });
+
   it('abort: ABORTED at once, and the run leaves no task in the queue', async () => {
     const ex = cluster.executor({ tiles: 6 });
     const conn = await ex.connect();

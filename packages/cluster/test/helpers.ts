@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Tensor } from '@tessera/tensor';
-import { ClusterExecutor, killAllTracked, spawnWorker, startNatsServer, type ClusterExecutorOptions, type LocalNatsServer, type SpawnedWorker } from '../src/index.js';
+import { ClusterExecutor, killAllTracked, spawnWorker, trackedPids, startNatsServer, type ClusterExecutorOptions, type LocalNatsServer, type SpawnedWorker } from '../src/index.js';
 
 /**
  * A private nats-server plus the workers and executors a test starts.
@@ -45,12 +45,15 @@ export class TestCluster {
     await Promise.all(this.workers.splice(0).map((w) => w.stop(5000)));
   }
 
+  /** Stops everything; then no process this test file started is left (asserted). */
   async stop(): Promise<void> {
     try {
       await this.stopWorkers();
       await this.server?.stop();
     } finally {
+      const left = trackedPids();
       killAllTracked();
+      expect(left, 'processes left running after stop()').to.deep.equal([]);
     }
   }
 }
