@@ -165,7 +165,10 @@ export class ClusterExecutor implements Executor {
     model.shapes(input.shape); // validates the input against every layer, naming the layer
     const c = await this.connect();
     throwIfAborted(opts.signal, what);
-    const up = await uploadModel(c.store, model, this.uploaded);
+    const up = await uploadModel(c.store, model, this.uploaded).catch((e: unknown) => {
+      if (isTesseraError(e)) throw e;
+      throw new TesseraError('UNAVAILABLE', `cannot upload model '${model.name}' to bucket '${this.names.bucket}': ${(e as Error).message}`, {}, { cause: e });
+    });
     if (up.uploaded) {
       this.stats.modelUploads++;
       this.stats.modelBytes += up.bytes;
@@ -182,6 +185,8 @@ export class ClusterExecutor implements Executor {
     opts.signal?.addEventListener('abort', onAbort);
     this.active.add(inbox);
     const objects = new Set<string>();
+    // Tiles done in this run, all stages: a late duplicate of an earlier stage's tile is still counted.
+    const done = new Set<number>();
     try {
       // Wait for the subscription to reach the server before any task can finish.
       await c.nc.flush();
@@ -191,7 +196,7 @@ export class ClusterExecutor implements Executor {
       for (const [s, stage] of p.stages.entries()) {
         const last = stage.layers[stage.layers.length - 1]!;
         const out = await this.runStage(c, {
-          model, p, stage, s, base, runId, version: up.version, maps, inbox, deadline, objects, signal: opts.signal, what,
+          model, p, stage, s, base, runId, version: up.version, maps, inbox, deadline, objects, done, signal: opts.signal, what,
         });
         maps.set(last, out);
         // Drop maps no later stage reads (the output stays).
@@ -268,7 +273,7 @@ export class ClusterExecutor implements Executor {
 
   private async runStage(c: Conn, r: {
     model: Model; p: TilePlan; stage: Stage; s: number; base: number; runId: string; version: string;
-    maps: Map<number, Tensor>; inbox: Inbox<RunEvent>; deadline: number; objects: Set<string>;
+    maps: Map<number, Tensor>; inbox: Inbox<RunEvent>; deadline: number; objects: Set<string>; done: Set<number>;
     signal: AbortSignal | undefined; what: string;
   }): Promise<Tensor> {
     const { model, p, stage } = r;
@@ -277,7 +282,7 @@ export class ClusterExecutor implements Executor {
     const out = Tensor.zeros(shape);
     const subject = taskSubject(this.names, r.runId);
     const pending = new Map<number, Pending>();
-    const done = new Set<number>();
+    const done = r.done;
 
     for (const t of stage.tasks) {
       const tileId = r.base + t.id;
