@@ -303,6 +303,7 @@ export class ClusterExecutor implements Executor {
     let lastProgress = Date.now();
     let lastCheck = Date.now();
     let emptyChecks = 0;
+    let deadChecks = 0;
     while (pending.size > 0) {
       const ev = await r.inbox.take(Math.min(this.o.checkIntervalMs, Math.max(0, r.deadline - Date.now())));
       if (ev?.kind === 'abort') throwIfAborted(r.signal, r.what);
@@ -343,6 +344,15 @@ export class ClusterExecutor implements Executor {
         continue;
       }
       emptyChecks = 0;
+      // Queued but neither held nor deliverable: every delivery was used up (max_deliver), e.g. a tile
+      // that kills each worker that takes it. Twice in a row, as above.
+      if (q.held === 0 && q.undelivered === 0 && q.waiting > 0) {
+        if (++deadChecks >= 2) {
+          throw new TesseraError('WORKER_LOST', `${q.left} task(s) of the ${r.what} on subject '${subject}' reached max_deliver ${this.o.maxDeliver} without a result`);
+        }
+        continue;
+      }
+      deadChecks = 0;
       if (q.held === 0 && q.waiting === 0 && now - lastProgress >= this.o.noWorkerTimeoutMs) {
         throw new TesseraError('UNAVAILABLE',
           `no worker took a task within ${this.o.noWorkerTimeoutMs} ms: ${q.left} task(s) of the ${r.what} wait on stream '${this.names.stream}' subject '${subject}' (consumer '${this.names.consumer}')`,
@@ -422,16 +432,16 @@ export class ClusterExecutor implements Executor {
   }
 
   /**
-   * Tasks of the run still in the stream, held by workers, and workers asking
-   * for tasks; undefined if the server did not answer within a check interval
+   * Tasks of the run still in the stream, held by workers, workers asking
+   * for tasks, and messages of the stream not yet delivered; undefined if the server did not answer within a check interval
    * (a request made just before a disconnect would otherwise hold the run for
    * the client's full request timeout).
    */
-  private async inspect(c: Conn, subject: string): Promise<{ left: number; held: number; waiting: number } | undefined> {
+  private async inspect(c: Conn, subject: string): Promise<{ left: number; held: number; waiting: number; undelivered: number } | undefined> {
     return within((async () => {
       const si = await c.jsm.streams.info(this.names.stream, { subjects_filter: subject });
       const ci = await c.jsm.consumers.info(this.names.stream, this.names.consumer);
-      return { left: si.state.subjects?.[subject] ?? 0, held: ci.num_ack_pending, waiting: ci.num_waiting };
+      return { left: si.state.subjects?.[subject] ?? 0, held: ci.num_ack_pending, waiting: ci.num_waiting, undelivered: ci.num_pending };
     })(), Math.max(1000, this.o.checkIntervalMs));
   }
 
