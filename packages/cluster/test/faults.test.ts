@@ -134,6 +134,22 @@ describe('ClusterExecutor under faults', function () {
     expect(leaving.output.lines.join('\n')).to.match(/stopped: \{"tasks":\d+,"results":[1-9]/);
   });
 
+  it('a tile that kills every worker taking it: WORKER_LOST once max_deliver is used up', async () => {
+    const ex = cluster.executor({ tiles: 1, ackWaitMs: 1000, maxDeliver: 2, checkIntervalMs: 250 });
+    await ex.connect();
+    const run = rejection(ex.run(model, x));
+    for (let i = 1; i <= 2; i++) {
+      const victim = await cluster.worker({ delayMs: 60_000, name: `victim${i}` });
+      await victim.output.waitFor(/ received /, 10_000);
+      victim.kill('SIGKILL');
+      await victim.exited;
+    }
+    await cluster.worker({ name: 'bystander' });
+    const e = await run;
+    expect(e.code, e.message).to.equal('WORKER_LOST');
+    expect(e.message).to.include('max_deliver 2');
+  });
+
   it('abort: ABORTED at once, and the run leaves no task in the queue', async () => {
     const ex = cluster.executor({ tiles: 6 });
     const conn = await ex.connect();
