@@ -78,7 +78,8 @@ interface Pending {
 
 type RunEvent = { kind: 'result'; data: Uint8Array } | { kind: 'abort' } | { kind: 'closed' };
 
-interface Conn {
+/** The executor's NATS handles (tests and tools inspect the queue and bucket through them). */
+export interface ClusterConnection {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
@@ -129,7 +130,7 @@ export class ClusterExecutor implements Executor {
   readonly names: ClusterNames;
   private readonly opts: ClusterExecutorOptions;
   private readonly o: typeof DEFAULTS;
-  private conn: Promise<Conn> | undefined;
+  private conn: Promise<ClusterConnection> | undefined;
   private readonly uploaded = new Set<string>();
   private readonly plans = new Map<string, TilePlan>();
   private readonly active = new Set<Inbox<RunEvent>>();
@@ -149,7 +150,7 @@ export class ClusterExecutor implements Executor {
   }
 
   /** Connects (once), creates the stream, consumer and bucket if needed. Runs call it; callers may too, to fail early. */
-  connect(): Promise<Conn> {
+  connect(): Promise<ClusterConnection> {
     if (this.closed) return Promise.reject(new TesseraError('UNAVAILABLE', 'ClusterExecutor is closed'));
     this.conn ??= this.open().catch((e) => {
       this.conn = undefined;
@@ -222,7 +223,7 @@ export class ClusterExecutor implements Executor {
     const conn = this.conn;
     this.conn = undefined;
     if (!conn) return;
-    let c: Conn;
+    let c: ClusterConnection;
     try {
       c = await conn;
     } catch {
@@ -246,7 +247,7 @@ export class ClusterExecutor implements Executor {
     return p;
   }
 
-  private async open(): Promise<Conn> {
+  private async open(): Promise<ClusterConnection> {
     const nc = await connectNats(this.opts, this.opts.name ?? 'tessera-coordinator');
     try {
       void this.watch(nc);
@@ -271,7 +272,7 @@ export class ClusterExecutor implements Executor {
     }
   }
 
-  private async runStage(c: Conn, r: {
+  private async runStage(c: ClusterConnection, r: {
     model: Model; p: TilePlan; stage: Stage; s: number; base: number; runId: string; version: string;
     maps: Map<number, Tensor>; inbox: Inbox<RunEvent>; deadline: number; objects: Set<string>; done: Set<number>;
     signal: AbortSignal | undefined; what: string;
@@ -363,7 +364,7 @@ export class ClusterExecutor implements Executor {
   }
 
   /** Publishes one task (inputs through the object store when too big), retrying while the server is away. */
-  private async publish(c: Conn, subject: string, t: Pending, r: { runId: string; deadline: number; objects: Set<string>; what: string }): Promise<void> {
+  private async publish(c: ClusterConnection, subject: string, t: Pending, r: { runId: string; deadline: number; objects: Set<string>; what: string }): Promise<void> {
     let task: TileTask = { ...t.task, attempt: t.attempt };
     let bytes = encodeTileTask(task);
     if (bytes.length > c.maxMessageBytes) {
@@ -387,7 +388,7 @@ export class ClusterExecutor implements Executor {
    * undecodable or mismatched results are counted and ignored (the tile is
    * re-sent if its task left the queue); an error result fails the run.
    */
-  private async accept(c: Conn, data: Uint8Array, runId: string, pending: Map<number, Pending>, done: Set<number>, out: Tensor, last: number, shape: Shape): Promise<boolean> {
+  private async accept(c: ClusterConnection, data: Uint8Array, runId: string, pending: Map<number, Pending>, done: Set<number>, out: Tensor, last: number, shape: Shape): Promise<boolean> {
     this.stats.bytesIn += data.length;
     let res: TileResult;
     try {
@@ -437,7 +438,7 @@ export class ClusterExecutor implements Executor {
    * (a request made just before a disconnect would otherwise hold the run for
    * the client's full request timeout).
    */
-  private async inspect(c: Conn, subject: string): Promise<{ left: number; held: number; waiting: number; undelivered: number } | undefined> {
+  private async inspect(c: ClusterConnection, subject: string): Promise<{ left: number; held: number; waiting: number; undelivered: number } | undefined> {
     return within((async () => {
       const si = await c.jsm.streams.info(this.names.stream, { subjects_filter: subject });
       const ci = await c.jsm.consumers.info(this.names.stream, this.names.consumer);
@@ -463,7 +464,7 @@ export class ClusterExecutor implements Executor {
   }
 
   /** Removes what a finished or failed run left: its queued tasks and its objects. Best effort, bounded: a run never waits on it for long. */
-  private async cleanUp(c: Conn, runId: string, objects: Set<string>): Promise<void> {
+  private async cleanUp(c: ClusterConnection, runId: string, objects: Set<string>): Promise<void> {
     if (c.nc.isClosed() || this.disconnectedAt !== undefined) return;
     await within(c.jsm.streams.purge(this.names.stream, { filter: taskSubject(this.names, runId) }), 2000);
     await within(Promise.all([...objects].map((name) => c.store.delete(name))), 2000);

@@ -1,4 +1,4 @@
-export { ClusterExecutor, type ClusterExecutorOptions, type ClusterStats } from './cluster-executor.js';
+export { ClusterExecutor, type ClusterExecutorOptions, type ClusterStats, type ClusterConnection } from './cluster-executor.js';
 export { TileWorker, checkInputs, type TileWorkerOptions, type TileWorkerStats } from './worker.js';
 export { DEFAULT_NAMES, resolveNames, taskSubject, resultSubject, modelObjectName, type ClusterNames } from './names.js';
 export { connectNats, type NatsCredentials } from './connect.js';
