@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import { spawnWorker, startNatsServer, type LocalNatsServer, type SpawnedWorker } from '@tessera/cluster';
+import { ClusterExecutor, spawnWorker, startNatsServer, type LocalNatsServer, type SpawnedWorker } from '@tessera/cluster';
 import { cli, json } from './cli-helpers.js';
 
 const demo = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo');
@@ -79,6 +79,13 @@ describe('tessera-face backends (spawned)', function () {
 
     before(async () => {
       server = await startNatsServer();
+      // The coordinator owns the queue's settings and creates it; workers wait for it before they report ready.
+      const setup = new ClusterExecutor({ servers: server.url, user: server.user, pass: server.pass });
+      try {
+        await setup.connect();
+      } finally {
+        await setup.close();
+      }
       for (const name of ['face-w1', 'face-w2']) workers.push(spawnWorker({ url: server.url, user: server.user, pass: server.pass, threads: 1, name, logLevel: 'info' }));
       await Promise.all(workers.map((w) => w.ready()));
     });
