@@ -1,5 +1,5 @@
 import { conv2dGeometry, type Conv2dSpec } from '@tessera/tensor';
-import { flatWeight, kernelSource, threadDecl, type GpuOpBuilder } from './source.js';
+import { flatWeight, kernelSource, threadDecl, windowOrigin, type GpuOpBuilder } from './source.js';
 
 /*
  * conv2d as the reference defines it: taps (ci, ky, kx) in order from 0,
@@ -21,17 +21,10 @@ export const conv2dGpu: GpuOpBuilder<Conv2dSpec> = ({ spec, inputs, outShape, re
   const ci0 = opg === outShape[1] ? '0' : `Math.floor((oc + 0.5) / ${opg}) * ${cpg}`;
   const bias = weights.bias;
   const bc = x.box.c1 - x.box.c0;
-  // Tap coordinates are local to the stored box, and so are the input bounds:
-  // the box origin is subtracted once per thread, not once per tap.
   const body = `${threadDecl(r)}
   const zb = (on - i0n0) * ${bc} + ${ci0} - i0c0;
   const wb = (oc - rc0) * ${per};
-  const y0 = oy * ${g.sh} - ${g.pt} - i0y0;
-  const x0 = ox * ${g.sw} - ${g.pl} - i0x0;
-  const ylo = 0 - i0y0;
-  const yhi = ${g.inH} - i0y0;
-  const xlo = 0 - i0x0;
-  const xhi = ${g.inW} - i0x0;
+  ${windowOrigin(g)}
   let acc = 0.0;
   for (let ci = 0; ci < ${cpg}; ci++) {
     for (let ky = 0; ky < ${kh}; ky++) {

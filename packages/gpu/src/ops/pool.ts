@@ -1,5 +1,5 @@
 import { poolGeometry, type GlobalPoolSpec, type Pool2dSpec } from '@tessera/tensor';
-import { kernelSource, readInput, threadDecl, type GpuOpBuilder } from './source.js';
+import { kernelSource, readInput, threadDecl, windowOrigin, type GpuOpBuilder } from './source.js';
 
 /*
  * Windowed pools as the reference: padded cells are not values (skipped),
@@ -15,15 +15,9 @@ export const poolGpu: GpuOpBuilder<Pool2dSpec> = ({ spec, inputs, region: r }) =
     : spec.op === 'avgPool' ? 'acc += v;' : 'acc += v * v;';
   const result = spec.op === 'maxPool' ? 'acc' : spec.op === 'avgPool' ? 'acc / cnt' : 'Math.sqrt(acc)';
   const bc = x.box.c1 - x.box.c0;
-  // Local (box) coordinates, as in conv2d: the origin is subtracted once per thread.
   const body = `${threadDecl(r)}
   const z = (on - i0n0) * ${bc} + oc - i0c0;
-  const y0 = oy * ${g.sh} - ${g.pt} - i0y0;
-  const x0 = ox * ${g.sw} - ${g.pl} - i0x0;
-  const ylo = 0 - i0y0;
-  const yhi = ${g.inH} - i0y0;
-  const xlo = 0 - i0x0;
-  const xhi = ${g.inW} - i0x0;
+  ${windowOrigin(g)}
   let acc = 0.0;
   let cnt = 0.0;
   for (let ky = 0; ky < ${g.kh}; ky++) {

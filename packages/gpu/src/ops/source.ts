@@ -1,4 +1,4 @@
-import { TesseraError, type Region, type Shape, type Tensor, type Weights } from '@tessera/tensor';
+import { TesseraError, type Geometry, type Region, type Shape, type Tensor, type Weights } from '@tessera/tensor';
 
 /*
  * Shared pieces of the kernel sources. Every GPU kernel is generated as the
@@ -61,6 +61,22 @@ export function threadDecl(r: Region): string {
     `const tn = Math.floor((tz + 0.5) / ${rc});`,
     'const on = tn + rn0;',
     `const oc = tz - tn * ${rc} + rc0;`,
+  ].join('\n  ');
+}
+
+/**
+ * A sliding window's first tap (y0, x0) and the input's row/column bounds
+ * [ylo, yhi) × [xlo, xhi), all local to input 0's stored box: the box origin
+ * is subtracted once per thread, not once per tap (conv2d and the pools).
+ */
+export function windowOrigin(g: Geometry): string {
+  return [
+    `const y0 = oy * ${g.sh} - ${g.pt} - i0y0;`,
+    `const x0 = ox * ${g.sw} - ${g.pl} - i0x0;`,
+    'const ylo = 0 - i0y0;',
+    `const yhi = ${g.inH} - i0y0;`,
+    'const xlo = 0 - i0x0;',
+    `const xhi = ${g.inW} - i0x0;`,
   ].join('\n  ');
 }
 
