@@ -9,7 +9,9 @@ APT_PACKAGES=(git ca-certificates fonts-dejavu-core
   # headless-gl (gpu.js' GL backend) is built from source by node-gyp and needs an X display
   build-essential python3 python-is-python3 pkg-config libx11-dev libxext-dev libxi-dev libgl-dev xvfb xauth
   # the cluster backend's message broker (JetStream included)
-  nats-server)
+  nats-server
+  # the kernel engine: C kernels compiled to WebAssembly SIMD (packages/tensor/kernels)
+  clang-16 lld-16)
 
 log() { printf '[setup] %s\n' "$*"; }
 

@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'WORKER_LOST'
   | 'ABORTED'
   | 'TIMEOUT'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  | 'RESOURCE_EXHAUSTED';
 
 /** The one error class of Tessera: `code` is stable, `message` names the offending value. */
 export class TesseraError extends Error {

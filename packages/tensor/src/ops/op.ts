@@ -11,6 +11,22 @@ export type WeightShapes = Readonly<Record<string, Shape | undefined>>;
  * It writes nothing outside `region`, and each output element is computed by
  * the same arithmetic in the same order whatever region it is part of, so any
  * split of the output gives bit-identical results.
+ *
+ * The numeric contract of the two implementations every op has:
+ * - `reference`: plain loops accumulating in float64, one rounding to float32
+ *   at the store. The oracle of the tests; never used to run models.
+ * - `fast` (production): float32 arithmetic in one fixed order per output
+ *   element — conv2d sums (ci, ky, kx) from +0, dense sums k = 0…K−1, each
+ *   step a float32 multiply then a float32 add (never a fused multiply-add),
+ *   then the epilogue (bias, scale/shift, activation: ops/epilogue.ts). The
+ *   order never depends on the region, tile, thread or machine, and no
+ *   algorithm is switched by region size (no Winograd, no split-K), so
+ *   LocalExecutor, PoolExecutor and ClusterExecutor give identical bits.
+ *   The hot ops (conv2d, dense, pools) run in the WebAssembly SIMD kernel
+ *   engine (kernels/*.c, src/engine/); element-wise ops stay TypeScript with
+ *   the same float32 semantics (Math.fround).
+ * - Tolerance: production agrees with the reference within
+ *   FAST_TOLERANCE · max|ref| per output (see its comment).
  */
 export type Kernel<S> = (inputs: readonly Tensor[], weights: Weights, spec: S, out: Tensor, region: Region) => void;
 
@@ -50,3 +66,14 @@ export interface OpDef<S extends { readonly op: string } = { readonly op: string
   readonly reference: Kernel<S>;
   readonly fast: Kernel<S>;
 }
+
+/**
+ * Largest |fast − reference| allowed, relative to the largest |reference|
+ * output of the same op call. A float32 sum of K products has a worst-case
+ * relative error of about K · 2⁻²⁴ of Σ|terms| (6e-8 per term); for random
+ * data the error grows like √K · 2⁻²⁴ instead. For K ≤ 4608 taps (3×3 ×
+ * 512 channels) √K · 2⁻²⁴ ≈ 4e-6, and Σ|terms| / max|ref| stays below a few
+ * units on such data, so 2e-5 holds with margin while a wrong tap, a missed
+ * bias or a swapped channel (errors of order 1) cannot pass.
+ */
+export const FAST_TOLERANCE = 2e-5;

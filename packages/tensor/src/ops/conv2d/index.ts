@@ -5,7 +5,7 @@ import { invokeOp } from '../invoke.js';
 import type { OpDef, Weights } from '../op.js';
 import { conv2dFast } from './fast.js';
 import { conv2dReference } from './reference.js';
-import { conv2dCheckedOutputShape, conv2dFlops, conv2dGeometry, conv2dInputRegion, type Conv2dSpec } from './spec.js';
+import { CONV2D_WEIGHTS, conv2dCheckedOutputShape, conv2dFlops, conv2dGeometry, conv2dInputRegion, type Conv2dSpec } from './spec.js';
 
 export type { Conv2dSpec } from './spec.js';
 export { conv2dGeometry, conv2dOutputShape, conv2dInputRegion, conv2dFlops } from './spec.js';
@@ -15,7 +15,7 @@ export { conv2dReference } from './reference.js';
 export const conv2dOp: OpDef<Conv2dSpec> = {
   op: 'conv2d',
   arity: 1,
-  weightNames: ['weight', 'bias'],
+  weightNames: CONV2D_WEIGHTS,
   requiredWeights: ['weight'],
   outputShape: conv2dCheckedOutputShape,
   inputRegion: (spec: Conv2dSpec, out: Region, inputs: readonly Shape[], outShape: Shape, index: number) =>

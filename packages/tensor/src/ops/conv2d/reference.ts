@@ -1,5 +1,6 @@
 import { checkKernelCall } from '../invoke.js';
 import type { Kernel } from '../op.js';
+import { referenceEpilogue } from '../epilogue.js';
 import { conv2dCheckedOutputShape, conv2dGeometry, type Conv2dSpec } from './spec.js';
 
 /*
@@ -9,16 +10,16 @@ import { conv2dCheckedOutputShape, conv2dGeometry, type Conv2dSpec } from './spe
  *   iy = oy·sh − pt + ky·dh,  ix = ox·sw − pl + kx·dw,
  *   (ky', kx') = (ky, kx), or (kh−1−ky, kw−1−kx) with flip (true convolution)
  *
- * Padding is zero: a tap outside the input multiplies 0 (not skipped), and the
- * sum runs in doubles from 0 in (ci, ky, kx) order with the bias added last
- * and one rounding to float32 at the store. The fast kernel follows the same
- * recipe, so for finite data the two agree exactly.
+ * Padding is zero: a tap outside the input multiplies 0 (not skipped). The
+ * sum runs in doubles, then the epilogue (bias, scale/shift, activation) in
+ * doubles, with one rounding to float32 at the store: the float64 oracle the
+ * float32 production kernel is measured against (op.ts).
  */
 export const conv2dReference: Kernel<Conv2dSpec> = (inputs, weights, spec, out, r) => {
   checkKernelCall(conv2dCheckedOutputShape, spec, inputs, weights, out, r, 'conv2d');
   const x = inputs[0]!;
   const w = weights.weight!;
-  const b = weights.bias;
+  const epilogue = referenceEpilogue(spec, weights);
   const g = conv2dGeometry(spec, x.shape);
   const [cout, cpg, kh, kw] = w.dims4();
   const opg = cout / (spec.groups ?? 1);
@@ -44,8 +45,7 @@ export const conv2dReference: Kernel<Conv2dSpec> = (inputs, weights, spec, out, 
               }
             }
           }
-          if (b) acc += b.data[b.offset + co * b.strides[0]!]!;
-          out.data[out.offset + n * on + co * oc + oy * oh + ox * ow] = Math.fround(acc);
+          out.data[out.offset + n * on + co * oc + oy * oh + ox * ow] = Math.fround(epilogue(acc, co));
         }
       }
     }

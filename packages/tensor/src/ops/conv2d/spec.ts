@@ -4,17 +4,22 @@ import { expectRank4, type Shape } from '../../shape.js';
 import { checkSpecOp, checkWeightNames } from '../invoke.js';
 import type { Geometry, WeightShapes } from '../op.js';
 import { pair, resolveWindow, type WindowSpec } from '../window.js';
+import { checkEpilogue, type EpilogueSpec } from '../epilogue.js';
 
 /**
  * 2-D cross-correlation (eq. 1.3), or true convolution with `flip: true`.
- * Weights: `weight` [Cout, Cin/groups, kh, kw], optional `bias` [Cout].
+ * Weights: `weight` [Cout, Cin/groups, kh, kw], optional `bias` [Cout] and
+ * `scale` + `shift` [Cout]; `activation` runs on each output after them
+ * (the fused epilogue, ops/epilogue.ts).
  * Output channel co reads the input channels of its group only.
  */
-export interface Conv2dSpec extends WindowSpec {
+export interface Conv2dSpec extends WindowSpec, EpilogueSpec {
   readonly op: 'conv2d';
   readonly groups?: number;
   readonly flip?: boolean;
 }
+
+export const CONV2D_WEIGHTS = ['weight', 'bias', 'scale', 'shift'] as const;
 
 export function conv2dGeometry(spec: Conv2dSpec, input: Shape): Geometry {
   const [, , h, w] = expectRank4(input, 'conv2d input');
@@ -44,6 +49,7 @@ export function conv2dOutputShape(spec: Conv2dSpec, inputs: readonly Shape[], we
   if (bs && (bs.length !== 1 || bs[0] !== cout)) {
     throw new TesseraError('SHAPE_MISMATCH', `conv2d bias ${fmtShape(bs)} must be [${cout}]`, { bias: bs });
   }
+  checkEpilogue('conv2d', spec, weights, cout);
   const g = conv2dGeometry(spec, inputs[0]!);
   return [n, cout, g.outH, g.outW];
 }
@@ -55,7 +61,7 @@ export function conv2dOutputShape(spec: Conv2dSpec, inputs: readonly Shape[], we
  */
 export function conv2dCheckedOutputShape(spec: Conv2dSpec, inputs: readonly Shape[], weights: WeightShapes): Shape {
   checkSpecOp(spec, ['conv2d'], 'conv2d');
-  checkWeightNames('conv2d', weights, ['weight', 'bias']);
+  checkWeightNames('conv2d', weights, CONV2D_WEIGHTS);
   return conv2dOutputShape(spec, inputs, weights);
 }
 

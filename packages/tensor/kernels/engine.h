@@ -1,0 +1,63 @@
+/*
+ * Shared by every kernel file: export macro, SIMD helpers and the fused
+ * epilogue. Numeric contract (src/ops/op.ts): float32 arithmetic only, one
+ * fixed order per output element, multiply then add (never fused: built with
+ * -ffp-contract=off), so any cut of the work and any engine give the same bits.
+ */
+#ifndef TESSERA_ENGINE_H
+#define TESSERA_ENGINE_H
+
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name), visibility("default")))
+
+typedef v128_t f32x4;
+
+static inline f32x4 splat(float v) { return wasm_f32x4_splat(v); }
+static inline f32x4 load4(const float *p) { return wasm_v128_load(p); }
+static inline void store4(float *p, f32x4 v) { wasm_v128_store(p, v); }
+static inline f32x4 madd(f32x4 acc, f32x4 a, f32x4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+
+/* Activation codes of the fused epilogue (ACT_* in src/engine/epilogue.ts). */
+enum { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_LEAKY = 3 };
+
+/*
+ * The activations exactly as the TypeScript element-wise kernels compute
+ * them, so a fused epilogue equals the unfused layers bit for bit:
+ *   relu  max(v, +0)          (NaN stays NaN, −0 → +0)
+ *   relu6 min(max(v, +0), 6)
+ *   leaky v · alpha where the sign bit of v is set, else v (float32 multiply)
+ */
+static inline f32x4 activate(f32x4 v, int act, f32x4 alpha) {
+  switch (act) {
+    case ACT_RELU: return wasm_f32x4_max(v, wasm_f32x4_splat(0.0f));
+    case ACT_RELU6: return wasm_f32x4_min(wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(6.0f));
+    case ACT_LEAKY: {
+      v128_t neg = wasm_i32x4_shr(v, 31);
+      return wasm_v128_bitselect(wasm_f32x4_mul(v, alpha), v, neg);
+    }
+    default: return v;
+  }
+}
+
+/*
+ * The epilogue of conv2d and dense, per output channel c:
+ *   v = sum + bias[c]; if scaled: v = v · scale[c] + shift[c]; v = act(v)
+ * each step one float32 rounding, in that order.
+ */
+typedef struct {
+  const float *bias;  /* one per output channel of the call (zeros when the layer has none) */
+  const float *scale; /* NULL: no per-channel scale/shift */
+  const float *shift;
+  int32_t act;
+  float alpha;
+} Epilogue;
+
+static inline f32x4 epilogue(f32x4 v, const Epilogue *ep, int c) {
+  v = wasm_f32x4_add(v, splat(ep->bias[c]));
+  if (ep->scale) v = wasm_f32x4_add(wasm_f32x4_mul(v, splat(ep->scale[c])), splat(ep->shift[c]));
+  return activate(v, ep->act, splat(ep->alpha));
+}
+
+#endif

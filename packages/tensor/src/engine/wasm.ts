@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { TesseraError, isTesseraError } from '../errors.js';
+import { fmtRegion, type Region } from '../region.js';
+import { Heap } from './heap.js';
+
+/*
+ * The kernel engine: kernels/*.c compiled to one WebAssembly SIMD128 module
+ * (scripts/build-wasm.sh), compiled once per thread on first use and run in
+ * that thread's own linear memory.
+ *
+ * Memory: feature maps stay in JavaScript memory (plain or SharedArrayBuffer
+ * tensors, as everywhere in Tessera); a kernel call copies the rectangle it
+ * reads into the engine's memory (the conv "patch", already zero-padded) and
+ * copies its output rows back. Measured, those copies cost a few percent of
+ * a convolution (each input element is read K/Cin ≈ 9 times by the kernel,
+ * once by the copy). Packed weights are copied once per layer and thread and
+ * stay in engine memory (weights.ts).
+ */
+
+/** The part of the WebAssembly API used here (the ES2022 lib does not declare it). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports?: object) => { readonly exports: Record<string, unknown> };
+  RuntimeError: new (...a: unknown[]) => Error;
+}
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+
+/** Signatures of the exported kernels (pointers are byte offsets into the engine memory). */
+export interface KernelExports {
+  conv2d_tiles_4x8(w: number, off: number, x: number, K: number, k0: number, kc: number, nb: number, panels: number, acc: number, ldc: number, ep: number): void;
+  conv2d_tiles_1x16(w: number, off: number, x: number, K: number, k0: number, kc: number, nb: number, panels: number, acc: number, ldc: number, ep: number): void;
+  [name: string]: (...args: number[]) => number | void;
+}
+
+const WASM_URL = new URL('../../wasm/tessera.wasm', import.meta.url);
+const PAGE = 65536;
+
+function api(): WasmApi {
+  const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!wa) throw new TesseraError('UNAVAILABLE', 'this JavaScript runtime has no WebAssembly; Tessera\'s kernels need WebAssembly with SIMD (Node.js 20.19+)');
+  return wa;
+}
+
+let compiled: object | undefined;
+
+/** The compiled module (once per thread; a worker may be handed one with `useEngineModule`). */
+export function engineModule(): object {
+  if (compiled) return compiled;
+  const wa = api();
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(WASM_URL);
+  } catch (e) {
+    throw new TesseraError('UNAVAILABLE',
+      `the kernel engine ${WASM_URL.pathname} is missing (${(e as Error).message}); build it with \`npm run build -w @tessera/tensor\` (needs clang-16, installed by tools/setup.sh)`,
+      { path: WASM_URL.pathname }, { cause: e });
+  }
+  if (!wa.validate(bytes)) {
+    throw new TesseraError('UNAVAILABLE',
+      `this runtime cannot load Tessera's kernel engine ${WASM_URL.pathname}: WebAssembly SIMD128 is required (Node.js 20.19+ has it), running Node ${process.versions.node}`,
+      { path: WASM_URL.pathname, node: process.versions.node });
+  }
+  compiled = new wa.Module(bytes);
+  return compiled;
+}
+
+/** Installs an already compiled module (posted from the main thread), so a worker need not compile again. */
+export function useEngineModule(module: object): void {
+  if (!engine) compiled = module;
+}
+
+/** One thread's engine: the instance, its memory, a heap over it, and typed views rebuilt after growth. */
+export class Engine {
+  readonly k: KernelExports;
+  readonly heap: Heap;
+  private readonly memory: WasmMemory;
+  private buf: ArrayBuffer | undefined;
+  private f32v = new Float32Array(0);
+  private i32v = new Int32Array(0);
+
+  constructor(module: object) {
+    const inst = new (api().Instance)(module, {});
+    this.k = inst.exports as unknown as KernelExports;
+    this.memory = inst.exports.memory as WasmMemory;
+    const heapBase = (inst.exports.__heap_base as { value: number }).value;
+    this.heap = new Heap(heapBase, this.memory.buffer.byteLength, (bytes) => {
+      const pages = Math.ceil(bytes / PAGE);
+      try {
+        this.memory.grow(pages);
+      } catch (e) {
+        throw new TesseraError('RESOURCE_EXHAUSTED',
+          `the kernel engine cannot grow its memory by ${pages * PAGE} bytes beyond ${this.memory.buffer.byteLength} (4 GiB is WebAssembly's limit)`,
+          { bytes: pages * PAGE, size: this.memory.buffer.byteLength }, { cause: e });
+      }
+      return this.memory.buffer.byteLength;
+    });
+  }
+
+  /** Float32 view of the whole memory; valid until the next allocation. */
+  f32(): Float32Array {
+    this.refresh();
+    return this.f32v;
+  }
+
+  /** Int32 view of the whole memory; valid until the next allocation. */
+  i32(): Int32Array {
+    this.refresh();
+    return this.i32v;
+  }
+
+  private refresh(): void {
+    if (this.buf !== this.memory.buffer) {
+      this.buf = this.memory.buffer;
+      this.f32v = new Float32Array(this.buf);
+      this.i32v = new Int32Array(this.buf);
+    }
+  }
+}
+
+let engine: Engine | undefined;
+
+/** This thread's engine, created on first use. */
+export function kernelEngine(): Engine {
+  return (engine ??= new Engine(engineModule()));
+}
+
+/**
+ * Runs `body` (which calls into wasm) and turns a trap into a TesseraError
+ * naming the op and region. A trap means a bound was not checked before the
+ * call: a bug, reported instead of a crashed worker.
+ */
+export function guarded<T>(op: string, r: Region, body: () => T): T {
+  try {
+    return body();
+  } catch (e) {
+    if (isTesseraError(e)) throw e;
+    if (e instanceof api().RuntimeError) {
+      throw new TesseraError('KERNEL_FAILED', `${op} kernel trapped on region ${fmtRegion(r)}: ${(e as Error).message}`, { op, region: r }, { cause: e });
+    }
+    throw e;
+  }
+}
+
+let scratchAt = 0, scratchSize = 0;
+
+/**
+ * This thread's scratch area of at least `bytes` (patches, partial sums,
+ * per-call tables): one block, reused by every kernel call, grown when a call
+ * needs more. Valid until the next `scratch` call.
+ */
+export function scratch(e: Engine, bytes: number): number {
+  if (bytes > scratchSize) {
+    const size = Math.max(bytes, Math.ceil(scratchSize * 1.5));
+    if (scratchSize) e.heap.release(scratchAt);
+    scratchSize = 0;
+    scratchAt = e.heap.alloc(size);
+    scratchSize = size;
+  }
+  return scratchAt;
+}
