@@ -1,10 +1,17 @@
 import { TesseraError, Tensor, runOp, type Impl } from '@tessera/tensor';
 import { throwIfAborted, type Executor, type RunOptions } from './executor.js';
+import { fuseLayers } from './fuse.js';
 import { INPUT, type Model } from './model.js';
 
 export interface LocalExecutorOptions {
   /** 'fast' (default) or 'reference' kernels. */
   impl?: Impl;
+  /**
+   * Run the model with conv/dense → scaleShift → activation chains fused into
+   * one layer (fuseLayers; default true). Same bits either way: the fused
+   * epilogue computes what the separate layers compute.
+   */
+  fuse?: boolean;
 }
 
 /**
@@ -16,10 +23,11 @@ export class LocalExecutor implements Executor {
   private closed = false;
   constructor(private readonly opts: LocalExecutorOptions = {}) {}
 
-  async run(model: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
+  async run(original: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
     const signal = opts.signal;
-    throwIfAborted(signal, `run of model '${model.name}'`);
+    throwIfAborted(signal, `run of model '${original.name}'`);
+    const model = this.prepare(original, input);
     const values = new Array<Tensor | undefined>(model.layers.length);
     const remaining = remainingReads(model);
     const shapes = model.shapes(input.shape);
@@ -36,8 +44,9 @@ export class LocalExecutor implements Executor {
   }
 
   /** The same computation without yielding; for callers that want a plain function. */
-  runSync(model: Model, input: Tensor): Tensor {
+  runSync(original: Model, input: Tensor): Tensor {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
+    const model = this.prepare(original, input);
     const values = new Array<Tensor | undefined>(model.layers.length);
     const shapes = model.shapes(input.shape);
     for (const l of model.layers) values[l.index] = this.runLayer(model, l.index, input, values, shapes);
@@ -46,6 +55,12 @@ export class LocalExecutor implements Executor {
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  /** The model to run: shapes checked on the original first, so a bad input names the layer the user built. */
+  private prepare(model: Model, input: Tensor): Model {
+    model.shapes(input.shape);
+    return this.opts.fuse === false ? model : fuseLayers(model);
   }
 
   private runLayer(model: Model, index: number, input: Tensor, values: (Tensor | undefined)[], shapes: readonly (readonly number[])[]): Tensor {

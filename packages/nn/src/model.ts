@@ -16,6 +16,8 @@ export interface Layer {
   readonly inputs: readonly number[];
   /** Shared per output channel: one kernel and one bias per output channel (the seed's shared weights). */
   readonly weights: Weights;
+  /** Names of the layers fuseLayers merged into this one (its epilogue), in order; the layer keeps the first one's name. */
+  readonly merged?: readonly string[];
 }
 
 export interface LayerInfo {
@@ -136,7 +138,8 @@ export class Model {
       return f();
     } catch (e) {
       if (isTesseraError(e)) {
-        throw new TesseraError(e.code, `layer ${l.index} '${l.name}' (${l.spec.op}): ${e.message}`, { ...e.details, layer: l.name, layerIndex: l.index }, { cause: e });
+        const with_ = l.merged?.length ? ` fused with ${l.merged.map((n) => `'${n}'`).join(', ')}` : '';
+        throw new TesseraError(e.code, `layer ${l.index} '${l.name}' (${l.spec.op}${with_}): ${e.message}`, { ...e.details, layer: l.name, layerIndex: l.index }, { cause: e });
       }
       throw e;
     }

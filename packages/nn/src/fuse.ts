@@ -1,0 +1,106 @@
+import { FUSED_ACTIVATIONS, Tensor, getOp, type FusedActivation, type OpSpec, type Weights } from '@tessera/tensor';
+import { INPUT, Model, type Layer } from './model.js';
+
+/*
+ * Layer fusion: conv2d (or dense) → [scaleShift] → [relu | relu6 | leakyRelu]
+ * becomes one layer whose epilogue (tensor's ops/epilogue.ts) does the
+ * scaleShift and the activation. The epilogue computes each step as one
+ * float32 operation, exactly as the element-wise kernels do, so the fused
+ * model gives the same bits as the original; it only saves the passes over
+ * memory (and, in the pool and the cluster, the stages) of the absorbed layers.
+ *
+ * A fused layer keeps the first (conv/dense) layer's name; the names of the
+ * layers merged into it are in `Layer.merged`, for explain and errors.
+ */
+
+const cache = new WeakMap<Model, Model>();
+
+/** The ops whose spec and weights carry the epilogue. */
+function hasEpilogue(op: string): boolean {
+  if (op === 'conv2d') return true;
+  // dense gains the epilogue separately: fuse it only once its op takes scale/shift.
+  return op === 'dense' && getOp('dense').weightNames.includes('scale');
+}
+
+/**
+ * The model with every fusable chain merged into one layer, or `model`
+ * itself when nothing fuses. A chain step is taken only when the
+ * intermediate output has exactly one reader, that reader has no other
+ * input, and the intermediate is not the model output — so no value anyone
+ * can observe disappears. Cached per model; the fused model's id is
+ * `${model.id}+fused`, so executors and caches keyed by id agree on it.
+ */
+export function fuseLayers(model: Model): Model {
+  const hit = cache.get(model);
+  if (hit) return hit;
+  const fused = fuse(model);
+  cache.set(model, fused);
+  cache.set(fused, fused);
+  return fused;
+}
+
+function fuse(model: Model): Model {
+  const consumers = model.consumers();
+  const channels = model.shapes().map((s) => s[1]!);
+  /** The single layer that alone reads `i`'s output, if any. */
+  const soleReader = (i: number): Layer | undefined => {
+    if (i === model.output) return undefined;
+    const cs = consumers.get(i) ?? [];
+    if (cs.length !== 1) return undefined; // a layer reading it twice counts twice
+    const c = model.layers[cs[0]!]!;
+    return c.inputs.length === 1 ? c : undefined;
+  };
+
+  const newIndex = new Array<number>(model.layers.length);
+  const layers: Layer[] = [];
+  let changed = false;
+  for (let i = 0; i < model.layers.length; i++) {
+    if (newIndex[i] !== undefined) continue; // absorbed into an earlier layer
+    const l = model.layers[i]!;
+    const index = layers.length;
+    const remap = (src: number): number => (src === INPUT ? INPUT : newIndex[src]!);
+    newIndex[i] = index;
+    if (!hasEpilogue(l.spec.op)) {
+      layers.push(l.index === index && l.inputs.every((s) => remap(s) === s) ? l : { ...l, index, inputs: l.inputs.map(remap) });
+      continue;
+    }
+    let spec = l.spec as OpSpec & { activation?: FusedActivation; alpha?: number };
+    let weights: Weights = l.weights;
+    const merged: string[] = [...(l.merged ?? [])];
+    const absorbed: number[] = [];
+    let end = i;
+    const cout = channels[i]!;
+    // scaleShift: only before any activation, and only once.
+    let next = spec.activation === undefined && weights.scale === undefined ? soleReader(end) : undefined;
+    if (next?.spec.op === 'scaleShift' && isChannelVector(next.weights.scale, cout) && (next.weights.shift === undefined || isChannelVector(next.weights.shift, cout))) {
+      // A missing shift becomes −0: v·s + (−0) is v·s for every v·s, −0 included (+0 would turn −0 into +0).
+      weights = { ...weights, scale: next.weights.scale, shift: next.weights.shift ?? Tensor.filled([cout], -0) };
+      merged.push(next.name);
+      absorbed.push(next.index);
+      end = next.index;
+    }
+    next = spec.activation === undefined ? soleReader(end) : undefined;
+    if (next && (FUSED_ACTIVATIONS as readonly string[]).includes(next.spec.op)) {
+      const act = next.spec as OpSpec & { op: FusedActivation; alpha?: number };
+      spec = act.op === 'leakyRelu' ? { ...spec, activation: act.op, alpha: act.alpha } : { ...spec, activation: act.op };
+      merged.push(next.name);
+      absorbed.push(next.index);
+      end = next.index;
+    }
+    if (end === i) {
+      layers.push(l.index === index && l.inputs.every((s) => remap(s) === s) ? l : { ...l, index, inputs: l.inputs.map(remap) });
+      continue;
+    }
+    changed = true;
+    // Readers of the chain's last layer now read the fused layer.
+    for (const j of absorbed) newIndex[j] = index;
+    layers.push({ index, name: l.name, spec: Object.freeze(spec), inputs: l.inputs.map(remap), weights: Object.freeze(weights), merged: Object.freeze(merged) });
+  }
+  if (!changed) return model;
+  return new Model(model.name, model.inputShape, layers, newIndex[model.output]!, `${model.id}+fused`);
+}
+
+/** A [C] vector: what the conv's scale/shift weights must be. */
+function isChannelVector(t: Tensor | undefined, c: number): boolean {
+  return t !== undefined && t.shape.length === 1 && t.shape[0] === c;
+}

@@ -1,0 +1,175 @@
+import { expect } from 'chai';
+import { Tensor, TesseraError, getOp, randInt, randomTensor, rng, runOp, type Conv2dSpec } from '@tessera/tensor';
+import {
+  INPUT, LocalExecutor, Model, ModelBuilder, faceLandmark68Net, faceRecognitionNet, fuseLayers, seedDilatedStack, tinyFaceDetectorNet,
+  type Node,
+} from '../src/index.js';
+
+/** Bits, not values: −0 vs +0 and NaN payloads count. */
+function expectBits(a: Tensor, b: Tensor, what: string): void {
+  expect(a.shape, `${what} shape`).to.deep.equal(b.shape);
+  const x = new Uint32Array(a.toFloat32Array().buffer), y = new Uint32Array(b.toFloat32Array().buffer);
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] !== y[i]) expect.fail(`${what}: element ${i} has bits ${x[i]!.toString(16)}, expected ${y[i]!.toString(16)}`);
+  }
+}
+
+/** The original model run layer by layer with runOp (no fusion anywhere): the oracle. */
+function unfused(model: Model, input: Tensor): Tensor {
+  const values: Tensor[] = [];
+  const shapes = model.shapes(input.shape);
+  for (const l of model.layers) {
+    const out = Tensor.zeros(shapes[l.index]!);
+    runOp(l.spec, l.inputs.map((s) => (s === INPUT ? input : values[s]!)), l.weights, out);
+    values.push(out);
+  }
+  return values[model.output]!;
+}
+
+const ops = (m: Model) => m.layers.map((l) => l.spec.op);
+const local = new LocalExecutor();
+
+/** conv(+bias) → scaleShift → act chains with random widths, sometimes without shift or bias, plus pools between. */
+function chainModel(seed: number): Model {
+  const rand = rng(seed);
+  const b = new ModelBuilder(`chains-${seed}`, [randInt(rand, 1, 2), randInt(rand, 1, 3), randInt(rand, 9, 20), randInt(rand, 9, 20)], { seed });
+  let x: Node = b.input;
+  for (let i = 0; i < 4; i++) {
+    const c = randInt(rand, 1, 6);
+    x = b.conv2d(x, { outChannels: c, kernel: [1, 3][randInt(rand, 0, 1)]!, padding: 'same', bias: rand() < 0.7 });
+    if (rand() < 0.7) {
+      const scale = randomTensor([c], seed * 10 + i, -2, 2);
+      x = b.scaleShift(x, rand() < 0.3 ? { scale } : { scale, shift: randomTensor([c], seed * 10 + i + 5) });
+    }
+    const act = randInt(rand, 0, 4);
+    if (act === 1) x = b.relu(x);
+    else if (act === 2) x = b.relu6(x);
+    else if (act === 3) x = b.leakyRelu(x, [0.1, 0.2, -0.5][randInt(rand, 0, 2)]!);
+    else if (act === 4) x = b.sigmoid(x);
+    if (rand() < 0.3) x = b.maxPool(x, { kernel: 2, padding: 'same' });
+  }
+  return b.build(x);
+}
+
+describe('fuseLayers', () => {
+  it('fuses conv → scaleShift → relu into one layer that keeps the conv name', () => {
+    const b = new ModelBuilder('m', [1, 3, 8, 8]);
+    let x = b.conv2d(b.input, { outChannels: 4, kernel: 3, padding: 'same', name: 'conv' });
+    x = b.scaleShift(x, undefined, 'bn');
+    x = b.relu(x, 'act');
+    x = b.maxPool(x, { kernel: 2 }, 'pool');
+    const m = b.build(x);
+    const f = fuseLayers(m);
+    expect(ops(f)).to.deep.equal(['conv2d', 'maxPool']);
+    expect(f.layers[0]!.name).to.equal('conv');
+    expect(f.layers[0]!.merged).to.deep.equal(['bn', 'act']);
+    expect((f.layers[0]!.spec as Conv2dSpec).activation).to.equal('relu');
+    expect(f.layers[0]!.weights.scale).to.equal(m.layers[1]!.weights.scale);
+    expect(f.layers[1]!.inputs).to.deep.equal([0]);
+    expect(f.output).to.equal(1);
+    expect(f.id).to.equal(`${m.id}+fused`);
+  });
+
+  it('returns the same Model when nothing fuses, caches per model, and is idempotent', () => {
+    const b = new ModelBuilder('m', [1, 3, 8, 8]);
+    const m = b.build(b.maxPool(b.relu(b.input), { kernel: 2 }));
+    expect(fuseLayers(m)).to.equal(m);
+    const s = seedDilatedStack({ size: 16, channels: 2 });
+    const f = fuseLayers(s);
+    expect(fuseLayers(s)).to.equal(f);
+    expect(fuseLayers(f)).to.equal(f);
+    expect(ops(f)).to.deep.equal(['conv2d', 'maxPool', 'conv2d', 'conv2d', 'conv2d', 'conv2d']);
+  });
+
+  it('does not fuse through an output read twice, the model output, sigmoid, or a conv that already has an activation', () => {
+    const b = new ModelBuilder('m', [1, 2, 8, 8]);
+    const c0 = b.conv2d(b.input, { outChannels: 3, kernel: 3, padding: 'same' });
+    const r0 = b.relu(c0);
+    const sum = b.add(c0, r0); // c0 has two readers
+    const c1 = b.conv2d(sum, { outChannels: 3, kernel: 1 });
+    const s1 = b.sigmoid(c1); // not an epilogue activation
+    const c2 = b.conv2d(s1, { outChannels: 3, kernel: 1 });
+    const bn = b.scaleShift(c2);
+    const both = b.concat([bn, b.relu(bn)]); // bn has two readers: conv+bn fuse, the relu stays
+    const c3 = b.conv2d(both, { outChannels: 2, kernel: 1 });
+    const m = b.build(c3); // c3 is the output: nothing after it
+    const f = fuseLayers(m);
+    expect(ops(f)).to.deep.equal(['conv2d', 'relu', 'add', 'conv2d', 'sigmoid', 'conv2d', 'relu', 'concat', 'conv2d']);
+    expect(f.layers[5]!.weights.scale).to.not.equal(undefined);
+    expect((f.layers[5]!.spec as Conv2dSpec).activation).to.equal(undefined);
+    expect(f.layers[7]!.inputs).to.deep.equal([5, 6]);
+    // The model output is never absorbed: conv → relu with the conv as output keeps both... and here it is the last layer.
+    const b2 = new ModelBuilder('m2', [1, 2, 8, 8]);
+    const cv = b2.conv2d(b2.input, { outChannels: 3, kernel: 3 });
+    b2.relu(cv);
+    const m2 = b2.build(cv); // output is the conv; the relu is a dead branch
+    expect(fuseLayers(m2)).to.equal(m2);
+    // An activation already in the spec: the next relu is not merged (nothing to merge into).
+    const b3 = new ModelBuilder('m3', [1, 2, 8, 8]);
+    const cv3 = b3.layer({ op: 'conv2d', kernel: 1, activation: 'relu6' } as Conv2dSpec, [b3.input], { weight: randomTensor([2, 2, 1, 1], 1) });
+    const m3 = b3.build(b3.relu(cv3));
+    expect(fuseLayers(m3)).to.equal(m3);
+  });
+
+  it('does not fuse a scaleShift that does not follow the conv directly (a pool between)', () => {
+    const b = new ModelBuilder('m', [1, 2, 8, 8]);
+    const m = b.build(b.relu(b.scaleShift(b.maxPool(b.conv2d(b.input, { outChannels: 3, kernel: 3 }), { kernel: 2 }))));
+    expect(fuseLayers(m)).to.equal(m);
+  });
+
+  it('fuses a scaleShift without shift (a −0 shift: −0 products stay −0) and fuses relu6/leakyRelu with their alpha', async () => {
+    const b = new ModelBuilder('m', [1, 1, 4, 4]);
+    // Weight and bias zero, scale negative: every product is −0, which a +0 shift would turn into +0.
+    let x = b.conv2d(b.input, { outChannels: 2, kernel: 1 }, { weight: Tensor.zeros([2, 1, 1, 1]) });
+    x = b.scaleShift(x, { scale: Tensor.from([-1, 2], [2]) });
+    x = b.leakyRelu(x, 0.3);
+    const m = b.build(x);
+    const f = fuseLayers(m);
+    expect(ops(f)).to.deep.equal(['conv2d']);
+    expect(f.layers[0]!.spec).to.include({ activation: 'leakyRelu', alpha: 0.3 });
+    expect(Object.is(f.layers[0]!.weights.shift!.data[0], -0)).to.equal(true);
+    const input = randomTensor([1, 1, 4, 4], 3);
+    expectBits(await local.run(m, input), unfused(m, input), 'no-shift chain');
+  });
+
+  it('names the merged layers in errors of the fused layer', () => {
+    const b = new ModelBuilder('m', [1, 3, 8, 8]);
+    const m = fuseLayers(b.build(b.relu(b.scaleShift(b.conv2d(b.input, { outChannels: 2, kernel: 3, name: 'c' }), undefined, 'bn'), 'r')));
+    try {
+      m.shapes([1, 5, 8, 8]);
+      expect.fail('should throw');
+    } catch (e) {
+      expect((e as TesseraError).message).to.match(/layer 0 'c' \(conv2d fused with 'bn', 'r'\)/);
+    }
+  });
+
+  it('fuses dense chains only once dense takes scale/shift', () => {
+    const b = new ModelBuilder('m', [2, 3, 2, 2]);
+    const m = b.build(b.relu(b.scaleShift(b.dense(b.input, 4))));
+    const expected = getOp('dense').weightNames.includes('scale') ? ['dense'] : ['dense', 'scaleShift', 'relu'];
+    expect(ops(fuseLayers(m))).to.deep.equal(expected);
+  });
+
+  describe('fused LocalExecutor output equals the unfused chain bit for bit', () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      it(`random chain model ${seed}`, async () => {
+        const m = chainModel(seed);
+        const input = randomTensor(m.inputShape, seed);
+        const got = await local.run(m, input);
+        expectBits(got, unfused(m, input), m.name);
+        expectBits(local.runSync(m, input), got, `${m.name} runSync`);
+        expectBits(await new LocalExecutor({ fuse: false }).run(m, input), got, `${m.name} fuse: false`);
+      });
+    }
+
+    it('the face nets (detector at 64, landmarks, recognition)', async function () {
+      this.timeout(120_000);
+      for (const m of [tinyFaceDetectorNet(undefined, 64), faceLandmark68Net(), faceRecognitionNet()]) {
+        const f = fuseLayers(m);
+        expect(f.layers.length, `${m.name} fuses something`).to.be.lessThan(m.layers.length);
+        const input = randomTensor(m.inputShape, 5, 0, 1);
+        expectBits(await local.run(m, input), unfused(m, input), m.name);
+      }
+    });
+  });
+});
