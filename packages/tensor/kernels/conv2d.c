@@ -1,94 +1,137 @@
 /*
- * conv2d register tiles: MR output channels × NR output positions per tile,
- * read straight from a zero-padded float32 copy of the input (the "patch")
- * through a table of tap offsets, so no im2col matrix is built.
+ * conv2d: register tiles over a zero-padded float32 copy of the region's input
+ * window, laid out HWC (the "patch": channels innermost), so channels sit in
+ * SIMD lanes as in XNNPACK and MLAS.
  *
- *   s = Σ_{k=0..K-1} w[(b·K + k)·MR + i] · x[q + off[k]]      (float32, k in order)
- *   acc[(b·MR + i)·ldc + q] = epilogue(s)                      (conv2d's bias, scale/shift, activation)
+ * Dense and grouped convolution (conv2d_tiles_8x4): 8 output channels × 4
+ * output positions per tile, 8 f32x4 accumulators; per tap and input channel
+ * two vector loads of packed weights and four broadcast input values.
  *
- * Loop order, which fixes the bits: each sum starts at +0 and adds one
- * product per tap in k order (multiply, then add); a call may cover taps
- * [k0, k0 + kc) only, the partial sums then wait in `acc` as float32 — which
- * changes nothing, since every addition is rounded to float32 anyway.
+ *   s(co, q) = Σ_{t = (ky, kx)} Σ_{ci} w[co][t][ci] · x[q·ps + toff[t] + ci]
  *
- * 4 × 8 (4 channels, two f32x4 of positions: 8 accumulators) is the general
- * tile; 1 × 16 serves groups with fewer than 4 output channels (depthwise).
- * V8 gives wasm 16 xmm registers on x86: larger tiles spill.
+ * Loop order, which fixes the bits: each sum starts at +0 and adds one float32
+ * product at a time (multiply, then add; never fused) in (ky, kx, ci) order;
+ * then the epilogue (engine.h). Nothing depends on the region or the tile, so
+ * any cut of the output gives the same bits. 8 × 4 was the fastest tile under
+ * V8 (16 xmm registers): 8 × 6, 12 × 4, and the position-major 4 × 8, 5 × 8
+ * and 3 × 12 all measured 15–40 % slower.
+ *
+ * Depthwise (conv2d_depthwise): each channel reads only itself, so lanes hold
+ * 4 channels and a tile is 4 positions: per tap one weight vector and four
+ * input vectors; same (ky, kx) order per output.
+ *
+ * Outputs are stored channel-major ([channel][position], rows of ldc) after a
+ * 4 × 4 transpose, so the caller copies whole NCHW row segments out.
  */
 #include "engine.h"
 
-EXPORT(conv2d_tiles_4x8)
-void conv2d_tiles_4x8(const float *w, const int32_t *off, const float *x, int32_t K, int32_t k0, int32_t kc,
-                      int32_t nb, int32_t panels, float *acc, int32_t ldc, const Epilogue *ep) {
-  const int more = k0 > 0, last = k0 + kc == K;
-  for (int b = 0; b < nb; b++) {
-    const float *wb = w + ((int64_t)b * K + k0) * 4;
-    float *ab = acc + (int64_t)b * 4 * ldc;
-    for (int p = 0; p < panels; p++) {
-      const float *xp = x + p * 8;
-      float *a0 = ab + p * 8, *a1 = a0 + ldc, *a2 = a1 + ldc, *a3 = a2 + ldc;
-      f32x4 c00, c01, c10, c11, c20, c21, c30, c31;
-      if (more) {
-        c00 = load4(a0); c01 = load4(a0 + 4); c10 = load4(a1); c11 = load4(a1 + 4);
-        c20 = load4(a2); c21 = load4(a2 + 4); c30 = load4(a3); c31 = load4(a3 + 4);
-      } else {
-        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = splat(0.0f);
-      }
-      const float *wk = wb;
-      const int32_t *ok = off + k0;
-      for (int k = 0; k < kc; k++, wk += 4) {
-        const float *xk = xp + ok[k];
-        const f32x4 x0 = load4(xk), x1 = load4(xk + 4);
-        f32x4 wv = wasm_v128_load32_splat(wk);
-        c00 = madd(c00, wv, x0); c01 = madd(c01, wv, x1);
-        wv = wasm_v128_load32_splat(wk + 1);
-        c10 = madd(c10, wv, x0); c11 = madd(c11, wv, x1);
-        wv = wasm_v128_load32_splat(wk + 2);
-        c20 = madd(c20, wv, x0); c21 = madd(c21, wv, x1);
-        wv = wasm_v128_load32_splat(wk + 3);
-        c30 = madd(c30, wv, x0); c31 = madd(c31, wv, x1);
-      }
-      if (last) {
-        const int c = b * 4;
-        c00 = epilogue(c00, ep, c); c01 = epilogue(c01, ep, c);
-        c10 = epilogue(c10, ep, c + 1); c11 = epilogue(c11, ep, c + 1);
-        c20 = epilogue(c20, ep, c + 2); c21 = epilogue(c21, ep, c + 2);
-        c30 = epilogue(c30, ep, c + 3); c31 = epilogue(c31, ep, c + 3);
-      }
-      store4(a0, c00); store4(a0 + 4, c01); store4(a1, c10); store4(a1 + 4, c11);
-      store4(a2, c20); store4(a2 + 4, c21); store4(a3, c30); store4(a3 + 4, c31);
+/*
+ * Builds the HWC patch: dst[(py·PW + px)·Cp + c] = src[c·chanStride + (py − top)·rowStride + (px − left)]
+ * inside the copied window [top, top + rows) × [left, left + cols) and c < C;
+ * zero elsewhere (the padding, and channels C…Cp−1 that pad a SIMD vector).
+ * `len` floats are written in all (the patch plus its tail slack).
+ */
+EXPORT(conv2d_patch_hwc)
+void conv2d_patch_hwc(const float *src, int32_t C, int32_t chanStride, int32_t rowStride, int32_t rows, int32_t cols,
+                      float *dst, int32_t PW, int32_t Cp, int32_t top, int32_t left, int32_t len) {
+  __builtin_memset(dst, 0, (uint32_t)len * sizeof(float));
+  for (int r = 0; r < rows; r++) {
+    float *d = dst + ((int64_t)(top + r) * PW + left) * Cp;
+    const float *s = src + (int64_t)r * rowStride;
+    for (int c = 0; c < C; c++) {
+      const float *sc = s + (int64_t)c * chanStride;
+      float *dc = d + c;
+      for (int x = 0; x < cols; x++) dc[(int64_t)x * Cp] = sc[x];
     }
   }
 }
 
-EXPORT(conv2d_tiles_1x16)
-void conv2d_tiles_1x16(const float *w, const int32_t *off, const float *x, int32_t K, int32_t k0, int32_t kc,
-                       int32_t nb, int32_t panels, float *acc, int32_t ldc, const Epilogue *ep) {
-  const int more = k0 > 0, last = k0 + kc == K;
+/* Rows r0..r3 of a 4 × 4 block of lanes, transposed in place. */
+static inline void transpose4(f32x4 *r0, f32x4 *r1, f32x4 *r2, f32x4 *r3) {
+  const f32x4 t0 = wasm_i32x4_shuffle(*r0, *r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(*r2, *r3, 0, 4, 1, 5);
+  const f32x4 t2 = wasm_i32x4_shuffle(*r0, *r1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(*r2, *r3, 2, 6, 3, 7);
+  *r0 = wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5);
+  *r1 = wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7);
+  *r2 = wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5);
+  *r3 = wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7);
+}
+
+/* Four channel rows (channels c…c+3, positions q…q+3 as lanes) through the epilogue into acc. */
+static inline void store_rows(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r2, f32x4 r3, const Epilogue *ep, int c) {
+  store4(a, epilogue(r0, ep, c));
+  store4(a + ldc, epilogue(r1, ep, c + 1));
+  store4(a + 2 * ldc, epilogue(r2, ep, c + 2));
+  store4(a + 3 * ldc, epilogue(r3, ep, c + 3));
+}
+
+/*
+ * nb blocks of 8 output channels (weights w: per block [T][C][8]) over
+ * `rows` runs of `panels` × 4 positions; run r starts at x + r·rowPitch,
+ * positions are ps floats apart. Output (b·8 + i, r, q) goes to
+ * acc[(b·8 + i)·ldc + (r·panels)·4 + q].
+ */
+EXPORT(conv2d_tiles_8x4)
+void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t C, int32_t ps,
+                      int32_t rows, int32_t rowPitch, int32_t panels, int32_t nb, float *acc, int32_t ldc, const Epilogue *ep) {
   for (int b = 0; b < nb; b++) {
-    const float *wb = w + (int64_t)b * K + k0;
-    float *ab = acc + (int64_t)b * ldc;
-    for (int p = 0; p < panels; p++) {
-      const float *xp = x + p * 16;
-      float *a = ab + p * 16;
-      f32x4 c0, c1, c2, c3;
-      if (more) {
-        c0 = load4(a); c1 = load4(a + 4); c2 = load4(a + 8); c3 = load4(a + 12);
-      } else {
-        c0 = c1 = c2 = c3 = splat(0.0f);
+    const float *wb = w + (int64_t)b * T * C * 8;
+    float *ab = acc + (int64_t)b * 8 * ldc;
+    for (int r = 0; r < rows; r++) {
+      for (int p = 0; p < panels; p++) {
+        const float *xp = x + (int64_t)r * rowPitch + (int64_t)p * 4 * ps;
+        f32x4 a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h;
+        a0l = a0h = a1l = a1h = a2l = a2h = a3l = a3h = splat(0.0f);
+        const float *wk = wb;
+        for (int t = 0; t < T; t++) {
+          const float *xk = xp + toff[t];
+          for (int c = 0; c < C; c++, wk += 8, xk++) {
+            const f32x4 wl = load4(wk), wh = load4(wk + 4);
+            f32x4 xv = wasm_v128_load32_splat(xk);
+            a0l = madd(a0l, wl, xv); a0h = madd(a0h, wh, xv);
+            xv = wasm_v128_load32_splat(xk + ps);
+            a1l = madd(a1l, wl, xv); a1h = madd(a1h, wh, xv);
+            xv = wasm_v128_load32_splat(xk + 2 * ps);
+            a2l = madd(a2l, wl, xv); a2h = madd(a2h, wh, xv);
+            xv = wasm_v128_load32_splat(xk + 3 * ps);
+            a3l = madd(a3l, wl, xv); a3h = madd(a3h, wh, xv);
+          }
+        }
+        transpose4(&a0l, &a1l, &a2l, &a3l);
+        transpose4(&a0h, &a1h, &a2h, &a3h);
+        float *a = ab + ((int64_t)r * panels + p) * 4;
+        store_rows(a, ldc, a0l, a1l, a2l, a3l, ep, b * 8);
+        store_rows(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, b * 8 + 4);
       }
-      const int32_t *ok = off + k0;
-      for (int k = 0; k < kc; k++) {
-        const float *xk = xp + ok[k];
-        const f32x4 wv = wasm_v128_load32_splat(wb + k);
-        c0 = madd(c0, wv, load4(xk)); c1 = madd(c1, wv, load4(xk + 4));
-        c2 = madd(c2, wv, load4(xk + 8)); c3 = madd(c3, wv, load4(xk + 12));
+    }
+  }
+}
+
+/*
+ * Depthwise: channel vectors cv < nv (4 channels each, patch of Cp = 4·nv
+ * channels), weights w [T][Cp]; same runs and output layout as above.
+ */
+EXPORT(conv2d_depthwise)
+void conv2d_depthwise(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t Cp, int32_t ps,
+                      int32_t rows, int32_t rowPitch, int32_t panels, int32_t nv, float *acc, int32_t ldc, const Epilogue *ep) {
+  for (int v = 0; v < nv; v++) {
+    const float *wv = w + v * 4;
+    float *av = acc + (int64_t)v * 4 * ldc;
+    for (int r = 0; r < rows; r++) {
+      for (int p = 0; p < panels; p++) {
+        const float *xp = x + (int64_t)r * rowPitch + (int64_t)p * 4 * ps + v * 4;
+        f32x4 a0, a1, a2, a3;
+        a0 = a1 = a2 = a3 = splat(0.0f);
+        for (int t = 0; t < T; t++) {
+          const f32x4 wt = load4(wv + (int64_t)t * Cp);
+          const float *xk = xp + toff[t];
+          a0 = madd(a0, wt, load4(xk));
+          a1 = madd(a1, wt, load4(xk + ps));
+          a2 = madd(a2, wt, load4(xk + 2 * ps));
+          a3 = madd(a3, wt, load4(xk + 3 * ps));
+        }
+        transpose4(&a0, &a1, &a2, &a3);
+        store_rows(av + ((int64_t)r * panels + p) * 4, ldc, a0, a1, a2, a3, ep, v * 4);
       }
-      if (last) {
-        c0 = epilogue(c0, ep, b); c1 = epilogue(c1, ep, b);
-        c2 = epilogue(c2, ep, b); c3 = epilogue(c3, ep, b);
-      }
-      store4(a, c0); store4(a + 4, c1); store4(a + 8, c2); store4(a + 12, c3);
     }
   }
 }
