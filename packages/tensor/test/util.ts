@@ -230,3 +230,51 @@ export function expectTesseraError(f: () => unknown, code: string, msg: RegExp):
   expect((thrown as TesseraError).code, (thrown as Error).message).to.equal(code);
   expect((thrown as Error).message).to.match(msg);
 }
+
+// ---- Numeric-contract helpers (op.ts): fast vs reference, fused vs unfused ----
+
+import { FAST_TOLERANCE } from '../src/ops/op.js';
+
+/** Largest |got − want| and largest |want| over all elements (NaN in either gives NaN). */
+export function maxAbsError(got: ArrayLike<number>, want: ArrayLike<number>): { err: number; scale: number } {
+  let err = 0, scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    const e = Math.abs(got[i]! - want[i]!);
+    if (!(e <= err)) err = e; // NaN sticks
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  return { err, scale };
+}
+
+/**
+ * The production-vs-reference contract of op.ts: every |got − want| is at
+ * most FAST_TOLERANCE · max|want| (times `factor`), and the shapes agree.
+ * Elements where both are NaN count as equal; NaN on one side fails.
+ */
+export function expectWithinFastTolerance(got: Tensor, want: Tensor, what = 'fast vs reference', factor = 1): void {
+  expect(got.shape, `${what} shape`).to.deep.equal(want.shape);
+  const a = got.toFloat32Array(), b = want.toFloat32Array();
+  const x: number[] = [], y: number[] = [];
+  for (let i = 0; i < b.length; i++) {
+    if (Number.isNaN(a[i]) && Number.isNaN(b[i])) continue;
+    x.push(a[i]!);
+    y.push(b[i]!);
+  }
+  const { err, scale } = maxAbsError(x, y);
+  const limit = FAST_TOLERANCE * factor * scale;
+  if (!(err <= limit)) expect.fail(`${what}: max |error| ${err} exceeds ${FAST_TOLERANCE * factor} · max|ref| ${scale} = ${limit}`);
+}
+
+/**
+ * Stricter than expectBitEqual: the float32 bits agree, so +0 and −0 differ;
+ * only NaN payloads are not compared (any NaN equals any NaN).
+ */
+export function expectSameBits(a: Tensor, b: Tensor, what = 'tensor'): void {
+  expect(a.shape, `${what} shape`).to.deep.equal(b.shape);
+  const x = a.toFloat32Array(), y = b.toFloat32Array();
+  for (let i = 0; i < x.length; i++) {
+    if (!Object.is(x[i], y[i]) && !(Number.isNaN(x[i]) && Number.isNaN(y[i]))) {
+      expect.fail(`${what}: element ${i} differs: ${Object.is(x[i], -0) ? '-0' : x[i]} vs ${Object.is(y[i], -0) ? '-0' : y[i]}`);
+    }
+  }
+}

@@ -8,9 +8,18 @@ import { activationOutputShape, type ActivationSpec } from './spec.js';
 /*
  * Fast activations: the region is coalesced into runs (a contiguous region
  * is one run), and each op has its own loop with the formula inlined, with a
- * unit-stride variant for contiguous runs. Each computes the reference's
- * `activate` exactly (relu and leakyRelu by equivalent branch-free means),
- * so results equal the reference's.
+ * unit-stride variant for contiguous runs.
+ *
+ * relu, relu6 and leakyRelu compute exactly what the kernel engine's fused
+ * epilogue computes (kernels/engine.h `activate`), so a conv2d or dense with
+ * a fused activation equals the unfused layers bit for bit (ops/epilogue.ts):
+ *   relu  max(v, +0)             NaN stays NaN, −0 → +0
+ *   relu6 min(max(v, +0), 6)     NaN stays NaN, −0 → +0
+ *   leaky v · fround(alpha), one float32 rounding, where v's sign bit is set
+ * relu and relu6 equal the reference (`activate`) for every input; leakyRelu
+ * differs from its float64 reference (v · alpha unrounded) by at most one
+ * float32 rounding of alpha, well inside FAST_TOLERANCE. sigmoid and tanh
+ * have no fused form and equal the reference.
  */
 
 export function activationFast(inputs: readonly Tensor[], weights: Weights, spec: ActivationSpec, out: Tensor, r: Region): void {
@@ -65,13 +74,15 @@ function relu(src: Float32Array, dst: Float32Array, runs: Runs): void {
 }
 
 /**
- * leakyRelu as v · [1, alpha][sign bit]: a table load instead of a branch.
- * Same as the reference for every v: negatives and −0 (sign bit set) are
- * multiplied by alpha, NaN stays NaN.
+ * leakyRelu as v · [1, fround(alpha)][sign bit]: a table load instead of a
+ * branch. Negatives and −0 (sign bit set) are multiplied by alpha, NaN stays
+ * NaN. The product of two float32 values is exact in a double, so the store's
+ * rounding makes it the float32 multiply of the engine (v · alpha rounded to
+ * float32 first), not the double rounding of v · alpha in float64.
  */
 function leakyRelu(src: Float32Array, dst: Float32Array, runs: Runs, alpha: number): void {
   const sb = bits(src);
-  const mul = new Float64Array([1, alpha]);
+  const mul = new Float64Array([1, Math.fround(alpha)]);
   const ia = runs.starts[0]!, oa = runs.starts[1]!, is = runs.steps[0]!, os = runs.steps[1]!, len = runs.len;
   for (let k = 0; k < runs.count; k++) {
     let i = ia[k]!, o = oa[k]!;
@@ -83,14 +94,15 @@ function leakyRelu(src: Float32Array, dst: Float32Array, runs: Runs, alpha: numb
   }
 }
 
+/** relu6 as min(max(v, +0), 6): −0 and negatives → +0, NaN stays NaN (the `v > 0` test is false for all three). */
 function relu6(src: Float32Array, dst: Float32Array, runs: Runs): void {
   const ia = runs.starts[0]!, oa = runs.starts[1]!, is = runs.steps[0]!, os = runs.steps[1]!, len = runs.len;
   for (let k = 0; k < runs.count; k++) {
     let i = ia[k]!, o = oa[k]!;
     if (is === 1 && os === 1) {
-      for (const e = i + len; i < e; i++, o++) { const v = src[i]!; dst[o] = v < 0 ? 0 : v > 6 ? 6 : v; }
+      for (const e = i + len; i < e; i++, o++) { const v = src[i]!; dst[o] = v > 0 ? (v > 6 ? 6 : v) : v !== v ? v : 0; }
     } else {
-      for (let j = 0; j < len; j++, i += is, o += os) { const v = src[i]!; dst[o] = v < 0 ? 0 : v > 6 ? 6 : v; }
+      for (let j = 0; j < len; j++, i += is, o += os) { const v = src[i]!; dst[o] = v > 0 ? (v > 6 ? 6 : v) : v !== v ? v : 0; }
     }
   }
 }

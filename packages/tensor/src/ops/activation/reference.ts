@@ -10,7 +10,7 @@ export function activate(spec: ActivationSpec, v: number): number {
     case 'relu': return v > 0 || v !== v ? v : 0; // NaN passes through; −0 → +0
     // −0 counts as negative (sign bit), which only matters for alpha < 0: −0·alpha = +0.
     case 'leakyRelu': return v < 0 || Object.is(v, -0) ? v * spec.alpha : v;
-    case 'relu6': return v < 0 ? 0 : v > 6 ? 6 : v;
+    case 'relu6': return v > 0 ? (v > 6 ? 6 : v) : v !== v ? v : 0; // min(max(v, +0), 6): −0 → +0, NaN passes through
     case 'sigmoid': {
       // Never exp of a large positive number: no Infinity/Infinity = NaN.
       if (v >= 0) return 1 / (1 + Math.exp(-v));

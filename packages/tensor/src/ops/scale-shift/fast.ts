@@ -8,7 +8,15 @@ import { scaleShiftOutputShape, type ScaleShiftSpec } from './spec.js';
 /*
  * Runs that never cross a channel (so scale and shift are loop constants),
  * coalesced over rows when memory allows; unit-stride runs get their own loop.
- * Same expression as the reference, so bit-identical to it.
+ *
+ * Numerics: exactly the kernel engine's epilogue step (kernels/engine.h), so a
+ * conv2d or dense with fused scale/shift equals conv2d then scaleShift bit for
+ * bit: a float32 multiply, then a float32 add,
+ *   out = fround(fround(x · s) + t)      (out = fround(x · s) without a shift).
+ * x and s are float32, so x · s is exact in a double and `Math.fround` is the
+ * float32 multiply; the sum of two float32 values rounded to a double and
+ * then to float32 (the store) is the correctly rounded float32 sum. The
+ * float64 reference (x · s + t, one rounding) may differ in the last bit.
  */
 export function scaleShiftFast(inputs: readonly Tensor[], weights: Weights, spec: ScaleShiftSpec, out: Tensor, r: Region): void {
   checkKernelCall(scaleShiftOutputShape, spec, inputs, weights, out, r, 'scaleShift');
@@ -25,8 +33,8 @@ export function scaleShiftFast(inputs: readonly Tensor[], weights: Weights, spec
     const s = scale[chan[k]!]!;
     if (shift) {
       const b = shift[chan[k]!]!;
-      if (unit) for (const e = i + len; i < e; i++, o++) dst[o] = src[i]! * s + b;
-      else for (let j = 0; j < len; j++, i += is, o += os) dst[o] = src[i]! * s + b;
+      if (unit) for (const e = i + len; i < e; i++, o++) dst[o] = Math.fround(src[i]! * s) + b;
+      else for (let j = 0; j < len; j++, i += is, o += os) dst[o] = Math.fround(src[i]! * s) + b;
     } else {
       if (unit) for (const e = i + len; i < e; i++, o++) dst[o] = src[i]! * s;
       else for (let j = 0; j < len; j++, i += is, o += os) dst[o] = src[i]! * s;
