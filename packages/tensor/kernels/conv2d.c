@@ -25,27 +25,6 @@
  */
 #include "engine.h"
 
-/*
- * Builds the HWC patch: dst[(py·PW + px)·Cp + c] = src[c·chanStride + (py − top)·rowStride + (px − left)]
- * inside the copied window [top, top + rows) × [left, left + cols) and c < C;
- * zero elsewhere (the padding, and channels C…Cp−1 that pad a SIMD vector).
- * `len` floats are written in all (the patch plus its tail slack).
- */
-EXPORT(conv2d_patch_hwc)
-void conv2d_patch_hwc(const float *src, int32_t C, int32_t chanStride, int32_t rowStride, int32_t rows, int32_t cols,
-                      float *dst, int32_t PW, int32_t Cp, int32_t top, int32_t left, int32_t len) {
-  __builtin_memset(dst, 0, (uint32_t)len * sizeof(float));
-  for (int r = 0; r < rows; r++) {
-    float *d = dst + ((int64_t)(top + r) * PW + left) * Cp;
-    const float *s = src + (int64_t)r * rowStride;
-    for (int c = 0; c < C; c++) {
-      const float *sc = s + (int64_t)c * chanStride;
-      float *dc = d + c;
-      for (int x = 0; x < cols; x++) dc[(int64_t)x * Cp] = sc[x];
-    }
-  }
-}
-
 /* Rows r0..r3 of a 4 × 4 block of lanes, transposed in place. */
 static inline void transpose4(f32x4 *r0, f32x4 *r1, f32x4 *r2, f32x4 *r3) {
   const f32x4 t0 = wasm_i32x4_shuffle(*r0, *r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(*r2, *r3, 0, 4, 1, 5);
@@ -54,6 +33,43 @@ static inline void transpose4(f32x4 *r0, f32x4 *r1, f32x4 *r2, f32x4 *r3) {
   *r1 = wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7);
   *r2 = wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5);
   *r3 = wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7);
+}
+
+/*
+ * Builds the HWC patch: dst[(py·PW + px)·Cp + c] = src[c·chanStride + (py − top)·rowStride + (px − left)]
+ * inside the copied window [top, top + rows) × [left, left + cols) and c < C;
+ * zero elsewhere (the padding, and channels C…Cp−1 that pad a SIMD vector).
+ * `len` floats are written in all (the patch plus its tail slack). Blocks of
+ * 4 channels × 4 columns move as one 4 × 4 transpose; the edges one by one.
+ */
+EXPORT(conv2d_patch_hwc)
+void conv2d_patch_hwc(const float *src, int32_t C, int32_t chanStride, int32_t rowStride, int32_t rows, int32_t cols,
+                      float *dst, int32_t PW, int32_t Cp, int32_t top, int32_t left, int32_t len) {
+  __builtin_memset(dst, 0, (uint32_t)len * sizeof(float));
+  const int C4 = C & ~3, X4 = cols & ~3;
+  for (int r = 0; r < rows; r++) {
+    float *d = dst + ((int64_t)(top + r) * PW + left) * Cp;
+    const float *s = src + (int64_t)r * rowStride;
+    for (int c = 0; c < C4; c += 4) {
+      const float *s0 = s + (int64_t)c * chanStride, *s1 = s0 + chanStride, *s2 = s1 + chanStride, *s3 = s2 + chanStride;
+      int x = 0;
+      for (; x < X4; x += 4) {
+        f32x4 v0 = load4(s0 + x), v1 = load4(s1 + x), v2 = load4(s2 + x), v3 = load4(s3 + x);
+        transpose4(&v0, &v1, &v2, &v3);
+        float *dx = d + (int64_t)x * Cp + c;
+        store4(dx, v0); store4(dx + Cp, v1); store4(dx + 2 * Cp, v2); store4(dx + 3 * Cp, v3);
+      }
+      for (; x < cols; x++) {
+        float *dx = d + (int64_t)x * Cp + c;
+        dx[0] = s0[x]; dx[1] = s1[x]; dx[2] = s2[x]; dx[3] = s3[x];
+      }
+    }
+    for (int c = C4; c < C; c++) {
+      const float *sc = s + (int64_t)c * chanStride;
+      float *dc = d + c;
+      for (int x = 0; x < cols; x++) dc[(int64_t)x * Cp] = sc[x];
+    }
+  }
 }
 
 /* Four channel rows (channels c…c+3, positions q…q+3 as lanes) through the epilogue into acc. */
@@ -107,30 +123,36 @@ void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32
 }
 
 /*
- * Depthwise: channel vectors cv < nv (4 channels each, patch of Cp = 4·nv
- * channels), weights w [T][Cp]; same runs and output layout as above.
+ * Depthwise: blocks of 8 channels (two vectors; patch of Cp = 8·nv channels)
+ * × 4 positions, 8 accumulators; weights w [T][stride]; same runs and output
+ * layout as above.
  */
 EXPORT(conv2d_depthwise)
-void conv2d_depthwise(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t Cp, int32_t ps,
+void conv2d_depthwise(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t stride, int32_t ps,
                       int32_t rows, int32_t rowPitch, int32_t panels, int32_t nv, float *acc, int32_t ldc, const Epilogue *ep) {
-  for (int v = 0; v < nv; v++) {
-    const float *wv = w + v * 4;
-    float *av = acc + (int64_t)v * 4 * ldc;
-    for (int r = 0; r < rows; r++) {
-      for (int p = 0; p < panels; p++) {
-        const float *xp = x + (int64_t)r * rowPitch + (int64_t)p * 4 * ps + v * 4;
-        f32x4 a0, a1, a2, a3;
-        a0 = a1 = a2 = a3 = splat(0.0f);
+  /* Channel blocks innermost: a tile's input pixels (all channels) stay in L1 across the blocks. */
+  for (int r = 0; r < rows; r++) {
+    for (int p = 0; p < panels; p++) {
+      for (int v = 0; v < nv; v++) {
+        const float *wv = w + v * 8;
+        float *av = acc + (int64_t)v * 8 * ldc;
+        const float *xp = x + (int64_t)r * rowPitch + (int64_t)p * 4 * ps + v * 8;
+        f32x4 a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h;
+        a0l = a0h = a1l = a1h = a2l = a2h = a3l = a3h = splat(0.0f);
         for (int t = 0; t < T; t++) {
-          const f32x4 wt = load4(wv + (int64_t)t * Cp);
+          const float *wt = wv + (int64_t)t * stride;
+          const f32x4 wl = load4(wt), wh = load4(wt + 4);
           const float *xk = xp + toff[t];
-          a0 = madd(a0, wt, load4(xk));
-          a1 = madd(a1, wt, load4(xk + ps));
-          a2 = madd(a2, wt, load4(xk + 2 * ps));
-          a3 = madd(a3, wt, load4(xk + 3 * ps));
+          a0l = madd(a0l, wl, load4(xk)); a0h = madd(a0h, wh, load4(xk + 4));
+          a1l = madd(a1l, wl, load4(xk + ps)); a1h = madd(a1h, wh, load4(xk + ps + 4));
+          a2l = madd(a2l, wl, load4(xk + 2 * ps)); a2h = madd(a2h, wh, load4(xk + 2 * ps + 4));
+          a3l = madd(a3l, wl, load4(xk + 3 * ps)); a3h = madd(a3h, wh, load4(xk + 3 * ps + 4));
         }
-        transpose4(&a0, &a1, &a2, &a3);
-        store_rows(av + ((int64_t)r * panels + p) * 4, ldc, a0, a1, a2, a3, ep, v * 4);
+        transpose4(&a0l, &a1l, &a2l, &a3l);
+        transpose4(&a0h, &a1h, &a2h, &a3h);
+        float *a = av + ((int64_t)r * panels + p) * 4;
+        store_rows(a, ldc, a0l, a1l, a2l, a3l, ep, v * 8);
+        store_rows(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, v * 8 + 4);
       }
     }
   }

@@ -31,8 +31,9 @@ import { conv2dCheckedOutputShape, conv2dGeometry, type Conv2dSpec } from './spe
 /** Most outputs (channels × positions) one engine call accumulates before they are copied out. */
 const ACC_CELLS = 32768;
 
-/** Floats a depthwise weight panel or a patch pixel needs: channels rounded up to a whole vector. */
+/** Channels rounded up to whole vectors: 4 for a block's rows, 8 for a depthwise tile's two vectors. */
 const vec4 = (n: number) => Math.ceil(n / 4) * 4;
+const vec8 = (n: number) => Math.ceil(n / 8) * 8;
 
 /**
  * Dense and grouped: per group ⌈opg / 8⌉ blocks of [T][cpg][8] floats, tap
@@ -60,7 +61,7 @@ function packBlocks(mem: Float32Array, at: number, w: Tensor, groups: number, fl
   }
 }
 
-/** Depthwise: [T][C + pad] floats, channel c of tap t at t·stride + c (stride = C rounded up to 4, plus 4 spare). */
+/** Depthwise: [T][stride] floats, channel c of tap t at t·stride + c (stride = C rounded up to 8, plus 8 spare). */
 function packDepthwise(mem: Float32Array, at: number, w: Tensor, flip: boolean): void {
   const [cout, , kh, kw] = w.dims4();
   const [so, , sy, sx] = w.strides4();
@@ -75,8 +76,8 @@ function packDepthwise(mem: Float32Array, at: number, w: Tensor, flip: boolean):
   }
 }
 
-/** A region may start at any channel: 4 spare floats let its last vector load stay inside the panel. */
-const depthwiseStride = (channels: number) => vec4(channels) + 4;
+/** A region may start at any channel: 8 spare floats keep its last tile's loads inside the panel. */
+const depthwiseStride = (channels: number) => vec8(channels) + 8;
 
 /** The region's input window: patch rows and columns, and the part of it that lies inside the input. */
 interface Window {
@@ -96,15 +97,27 @@ function windowOf(g: Geometry, r: Region): Window {
   return { PH, PW, ya, xa, top, rows, left, cols };
 }
 
-/** Copies the window's input rows of channels [c0, c0 + C) of batch item n into `mem` at `at`, CHW, rows of win.cols. */
+/**
+ * Copies the window's input rows of channels [c0, c0 + C) of batch item n into
+ * `mem` at `at`, CHW with rows of win.cols. Rows that are adjacent in the
+ * input too (the window spans whole rows, or whole planes) go in one memcpy:
+ * per-row copies of short rows cost more than the depthwise kernel itself.
+ */
 function stageInput(mem: Float32Array, at: number, x: Tensor, n: number, c0: number, C: number, win: Window): void {
   const [xn, xc, xh, xw] = x.strides4();
   const src = x.data;
   const iy0 = win.ya + win.top, ix0 = win.xa + win.left;
+  const first = x.offset + n * xn + c0 * xc + iy0 * xh + ix0 * xw;
+  const plane = win.rows * win.cols;
+  if (xw === 1 && (win.rows === 1 || xh === win.cols)) {
+    if (C === 1 || xc === plane) mem.set(src.subarray(first, first + C * plane), at);
+    else for (let c = 0; c < C; c++) mem.set(src.subarray(first + c * xc, first + c * xc + plane), at + c * plane);
+    return;
+  }
   for (let c = 0; c < C; c++) {
     for (let r = 0; r < win.rows; r++) {
-      const s = x.offset + n * xn + (c0 + c) * xc + (iy0 + r) * xh + ix0 * xw;
-      const d = at + (c * win.rows + r) * win.cols;
+      const s = first + c * xc + r * xh;
+      const d = at + c * plane + r * win.cols;
       if (xw === 1) mem.set(src.subarray(s, s + win.cols), d);
       else for (let i = 0; i < win.cols; i++) mem[d + i] = src[s + i * xw]!;
     }
@@ -126,7 +139,7 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
   const panels = Math.ceil(outCols / 4);
 
   // Channels of one patch: a group's inputs, or (depthwise) the region's channels padded to whole vectors.
-  const Cp = depthwise ? vec4(r.c1 - r.c0) : cpg;
+  const Cp = depthwise ? vec8(r.c1 - r.c0) : cpg;
   const C = depthwise ? r.c1 - r.c0 : cpg;
   const ps = g.sw * Cp, rowPitch = g.sh * win.PW * Cp;
   const toff = new Int32Array(T);
@@ -167,10 +180,19 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
     const acc0 = (base + accAt) / 4;
     /** Channels [cLo, cHi) of the acc rows starting at channel cBase, output rows [oy0, oy0 + rows). */
     const copyOut = (n: number, cBase: number, cLo: number, cHi: number, oy0: number, rows: number) => {
+      const first = out.offset + n * on + cLo * oc + (r.y0 + oy0) * oh + r.x0 * ow;
+      // Whole output rows and no tile padding: each channel's rows are one block on both sides.
+      if (ow === 1 && panels * 4 === outCols && (rows === 1 || oh === outCols)) {
+        for (let co = cLo; co < cHi; co++) {
+          const a = acc0 + (co - cBase) * ldc;
+          od.set(mem.subarray(a, a + rows * outCols), first + (co - cLo) * oc);
+        }
+        return;
+      }
       for (let co = cLo; co < cHi; co++) {
         for (let rr = 0; rr < rows; rr++) {
           const a = acc0 + (co - cBase) * ldc + rr * panels * 4;
-          let o = out.offset + n * on + co * oc + (r.y0 + oy0 + rr) * oh + r.x0 * ow;
+          let o = first + (co - cLo) * oc + rr * oh;
           if (ow === 1) od.set(mem.subarray(a, a + outCols), o);
           else for (let i = 0; i < outCols; i++, o += ow) od[o] = mem[a + i]!;
         }
@@ -188,7 +210,7 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
         for (let oy = 0; oy < outRows; oy += rowsPerCall) {
           const rows = Math.min(rowsPerCall, outRows - oy);
           e.k.conv2d_depthwise(packed.at + r.c0 * 4, base + toffAt, base + patchAt + oy * rowPitch * 4, T, depthwiseStride(cout), ps,
-            rows, rowPitch, panels, Cp / 4, base + accAt, ldc, base + epAt);
+            rows, rowPitch, panels, Cp / 8, base + accAt, ldc, base + epAt);
           copyOut(n, r.c0, r.c0, r.c1, oy, rows);
         }
       }
