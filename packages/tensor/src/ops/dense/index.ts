@@ -5,14 +5,17 @@ import { invokeOp } from '../invoke.js';
 import type { OpDef } from '../op.js';
 import { denseFast } from './fast.js';
 import { denseReference } from './reference.js';
-import { denseFlops, denseInputRegion, denseOutputShape, type DenseSpec } from './spec.js';
+import { DENSE_WEIGHTS, denseFlops, denseInputRegion, denseOutputShape, type DenseSpec } from './spec.js';
 
 export type { DenseSpec } from './spec.js';
+export { DENSE_WEIGHTS } from './spec.js';
+export { denseFast } from './fast.js';
+export { denseReference } from './reference.js';
 
 export const denseOp: OpDef<DenseSpec> = {
   op: 'dense',
   arity: 1,
-  weightNames: ['weight', 'bias'],
+  weightNames: DENSE_WEIGHTS,
   requiredWeights: ['weight'],
   outputShape: denseOutputShape,
   inputRegion: (spec: DenseSpec, out: Region, inputs: readonly Shape[], _outShape: Shape, index: number) =>

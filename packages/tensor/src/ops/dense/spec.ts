@@ -3,17 +3,20 @@ import type { Region } from '../../region.js';
 import { dims4, type Shape } from '../../shape.js';
 import { checkInputCount, checkSpecOp, checkVector, checkWeightNames } from '../invoke.js';
 import type { WeightShapes } from '../op.js';
+import { checkEpilogue, type EpilogueSpec } from '../epilogue.js';
 
 /**
  * Fully connected layer out = x·W (+ bias), W laid out [K, F] as TF's
  * matMul(x, W). Input [N, K], or [N, C, H, W] flattened in NCHW order to
  * K = C·H·W (k = (c·H + y)·W + x; this equals TF's NHWC flatten when H = W = 1,
  * which is how the face nets use it). Output [N, F] (rank 2).
- * Each output sums k = 0 … K−1 in order in double precision, then adds the bias.
+ * Weights: `weight` [K, F], optional `bias` [F] and `scale` + `shift` [F];
+ * `activation` runs on each output after them (the fused epilogue,
+ * ops/epilogue.ts). Each output sums k = 0 … K−1 in order, then the epilogue.
  */
-export interface DenseSpec { readonly op: 'dense' }
+export interface DenseSpec extends EpilogueSpec { readonly op: 'dense' }
 
-export const DENSE_WEIGHTS = ['weight', 'bias'] as const;
+export const DENSE_WEIGHTS = ['weight', 'bias', 'scale', 'shift'] as const;
 
 export function denseOutputShape(spec: DenseSpec, inputs: readonly Shape[], weights: WeightShapes): Shape {
   checkSpecOp(spec, ['dense'], 'dense');
@@ -33,6 +36,7 @@ export function denseOutputShape(spec: DenseSpec, inputs: readonly Shape[], weig
   }
   const f = ws[1]!;
   if (weights.bias) checkVector('dense bias', weights.bias, f, `one per output of weight ${fmtShape(ws)}`);
+  checkEpilogue('dense', spec, weights, f);
   return [n, f];
 }
 
