@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Tensor, TesseraError, checkInt, checkRegion, fmtRegion, regionVolume, type Region, type Shape } from '@tessera/tensor';
-import { INPUT, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
+import { INPUT, fuseLayers, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
 import { assignBuffers } from './buffers.js';
 import { plan } from './plan/plan.js';
 import type { Stage, Strategy, Task, TilePlan } from './plan/types.js';
@@ -24,7 +24,7 @@ export interface PoolExecutorOptions {
   maxRetries?: number;
   /** Per-worker memory limits; a worker that exceeds them dies and its task is retried. */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
-  /** Testing aid: inject `fault` into the first `times` tasks that compute layer `layer`. */
+  /** Testing aid: inject `fault` into the first `times` tasks that compute layer `layer` (an index into the fused model, fuseLayers). */
   faults?: { layer: number; fault: Fault; times: number };
 }
 
@@ -109,8 +109,9 @@ export class PoolExecutor implements Executor {
     return this.overheadUs;
   }
 
-  /** The plan this executor would use (cached per model, input shape and strategy). */
-  async plan(model: Model, inputShape: Shape = model.inputShape, strategy: Strategy = this.opts.strategy ?? 'auto'): Promise<TilePlan> {
+  /** The plan this executor would use (of the fused model, fuseLayers; cached per model, input shape and strategy). */
+  async plan(original: Model, inputShape: Shape = original.inputShape, strategy: Strategy = this.opts.strategy ?? 'auto'): Promise<TilePlan> {
+    const model = fuseLayers(original);
     const key = `${model.id}|${inputShape.join(',')}|${strategy}`;
     let p = this.plans.get(key);
     if (!p) {
@@ -123,11 +124,13 @@ export class PoolExecutor implements Executor {
     return p;
   }
 
-  async run(model: Model, input: Tensor, opts: PoolRunOptions = {}): Promise<Tensor> {
+  async run(original: Model, input: Tensor, opts: PoolRunOptions = {}): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
-    const what = `run of model '${model.name}'`;
+    const what = `run of model '${original.name}'`;
     throwIfAborted(opts.signal, what);
-    model.shapes(input.shape); // validates the input against every layer, naming the layer
+    original.shapes(input.shape); // validates the input against every layer, naming the layer
+    // Plans, workers and buffers all see the fused model (same bits, fewer stages and passes).
+    const model = fuseLayers(original);
     const p = await this.plan(model, input.shape, opts.strategy);
     this.stats.runs++;
     this.remember(model);
@@ -159,7 +162,8 @@ export class PoolExecutor implements Executor {
    * region the task reads), and returns the last layer's region as a
    * partial tensor. The cluster worker's entry point: a remote tile arrives
    * with just its input rectangles. The caller validates layers and regions
-   * against the model; kernels check every region they are given.
+   * against the model; kernels check every region they are given. `model`
+   * runs as given (not fused): its layer indices are the caller's.
    */
   async runTile(
     model: Model, inputShape: Shape, layers: readonly number[], regions: readonly Region[],

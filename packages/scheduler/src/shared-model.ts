@@ -19,6 +19,7 @@ export function sharedModel(model: Model): ModelPayload {
       name: l.name,
       spec: l.spec,
       inputs: [...l.inputs],
+      ...(l.merged ? { merged: [...l.merged] } : {}),
       weights: Object.fromEntries(
         Object.entries(l.weights).flatMap(([k, t]): [string, SharedWeight][] => {
           if (!t) return [];

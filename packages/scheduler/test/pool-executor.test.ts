@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Tensor, TesseraError, randomTensor } from '@tessera/tensor';
-import { LocalExecutor, seedDilatedStack, vggBlockStack, type Model } from '@tessera/nn';
+import { LocalExecutor, fuseLayers, seedDilatedStack, vggBlockStack, type Model } from '@tessera/nn';
 import { PoolExecutor, type Strategy } from '../src/index.js';
 import { randomModel } from './random-models.js';
 
@@ -13,6 +13,8 @@ function expectIdentical(a: Tensor, b: Tensor, what: string): void {
 }
 
 const local = new LocalExecutor();
+/** The oracle runs the model as built, unfused: the pool runs it fused (fuseLayers), and must give the same bits. */
+const unfused = new LocalExecutor({ fuse: false });
 const STRATEGIES: Strategy[] = ['layer-wise', 'fused', 'auto'];
 
 describe('PoolExecutor', function () {
@@ -21,7 +23,22 @@ describe('PoolExecutor', function () {
   describe('equals LocalExecutor bit for bit', () => {
     const models: Model[] = [];
     for (let seed = 100; seed < 112; seed++) models.push(randomModel(seed));
+    for (let seed = 300; seed < 306; seed++) models.push(randomModel(seed, { chains: true }));
     models.push(seedDilatedStack({ size: 40, channels: 6 }), vggBlockStack({ size: 24, widths: [4, 8], batch: 3 }));
+
+    it('the chain models really fuse, and plans name the merged layers', async () => {
+      const chained = models.filter((m) => m.name.startsWith('random-30'));
+      const fused = chained.filter((m) => fuseLayers(m).layers.length < m.layers.length);
+      expect(fused.length, 'chain models that fuse').to.be.at.least(4);
+      const pool = new PoolExecutor({ threads: 1 });
+      try {
+        const p = await pool.plan(fused[0]!);
+        expect(p.modelId).to.equal(`${fused[0]!.id}+fused`);
+        expect(p.layerNames.some((n) => /^conv2d_\d+\+scaleShift_\d+\+(relu|relu6|leakyRelu)_\d+$/.test(n)), p.layerNames.join(', ')).to.equal(true);
+      } finally {
+        await pool.close();
+      }
+    });
 
     for (const threads of [1, 2, 3, 7]) {
       it(`with ${threads} worker(s), every strategy, ${models.length} random and seed models`, async () => {
@@ -30,7 +47,7 @@ describe('PoolExecutor', function () {
         try {
           for (const m of models) {
             const x = randomTensor(m.inputShape, 7);
-            const want = await local.run(m, x);
+            const want = await unfused.run(m, x);
             for (const strategy of STRATEGIES) expectIdentical(await pool.run(m, x, { strategy }), want, `${m.name} ${strategy} ×${threads}`);
           }
         } finally {
@@ -153,7 +170,8 @@ describe('PoolExecutor', function () {
           expect.fail('should reject');
         } catch (e) {
           expect((e as TesseraError).code).to.equal('WORKER_LOST');
-          expect((e as Error).message).to.match(/layer 0 'conv_in' region/);
+          // Plans name a fused layer by all it merged.
+          expect((e as Error).message).to.match(/layer 0 'conv_in\+relu_in' region/);
         }
         expectIdentical(await pool.run(m, x), await local.run(m, x), 'next run');
       } finally {
@@ -163,7 +181,8 @@ describe('PoolExecutor', function () {
 
     it('a throwing kernel gives a clean error naming layer and region; the next run works', async () => {
       const m = seedDilatedStack({ size: 32, channels: 4 });
-      const pool = new PoolExecutor({ threads: 2, faults: { layer: 3, fault: 'throw', times: 1 } });
+      // Fault layers index the fused model: conv_in+relu_in, pool, conv_d1+relu_d1, ...
+      const pool = new PoolExecutor({ threads: 2, faults: { layer: 2, fault: 'throw', times: 1 } });
       try {
         const x = randomTensor(m.inputShape, 9);
         try {
@@ -171,7 +190,7 @@ describe('PoolExecutor', function () {
           expect.fail('should reject');
         } catch (e) {
           expect((e as TesseraError).code).to.equal('KERNEL_FAILED');
-          expect((e as Error).message).to.match(/layer 3 'conv_d1' \(conv2d\) region n\[0,1\) c\[/);
+          expect((e as Error).message).to.match(/layer 2 'conv_d1' \(conv2d fused with 'relu_d1'\) region n\[0,1\) c\[/);
         }
         expect(pool.stats.retries).to.equal(0);
         expectIdentical(await pool.run(m, x), await local.run(m, x), 'next run');

@@ -1,4 +1,4 @@
-import { randInt, rng, type Padding } from '@tessera/tensor';
+import { randInt, randomTensor, rng, type Padding } from '@tessera/tensor';
 import { ModelBuilder, type Model, type Node } from '@tessera/nn';
 
 const PADDINGS: Padding[] = ['same', 'valid', 1, { top: 0, bottom: 2, left: 1, right: 0 }];
@@ -6,9 +6,11 @@ const PADDINGS: Padding[] = ['same', 'valid', 1, { top: 0, bottom: 2, left: 1, r
 /**
  * A random CNN: convs (kernel 1–5, stride 1–2, dilation 1–3, every padding
  * mode, groups), pools, activations, scale/shift, pads, and residual add and
- * concat branches. Ops whose window no longer fits are skipped.
+ * concat branches. Ops whose window no longer fits are skipped. With
+ * `chains`, also conv → scaleShift (with or without shift) → relu | relu6 |
+ * leakyRelu chains, which executors fuse into one layer (nn's fuseLayers).
  */
-export function randomModel(seed: number, opts: { batch?: number; size?: number; layers?: number } = {}): Model {
+export function randomModel(seed: number, opts: { batch?: number; size?: number; layers?: number; chains?: boolean } = {}): Model {
   const rand = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[randInt(rand, 0, xs.length - 1)]!;
   const inC = randInt(rand, 1, 4);
@@ -18,7 +20,8 @@ export function randomModel(seed: number, opts: { batch?: number; size?: number;
   const want = opts.layers ?? randInt(rand, 4, 9);
   for (let tries = 0; b.size < want && tries < 60; tries++) {
     const c = x.shape[1]!;
-    const kind = pick(['conv', 'conv', 'conv', 'pool', 'act', 'scale', 'add', 'concat', 'pad', 'dwconv'] as const);
+    const kinds = ['conv', 'conv', 'conv', 'pool', 'act', 'scale', 'add', 'concat', 'pad', 'dwconv'] as const;
+    const kind = opts.chains && rand() < 0.4 ? 'chain' : pick(kinds);
     try {
       switch (kind) {
         case 'conv': {
@@ -28,6 +31,13 @@ export function randomModel(seed: number, opts: { batch?: number; size?: number;
             outChannels: outC, groups, kernel: pick([1, 3, 3, 5, [3, 1]] as const), stride: pick([1, 1, 2]),
             dilation: pick([1, 1, 2, 3]), padding: pick(PADDINGS), flip: rand() < 0.2,
           });
+          break;
+        }
+        case 'chain': {
+          const outC = randInt(rand, 1, 4);
+          const conv = b.conv2d(x, { outChannels: outC, kernel: pick([1, 3] as const), stride: pick([1, 1, 2]), padding: pick(PADDINGS), bias: rand() < 0.8 });
+          const bn = rand() < 0.25 ? b.scaleShift(conv, { scale: randomTensor([outC], seed + b.size, -2, 2) }) : b.scaleShift(conv);
+          x = pick([() => b.relu(bn), () => b.relu6(bn), () => b.leakyRelu(bn, pick([0.1, 0.2]))])();
           break;
         }
         case 'dwconv':

@@ -59,7 +59,8 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
     workers,
     strategy,
     shapes: ctx.shapes.map((s) => [...s]),
-    layerNames: model.layers.map((l) => l.name),
+    // A fused layer shows what it merged (conv+bn+relu), for explain and error messages.
+    layerNames: model.layers.map((l) => [l.name, ...(l.merged ?? [])].join('+')),
     stages,
     taskOverheadUs: o.taskOverheadUs,
     stageOverheadUs: o.stageOverheadUs,

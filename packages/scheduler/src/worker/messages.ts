@@ -17,6 +17,8 @@ export interface ModelPayload {
     readonly spec: OpSpec;
     readonly inputs: readonly number[];
     readonly weights: Readonly<Record<string, SharedWeight>>;
+    /** Layer.merged: names fuseLayers merged into this layer (for error messages). */
+    readonly merged?: readonly string[];
   }[];
 }
 

@@ -13,6 +13,7 @@ export function modelFromPayload(p: ModelPayload): Model {
     spec: l.spec,
     inputs: l.inputs,
     weights: Object.fromEntries(Object.entries(l.weights).map(([k, w]) => [k, Tensor.wrap(w.buffer, w.shape)])),
+    ...(l.merged ? { merged: l.merged } : {}),
   }));
   return new Model(p.name, p.inputShape, layers, p.output, p.id);
 }
@@ -45,7 +46,8 @@ export function runTask(
     });
   } catch (e) {
     const layer = model.layers[current];
-    const where = `layer ${current} '${layer?.name ?? '?'}' (${layer?.spec.op ?? '?'}) region ${region ? fmtRegion(region) : '?'}`;
+    const merged = layer?.merged?.length ? ` fused with ${layer.merged.map((n) => `'${n}'`).join(', ')}` : '';
+    const where = `layer ${current} '${layer?.name ?? '?'}' (${layer?.spec.op ?? '?'}${merged}) region ${region ? fmtRegion(region) : '?'}`;
     return {
       code: isTesseraError(e) ? e.code : 'KERNEL_FAILED',
       message: `${where}: ${e instanceof Error ? e.message : String(e)}`,
