@@ -6,7 +6,7 @@ import {
   Tensor, TesseraError, checkInt, copyRegion, fmtRegion, isTesseraError, regionsEqual, regionVolume,
   type ErrorCode, type Region, type Shape,
 } from '@tessera/tensor';
-import { INPUT, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
+import { INPUT, fuseLayers, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
 import { plan, taskReads, type Stage, type TilePlan } from '@tessera/scheduler';
 import {
   TILE_PROTOCOL_VERSION, decodeTileResult, decodeTileSlices, encodeTileSlices, encodeTileTask,
@@ -159,11 +159,13 @@ export class ClusterExecutor implements Executor {
     return this.conn;
   }
 
-  async run(model: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
+  async run(original: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'ClusterExecutor is closed');
-    const what = `cluster run of model '${model.name}'`;
+    const what = `cluster run of model '${original.name}'`;
     throwIfAborted(opts.signal, what);
-    model.shapes(input.shape); // validates the input against every layer, naming the layer
+    original.shapes(input.shape); // validates the input against every layer, naming the layer
+    // The fused model is what is planned, uploaded (under its own id, `<id>+fused`) and run by the workers.
+    const model = fuseLayers(original);
     const c = await this.connect();
     throwIfAborted(opts.signal, what);
     const up = await uploadModel(c.store, model, this.uploaded).catch((e: unknown) => {
@@ -235,8 +237,9 @@ export class ClusterExecutor implements Executor {
     if (!c.nc.isClosed()) await c.nc.close();
   }
 
-  /** The fused plan for `model` on `inputShape` (cached). */
-  plan(model: Model, inputShape: Shape = model.inputShape): TilePlan {
+  /** The fused-tile plan of `fuseLayers(model)` on `inputShape` (cached). */
+  plan(original: Model, inputShape: Shape = original.inputShape): TilePlan {
+    const model = fuseLayers(original);
     const key = `${model.id}|${inputShape.join(',')}`;
     let p = this.plans.get(key);
     if (!p) {
