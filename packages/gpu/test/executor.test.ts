@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Tensor, isTesseraError, randomTensor } from '@tessera/tensor';
-import { LocalExecutor, seedDilatedStack, type Model } from '@tessera/nn';
+import { LocalExecutor, ModelBuilder, fuseLayers, seedDilatedStack, type Model } from '@tessera/nn';
 import { GpuExecutor } from '../src/index.js';
 import { MODES, relErrTensor, requireGl, skipUnlessMode } from './helpers.js';
 import { tenLayerModel, tinyModel } from './models.js';
@@ -60,6 +60,20 @@ describe('GpuExecutor', function () {
           const x = randomTensor(model.inputShape, 20 + batch);
           expect(relErrTensor(await ex!.run(model, x), await local(model, x))).to.be.at.most(1e-3);
         }
+        expect(ex!.stats.texturesLive).to.equal(0);
+      });
+
+      it('runs a fused model (conv and dense epilogues: scale/shift, relu, leakyRelu, relu6) within 1e-3 of LocalExecutor', async () => {
+        const b = new ModelBuilder('chains', [2, 3, 12, 10], { seed: 9 });
+        let x = b.relu(b.scaleShift(b.conv2d(b.input, { outChannels: 6, kernel: 3, padding: 'same' })));
+        x = b.leakyRelu(b.scaleShift(b.depthwiseConv2d(x, { kernel: 3, stride: 2, padding: 'same' })), 0.1);
+        x = b.relu6(b.scaleShift(b.dense(x, 7)));
+        const model = b.build(b.dense(x, 3));
+        const fused = fuseLayers(model);
+        expect(fused.layers.length).to.be.lessThan(model.layers.length);
+        const input = randomTensor(model.inputShape, 4);
+        // The GPU runs what it is given: here the fused layers, against the CPU running the original.
+        expect(relErrTensor(await ex!.run(fused, input), await local(model, input))).to.be.at.most(1e-3);
         expect(ex!.stats.texturesLive).to.equal(0);
       });
 

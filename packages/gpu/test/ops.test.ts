@@ -33,6 +33,16 @@ const CASES: readonly Case[] = [
   { name: 'flip (true convolution), dilation 2 valid', spec: { op: 'conv2d', kernel: 3, dilation: 2, flip: true }, inputs: [[1, 2, 9, 8]], weights: { weight: [3, 2, 3, 3], bias: [3] } },
   { name: '7×7 stride 2 valid', spec: { op: 'conv2d', kernel: 7, stride: 2 }, inputs: [[1, 3, 17, 15]], weights: { weight: [4, 3, 7, 7], bias: [4] } },
   { name: '1×1 pointwise', spec: { op: 'conv2d', kernel: 1 }, inputs: [[2, 5, 3, 4]], weights: { weight: [7, 5, 1, 1], bias: [7] } },
+  // The fused epilogue (nn's fuseLayers puts it in models): bias, scale/shift, activation.
+  {
+    name: 'epilogue: 3×3 same, bias, scale/shift, relu', spec: { op: 'conv2d', kernel: 3, padding: 'same', activation: 'relu' },
+    inputs: [[2, 3, 7, 9]], weights: { weight: [5, 3, 3, 3], bias: [5], scale: [5], shift: [5] },
+  },
+  {
+    name: 'epilogue: depthwise stride 2, scale/shift, leakyRelu 0.1, no bias', spec: { op: 'conv2d', kernel: 3, stride: 2, padding: 'same', groups: 4, activation: 'leakyRelu', alpha: 0.1 },
+    inputs: [[1, 4, 9, 10]], weights: { weight: [4, 1, 3, 3], scale: [4], shift: [4] },
+  },
+  { name: 'epilogue: 1×1, bias, relu6', spec: { op: 'conv2d', kernel: 1, activation: 'relu6' }, inputs: [[1, 6, 4, 5]], weights: { weight: [7, 6, 1, 1], bias: [7] }, range: [-9, 9] },
   { name: 'max 3×3 s2 same', spec: { op: 'maxPool', kernel: 3, stride: 2, padding: 'same' }, inputs: [[2, 3, 9, 8]] },
   { name: 'max 2×2 valid', spec: { op: 'maxPool', kernel: 2 }, inputs: [[1, 2, 7, 9]] },
   { name: 'avg 3×3 s1 pad 1 dilation 2', spec: { op: 'avgPool', kernel: 3, stride: 1, padding: 1, dilation: 2 }, inputs: [[1, 3, 8, 7]] },
@@ -59,6 +69,11 @@ const CASES: readonly Case[] = [
   { name: 'resize halfPixelCenters', spec: { op: 'resize', height: 7, width: 9, halfPixelCenters: true }, inputs: [[1, 3, 4, 6]] },
   { name: 'dense rank 4 + bias', spec: { op: 'dense' }, inputs: [[2, 3, 2, 2]], weights: { weight: [12, 5], bias: [5] } },
   { name: 'dense rank 2', spec: { op: 'dense' }, inputs: [[3, 17]], weights: { weight: [17, 4] } },
+  {
+    name: 'dense epilogue: bias, scale/shift, leakyRelu 0.2', spec: { op: 'dense', activation: 'leakyRelu', alpha: 0.2 },
+    inputs: [[2, 3, 2, 2]], weights: { weight: [12, 5], bias: [5], scale: [5], shift: [5] },
+  },
+  { name: 'dense epilogue: relu6, no bias', spec: { op: 'dense', activation: 'relu6' }, inputs: [[3, 17]], weights: { weight: [17, 4] }, range: [-9, 9] },
   { name: 'softmax rank 4', spec: { op: 'softmax' }, inputs: [[2, 5, 3, 4]], range: [-10, 10] },
   { name: 'softmax rank 2', spec: { op: 'softmax' }, inputs: [[3, 7]], range: [-10, 10] },
 ];

@@ -2,7 +2,7 @@ import type { ActivationSpec } from '@tessera/tensor';
 import { kernelSource, lit, readInput, threadDecl, type GpuOpBuilder } from './source.js';
 
 /** The activation of `v` as kernel statements assigning `r` (same formulas as the reference `activate`). */
-function activationCode(spec: ActivationSpec): string {
+export function activationCode(spec: ActivationSpec): string {
   switch (spec.op) {
     case 'relu': return 'let r = 0.0; if (v > 0.0) { r = v; }';
     case 'leakyRelu': return `let r = v; if (v < 0.0) { r = v * ${lit(spec.alpha)}; }`;

@@ -1,11 +1,12 @@
 import { conv2dGeometry, type Conv2dSpec } from '@tessera/tensor';
+import { epilogueCode } from './epilogue.js';
 import { flatWeight, kernelSource, threadDecl, windowOrigin, type GpuOpBuilder } from './source.js';
 
 /*
  * conv2d as the reference defines it: taps (ci, ky, kx) in order from 0,
- * bias added last. A tap in the padding is skipped rather than multiplied
- * by 0: the same sum for finite weights, and rows in the padding skip their
- * whole kx loop. The weight is passed sliced to the region's output
+ * then the epilogue: bias, scale/shift, activation (epilogue.ts). A tap in
+ * the padding is skipped rather than multiplied by 0: the same sum for finite
+ * weights, and rows in the padding skip their whole kx loop. The weight is passed sliced to the region's output
  * channels [c0, c1) (contiguous in [Cout, Cin/groups, kh, kw]), so a part of
  * a huge layer uploads only its own filters.
  */
@@ -21,6 +22,9 @@ export const conv2dGpu: GpuOpBuilder<Conv2dSpec> = ({ spec, inputs, outShape, re
   const ci0 = opg === outShape[1] ? '0' : `Math.floor((oc + 0.5) / ${opg}) * ${cpg}`;
   const bias = weights.bias;
   const bc = x.box.c1 - x.box.c0;
+  const ws = [flatWeight(w, r.c0 * per, r.c1 * per)];
+  if (bias) ws.push(flatWeight(bias, r.c0, r.c1));
+  const epilogue = epilogueCode(spec, weights, r, ws);
   const body = `${threadDecl(r)}
   const zb = (on - i0n0) * ${bc} + ${ci0} - i0c0;
   const wb = (oc - rc0) * ${per};
@@ -40,8 +44,7 @@ export const conv2dGpu: GpuOpBuilder<Conv2dSpec> = ({ spec, inputs, outShape, re
     }
   }
   ${bias ? 'acc += w1[oc - rc0];' : ''}
+  ${epilogue}
   return acc;`;
-  const ws = [flatWeight(w, r.c0 * per, r.c1 * per)];
-  if (bias) ws.push(flatWeight(bias, r.c0, r.c1));
   return { source: kernelSource(1, ws.length, body), weights: ws };
 };

@@ -1,20 +1,23 @@
 import type { DenseSpec } from '@tessera/tensor';
+import { epilogueCode } from './epilogue.js';
 import { flatWeight, kernelSource, readInput, threadDecl, type GpuOpBuilder } from './source.js';
 
 /**
- * out[n, f] = Σ_k x[n, k]·W[k, f] + bias[f], k = (c·H + y)·W + x ascending.
+ * out[n, f] = Σ_k x[n, k]·W[k, f] + bias[f], k = (c·H + y)·W + x ascending,
+ * then scale/shift and the activation when the spec carries them (epilogue.ts).
  * Output [N, F] is NC11, so the region's channels are the features f. A
  * region of some features gets only those columns of W (copied to
  * [K, f1 − f0]), so a weight too big for one texture fits once the features
  * are split.
  */
-export const denseGpu: GpuOpBuilder<DenseSpec> = ({ inputs, region: r, weights }) => {
+export const denseGpu: GpuOpBuilder<DenseSpec> = ({ spec, inputs, region: r, weights }) => {
   const x = inputs[0]!;
   const [, c, h, w] = x.shape.length === 4 ? (x.shape as [number, number, number, number]) : [x.shape[0]!, x.shape[1]!, 1, 1];
   const f = weights.weight!.shape[1]!;
   const rf = r.c1 - r.c0;
   const ws = [rf === f ? flatWeight(weights.weight!) : columns(flatWeight(weights.weight!), f, r.c0, r.c1)];
   if (weights.bias) ws.push(flatWeight(weights.bias, r.c0, r.c1));
+  const epilogue = epilogueCode(spec, weights, r, ws);
   const body = `${threadDecl(r)}
   let acc = 0.0;
   for (let ci = 0; ci < ${c}; ci++) {
@@ -25,6 +28,7 @@ export const denseGpu: GpuOpBuilder<DenseSpec> = ({ inputs, region: r, weights }
     }
   }
   ${weights.bias ? 'acc += w1[oc - rc0];' : ''}
+  ${epilogue}
   return acc;`;
   return { source: kernelSource(1, ws.length, body), weights: ws };
 };
