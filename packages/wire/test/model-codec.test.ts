@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ModelBuilder, seedDilatedStack, vggBlockStack, type Model } from '@tessera/nn';
+import { ModelBuilder, fuseLayers, seedDilatedStack, vggBlockStack, type Model } from '@tessera/nn';
+import { Tensor } from '@tessera/tensor';
 import { isTesseraError } from '@tessera/tensor';
 import { LAYER_FIELDS, MODEL_FIELDS, ProtoWriter, decodeModel, encodeModel, encodeTensor } from '../src/index.js';
 import { decodeSpec, encodeSpecParams } from '../src/spec-json.js';
@@ -52,11 +53,22 @@ function layerMessage(o: { op?: string; spec?: string; inputs?: number[]; weight
   return w;
 }
 
+/** fuseLayers' output: conv and dense layers with activation, alpha, scale and shift (the cluster ships these). */
+function fusedModel(): Model {
+  const b = new ModelBuilder('chains', [1, 3, 9, 8], { seed: 4 });
+  let x = b.relu(b.scaleShift(b.conv2d(b.input, { outChannels: 4, kernel: 3, padding: 'same' })));
+  x = b.leakyRelu(b.scaleShift(b.conv2d(x, { outChannels: 5, kernel: 1 }), { scale: Tensor.from([1, -2, 3, -0.5, 0.25], [5]) }), 0.1);
+  const m = fuseLayers(b.build(b.relu6(b.scaleShift(b.dense(x, 6)))));
+  expect(m.layers.every((l) => l.spec.op !== 'scaleShift')).to.equal(true);
+  return m;
+}
+
 describe('model codec', () => {
   const cases: [string, () => Model][] = [
     ['seedDilatedStack', () => seedDilatedStack({ size: 24, channels: 8 })],
     ['vggBlockStack', () => vggBlockStack({ size: 16, widths: [4, 8] })],
     ['DAG of every op', dagModel],
+    ['a fused model (epilogue specs, scale/shift weights, a −0 shift)', fusedModel],
   ];
   for (const [label, make] of cases) {
     it(`round-trips ${label}: same id, names, specs, and bit-identical LocalExecutor output`, () => {
