@@ -1,154 +1,142 @@
-import type { Region } from '../../region.js';
+import { splitRegion, type Region } from '../../region.js';
 import type { Tensor } from '../../tensor.js';
+import { guarded, kernelEngine, scratch, type Engine } from '../../engine/wasm.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Geometry, Weights } from '../op.js';
-import { globalPoolOutputShape, poolGeometry, poolOutputShape, tapRange, type GlobalPoolSpec, type Pool2dSpec } from './spec.js';
+import { globalPoolOutputShape, poolGeometry, poolOutputShape, type GlobalPoolSpec, type Pool2dSpec } from './spec.js';
 
 /*
- * Fast pooling. A window's real cells are a product of a row range and a
- * column range, so the clipping is done once per output row and column into
- * small tables (first real cell's offset, number of real taps); the inner
- * loops then walk precomputed offsets with no bounds tests. Each output is
- * the same arithmetic as the reference (double sums in ky-then-kx order), so
- * results do not depend on the region.
+ * Production pooling: the engine's float32 SIMD kernels (kernels/pool.c).
+ *
+ * Numerics (op.ts): per output, the window's real cells in row-major order
+ * (ky, then kx), one float32 rounding per step: max from −∞ (a NaN wins),
+ * avg = (+0 + Σ cells) / real cell count, l2 = sqrt(+0 + Σ cell²); the global
+ * pools likewise over the whole plane in memory order. Nothing depends on
+ * the region, so any cut gives the same bits.
+ *
+ * Pooling reads each input cell about once, so it is bound by memory: the
+ * work streams through the engine a block of channel planes at a time (the
+ * region's input window of those planes, clipped to the input, copied dense
+ * — one copy per block when the tensor is contiguous), is pooled there and
+ * copied out, so each block is read from cache by the kernel and the copy-out.
  */
 
-interface Tables {
-  /** Per output row of the region: offset of the first real row, real tap count. */
-  rowOff: Int32Array; rowCnt: Int32Array;
-  colOff: Int32Array; colCnt: Int32Array;
-  stepY: number; stepX: number;
+/** Input floats per block: a few planes of a feature map, well inside L2. */
+const BLOCK_FLOATS = 64 * 1024;
+/** Largest one-plane input window; a bigger region is cut in halves by rows (same bits). */
+const MAX_PLANE_FLOATS = 2 * 1024 * 1024;
+
+const OP_CODE = { maxPool: 0, avgPool: 1, l2Pool: 2, globalMaxPool: 0, globalAvgPool: 1 } as const;
+/** Int32 fields of the PoolCall struct (kernels/pool.c), in order. */
+const CALL_FIELDS = 17;
+
+/**
+ * Copies `planes` planes × `rows` × `cols` of `x`, starting at element `s`,
+ * densely to `mem` at `d`: one `set` for the whole block, per plane or per
+ * row, whichever is the longest contiguous run in the source.
+ */
+function copyIn(mem: Float32Array, d: number, x: Tensor, s: number, planes: number, rows: number, cols: number): void {
+  const [, sc, sh, sw] = x.strides4();
+  const src = x.data, plane = rows * cols;
+  if (sw === 1 && (sh === cols || rows === 1)) {
+    if (sc === plane || planes === 1) mem.set(src.subarray(s, s + planes * plane), d);
+    else for (let p = 0; p < planes; p++) mem.set(src.subarray(s + p * sc, s + p * sc + plane), d + p * plane);
+    return;
+  }
+  for (let p = 0; p < planes; p++) {
+    for (let r = 0; r < rows; r++) {
+      const a = s + p * sc + r * sh;
+      if (sw === 1 && cols >= 32) mem.set(src.subarray(a, a + cols), d);
+      else for (let c = 0, q = a; c < cols; c++, q += sw) mem[d + c] = src[q]!;
+      d += cols;
+    }
+  }
 }
 
-function tables(g: Geometry, r: Region, sh: number, sw: number): Tables {
-  const ny = r.y1 - r.y0, nx = r.x1 - r.x0;
-  const rowOff = new Int32Array(ny), rowCnt = new Int32Array(ny);
-  const colOff = new Int32Array(nx), colCnt = new Int32Array(nx);
-  for (let i = 0; i < ny; i++) {
-    const o = r.y0 + i;
-    const [k0, k1] = tapRange(o, g.kh, g.sh, g.dh, g.pt, g.inH);
-    rowOff[i] = (o * g.sh - g.pt + k0 * g.dh) * sh;
-    rowCnt[i] = k1 - k0;
+/** The reverse: dense `planes` × `rows` × `cols` from `mem` at `s` into `out` from element `d`. */
+function copyOut(mem: Float32Array, s: number, out: Tensor, d: number, planes: number, rows: number, cols: number): void {
+  const [, oc, oh, ow] = out.strides4();
+  const dst = out.data, plane = rows * cols;
+  if (ow === 1 && (oh === cols || rows === 1)) {
+    if (oc === plane || planes === 1) dst.set(mem.subarray(s, s + planes * plane), d);
+    else for (let p = 0; p < planes; p++) dst.set(mem.subarray(s + p * plane, s + (p + 1) * plane), d + p * oc);
+    return;
   }
-  for (let j = 0; j < nx; j++) {
-    const o = r.x0 + j;
-    const [k0, k1] = tapRange(o, g.kw, g.sw, g.dw, g.pl, g.inW);
-    colOff[j] = (o * g.sw - g.pl + k0 * g.dw) * sw;
-    colCnt[j] = k1 - k0;
+  for (let p = 0; p < planes; p++) {
+    for (let r = 0; r < rows; r++) {
+      const a = d + p * oc + r * oh;
+      if (ow === 1 && cols >= 32) dst.set(mem.subarray(s, s + cols), a);
+      else for (let c = 0, q = a; c < cols; c++, q += ow) dst[q] = mem[s + c]!;
+      s += cols;
+    }
   }
-  return { rowOff, rowCnt, colOff, colCnt, stepY: g.dh * sh, stepX: g.dw * sw };
+}
+
+const align16 = (floats: number): number => Math.ceil(floats / 16) * 16;
+
+function poolRegion(e: Engine, x: Tensor, op: number, g: Geometry, out: Tensor, r: Region): void {
+  const outRows = r.y1 - r.y0, outCols = r.x1 - r.x0;
+  // The window the region's outputs span, unclipped (padding included), and the block: that window clipped to the input.
+  const wy = r.y0 * g.sh - g.pt, wx = r.x0 * g.sw - g.pl;
+  const spanH = (outRows - 1) * g.sh + (g.kh - 1) * g.dh + 1, spanW = (outCols - 1) * g.sw + (g.kw - 1) * g.dw + 1;
+  const by0 = Math.max(0, wy), by1 = Math.min(g.inH, wy + spanH);
+  const bx0 = Math.max(0, wx), bx1 = Math.min(g.inW, wx + spanW);
+  const rows = by1 - by0, cols = bx1 - bx0, plane = rows * cols;
+  if (plane > MAX_PLANE_FLOATS && outRows > 1) {
+    for (const half of splitRegion(r, 'y', 2)) poolRegion(e, x, op, g, out, half);
+    return;
+  }
+  const channels = r.c1 - r.c0;
+  const planes = Math.max(1, Math.min(channels, Math.floor(BLOCK_FLOATS / plane)));
+  // Scratch (floats): [call | input block + 16 spare (stride-2 loads read one past a row) | output block | padded rows + column counts].
+  const padded = wx < bx0 || wx + spanW > bx1;
+  const pitch = (spanW + 4 + 3) & ~3; // as kernels/pool.c lays out its padded rows
+  const inAt = 32, outAt = inAt + align16(planes * plane + 16), workAt = outAt + align16(planes * outRows * outCols);
+  const base = scratch(e, (workAt + (padded ? rows * pitch : 0) + outCols + 16) * 4);
+  const at = base / 4;
+  const call = e.i32().subarray(at, at + CALL_FIELDS);
+  call.set([op, planes, base + inAt * 4, rows, cols, wy - by0, wx - bx0, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, outRows, outCols, base + outAt * 4, base + workAt * 4]);
+  const mem = e.f32();
+  const [xn, xc, xh, xw] = x.strides4();
+  const [on, oc, oh, ow] = out.strides4();
+  for (let n = r.n0; n < r.n1; n++) {
+    for (let c = r.c0; c < r.c1; c += planes) {
+      const nb = Math.min(planes, r.c1 - c);
+      copyIn(mem, at + inAt, x, x.offset + n * xn + c * xc + by0 * xh + bx0 * xw, nb, rows, cols);
+      call[1] = nb;
+      e.k.pool2d(base);
+      copyOut(mem, at + outAt, out, out.offset + n * on + c * oc + r.y0 * oh + r.x0 * ow, nb, outRows, outCols);
+    }
+  }
 }
 
 export function poolFast(inputs: readonly Tensor[], weights: Weights, spec: Pool2dSpec, out: Tensor, r: Region): void {
   checkKernelCall(poolOutputShape, spec, inputs, weights, out, r, spec?.op ?? 'pool');
   const x = inputs[0]!;
   const g = poolGeometry(spec, x.shape);
-  const [sn, sc, sh, sw] = x.strides4();
-  const [on, oc, oh, ow] = out.strides4();
-  const t = tables(g, r, sh, sw);
-  const mode = spec.op === 'maxPool' ? 0 : spec.op === 'avgPool' ? 1 : 2;
-  for (let n = r.n0; n < r.n1; n++) {
-    for (let c = r.c0; c < r.c1; c++) {
-      const plane = x.offset + n * sn + c * sc;
-      const oplane = out.offset + n * on + c * oc + r.x0 * ow;
-      if (mode === 0) maxPlane(x.data, plane, out.data, oplane, oh, ow, r.y0, t);
-      else if (mode === 1) avgPlane(x.data, plane, out.data, oplane, oh, ow, r.y0, t);
-      else l2Plane(x.data, plane, out.data, oplane, oh, ow, r.y0, t);
-    }
-  }
-}
-
-function maxPlane(src: Float32Array, plane: number, dst: Float32Array, oplane: number, oh: number, ow: number, y0: number, t: Tables): void {
-  const { rowOff, rowCnt, colOff, colCnt, stepY, stepX } = t;
-  const ny = rowOff.length, nx = colOff.length;
-  for (let i = 0; i < ny; i++) {
-    const rowBase = plane + rowOff[i]!, rc = rowCnt[i]!;
-    let o = oplane + (y0 + i) * oh;
-    for (let j = 0; j < nx; j++, o += ow) {
-      const cc = colCnt[j]!;
-      let p = rowBase + colOff[j]!;
-      let m = -Infinity;
-      for (let ky = 0; ky < rc; ky++, p += stepY) {
-        let q = p;
-        for (let kx = 0; kx < cc; kx++, q += stepX) {
-          const v = src[q]!;
-          if (v > m || v !== v) m = v; // NaN sticks, as in the reference
-        }
-      }
-      dst[o] = m;
-    }
-  }
-}
-
-function avgPlane(src: Float32Array, plane: number, dst: Float32Array, oplane: number, oh: number, ow: number, y0: number, t: Tables): void {
-  const { rowOff, rowCnt, colOff, colCnt, stepY, stepX } = t;
-  const ny = rowOff.length, nx = colOff.length;
-  for (let i = 0; i < ny; i++) {
-    const rowBase = plane + rowOff[i]!, rc = rowCnt[i]!;
-    let o = oplane + (y0 + i) * oh;
-    for (let j = 0; j < nx; j++, o += ow) {
-      const cc = colCnt[j]!;
-      let p = rowBase + colOff[j]!;
-      let s = 0;
-      for (let ky = 0; ky < rc; ky++, p += stepY) {
-        let q = p;
-        for (let kx = 0; kx < cc; kx++, q += stepX) s += src[q]!;
-      }
-      dst[o] = s / (rc * cc); // real cells only (TensorFlow's padding rule)
-    }
-  }
-}
-
-function l2Plane(src: Float32Array, plane: number, dst: Float32Array, oplane: number, oh: number, ow: number, y0: number, t: Tables): void {
-  const { rowOff, rowCnt, colOff, colCnt, stepY, stepX } = t;
-  const ny = rowOff.length, nx = colOff.length;
-  for (let i = 0; i < ny; i++) {
-    const rowBase = plane + rowOff[i]!, rc = rowCnt[i]!;
-    let o = oplane + (y0 + i) * oh;
-    for (let j = 0; j < nx; j++, o += ow) {
-      const cc = colCnt[j]!;
-      let p = rowBase + colOff[j]!;
-      let s = 0;
-      for (let ky = 0; ky < rc; ky++, p += stepY) {
-        let q = p;
-        for (let kx = 0; kx < cc; kx++, q += stepX) {
-          const v = src[q]!;
-          s += v * v;
-        }
-      }
-      dst[o] = Math.sqrt(s);
-    }
-  }
+  guarded(spec.op, r, () => poolRegion(kernelEngine(), x, OP_CODE[spec.op], g, out, r));
 }
 
 export function globalPoolFast(inputs: readonly Tensor[], weights: Weights, spec: GlobalPoolSpec, out: Tensor, r: Region): void {
   checkKernelCall(globalPoolOutputShape, spec, inputs, weights, out, r, spec?.op ?? 'global pool');
   const x = inputs[0]!;
   const [, , h, w] = x.dims4();
-  const [sn, sc, sh, sw] = x.strides4();
-  const [on, oc] = out.strides4();
-  const src = x.data, dst = out.data;
-  const isMax = spec.op === 'globalMaxPool';
-  // A plane whose rows follow each other in memory is one run of h·w values;
-  // the visiting order (row-major) and so the sum are the same either way.
-  const flat = sw === 1 && (h === 1 || sh === w);
-  const runLen = flat ? h * w : w, runs = flat ? 1 : h;
-  for (let n = r.n0; n < r.n1; n++) {
-    for (let c = r.c0; c < r.c1; c++) {
-      const plane = x.offset + n * sn + c * sc;
-      let acc = isMax ? -Infinity : 0;
-      for (let y = 0; y < runs; y++) {
-        let p = plane + y * sh;
-        if (isMax) {
-          for (let k = 0; k < runLen; k++, p += sw) {
-            const v = src[p]!;
-            if (v > acc || v !== v) acc = v;
-          }
-        } else {
-          for (let k = 0; k < runLen; k++, p += sw) acc += src[p]!;
-        }
+  guarded(spec.op, r, () => {
+    const e = kernelEngine();
+    const plane = h * w;
+    const planes = Math.max(1, Math.min(r.c1 - r.c0, Math.floor(BLOCK_FLOATS / plane)));
+    const base = scratch(e, (align16(planes * plane) + align16(planes)) * 4);
+    const at = base / 4, outAt = at + align16(planes * plane);
+    const mem = e.f32();
+    const [xn, xc] = x.strides4();
+    const [on, oc] = out.strides4();
+    for (let n = r.n0; n < r.n1; n++) {
+      for (let c = r.c0; c < r.c1; c += planes) {
+        const nb = Math.min(planes, r.c1 - c);
+        copyIn(mem, at, x, x.offset + n * xn + c * xc, nb, h, w);
+        e.k.global_pool(OP_CODE[spec.op], base, nb, plane, outAt * 4);
+        copyOut(mem, outAt, out, out.offset + n * on + c * oc, nb, 1, 1);
       }
-      dst[out.offset + n * on + c * oc] = isMax ? acc : acc / (h * w);
     }
-  }
+  });
 }
