@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { randomTensor, regionVolume } from '@tessera/tensor';
-import { LocalExecutor, seedDilatedStack } from '@tessera/nn';
+import { LocalExecutor, fuseLayers, seedDilatedStack } from '@tessera/nn';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { TILE_PROTOCOL_VERSION, decodeTileResult, encodeTileTask } from '@tessera/wire';
@@ -87,11 +87,13 @@ describe('cluster security', function () {
     const conn = await ex.connect();
     if (cluster.workers.length === 0) await cluster.worker();
     const m = seedDilatedStack({ size: 16, channels: 2, seed: 99 });
-    const { bytes, version } = encodedModel(m);
+    // The executor ships the fused model (under id `<id>+fused`): forge that one.
+    const shipped = fuseLayers(m);
+    const { bytes, version } = encodedModel(shipped);
     // Same name and size as the real thing, other bytes: the hash check catches it.
     const forged = new Uint8Array(bytes);
     forged[forged.length - 1]! ^= 1;
-    await conn.store.putBlob({ name: modelObjectName(m.id, version) }, forged);
+    await conn.store.putBlob({ name: modelObjectName(shipped.id, version) }, forged);
     const e = await rejection(ex.run(m, randomTensor(m.inputShape, 1)));
     expect(e.code, e.message).to.equal('BAD_MODEL');
     expect(e.message).to.include(`hashes to`).and.to.include(version);
