@@ -41,14 +41,19 @@ typedef struct {
 
 _Static_assert(sizeof(PoolCall) == 17 * 4, "PoolCall is read field by field from TypeScript (pool/fast.ts)");
 
-/* Inner-loop shapes: window taps `sw` apart (sw 1, 2 or any), or exactly 2×2 stride 2 dilation 1. */
+/*
+ * Inner-loop shapes: stride 1 (the taps of consecutive outputs are
+ * consecutive cells); stride 2, its rows first split by column parity so that
+ * they are too; any other stride (4 scalar loads); exactly 2×2 stride 2
+ * dilation 1 (two loads and a shuffle per tap).
+ */
 enum { STEP_1, STEP_2, STEP_ANY, K2S2 };
 
-/* The taps of 4 consecutive outputs at one window cell: p[0], p[sw], p[2·sw], p[3·sw]. */
-static inline f32x4 taps(const float *p, int step, int sw) {
-  if (step == STEP_1) return load4(p);
-  if (step == STEP_2) return wasm_i32x4_shuffle(load4(p), load4(p + 4), 0, 2, 4, 6);
-  return wasm_f32x4_make(p[0], p[sw], p[2 * sw], p[3 * sw]);
+/* The taps of 4 consecutive outputs at one window cell: p[0], p[xs], p[2·xs], p[3·xs]. */
+static inline f32x4 taps(const float *p, int step, int xs) {
+  if (step == STEP_ANY) return wasm_f32x4_make(p[0], p[xs], p[2 * xs], p[3 * xs]);
+  if (step == K2S2) return wasm_i32x4_shuffle(load4(p), load4(p + 4), 0, 2, 4, 6);
+  return load4(p);
 }
 
 /*
@@ -82,37 +87,31 @@ static inline f32x4 finish(Acc a, int op, f32x4 rowsReal, f32x4 colsReal) {
 
 /*
  * V vectors (4·V consecutive outputs of a row) from window cell p of the
- * first, over nk window rows `rowStep` floats apart: V independent
- * accumulators, so the loop overhead and the add latency are shared.
+ * first, over nk window rows `rowStep` floats apart, tap kx at p + off[kx],
+ * output columns `xs` floats apart: V independent accumulators, so the loop
+ * overhead and the add latency are shared.
  */
 static inline __attribute__((always_inline))
-void pool_vectors(Acc *acc, const float *p, int nk, int rowStep, int kw, int sw, int dw, int op, int step, int V) {
+void pool_vectors(Acc *acc, const float *p, int nk, int rowStep, int kw, const int32_t *off, int xs, int op, int step, int V) {
   for (int v = 0; v < V; v++) acc[v] = start(op);
   for (int ky = 0; ky < nk; ky++, p += rowStep) {
-    if (step == K2S2) {
-      for (int v = 0; v < V; v++) {
-        const f32x4 v0 = load4(p + 8 * v), v1 = load4(p + 8 * v + 4);
-        accumulate(&acc[v], wasm_i32x4_shuffle(v0, v1, 0, 2, 4, 6), op);
-        accumulate(&acc[v], wasm_i32x4_shuffle(v0, v1, 1, 3, 5, 7), op);
-      }
-    } else {
-      for (int kx = 0; kx < kw; kx++) {
-        for (int v = 0; v < V; v++) accumulate(&acc[v], taps(p + kx * dw + 4 * v * sw, step, sw), op);
-      }
+    for (int kx = 0; kx < kw; kx++) {
+      for (int v = 0; v < V; v++) accumulate(&acc[v], taps(p + off[kx] + 4 * v * xs, step, xs), op);
     }
   }
 }
 
 /*
  * One plane. `in` is block row 0 at window column 0 of output column 0, rows
- * `pitch` floats apart; every window column can be read there (real or
- * neutral). `colsReal[i]` is the number of real columns of output column i.
+ * `pitch` floats apart; tap kx of an output lies `off[kx]` floats from its
+ * first, output columns `xs` floats apart; every tap can be read there (real
+ * or neutral). `colsReal[i]` is the number of real columns of output column i.
  */
 static inline __attribute__((always_inline))
-void pool_plane(const PoolCall *a, const float *in, int pitch, const float *colsReal, float *out, int op, int step) {
-  /* sw as a constant where the shape fixes it, so tap addresses need no multiply. */
-  const int sw = step == STEP_1 ? 1 : step == STEP_ANY ? a->sw : 2;
-  const int kh = a->kh, kw = a->kw, sh = a->sh, dh = a->dh, dw = a->dw;
+void pool_plane(const PoolCall *a, const float *in, int pitch, const int32_t *off, const float *colsReal, float *out, int op, int step) {
+  /* xs as a constant where the shape fixes it, so addresses need no multiply. */
+  const int xs = step == STEP_ANY ? a->sw : step == K2S2 ? 2 : 1;
+  const int kh = a->kh, kw = a->kw, sh = a->sh, dh = a->dh;
   const int outRows = a->outRows, outCols = a->outCols, rows = a->rows, ya = a->ya;
   const int full = outCols & ~3, rowStep = dh * pitch;
   for (int j = 0; j < outRows; j++, out += outCols) {
@@ -140,11 +139,11 @@ void pool_plane(const PoolCall *a, const float *in, int pitch, const float *cols
       }
     }
     for (; i + 16 <= outCols; i += 16) {
-      pool_vectors(acc, row0 + i * sw, nk, rowStep, kw, sw, dw, op, step, 4);
+      pool_vectors(acc, row0 + i * xs, nk, rowStep, kw, off, xs, op, step, 4);
       for (int v = 0; v < 4; v++) store4(out + i + 4 * v, finish(acc[v], op, rowsReal, op == POOL_AVG ? load4(colsReal + i + 4 * v) : rowsReal));
     }
     for (; i < full; i += 4) {
-      pool_vectors(acc, row0 + i * sw, nk, rowStep, kw, sw, dw, op, step, 1);
+      pool_vectors(acc, row0 + i * xs, nk, rowStep, kw, off, xs, op, step, 1);
       store4(out + i, finish(acc[0], op, rowsReal, op == POOL_AVG ? load4(colsReal + i) : rowsReal));
     }
     if (full < outCols) {
@@ -155,8 +154,8 @@ void pool_plane(const PoolCall *a, const float *in, int pitch, const float *cols
       const float *p = row0;
       for (int ky = 0; ky < nk; ky++, p += rowStep) {
         for (int kx = 0; kx < kw; kx++) {
-          const float *q = p + kx * dw;
-          accumulate(&acc[0], wasm_f32x4_make(q[o[0] * sw], q[o[1] * sw], q[o[2] * sw], q[o[3] * sw]), op);
+          const float *q = p + off[kx];
+          accumulate(&acc[0], wasm_f32x4_make(q[o[0] * xs], q[o[1] * xs], q[o[2] * xs], q[o[3] * xs]), op);
         }
       }
       const f32x4 cr = op == POOL_AVG ? wasm_f32x4_make(colsReal[o[0]], colsReal[o[1]], colsReal[o[2]], colsReal[o[3]]) : rowsReal;
@@ -174,11 +173,14 @@ void pool_call(const PoolCall *a, int op, int step) {
   /* Window columns one row of outputs spans, and whether some lie outside the block. */
   const int spanW = (outCols - 1) * sw + (kw - 1) * dw + 1;
   const int padded = xa < 0 || xa + spanW > cols;
-  const int pitch = (spanW + 4 + 3) & ~3; /* +4: stride-2 loads read one float past the last tap */
+  const int pitch = (spanW + 4 + 3) & ~3;         /* a padded row (+4: K2S2's loads read one float past the last tap) */
+  const int half = ((spanW + 1) / 2 + 4 + 3) & ~3; /* one parity of a split row */
+  /* work (pool/fast.ts sizes it): prepared rows and a spare row, then the column counts, then the tap offsets. */
   float *rowsBuf = a->work;
-  float *colsReal = a->work + (padded ? rows * pitch : 0);
+  float *colsReal = a->work + (rows + 1) * (pitch + 16);
+  int32_t *off = (int32_t *)(colsReal + outCols);
 
-  /* Real columns per output column (avg's divisor). */
+  /* Real columns per output column (avg's divisor), and where each tap lies from an output's first. */
   if (op == POOL_AVG) {
     for (int i = 0; i < outCols; i++) {
       int n = 0;
@@ -186,22 +188,37 @@ void pool_call(const PoolCall *a, int op, int step) {
       colsReal[i] = (float)n;
     }
   }
+  for (int kx = 0; kx < kw; kx++) off[kx] = step == STEP_2 ? ((kx * dw) & 1) * half + ((kx * dw) >> 1) : kx * dw;
 
   const f32x4 neutral = start(op).v;
   for (int p = 0; p < a->planes; p++) {
     const float *plane = a->src + p * rows * cols;
     float *out = a->dst + p * a->outRows * outCols;
-    if (!padded) {
-      pool_plane(a, plane + xa, cols, colsReal, out, op, step);
-      continue;
+    if (step == STEP_2) {
+      /* Each row padded in the spare row, then split: window column c at rowsBuf[r·2·half + (c mod 2)·half + ⌊c / 2⌋]. */
+      float *line = rowsBuf + rows * 2 * half;
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < 2 * half; c += 4) store4(line + c, neutral);
+        __builtin_memcpy(line - xa, plane + r * cols, (unsigned long)cols * sizeof(float));
+        float *even = rowsBuf + r * 2 * half, *odd = even + half;
+        for (int c = 0; c < half; c += 4) {
+          const f32x4 v0 = load4(line + 2 * c), v1 = load4(line + 2 * c + 4);
+          store4(even + c, wasm_i32x4_shuffle(v0, v1, 0, 2, 4, 6));
+          store4(odd + c, wasm_i32x4_shuffle(v0, v1, 1, 3, 5, 7));
+        }
+      }
+      pool_plane(a, rowsBuf, 2 * half, off, colsReal, out, op, step);
+    } else if (padded) {
+      /* The plane's rows between neutral columns: window column c at rowsBuf[r·pitch + c]. */
+      for (int r = 0; r < rows; r++) {
+        float *d = rowsBuf + r * pitch;
+        for (int c = 0; c < pitch; c += 4) store4(d + c, neutral);
+        __builtin_memcpy(d - xa, plane + r * cols, (unsigned long)cols * sizeof(float));
+      }
+      pool_plane(a, rowsBuf, pitch, off, colsReal, out, op, step);
+    } else {
+      pool_plane(a, plane + xa, cols, off, colsReal, out, op, step);
     }
-    /* Copy the plane's rows between neutral columns: window column c at rowsBuf[r·pitch + c]. */
-    for (int r = 0; r < rows; r++) {
-      float *d = rowsBuf + r * pitch;
-      for (int c = 0; c < pitch; c += 4) store4(d + c, neutral);
-      __builtin_memcpy(d - xa, plane + r * cols, (unsigned long)cols * sizeof(float));
-    }
-    pool_plane(a, rowsBuf, pitch, colsReal, out, op, step);
   }
 }
 

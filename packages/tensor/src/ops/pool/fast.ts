@@ -88,11 +88,11 @@ function poolRegion(e: Engine, x: Tensor, op: number, g: Geometry, out: Tensor, 
   }
   const channels = r.c1 - r.c0;
   const planes = Math.max(1, Math.min(channels, Math.floor(BLOCK_FLOATS / plane)));
-  // Scratch (floats): [call | input block + 16 spare (stride-2 loads read one past a row) | output block | padded rows + column counts].
-  const padded = wx < bx0 || wx + spanW > bx1;
-  const pitch = (spanW + 4 + 3) & ~3; // as kernels/pool.c lays out its padded rows
+  // Scratch (floats): [call | input block + 16 spare (2×2/2 loads read one past a row) | output block | work].
+  // work, as kernels/pool.c lays it out: prepared (padded or split) rows and a spare row, column counts, tap offsets.
+  const pitch = (spanW + 4 + 3) & ~3;
   const inAt = 32, outAt = inAt + align16(planes * plane + 16), workAt = outAt + align16(planes * outRows * outCols);
-  const base = scratch(e, (workAt + (padded ? rows * pitch : 0) + outCols + 16) * 4);
+  const base = scratch(e, (workAt + (rows + 1) * (pitch + 16) + outCols + g.kw + 16) * 4);
   const at = base / 4;
   const call = e.i32().subarray(at, at + CALL_FIELDS);
   call.set([op, planes, base + inAt * 4, rows, cols, wy - by0, wx - bx0, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, outRows, outCols, base + outAt * 4, base + workAt * 4]);
