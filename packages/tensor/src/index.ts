@@ -8,6 +8,7 @@ export { FAST_TOLERANCE } from './ops/op.js';
 export { FUSED_ACTIVATIONS, type FusedActivation, type EpilogueSpec } from './ops/epilogue.js';
 export { kernelEngine, engineModule, useEngineModule } from './engine/wasm.js';
 export { clearPackedWeights } from './engine/packed.js';
+export { warmUpEngine } from './engine/warm-up.js';
 export { resolveWindow, windowInputRegion, windowSpan, pair, type WindowSpec, type Padding, type Pair } from './ops/window.js';
 export { getOp, isOpType, runOp, applyOp, weightShapes, OP_TYPES, type OpSpec, type OpType, type Impl } from './ops/registry.js';
 export * from './ops/conv1d/index.js';

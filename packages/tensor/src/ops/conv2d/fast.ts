@@ -5,7 +5,7 @@ import { packedWeights } from '../../engine/packed.js';
 import { ACT_CODE, epilogueVectors } from '../epilogue.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Geometry, Kernel } from '../op.js';
-import { conv2dCheckedOutputShape, conv2dGeometry, type Conv2dSpec } from './spec.js';
+import { conv2dCheckedOutputShape, conv2dGeometry, conv2dInputRegion, type Conv2dSpec } from './spec.js';
 
 /*
  * Production conv2d: the engine's register tiles (kernels/conv2d.c) over a
@@ -88,13 +88,19 @@ interface Window {
   top: number; rows: number; left: number; cols: number;
 }
 
-function windowOf(g: Geometry, r: Region): Window {
+/**
+ * The window of output region `r`; the input copied into it is exactly the
+ * rectangle the taps read (conv2dInputRegion), which with stride and dilation
+ * can be narrower than the window: a partial input (a fused tile) stores only
+ * that rectangle, and the cells in between are never read.
+ */
+function windowOf(spec: Conv2dSpec, g: Geometry, r: Region, x: Tensor, out: Tensor): Window {
   const PH = (r.y1 - r.y0 - 1) * g.sh + (g.kh - 1) * g.dh + 1;
   const PW = (r.x1 - r.x0 - 1) * g.sw + (g.kw - 1) * g.dw + 1;
   const ya = r.y0 * g.sh - g.pt, xa = r.x0 * g.sw - g.pl;
-  const top = Math.max(0, -ya), left = Math.max(0, -xa);
-  const rows = Math.max(0, Math.min(PH, g.inH - ya) - top), cols = Math.max(0, Math.min(PW, g.inW - xa) - left);
-  return { PH, PW, ya, xa, top, rows, left, cols };
+  const read = conv2dInputRegion(spec, r, [x.shape], out.shape);
+  if (!read) return { PH, PW, ya, xa, top: 0, rows: 0, left: 0, cols: 0 };
+  return { PH, PW, ya, xa, top: read.y0 - ya, rows: read.y1 - read.y0, left: read.x0 - xa, cols: read.x1 - read.x0 };
 }
 
 /**
@@ -135,7 +141,7 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
   const depthwise = cpg === 1 && opg === 1;
   const T = kh * kw;
   const outRows = r.y1 - r.y0, outCols = r.x1 - r.x0;
-  const win = windowOf(g, r);
+  const win = windowOf(spec, g, r, x, out);
   const panels = Math.ceil(outCols / 4);
 
   // Channels of one patch: a group's inputs, or (depthwise) the region's channels padded to whole vectors.
@@ -242,7 +248,7 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
 const MAX_PATCH_BYTES = 32 * 1024 * 1024;
 
 function convRegion(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, g: Geometry, out: Tensor, r: Region): void {
-  const win = windowOf(g, r);
+  const win = windowOf(spec, g, r, x, out);
   const channels = (weights.weight!.dims4()[1] === 1 ? r.c1 - r.c0 : weights.weight!.dims4()[1]);
   if (channels * win.PH * win.PW * 4 > MAX_PATCH_BYTES) {
     const axis = r.y1 - r.y0 > 1 ? 'y' : r.x1 - r.x0 > 1 ? 'x' : null;
