@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Tensor, TesseraError, applyOp, randomTensor, type Conv2dSpec } from '@tessera/tensor';
+import { FAST_TOLERANCE, Tensor, TesseraError, applyOp, randomTensor, type Conv2dSpec } from '@tessera/tensor';
 import { INPUT, LocalExecutor, Model, ModelBuilder, seedDilatedStack } from '../src/index.js';
 
 describe('Model', () => {
@@ -89,9 +89,11 @@ describe('LocalExecutor', () => {
     const fast = await new LocalExecutor().run(m, x);
     const ref = await new LocalExecutor({ impl: 'reference' }).run(m, x);
     const a = fast.toFloat32Array(), r = ref.toFloat32Array();
-    let worst = 0;
-    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - r[i]!) / Math.max(1e-3, Math.abs(r[i]!)));
-    expect(worst).to.be.below(1e-5);
+    // Float32 production vs float64 reference: each layer may drift by FAST_TOLERANCE of its largest output,
+    // and the drift compounds over the stack's 11 layers.
+    let worst = 0, peak = 0;
+    for (let i = 0; i < a.length; i++) { worst = Math.max(worst, Math.abs(a[i]! - r[i]!)); peak = Math.max(peak, Math.abs(r[i]!)); }
+    expect(worst / peak).to.be.below(11 * FAST_TOLERANCE);
     expect(Array.from(m.layers.keys())).to.have.length(11);
   });
 
