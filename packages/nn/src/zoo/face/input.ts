@@ -1,4 +1,4 @@
-import { Tensor, TesseraError, checkInt, pad, resizeBilinear } from '@tessera/tensor';
+import { Tensor, TesseraError, checkInt, resizeScale, resizeSource } from '@tessera/tensor';
 
 /** How an image was padded to a square before the resize: pixels added on each side. */
 export interface SquarePadding {
@@ -37,24 +37,57 @@ export function faceNetInput(rgb: Float32Array | Uint8Array | Uint8ClampedArray,
     throw new TesseraError('BAD_IMAGE', `expected ${width}×${height}×3 = ${width * height * 3} RGB values (HWC), got ${rgb.length}`,
       { width, height, length: rgb.length });
   }
-  const hw = width * height;
-  const chw = new Float32Array(3 * hw);
-  for (let i = 0; i < hw; i++) {
-    chw[i] = rgb[3 * i]!;
-    chw[hw + i] = rgb[3 * i + 1]!;
-    chw[2 * hw + i] = rgb[3 * i + 2]!;
-  }
-  let x = new Tensor(chw, [1, 3, height, width]);
+  // One pass over the output: the padding, the CHW transpose and the resize are
+  // never materialised (a photo is megapixels, the output 416²). Each value is
+  // the arithmetic of pad → resizeBilinear → (x − mean) / 255 exactly: taps in
+  // the padding read 0, the lerps run in doubles and round once to float32.
   const p = squarePadding(width, height, centred);
-  if (p.top + p.bottom + p.left + p.right > 0) x = pad(x, p);
-  if (x.shape[2] !== size || x.shape[3] !== size) x = resizeBilinear(x, { height: size, width: size });
+  const ph = height + p.top + p.bottom, pw = width + p.left + p.right;
+  const resize = ph !== size || pw !== size;
+  const ys = axisTaps(size, ph, p.top, height, resize), xs = axisTaps(size, pw, p.left, width, resize);
   const out = Tensor.zeros([1, 3, size, size]);
   const plane = size * size;
+  const at = (y: number, x: number, c: number) => (y < 0 || x < 0 ? 0 : rgb[(y * width + x) * 3 + c]!);
   for (let c = 0; c < 3; c++) {
     const m = Math.fround(mean[c]!);
-    for (let i = 0; i < plane; i++) out.data[c * plane + i] = Math.fround(x.data[x.offset + c * plane + i]! - m) / 255;
+    for (let i = 0; i < size; i++) {
+      const y0 = ys.lo[i]!, y1 = ys.hi[i]!, ly = ys.l[i]!;
+      for (let j = 0, o = c * plane + i * size; j < size; j++, o++) {
+        const x0 = xs.lo[j]!, x1 = xs.hi[j]!;
+        let v: number;
+        if (resize) {
+          const lx = xs.l[j]!;
+          const tl = at(y0, x0, c), tr = at(y0, x1, c), bl = at(y1, x0, c), br = at(y1, x1, c);
+          const t = tl + (tr - tl) * lx, u = bl + (br - bl) * lx;
+          v = Math.fround(t + (u - t) * ly);
+        } else {
+          v = at(y0, x0, c);
+        }
+        out.data[o] = Math.fround(v - m) / 255;
+      }
+    }
   }
   return out;
+}
+
+/**
+ * Per output row (or column): the two source indices of the bilinear resize
+ * in the unpadded image (−1 where the tap falls in the padding) and the lerp;
+ * without a resize, the source index itself.
+ */
+function axisTaps(size: number, padded: number, before: number, real: number, resize: boolean): { lo: Int32Array; hi: Int32Array; l: Float64Array } {
+  const lo = new Int32Array(size), hi = new Int32Array(size), l = new Float64Array(size);
+  const scale = resizeScale(padded, size, false);
+  const inside = (k: number) => (k - before >= 0 && k - before < real ? k - before : -1);
+  for (let i = 0; i < size; i++) {
+    if (resize) {
+      const [a, b, t] = resizeSource(i, scale, false, padded);
+      lo[i] = inside(a); hi[i] = inside(b); l[i] = t;
+    } else {
+      lo[i] = hi[i] = inside(i);
+    }
+  }
+  return { lo, hi, l };
 }
 
 /** Stacks [1, C, H, W] tensors into one batch [N, C, H, W]. */
