@@ -1,4 +1,4 @@
-import { FUSED_ACTIVATIONS, Tensor, getOp, type FusedActivation, type OpSpec, type Weights } from '@tessera/tensor';
+import { FUSED_ACTIVATIONS, Tensor, getOp, type Conv2dSpec, type FusedActivation, type OpSpec, type Weights } from '@tessera/tensor';
 import { INPUT, Model, type Layer } from './model.js';
 
 /*
@@ -9,8 +9,13 @@ import { INPUT, Model, type Layer } from './model.js';
  * model gives the same bits as the original; it only saves the passes over
  * memory (and, in the pool and the cluster, the stages) of the absorbed layers.
  *
- * A fused layer keeps the first (conv/dense) layer's name; the names of the
- * layers merged into it are in `Layer.merged`, for explain and errors.
+ * A zero pad read only by a conv2d whose padding does not depend on the
+ * input size (valid, a number, or explicit sides) is folded into the conv's
+ * padding: the conv reads zeros for those cells either way (w · 0, same
+ * bits), and the padded copy is never made.
+ *
+ * A fused layer keeps the conv/dense layer's name; the names of the layers
+ * merged into it are in `Layer.merged`, for explain and errors.
  */
 
 const cache = new WeakMap<Model, Model>();
@@ -51,12 +56,13 @@ function fuse(model: Model): Model {
     return c.inputs.length === 1 ? c : undefined;
   };
 
+  const { replaced, dropped } = foldPads(model, soleReader);
   const newIndex = new Array<number>(model.layers.length);
   const layers: Layer[] = [];
-  let changed = false;
+  let changed = dropped.size > 0;
   for (let i = 0; i < model.layers.length; i++) {
-    if (newIndex[i] !== undefined) continue; // absorbed into an earlier layer
-    const l = model.layers[i]!;
+    if (newIndex[i] !== undefined || dropped.has(i)) continue; // absorbed into another layer
+    const l = replaced.get(i) ?? model.layers[i]!;
     const index = layers.length;
     const remap = (src: number): number => (src === INPUT ? INPUT : newIndex[src]!);
     newIndex[i] = index;
@@ -98,6 +104,38 @@ function fuse(model: Model): Model {
   }
   if (!changed) return model;
   return new Model(model.name, model.inputShape, layers, newIndex[model.output]!, `${model.id}+fused`);
+}
+
+/**
+ * Zero pads (spatial only) whose one reader is a conv2d with size-independent
+ * padding: the conv with both paddings added and the pad's input, by conv
+ * index; and the pads that disappear.
+ */
+function foldPads(model: Model, soleReader: (i: number) => Layer | undefined): { replaced: Map<number, Layer>; dropped: Set<number> } {
+  const replaced = new Map<number, Layer>(), dropped = new Set<number>();
+  for (const l of model.layers) {
+    if (l.spec.op !== 'pad') continue;
+    const p = l.spec;
+    if ((p.value ?? 0) !== 0 || Object.is(p.value, -0) || (p.channelsBefore ?? 0) !== 0 || (p.channelsAfter ?? 0) !== 0) continue;
+    const conv = soleReader(l.index);
+    if (!conv || conv.spec.op !== 'conv2d') continue;
+    const own = explicitPadding(conv.spec.padding);
+    if (!own) continue;
+    const padding = { top: own.top + p.top, bottom: own.bottom + p.bottom, left: own.left + p.left, right: own.right + p.right };
+    replaced.set(conv.index, {
+      ...conv, spec: Object.freeze({ ...conv.spec, padding }), inputs: [l.inputs[0]!], merged: Object.freeze([l.name, ...(conv.merged ?? [])]),
+    });
+    dropped.add(l.index);
+  }
+  return { replaced, dropped };
+}
+
+/** A conv's padding as four sides when it does not depend on the input size ('same' does). */
+function explicitPadding(p: Conv2dSpec['padding']): { top: number; bottom: number; left: number; right: number } | null {
+  if (p === undefined || p === 'valid') return { top: 0, bottom: 0, left: 0, right: 0 };
+  if (typeof p === 'number') return { top: p, bottom: p, left: p, right: p };
+  if (typeof p === 'object' && p !== null) return { top: p.top, bottom: p.bottom, left: p.left, right: p.right };
+  return null;
 }
 
 /** A [C] vector: what the conv's scale/shift weights must be. */

@@ -132,6 +132,27 @@ describe('fuseLayers', () => {
     expectBits(await local.run(m, input), unfused(m, input), 'no-shift chain');
   });
 
+  it('folds a zero pad into the padding of the conv that alone reads it (not into same padding, a non-zero pad, or a shared pad)', async () => {
+    const b = new ModelBuilder('pads', [2, 3, 11, 9]);
+    let x = b.pad(b.input, { top: 1, bottom: 2, left: 0, right: 3 }, 'p1');
+    x = b.conv2d(x, { outChannels: 4, kernel: 3, stride: 2, padding: { top: 1, bottom: 0, left: 2, right: 1 }, name: 'c1' });
+    x = b.pad(x, { top: 1, bottom: 1, left: 1, right: 1 }, 'p2');
+    x = b.conv2d(x, { outChannels: 4, kernel: 3, padding: 'same', name: 'c2' }); // same: depends on the size, kept
+    x = b.pad(x, { top: 1, bottom: 1, left: 1, right: 1, value: 1 }, 'p3');
+    x = b.conv2d(x, { outChannels: 2, kernel: 3, groups: 2, name: 'c3' }); // pad of ones: kept
+    const shared = b.pad(x, { top: 1, bottom: 1, left: 1, right: 1 }, 'p4');
+    x = b.add(b.conv2d(shared, { outChannels: 2, kernel: 3, padding: 'valid', name: 'c4' }), b.maxPool(shared, { kernel: 3, stride: 1 }));
+    const m = b.build(x);
+    const f = fuseLayers(m);
+    expect(f.layers.map((l) => l.name)).to.not.include('p1');
+    for (const kept of ['p2', 'p3', 'p4']) expect(f.layers.map((l) => l.name)).to.include(kept);
+    const c1 = f.layers.find((l) => l.name === 'c1')!;
+    expect((c1.spec as Conv2dSpec).padding).to.deep.equal({ top: 2, bottom: 2, left: 2, right: 4 });
+    expect(c1.merged).to.deep.equal(['p1']);
+    const x0 = randomTensor(m.inputShape, 3);
+    expectBits(await local.run(m, x0), unfused(m, x0), 'pad folded into conv');
+  });
+
   it('names the merged layers in errors of the fused layer', () => {
     const b = new ModelBuilder('m', [1, 3, 8, 8]);
     const m = fuseLayers(b.build(b.relu(b.scaleShift(b.conv2d(b.input, { outChannels: 2, kernel: 3, name: 'c' }), undefined, 'bn'), 'r')));
