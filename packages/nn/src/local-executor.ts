@@ -1,4 +1,5 @@
-import { TesseraError, Tensor, runOp, type Impl } from '@tessera/tensor';
+import { TesseraError, Tensor, runOp, sizeOf, type Impl } from '@tessera/tensor';
+import { BufferPool } from './buffer-pool.js';
 import { throwIfAborted, type Executor, type RunOptions } from './executor.js';
 import { fuseLayers } from './fuse.js';
 import { INPUT, type Model } from './model.js';
@@ -21,6 +22,8 @@ export interface LocalExecutorOptions {
  */
 export class LocalExecutor implements Executor {
   private closed = false;
+  /** Buffers of dropped intermediate feature maps, reused by later layers and runs. */
+  private readonly buffers = new BufferPool();
   constructor(private readonly opts: LocalExecutorOptions = {}) {}
 
   async run(original: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
@@ -37,7 +40,10 @@ export class LocalExecutor implements Executor {
       throwIfAborted(signal, `run of model '${model.name}' at layer ${l.index} '${l.name}'`);
       values[l.index] = this.runLayer(model, l.index, input, values, shapes);
       for (const src of l.inputs) {
-        if (src !== INPUT && --remaining[src]! === 0 && src !== model.output) values[src] = undefined;
+        if (src !== INPUT && --remaining[src]! === 0 && src !== model.output) {
+          this.buffers.give(values[src]!.data);
+          values[src] = undefined;
+        }
       }
     }
     return values[model.output]!;
@@ -55,6 +61,7 @@ export class LocalExecutor implements Executor {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.buffers.clear();
   }
 
   /** The model to run: shapes checked on the original first, so a bad input names the layer the user built. */
@@ -66,7 +73,9 @@ export class LocalExecutor implements Executor {
   private runLayer(model: Model, index: number, input: Tensor, values: (Tensor | undefined)[], shapes: readonly (readonly number[])[]): Tensor {
     const l = model.layers[index]!;
     const ins = l.inputs.map((s) => (s === INPUT ? input : values[s]!));
-    const out = Tensor.zeros(shapes[index]!);
+    const shape = shapes[index]!;
+    // The model output is handed to the caller: never a pooled buffer another run could reuse.
+    const out = index === model.output ? Tensor.zeros(shape) : new Tensor(this.buffers.take(sizeOf(shape)), shape);
     model.withLayer(l, () => runOp(l.spec, ins, l.weights, out, undefined, this.opts.impl ?? 'fast'));
     return out;
   }
