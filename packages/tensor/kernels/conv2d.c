@@ -84,11 +84,15 @@ static inline void store_rows(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r
  * nb blocks of 8 output channels (weights w: per block [T][C][8]) over
  * `rows` runs of `panels` × 4 positions; run r starts at x + r·rowPitch,
  * positions are ps floats apart. Output (b·8 + i, r, q) goes to
- * acc[(b·8 + i)·ldc + (r·panels)·4 + q].
+ * acc[(b·8 + i)·ldc + r·rowOut + q]: with rowOut the row's length, a row's
+ * last tile spills up to 3 values into the next row, which that row's tiles
+ * overwrite later (rows run in order), so acc holds exact NCHW rows
+ * (ldc leaves room for the last row's spill).
  */
 EXPORT(conv2d_tiles_8x4)
 void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t C, int32_t ps,
-                      int32_t rows, int32_t rowPitch, int32_t panels, int32_t nb, float *acc, int32_t ldc, const Epilogue *ep) {
+                      int32_t rows, int32_t rowPitch, int32_t panels, int32_t nb, float *acc, int32_t ldc, int32_t rowOut,
+                      const Epilogue *ep) {
   for (int b = 0; b < nb; b++) {
     const float *wb = w + (int64_t)b * T * C * 8;
     float *ab = acc + (int64_t)b * 8 * ldc;
@@ -114,7 +118,7 @@ void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32
         }
         transpose4(&a0l, &a1l, &a2l, &a3l);
         transpose4(&a0h, &a1h, &a2h, &a3h);
-        float *a = ab + ((int64_t)r * panels + p) * 4;
+        float *a = ab + (int64_t)r * rowOut + p * 4;
         store_rows(a, ldc, a0l, a1l, a2l, a3l, ep, b * 8);
         store_rows(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, b * 8 + 4);
       }
@@ -129,7 +133,8 @@ void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32
  */
 EXPORT(conv2d_depthwise)
 void conv2d_depthwise(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t stride, int32_t ps,
-                      int32_t rows, int32_t rowPitch, int32_t panels, int32_t nv, float *acc, int32_t ldc, const Epilogue *ep) {
+                      int32_t rows, int32_t rowPitch, int32_t panels, int32_t nv, float *acc, int32_t ldc, int32_t rowOut,
+                      const Epilogue *ep) {
   /* Channel blocks innermost: a tile's input pixels (all channels) stay in L1 across the blocks. */
   for (int r = 0; r < rows; r++) {
     for (int p = 0; p < panels; p++) {
@@ -150,7 +155,7 @@ void conv2d_depthwise(const float *w, const int32_t *toff, const float *x, int32
         }
         transpose4(&a0l, &a1l, &a2l, &a3l);
         transpose4(&a0h, &a1h, &a2h, &a3h);
-        float *a = av + ((int64_t)r * panels + p) * 4;
+        float *a = av + (int64_t)r * rowOut + p * 4;
         store_rows(a, ldc, a0l, a1l, a2l, a3l, ep, v * 8);
         store_rows(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, v * 8 + 4);
       }

@@ -161,7 +161,8 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
     // Accumulator rows: every channel of the region (depthwise) or of one group's blocks inside it.
     const vecLen = depthwise ? Cp : Math.min(gb * 8, vec4(r.c1 - r.c0) + 8);
     const rowsPerCall = Math.max(1, Math.min(outRows, Math.floor(ACC_CELLS / (vecLen * panels * 4))));
-    const ldc = rowsPerCall * panels * 4;
+    // acc rows hold whole output rows back to back (plus the last tile's spill of up to 3).
+    const ldc = rowsPerCall * outCols + 4;
     const a64 = (n: number) => Math.ceil(n / 16) * 64;
     const epAt = 0, toffAt = 64, biasAt = toffAt + a64(T), scaleAt = biasAt + a64(vecLen), shiftAt = scaleAt + a64(vecLen);
     const stageAt = shiftAt + a64(vecLen), patchAt = stageAt + a64(C * win.rows * win.cols), accAt = patchAt + a64(patchLen);
@@ -187,8 +188,8 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
     /** Channels [cLo, cHi) of the acc rows starting at channel cBase, output rows [oy0, oy0 + rows). */
     const copyOut = (n: number, cBase: number, cLo: number, cHi: number, oy0: number, rows: number) => {
       const first = out.offset + n * on + cLo * oc + (r.y0 + oy0) * oh + r.x0 * ow;
-      // Whole output rows and no tile padding: each channel's rows are one block on both sides.
-      if (ow === 1 && panels * 4 === outCols && (rows === 1 || oh === outCols)) {
+      // Whole output rows: each channel's rows are one block on both sides.
+      if (ow === 1 && (rows === 1 || oh === outCols)) {
         for (let co = cLo; co < cHi; co++) {
           const a = acc0 + (co - cBase) * ldc;
           od.set(mem.subarray(a, a + rows * outCols), first + (co - cLo) * oc);
@@ -197,7 +198,7 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
       }
       for (let co = cLo; co < cHi; co++) {
         for (let rr = 0; rr < rows; rr++) {
-          const a = acc0 + (co - cBase) * ldc + rr * panels * 4;
+          const a = acc0 + (co - cBase) * ldc + rr * outCols;
           let o = first + (co - cLo) * oc + rr * oh;
           if (ow === 1) od.set(mem.subarray(a, a + outCols), o);
           else for (let i = 0; i < outCols; i++, o += ow) od[o] = mem[a + i]!;
@@ -216,7 +217,7 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
         for (let oy = 0; oy < outRows; oy += rowsPerCall) {
           const rows = Math.min(rowsPerCall, outRows - oy);
           e.k.conv2d_depthwise(packed.at + r.c0 * 4, base + toffAt, base + patchAt + oy * rowPitch * 4, T, depthwiseStride(cout), ps,
-            rows, rowPitch, panels, Cp / 8, base + accAt, ldc, base + epAt);
+            rows, rowPitch, panels, Cp / 8, base + accAt, ldc, outCols, base + epAt);
           copyOut(n, r.c0, r.c0, r.c1, oy, rows);
         }
       }
@@ -234,7 +235,7 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
         for (let oy = 0; oy < outRows; oy += rowsPerCall) {
           const rows = Math.min(rowsPerCall, outRows - oy);
           e.k.conv2d_tiles_8x4(wAt, base + toffAt, base + patchAt + oy * rowPitch * 4, T, cpg, ps,
-            rows, rowPitch, panels, b1 - b0, base + accAt, ldc, base + epAt);
+            rows, rowPitch, panels, b1 - b0, base + accAt, ldc, outCols, base + epAt);
           copyOut(n, cBase, cLo, cHi, oy, rows);
         }
       }
