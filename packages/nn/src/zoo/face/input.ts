@@ -47,21 +47,23 @@ export function faceNetInput(rgb: Float32Array | Uint8Array | Uint8ClampedArray,
   const ys = axisTaps(size, ph, p.top, height, resize), xs = axisTaps(size, pw, p.left, width, resize);
   const out = Tensor.zeros([1, 3, size, size]);
   const plane = size * size;
-  const at = (y: number, x: number, c: number) => (y < 0 || x < 0 ? 0 : rgb[(y * width + x) * 3 + c]!);
+  // Byte offsets of each row's and column's taps in the HWC photo; a negative sum is a padding tap (reads 0).
+  const rowAt = (k: number) => (k < 0 ? -1e9 : k * width * 3), colAt = (k: number) => (k < 0 ? -1e9 : k * 3);
   for (let c = 0; c < 3; c++) {
     const m = Math.fround(mean[c]!);
     for (let i = 0; i < size; i++) {
-      const y0 = ys.lo[i]!, y1 = ys.hi[i]!, ly = ys.l[i]!;
+      const r0 = rowAt(ys.lo[i]!) + c, r1 = rowAt(ys.hi[i]!) + c, ly = ys.l[i]!;
       for (let j = 0, o = c * plane + i * size; j < size; j++, o++) {
-        const x0 = xs.lo[j]!, x1 = xs.hi[j]!;
+        const a = colAt(xs.lo[j]!), b = colAt(xs.hi[j]!);
         let v: number;
         if (resize) {
           const lx = xs.l[j]!;
-          const tl = at(y0, x0, c), tr = at(y0, x1, c), bl = at(y1, x0, c), br = at(y1, x1, c);
+          const tl = r0 + a >= 0 ? rgb[r0 + a]! : 0, tr = r0 + b >= 0 ? rgb[r0 + b]! : 0;
+          const bl = r1 + a >= 0 ? rgb[r1 + a]! : 0, br = r1 + b >= 0 ? rgb[r1 + b]! : 0;
           const t = tl + (tr - tl) * lx, u = bl + (br - bl) * lx;
           v = Math.fround(t + (u - t) * ly);
         } else {
-          v = at(y0, x0, c);
+          v = r0 + a >= 0 ? rgb[r0 + a]! : 0;
         }
         out.data[o] = Math.fround(v - m) / 255;
       }
