@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { Tensor, TesseraError, checkInt, checkRegion, fmtRegion, regionVolume, type Region, type Shape } from '@tessera/tensor';
+import { Tensor, TesseraError, checkInt, checkRegion, engineModule, fmtRegion, regionVolume, type Region, type Shape } from '@tessera/tensor';
 import { INPUT, fuseLayers, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
 import { assignBuffers } from './buffers.js';
 import { plan } from './plan/plan.js';
@@ -81,7 +81,8 @@ export class PoolExecutor implements Executor {
     this.channel.unref();
     this.channel.onmessage = (ev: unknown): void => this.answerModelRequest((ev as { data: ModelChannelMessage }).data);
     this.pool = new Piscina({
-      workerData: { poolId },
+      // The kernel engine is compiled once per process: workers get the compiled module (and its optimised code).
+      workerData: { poolId, engineModule: engineModule() },
       filename: new URL(`./worker/tile.worker${ext}`, import.meta.url).href,
       minThreads: this.threads,
       maxThreads: this.threads,

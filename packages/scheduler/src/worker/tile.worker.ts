@@ -1,8 +1,12 @@
 import { BroadcastChannel, workerData } from 'node:worker_threads';
-import { TesseraError } from '@tessera/tensor';
+import { TesseraError, useEngineModule, warmUpEngine } from '@tessera/tensor';
 import type { Model } from '@tessera/nn';
 import { modelFromPayload, runStage } from './run-task.js';
 import { modelChannelName, type ModelChannelMessage, type PingMessage, type StageMessage, type StageReply } from './messages.js';
+
+// Before any task: the engine from the module the pool compiled, warmed so no real run starts on V8's baseline tier.
+useEngineModule((workerData as { engineModule: object }).engineModule);
+warmUpEngine();
 
 /** Models this thread has received, by id; bounded so a long-lived pool does not grow without end. */
 const models = new Map<string, Model>();
