@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { Heap } from '../src/engine/heap.js';
+import { guarded, kernelEngine } from '../src/engine/wasm.js';
+import { conv2d } from '../src/ops/conv2d/index.js';
+import { randomTensor } from '../src/random.js';
+import { Tensor } from '../src/tensor.js';
+import { TesseraError } from '../src/errors.js';
+import { expectBitEqual } from './util.js';
+
+describe('kernel engine', () => {
+  describe('heap', () => {
+    it('hands out 64-byte aligned, disjoint blocks and merges freed neighbours', () => {
+      const grown: number[] = [];
+      let size = 4096;
+      const h = new Heap(100, size, (bytes) => { grown.push(bytes); size += Math.ceil(bytes / 65536) * 65536; return size; });
+      const a = h.alloc(10), b = h.alloc(100), c = h.alloc(64);
+      for (const p of [a, b, c]) expect(p % 64).to.equal(0);
+      expect(a).to.be.at.least(100);
+      expect(b).to.be.at.least(a + 64);
+      expect(c).to.be.at.least(b + 128);
+      h.release(b);
+      h.release(a);
+      // a and b merged: a block of 192 fits where they were.
+      expect(h.alloc(192)).to.equal(a);
+      expect(h.inUse).to.equal(192 + 64);
+      expect(() => h.release(a + 1)).to.throw(TesseraError, /not allocated/);
+    });
+
+    it('grows the memory when nothing fits, reusing a free block at the top', () => {
+      let size = 1024;
+      const h = new Heap(0, size, (bytes) => { size += Math.ceil(bytes / 65536) * 65536; return size; });
+      const a = h.alloc(512);
+      const big = h.alloc(100_000);
+      expect(big).to.equal(a + 512);
+      expect(size).to.be.at.least(big + 100_000);
+    });
+  });
+
+  it('turns a wasm trap into KERNEL_FAILED naming the op and region, and stays usable', () => {
+    const e = kernelEngine();
+    const r = { n0: 0, n1: 1, c0: 0, c1: 1, y0: 0, y1: 1, x0: 0, x1: 1 };
+    // A patch written 4 GiB away traps (out of bounds) inside the engine.
+    expect(() => guarded('conv2d', r, () => e.k.conv2d_patch_hwc(0, 1, 1, 1, 1, 1, 0x7ffffff0, 1, 1, 0, 0, 64))).to.throw(TesseraError, /conv2d kernel trapped on region n\[0,1\) c\[0,1\)/)
+      .with.property('code', 'KERNEL_FAILED');
+    const x = randomTensor([1, 2, 5, 5], 1), w = randomTensor([3, 2, 3, 3], 2);
+    expect(conv2d(x, w, null, { kernel: 3 }).shape).to.deep.equal([1, 3, 3, 3]);
+  });
+
+  it('repacks a weight written in place after it was used (packed weights are cached per tensor)', () => {
+    const x = randomTensor([1, 3, 6, 6], 3), w = randomTensor([4, 3, 3, 3], 4);
+    const before = conv2d(x, w, null, { kernel: 3, padding: 'same' });
+    w.data[5] = w.data[5]! + 1;
+    const after = conv2d(x, w, null, { kernel: 3, padding: 'same' });
+    const fresh = conv2d(x, Tensor.from(w.toFloat32Array(), w.shape), null, { kernel: 3, padding: 'same' });
+    expectBitEqual(after, fresh, 'after the write');
+    expect(after.toArray()).to.not.deep.equal(before.toArray());
+  });
+});
