@@ -1,5 +1,4 @@
-import { TesseraError, Tensor, runOp, sizeOf, type Impl } from '@tessera/tensor';
-import { BufferPool } from './buffer-pool.js';
+import { TesseraError, Tensor, engineTensor, releaseEngineTensor, runOp, type Impl } from '@tessera/tensor';
 import { throwIfAborted, type Executor, type RunOptions } from './executor.js';
 import { fuseLayers } from './fuse.js';
 import { INPUT, type Model } from './model.js';
@@ -17,13 +16,13 @@ export interface LocalExecutorOptions {
 
 /**
  * Runs a model on the calling thread with the fast kernels, layer by layer.
- * Intermediate feature maps are dropped as soon as their last reader ran.
+ * Intermediate feature maps live in the kernel engine's memory (kernels read
+ * and write them in place, no copies) and are released as soon as their last
+ * reader ran, or when the run fails; the output is an ordinary tensor.
  * The oracle other executors are compared against, bit for bit.
  */
 export class LocalExecutor implements Executor {
   private closed = false;
-  /** Buffers of dropped intermediate feature maps, reused by later layers and runs. */
-  private readonly buffers = new BufferPool();
   constructor(private readonly opts: LocalExecutorOptions = {}) {}
 
   async run(original: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
@@ -34,19 +33,24 @@ export class LocalExecutor implements Executor {
     const values = new Array<Tensor | undefined>(model.layers.length);
     const remaining = remainingReads(model);
     const shapes = model.shapes(input.shape);
-    for (const l of model.layers) {
-      // Yield between layers so a long run never blocks timers and I/O, and an abort lands promptly.
-      if (l.index > 0) await new Promise<void>((r) => setImmediate(r));
-      throwIfAborted(signal, `run of model '${model.name}' at layer ${l.index} '${l.name}'`);
-      values[l.index] = this.runLayer(model, l.index, input, values, shapes);
-      for (const src of l.inputs) {
-        if (src !== INPUT && --remaining[src]! === 0 && src !== model.output) {
-          this.buffers.give(values[src]!.data);
-          values[src] = undefined;
+    try {
+      for (const l of model.layers) {
+        // Yield between layers so a long run never blocks timers and I/O, and an abort lands promptly.
+        if (l.index > 0) await new Promise<void>((r) => setImmediate(r));
+        throwIfAborted(signal, `run of model '${model.name}' at layer ${l.index} '${l.name}'`);
+        values[l.index] = this.runLayer(model, l.index, input, values, shapes);
+        for (const src of l.inputs) {
+          if (src !== INPUT && --remaining[src]! === 0 && src !== model.output) {
+            releaseEngineTensor(values[src]!);
+            values[src] = undefined;
+          }
         }
       }
+      return values[model.output]!;
+    } finally {
+      // Whatever is still held (a failed or aborted run) goes back; the output is not an engine tensor.
+      values.forEach((v, i) => { if (v && i !== model.output) releaseEngineTensor(v); });
     }
-    return values[model.output]!;
   }
 
   /** The same computation without yielding; for callers that want a plain function. */
@@ -55,13 +59,16 @@ export class LocalExecutor implements Executor {
     const model = this.prepare(original, input);
     const values = new Array<Tensor | undefined>(model.layers.length);
     const shapes = model.shapes(input.shape);
-    for (const l of model.layers) values[l.index] = this.runLayer(model, l.index, input, values, shapes);
-    return values[model.output]!;
+    try {
+      for (const l of model.layers) values[l.index] = this.runLayer(model, l.index, input, values, shapes);
+      return values[model.output]!;
+    } finally {
+      values.forEach((v, i) => { if (v && i !== model.output) releaseEngineTensor(v); });
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.buffers.clear();
   }
 
   /** The model to run: shapes checked on the original first, so a bad input names the layer the user built. */
@@ -74,9 +81,14 @@ export class LocalExecutor implements Executor {
     const l = model.layers[index]!;
     const ins = l.inputs.map((s) => (s === INPUT ? input : values[s]!));
     const shape = shapes[index]!;
-    // The model output is handed to the caller: never a pooled buffer another run could reuse.
-    const out = index === model.output ? Tensor.zeros(shape) : new Tensor(this.buffers.take(sizeOf(shape)), shape);
-    model.withLayer(l, () => runOp(l.spec, ins, l.weights, out, undefined, this.opts.impl ?? 'fast'));
+    // The model output is handed to the caller: ordinary memory, never the engine's.
+    const out = index === model.output ? Tensor.zeros(shape) : engineTensor(shape);
+    try {
+      model.withLayer(l, () => runOp(l.spec, ins, l.weights, out, undefined, this.opts.impl ?? 'fast'));
+    } catch (e) {
+      if (index !== model.output) releaseEngineTensor(out);
+      throw e;
+    }
     return out;
   }
 }

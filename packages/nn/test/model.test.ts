@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { FAST_TOLERANCE, Tensor, TesseraError, applyOp, randomTensor, type Conv2dSpec } from '@tessera/tensor';
+import { FAST_TOLERANCE, Tensor, TesseraError, applyOp, inEngine, kernelEngine, randomTensor, type Conv2dSpec } from '@tessera/tensor';
 import { INPUT, LocalExecutor, Model, ModelBuilder, seedDilatedStack } from '../src/index.js';
 
 describe('Model', () => {
@@ -112,5 +112,23 @@ describe('LocalExecutor', () => {
     }
     const y = await ex.run(m, randomTensor(m.inputShape, 1));
     expect(y.shape).to.deep.equal([1, 8, 16, 16]);
+  });
+
+  it('keeps intermediates in engine memory and gives all of it back after runs, aborts and failures', async () => {
+    const m = seedDilatedStack({ size: 32, channels: 8 });
+    const ex = new LocalExecutor();
+    const heap = kernelEngine().heap;
+    await ex.run(m, randomTensor(m.inputShape, 1)); // scratch and packed weights settle
+    const base = heap.inUse;
+    const y = await ex.run(m, randomTensor(m.inputShape, 2));
+    expect(inEngine(y), 'the output is ordinary memory').to.equal(false);
+    expect(heap.inUse).to.equal(base);
+    const ac = new AbortController();
+    const p = ex.run(m, randomTensor(m.inputShape, 3), { signal: ac.signal });
+    setImmediate(() => setImmediate(() => ac.abort()));
+    await p.then(() => expect.fail('should reject'), (e: TesseraError) => expect(e.code).to.equal('ABORTED'));
+    expect(heap.inUse, 'after an abort mid-run').to.equal(base);
+    ex.runSync(m, randomTensor(m.inputShape, 4));
+    expect(heap.inUse, 'after runSync').to.equal(base);
   });
 });

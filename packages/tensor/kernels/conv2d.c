@@ -80,19 +80,50 @@ static inline void store_rows(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r
   store4(a + 3 * ldc, epilogue(r3, ep, c + 3));
 }
 
+/* The first n (1…3) lanes of v. */
+static inline void store_lanes(float *a, f32x4 v, int n) {
+  wasm_v128_store32_lane(a, v, 0);
+  if (n > 1) wasm_v128_store32_lane(a + 1, v, 1);
+  if (n > 2) wasm_v128_store32_lane(a + 2, v, 2);
+}
+
+/*
+ * store_rows for a tile at the edge: only channel rows c + i in [lo, hi) and
+ * the first n positions are written, so the output can be the feature map
+ * itself (nothing outside the region is touched).
+ */
+static inline void store_rows_edge(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r2, f32x4 r3, const Epilogue *ep, int c,
+                                   int lo, int hi, int n) {
+  const f32x4 r[4] = {r0, r1, r2, r3};
+  for (int i = 0; i < 4; i++) {
+    if (c + i < lo || c + i >= hi) continue;
+    const f32x4 v = epilogue(r[i], ep, c + i);
+    if (n >= 4) store4(a + (int64_t)i * ldc, v);
+    else store_lanes(a + (int64_t)i * ldc, v, n);
+  }
+}
+
+/* A tile of 4 channel rows at channel c, position p·4 of a row of `cols`: whole, or at an edge. */
+static inline void store_tile(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r2, f32x4 r3, const Epilogue *ep, int c,
+                              int lo, int hi, int p, int cols) {
+  const int n = cols - p * 4;
+  if (c >= lo && c + 4 <= hi && n >= 4) store_rows(a, ldc, r0, r1, r2, r3, ep, c);
+  else store_rows_edge(a, ldc, r0, r1, r2, r3, ep, c, lo, hi, n);
+}
+
 /*
  * nb blocks of 8 output channels (weights w: per block [T][C][8]) over
- * `rows` runs of `panels` × 4 positions; run r starts at x + r·rowPitch,
- * positions are ps floats apart. Output (b·8 + i, r, q) goes to
- * acc[(b·8 + i)·ldc + r·rowOut + q]: with rowOut the row's length, a row's
- * last tile spills up to 3 values into the next row, which that row's tiles
- * overwrite later (rows run in order), so acc holds exact NCHW rows
- * (ldc leaves room for the last row's spill).
+ * `rows` runs of `cols` positions (tiles of 4); run r starts at x + r·rowPitch,
+ * positions are ps floats apart. Output (c = b·8 + i, r, q) goes to
+ * acc[c·ldc + r·rowOut + q] for channels lo ≤ c < hi and positions q < cols
+ * only: acc may be an NCHW feature map itself (ldc its channel stride, rowOut
+ * its row stride) or a buffer the caller copies from.
  */
 EXPORT(conv2d_tiles_8x4)
 void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t C, int32_t ps,
-                      int32_t rows, int32_t rowPitch, int32_t panels, int32_t nb, float *acc, int32_t ldc, int32_t rowOut,
-                      const Epilogue *ep) {
+                      int32_t rows, int32_t rowPitch, int32_t cols, int32_t nb, float *acc, int32_t ldc, int32_t rowOut,
+                      int32_t lo, int32_t hi, const Epilogue *ep) {
+  const int panels = (cols + 3) / 4;
   for (int b = 0; b < nb; b++) {
     const float *wb = w + (int64_t)b * T * C * 8;
     float *ab = acc + (int64_t)b * 8 * ldc;
@@ -119,8 +150,8 @@ void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32
         transpose4(&a0l, &a1l, &a2l, &a3l);
         transpose4(&a0h, &a1h, &a2h, &a3h);
         float *a = ab + (int64_t)r * rowOut + p * 4;
-        store_rows(a, ldc, a0l, a1l, a2l, a3l, ep, b * 8);
-        store_rows(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, b * 8 + 4);
+        store_tile(a, ldc, a0l, a1l, a2l, a3l, ep, b * 8, lo, hi, p, cols);
+        store_tile(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, b * 8 + 4, lo, hi, p, cols);
       }
     }
   }
@@ -128,13 +159,14 @@ void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32
 
 /*
  * Depthwise: blocks of 8 channels (two vectors; patch of Cp = 8·nv channels)
- * × 4 positions, 8 accumulators; weights w [T][stride]; same runs and output
- * layout as above.
+ * × 4 positions, 8 accumulators; weights w [T][stride]; same runs, output
+ * layout and [lo, hi) × cols bounds as above.
  */
 EXPORT(conv2d_depthwise)
 void conv2d_depthwise(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t stride, int32_t ps,
-                      int32_t rows, int32_t rowPitch, int32_t panels, int32_t nv, float *acc, int32_t ldc, int32_t rowOut,
-                      const Epilogue *ep) {
+                      int32_t rows, int32_t rowPitch, int32_t cols, int32_t nv, float *acc, int32_t ldc, int32_t rowOut,
+                      int32_t lo, int32_t hi, const Epilogue *ep) {
+  const int panels = (cols + 3) / 4;
   /* Channel blocks innermost: a tile's input pixels (all channels) stay in L1 across the blocks. */
   for (int r = 0; r < rows; r++) {
     for (int p = 0; p < panels; p++) {
@@ -156,8 +188,8 @@ void conv2d_depthwise(const float *w, const int32_t *toff, const float *x, int32
         transpose4(&a0l, &a1l, &a2l, &a3l);
         transpose4(&a0h, &a1h, &a2h, &a3h);
         float *a = av + (int64_t)r * rowOut + p * 4;
-        store_rows(a, ldc, a0l, a1l, a2l, a3l, ep, v * 8);
-        store_rows(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, v * 8 + 4);
+        store_tile(a, ldc, a0l, a1l, a2l, a3l, ep, v * 8, lo, hi, p, cols);
+        store_tile(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, v * 8 + 4, lo, hi, p, cols);
       }
     }
   }

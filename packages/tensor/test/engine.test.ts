@@ -5,7 +5,11 @@ import { conv2d } from '../src/ops/conv2d/index.js';
 import { randomTensor } from '../src/random.js';
 import { Tensor } from '../src/tensor.js';
 import { TesseraError } from '../src/errors.js';
-import { expectBitEqual } from './util.js';
+import { expectBitEqual, randomTiling } from './util.js';
+import { engineTensor, inEngine, releaseEngineTensor } from '../src/engine/tensors.js';
+import { randInt, rng } from '../src/random.js';
+import { fullRegion } from '../src/region.js';
+import type { Conv2dSpec } from '../src/ops/conv2d/spec.js';
 
 describe('kernel engine', () => {
   describe('heap', () => {
@@ -54,5 +58,60 @@ describe('kernel engine', () => {
     const fresh = conv2d(x, Tensor.from(w.toFloat32Array(), w.shape), null, { kernel: 3, padding: 'same' });
     expectBitEqual(after, fresh, 'after the write');
     expect(after.toArray()).to.not.deep.equal(before.toArray());
+  });
+
+  describe('feature maps in engine memory', () => {
+    /** A copy of `t` in engine memory. */
+    const toEngine = (t: Tensor) => {
+      const e = engineTensor(t.shape);
+      e.data.set(t.toFloat32Array());
+      return e;
+    };
+
+    it('conv2d reads and writes them in place: the same bits as ordinary tensors, nothing written outside the region', () => {
+      const rand = rng(77);
+      for (let t = 0; t < 60; t++) {
+        const kind = randInt(rand, 0, 2); // dense, grouped, depthwise
+        const groups = kind === 0 ? 1 : kind === 1 ? 2 : randInt(rand, 3, 19);
+        const cin = kind === 2 ? groups : groups * randInt(rand, 1, 5), cout = kind === 2 ? groups : groups * randInt(rand, 1, 12);
+        const k = [1, 3, 5][randInt(rand, 0, 2)]!;
+        const spec: Conv2dSpec = {
+          op: 'conv2d', kernel: k, stride: randInt(rand, 1, 2), dilation: randInt(rand, 1, 2), groups,
+          padding: rand() < 0.5 ? 'same' : { top: randInt(rand, 0, 2), bottom: randInt(rand, 0, 2), left: randInt(rand, 0, 2), right: randInt(rand, 0, 2) },
+          ...(rand() < 0.5 ? { activation: 'relu' as const } : {}),
+        };
+        const x = randomTensor([randInt(rand, 1, 2), cin, randInt(rand, 9, 21), randInt(rand, 9, 21)], rand);
+        const w = randomTensor([cout, cin / groups, k, k], rand), b = randomTensor([cout], rand);
+        const want = conv2d(x, w, b, spec);
+        const xe = toEngine(x), oe = engineTensor(want.shape);
+        expect(inEngine(xe) && inEngine(oe)).to.equal(true);
+        oe.data.fill(12345);
+        for (const r of randomTiling(fullRegion(want.shape), rand)) {
+          conv2d(xe, w, b, spec, oe, r);
+          // The region is written, the rest not yet (the tiles before it were).
+        }
+        expectBitEqual(oe, want, `problem ${t} ${JSON.stringify(spec)}`);
+        // One region alone leaves everything else untouched.
+        oe.data.fill(12345);
+        const r = randomTiling(fullRegion(want.shape), rand)[0]!;
+        conv2d(xe, w, b, spec, oe, r);
+        const [n, c, h, wd] = want.shape as [number, number, number, number];
+        for (let i = 0; i < n * c * h * wd; i++) {
+          const xx = i % wd, y = Math.floor(i / wd) % h, cc = Math.floor(i / (wd * h)) % c, nn = Math.floor(i / (wd * h * c));
+          const inside = nn >= r.n0 && nn < r.n1 && cc >= r.c0 && cc < r.c1 && y >= r.y0 && y < r.y1 && xx >= r.x0 && xx < r.x1;
+          if (inside) expect(oe.data[i], `inside ${i}`).to.equal(want.data[i]);
+          else expect(oe.data[i], `outside ${i} of region`).to.equal(12345);
+        }
+        releaseEngineTensor(xe);
+        releaseEngineTensor(oe);
+      }
+    });
+
+    it('are released once, and only engine tensors can be', () => {
+      const t = engineTensor([1, 2, 3, 4]);
+      releaseEngineTensor(t);
+      expect(() => releaseEngineTensor(t)).to.throw(TesseraError, /not allocated by engineTensor/);
+      expect(() => releaseEngineTensor(Tensor.zeros([2]))).to.throw(TesseraError, /not allocated by engineTensor/);
+    });
   });
 });

@@ -5,32 +5,35 @@ import { Heap } from './heap.js';
 
 /*
  * The kernel engine: kernels/*.c compiled to one WebAssembly SIMD128 module
- * (scripts/build-wasm.sh), compiled once per thread on first use and run in
- * that thread's own linear memory.
+ * (scripts/build-wasm.sh), compiled once per process and instantiated once
+ * per thread over that thread's own linear memory.
  *
- * Memory: feature maps stay in JavaScript memory (plain or SharedArrayBuffer
- * tensors, as everywhere in Tessera); a kernel call copies the rectangle it
- * reads into the engine's memory (the conv "patch", already zero-padded) and
- * copies its output rows back. Measured, those copies cost a few percent of
- * a convolution (each input element is read K/Cin ≈ 9 times by the kernel,
- * once by the copy). Packed weights are copied once per layer and thread and
- * stay in engine memory (weights.ts).
+ * Memory: the engine memory is a shared WebAssembly.Memory (a
+ * SharedArrayBuffer that never detaches when it grows), private to its thread.
+ * Feature maps an executor allocates there (engine/tensors.ts: LocalExecutor's
+ * intermediates) are read and written by the kernels in place. Any other
+ * tensor (a user's input, the pool's SharedArrayBuffers) is copied: a kernel
+ * call copies the rectangle it reads in and its output rows back — a memcpy
+ * per plane, a few percent of a convolution but as much as a whole pooling
+ * layer, which is why executors keep intermediates in engine memory. Packed
+ * weights are copied once per layer and thread and stay (engine/packed.ts).
  */
 
 /** The part of the WebAssembly API used here (the ES2022 lib does not declare it). */
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports?: object) => { readonly exports: Record<string, unknown> };
   RuntimeError: new (...a: unknown[]) => Error;
 }
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+interface WasmMemory { readonly buffer: ArrayBufferLike; grow(pages: number): number }
 
 /** Signatures of the exported kernels (pointers are byte offsets into the engine memory). */
 export interface KernelExports {
   conv2d_patch_hwc(src: number, C: number, chanStride: number, rowStride: number, rows: number, cols: number, dst: number, PW: number, Cp: number, top: number, left: number, len: number): void;
-  conv2d_tiles_8x4(w: number, toff: number, x: number, T: number, C: number, ps: number, rows: number, rowPitch: number, panels: number, nb: number, acc: number, ldc: number, rowOut: number, ep: number): void;
-  conv2d_depthwise(w: number, toff: number, x: number, T: number, Cp: number, ps: number, rows: number, rowPitch: number, panels: number, nv: number, acc: number, ldc: number, rowOut: number, ep: number): void;
+  conv2d_tiles_8x4(w: number, toff: number, x: number, T: number, C: number, ps: number, rows: number, rowPitch: number, cols: number, nb: number, acc: number, ldc: number, rowOut: number, lo: number, hi: number, ep: number): void;
+  conv2d_depthwise(w: number, toff: number, x: number, T: number, Cp: number, ps: number, rows: number, rowPitch: number, cols: number, nv: number, acc: number, ldc: number, rowOut: number, lo: number, hi: number, ep: number): void;
   dense_rows(w: number, x: number, K: number, ldx: number, rows: number, panels: number, y: number, ldy: number, ep: number): void;
   pool2d(call: number): void;
   global_pool(op: number, src: number, planes: number, len: number, dst: number): void;
@@ -79,14 +82,18 @@ export class Engine {
   readonly k: KernelExports;
   readonly heap: Heap;
   private readonly memory: WasmMemory;
-  private buf: ArrayBuffer | undefined;
-  private f32v = new Float32Array(0);
-  private i32v = new Int32Array(0);
+  private buf: ArrayBufferLike | undefined;
+  private f32v: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  private i32v: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+  /** Every SharedArrayBuffer object this memory has had (one per size it grew to): tensors keep the one they were made with. */
+  private readonly buffers = new WeakSet<object>();
 
   constructor(module: object) {
-    const inst = new (api().Instance)(module, {});
+    // 16 pages (1 MiB) to start, 4 GiB at most (wasm32); shared, so views survive growth.
+    this.memory = new (api().Memory)({ initial: 16, maximum: 65536, shared: true });
+    const inst = new (api().Instance)(module, { env: { memory: this.memory } });
     this.k = inst.exports as unknown as KernelExports;
-    this.memory = inst.exports.memory as WasmMemory;
     const heapBase = (inst.exports.__heap_base as { value: number }).value;
     this.heap = new Heap(heapBase, this.memory.buffer.byteLength, (bytes) => {
       const pages = Math.ceil(bytes / PAGE);
@@ -101,14 +108,25 @@ export class Engine {
     });
   }
 
+  /** Whether `buffer` is (a view of) this engine's memory. */
+  owns(buffer: ArrayBufferLike): boolean {
+    return this.buffers.has(buffer);
+  }
+
+  /** The memory's current buffer (recorded as this engine's). */
+  buffer(): ArrayBufferLike {
+    this.refresh();
+    return this.buf!;
+  }
+
   /** Float32 view of the whole memory; valid until the next allocation. */
-  f32(): Float32Array {
+  f32(): Float32Array<ArrayBufferLike> {
     this.refresh();
     return this.f32v;
   }
 
   /** Int32 view of the whole memory; valid until the next allocation. */
-  i32(): Int32Array {
+  i32(): Int32Array<ArrayBufferLike> {
     this.refresh();
     return this.i32v;
   }
@@ -116,6 +134,7 @@ export class Engine {
   private refresh(): void {
     if (this.buf !== this.memory.buffer) {
       this.buf = this.memory.buffer;
+      this.buffers.add(this.buf);
       this.f32v = new Float32Array(this.buf);
       this.i32v = new Int32Array(this.buf);
     }

@@ -2,6 +2,7 @@ import { splitRegion, type Region } from '../../region.js';
 import type { Tensor } from '../../tensor.js';
 import { guarded, kernelEngine, scratch, type Engine } from '../../engine/wasm.js';
 import { packedWeights } from '../../engine/packed.js';
+import { engineAddress } from '../../engine/tensors.js';
 import { ACT_CODE, epilogueVectors } from '../epilogue.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Geometry, Kernel } from '../op.js';
@@ -158,15 +159,17 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
     ? packedWeights(e, w, `conv2d-dw:${flip}`, T * depthwiseStride(cout), (mem, at) => packDepthwise(mem, at, w, flip))
     : packedWeights(e, w, `conv2d:${groups}:${flip}`, groups * gb * 8 * T * cpg, (mem, at) => packBlocks(mem, at, w, groups, flip));
   try {
+    // Inputs and outputs in engine memory are read and written in place; others go through scratch.
+    const inPlaceIn = g.sw > 0 && x.strides4()[3] === 1 && engineAddress(x, r.n0, 0, 0, 0) >= 0;
+    const inPlaceOut = out.strides4()[3] === 1 && engineAddress(out, r.n0, r.c0, r.y0, r.x0) >= 0;
     // Accumulator rows: every channel of the region (depthwise) or of one group's blocks inside it.
     const vecLen = depthwise ? Cp : Math.min(gb * 8, vec4(r.c1 - r.c0) + 8);
-    const rowsPerCall = Math.max(1, Math.min(outRows, Math.floor(ACC_CELLS / (vecLen * panels * 4))));
-    // acc rows hold whole output rows back to back (plus the last tile's spill of up to 3).
-    const ldc = rowsPerCall * outCols + 4;
+    const rowsPerCall = inPlaceOut ? outRows : Math.max(1, Math.min(outRows, Math.floor(ACC_CELLS / (vecLen * panels * 4))));
+    const ldc = rowsPerCall * outCols; // scratch acc: whole output rows back to back
     const a64 = (n: number) => Math.ceil(n / 16) * 64;
     const epAt = 0, toffAt = 64, biasAt = toffAt + a64(T), scaleAt = biasAt + a64(vecLen), shiftAt = scaleAt + a64(vecLen);
-    const stageAt = shiftAt + a64(vecLen), patchAt = stageAt + a64(C * win.rows * win.cols), accAt = patchAt + a64(patchLen);
-    const base = scratch(e, accAt + vecLen * ldc * 4);
+    const stageAt = shiftAt + a64(vecLen), patchAt = stageAt + (inPlaceIn ? 0 : a64(C * win.rows * win.cols)), accAt = patchAt + a64(patchLen);
+    const base = scratch(e, accAt + (inPlaceOut ? 0 : vecLen * ldc * 4));
     const mem = e.f32(), imem = e.i32();
     imem.set(toff, (base + toffAt) / 4);
     const scaled = weights.scale !== undefined;
@@ -182,12 +185,19 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
     imem[ep + 3] = ACT_CODE[spec.activation ?? 'none'];
     mem[ep + 4] = spec.alpha ?? 0;
 
-    const [on, oc, oh, ow] = out.strides4();
+    const [, oc, oh, ow] = out.strides4();
     const od = out.data;
     const acc0 = (base + accAt) / 4;
-    /** Channels [cLo, cHi) of the acc rows starting at channel cBase, output rows [oy0, oy0 + rows). */
+    /**
+     * Where channel cBase, output row oy of batch item n goes — the output
+     * itself, or scratch — as [address, channel stride, row stride].
+     */
+    const target = (n: number, cBase: number, oy: number): [number, number, number] =>
+      inPlaceOut ? [engineAddress(out, n, cBase, r.y0 + oy, r.x0), oc, oh] : [base + accAt, ldc, outCols];
+    /** Scratch channels [cLo, cHi) (first acc row: channel cBase), output rows [oy0, oy0 + rows), into the output. */
     const copyOut = (n: number, cBase: number, cLo: number, cHi: number, oy0: number, rows: number) => {
-      const first = out.offset + n * on + cLo * oc + (r.y0 + oy0) * oh + r.x0 * ow;
+      if (inPlaceOut) return;
+      const first = out.offset + n * out.strides4()[0] + cLo * oc + (r.y0 + oy0) * oh + r.x0 * ow;
       // Whole output rows: each channel's rows are one block on both sides.
       if (ow === 1 && (rows === 1 || oh === outCols)) {
         for (let co = cLo; co < cHi; co++) {
@@ -206,6 +216,12 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
       }
     };
     const patch = (n: number, c0: number) => {
+      if (inPlaceIn) {
+        const [, xc, xh] = x.strides4();
+        const src = win.rows > 0 ? engineAddress(x, n, c0, win.ya + win.top, win.xa + win.left) : base + stageAt;
+        e.k.conv2d_patch_hwc(src, C, xc, xh, win.rows, win.cols, base + patchAt, win.PW, Cp, win.top, win.left, patchLen);
+        return;
+      }
       stageInput(mem, (base + stageAt) / 4, x, n, c0, C, win);
       e.k.conv2d_patch_hwc(base + stageAt, C, win.rows * win.cols, win.cols, win.rows, win.cols, base + patchAt, win.PW, Cp, win.top, win.left, patchLen);
     };
@@ -216,8 +232,9 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
         patch(n, r.c0);
         for (let oy = 0; oy < outRows; oy += rowsPerCall) {
           const rows = Math.min(rowsPerCall, outRows - oy);
+          const [acc, cs, rs] = target(n, r.c0, oy);
           e.k.conv2d_depthwise(packed.at + r.c0 * 4, base + toffAt, base + patchAt + oy * rowPitch * 4, T, depthwiseStride(cout), ps,
-            rows, rowPitch, panels, Cp / 8, base + accAt, ldc, outCols, base + epAt);
+            rows, rowPitch, outCols, Cp / 8, acc, cs, rs, 0, r.c1 - r.c0, base + epAt);
           copyOut(n, r.c0, r.c0, r.c1, oy, rows);
         }
       }
@@ -234,8 +251,10 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
         patch(n, grp * cpg);
         for (let oy = 0; oy < outRows; oy += rowsPerCall) {
           const rows = Math.min(rowsPerCall, outRows - oy);
+          // In place, acc row 0 is channel cBase (possibly below the region): the kernel writes only [cLo, cHi).
+          const [acc, cs, rs] = inPlaceOut ? [engineAddress(out, n, cLo, r.y0 + oy, r.x0) - (cLo - cBase) * oc * 4, oc, oh] : target(n, cBase, oy);
           e.k.conv2d_tiles_8x4(wAt, base + toffAt, base + patchAt + oy * rowPitch * 4, T, cpg, ps,
-            rows, rowPitch, panels, b1 - b0, base + accAt, ldc, outCols, base + epAt);
+            rows, rowPitch, outCols, b1 - b0, acc, cs, rs, cLo - cBase, cHi - cBase, base + epAt);
           copyOut(n, cBase, cLo, cHi, oy, rows);
         }
       }
