@@ -24,22 +24,25 @@
 enum { POOL_MAX = 0, POOL_AVG = 1, POOL_L2 = 2 };
 
 /*
- * One call: `planes` planes of a dense input block (the region's input window
- * clipped to the input) to a dense output block (the region's outputs).
+ * One call: `planes` planes of an input block (the region's input window
+ * clipped to the input) to an output block (the region's outputs), each with
+ * its own plane and row strides: a copy in scratch, or the feature map itself
+ * when it lives in engine memory.
  */
 typedef struct {
   int32_t op;          /* POOL_MAX, POOL_AVG, POOL_L2 */
   int32_t planes;
-  const float *src;    /* input plane p, row r, column c at src[(p·rows + r)·cols + c] */
+  const float *src;    /* input plane p, row r, column c at src[p·srcPlane + r·srcRow + c] */
   int32_t rows, cols;  /* the block's input rows and columns (all real cells) */
   int32_t ya, xa;      /* block row / column of the first window cell of output (0, 0): ≤ 0, < 0 where padding comes first */
   int32_t kh, kw, sh, sw, dh, dw;
   int32_t outRows, outCols;
-  float *dst;          /* output plane p, row j, column i at dst[(p·outRows + j)·outCols + i] */
+  float *dst;          /* output plane p, row j, column i at dst[p·dstPlane + j·dstRow + i] */
   float *work;         /* padded rows of one plane (when windows reach past the block's columns), then the column counts */
+  int32_t srcPlane, srcRow, dstPlane, dstRow;
 } PoolCall;
 
-_Static_assert(sizeof(PoolCall) == 17 * 4, "PoolCall is read field by field from TypeScript (pool/fast.ts)");
+_Static_assert(sizeof(PoolCall) == 21 * 4, "PoolCall is read field by field from TypeScript (pool/fast.ts)");
 
 /*
  * Inner-loop shapes: stride 1 (the taps of consecutive outputs are
@@ -114,7 +117,7 @@ void pool_plane(const PoolCall *a, const float *in, int pitch, const int32_t *of
   const int kh = a->kh, kw = a->kw, sh = a->sh, dh = a->dh;
   const int outRows = a->outRows, outCols = a->outCols, rows = a->rows, ya = a->ya;
   const int full = outCols & ~3, rowStep = dh * pitch;
-  for (int j = 0; j < outRows; j++, out += outCols) {
+  for (int j = 0; j < outRows; j++, out += a->dstRow) {
     /* Window rows r0 + ky·dh; the real ones (inside the block) are ky in [ky0, ky1). */
     const int r0 = j * sh + ya;
     const int ky0 = r0 >= 0 ? 0 : (-r0 + dh - 1) / dh;
@@ -192,14 +195,15 @@ void pool_call(const PoolCall *a, int op, int step) {
 
   const f32x4 neutral = start(op).v;
   for (int p = 0; p < a->planes; p++) {
-    const float *plane = a->src + p * rows * cols;
-    float *out = a->dst + p * a->outRows * outCols;
+    const float *plane = a->src + (int64_t)p * a->srcPlane;
+    float *out = a->dst + (int64_t)p * a->dstPlane;
+    const int srcRow = a->srcRow;
     if (step == STEP_2) {
       /* Each row padded in the spare row, then split: window column c at rowsBuf[r·2·half + (c mod 2)·half + ⌊c / 2⌋]. */
       float *line = rowsBuf + rows * 2 * half;
       for (int r = 0; r < rows; r++) {
         for (int c = 0; c < 2 * half; c += 4) store4(line + c, neutral);
-        __builtin_memcpy(line - xa, plane + r * cols, (unsigned long)cols * sizeof(float));
+        __builtin_memcpy(line - xa, plane + r * srcRow, (unsigned long)cols * sizeof(float));
         float *even = rowsBuf + r * 2 * half, *odd = even + half;
         for (int c = 0; c < half; c += 4) {
           const f32x4 v0 = load4(line + 2 * c), v1 = load4(line + 2 * c + 4);
@@ -213,11 +217,11 @@ void pool_call(const PoolCall *a, int op, int step) {
       for (int r = 0; r < rows; r++) {
         float *d = rowsBuf + r * pitch;
         for (int c = 0; c < pitch; c += 4) store4(d + c, neutral);
-        __builtin_memcpy(d - xa, plane + r * cols, (unsigned long)cols * sizeof(float));
+        __builtin_memcpy(d - xa, plane + r * srcRow, (unsigned long)cols * sizeof(float));
       }
       pool_plane(a, rowsBuf, pitch, off, colsReal, out, op, step);
     } else {
-      pool_plane(a, plane + xa, cols, off, colsReal, out, op, step);
+      pool_plane(a, plane + xa, srcRow, off, colsReal, out, op, step);
     }
   }
 }

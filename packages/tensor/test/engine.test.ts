@@ -10,6 +10,7 @@ import { engineTensor, inEngine, releaseEngineTensor } from '../src/engine/tenso
 import { randInt, rng } from '../src/random.js';
 import { fullRegion } from '../src/region.js';
 import type { Conv2dSpec } from '../src/ops/conv2d/spec.js';
+import { applyOp, runOp, type OpSpec } from '../src/ops/registry.js';
 
 describe('kernel engine', () => {
   describe('heap', () => {
@@ -102,6 +103,34 @@ describe('kernel engine', () => {
           if (inside) expect(oe.data[i], `inside ${i}`).to.equal(want.data[i]);
           else expect(oe.data[i], `outside ${i} of region`).to.equal(12345);
         }
+        releaseEngineTensor(xe);
+        releaseEngineTensor(oe);
+      }
+    });
+
+    it('pools read and write them in place: the same bits as ordinary tensors, nothing written outside the region', () => {
+      const rand = rng(78);
+      for (let t = 0; t < 60; t++) {
+        const op = (['maxPool', 'avgPool', 'l2Pool', 'globalAvgPool', 'globalMaxPool'] as const)[randInt(rand, 0, 4)]!;
+        const spec = op.startsWith('global') ? { op } : {
+          op, kernel: randInt(rand, 1, 3), stride: randInt(rand, 1, 3), dilation: randInt(rand, 1, 2),
+          padding: rand() < 0.5 ? ('same' as const) : ('valid' as const),
+        };
+        const x = randomTensor([randInt(rand, 1, 2), randInt(rand, 1, 9), randInt(rand, 7, 30), randInt(rand, 7, 30)], rand);
+        const want = applyOp(spec as OpSpec, [x]);
+        const xe = toEngine(x), oe = engineTensor(want.shape);
+        oe.data.fill(12345);
+        for (const r of randomTiling(fullRegion(want.shape), rand)) runOp(spec as OpSpec, [xe], {}, oe, r);
+        expectBitEqual(oe, want, `problem ${t} ${JSON.stringify(spec)}`);
+        oe.data.fill(12345);
+        const r = randomTiling(fullRegion(want.shape), rand)[0]!;
+        runOp(spec as OpSpec, [xe], {}, oe, r);
+        const [, c, h, wd] = want.shape as [number, number, number, number];
+        oe.toFloat32Array().forEach((v, i) => {
+          const xx = i % wd, y = Math.floor(i / wd) % h, cc = Math.floor(i / (wd * h)) % c, nn = Math.floor(i / (wd * h * c));
+          const inside = nn >= r.n0 && nn < r.n1 && cc >= r.c0 && cc < r.c1 && y >= r.y0 && y < r.y1 && xx >= r.x0 && xx < r.x1;
+          expect(v, `${inside ? 'inside' : 'outside'} ${i}`).to.equal(inside ? want.data[i] : 12345);
+        });
         releaseEngineTensor(xe);
         releaseEngineTensor(oe);
       }

@@ -1,6 +1,7 @@
 import { splitRegion, type Region } from '../../region.js';
 import type { Tensor } from '../../tensor.js';
 import { guarded, kernelEngine, scratch, type Engine } from '../../engine/wasm.js';
+import { engineAddress } from '../../engine/tensors.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Geometry, Weights } from '../op.js';
 import { globalPoolOutputShape, poolGeometry, poolOutputShape, type GlobalPoolSpec, type Pool2dSpec } from './spec.js';
@@ -28,7 +29,7 @@ const MAX_PLANE_FLOATS = 2 * 1024 * 1024;
 
 const OP_CODE = { maxPool: 0, avgPool: 1, l2Pool: 2, globalMaxPool: 0, globalAvgPool: 1 } as const;
 /** Int32 fields of the PoolCall struct (kernels/pool.c), in order. */
-const CALL_FIELDS = 17;
+const CALL_FIELDS = 21;
 
 /**
  * Copies `planes` planes × `rows` × `cols` of `x`, starting at element `s`,
@@ -87,25 +88,31 @@ function poolRegion(e: Engine, x: Tensor, op: number, g: Geometry, out: Tensor, 
     return;
   }
   const channels = r.c1 - r.c0;
-  const planes = Math.max(1, Math.min(channels, Math.floor(BLOCK_FLOATS / plane)));
+  // Feature maps in engine memory are pooled in place, all planes in one call; others a block of planes at a time.
+  const inPlaceIn = x.strides4()[3] === 1 && engineAddress(x, r.n0, r.c0, by0, bx0) >= 0;
+  const inPlaceOut = out.strides4()[3] === 1 && engineAddress(out, r.n0, r.c0, r.y0, r.x0) >= 0;
+  const planes = inPlaceIn && inPlaceOut ? channels : Math.max(1, Math.min(channels, Math.floor(BLOCK_FLOATS / plane)));
   // Scratch (floats): [call | input block + 16 spare (2×2/2 loads read one past a row) | output block | work].
   // work, as kernels/pool.c lays it out: prepared (padded or split) rows and a spare row, column counts, tap offsets.
   const pitch = (spanW + 4 + 3) & ~3;
-  const inAt = 32, outAt = inAt + align16(planes * plane + 16), workAt = outAt + align16(planes * outRows * outCols);
+  const inAt = 32, outAt = inAt + (inPlaceIn ? 0 : align16(planes * plane + 16)), workAt = outAt + (inPlaceOut ? 0 : align16(planes * outRows * outCols));
   const base = scratch(e, (workAt + (rows + 1) * (pitch + 16) + outCols + g.kw + 16) * 4);
   const at = base / 4;
-  const call = e.i32().subarray(at, at + CALL_FIELDS);
-  call.set([op, planes, base + inAt * 4, rows, cols, wy - by0, wx - bx0, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, outRows, outCols, base + outAt * 4, base + workAt * 4]);
-  const mem = e.f32();
   const [xn, xc, xh, xw] = x.strides4();
   const [on, oc, oh, ow] = out.strides4();
+  const call = e.i32().subarray(at, at + CALL_FIELDS);
+  call.set([op, planes, base + inAt * 4, rows, cols, wy - by0, wx - bx0, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, outRows, outCols, base + outAt * 4, base + workAt * 4,
+    inPlaceIn ? xc : plane, inPlaceIn ? xh : cols, inPlaceOut ? oc : outRows * outCols, inPlaceOut ? oh : outCols]);
+  const mem = e.f32();
   for (let n = r.n0; n < r.n1; n++) {
     for (let c = r.c0; c < r.c1; c += planes) {
       const nb = Math.min(planes, r.c1 - c);
-      copyIn(mem, at + inAt, x, x.offset + n * xn + c * xc + by0 * xh + bx0 * xw, nb, rows, cols);
+      if (inPlaceIn) call[2] = engineAddress(x, n, c, by0, bx0);
+      else copyIn(mem, at + inAt, x, x.offset + n * xn + c * xc + by0 * xh + bx0 * xw, nb, rows, cols);
+      if (inPlaceOut) call[15] = engineAddress(out, n, c, r.y0, r.x0);
       call[1] = nb;
       e.k.pool2d(base);
-      copyOut(mem, at + outAt, out, out.offset + n * on + c * oc + r.y0 * oh + r.x0 * ow, nb, outRows, outCols);
+      if (!inPlaceOut) copyOut(mem, at + outAt, out, out.offset + n * on + c * oc + r.y0 * oh + r.x0 * ow, nb, outRows, outCols);
     }
   }
 }
@@ -130,11 +137,14 @@ export function globalPoolFast(inputs: readonly Tensor[], weights: Weights, spec
     const mem = e.f32();
     const [xn, xc] = x.strides4();
     const [on, oc] = out.strides4();
+    // Dense planes in engine memory are read in place.
+    const [, , xh, xw] = x.strides4();
+    const inPlace = xw === 1 && xh === w && xc === plane && engineAddress(x, r.n0, r.c0, 0, 0) >= 0;
     for (let n = r.n0; n < r.n1; n++) {
       for (let c = r.c0; c < r.c1; c += planes) {
         const nb = Math.min(planes, r.c1 - c);
-        copyIn(mem, at, x, x.offset + n * xn + c * xc, nb, h, w);
-        e.k.global_pool(OP_CODE[spec.op], base, nb, plane, outAt * 4);
+        if (!inPlace) copyIn(mem, at, x, x.offset + n * xn + c * xc, nb, h, w);
+        e.k.global_pool(OP_CODE[spec.op], inPlace ? engineAddress(x, n, c, 0, 0) : base, nb, plane, outAt * 4);
         copyOut(mem, outAt, out, out.offset + n * on + c * oc, nb, 1, 1);
       }
     }
