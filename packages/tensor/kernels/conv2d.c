@@ -26,7 +26,7 @@
 #include "engine.h"
 
 /* Rows r0..r3 of a 4 × 4 block of lanes, transposed in place. */
-static inline void transpose4(f32x4 *r0, f32x4 *r1, f32x4 *r2, f32x4 *r3) {
+static inline __attribute__((always_inline)) void transpose4(f32x4 *r0, f32x4 *r1, f32x4 *r2, f32x4 *r3) {
   const f32x4 t0 = wasm_i32x4_shuffle(*r0, *r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(*r2, *r3, 0, 4, 1, 5);
   const f32x4 t2 = wasm_i32x4_shuffle(*r0, *r1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(*r2, *r3, 2, 6, 3, 7);
   *r0 = wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5);
@@ -73,7 +73,7 @@ void conv2d_patch_hwc(const float *src, int32_t C, int32_t chanStride, int32_t r
 }
 
 /* Four channel rows (channels c…c+3, positions q…q+3 as lanes) through the epilogue into acc. */
-static inline void store_rows(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r2, f32x4 r3, const Epilogue *ep, int c) {
+static inline __attribute__((always_inline)) void store_rows(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r2, f32x4 r3, const Epilogue *ep, int c) {
   store4(a, epilogue(r0, ep, c));
   store4(a + ldc, epilogue(r1, ep, c + 1));
   store4(a + 2 * ldc, epilogue(r2, ep, c + 2));
@@ -81,7 +81,7 @@ static inline void store_rows(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r
 }
 
 /* The first n (1…3) lanes of v. */
-static inline void store_lanes(float *a, f32x4 v, int n) {
+static inline __attribute__((always_inline)) void store_lanes(float *a, f32x4 v, int n) {
   wasm_v128_store32_lane(a, v, 0);
   if (n > 1) wasm_v128_store32_lane(a + 1, v, 1);
   if (n > 2) wasm_v128_store32_lane(a + 2, v, 2);
@@ -92,7 +92,7 @@ static inline void store_lanes(float *a, f32x4 v, int n) {
  * the first n positions are written, so the output can be the feature map
  * itself (nothing outside the region is touched).
  */
-static inline void store_rows_edge(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r2, f32x4 r3, const Epilogue *ep, int c,
+static inline __attribute__((always_inline)) void store_rows_edge(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r2, f32x4 r3, const Epilogue *ep, int c,
                                    int lo, int hi, int n) {
   const f32x4 r[4] = {r0, r1, r2, r3};
   for (int i = 0; i < 4; i++) {
@@ -104,7 +104,7 @@ static inline void store_rows_edge(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f3
 }
 
 /* A tile of 4 channel rows at channel c, position p·4 of a row of `cols`: whole, or at an edge. */
-static inline void store_tile(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r2, f32x4 r3, const Epilogue *ep, int c,
+static inline __attribute__((always_inline)) void store_tile(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r2, f32x4 r3, const Epilogue *ep, int c,
                               int lo, int hi, int p, int cols) {
   const int n = cols - p * 4;
   if (c >= lo && c + 4 <= hi && n >= 4) store_rows(a, ldc, r0, r1, r2, r3, ep, c);

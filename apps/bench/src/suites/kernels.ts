@@ -1,5 +1,6 @@
 import {
   Tensor, getOp, randomTensor, runOp, weightShapes,
+  engineTensor, releaseEngineTensor,
   type Conv2dSpec, type DenseSpec, type Geometry, type OpSpec, type Pool2dSpec, type Shape, type Weights,
 } from '@tessera/tensor';
 import { ModelBuilder, type Model } from '@tessera/nn';
@@ -197,6 +198,7 @@ function buildCase(l: Layer, ctx: BenchContext, simd: boolean): BuiltCase {
   const outShape = def.outputShape(l.spec, [l.input], weightShapes(w));
   const g = def.window(l.spec, [l.input]);
   const refOut = Tensor.zeros(outShape), fastOut = Tensor.zeros(outShape);
+  let xe: Tensor | undefined, oe: Tensor | undefined;
   const b = new ModelBuilder(l.id, l.input);
   const model: Model = b.build(b.layer(l.spec, [b.input], w, l.id));
   const onnx = onnxModel(onnxFor(l, w, outShape, g));
@@ -207,7 +209,15 @@ function buildCase(l: Layer, ctx: BenchContext, simd: boolean): BuiltCase {
       run: () => { runOp(l.spec, [x], w, refOut, undefined, 'reference'); },
     },
     {
+      // Input and output in the kernel engine's memory, as LocalExecutor keeps every intermediate feature map.
       id: 'tessera-fast', runtime: 'tessera-fast', label: 'Tessera fast, main thread', threads: 1,
+      setup: () => { xe = engineTensor(x.shape); xe.data.set(x.toFloat32Array()); oe = engineTensor(outShape); },
+      run: () => { runOp(l.spec, [xe!], w, oe!, undefined, 'fast'); }, output: () => oe!.toFloat32Array().slice(),
+      teardown: () => { if (xe) releaseEngineTensor(xe); if (oe) releaseEngineTensor(oe); xe = oe = undefined; },
+    },
+    {
+      // The same kernel on ordinary tensors: the input window copied into engine memory and the output back, per call.
+      id: 'tessera-fast-copy', runtime: 'tessera-fast', label: 'Tessera fast, ordinary memory', threads: 1,
       run: () => { runOp(l.spec, [x], w, fastOut, undefined, 'fast'); }, output: () => fastOut.toFloat32Array(),
     },
   ];
@@ -299,7 +309,7 @@ export const kernels: Suite = {
   name: 'kernels',
   title: 'Kernels: one layer vs TensorFlow.js, ONNX Runtime and plain JS',
   description: 'Conv layers L1–L4 (3→32 112², 64→64 56², 128→128 28² dilation 2, 256→256 14²), the same with dilation 2, depthwise 3×3, max/avg/L2 pool and dense, batch 1, fp32, with bias. Runtimes: Tessera reference loops, Tessera fast kernel on the main thread, Tessera PoolExecutor at each thread count (a one-layer model), @tensorflow/tfjs cpu, @tensorflow/tfjs-backend-wasm (SIMD, XNNPACK; no threads in Node), onnxruntime-node CPU with intraOpNumThreads = N and thread spinning off, so its idle threads do not steal the cores of the peer timed next (one-node ONNX models written in memory with protobufjs), naive JS loops. FLOPs are Tessera\'s op cost model (a multiply-add counts 2; a max pool counts one per window tap, avg one per tap plus one per output, L2 two per tap plus one per output).',
-  timed: 'Tessera fast/reference: the kernel filling a preallocated NCHW output. Tessera threads: PoolExecutor.run (copies the input into shared memory, allocates the output, plans are cached). tfjs: the op on NHWC tensors created beforehand + dataSync() of the result; NCHW↔NHWC conversion is not timed. ORT: InferenceSession.run on a prebuilt session (includes its input/output copies across N-API). Naive: the loops into a preallocated array.',
+  timed: 'Tessera fast: the kernel filling a preallocated NCHW output, input and output in the kernel engine\'s memory (where LocalExecutor keeps feature maps); "ordinary memory": the same on plain tensors (input copied in, output copied out per call). Tessera reference: the float64 loops. Tessera threads: PoolExecutor.run (copies the input into shared memory, allocates the output, plans are cached). tfjs: the op on NHWC tensors created beforehand + dataSync() of the result; NCHW↔NHWC conversion is not timed. ORT: InferenceSession.run on a prebuilt session (includes its input/output copies across N-API). Naive: the loops into a preallocated array.',
   plan: async (ctx) => {
     // Whether tfjs-wasm runs its SIMD build here goes into its label (the peer as it really ran).
     const simd = await wasmSimd().catch(() => false);

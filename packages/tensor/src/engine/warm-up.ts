@@ -1,5 +1,6 @@
 import { Tensor } from '../tensor.js';
 import { applyOp, type OpSpec } from '../ops/registry.js';
+import { setWarmUp } from './wasm.js';
 
 /*
  * V8 runs a wasm function's first calls on its baseline compiler (Liftoff)
@@ -25,7 +26,7 @@ const ROUNDS = 60;
 
 let warmed = false;
 
-/** Runs every engine kernel on tiny inputs (once per thread; later calls return at once). */
+/** Runs every engine kernel on tiny inputs (once per thread, when the engine starts; later calls return at once). */
 export function warmUpEngine(): void {
   if (warmed) return;
   warmed = true;
@@ -36,3 +37,5 @@ export function warmUpEngine(): void {
   }));
   for (let i = 0; i < ROUNDS; i++) for (const p of ready) applyOp(p.spec, [p.input], p.weights);
 }
+
+setWarmUp(warmUpEngine);

@@ -143,9 +143,24 @@ export class Engine {
 
 let engine: Engine | undefined;
 
-/** This thread's engine, created on first use. */
+/** Runs every kernel on tiny inputs (engine/warm-up.ts); installed there, so this file needs no op imports. */
+let warmUp: (() => void) | undefined;
+export function setWarmUp(f: () => void): void {
+  warmUp = f;
+}
+
+/**
+ * This thread's engine, created on first use and warmed up at once: V8 runs
+ * a wasm function on its baseline tier until it has run enough, and a call
+ * never leaves the tier it started on (a pooling layer ran 3× slower for its
+ * first dozen calls), so every kernel runs on tiny inputs first (~30 ms).
+ */
 export function kernelEngine(): Engine {
-  return (engine ??= new Engine(engineModule()));
+  if (!engine) {
+    engine = new Engine(engineModule());
+    warmUp?.();
+  }
+  return engine;
 }
 
 /**
