@@ -112,85 +112,82 @@ static inline __attribute__((always_inline)) void store_tile(float *a, int32_t l
 }
 
 /*
- * nb blocks of 8 output channels (weights w: per block [T][C][8]) over
- * `rows` runs of `cols` positions (tiles of 4); run r starts at x + r·rowPitch,
- * positions are ps floats apart. Output (c = b·8 + i, r, q) goes to
- * acc[c·ldc + r·rowOut + q] for channels lo ≤ c < hi and positions q < cols
- * only: acc may be an NCHW feature map itself (ldc its channel stride, rowOut
- * its row stride) or a buffer the caller copies from.
+ * nb blocks of 8 output channels (weights w: per block [T][C][8]) over npos
+ * output positions, 4 per tile: position q reads the patch at x + qoff[q]
+ * (qoff is padded to whole tiles by repeating its last entry), so one call
+ * covers several output rows with no tile wasted at each row's end. Output
+ * (c = b·8 + i, q) goes to acc[c·ldc + q] for channels lo ≤ c < hi and
+ * q < npos only: acc may be an NCHW feature map itself (positions of whole
+ * rows are consecutive there; ldc its channel stride) or a buffer the caller
+ * copies from.
  */
 EXPORT(conv2d_tiles_8x4)
-void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t C, int32_t ps,
-                      int32_t rows, int32_t rowPitch, int32_t cols, int32_t nb, float *acc, int32_t ldc, int32_t rowOut,
-                      int32_t lo, int32_t hi, const Epilogue *ep) {
-  const int panels = (cols + 3) / 4;
+void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t C, const int32_t *qoff,
+                      int32_t npos, int32_t nb, float *acc, int32_t ldc, int32_t lo, int32_t hi, const Epilogue *ep) {
+  const int panels = (npos + 3) / 4;
   for (int b = 0; b < nb; b++) {
     const float *wb = w + (int64_t)b * T * C * 8;
     float *ab = acc + (int64_t)b * 8 * ldc;
-    for (int r = 0; r < rows; r++) {
-      for (int p = 0; p < panels; p++) {
-        const float *xp = x + (int64_t)r * rowPitch + (int64_t)p * 4 * ps;
-        f32x4 a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h;
-        a0l = a0h = a1l = a1h = a2l = a2h = a3l = a3h = splat(0.0f);
-        const float *wk = wb;
-        for (int t = 0; t < T; t++) {
-          const float *xk = xp + toff[t];
-          for (int c = 0; c < C; c++, wk += 8, xk++) {
-            const f32x4 wl = load4(wk), wh = load4(wk + 4);
-            f32x4 xv = wasm_v128_load32_splat(xk);
-            a0l = madd(a0l, wl, xv); a0h = madd(a0h, wh, xv);
-            xv = wasm_v128_load32_splat(xk + ps);
-            a1l = madd(a1l, wl, xv); a1h = madd(a1h, wh, xv);
-            xv = wasm_v128_load32_splat(xk + 2 * ps);
-            a2l = madd(a2l, wl, xv); a2h = madd(a2h, wh, xv);
-            xv = wasm_v128_load32_splat(xk + 3 * ps);
-            a3l = madd(a3l, wl, xv); a3h = madd(a3h, wh, xv);
-          }
+    for (int p = 0; p < panels; p++) {
+      const float *x0 = x + qoff[4 * p], *x1 = x + qoff[4 * p + 1], *x2 = x + qoff[4 * p + 2], *x3 = x + qoff[4 * p + 3];
+      f32x4 a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h;
+      a0l = a0h = a1l = a1h = a2l = a2h = a3l = a3h = splat(0.0f);
+      const float *wk = wb;
+      for (int t = 0; t < T; t++) {
+        const int o = toff[t];
+        const float *y0 = x0 + o, *y1 = x1 + o, *y2 = x2 + o, *y3 = x3 + o;
+        for (int c = 0; c < C; c++, wk += 8) {
+          const f32x4 wl = load4(wk), wh = load4(wk + 4);
+          f32x4 xv = wasm_v128_load32_splat(y0 + c);
+          a0l = madd(a0l, wl, xv); a0h = madd(a0h, wh, xv);
+          xv = wasm_v128_load32_splat(y1 + c);
+          a1l = madd(a1l, wl, xv); a1h = madd(a1h, wh, xv);
+          xv = wasm_v128_load32_splat(y2 + c);
+          a2l = madd(a2l, wl, xv); a2h = madd(a2h, wh, xv);
+          xv = wasm_v128_load32_splat(y3 + c);
+          a3l = madd(a3l, wl, xv); a3h = madd(a3h, wh, xv);
         }
-        transpose4(&a0l, &a1l, &a2l, &a3l);
-        transpose4(&a0h, &a1h, &a2h, &a3h);
-        float *a = ab + (int64_t)r * rowOut + p * 4;
-        store_tile(a, ldc, a0l, a1l, a2l, a3l, ep, b * 8, lo, hi, p, cols);
-        store_tile(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, b * 8 + 4, lo, hi, p, cols);
       }
+      transpose4(&a0l, &a1l, &a2l, &a3l);
+      transpose4(&a0h, &a1h, &a2h, &a3h);
+      float *a = ab + p * 4;
+      store_tile(a, ldc, a0l, a1l, a2l, a3l, ep, b * 8, lo, hi, p, npos);
+      store_tile(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, b * 8 + 4, lo, hi, p, npos);
     }
   }
 }
 
 /*
  * Depthwise: blocks of 8 channels (two vectors; patch of Cp = 8·nv channels)
- * × 4 positions, 8 accumulators; weights w [T][stride]; same runs, output
- * layout and [lo, hi) × cols bounds as above.
+ * × 4 positions, 8 accumulators; weights w [T][stride]; same positions,
+ * output layout and [lo, hi) × npos bounds as above.
  */
 EXPORT(conv2d_depthwise)
-void conv2d_depthwise(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t stride, int32_t ps,
-                      int32_t rows, int32_t rowPitch, int32_t cols, int32_t nv, float *acc, int32_t ldc, int32_t rowOut,
-                      int32_t lo, int32_t hi, const Epilogue *ep) {
-  const int panels = (cols + 3) / 4;
+void conv2d_depthwise(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t stride, const int32_t *qoff,
+                      int32_t npos, int32_t nv, float *acc, int32_t ldc, int32_t lo, int32_t hi, const Epilogue *ep) {
+  const int panels = (npos + 3) / 4;
   /* Channel blocks innermost: a tile's input pixels (all channels) stay in L1 across the blocks. */
-  for (int r = 0; r < rows; r++) {
-    for (int p = 0; p < panels; p++) {
-      for (int v = 0; v < nv; v++) {
-        const float *wv = w + v * 8;
-        float *av = acc + (int64_t)v * 8 * ldc;
-        const float *xp = x + (int64_t)r * rowPitch + (int64_t)p * 4 * ps + v * 8;
-        f32x4 a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h;
-        a0l = a0h = a1l = a1h = a2l = a2h = a3l = a3h = splat(0.0f);
-        for (int t = 0; t < T; t++) {
-          const float *wt = wv + (int64_t)t * stride;
-          const f32x4 wl = load4(wt), wh = load4(wt + 4);
-          const float *xk = xp + toff[t];
-          a0l = madd(a0l, wl, load4(xk)); a0h = madd(a0h, wh, load4(xk + 4));
-          a1l = madd(a1l, wl, load4(xk + ps)); a1h = madd(a1h, wh, load4(xk + ps + 4));
-          a2l = madd(a2l, wl, load4(xk + 2 * ps)); a2h = madd(a2h, wh, load4(xk + 2 * ps + 4));
-          a3l = madd(a3l, wl, load4(xk + 3 * ps)); a3h = madd(a3h, wh, load4(xk + 3 * ps + 4));
-        }
-        transpose4(&a0l, &a1l, &a2l, &a3l);
-        transpose4(&a0h, &a1h, &a2h, &a3h);
-        float *a = av + (int64_t)r * rowOut + p * 4;
-        store_tile(a, ldc, a0l, a1l, a2l, a3l, ep, v * 8, lo, hi, p, cols);
-        store_tile(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, v * 8 + 4, lo, hi, p, cols);
+  for (int p = 0; p < panels; p++) {
+    const float *x0 = x + qoff[4 * p], *x1 = x + qoff[4 * p + 1], *x2 = x + qoff[4 * p + 2], *x3 = x + qoff[4 * p + 3];
+    for (int v = 0; v < nv; v++) {
+      const float *wv = w + v * 8;
+      const int cv = v * 8;
+      f32x4 a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h;
+      a0l = a0h = a1l = a1h = a2l = a2h = a3l = a3h = splat(0.0f);
+      for (int t = 0; t < T; t++) {
+        const float *wt = wv + (int64_t)t * stride;
+        const f32x4 wl = load4(wt), wh = load4(wt + 4);
+        const int o = toff[t] + cv;
+        a0l = madd(a0l, wl, load4(x0 + o)); a0h = madd(a0h, wh, load4(x0 + o + 4));
+        a1l = madd(a1l, wl, load4(x1 + o)); a1h = madd(a1h, wh, load4(x1 + o + 4));
+        a2l = madd(a2l, wl, load4(x2 + o)); a2h = madd(a2h, wh, load4(x2 + o + 4));
+        a3l = madd(a3l, wl, load4(x3 + o)); a3h = madd(a3h, wh, load4(x3 + o + 4));
       }
+      transpose4(&a0l, &a1l, &a2l, &a3l);
+      transpose4(&a0h, &a1h, &a2h, &a3h);
+      float *a = acc + (int64_t)cv * ldc + p * 4;
+      store_tile(a, ldc, a0l, a1l, a2l, a3l, ep, cv, lo, hi, p, npos);
+      store_tile(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, cv + 4, lo, hi, p, npos);
     }
   }
 }

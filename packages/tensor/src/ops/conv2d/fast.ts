@@ -162,16 +162,24 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
     // Inputs and outputs in engine memory are read and written in place; others go through scratch.
     const inPlaceIn = g.sw > 0 && x.strides4()[3] === 1 && engineAddress(x, r.n0, 0, 0, 0) >= 0;
     const inPlaceOut = out.strides4()[3] === 1 && engineAddress(out, r.n0, r.c0, r.y0, r.x0) >= 0;
+    const [, oc, oh, ow] = out.strides4();
     // Accumulator rows: every channel of the region (depthwise) or of one group's blocks inside it.
     const vecLen = depthwise ? Cp : Math.min(gb * 8, vec4(r.c1 - r.c0) + 8);
     const rowsPerCall = inPlaceOut ? outRows : Math.max(1, Math.min(outRows, Math.floor(ACC_CELLS / (vecLen * panels * 4))));
     const ldc = rowsPerCall * outCols; // scratch acc: whole output rows back to back
+    // In place, the positions of whole output rows are consecutive in memory; of a narrower region, only a row's.
+    const byRow = inPlaceOut && outRows > 1 && oh !== outCols;
+    const npos = outRows * outCols;
     const a64 = (n: number) => Math.ceil(n / 16) * 64;
-    const epAt = 0, toffAt = 64, biasAt = toffAt + a64(T), scaleAt = biasAt + a64(vecLen), shiftAt = scaleAt + a64(vecLen);
+    const epAt = 0, toffAt = 64, qoffAt = toffAt + a64(T), biasAt = qoffAt + a64(npos + 4), scaleAt = biasAt + a64(vecLen), shiftAt = scaleAt + a64(vecLen);
     const stageAt = shiftAt + a64(vecLen), patchAt = stageAt + (inPlaceIn ? 0 : a64(C * win.rows * win.cols)), accAt = patchAt + a64(patchLen);
     const base = scratch(e, accAt + (inPlaceOut ? 0 : vecLen * ldc * 4));
     const mem = e.f32(), imem = e.i32();
     imem.set(toff, (base + toffAt) / 4);
+    // Patch offset of each output position (row-major over the region), padded to whole tiles with the last.
+    const q0 = (base + qoffAt) / 4;
+    for (let oy = 0, q = q0; oy < outRows; oy++) for (let ox = 0; ox < outCols; ox++, q++) imem[q] = oy * rowPitch + ox * ps;
+    imem.fill(imem[q0 + npos - 1]!, q0 + npos, q0 + npos + 4);
     const scaled = weights.scale !== undefined;
     const vecs = {
       bias: mem.subarray((base + biasAt) / 4, (base + biasAt) / 4 + vecLen),
@@ -185,15 +193,21 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
     imem[ep + 3] = ACT_CODE[spec.activation ?? 'none'];
     mem[ep + 4] = spec.alpha ?? 0;
 
-    const [, oc, oh, ow] = out.strides4();
     const od = out.data;
     const acc0 = (base + accAt) / 4;
     /**
-     * Where channel cBase, output row oy of batch item n goes — the output
-     * itself, or scratch — as [address, channel stride, row stride].
+     * Runs `kernel` on output rows [oy, oy + rows) with acc row 0 at channel
+     * cBase (kernel(qoff, npos, acc, ldc)): into the output in place (one call,
+     * or one per row when the region's rows are not adjacent), or into scratch.
      */
-    const target = (n: number, cBase: number, oy: number): [number, number, number] =>
-      inPlaceOut ? [engineAddress(out, n, cBase, r.y0 + oy, r.x0), oc, oh] : [base + accAt, ldc, outCols];
+    const over = (n: number, cBase: number, oy: number, rows: number, kernel: (qoff: number, npos: number, acc: number, ldc: number) => void) => {
+      const qoff = base + qoffAt + oy * outCols * 4;
+      if (!inPlaceOut) return kernel(qoff, rows * outCols, base + accAt, ldc);
+      // acc row 0 is channel cBase (possibly outside the region: the kernel writes only [lo, hi)).
+      const at = (y: number) => engineAddress(out, n, cBase, r.y0 + y, r.x0);
+      if (!byRow) return kernel(qoff, rows * outCols, at(oy), oc);
+      for (let y = oy; y < oy + rows; y++) kernel(base + qoffAt + y * outCols * 4, outCols, at(y), oc);
+    };
     /** Scratch channels [cLo, cHi) (first acc row: channel cBase), output rows [oy0, oy0 + rows), into the output. */
     const copyOut = (n: number, cBase: number, cLo: number, cHi: number, oy0: number, rows: number) => {
       if (inPlaceOut) return;
@@ -232,9 +246,8 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
         patch(n, r.c0);
         for (let oy = 0; oy < outRows; oy += rowsPerCall) {
           const rows = Math.min(rowsPerCall, outRows - oy);
-          const [acc, cs, rs] = target(n, r.c0, oy);
-          e.k.conv2d_depthwise(packed.at + r.c0 * 4, base + toffAt, base + patchAt + oy * rowPitch * 4, T, depthwiseStride(cout), ps,
-            rows, rowPitch, outCols, Cp / 8, acc, cs, rs, 0, r.c1 - r.c0, base + epAt);
+          over(n, r.c0, oy, rows, (qoff, np, acc, cs) => e.k.conv2d_depthwise(packed.at + r.c0 * 4, base + toffAt, base + patchAt, T,
+            depthwiseStride(cout), qoff, np, Cp / 8, acc, cs, 0, r.c1 - r.c0, base + epAt));
           copyOut(n, r.c0, r.c0, r.c1, oy, rows);
         }
       }
@@ -251,10 +264,8 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
         patch(n, grp * cpg);
         for (let oy = 0; oy < outRows; oy += rowsPerCall) {
           const rows = Math.min(rowsPerCall, outRows - oy);
-          // In place, acc row 0 is channel cBase (possibly below the region): the kernel writes only [cLo, cHi).
-          const [acc, cs, rs] = inPlaceOut ? [engineAddress(out, n, cLo, r.y0 + oy, r.x0) - (cLo - cBase) * oc * 4, oc, oh] : target(n, cBase, oy);
-          e.k.conv2d_tiles_8x4(wAt, base + toffAt, base + patchAt + oy * rowPitch * 4, T, cpg, ps,
-            rows, rowPitch, outCols, b1 - b0, acc, cs, rs, cLo - cBase, cHi - cBase, base + epAt);
+          over(n, cBase, oy, rows, (qoff, np, acc, cs) => e.k.conv2d_tiles_8x4(wAt, base + toffAt, base + patchAt, T, cpg,
+            qoff, np, b1 - b0, acc, cs, cLo - cBase, cHi - cBase, base + epAt));
           copyOut(n, cBase, cLo, cHi, oy, rows);
         }
       }
