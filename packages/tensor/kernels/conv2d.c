@@ -158,36 +158,103 @@ void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32
 }
 
 /*
- * Depthwise: blocks of 8 channels (two vectors; patch of Cp = 8·nv channels)
- * × 4 positions, 8 accumulators; weights w [T][stride]; same positions,
- * output layout and [lo, hi) × npos bounds as above.
+ * Depthwise, straight from NCHW planes: a depthwise output reads only its own
+ * channel, so no HWC patch is needed (it would double the memory traffic of
+ * an op that does 9 multiply-adds per output). Per channel, the window's
+ * rows are copied into `work` between zero columns (split by column phase
+ * when the horizontal stride is > 1, so that each tap of consecutive outputs
+ * is one unaligned vector load), then outputs run 16, 4 or (at a row's end)
+ * fewer at a time, each sum from +0 over taps (ky, kx) in order, then the
+ * epilogue: the same arithmetic as every other conv2d path.
  */
-EXPORT(conv2d_depthwise)
-void conv2d_depthwise(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t stride, const int32_t *qoff,
-                      int32_t npos, int32_t nv, float *acc, int32_t ldc, int32_t lo, int32_t hi, const Epilogue *ep) {
-  const int panels = (npos + 3) / 4;
-  /* Channel blocks innermost: a tile's input pixels (all channels) stay in L1 across the blocks. */
-  for (int p = 0; p < panels; p++) {
-    const float *x0 = x + qoff[4 * p], *x1 = x + qoff[4 * p + 1], *x2 = x + qoff[4 * p + 2], *x3 = x + qoff[4 * p + 3];
-    for (int v = 0; v < nv; v++) {
-      const float *wv = w + v * 8;
-      const int cv = v * 8;
-      f32x4 a0l, a0h, a1l, a1h, a2l, a2h, a3l, a3h;
-      a0l = a0h = a1l = a1h = a2l = a2h = a3l = a3h = splat(0.0f);
-      for (int t = 0; t < T; t++) {
-        const float *wt = wv + (int64_t)t * stride;
-        const f32x4 wl = load4(wt), wh = load4(wt + 4);
-        const int o = toff[t] + cv;
-        a0l = madd(a0l, wl, load4(x0 + o)); a0h = madd(a0h, wh, load4(x0 + o + 4));
-        a1l = madd(a1l, wl, load4(x1 + o)); a1h = madd(a1h, wh, load4(x1 + o + 4));
-        a2l = madd(a2l, wl, load4(x2 + o)); a2h = madd(a2h, wh, load4(x2 + o + 4));
-        a3l = madd(a3l, wl, load4(x3 + o)); a3h = madd(a3h, wh, load4(x3 + o + 4));
+typedef struct {
+  const float *src;          /* channel c, window row r, column x at src[c·srcChan + r·srcRow + x] (the real cells only) */
+  int32_t srcChan, srcRow;
+  int32_t rows, cols;        /* real cells of the window */
+  int32_t top, left;         /* where they sit in the padded window */
+  int32_t PH, PW;            /* the padded window */
+  int32_t kh, kw, sh, sw, dh, dw;
+  int32_t outRows, outCols;
+  float *dst;                /* output channel c, row j, column i at dst[c·dstChan + j·dstRow + i] */
+  int32_t dstChan, dstRow;
+  const float *w;            /* channel c's taps at w[c·wStride + ky·kw + kx] */
+  int32_t wStride;
+  int32_t channels;
+  float *work;               /* PH rows of `pitch` floats, then kw tap offsets */
+  const Epilogue *ep;        /* channel c of the call is epilogue channel c */
+} DwCall;
+
+_Static_assert(sizeof(DwCall) == 25 * 4, "DwCall is written field by field from TypeScript (conv2d/fast.ts)");
+
+/*
+ * The outputs of one channel from its padded window. Inlined twice: with
+ * kh = kw = 3 as constants (the taps unrolled, the nine weights held in
+ * registers across the row) and with the sizes at run time.
+ */
+static inline __attribute__((always_inline))
+void dw_rows(const DwCall *a, const float *work, int pitch, const int32_t *off, const float *wc, float *out, int ch, int kh, int kw) {
+  const Epilogue *ep = a->ep;
+  const int outCols = a->outCols;
+  const int64_t rowStep = (int64_t)a->dh * pitch;
+  for (int j = 0; j < a->outRows; j++, out += a->dstRow) {
+    const float *row = work + (int64_t)j * a->sh * pitch;
+    int i = 0;
+    for (; i + 8 <= outCols; i += 8) {
+      f32x4 s0 = splat(0.0f), s1 = s0;
+      for (int ky = 0; ky < kh; ky++) {
+        const float *rk = row + ky * rowStep + i;
+        for (int kx = 0; kx < kw; kx++) {
+          const f32x4 wv = wasm_v128_load32_splat(wc + ky * kw + kx);
+          const float *p = rk + off[kx];
+          s0 = madd(s0, wv, load4(p)); s1 = madd(s1, wv, load4(p + 4));
+        }
       }
-      transpose4(&a0l, &a1l, &a2l, &a3l);
-      transpose4(&a0h, &a1h, &a2h, &a3h);
-      float *a = acc + (int64_t)cv * ldc + p * 4;
-      store_tile(a, ldc, a0l, a1l, a2l, a3l, ep, cv, lo, hi, p, npos);
-      store_tile(a + 4 * ldc, ldc, a0h, a1h, a2h, a3h, ep, cv + 4, lo, hi, p, npos);
+      store4(out + i, epilogue(s0, ep, ch)); store4(out + i + 4, epilogue(s1, ep, ch));
     }
+    for (; i < outCols; i += 4) {
+      f32x4 s0 = splat(0.0f);
+      for (int ky = 0; ky < kh; ky++) {
+        const float *rk = row + ky * rowStep + i;
+        for (int kx = 0; kx < kw; kx++) s0 = madd(s0, wasm_v128_load32_splat(wc + ky * kw + kx), load4(rk + off[kx]));
+      }
+      s0 = epilogue(s0, ep, ch);
+      if (i + 4 <= outCols) store4(out + i, s0);
+      else store_lanes(out + i, s0, outCols - i);
+    }
+  }
+}
+
+EXPORT(conv2d_depthwise)
+void conv2d_depthwise(const DwCall *a) {
+  const int sw = a->sw, PW = a->PW, PWs = (PW + sw - 1) / sw;
+  const int pitch = sw * (PWs + 16);          /* each phase 16 floats longer: the last vector loads stay in the row */
+  const int phase = PWs + 16;
+  float *work = a->work;
+  int32_t *off = (int32_t *)(work + (int64_t)a->PH * pitch);
+  for (int kx = 0; kx < a->kw; kx++) {
+    const int c = kx * a->dw;
+    off[kx] = (c % sw) * phase + c / sw;
+  }
+  const int kh = a->kh, kw = a->kw;
+  for (int ch = 0; ch < a->channels; ch++) {
+    /* The padded window: zeros, then the real rows, phase by phase. */
+    __builtin_memset(work, 0, (uint32_t)a->PH * pitch * sizeof(float));
+    const float *plane = a->src + (int64_t)ch * a->srcChan;
+    for (int r = 0; r < a->rows; r++) {
+      const float *s = plane + (int64_t)r * a->srcRow;
+      float *d = work + (int64_t)(a->top + r) * pitch;
+      if (sw == 1) {
+        __builtin_memcpy(d + a->left, s, (uint32_t)a->cols * sizeof(float));
+      } else {
+        for (int x = 0; x < a->cols; x++) {
+          const int px = a->left + x;
+          d[(px % sw) * phase + px / sw] = s[x];
+        }
+      }
+    }
+    const float *wc = a->w + (int64_t)ch * a->wStride;
+    float *out = a->dst + (int64_t)ch * a->dstChan;
+    if (kh == 3 && kw == 3) dw_rows(a, work, pitch, off, wc, out, ch, 3, 3);
+    else dw_rows(a, work, pitch, off, wc, out, ch, kh, kw);
   }
 }

@@ -32,9 +32,8 @@ import { conv2dCheckedOutputShape, conv2dGeometry, conv2dInputRegion, type Conv2
 /** Most outputs (channels × positions) one engine call accumulates before they are copied out. */
 const ACC_CELLS = 32768;
 
-/** Channels rounded up to whole vectors: 4 for a block's rows, 8 for a depthwise tile's two vectors. */
+/** Channels rounded up to whole vectors. */
 const vec4 = (n: number) => Math.ceil(n / 4) * 4;
-const vec8 = (n: number) => Math.ceil(n / 8) * 8;
 
 /**
  * Dense and grouped: per group ⌈opg / 8⌉ blocks of [T][cpg][8] floats, tap
@@ -62,23 +61,16 @@ function packBlocks(mem: Float32Array, at: number, w: Tensor, groups: number, fl
   }
 }
 
-/** Depthwise: [T][stride] floats, channel c of tap t at t·stride + c (stride = C rounded up to 8, plus 8 spare). */
+/** Depthwise: [Cout][T] floats, tap t = ky·kw + kx of channel c at c·T + t (rotated 180° with `flip`). */
 function packDepthwise(mem: Float32Array, at: number, w: Tensor, flip: boolean): void {
   const [cout, , kh, kw] = w.dims4();
   const [so, , sy, sx] = w.strides4();
-  const stride = depthwiseStride(cout);
-  mem.fill(0, at, at + kh * kw * stride);
-  for (let ky = 0; ky < kh; ky++) {
-    for (let kx = 0; kx < kw; kx++) {
-      const d = at + (ky * kw + kx) * stride;
-      const s = w.offset + (flip ? kh - 1 - ky : ky) * sy + (flip ? kw - 1 - kx : kx) * sx;
-      for (let c = 0; c < cout; c++) mem[d + c] = w.data[s + c * so]!;
+  for (let c = 0, d = at; c < cout; c++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++, d++) mem[d] = w.data[w.offset + c * so + (flip ? kh - 1 - ky : ky) * sy + (flip ? kw - 1 - kx : kx) * sx]!;
     }
   }
 }
-
-/** A region may start at any channel: 8 spare floats keep its last tile's loads inside the panel. */
-const depthwiseStride = (channels: number) => vec8(channels) + 8;
 
 /** The region's input window: patch rows and columns, and the part of it that lies inside the input. */
 interface Window {
@@ -139,15 +131,13 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
   const groups = spec.groups ?? 1;
   const opg = cout / groups;
   const flip = spec.flip === true;
-  const depthwise = cpg === 1 && opg === 1;
   const T = kh * kw;
   const outRows = r.y1 - r.y0, outCols = r.x1 - r.x0;
   const win = windowOf(spec, g, r, x, out);
   const panels = Math.ceil(outCols / 4);
 
-  // Channels of one patch: a group's inputs, or (depthwise) the region's channels padded to whole vectors.
-  const Cp = depthwise ? vec8(r.c1 - r.c0) : cpg;
-  const C = depthwise ? r.c1 - r.c0 : cpg;
+  // Channels of one patch: a group's inputs.
+  const Cp = cpg, C = cpg;
   const ps = g.sw * Cp, rowPitch = g.sh * win.PW * Cp;
   const toff = new Int32Array(T);
   for (let ky = 0, t = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++, t++) toff[t] = (ky * g.dh * win.PW + kx * g.dw) * Cp;
@@ -155,16 +145,14 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
   const patchLen = win.PH * win.PW * Cp + 4 * ps + 8;
 
   const gb = Math.ceil(opg / 8);
-  const packed = depthwise
-    ? packedWeights(e, w, `conv2d-dw:${flip}`, T * depthwiseStride(cout), (mem, at) => packDepthwise(mem, at, w, flip))
-    : packedWeights(e, w, `conv2d:${groups}:${flip}`, groups * gb * 8 * T * cpg, (mem, at) => packBlocks(mem, at, w, groups, flip));
+  const packed = packedWeights(e, w, `conv2d:${groups}:${flip}`, groups * gb * 8 * T * cpg, (mem, at) => packBlocks(mem, at, w, groups, flip));
   try {
     // Inputs and outputs in engine memory are read and written in place; others go through scratch.
     const inPlaceIn = g.sw > 0 && x.strides4()[3] === 1 && engineAddress(x, r.n0, 0, 0, 0) >= 0;
     const inPlaceOut = out.strides4()[3] === 1 && engineAddress(out, r.n0, r.c0, r.y0, r.x0) >= 0;
     const [, oc, oh, ow] = out.strides4();
-    // Accumulator rows: every channel of the region (depthwise) or of one group's blocks inside it.
-    const vecLen = depthwise ? Cp : Math.min(gb * 8, vec4(r.c1 - r.c0) + 8);
+    // Accumulator rows: the channels of one group's blocks inside the region.
+    const vecLen = Math.min(gb * 8, vec4(r.c1 - r.c0) + 8);
     const rowsPerCall = inPlaceOut ? outRows : Math.max(1, Math.min(outRows, Math.floor(ACC_CELLS / (vecLen * panels * 4))));
     const ldc = rowsPerCall * outCols; // scratch acc: whole output rows back to back
     // In place, the positions of whole output rows are consecutive in memory; of a narrower region, only a row's.
@@ -240,19 +228,6 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
       e.k.conv2d_patch_hwc(base + stageAt, C, win.rows * win.cols, win.cols, win.rows, win.cols, base + patchAt, win.PW, Cp, win.top, win.left, patchLen);
     };
 
-    if (depthwise) {
-      epilogueVectors(weights, r.c0, Cp, r.c1, vecs);
-      for (let n = r.n0; n < r.n1; n++) {
-        patch(n, r.c0);
-        for (let oy = 0; oy < outRows; oy += rowsPerCall) {
-          const rows = Math.min(rowsPerCall, outRows - oy);
-          over(n, r.c0, oy, rows, (qoff, np, acc, cs) => e.k.conv2d_depthwise(packed.at + r.c0 * 4, base + toffAt, base + patchAt, T,
-            depthwiseStride(cout), qoff, np, Cp / 8, acc, cs, 0, r.c1 - r.c0, base + epAt));
-          copyOut(n, r.c0, r.c0, r.c1, oy, rows);
-        }
-      }
-      return;
-    }
     for (let grp = Math.floor(r.c0 / opg); grp * opg < r.c1; grp++) {
       // Output channels of this group inside the region, and the 8-channel blocks covering them.
       const cLo = Math.max(r.c0, grp * opg), cHi = Math.min(r.c1, (grp + 1) * opg);
@@ -275,6 +250,91 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
   }
 }
 
+/** Int32 fields of the DwCall struct (kernels/conv2d.c), in order. */
+const DW_FIELDS = 25;
+
+/**
+ * Depthwise (one input and one output channel per group): the engine reads
+ * the channel planes straight from NCHW (kernels/conv2d.c, conv2d_depthwise),
+ * in place when the feature maps live in engine memory, else through scratch
+ * a block of channels at a time.
+ */
+function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, g: Geometry, out: Tensor, r: Region): void {
+  const w = weights.weight!;
+  const [cout, , kh, kw] = w.dims4();
+  const T = kh * kw, flip = spec.flip === true;
+  const outRows = r.y1 - r.y0, outCols = r.x1 - r.x0;
+  const win = windowOf(spec, g, r, x, out);
+  const packed = packedWeights(e, w, `conv2d-dw:${flip}`, cout * T, (mem, at) => packDepthwise(mem, at, w, flip));
+  try {
+    const [, xc, xh, xw] = x.strides4();
+    const [on, oc, oh, ow] = out.strides4();
+    const inPlaceIn = xw === 1 && win.rows > 0 && engineAddress(x, r.n0, r.c0, win.ya + win.top, win.xa + win.left) >= 0;
+    const inPlaceOut = ow === 1 && engineAddress(out, r.n0, r.c0, r.y0, r.x0) >= 0;
+    const channels = r.c1 - r.c0;
+    const inPlane = win.rows * win.cols, outPlane = outRows * outCols;
+    const block = inPlaceIn && inPlaceOut ? channels : Math.max(1, Math.min(channels, Math.floor(65536 / Math.max(1, inPlane + outPlane))));
+    const PWs = Math.ceil(win.PW / g.sw), pitch = g.sw * (PWs + 16);
+    const a64 = (n: number) => Math.ceil(n / 16) * 64;
+    const callAt = 0, epAt = 128, biasAt = epAt + 64, scaleAt = biasAt + a64(channels), shiftAt = scaleAt + a64(channels);
+    const stageAt = shiftAt + a64(channels), outAt = stageAt + (inPlaceIn ? 0 : a64(block * inPlane));
+    const workAt = outAt + (inPlaceOut ? 0 : a64(block * outPlane));
+    const base = scratch(e, workAt + (win.PH * pitch + kw + 16) * 4);
+    const mem = e.f32(), imem = e.i32();
+    const scaled = weights.scale !== undefined;
+    epilogueVectors(weights, r.c0, channels, r.c1, {
+      bias: mem.subarray((base + biasAt) / 4, (base + biasAt) / 4 + channels),
+      scale: scaled ? mem.subarray((base + scaleAt) / 4, (base + scaleAt) / 4 + channels) : null,
+      shift: scaled ? mem.subarray((base + shiftAt) / 4, (base + shiftAt) / 4 + channels) : null,
+    });
+    const call = imem.subarray((base + callAt) / 4, (base + callAt) / 4 + DW_FIELDS);
+    call.set([0, inPlane, win.cols, win.rows, win.cols, win.top, win.left, win.PH, win.PW, kh, kw, g.sh, g.sw, g.dh, g.dw,
+      outRows, outCols, 0, outPlane, outCols, 0, T, 0, base + workAt, base + epAt]);
+    if (inPlaceIn) { call[1] = xc; call[2] = xh; }
+    if (inPlaceOut) { call[18] = oc; call[19] = oh; }
+    const od = out.data;
+    for (let n = r.n0; n < r.n1; n++) {
+      for (let c = r.c0; c < r.c1; c += block) {
+        const nb = Math.min(block, r.c1 - c);
+        // The epilogue of this block's channels: its vectors start at the block's first channel.
+        const ep = (base + epAt) / 4, k = c - r.c0;
+        imem[ep] = base + biasAt + k * 4;
+        imem[ep + 1] = scaled ? base + scaleAt + k * 4 : 0;
+        imem[ep + 2] = scaled ? base + shiftAt + k * 4 : 0;
+        imem[ep + 3] = ACT_CODE[spec.activation ?? 'none'];
+        mem[ep + 4] = spec.alpha ?? 0;
+        if (inPlaceIn) call[0] = engineAddress(x, n, c, win.ya + win.top, win.xa + win.left);
+        else {
+          stageInput(mem, (base + stageAt) / 4, x, n, c, nb, win);
+          call[0] = base + stageAt;
+        }
+        call[17] = inPlaceOut ? engineAddress(out, n, c, r.y0, r.x0) : base + outAt;
+        call[20] = packed.at + c * T * 4;
+        call[22] = nb;
+        e.k.conv2d_depthwise(base + callAt);
+        if (!inPlaceOut) {
+          const first = out.offset + n * on + c * oc + r.y0 * oh + r.x0 * ow, s0 = (base + outAt) / 4;
+          // Whole output rows: a channel's rows are one block on both sides.
+          if (ow === 1 && (outRows === 1 || oh === outCols)) {
+            for (let i = 0; i < nb; i++) od.set(mem.subarray(s0 + i * outPlane, s0 + (i + 1) * outPlane), first + i * oc);
+            continue;
+          }
+          for (let i = 0; i < nb; i++) {
+            for (let y = 0; y < outRows; y++) {
+              const s = (base + outAt) / 4 + i * outPlane + y * outCols;
+              let o = out.offset + n * on + (c + i) * oc + (r.y0 + y) * oh + r.x0 * ow;
+              if (ow === 1) od.set(mem.subarray(s, s + outCols), o);
+              else for (let q = 0; q < outCols; q++, o += ow) od[o] = mem[s + q]!;
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    if (packed.temporary) e.heap.release(packed.at);
+  }
+}
+
 /** Largest patch one pass builds; a bigger region is cut in halves (rows first), which gives the same bits. */
 const MAX_PATCH_BYTES = 32 * 1024 * 1024;
 
@@ -288,7 +348,9 @@ function convRegion(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, 
       return;
     }
   }
-  generalConv(e, x, weights, spec, g, out, r);
+  const [cout, cpg] = weights.weight!.dims4();
+  if (cpg === 1 && (spec.groups ?? 1) === cout) depthwiseConv(e, x, weights, spec, g, out, r);
+  else generalConv(e, x, weights, spec, g, out, r);
 }
 
 export const conv2dFast: Kernel<Conv2dSpec> = (inputs, weights, spec, out, r) => {
