@@ -1,7 +1,14 @@
-import { TesseraError, Tensor, engineTensor, releaseEngineTensor, runOp, type Impl } from '@tessera/tensor';
+import { TesseraError, Tensor, engineTensor, getOp, releaseEngineTensor, runOp, type Impl } from '@tessera/tensor';
 import { throwIfAborted, type Executor, type RunOptions } from './executor.js';
 import { fuseLayers } from './fuse.js';
 import { INPUT, type Model } from './model.js';
+
+/**
+ * TESSERA_TRACE=1: every layer LocalExecutor runs is printed to stderr with
+ * its op, output shape, time and GFLOP/s — the first thing to look at when a
+ * model is slow.
+ */
+const TRACE = /^(1|true|yes)$/i.test(process.env.TESSERA_TRACE ?? '');
 
 export interface LocalExecutorOptions {
   /** 'fast' (default) or 'reference' kernels. */
@@ -84,7 +91,9 @@ export class LocalExecutor implements Executor {
     // The model output is handed to the caller: ordinary memory, never the engine's.
     const out = index === model.output ? Tensor.zeros(shape) : engineTensor(shape);
     try {
+      const t0 = TRACE ? performance.now() : 0;
       model.withLayer(l, () => runOp(l.spec, ins, l.weights, out, undefined, this.opts.impl ?? 'fast'));
+      if (TRACE) trace(model, index, ins, shape, performance.now() - t0);
     } catch (e) {
       if (index !== model.output) releaseEngineTensor(out);
       throw e;
@@ -97,4 +106,11 @@ export class LocalExecutor implements Executor {
 export function remainingReads(model: Model): number[] {
   const consumers = model.consumers();
   return model.layers.map((l) => consumers.get(l.index)?.length ?? 0);
+}
+
+function trace(model: Model, index: number, ins: readonly Tensor[], shape: readonly number[], ms: number): void {
+  const l = model.layers[index]!;
+  const flops = getOp(l.spec.op).flops(l.spec, ins.map((t) => t.shape), shape);
+  const name = [l.name, ...(l.merged ?? [])].join('+');
+  process.stderr.write(`[tessera] ${model.name} #${index} ${name} ${l.spec.op} → [${shape.join(', ')}] ${ms.toFixed(3)} ms ${(flops / ms / 1e6).toFixed(2)} GFLOP/s\n`);
 }
