@@ -16,15 +16,17 @@ export type WeightShapes = Readonly<Record<string, Shape | undefined>>;
  * - `reference`: plain loops accumulating in float64, one rounding to float32
  *   at the store. The oracle of the tests; never used to run models.
  * - `fast` (production): float32 arithmetic in one fixed order per output
- *   element — conv2d sums (ci, ky, kx) from +0, dense sums k = 0…K−1, each
+ *   element — conv2d sums taps (ky, kx), then input channels, from +0; dense sums k = 0…K−1; each
  *   step a float32 multiply then a float32 add (never a fused multiply-add),
  *   then the epilogue (bias, scale/shift, activation: ops/epilogue.ts). The
  *   order never depends on the region, tile, thread or machine, and no
  *   algorithm is switched by region size (no Winograd, no split-K), so
  *   LocalExecutor, PoolExecutor and ClusterExecutor give identical bits.
  *   The hot ops (conv2d, dense, pools) run in the WebAssembly SIMD kernel
- *   engine (kernels/*.c, src/engine/); element-wise ops stay TypeScript with
- *   the same float32 semantics (Math.fround).
+ *   engine (kernels/*.c, src/engine/); element-wise ops stay TypeScript, each
+ *   step rounded to float32 as the epilogue rounds it (so fusing them into a
+ *   conv changes no bit); an add of three or more inputs sums in double and
+ *   rounds once, still one fixed order per element.
  * - Tolerance: production agrees with the reference within
  *   FAST_TOLERANCE · max|ref| per output (see its comment).
  */
