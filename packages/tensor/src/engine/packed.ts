@@ -9,12 +9,13 @@ import type { Engine } from './wasm.js';
  * A hit must not hide a weight written in place after packing. Tensors up to
  * EXACT_CHECK_BYTES are compared byte for byte with a copy taken at packing
  * (a native memcmp); larger ones (a dense 4096×1024 matrix is 16 MiB, and a
- * full compare would cost as much as the layer) against 4096 sampled values
- * plus their ends. Writing into a large weight after it ran is not supported:
+ * full compare would cost as much as the layer) against 256 sampled values
+ * plus their ends (each sample a cache miss: 4096 of them cost a tenth of
+ * that layer). Writing into a large weight after it ran is not supported:
  * build a new tensor instead (models never do it).
  */
 const EXACT_CHECK_BYTES = 1 << 20;
-const SAMPLES = 4096;
+const SAMPLES = 256;
 /** Most engine memory packed weights may hold per thread; least recently used go first. */
 const CACHE_LIMIT_BYTES = 1 << 30;
 

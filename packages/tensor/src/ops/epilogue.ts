@@ -74,3 +74,17 @@ export function epilogueVectors(weights: Weights, c0: number, count: number, lim
   fill(weights.scale, dst.scale);
   fill(weights.shift, dst.shift);
 }
+
+/**
+ * Writes the engine's Epilogue struct (kernels/engine.h) at byte address `at`:
+ * the addresses of the bias, scale and shift vectors (scale 0: no
+ * scale/shift), the activation code and alpha.
+ */
+export function writeEpilogue(imem: Int32Array<ArrayBufferLike>, fmem: Float32Array<ArrayBufferLike>, at: number, bias: number, scale: number, shift: number, spec: EpilogueSpec): void {
+  const i = at / 4;
+  imem[i] = bias;
+  imem[i + 1] = scale;
+  imem[i + 2] = scale ? shift : 0;
+  imem[i + 3] = ACT_CODE[spec.activation ?? 'none'];
+  fmem[i + 4] = spec.alpha ?? 0;
+}

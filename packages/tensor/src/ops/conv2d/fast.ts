@@ -3,7 +3,7 @@ import type { Tensor } from '../../tensor.js';
 import { guarded, kernelEngine, scratch, type Engine } from '../../engine/wasm.js';
 import { packedWeights } from '../../engine/packed.js';
 import { engineAddress } from '../../engine/tensors.js';
-import { ACT_CODE, epilogueVectors } from '../epilogue.js';
+import { epilogueVectors, writeEpilogue } from '../epilogue.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Geometry, Kernel } from '../op.js';
 import { conv2dCheckedOutputShape, conv2dGeometry, conv2dInputRegion, type Conv2dSpec } from './spec.js';
@@ -174,12 +174,7 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
       scale: scaled ? mem.subarray((base + scaleAt) / 4, (base + scaleAt) / 4 + vecLen) : null,
       shift: scaled ? mem.subarray((base + shiftAt) / 4, (base + shiftAt) / 4 + vecLen) : null,
     };
-    const ep = (base + epAt) / 4;
-    imem[ep] = base + biasAt;
-    imem[ep + 1] = scaled ? base + scaleAt : 0;
-    imem[ep + 2] = scaled ? base + shiftAt : 0;
-    imem[ep + 3] = ACT_CODE[spec.activation ?? 'none'];
-    mem[ep + 4] = spec.alpha ?? 0;
+    writeEpilogue(imem, mem, base + epAt, base + biasAt, scaled ? base + scaleAt : 0, base + shiftAt, spec);
 
     const od = out.data;
     const acc0 = (base + accAt) / 4;
@@ -297,12 +292,8 @@ function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
       for (let c = r.c0; c < r.c1; c += block) {
         const nb = Math.min(block, r.c1 - c);
         // The epilogue of this block's channels: its vectors start at the block's first channel.
-        const ep = (base + epAt) / 4, k = c - r.c0;
-        imem[ep] = base + biasAt + k * 4;
-        imem[ep + 1] = scaled ? base + scaleAt + k * 4 : 0;
-        imem[ep + 2] = scaled ? base + shiftAt + k * 4 : 0;
-        imem[ep + 3] = ACT_CODE[spec.activation ?? 'none'];
-        mem[ep + 4] = spec.alpha ?? 0;
+        const k = (c - r.c0) * 4;
+        writeEpilogue(imem, mem, base + epAt, base + biasAt + k, scaled ? base + scaleAt + k : 0, base + shiftAt + k, spec);
         if (inPlaceIn) call[0] = engineAddress(x, n, c, win.ya + win.top, win.xa + win.left);
         else {
           stageInput(mem, (base + stageAt) / 4, x, n, c, nb, win);

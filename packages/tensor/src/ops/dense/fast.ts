@@ -2,7 +2,7 @@ import type { Region } from '../../region.js';
 import type { Tensor } from '../../tensor.js';
 import { guarded, kernelEngine, scratch, type Engine } from '../../engine/wasm.js';
 import { packedWeights } from '../../engine/packed.js';
-import { ACT_CODE, epilogueVectors } from '../epilogue.js';
+import { epilogueVectors, writeEpilogue } from '../epilogue.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Weights } from '../op.js';
 import { denseOutputShape, type DenseSpec } from './spec.js';
@@ -85,12 +85,7 @@ function denseRegion(e: Engine, x: Tensor, weights: Weights, spec: DenseSpec, ou
     const mem = e.f32(), imem = e.i32();
     const vec = (off: number) => mem.subarray((base + off) / 4, (base + off) / 4 + cols);
     epilogueVectors(weights, cBase, cols, F, { bias: vec(biasAt), scale: scaled ? vec(scaleAt) : null, shift: scaled ? vec(shiftAt) : null });
-    const ep = (base + epAt) / 4;
-    imem[ep] = base + biasAt;
-    imem[ep + 1] = scaled ? base + scaleAt : 0;
-    imem[ep + 2] = scaled ? base + shiftAt : 0;
-    imem[ep + 3] = ACT_CODE[spec.activation ?? 'none'];
-    mem[ep + 4] = spec.alpha ?? 0;
+    writeEpilogue(imem, mem, base + epAt, base + biasAt, scaled ? base + scaleAt : 0, base + shiftAt, spec);
 
     const wAt = packed.at + p0 * K * PANEL * 4;
     const [on, oc] = out.strides4();
