@@ -7,21 +7,20 @@
  * output positions per tile, 8 f32x4 accumulators; per tap and input channel
  * two vector loads of packed weights and four broadcast input values.
  *
- *   s(co, q) = Σ_{t = (ky, kx)} Σ_{ci} w[co][t][ci] · x[q·ps + toff[t] + ci]
+ *   s(co, q) = Σ_{t = (ky, kx)} Σ_{ci} w[co][t][ci] · x[qoff[q] + toff[t] + ci]
  *
  * Loop order, which fixes the bits: each sum starts at +0 and adds one float32
  * product at a time (multiply, then add; never fused) in (ky, kx, ci) order;
  * then the epilogue (engine.h). Nothing depends on the region or the tile, so
  * any cut of the output gives the same bits. 8 × 4 was the fastest tile under
- * V8 (16 xmm registers): 8 × 6, 12 × 4, and the position-major 4 × 8, 5 × 8
- * and 3 × 12 all measured 15–40 % slower.
+ * V8 (16 xmm registers): 16 × 2 ran the same; 8 × 5, 8 × 6, 12 × 4, the
+ * position-major 4 × 8, 5 × 8 and 3 × 12, and unrolling the channel loop all
+ * measured 15–40 % slower (spills, or V8's loop bookkeeping).
  *
- * Depthwise (conv2d_depthwise): each channel reads only itself, so lanes hold
- * 4 channels and a tile is 4 positions: per tap one weight vector and four
- * input vectors; same (ky, kx) order per output.
+ * Outputs are stored channel-major ([channel][position]) after a 4 × 4
+ * transpose: straight into an NCHW feature map, or into a buffer.
  *
- * Outputs are stored channel-major ([channel][position], rows of ldc) after a
- * 4 × 4 transpose, so the caller copies whole NCHW row segments out.
+ * Depthwise (conv2d_depthwise, below) reads NCHW planes directly instead.
  */
 #include "engine.h"
 

@@ -18,15 +18,17 @@ import { conv2dCheckedOutputShape, conv2dGeometry, conv2dInputRegion, type Conv2
  * scale/shift, activation), one float32 rounding per operation. Nothing in
  * that recipe depends on the region, so any cut gives the same bits.
  *
- * Per batch item (and group), the region's input window is copied row by row
- * into engine memory (a memcpy per row), turned into the HWC patch with its
- * zero padding by the engine, and the tiles run over one run of positions per
- * output row: position ox of row oy reads patch pixel (oy·sh, ox·sw) plus the
- * tap offsets, so stride and dilation need no special layout. Tiles past the
- * last channel or position compute on zero weights or spare patch cells and
- * are not stored. Weights are packed once per layer and thread (engine/packed.ts).
- * Depthwise convolutions (one input and one output channel per group) have
- * their own kernel with channels in lanes across groups.
+ * Per batch item (and group), the region's input window — read in place when
+ * the input lives in engine memory (engine/tensors.ts), else copied in a
+ * memcpy per plane — becomes the HWC patch with its zero padding (engine,
+ * 4 × 4 transposes). A table gives each output position's patch offset, so
+ * one engine call covers whole rows with no tile wasted per row end, and
+ * stride and dilation need no special layout. Outputs are written straight
+ * into an engine-memory output, else into scratch and copied out. Tiles past
+ * the last channel or position compute on zero weights or spare patch cells
+ * and are not stored. Weights are packed once per layer and thread
+ * (engine/packed.ts). Depthwise convolutions (one input and one output
+ * channel per group) read NCHW planes directly (depthwiseConv below).
  */
 
 /** Most outputs (channels × positions) one engine call accumulates before they are copied out. */
