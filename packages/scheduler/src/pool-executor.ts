@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { Tensor, TesseraError, checkInt, checkRegion, engineModule, fmtRegion, regionVolume, type Region, type Shape } from '@tessera/tensor';
-import { INPUT, fuseLayers, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
+import { Tensor, TesseraError, checkInt, checkRegion, engineModule, fmtRegion, regionVolume, sizeOf, type Region, type Shape } from '@tessera/tensor';
+import { INPUT, LocalExecutor, fuseLayers, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
 import { assignBuffers } from './buffers.js';
 import { plan } from './plan/plan.js';
 import type { Stage, Strategy, Task, TilePlan } from './plan/types.js';
 import { sharedModel } from './shared-model.js';
 import {
   CONTROL, TASK_CLAIMED, TASK_DONE, modelChannelName,
-  type Fault, type ModelChannelMessage, type SharedMap, type StageMessage, type StageReply,
+  type Fault, type ModelChannelMessage, type SharedMap, type StageMessage, type StageReply, type WholeMessage, type WholeReply,
 } from './worker/messages.js';
 
 export interface PoolExecutorOptions {
@@ -30,6 +30,11 @@ export interface PoolExecutorOptions {
 
 export interface PoolRunOptions extends RunOptions {
   strategy?: Strategy;
+}
+
+export interface PoolStreamOptions extends RunOptions {
+  /** Inputs being computed at once (default: two per worker thread). */
+  maxInFlight?: number;
 }
 
 /** A feature-map region held in memory: `data` is exactly `region` of a tensor of `shape` (row-major NCHW). */
@@ -69,6 +74,8 @@ export class PoolExecutor implements Executor {
   private overheadUs: number | undefined;
   private closed = false;
   private faultsLeft: number;
+  /** Runs that are fastest on the calling thread (see run). */
+  private readonly local = new LocalExecutor();
 
   constructor(opts: PoolExecutorOptions = {}) {
     this.opts = opts;
@@ -125,11 +132,31 @@ export class PoolExecutor implements Executor {
     return p;
   }
 
+  /**
+   * Runs one input. With strategy `auto` the run is spread the cheapest way
+   * (all give LocalExecutor's bits):
+   * - one worker thread: on the calling thread (LocalExecutor), which pays no
+   *   copy into shared memory and no message, so `auto` never loses to it;
+   * - a batch of at least as many samples as threads: data parallel, a
+   *   contiguous share of samples per worker, each run whole (no halo, no
+   *   barrier, intermediates in that worker's kernel engine);
+   * - otherwise the plan (fused tiles or layer-wise, plan.ts).
+   */
   async run(original: Model, input: Tensor, opts: PoolRunOptions = {}): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
     const what = `run of model '${original.name}'`;
     throwIfAborted(opts.signal, what);
     original.shapes(input.shape); // validates the input against every layer, naming the layer
+    const strategy = opts.strategy ?? this.opts.strategy ?? 'auto';
+    if (strategy === 'auto' && this.threads === 1 && !this.opts.faults) {
+      this.stats.runs++;
+      return this.local.run(original, input, opts);
+    }
+    if (strategy === 'auto' && this.threads > 1 && input.shape[0]! >= this.threads) {
+      this.stats.runs++;
+      const [out] = await this.dataParallel(original, [input], this.threads, opts.signal, what);
+      return out!;
+    }
     // Plans, workers and buffers all see the fused model (same bits, fewer stages and passes).
     const model = fuseLayers(original);
     const p = await this.plan(model, input.shape, opts.strategy);
@@ -154,6 +181,110 @@ export class PoolExecutor implements Executor {
     }
     throwIfAborted(opts.signal, what);
     return Tensor.wrap(buffers.get(model.output)!, p.shapes[model.output]!);
+  }
+
+  /**
+   * Runs each input whole on a worker (data parallel), results in input
+   * order. Inputs may differ in shape; each equals LocalExecutor's result bit
+   * for bit. A worker that dies takes no input with it: its share runs again
+   * elsewhere (maxRetries).
+   */
+  async runBatch(original: Model, inputs: readonly Tensor[], opts: RunOptions = {}): Promise<Tensor[]> {
+    if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
+    if (!Array.isArray(inputs)) throw new TesseraError('BAD_ARGUMENT', `runBatch takes an array of input tensors, got ${String(inputs)}`);
+    const what = `batch run of model '${original.name}'`;
+    throwIfAborted(opts.signal, what);
+    inputs.forEach((x) => original.shapes(x.shape));
+    this.stats.runs += inputs.length;
+    return this.dataParallel(original, inputs, 1, opts.signal, what);
+  }
+
+  /**
+   * Streams inputs through the model, whole inputs per worker, at most
+   * `maxInFlight` at once; yields the outputs in input order. Stopping early
+   * (break, abort) waits for what is in flight and leaves the pool usable.
+   */
+  async *runStream(original: Model, inputs: AsyncIterable<Tensor> | Iterable<Tensor>, opts: PoolStreamOptions = {}): AsyncGenerator<Tensor> {
+    const limit = checkInt('runStream maxInFlight', opts.maxInFlight ?? 2 * this.threads, 1);
+    const pending: Promise<Tensor>[] = [];
+    const settle = (p: Promise<Tensor>) => { p.catch(() => undefined); return p; };
+    try {
+      for await (const x of inputs) {
+        throwIfAborted(opts.signal, `stream of model '${original.name}'`);
+        pending.push(settle(this.runBatch(original, [x], opts).then((r) => r[0]!)));
+        if (pending.length >= limit) yield await pending.shift()!;
+      }
+      while (pending.length) yield await pending.shift()!;
+    } finally {
+      // An early stop still lets every started input finish before the pool is used again.
+      await Promise.allSettled(pending);
+    }
+  }
+
+  /**
+   * Inputs cut into shares of samples: each input into `parts` contiguous
+   * ranges of its batch (at most one per sample), each share one message.
+   */
+  private async dataParallel(original: Model, inputs: readonly Tensor[], parts: number, signal: AbortSignal | undefined, what: string): Promise<Tensor[]> {
+    const model = fuseLayers(original);
+    this.remember(model);
+    const outs = inputs.map((x) => {
+      const shape = model.shapes(x.shape)[model.output]!;
+      return { input: { buffer: toShared(x), shape: x.shape } as SharedMap, output: { buffer: new SharedArrayBuffer(sizeOf(shape) * 4), shape } as SharedMap };
+    });
+    const shares: WholeMessage[] = [];
+    outs.forEach((o, i) => {
+      const n = inputs[i]!.shape[0]!, k = Math.min(parts, n);
+      for (let j = 0; j < k; j++) {
+        const n0 = Math.floor((n * j) / k), n1 = Math.floor((n * (j + 1)) / k);
+        shares.push({ kind: 'whole', modelId: model.id, input: o.input, output: o.output, n0, n1, fault: this.takeWholeFault() });
+      }
+    });
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort);
+    try {
+      const results = await Promise.allSettled(shares.map((m) => this.runShare(m, controller.signal, model, what)));
+      throwIfAborted(signal, what);
+      const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+      if (failed) throw failed.reason;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    return outs.map((o) => Tensor.wrap(o.output.buffer, o.output.shape));
+  }
+
+  /** One share on some worker, again on another if its worker dies (maxRetries). */
+  private async runShare(msg: WholeMessage, signal: AbortSignal, model: Model, what: string): Promise<void> {
+    const maxRetries = this.opts.maxRetries ?? 2;
+    for (let attempt = 0; ; attempt++) {
+      if (signal.aborted) throwIfAborted(signal, what);
+      this.stats.inFlight++;
+      let reply: WholeReply;
+      try {
+        reply = (await this.pool.run(attempt === 0 ? msg : { ...msg, fault: undefined }, { signal })) as WholeReply;
+      } catch (e) {
+        if (signal.aborted) throwIfAborted(signal, what);
+        if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor was closed during the run');
+        if (attempt >= maxRetries) {
+          throw new TesseraError('WORKER_LOST', `worker lost ${attempt + 1} time(s) running samples [${msg.n0}, ${msg.n1}) of model '${model.name}': ${e instanceof Error ? e.message : String(e)}`);
+        }
+        this.stats.retries++;
+        continue;
+      } finally {
+        this.stats.inFlight--;
+      }
+      if (!reply.ok) throw new TesseraError(reply.error.code, `${reply.error.message} (model '${model.name}', samples [${msg.n0}, ${msg.n1}))`);
+      this.stats.tasks++;
+      return;
+    }
+  }
+
+  private takeWholeFault(): Fault | undefined {
+    const f = this.opts.faults;
+    if (!f || this.faultsLeft <= 0) return undefined;
+    this.faultsLeft--;
+    return f.fault;
   }
 
   /**
@@ -206,6 +337,7 @@ export class PoolExecutor implements Executor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.local.close();
     this.channel.close();
     await this.pool.destroy();
   }

@@ -66,6 +66,27 @@ export interface StageMessage {
   readonly faults?: Readonly<Record<number, Fault>>;
 }
 
+/**
+ * Data parallel: samples [n0, n1) of `input` through the whole model on one
+ * worker, into the same samples of `output`. The worker runs them with its
+ * LocalExecutor, so intermediates live in its kernel engine's memory and no
+ * halo, barrier or per-layer message is paid.
+ */
+export interface WholeMessage {
+  readonly kind: 'whole';
+  readonly modelId: string;
+  readonly input: SharedMap;
+  readonly output: SharedMap;
+  readonly n0: number;
+  readonly n1: number;
+  /** Testing aid. */
+  readonly fault?: Fault;
+}
+
+export type WholeReply =
+  | { readonly ok: true; readonly ms: number }
+  | { readonly ok: false; readonly error: TaskError };
+
 export interface PingMessage {
   readonly kind: 'ping';
 }

@@ -1,8 +1,9 @@
 import { Tensor, TesseraError, isTesseraError, runOp, fmtRegion, regionVolume, type Region, type Shape } from '@tessera/tensor';
-import { INPUT, Model, type Layer } from '@tessera/nn';
+import { INPUT, LocalExecutor, Model, type Layer } from '@tessera/nn';
 import {
   CONTROL, TASK_CLAIMED, TASK_DONE,
   type Fault, type ModelPayload, type SharedMap, type StageMessage, type StageReply, type TaskError,
+  type WholeMessage, type WholeReply,
 } from './messages.js';
 
 /** Rebuilds a Model over the shared weights of a payload (no copy). */
@@ -91,4 +92,28 @@ function sharedMap(m: SharedMap | undefined, producer: number, layer: number): T
     throw new TesseraError('BAD_ARGUMENT', `task for layer ${layer} is missing the shared map of ${producer === INPUT ? 'the model input' : `layer ${producer}`}`);
   }
   return m.region ? Tensor.partial(m.shape, m.region, new Float32Array(m.buffer, 0, regionVolume(m.region))) : Tensor.wrap(m.buffer, m.shape);
+}
+
+const local = new LocalExecutor();
+
+/** A data-parallel share: samples [n0, n1) of the input through the whole model, into the same samples of the output. */
+export function runWhole(model: Model, msg: WholeMessage): WholeReply {
+  const t0 = performance.now();
+  try {
+    if (msg.fault === 'exit') process.exit(3);
+    if (msg.fault === 'throw') throw new TesseraError('KERNEL_FAILED', 'injected fault in a data-parallel share');
+    const samples = (t: Tensor) => {
+      const [, c = 1, h = 1, w = 1] = t.shape;
+      return t.view(t.rank === 2 ? { n0: msg.n0, n1: msg.n1, c0: 0, c1: c, y0: 0, y1: 1, x0: 0, x1: 1 } : { n0: msg.n0, n1: msg.n1, c0: 0, c1: c, y0: 0, y1: h, x0: 0, x1: w });
+    };
+    const out = local.runSync(model, samples(sharedMap(msg.input, INPUT, 0)));
+    const dst = samples(sharedMap(msg.output, model.output, model.output));
+    dst.data.set(out.toFloat32Array(), dst.offset);
+    return { ok: true, ms: performance.now() - t0 };
+  } catch (e) {
+    return {
+      ok: false,
+      error: { code: isTesseraError(e) ? e.code : 'KERNEL_FAILED', message: e instanceof Error ? e.message : String(e), layer: -1, region: null },
+    };
+  }
 }

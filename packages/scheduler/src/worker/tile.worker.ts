@@ -1,8 +1,8 @@
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { TesseraError, useEngineModule, warmUpEngine } from '@tessera/tensor';
 import type { Model } from '@tessera/nn';
-import { modelFromPayload, runStage } from './run-task.js';
-import { modelChannelName, type ModelChannelMessage, type PingMessage, type StageMessage, type StageReply } from './messages.js';
+import { modelFromPayload, runStage, runWhole } from './run-task.js';
+import { modelChannelName, type ModelChannelMessage, type PingMessage, type StageMessage, type StageReply, type WholeMessage, type WholeReply } from './messages.js';
 
 // Before any task: the engine from the module the pool compiled, warmed so no real run starts on V8's baseline tier.
 useEngineModule((workerData as { engineModule: object }).engineModule);
@@ -44,8 +44,8 @@ function getModel(id: string): Promise<Model> | Model {
   });
 }
 
-/** Piscina entry: a stage round or a ping (used to measure the round-trip cost). */
-export default async function handle(msg: StageMessage | PingMessage): Promise<StageReply> {
+/** Piscina entry: a stage round, a data-parallel share, or a ping (used to measure the round-trip cost). */
+export default async function handle(msg: StageMessage | WholeMessage | PingMessage): Promise<StageReply | WholeReply> {
   if (msg.kind === 'ping') return { ok: true, done: 0, ms: 0 };
   let model: Model;
   try {
@@ -54,5 +54,5 @@ export default async function handle(msg: StageMessage | PingMessage): Promise<S
     const err = e as TesseraError;
     return { ok: false, error: { code: err.code ?? 'BAD_MODEL', message: err.message, layer: -1, region: null } };
   }
-  return runStage(model, msg);
+  return msg.kind === 'whole' ? runWhole(model, msg) : runStage(model, msg);
 }

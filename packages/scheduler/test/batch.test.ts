@@ -1,0 +1,121 @@
+import { expect } from 'chai';
+import { Tensor, TesseraError, randomTensor } from '@tessera/tensor';
+import { LocalExecutor, seedDilatedStack, type Model } from '@tessera/nn';
+import { PoolExecutor } from '../src/index.js';
+import { randomModel } from './random-models.js';
+
+/** Bits, not values (−0 and +0 differ). */
+function expectBits(a: Tensor, b: Tensor, what: string): void {
+  expect(a.shape, `${what} shape`).to.deep.equal(b.shape);
+  const x = new Uint32Array(a.toFloat32Array().slice().buffer), y = new Uint32Array(b.toFloat32Array().slice().buffer);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) expect.fail(`${what}: element ${i} differs`);
+}
+
+const local = new LocalExecutor();
+
+describe('PoolExecutor data parallel (runBatch, runStream, batches in run)', function () {
+  this.timeout(120_000);
+
+  const models: Model[] = [];
+  for (let seed = 400; seed < 406; seed++) models.push(randomModel(seed, { batch: 1, chains: seed % 2 === 0 }));
+
+  for (const threads of [1, 2, 3, 7]) {
+    it(`runBatch and runStream equal LocalExecutor bit for bit, in order (${threads} worker(s), batches 1..9)`, async () => {
+      const pool = new PoolExecutor({ threads });
+      try {
+        for (const [k, m] of models.entries()) {
+          const count = 1 + ((k * 4 + threads) % 9);
+          const xs = Array.from({ length: count }, (_, i) => randomTensor([1 + (i % 3), ...m.inputShape.slice(1)], 100 * k + i));
+          const want = await Promise.all(xs.map((x) => local.run(m, x)));
+          const got = await pool.runBatch(m, xs);
+          got.forEach((g, i) => expectBits(g, want[i]!, `${m.name} batch input ${i}`));
+          let i = 0;
+          for await (const y of pool.runStream(m, xs, { maxInFlight: 3 })) expectBits(y, want[i]!, `${m.name} stream item ${i++}`);
+          expect(i).to.equal(count);
+          // One input with a batch dimension ≥ the threads runs data parallel in run().
+          const big = randomTensor([threads + 2, ...m.inputShape.slice(1)], 7 + k);
+          expectBits(await pool.run(m, big), await local.run(m, big), `${m.name} batch ${threads + 2} in run()`);
+        }
+      } finally {
+        await pool.close();
+      }
+      expect(pool.threadCount).to.equal(0);
+    });
+  }
+
+  it('a stream keeps at most maxInFlight inputs in flight, and an early break leaves the pool usable', async () => {
+    const m = seedDilatedStack({ size: 32, channels: 8 });
+    const pool = new PoolExecutor({ threads: 2 });
+    try {
+      let pulled = 0, peak = 0;
+      async function* source(): AsyncGenerator<Tensor> {
+        for (let i = 0; i < 12; i++) {
+          pulled++;
+          peak = Math.max(peak, pool.stats.inFlight);
+          yield randomTensor(m.inputShape, i);
+        }
+      }
+      let seen = 0;
+      for await (const y of pool.runStream(m, source(), { maxInFlight: 2 })) {
+        expect(y.shape).to.deep.equal([1, 8, 16, 16]);
+        if (++seen === 5) break;
+      }
+      expect(peak, 'inputs in flight').to.be.at.most(2);
+      expect(pulled, 'inputs pulled before the break').to.be.at.most(7);
+      expect(pool.stats.inFlight).to.equal(0);
+      const x = randomTensor(m.inputShape, 99);
+      expectBits((await pool.runBatch(m, [x]))[0]!, await local.run(m, x), 'after an early break');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('abort mid-batch rejects with ABORTED and the pool stays usable', async () => {
+    const m = seedDilatedStack({ size: 96, channels: 16 });
+    const pool = new PoolExecutor({ threads: 2 });
+    try {
+      const xs = Array.from({ length: 8 }, (_, i) => randomTensor(m.inputShape, i));
+      const ac = new AbortController();
+      const p = pool.runBatch(m, xs, { signal: ac.signal });
+      setTimeout(() => ac.abort(new Error('stop the batch')), 5);
+      await p.then(() => expect.fail('should reject'), (e: TesseraError) => {
+        expect(e.code).to.equal('ABORTED');
+        expect(e.message).to.match(/stop the batch/);
+      });
+      expect(pool.stats.inFlight).to.equal(0);
+      expectBits((await pool.runBatch(m, [xs[0]!]))[0]!, await local.run(m, xs[0]!), 'after abort');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a worker that dies mid-batch loses no input and doubles none', async () => {
+    const m = seedDilatedStack({ size: 48, channels: 8 });
+    const pool = new PoolExecutor({ threads: 2, faults: { layer: 0, fault: 'exit', times: 2 } });
+    try {
+      const xs = Array.from({ length: 6 }, (_, i) => randomTensor(m.inputShape, 30 + i));
+      const got = await pool.runBatch(m, xs);
+      expect(got).to.have.length(6);
+      for (const [i, g] of got.entries()) expectBits(g, await local.run(m, xs[i]!), `input ${i}`);
+      expect(pool.stats.retries).to.equal(2);
+      expect(pool.stats.tasks).to.equal(6);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a bad input names its layer before anything runs; a throwing share names its samples', async () => {
+    const m = seedDilatedStack({ size: 16, channels: 2 });
+    const pool = new PoolExecutor({ threads: 2, faults: { layer: 0, fault: 'throw', times: 1 } });
+    try {
+      await pool.runBatch(m, [randomTensor(m.inputShape, 1), Tensor.zeros([1, 4, 16, 16])]).then(
+        () => expect.fail('should reject'), (e: TesseraError) => expect(e.message).to.match(/layer 0 'conv_in'/));
+      expect(pool.stats.tasks).to.equal(0);
+      await pool.runBatch(m, [randomTensor(m.inputShape, 1)]).then(
+        () => expect.fail('should reject'), (e: TesseraError) => expect(e.message).to.match(/injected fault.*samples \[0, 1\)/));
+      expect((await pool.runBatch(m, [randomTensor(m.inputShape, 2)]))[0]!.shape).to.deep.equal([1, 2, 8, 8]);
+    } finally {
+      await pool.close();
+    }
+  });
+});
