@@ -76,6 +76,8 @@ export class PoolExecutor implements Executor {
   private faultsLeft: number;
   /** Runs that are fastest on the calling thread (see run). */
   private readonly local = new LocalExecutor();
+  /** Auto: measured ms of the first local and planned run, by fused model id and input shape. */
+  private readonly timings = new Map<string, { local?: number; plan?: number }>();
 
   constructor(opts: PoolExecutorOptions = {}) {
     this.opts = opts;
@@ -140,7 +142,8 @@ export class PoolExecutor implements Executor {
    * - a batch of at least as many samples as threads: data parallel, a
    *   contiguous share of samples per worker, each run whole (no halo, no
    *   barrier, intermediates in that worker's kernel engine);
-   * - otherwise the plan (fused tiles or layer-wise, plan.ts).
+   * - otherwise the plan (fused tiles or layer-wise, plan.ts) or the calling
+   *   thread, whichever measured faster (see `measured`).
    */
   async run(original: Model, input: Tensor, opts: PoolRunOptions = {}): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
@@ -157,6 +160,37 @@ export class PoolExecutor implements Executor {
       const [out] = await this.dataParallel(original, [input], this.threads, opts.signal, what);
       return out!;
     }
+    if (strategy === 'auto') return this.measured(original, input, opts);
+    return this.planned(original, input, opts, what);
+  }
+
+  /**
+   * Auto for one input of fewer samples than threads: the planned run or the
+   * calling thread, whichever was faster. The cost model cannot see every
+   * cost of a tiled run (copies into shared memory, halos, kernels on
+   * SharedArrayBuffers instead of engine memory), so the first run of a model
+   * and input shape on each path is timed and later runs take the faster one.
+   * Both give the same bits.
+   */
+  private async measured(original: Model, input: Tensor, opts: PoolRunOptions): Promise<Tensor> {
+    const key = `${fuseLayers(original).id}|${input.shape.join(',')}`;
+    const c = this.timings.get(key) ?? {};
+    this.timings.set(key, c);
+    if (this.timings.size > 256) this.timings.delete(this.timings.keys().next().value!);
+    const timed = async (path: 'local' | 'plan', run: () => Promise<Tensor>): Promise<Tensor> => {
+      const t0 = performance.now();
+      const out = await run();
+      c[path] = performance.now() - t0;
+      return out;
+    };
+    const local = () => { this.stats.runs++; return this.local.run(original, input, opts); };
+    const planned = () => this.planned(original, input, opts, `run of model '${original.name}'`);
+    if (c.local === undefined) return timed('local', local);
+    if (c.plan === undefined) return timed('plan', planned);
+    return c.local <= c.plan ? local() : planned();
+  }
+
+  private async planned(original: Model, input: Tensor, opts: PoolRunOptions, what: string): Promise<Tensor> {
     // Plans, workers and buffers all see the fused model (same bits, fewer stages and passes).
     const model = fuseLayers(original);
     const p = await this.plan(model, input.shape, opts.strategy);

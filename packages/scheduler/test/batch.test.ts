@@ -43,6 +43,27 @@ describe('PoolExecutor data parallel (runBatch, runStream, batches in run)', fun
     });
   }
 
+  it('auto on one input times the calling thread and the plan once each, then keeps the faster (same bits)', async () => {
+    const m = seedDilatedStack({ size: 40, channels: 8 });
+    const pool = new PoolExecutor({ threads: 2 });
+    try {
+      const x = randomTensor(m.inputShape, 4);
+      const want = await local.run(m, x);
+      expectBits(await pool.run(m, x), want, 'first run (calling thread)');
+      expect(pool.stats.tasks, 'tasks after the first run').to.equal(0);
+      expectBits(await pool.run(m, x), want, 'second run (the plan)');
+      const afterPlan = pool.stats.tasks;
+      expect(afterPlan, 'tasks after the second run').to.be.above(0);
+      expectBits(await pool.run(m, x), want, 'third run');
+      expectBits(await pool.run(m, x), want, 'fourth run');
+      // The third and fourth runs took the same path: both on workers, or neither.
+      const perPlanned = afterPlan;
+      expect([afterPlan, afterPlan + 2 * perPlanned]).to.include(pool.stats.tasks);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a stream keeps at most maxInFlight inputs in flight, and an early break leaves the pool usable', async () => {
     const m = seedDilatedStack({ size: 32, channels: 8 });
     const pool = new PoolExecutor({ threads: 2 });

@@ -54,9 +54,14 @@ function metrics(c: CaseRecord): Record<string, number> {
   return out;
 }
 
+/** Cases by model and batch size (one panel / block of rows each). */
 function byNet(s: SuiteRecord): Map<string, CaseRecord[]> {
   const m = new Map<string, CaseRecord[]>();
-  for (const c of s.cases) if (!c.error) (m.get(String(c.params.model)) ?? m.set(String(c.params.model), []).get(String(c.params.model))!).push(c);
+  for (const c of s.cases) {
+    if (c.error) continue;
+    const key = `${String(c.params.model)}${Number(c.params.batch ?? 1) > 1 ? `, batch ${String(c.params.batch)}` : ''}`;
+    (m.get(key) ?? m.set(key, []).get(key)!).push(c);
+  }
   return m;
 }
 
@@ -81,10 +86,10 @@ function summarize(s: SuiteRecord): ReportSection[] {
 
 function charts(s: SuiteRecord): ChartFile[] {
   const panels: LinePanel[] = [];
-  for (const [, cases] of byNet(s)) {
+  for (const [key, cases] of byNet(s)) {
     const first = cases[0]!;
     panels.push({
-      title: String(first.params.model),
+      title: key,
       subtitle: first.flops ? (first.flops >= 1e8 ? `${(first.flops / 1e9).toFixed(2)} GFLOP` : `${(first.flops / 1e6).toFixed(1)} MFLOP`) : undefined,
       series: STRATEGIES.map((st) => ({
         label: st, colour: colourOf(st),
@@ -98,7 +103,7 @@ function charts(s: SuiteRecord): ChartFile[] {
     svg: lineChart({
       title: 'Thread scaling of the PoolExecutor', subtitle: 'speedup over the 1-thread LocalExecutor, per plan strategy (higher is better)',
       xLabel: 'worker threads', yLabel: 'speedup ×', panels, ideal: true,
-      footnote: 'Median of interleaved runs, batch 1, fp32. A point below 1 at 1 thread is the pool\'s overhead over the main thread.',
+      footnote: 'Median of interleaved runs, fp32. A point below 1 at 1 thread is the pool\'s overhead over the main thread.',
     }),
   }];
 }
@@ -106,17 +111,17 @@ function charts(s: SuiteRecord): ChartFile[] {
 export const scaling: Suite = {
   name: 'scaling',
   title: 'Thread scaling: PoolExecutor layer-wise vs fused tiles',
-  description: 'Speedup and parallel efficiency of the PoolExecutor (piscina worker threads over SharedArrayBuffers) at each thread count against the 1-thread LocalExecutor, on a VGG-style stack, the seed\'s dilated stack and the face recognition ResNet. Strategies: layer-wise (each layer split across threads, a barrier per layer), fused (fused tile partitioning: no barrier inside a fused run, halos recomputed), auto (the planner\'s choice from its cost model). Outputs must equal the LocalExecutor\'s bit for bit (tolerance 0).',
+  description: 'Speedup and parallel efficiency of the PoolExecutor (piscina worker threads over SharedArrayBuffers) at each thread count against the 1-thread LocalExecutor, on a VGG-style stack, the seed\'s dilated stack and the face recognition ResNet, for one input and for a batch of 8. Strategies: layer-wise (each layer split across threads, a barrier per layer), fused (fused tile partitioning: no barrier inside a fused run, halos recomputed), auto (on one thread: the calling thread; a batch of at least as many samples as threads: data parallel, whole samples per worker; otherwise the planner\'s choice from its cost model). Outputs must equal the LocalExecutor\'s bit for bit (tolerance 0).',
   timed: 'Executor.run(model, input) from the caller\'s side: for the pool this includes copying the input into shared memory, planning (cached) and every stage round trip.',
-  plan: (ctx) => nets(ctx.quick).flatMap((n) => ctx.threads.map((t): CaseDef => ({
-    id: `${n.key}-t${t}`, title: `${n.title}, ${t} thread${t > 1 ? 's' : ''}`, group: n.key,
-    params: { model: n.key, title: n.title, threads: t },
-    flops: (() => { let m = models.get(n.key); if (!m) { m = n.make(); models.set(n.key, m); } return m.flops(); })(),
+  plan: (ctx) => nets(ctx.quick).flatMap((n) => (ctx.quick ? [1, 2] : [1, 8]).flatMap((batch) => ctx.threads.map((t): CaseDef => ({
+    id: `${n.key}${batch > 1 ? `-b${batch}` : ''}-t${t}`, title: `${n.title}${batch > 1 ? `, batch ${batch}` : ''}, ${t} thread${t > 1 ? 's' : ''}`, group: n.key,
+    params: { model: n.key, title: batch > 1 ? `${n.title}, batch ${batch}` : n.title, threads: t, batch },
+    flops: (() => { let m = models.get(n.key); if (!m) { m = n.make(); models.set(n.key, m); } return m.flops([batch, ...m.inputShape.slice(1)]); })(),
     flopsNote: 'Model.flops(): sum of the layers\' op cost models',
     baseline: 'local',
     build: async () => {
       const model = models.get(n.key)!;
-      const x = randomTensor(model.inputShape, 1);
+      const x = randomTensor([batch, ...model.inputShape.slice(1)], 1);
       const local = new LocalExecutor();
       const pool = poolOf(t);
       overheadUs.set(t, await pool.stageOverheadUs());
@@ -136,7 +141,7 @@ export const scaling: Suite = {
         reference: async () => { ref ??= await local.run(model, x); return ref.toFloat32Array(); },
       };
     },
-  }))),
+  })))),
   metrics,
   summarize,
   charts,

@@ -6,7 +6,7 @@ import { INPUT, type Model } from '@tessera/nn';
 import { closedRunTest, fusableRuns } from './segments.js';
 import type { PlanOptions, Stage, Strategy, Task, TilePlan } from './types.js';
 
-const DEFAULTS = { tasksPerWorker: 3, taskOverheadUs: 20, stageOverheadUs: 300, gflopsPerWorker: 5, maxFusedLayers: 12 };
+const DEFAULTS = { tasksPerWorker: 3, taskOverheadUs: 20, stageOverheadUs: 300, gflopsPerWorker: 30, maxFusedLayers: 12 };
 
 interface Ctx {
   model: Model;
