@@ -76,8 +76,8 @@ export class PoolExecutor implements Executor {
   private faultsLeft: number;
   /** Runs that are fastest on the calling thread (see run). */
   private readonly local = new LocalExecutor();
-  /** Auto: measured ms of the first local and planned run, by fused model id and input shape. */
-  private readonly timings = new Map<string, { local?: number; plan?: number }>();
+  /** Auto: measured ms of each path's first run, by fused model id and input shape. */
+  private readonly timings = new Map<string, Map<AutoPath, number>>();
 
   constructor(opts: PoolExecutorOptions = {}) {
     this.opts = opts;
@@ -142,8 +142,8 @@ export class PoolExecutor implements Executor {
    * - a batch of at least as many samples as threads: data parallel, a
    *   contiguous share of samples per worker, each run whole (no halo, no
    *   barrier, intermediates in that worker's kernel engine);
-   * - otherwise the plan (fused tiles or layer-wise, plan.ts) or the calling
-   *   thread, whichever measured faster (see `measured`).
+   * - otherwise the calling thread, the planner's cut (plan.ts), layer-wise
+   *   or fused tiles, whichever measured fastest (see `measured`).
    */
   async run(original: Model, input: Tensor, opts: PoolRunOptions = {}): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
@@ -165,29 +165,35 @@ export class PoolExecutor implements Executor {
   }
 
   /**
-   * Auto for one input of fewer samples than threads: the planned run or the
-   * calling thread, whichever was faster. The cost model cannot see every
-   * cost of a tiled run (copies into shared memory, halos, kernels on
-   * SharedArrayBuffers instead of engine memory), so the first run of a model
-   * and input shape on each path is timed and later runs take the faster one.
-   * Both give the same bits.
+   * Auto for one input of fewer samples than threads: the calling thread, the
+   * planner's cut, layer-wise or fused tiles, whichever was fastest. The cost
+   * model cannot see every cost of a tiled run (copies into shared memory,
+   * halos, kernels on SharedArrayBuffers instead of engine memory), so the
+   * first runs of a model and input shape try each path once, timed, and
+   * later runs take the fastest. All give the same bits.
    */
   private async measured(original: Model, input: Tensor, opts: PoolRunOptions): Promise<Tensor> {
     const key = `${fuseLayers(original).id}|${input.shape.join(',')}`;
-    const c = this.timings.get(key) ?? {};
-    this.timings.set(key, c);
+    const times = this.timings.get(key) ?? new Map<AutoPath, number>();
+    this.timings.set(key, times);
     if (this.timings.size > 256) this.timings.delete(this.timings.keys().next().value!);
-    const timed = async (path: 'local' | 'plan', run: () => Promise<Tensor>): Promise<Tensor> => {
-      const t0 = performance.now();
-      const out = await run();
-      c[path] = performance.now() - t0;
-      return out;
+    const run = (path: AutoPath): Promise<Tensor> => {
+      if (path === 'local') {
+        this.stats.runs++;
+        return this.local.run(original, input, opts);
+      }
+      return this.planned(original, input, { ...opts, strategy: path === 'plan' ? 'auto' : path }, `run of model '${original.name}'`);
     };
-    const local = () => { this.stats.runs++; return this.local.run(original, input, opts); };
-    const planned = () => this.planned(original, input, opts, `run of model '${original.name}'`);
-    if (c.local === undefined) return timed('local', local);
-    if (c.plan === undefined) return timed('plan', planned);
-    return c.local <= c.plan ? local() : planned();
+    const untried = AUTO_PATHS.find((p) => !times.has(p));
+    if (untried) {
+      const t0 = performance.now();
+      const out = await run(untried);
+      times.set(untried, performance.now() - t0);
+      return out;
+    }
+    let best: AutoPath = 'local';
+    for (const [p, ms] of times) if (ms < times.get(best)!) best = p;
+    return run(best);
   }
 
   private async planned(original: Model, input: Tensor, opts: PoolRunOptions, what: string): Promise<Tensor> {
@@ -479,6 +485,10 @@ export class PoolExecutor implements Executor {
     return { [order[0]!]: f.fault };
   }
 }
+
+/** The ways auto may run one input: the calling thread, the planner's cut, or one strategy throughout. */
+type AutoPath = 'local' | 'plan' | 'layer-wise' | 'fused';
+const AUTO_PATHS: readonly AutoPath[] = ['local', 'plan', 'layer-wise', 'fused'];
 
 /** What runStage needs of a plan: a whole TilePlan, or just the names for a single tile. */
 type PlanNames = Pick<TilePlan, 'inputShape' | 'layerNames'>;

@@ -43,7 +43,7 @@ describe('PoolExecutor data parallel (runBatch, runStream, batches in run)', fun
     });
   }
 
-  it('auto on one input times the calling thread and the plan once each, then keeps the faster (same bits)', async () => {
+  it('auto on one input times the calling thread, the planner, layer-wise and fused once each, then keeps the fastest (same bits)', async () => {
     const m = seedDilatedStack({ size: 40, channels: 8 });
     const pool = new PoolExecutor({ threads: 2 });
     try {
@@ -51,14 +51,20 @@ describe('PoolExecutor data parallel (runBatch, runStream, batches in run)', fun
       const want = await local.run(m, x);
       expectBits(await pool.run(m, x), want, 'first run (calling thread)');
       expect(pool.stats.tasks, 'tasks after the first run').to.equal(0);
-      expectBits(await pool.run(m, x), want, 'second run (the plan)');
-      const afterPlan = pool.stats.tasks;
-      expect(afterPlan, 'tasks after the second run').to.be.above(0);
-      expectBits(await pool.run(m, x), want, 'third run');
-      expectBits(await pool.run(m, x), want, 'fourth run');
-      // The third and fourth runs took the same path: both on workers, or neither.
-      const perPlanned = afterPlan;
-      expect([afterPlan, afterPlan + 2 * perPlanned]).to.include(pool.stats.tasks);
+      const perPath: number[] = [];
+      for (const path of ['planner', 'layer-wise', 'fused']) {
+        const before = pool.stats.tasks;
+        expectBits(await pool.run(m, x), want, `${path} run`);
+        perPath.push(pool.stats.tasks - before);
+        expect(perPath[perPath.length - 1], `tasks of the ${path} run`).to.be.above(0);
+      }
+      // Later runs all take one path: the same number of worker tasks each time (none for the calling thread).
+      const a = pool.stats.tasks;
+      expectBits(await pool.run(m, x), want, 'fifth run');
+      const b = pool.stats.tasks;
+      expectBits(await pool.run(m, x), want, 'sixth run');
+      expect(pool.stats.tasks - b).to.equal(b - a);
+      expect([0, ...perPath]).to.include(b - a);
     } finally {
       await pool.close();
     }
