@@ -6,10 +6,54 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+export interface StreamOptions extends RunOptions {
+  /** Inputs being computed at once (default 2). */
+  maxInFlight?: number;
+}
+
 /** Runs whole models; local, thread-pool, GPU and cluster executors are drop-in replacements (DESIGN.md §4). */
 export interface Executor {
   run(model: Model, input: Tensor, opts?: RunOptions): Promise<Tensor>;
   close(): Promise<void>;
+  /** Many inputs at once, results in input order (an executor that can spread them, e.g. whole inputs per worker). */
+  runBatch?(model: Model, inputs: readonly Tensor[], opts?: RunOptions): Promise<Tensor[]>;
+  /** Inputs as they come, results in input order, a bounded number in flight. */
+  runStream?(model: Model, inputs: AsyncIterable<Tensor> | Iterable<Tensor>, opts?: StreamOptions): AsyncGenerator<Tensor>;
+}
+
+/** Any executor's batch form: its own runBatch, else the inputs one after another. */
+export async function runBatch(ex: Executor, model: Model, inputs: readonly Tensor[], opts: RunOptions = {}): Promise<Tensor[]> {
+  if (ex.runBatch) return ex.runBatch(model, inputs, opts);
+  const out: Tensor[] = [];
+  for (const x of inputs) out.push(await ex.run(model, x, opts));
+  return out;
+}
+
+/**
+ * Any executor's stream form: its own runStream, else `run` with at most
+ * `maxInFlight` inputs started and not yet yielded; outputs in input order.
+ * Stopping early waits for what was started.
+ */
+export async function* runStream(ex: Executor, model: Model, inputs: AsyncIterable<Tensor> | Iterable<Tensor>, opts: StreamOptions = {}): AsyncGenerator<Tensor> {
+  if (ex.runStream) {
+    yield* ex.runStream(model, inputs, opts);
+    return;
+  }
+  const limit = opts.maxInFlight ?? 2;
+  if (!Number.isInteger(limit) || limit < 1) throw new TesseraError('BAD_ARGUMENT', `runStream maxInFlight must be an integer ≥ 1, got ${String(limit)}`);
+  const pending: Promise<Tensor>[] = [];
+  try {
+    for await (const x of inputs) {
+      throwIfAborted(opts.signal, `stream of model '${model.name}'`);
+      const p = ex.run(model, x, opts);
+      p.catch(() => undefined); // awaited in order below
+      pending.push(p);
+      if (pending.length >= limit) yield await pending.shift()!;
+    }
+    while (pending.length) yield await pending.shift()!;
+  } finally {
+    await Promise.allSettled(pending);
+  }
 }
 
 /** Throws ABORTED if the signal fired; the message carries the signal's reason. */
