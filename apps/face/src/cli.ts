@@ -122,21 +122,35 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 /** One image through the pipeline; a bad file becomes a reported failure, not an exception. */
 interface ImageResult { path: string; faces: Face[]; error?: string; times?: StageTimes; img?: RgbImage }
 
+/**
+ * The photos through the pipeline as a stream: up to pipe.concurrency photos
+ * in flight (decoding, detecting, landmarking and describing overlap across
+ * photos on a worker pool), results in input order.
+ */
 async function analyzeAll(paths: readonly string[], pipe: FacePipeline, io: Io, o: Opts): Promise<ImageResult[]> {
   const bar = new Progress(paths.length, io.isTTY && !o.json && paths.length > 1);
-  const results: ImageResult[] = [];
-  for (const path of paths) {
-    bar.tick(basename(path));
+  const one = async (path: string): Promise<ImageResult> => {
     try {
       const img = await decodeImage(path);
       const times: StageTimes = {};
       const faces = await pipe.analyze(img, times);
       // The decoded picture is kept only when it will be drawn on.
-      results.push({ path, faces, times, img: o.annotate ? img : undefined });
+      return { path, faces, times, img: o.annotate ? img : undefined };
     } catch (e) {
-      results.push({ path, faces: [], error: isTesseraError(e) ? `[${e.code}] ${e.message}` : String(e) });
+      return { path, faces: [], error: isTesseraError(e) ? `[${e.code}] ${e.message}` : String(e) };
+    } finally {
+      bar.tick(basename(path));
     }
-  }
+  };
+  const results = new Array<ImageResult>(paths.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < paths.length) {
+      const i = next++;
+      results[i] = await one(paths[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(pipe.concurrency, paths.length)) }, lane));
   bar.done();
   return results;
 }

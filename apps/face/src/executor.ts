@@ -26,20 +26,26 @@ export interface ChosenExecutor {
   readonly description: string;
   /** Why `gpu` in auto mode did not get GL, when it did not. */
   readonly note?: string;
+  /**
+   * Photos worth having in flight at once: the pool's threads keep one whole
+   * input each busy while the main thread decodes and prepares the next (1:
+   * one photo after another).
+   */
+  readonly concurrency: number;
 }
 
 /** The executor behind a `--backend`; all give the same faces (gpu within f32 rounding). */
 export function createExecutor(o: ExecutorOptions): ChosenExecutor {
   switch (o.backend ?? 'local') {
     case 'local':
-      return { executor: new LocalExecutor(), description: 'local (1 thread)' };
+      return { executor: new LocalExecutor(), description: 'local (1 thread)', concurrency: 1 };
     case 'threads': {
       const pool = new PoolExecutor({ threads: o.threads });
-      return { executor: pool, description: `threads ×${pool.threads}` };
+      return { executor: pool, description: `threads ×${pool.threads}`, concurrency: pool.threads > 1 ? 2 * pool.threads : 1 };
     }
     case 'gpu': {
       const gpu = new GpuExecutor({ mode: o.gpuMode ?? 'auto' });
-      return { executor: gpu, description: `gpu (${gpu.backend})`, note: gpu.fallbackReason };
+      return { executor: gpu, description: `gpu (${gpu.backend})`, note: gpu.fallbackReason, concurrency: 1 };
     }
     case 'cluster': {
       if (!o.nats) throw new TesseraError('BAD_ARGUMENT', '--backend cluster needs --nats URL (e.g. nats://127.0.0.1:4222)');
@@ -47,6 +53,7 @@ export function createExecutor(o: ExecutorOptions): ChosenExecutor {
       return {
         executor: new ClusterExecutor({ servers, user: o.natsUser, pass: o.natsPass, name: 'tessera-face' }),
         description: `cluster ${servers.join(',')}`,
+        concurrency: 1,
       };
     }
   }

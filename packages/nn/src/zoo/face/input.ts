@@ -48,28 +48,37 @@ export function faceNetInput(rgb: Float32Array | Uint8Array | Uint8ClampedArray,
   const out = Tensor.zeros([1, 3, size, size]);
   const plane = size * size;
   // Byte offsets of each row's and column's taps in the HWC photo; a negative sum is a padding tap (reads 0).
+  // Pixel by pixel, the three channels together: the photo's bytes are read once, in order.
   const rowAt = (k: number) => (k < 0 ? -1e9 : k * width * 3), colAt = (k: number) => (k < 0 ? -1e9 : k * 3);
-  for (let c = 0; c < 3; c++) {
-    const m = Math.fround(mean[c]!);
-    for (let i = 0; i < size; i++) {
-      const r0 = rowAt(ys.lo[i]!) + c, r1 = rowAt(ys.hi[i]!) + c, ly = ys.l[i]!;
-      for (let j = 0, o = c * plane + i * size; j < size; j++, o++) {
-        const a = colAt(xs.lo[j]!), b = colAt(xs.hi[j]!);
-        let v: number;
-        if (resize) {
-          const lx = xs.l[j]!;
-          const tl = r0 + a >= 0 ? rgb[r0 + a]! : 0, tr = r0 + b >= 0 ? rgb[r0 + b]! : 0;
-          const bl = r1 + a >= 0 ? rgb[r1 + a]! : 0, br = r1 + b >= 0 ? rgb[r1 + b]! : 0;
-          const t = tl + (tr - tl) * lx, u = bl + (br - bl) * lx;
-          v = Math.fround(t + (u - t) * ly);
-        } else {
-          v = r0 + a >= 0 ? rgb[r0 + a]! : 0;
-        }
-        out.data[o] = Math.fround(v - m) / 255;
+  const m0 = Math.fround(mean[0]!), m1 = Math.fround(mean[1]!), m2 = Math.fround(mean[2]!);
+  const o = out.data;
+  const px = (at: number, c: number) => (at >= 0 ? rgb[at + c]! : 0);
+  for (let i = 0; i < size; i++) {
+    const r0 = rowAt(ys.lo[i]!), r1 = rowAt(ys.hi[i]!), ly = ys.l[i]!;
+    for (let j = 0, q = i * size; j < size; j++, q++) {
+      const a = colAt(xs.lo[j]!), b = colAt(xs.hi[j]!);
+      const tl = r0 + a, tr = r0 + b, bl = r1 + a, br = r1 + b;
+      let v0: number, v1: number, v2: number;
+      if (resize) {
+        const lx = xs.l[j]!;
+        v0 = lerp2(px(tl, 0), px(tr, 0), px(bl, 0), px(br, 0), lx, ly);
+        v1 = lerp2(px(tl, 1), px(tr, 1), px(bl, 1), px(br, 1), lx, ly);
+        v2 = lerp2(px(tl, 2), px(tr, 2), px(bl, 2), px(br, 2), lx, ly);
+      } else {
+        v0 = px(tl, 0); v1 = px(tl, 1); v2 = px(tl, 2);
       }
+      o[q] = Math.fround(v0 - m0) / 255;
+      o[plane + q] = Math.fround(v1 - m1) / 255;
+      o[2 * plane + q] = Math.fround(v2 - m2) / 255;
     }
   }
   return out;
+}
+
+/** resizeBilinear's arithmetic for one output: two horizontal lerps, one vertical, in doubles, rounded once to float32. */
+function lerp2(tl: number, tr: number, bl: number, br: number, lx: number, ly: number): number {
+  const t = tl + (tr - tl) * lx, u = bl + (br - bl) * lx;
+  return Math.fround(t + (u - t) * ly);
 }
 
 /**
