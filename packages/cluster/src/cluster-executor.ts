@@ -3,7 +3,7 @@ import { StorageType, jetstream, jetstreamManager, type JetStreamClient, type Je
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import {
-  Tensor, TesseraError, checkInt, copyRegion, fmtRegion, isTesseraError, regionsEqual, regionVolume,
+  Tensor, TesseraError, checkInt, copyRegion, fmtRegion, fullRegion, isTesseraError, regionsEqual, regionVolume,
   type ErrorCode, type Region, type Shape,
 } from '@tessera/tensor';
 import { INPUT, fuseLayers, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
@@ -19,9 +19,23 @@ import { payloadObjectName, resolveNames, resultSubject, taskSubject, type Clust
 import { ensureTaskQueue } from './queue.js';
 import { within } from './within.js';
 
+/**
+ * How a run is cut into tasks: `whole` — the whole input, every layer, one
+ * task (no halo, one round trip; many runs in flight spread over workers);
+ * `tiles` — fused tiles (`tiles` of them per stage; one large input over
+ * several workers); `auto` (default) — whole unless a tile would still be
+ * worth several protocol round trips of compute (AUTO_TILE_MS).
+ */
+export type ClusterSplit = 'auto' | 'whole' | 'tiles';
+const SPLITS: readonly ClusterSplit[] = ['auto', 'whole', 'tiles'];
+/** Auto tiles a run only when each tile's estimated compute is at least this long (a task's protocol costs 1–6 ms). */
+const AUTO_TILE_MS = 30;
+
 export interface ClusterExecutorOptions extends NatsCredentials {
   /** How many tiles the planner cuts for ("workers" of the plan; default 4). More tiles spread better, cost more halo. */
   tiles?: number;
+  /** Whole inputs or fused tiles per task (default 'auto'; see ClusterSplit). */
+  split?: ClusterSplit;
   /** A stage that gets no result while no worker holds or asks for a task fails with UNAVAILABLE after this (default 10 000 ms). */
   noWorkerTimeoutMs?: number;
   /** JetStream ack_wait of the workers' consumer: a task held this long by a silent worker is redelivered (default 30 000 ms). */
@@ -146,6 +160,9 @@ export class ClusterExecutor implements Executor {
       if (opts[k] !== undefined) o[k] = checkInt(`ClusterExecutor ${k}`, opts[k], k === 'maxResends' ? 0 : 1);
     }
     this.o = o;
+    if (opts.split !== undefined && !SPLITS.includes(opts.split)) {
+      throw new TesseraError('BAD_ARGUMENT', `ClusterExecutor split must be one of ${SPLITS.map((x) => `'${x}'`).join(', ')}, got ${JSON.stringify(opts.split)}`, { split: opts.split });
+    }
     if (opts.maxMessageBytes !== undefined) checkInt('ClusterExecutor maxMessageBytes', opts.maxMessageBytes, 2 * FRAMING_BYTES);
   }
 
@@ -237,13 +254,16 @@ export class ClusterExecutor implements Executor {
     if (!c.nc.isClosed()) await c.nc.close();
   }
 
-  /** The fused-tile plan of `fuseLayers(model)` on `inputShape` (cached). */
+  /** The plan of `fuseLayers(model)` on `inputShape` this executor runs (cached): fused tiles, or one whole-input task (see ClusterSplit). */
   plan(original: Model, inputShape: Shape = original.inputShape): TilePlan {
     const model = fuseLayers(original);
     const key = `${model.id}|${inputShape.join(',')}`;
     let p = this.plans.get(key);
     if (!p) {
-      p = plan(model, inputShape, { workers: this.o.tiles, strategy: 'fused' });
+      const tiles = plan(model, inputShape, { workers: this.o.tiles, strategy: 'fused' });
+      const split = this.opts.split ?? 'auto';
+      const tileMs = Math.min(...tiles.stages.map((st) => st.estimatedMs / Math.max(1, st.tasks.length) * Math.min(st.tasks.length, this.o.tiles)));
+      p = split === 'tiles' || (split === 'auto' && tileMs >= AUTO_TILE_MS) ? tiles : wholePlan(model, inputShape, tiles);
       if (this.plans.size > 256) this.plans.clear();
       this.plans.set(key, p);
     }
@@ -476,4 +496,18 @@ export class ClusterExecutor implements Executor {
 
 function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** One stage, one task: every layer over its whole output (a tile plan's bookkeeping fields kept). */
+function wholePlan(model: Model, inputShape: Shape, tiles: TilePlan): TilePlan {
+  const layers = model.layers.map((l) => l.index);
+  const flops = tiles.stages.reduce((a, st) => a + st.flops, 0);
+  return {
+    ...tiles,
+    stages: [{
+      kind: 'fused', layers, tasks: [{ id: 0, regions: tiles.shapes.map((s) => fullRegion(s)) }], cut: 'whole input',
+      flops, taskFlops: flops, bytes: 4 * (tiles.shapes[model.output]!.reduce((a, b) => a * b, 1) + inputShape.reduce((a, b) => a * b, 1)),
+      balance: 1, estimatedMs: tiles.stages.reduce((a, st) => a + st.estimatedMs, 0),
+    }],
+  };
 }

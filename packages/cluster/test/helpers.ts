@@ -18,10 +18,11 @@ export class TestCluster {
     return this;
   }
 
+  /** An executor on this cluster; fused tiles unless `split` says otherwise (most tests exercise the tile protocol). */
   executor(opts: Partial<ClusterExecutorOptions> = {}): ClusterExecutor {
     const ex = new ClusterExecutor({
       servers: this.server.url, user: this.server.user, pass: this.server.pass,
-      ackWaitMs: 2000, maxDeliver: 10, checkIntervalMs: 500, noWorkerTimeoutMs: 10_000, ...opts,
+      ackWaitMs: 2000, maxDeliver: 10, checkIntervalMs: 500, noWorkerTimeoutMs: 10_000, split: 'tiles', ...opts,
     });
     this.executors.push(ex);
     return ex;

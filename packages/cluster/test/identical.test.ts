@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomTensor } from '@tessera/tensor';
-import { LocalExecutor, ModelBuilder, faceRecognitionNet, fuseLayers, seedDilatedStack, type Model } from '@tessera/nn';
+import { LocalExecutor, ModelBuilder, faceRecognitionNet, fuseLayers, runStream, seedDilatedStack, type Model } from '@tessera/nn';
 import type { ClusterExecutor } from '../src/index.js';
 import { TestCluster, expectIdentical } from './helpers.js';
 
@@ -46,6 +46,31 @@ describe('ClusterExecutor equals LocalExecutor bit for bit', function () {
       expect(ex.stats.errors).to.equal(0);
     });
   }
+
+  it('split auto: a small model runs as one whole-input task; a stream of inputs gives local\'s outputs in order', async () => {
+    const whole = cluster.executor({ split: 'auto' });
+    await whole.connect();
+    try {
+      for (const m of models) {
+        const p = whole.plan(m);
+        expect(p.stages.map((st) => st.cut), m.name).to.deep.equal(['whole input']);
+        expect(p.stages[0]!.tasks).to.have.length(1);
+      }
+      const m = models[0]!;
+      const xs = Array.from({ length: 8 }, (_, i) => randomTensor(m.inputShape, 50 + i));
+      let i = 0;
+      // One run at a time: concurrent runs on one ClusterExecutor are not supported yet (see the closing note).
+      for await (const y of runStream(whole, m, xs, { maxInFlight: 1 })) {
+        expectIdentical(y, await local.run(m, xs[i]!), `stream item ${i}`);
+        i++;
+      }
+      expect(i).to.equal(8);
+      expect(whole.stats.tasksSent).to.equal(8);
+      expect(() => cluster.executor({ split: 'halves' as never })).to.throw(/split must be one of 'auto', 'whole', 'tiles', got "halves"/);
+    } finally {
+      await whole.close();
+    }
+  });
 
   it('uploads each model once, not per run or per task', () => {
     expect(ex.stats.modelUploads).to.equal(3);
