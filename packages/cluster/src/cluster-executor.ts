@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { StorageType, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  StorageType, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type MsgRequest, type NextMsgRequest,
+} from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import {
@@ -14,8 +16,8 @@ import {
 } from './codec.js';
 import { connectNats, type NatsCredentials } from './connect.js';
 import { Inbox } from './inbox.js';
-import { uploadModel } from './model-store.js';
-import { payloadObjectName, resolveNames, resultSubject, taskSubject, type ClusterNames } from './names.js';
+import { encodedModel, uploadModel } from './model-store.js';
+import { modelObjectName, payloadObjectName, resolveNames, resultSubject, taskSubject, type ClusterNames } from './names.js';
 import { ensureTaskQueue } from './queue.js';
 import { within } from './within.js';
 
@@ -146,6 +148,8 @@ export class ClusterExecutor implements Executor {
   private readonly o: typeof DEFAULTS;
   private conn: Promise<ClusterConnection> | undefined;
   private readonly uploaded = new Set<string>();
+  /** Model uploads in progress, by object name. */
+  private readonly uploading = new Map<string, Promise<{ version: string; uploaded: boolean; bytes: number }>>();
   private readonly plans = new Map<string, TilePlan>();
   private readonly active = new Set<Inbox<RunEvent>>();
   /** When the connection dropped (undefined while connected). */
@@ -185,7 +189,7 @@ export class ClusterExecutor implements Executor {
     const model = fuseLayers(original);
     const c = await this.connect();
     throwIfAborted(opts.signal, what);
-    const up = await uploadModel(c.store, model, this.uploaded).catch((e: unknown) => {
+    const up = await this.upload(c, model).catch((e: unknown) => {
       if (isTesseraError(e)) throw e;
       throw new TesseraError('UNAVAILABLE', `cannot upload model '${model.name}' to bucket '${this.names.bucket}': ${(e as Error).message}`, {}, { cause: e });
     });
@@ -285,6 +289,19 @@ export class ClusterExecutor implements Executor {
       if (isTesseraError(e)) throw e;
       throw new TesseraError('UNAVAILABLE', `cannot set up JetStream stream '${this.names.stream}' on ${String(this.opts.servers)}: ${(e as Error).message}`, {}, { cause: e });
     }
+  }
+
+  /**
+   * uploadModel, once per model version even when several runs of it start at once: they share
+   * the upload in progress (only the first counts it), rather than each putting the same object.
+   */
+  private upload(c: ClusterConnection, model: Model): Promise<{ version: string; uploaded: boolean; bytes: number }> {
+    const name = modelObjectName(model.id, encodedModel(model).version);
+    const inFlight = this.uploading.get(name);
+    if (inFlight) return inFlight.then((up) => ({ ...up, uploaded: false, bytes: 0 }));
+    const p = uploadModel(c.store, model, this.uploaded).finally(() => this.uploading.delete(name));
+    this.uploading.set(name, p);
+    return p;
   }
 
   /** Tracks disconnects, so a waiting run can fail once the server has been gone too long. */
@@ -486,11 +503,31 @@ export class ClusterExecutor implements Executor {
     }
   }
 
-  /** Removes what a finished or failed run left: its queued tasks and its objects. Best effort, bounded: a run never waits on it for long. */
+  /**
+   * Removes what a finished or failed run left: its queued tasks and its objects. Best effort, bounded: a run never waits on it for long.
+   *
+   * The tasks are deleted one by one (found by subject), never purged by subject filter: nats-server
+   * (2.9) applies a filtered purge to every consumer of the stream — the shared consumer's delivery
+   * pointer and ack floor jump to the stream's last sequence — so the other runs' tasks not yet
+   * delivered would be skipped for good (and their held ones dropped from redelivery). Deleting a
+   * message leaves the consumer's position alone; a held one also leaves its ack pending list.
+   */
   private async cleanUp(c: ClusterConnection, runId: string, objects: Set<string>): Promise<void> {
     if (c.nc.isClosed() || this.disconnectedAt !== undefined) return;
-    await within(c.jsm.streams.purge(this.names.stream, { filter: taskSubject(this.names, runId) }), 2000);
+    await within(this.deleteTasks(c, taskSubject(this.names, runId)), 2000);
     await within(Promise.all([...objects].map((name) => c.store.delete(name))), 2000);
+  }
+
+  /** Deletes every message left under `subject` from the task stream (a worker's ack of one racing this is harmless). */
+  private async deleteTasks(c: ClusterConnection, subject: string): Promise<void> {
+    for (let seq = 1; ;) {
+      // STREAM.MSG.GET takes next_by_subj (nats-server ≥ 2.9); the client's MsgRequest type lists it only for direct gets.
+      const next: NextMsgRequest = { next_by_subj: subject, seq };
+      const m = await c.jsm.streams.getMessage(this.names.stream, next as unknown as MsgRequest);
+      if (!m) return;
+      await c.jsm.streams.deleteMessage(this.names.stream, m.seq, false).catch(() => false);
+      seq = m.seq + 1;
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Where the cluster's messages live. One work-queue stream holds every task
- * (subject `<tasks>.<runId>`, so a run's leftovers can be counted and purged
+ * (subject `<tasks>.<runId>`, so a run's leftovers can be counted and deleted
  * by subject); all workers share one durable pull consumer on it, so each
  * task goes to exactly one worker at a time. Results travel on plain
  * subjects `<results>.<runId>`; models and oversized payloads sit in one
