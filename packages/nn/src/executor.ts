@@ -39,13 +39,23 @@ export async function* runStream(ex: Executor, model: Model, inputs: AsyncIterab
     yield* ex.runStream(model, inputs, opts);
     return;
   }
-  const limit = opts.maxInFlight ?? 2;
+  yield* inOrder(inputs, (x) => ex.run(model, x, opts), opts.maxInFlight ?? 2, opts.signal, `stream of model '${model.name}'`);
+}
+
+/**
+ * The stream loop executors share: `start` each input, at most `limit`
+ * started and not yet yielded, outputs yielded in input order. Stopping early
+ * (break, an error, abort) waits for what was started.
+ */
+export async function* inOrder(
+  inputs: AsyncIterable<Tensor> | Iterable<Tensor>, start: (x: Tensor) => Promise<Tensor>, limit: number, signal: AbortSignal | undefined, what: string,
+): AsyncGenerator<Tensor> {
   if (!Number.isInteger(limit) || limit < 1) throw new TesseraError('BAD_ARGUMENT', `runStream maxInFlight must be an integer ≥ 1, got ${String(limit)}`);
   const pending: Promise<Tensor>[] = [];
   try {
     for await (const x of inputs) {
-      throwIfAborted(opts.signal, `stream of model '${model.name}'`);
-      const p = ex.run(model, x, opts);
+      throwIfAborted(signal, what);
+      const p = start(x);
       p.catch(() => undefined); // awaited in order below
       pending.push(p);
       if (pending.length >= limit) yield await pending.shift()!;

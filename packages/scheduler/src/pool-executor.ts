@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Tensor, TesseraError, checkInt, checkRegion, engineModule, fmtRegion, regionVolume, sizeOf, type Region, type Shape } from '@tessera/tensor';
-import { INPUT, LocalExecutor, fuseLayers, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
+import { INPUT, LocalExecutor, fuseLayers, inOrder, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
 import { assignBuffers } from './buffers.js';
 import { plan } from './plan/plan.js';
 import type { Stage, Strategy, Task, TilePlan } from './plan/types.js';
@@ -245,21 +245,10 @@ export class PoolExecutor implements Executor {
    * (break, abort) waits for what is in flight and leaves the pool usable.
    */
   async *runStream(original: Model, inputs: AsyncIterable<Tensor> | Iterable<Tensor>, opts: PoolStreamOptions = {}): AsyncGenerator<Tensor> {
-    const limit = checkInt('runStream maxInFlight', opts.maxInFlight ?? 2 * this.threads, 1);
-    const pending: Promise<Tensor>[] = [];
-    const settle = (p: Promise<Tensor>) => { p.catch(() => undefined); return p; };
-    try {
-      for await (const x of inputs) {
-        throwIfAborted(opts.signal, `stream of model '${original.name}'`);
-        pending.push(settle(this.runBatch(original, [x], opts).then((r) => r[0]!)));
-        if (pending.length >= limit) yield await pending.shift()!;
-      }
-      while (pending.length) yield await pending.shift()!;
-    } finally {
-      // An early stop still lets every started input finish before the pool is used again.
-      await Promise.allSettled(pending);
-    }
+    yield* inOrder(inputs, async (x) => (await this.runBatch(original, [x], opts))[0]!, opts.maxInFlight ?? 2 * this.threads, opts.signal,
+      `stream of model '${original.name}'`);
   }
+
 
   /**
    * Inputs cut into shares of samples: each input into `parts` contiguous

@@ -2,6 +2,7 @@ import { TesseraError } from '../errors.js';
 import { sizeOf, checkShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { kernelEngine } from './wasm.js';
+import { elementAt } from './copy.js';
 
 /*
  * Feature maps in this thread's engine memory: the kernels read and write
@@ -46,6 +47,5 @@ export function inEngine(t: Tensor): boolean {
  */
 export function engineAddress(t: Tensor, n: number, c: number, y: number, x: number): number {
   if (!kernelEngine().owns(t.data.buffer)) return -1;
-  const [sn, sc, sh, sw] = t.strides4();
-  return t.data.byteOffset + (t.offset + n * sn + c * sc + y * sh + x * sw) * 4;
+  return t.data.byteOffset + elementAt(t, n, c, y, x) * 4;
 }

@@ -3,6 +3,7 @@ import type { Tensor } from '../../tensor.js';
 import { guarded, kernelEngine, scratch, type Engine } from '../../engine/wasm.js';
 import { packedWeights } from '../../engine/packed.js';
 import { engineAddress } from '../../engine/tensors.js';
+import { copyIn, copyOut, elementAt } from '../../engine/copy.js';
 import { epilogueVectors, writeEpilogue } from '../epilogue.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Geometry, Kernel } from '../op.js';
@@ -98,36 +99,14 @@ function windowOf(spec: Conv2dSpec, g: Geometry, r: Region, x: Tensor, out: Tens
   return { PH, PW, ya, xa, top: read.y0 - ya, rows: read.y1 - read.y0, left: read.x0 - xa, cols: read.x1 - read.x0 };
 }
 
-/**
- * Copies the window's input rows of channels [c0, c0 + C) of batch item n into
- * `mem` at `at`, CHW with rows of win.cols. Rows that are adjacent in the
- * input too (the window spans whole rows, or whole planes) go in one memcpy:
- * per-row copies of short rows cost more than the depthwise kernel itself.
- */
-function stageInput(mem: Float32Array, at: number, x: Tensor, n: number, c0: number, C: number, win: Window): void {
-  const [xn, xc, xh, xw] = x.strides4();
-  const src = x.data;
-  const iy0 = win.ya + win.top, ix0 = win.xa + win.left;
-  const first = x.offset + n * xn + c0 * xc + iy0 * xh + ix0 * xw;
-  const plane = win.rows * win.cols;
-  if (xw === 1 && (win.rows === 1 || xh === win.cols)) {
-    if (C === 1 || xc === plane) mem.set(src.subarray(first, first + C * plane), at);
-    else for (let c = 0; c < C; c++) mem.set(src.subarray(first + c * xc, first + c * xc + plane), at + c * plane);
-    return;
-  }
-  for (let c = 0; c < C; c++) {
-    for (let r = 0; r < win.rows; r++) {
-      const s = first + c * xc + r * xh;
-      const d = at + c * plane + r * win.cols;
-      if (xw === 1) mem.set(src.subarray(s, s + win.cols), d);
-      else for (let i = 0; i < win.cols; i++) mem[d + i] = src[s + i * xw]!;
-    }
-  }
+/** Copies the window's input rows of channels [c0, c0 + C) of batch item n into `mem` at `at`, CHW with rows of win.cols. */
+function stageInput(mem: Float32Array<ArrayBufferLike>, at: number, x: Tensor, n: number, c0: number, C: number, win: Window): void {
+  copyIn(mem, at, x, elementAt(x, n, c0, win.ya + win.top, win.xa + win.left), C, win.rows, win.cols);
 }
 
 type WeightsOf = Parameters<Kernel<Conv2dSpec>>[1];
 
-function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, g: Geometry, out: Tensor, r: Region): void {
+function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, g: Geometry, out: Tensor, r: Region, win: Window): void {
   const w = weights.weight!;
   const [cout, cpg, kh, kw] = w.dims4();
   const groups = spec.groups ?? 1;
@@ -135,7 +114,6 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
   const flip = spec.flip === true;
   const T = kh * kw;
   const outRows = r.y1 - r.y0, outCols = r.x1 - r.x0;
-  const win = windowOf(spec, g, r, x, out);
   const panels = Math.ceil(outCols / 4);
 
   // Channels of one patch: a group's inputs.
@@ -178,7 +156,6 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
     };
     writeEpilogue(imem, mem, base + epAt, base + biasAt, scaled ? base + scaleAt : 0, base + shiftAt, spec);
 
-    const od = out.data;
     const acc0 = (base + accAt) / 4;
     /**
      * Runs `kernel` on output rows [oy, oy + rows) with acc row 0 at channel
@@ -194,25 +171,9 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
       for (let y = oy; y < oy + rows; y++) kernel(base + qoffAt + y * outCols * 4, outCols, at(y), oc);
     };
     /** Scratch channels [cLo, cHi) (first acc row: channel cBase), output rows [oy0, oy0 + rows), into the output. */
-    const copyOut = (n: number, cBase: number, cLo: number, cHi: number, oy0: number, rows: number) => {
+    const copyBack = (n: number, cBase: number, cLo: number, cHi: number, oy0: number, rows: number) => {
       if (inPlaceOut) return;
-      const first = out.offset + n * out.strides4()[0] + cLo * oc + (r.y0 + oy0) * oh + r.x0 * ow;
-      // Whole output rows: each channel's rows are one block on both sides.
-      if (ow === 1 && (rows === 1 || oh === outCols)) {
-        for (let co = cLo; co < cHi; co++) {
-          const a = acc0 + (co - cBase) * ldc;
-          od.set(mem.subarray(a, a + rows * outCols), first + (co - cLo) * oc);
-        }
-        return;
-      }
-      for (let co = cLo; co < cHi; co++) {
-        for (let rr = 0; rr < rows; rr++) {
-          const a = acc0 + (co - cBase) * ldc + rr * outCols;
-          let o = first + (co - cLo) * oc + rr * oh;
-          if (ow === 1) od.set(mem.subarray(a, a + outCols), o);
-          else for (let i = 0; i < outCols; i++, o += ow) od[o] = mem[a + i]!;
-        }
-      }
+      copyOut(mem, acc0 + (cLo - cBase) * ldc, out, elementAt(out, n, cLo, r.y0 + oy0, r.x0), cHi - cLo, rows, outCols, ldc);
     };
     const patch = (n: number, c0: number) => {
       if (inPlaceIn) {
@@ -238,7 +199,7 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
           const rows = Math.min(rowsPerCall, outRows - oy);
           over(n, cBase, oy, rows, (qoff, np, acc, cs) => e.k.conv2d_tiles_8x4(wAt, base + toffAt, base + patchAt, T, cpg,
             qoff, np, b1 - b0, acc, cs, cLo - cBase, cHi - cBase, base + epAt));
-          copyOut(n, cBase, cLo, cHi, oy, rows);
+          copyBack(n, cBase, cLo, cHi, oy, rows);
         }
       }
     }
@@ -256,16 +217,15 @@ const DW_FIELDS = 25;
  * in place when the feature maps live in engine memory, else through scratch
  * a block of channels at a time.
  */
-function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, g: Geometry, out: Tensor, r: Region): void {
+function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, g: Geometry, out: Tensor, r: Region, win: Window): void {
   const w = weights.weight!;
   const [cout, , kh, kw] = w.dims4();
   const T = kh * kw, flip = spec.flip === true;
   const outRows = r.y1 - r.y0, outCols = r.x1 - r.x0;
-  const win = windowOf(spec, g, r, x, out);
   const packed = packedWeights(e, w, `conv2d-dw:${flip}`, cout * T, (mem, at) => packDepthwise(mem, at, w, flip));
   try {
     const [, xc, xh, xw] = x.strides4();
-    const [on, oc, oh, ow] = out.strides4();
+    const [, oc, oh, ow] = out.strides4();
     const inPlaceIn = xw === 1 && win.rows > 0 && engineAddress(x, r.n0, r.c0, win.ya + win.top, win.xa + win.left) >= 0;
     const inPlaceOut = ow === 1 && engineAddress(out, r.n0, r.c0, r.y0, r.x0) >= 0;
     const channels = r.c1 - r.c0;
@@ -289,7 +249,6 @@ function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
       outRows, outCols, 0, outPlane, outCols, 0, T, 0, base + workAt, base + epAt]);
     if (inPlaceIn) { call[1] = xc; call[2] = xh; }
     if (inPlaceOut) { call[18] = oc; call[19] = oh; }
-    const od = out.data;
     for (let n = r.n0; n < r.n1; n++) {
       for (let c = r.c0; c < r.c1; c += block) {
         const nb = Math.min(block, r.c1 - c);
@@ -305,22 +264,7 @@ function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
         call[20] = packed.at + c * T * 4;
         call[22] = nb;
         e.k.conv2d_depthwise(base + callAt);
-        if (!inPlaceOut) {
-          const first = out.offset + n * on + c * oc + r.y0 * oh + r.x0 * ow, s0 = (base + outAt) / 4;
-          // Whole output rows: a channel's rows are one block on both sides.
-          if (ow === 1 && (outRows === 1 || oh === outCols)) {
-            for (let i = 0; i < nb; i++) od.set(mem.subarray(s0 + i * outPlane, s0 + (i + 1) * outPlane), first + i * oc);
-            continue;
-          }
-          for (let i = 0; i < nb; i++) {
-            for (let y = 0; y < outRows; y++) {
-              const s = (base + outAt) / 4 + i * outPlane + y * outCols;
-              let o = out.offset + n * on + (c + i) * oc + (r.y0 + y) * oh + r.x0 * ow;
-              if (ow === 1) od.set(mem.subarray(s, s + outCols), o);
-              else for (let q = 0; q < outCols; q++, o += ow) od[o] = mem[s + q]!;
-            }
-          }
-        }
+        if (!inPlaceOut) copyOut(mem, (base + outAt) / 4, out, elementAt(out, n, c, r.y0, r.x0), nb, outRows, outCols);
       }
     }
   } finally {
@@ -342,8 +286,8 @@ function convRegion(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, 
     }
   }
   const [cout, cpg] = weights.weight!.dims4();
-  if (cpg === 1 && (spec.groups ?? 1) === cout) depthwiseConv(e, x, weights, spec, g, out, r);
-  else generalConv(e, x, weights, spec, g, out, r);
+  if (cpg === 1 && (spec.groups ?? 1) === cout) depthwiseConv(e, x, weights, spec, g, out, r, win);
+  else generalConv(e, x, weights, spec, g, out, r, win);
 }
 
 export const conv2dFast: Kernel<Conv2dSpec> = (inputs, weights, spec, out, r) => {

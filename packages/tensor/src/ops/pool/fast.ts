@@ -2,6 +2,7 @@ import { splitRegion, type Region } from '../../region.js';
 import type { Tensor } from '../../tensor.js';
 import { guarded, kernelEngine, scratch, type Engine } from '../../engine/wasm.js';
 import { engineAddress } from '../../engine/tensors.js';
+import { copyIn, copyOut, elementAt } from '../../engine/copy.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Geometry, Weights } from '../op.js';
 import { globalPoolOutputShape, poolGeometry, poolOutputShape, type GlobalPoolSpec, type Pool2dSpec } from './spec.js';
@@ -31,48 +32,6 @@ const OP_CODE = { maxPool: 0, avgPool: 1, l2Pool: 2, globalMaxPool: 0, globalAvg
 /** Int32 fields of the PoolCall struct (kernels/pool.c), in order. */
 const CALL_FIELDS = 21;
 
-/**
- * Copies `planes` planes × `rows` × `cols` of `x`, starting at element `s`,
- * densely to `mem` at `d`: one `set` for the whole block, per plane or per
- * row, whichever is the longest contiguous run in the source.
- */
-function copyIn(mem: Float32Array, d: number, x: Tensor, s: number, planes: number, rows: number, cols: number): void {
-  const [, sc, sh, sw] = x.strides4();
-  const src = x.data, plane = rows * cols;
-  if (sw === 1 && (sh === cols || rows === 1)) {
-    if (sc === plane || planes === 1) mem.set(src.subarray(s, s + planes * plane), d);
-    else for (let p = 0; p < planes; p++) mem.set(src.subarray(s + p * sc, s + p * sc + plane), d + p * plane);
-    return;
-  }
-  for (let p = 0; p < planes; p++) {
-    for (let r = 0; r < rows; r++) {
-      const a = s + p * sc + r * sh;
-      if (sw === 1 && cols >= 32) mem.set(src.subarray(a, a + cols), d);
-      else for (let c = 0, q = a; c < cols; c++, q += sw) mem[d + c] = src[q]!;
-      d += cols;
-    }
-  }
-}
-
-/** The reverse: dense `planes` × `rows` × `cols` from `mem` at `s` into `out` from element `d`. */
-function copyOut(mem: Float32Array, s: number, out: Tensor, d: number, planes: number, rows: number, cols: number): void {
-  const [, oc, oh, ow] = out.strides4();
-  const dst = out.data, plane = rows * cols;
-  if (ow === 1 && (oh === cols || rows === 1)) {
-    if (oc === plane || planes === 1) dst.set(mem.subarray(s, s + planes * plane), d);
-    else for (let p = 0; p < planes; p++) dst.set(mem.subarray(s + p * plane, s + (p + 1) * plane), d + p * oc);
-    return;
-  }
-  for (let p = 0; p < planes; p++) {
-    for (let r = 0; r < rows; r++) {
-      const a = d + p * oc + r * oh;
-      if (ow === 1 && cols >= 32) dst.set(mem.subarray(s, s + cols), a);
-      else for (let c = 0, q = a; c < cols; c++, q += ow) dst[q] = mem[s + c]!;
-      s += cols;
-    }
-  }
-}
-
 const align16 = (floats: number): number => Math.ceil(floats / 16) * 16;
 
 function poolRegion(e: Engine, x: Tensor, op: number, g: Geometry, out: Tensor, r: Region): void {
@@ -98,8 +57,8 @@ function poolRegion(e: Engine, x: Tensor, op: number, g: Geometry, out: Tensor, 
   const inAt = 32, outAt = inAt + (inPlaceIn ? 0 : align16(planes * plane + 16)), workAt = outAt + (inPlaceOut ? 0 : align16(planes * outRows * outCols));
   const base = scratch(e, (workAt + (rows + 1) * (pitch + 16) + outCols + g.kw + 16) * 4);
   const at = base / 4;
-  const [xn, xc, xh, xw] = x.strides4();
-  const [on, oc, oh, ow] = out.strides4();
+  const [, xc, xh] = x.strides4();
+  const [, oc, oh] = out.strides4();
   const call = e.i32().subarray(at, at + CALL_FIELDS);
   call.set([op, planes, base + inAt * 4, rows, cols, wy - by0, wx - bx0, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, outRows, outCols, base + outAt * 4, base + workAt * 4,
     inPlaceIn ? xc : plane, inPlaceIn ? xh : cols, inPlaceOut ? oc : outRows * outCols, inPlaceOut ? oh : outCols]);
@@ -108,11 +67,11 @@ function poolRegion(e: Engine, x: Tensor, op: number, g: Geometry, out: Tensor, 
     for (let c = r.c0; c < r.c1; c += planes) {
       const nb = Math.min(planes, r.c1 - c);
       if (inPlaceIn) call[2] = engineAddress(x, n, c, by0, bx0);
-      else copyIn(mem, at + inAt, x, x.offset + n * xn + c * xc + by0 * xh + bx0 * xw, nb, rows, cols);
+      else copyIn(mem, at + inAt, x, elementAt(x, n, c, by0, bx0), nb, rows, cols);
       if (inPlaceOut) call[15] = engineAddress(out, n, c, r.y0, r.x0);
       call[1] = nb;
       e.k.pool2d(base);
-      if (!inPlaceOut) copyOut(mem, at + outAt, out, out.offset + n * on + c * oc + r.y0 * oh + r.x0 * ow, nb, outRows, outCols);
+      if (!inPlaceOut) copyOut(mem, at + outAt, out, elementAt(out, n, c, r.y0, r.x0), nb, outRows, outCols);
     }
   }
 }
@@ -135,17 +94,15 @@ export function globalPoolFast(inputs: readonly Tensor[], weights: Weights, spec
     const base = scratch(e, (align16(planes * plane) + align16(planes)) * 4);
     const at = base / 4, outAt = at + align16(planes * plane);
     const mem = e.f32();
-    const [xn, xc] = x.strides4();
-    const [on, oc] = out.strides4();
     // Dense planes in engine memory are read in place.
-    const [, , xh, xw] = x.strides4();
+    const [, xc, xh, xw] = x.strides4();
     const inPlace = xw === 1 && xh === w && xc === plane && engineAddress(x, r.n0, r.c0, 0, 0) >= 0;
     for (let n = r.n0; n < r.n1; n++) {
       for (let c = r.c0; c < r.c1; c += planes) {
         const nb = Math.min(planes, r.c1 - c);
-        if (!inPlace) copyIn(mem, at, x, x.offset + n * xn + c * xc, nb, h, w);
+        if (!inPlace) copyIn(mem, at, x, elementAt(x, n, c, 0, 0), nb, h, w);
         e.k.global_pool(OP_CODE[spec.op], inPlace ? engineAddress(x, n, c, 0, 0) : base, nb, plane, outAt * 4);
-        copyOut(mem, outAt, out, out.offset + n * on + c * oc, nb, 1, 1);
+        copyOut(mem, outAt, out, elementAt(out, n, c, 0, 0), nb, 1, 1);
       }
     }
   });
