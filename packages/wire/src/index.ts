@@ -1,7 +1,6 @@
 export {
   WIRE_PROTO, MODEL_FORMAT_VERSION, DType, TENSOR_FIELDS, NAMED_TENSOR_FIELDS, LAYER_FIELDS, MODEL_FIELDS,
   REGION_FIELDS, TILE_SLICE_FIELDS, TILE_SLICES_FIELDS, TILE_TASK_FIELDS, TILE_TIMINGS_FIELDS, TILE_ERROR_FIELDS, TILE_RESULT_FIELDS,
-  PlanStrategy, StageKind, SHAPE_FIELDS, PLAN_TASK_FIELDS, PLAN_STAGE_FIELDS, TILE_PLAN_FIELDS,
 } from './schema.js';
 export { DEFAULT_LIMITS, resolveLimits, type WireLimits } from './limits.js';
 export { ProtoReader, ProtoWriter, WireFormatError, WireType } from './proto-io.js';
@@ -17,7 +16,3 @@ export {
 export { encodeTileSlices, decodeTileSlices } from './tile-slice-codec.js';
 export { encodeTileTask, decodeTileTask } from './tile-task-codec.js';
 export { encodeTileResult, decodeTileResult, MAX_ERROR_MESSAGE_CHARS } from './tile-result-codec.js';
-export {
-  TILE_PLAN_VERSION, type TilePlanData, type TilePlanStageData, type TilePlanTaskData, type PlanStrategyName, type PlanStageKind,
-} from './tile-plan-types.js';
-export { encodeTilePlan, decodeTilePlan } from './tile-plan-codec.js';

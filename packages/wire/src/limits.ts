@@ -15,14 +15,10 @@ export interface WireLimits {
   readonly maxRank: number;
   /** Longest layer spec JSON accepted, in bytes. */
   readonly maxSpecBytes: number;
-  /** Largest tile-protocol message (TileTask, TileResult, TileSlices, TilePlan) accepted, in bytes. */
+  /** Largest tile-protocol message (TileTask, TileResult, TileSlices) accepted, in bytes. */
   readonly maxTileBytes: number;
   /** Most slices in one TileTask's inputs or one TileSlices. */
   readonly maxSlices: number;
-  /** Most tasks in a TilePlan, all stages together. */
-  readonly maxTasksInPlan: number;
-  /** Most regions in a TilePlan (tasks × layers of their stage, all stages together). */
-  readonly maxRegionsInPlan: number;
   /** Longest id, name, reference or error message in a tile message, in UTF-8 bytes. */
   readonly maxStringBytes: number;
 }
@@ -35,8 +31,6 @@ export const DEFAULT_LIMITS: WireLimits = Object.freeze({
   maxSpecBytes: 64 * 1024,
   maxTileBytes: 2 ** 30,
   maxSlices: 4096,
-  maxTasksInPlan: 2 ** 20,
-  maxRegionsInPlan: 2 ** 22,
   maxStringBytes: 64 * 1024,
 });
 

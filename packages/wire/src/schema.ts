@@ -125,56 +125,6 @@ message TileResult {
   }
   TileTimings timings = 9;
 }
-
-// ---- The scheduler's TilePlan (TilePlanData in src/tile-plan-types.ts). ----
-
-enum PlanStrategy {
-  PLAN_STRATEGY_UNSPECIFIED = 0;
-  PLAN_STRATEGY_LAYER_WISE = 1;
-  PLAN_STRATEGY_FUSED = 2;
-  PLAN_STRATEGY_AUTO = 3;
-}
-
-enum StageKind {
-  STAGE_KIND_UNSPECIFIED = 0;
-  STAGE_KIND_LAYER = 1;
-  STAGE_KIND_FUSED = 2;
-}
-
-message Shape {
-  repeated uint32 dims = 1;
-}
-
-message PlanTask {
-  uint32 id = 1;
-  repeated Region regions = 2;  // one per layer of the stage
-}
-
-message PlanStage {
-  StageKind kind = 1;
-  repeated uint32 layers = 2;
-  repeated PlanTask tasks = 3;
-  string cut = 4;
-  double flops = 5;
-  double task_flops = 6;
-  double bytes = 7;
-  double balance = 8;
-  double estimated_ms = 9;
-}
-
-message TilePlan {
-  uint32 version = 1;  // 1 (TILE_PLAN_VERSION)
-  string model_id = 2;
-  string model_name = 3;
-  repeated uint32 input_shape = 4;
-  uint32 workers = 5;
-  PlanStrategy strategy = 6;
-  repeated Shape shapes = 7;  // output shape of every layer
-  repeated string layer_names = 8;
-  repeated PlanStage stages = 9;
-  double task_overhead_us = 10;
-  double stage_overhead_us = 11;
-}
 `.slice(1);
 
 /** Version of the Model message layout (Model.format_version). */
@@ -204,15 +154,3 @@ export const TILE_RESULT_FIELDS = {
   version: 1, run_id: 2, tile_id: 3, worker_id: 4, attempt: 5, output: 6, output_ref: 7, error: 8, timings: 9,
 } as const;
 
-/** TilePlan field numbers and enum values. */
-export const PlanStrategy = { PLAN_STRATEGY_UNSPECIFIED: 0, PLAN_STRATEGY_LAYER_WISE: 1, PLAN_STRATEGY_FUSED: 2, PLAN_STRATEGY_AUTO: 3 } as const;
-export const StageKind = { STAGE_KIND_UNSPECIFIED: 0, STAGE_KIND_LAYER: 1, STAGE_KIND_FUSED: 2 } as const;
-export const SHAPE_FIELDS = { dims: 1 } as const;
-export const PLAN_TASK_FIELDS = { id: 1, regions: 2 } as const;
-export const PLAN_STAGE_FIELDS = {
-  kind: 1, layers: 2, tasks: 3, cut: 4, flops: 5, task_flops: 6, bytes: 7, balance: 8, estimated_ms: 9,
-} as const;
-export const TILE_PLAN_FIELDS = {
-  version: 1, model_id: 2, model_name: 3, input_shape: 4, workers: 5, strategy: 6,
-  shapes: 7, layer_names: 8, stages: 9, task_overhead_us: 10, stage_overhead_us: 11,
-} as const;

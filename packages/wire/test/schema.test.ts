@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import {
   LAYER_FIELDS, MODEL_FIELDS, NAMED_TENSOR_FIELDS, TENSOR_FIELDS, WIRE_PROTO, DType, decodeModel, encodeModel,
   REGION_FIELDS, TILE_SLICE_FIELDS, TILE_SLICES_FIELDS, TILE_TASK_FIELDS, TILE_TIMINGS_FIELDS, TILE_ERROR_FIELDS, TILE_RESULT_FIELDS,
-  SHAPE_FIELDS, PLAN_TASK_FIELDS, PLAN_STAGE_FIELDS, TILE_PLAN_FIELDS, PlanStrategy, StageKind,
 } from '../src/index.js';
 import { dagModel } from './helpers.js';
 import protobuf from 'protobufjs';
@@ -38,11 +37,6 @@ describe('schema', () => {
     expect(fieldsOf('TileTimings')).to.deep.equal(TILE_TIMINGS_FIELDS);
     expect(fieldsOf('TileError')).to.deep.equal(TILE_ERROR_FIELDS);
     expect(fieldsOf('TileResult')).to.deep.equal(TILE_RESULT_FIELDS);
-    expect(fieldsOf('Shape')).to.deep.equal(SHAPE_FIELDS);
-    expect(fieldsOf('PlanTask')).to.deep.equal(PLAN_TASK_FIELDS);
-    expect(fieldsOf('PlanStage')).to.deep.equal(PLAN_STAGE_FIELDS);
-    expect(fieldsOf('TilePlan')).to.deep.equal(TILE_PLAN_FIELDS);
-    for (const [name, v] of [...Object.entries(PlanStrategy), ...Object.entries(StageKind)]) expect(WIRE_PROTO).to.contain(`${name} = ${v};`);
   });
 
   it('agrees with protobufjs (a dev dependency: the reference implementation of the format)', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { isTesseraError, randInt, type Region, type Shape } from '@tessera/tensor';
 import {
-  TILE_PLAN_VERSION, TILE_PROTOCOL_VERSION, type TilePlanData, type TilePlanStageData, type TileResult, type TileSlice, type TileTask,
+  TILE_PROTOCOL_VERSION, type TileResult, type TileSlice, type TileTask,
 } from '../src/index.js';
 
 /** Seeded random tile messages for round-trip, conformance and fuzz tests. */
@@ -106,34 +106,4 @@ export function expectCode(f: () => unknown, code: string, ...text: RegExp[]): v
     return;
   }
   expect.fail(`expected a TesseraError ${code}`);
-}
-
-/** A random structurally valid plan: stages over consecutive layers, each task one region per stage layer. */
-export function randomPlan(r: () => number): TilePlanData {
-  const layerCount = randInt(r, 1, 8);
-  const shapes = Array.from({ length: layerCount }, () => randomShape(r, 30));
-  const stages: TilePlanStageData[] = [];
-  for (let l = 0; l < layerCount;) {
-    const len = Math.min(layerCount - l, randInt(r, 1, 3));
-    const layers = Array.from({ length: len }, (_, i) => l + i);
-    l += len;
-    const tasks = Array.from({ length: randInt(r, 1, 5) }, (_, id) => ({ id, regions: layers.map((li) => randomRegionIn(r, shapes[li]!)) }));
-    stages.push({
-      kind: len > 1 ? 'fused' : 'layer', layers, tasks, cut: r() < 0.2 ? '' : `rows×${tasks.length}`,
-      flops: r() * 1e9, taskFlops: r() * 1e9, bytes: randInt(r, 0, 1e8), balance: r() < 0.2 ? 0 : 1 + r(), estimatedMs: r() * 10,
-    });
-  }
-  return {
-    version: TILE_PLAN_VERSION,
-    modelId: `m-${hex(r, 6)}`,
-    modelName: r() < 0.2 ? '' : 'dilated ✓',
-    inputShape: randomShape(r, 64),
-    workers: randInt(r, 1, 64),
-    strategy: (['layer-wise', 'fused', 'auto'] as const)[randInt(r, 0, 2)]!,
-    shapes,
-    layerNames: shapes.map((_, i) => (r() < 0.1 ? '' : `layer_${i}`)),
-    stages,
-    taskOverheadUs: r() < 0.2 ? 0 : 20,
-    stageOverheadUs: 300 * r(),
-  };
 }

@@ -1,15 +1,15 @@
 import { expect } from 'chai';
 import { rng } from '@tessera/tensor';
 import {
-  decodeTilePlan, decodeTileResult, decodeTileSlices, decodeTileTask, encodeTilePlan, encodeTileResult, encodeTileSlices, encodeTileTask,
+  decodeTileResult, decodeTileSlices, decodeTileTask, encodeTileResult, encodeTileSlices, encodeTileTask,
   type WireLimits,
 } from '../src/index.js';
 import { mutate, plantHugeLength, randomBytes, survives } from './fuzz-helpers.js';
-import { bitwise, randomPlan, randomResult, randomSlice, randomTask } from './tile-fixtures.js';
-import { pb, pbEncode, pbPlan, pbResult, pbTask, type PbObject } from './tile-pb.js';
+import { bitwise, randomResult, randomSlice, randomTask } from './tile-fixtures.js';
+import { pb, pbEncode, pbResult, pbTask, type PbObject } from './tile-pb.js';
 
 /** Small limits so that any check done after an allocation instead of before would show. */
-const LIMITS: Partial<WireLimits> = { maxTensorBytes: 1 << 20, maxTileBytes: 1 << 20, maxStringBytes: 256, maxSlices: 16, maxTasksInPlan: 256, maxRegionsInPlan: 512 };
+const LIMITS: Partial<WireLimits> = { maxTensorBytes: 1 << 20, maxTileBytes: 1 << 20, maxStringBytes: 256, maxSlices: 16 };
 const CASES = 4000;
 
 interface Target {
@@ -82,16 +82,9 @@ const TARGETS: Target[] = [
     seeds: (r) => Array.from({ length: 12 }, (_, i) => encodeTileSlices(Array.from({ length: i % 4 }, () => randomSlice(r)))),
     structured: (r) => ({ slices: [randomSlice(r), randomSlice(r)].map((s) => ({ source: s.source, shape: [...s.shape], region: { ...s.region }, data: new Uint8Array(s.data.buffer) })) }),
   },
-  {
-    name: 'decodeTilePlan',
-    decode: (b) => decodeTilePlan(b, LIMITS),
-    encode: encodeTilePlan,
-    seeds: (r) => Array.from({ length: 12 }, () => encodeTilePlan(randomPlan(r))),
-    structured: (r) => pbPlan(randomPlan(r)),
-  },
 ];
 
-const PB_TYPE = { decodeTileTask: pb.TileTask, decodeTileResult: pb.TileResult, decodeTileSlices: pb.TileSlices, decodeTilePlan: pb.TilePlan } as const;
+const PB_TYPE = { decodeTileTask: pb.TileTask, decodeTileResult: pb.TileResult, decodeTileSlices: pb.TileSlices } as const;
 
 describe('fuzzing the tile decoders', () => {
   for (const [ti, t] of TARGETS.entries()) {
@@ -143,7 +136,6 @@ describe('fuzzing the tile decoders', () => {
       ['task', encodeTileTask({ ...randomTask(r), regions: [{ n0: 0, n1: 1, c0: 0, c1: 1, y0: 0, y1: 1, x0: 0, x1: 1 }], layers: [1] }), (b) => decodeTileTask(b, LIMITS)],
       ['result', encodeTileResult(randomResult(r)), (b) => decodeTileResult(b, LIMITS)],
       ['slices', encodeTileSlices([randomSlice(r), randomSlice(r)]), (b) => decodeTileSlices(b, LIMITS)],
-      ['plan', encodeTilePlan(randomPlan(r)), (b) => decodeTilePlan(b, LIMITS)],
     ];
     for (const [name, bytes, decode] of messages) {
       for (let n = 0; n < bytes.length; n++) survives(() => decode(bytes.subarray(0, n)), `${name} prefix ${n}`, 'BAD_MESSAGE');

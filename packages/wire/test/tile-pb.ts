@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { WIRE_PROTO, type TilePlanData, type TileResult, type TileSlice, type TileTask } from '../src/index.js';
+import { WIRE_PROTO, type TileResult, type TileSlice, type TileTask } from '../src/index.js';
 
 /**
  * The tile messages through protobufjs (a dev dependency, the reference
@@ -12,7 +12,6 @@ export const pb = {
   TileTask: root.lookupType('tessera.wire.v1.TileTask'),
   TileResult: root.lookupType('tessera.wire.v1.TileResult'),
   TileSlices: root.lookupType('tessera.wire.v1.TileSlices'),
-  TilePlan: root.lookupType('tessera.wire.v1.TilePlan'),
 };
 
 export type PbObject = Record<string, unknown>;
@@ -51,20 +50,5 @@ export function pbResult(t: TileResult): PbObject {
     ...(t.outputRef !== undefined ? { output_ref: t.outputRef } : {}),
     ...(t.error ? { error: { ...t.error } } : {}),
     timings: { queue_ms: t.timings.queueMs, compute_ms: t.timings.computeMs, codec_ms: t.timings.codecMs },
-  };
-}
-
-const STRATEGY = { 'layer-wise': 1, fused: 2, auto: 3 } as const;
-const KIND = { layer: 1, fused: 2 } as const;
-
-export function pbPlan(p: TilePlanData): PbObject {
-  return {
-    version: p.version, model_id: p.modelId, model_name: p.modelName, input_shape: [...p.inputShape], workers: p.workers,
-    strategy: STRATEGY[p.strategy], shapes: p.shapes.map((s) => ({ dims: [...s] })), layer_names: [...p.layerNames],
-    stages: p.stages.map((s) => ({
-      kind: KIND[s.kind], layers: [...s.layers], tasks: s.tasks.map((t) => ({ id: t.id, regions: t.regions.map((r) => ({ ...r })) })),
-      cut: s.cut, flops: s.flops, task_flops: s.taskFlops, bytes: s.bytes, balance: s.balance, estimated_ms: s.estimatedMs,
-    })),
-    task_overhead_us: p.taskOverheadUs, stage_overhead_us: p.stageOverheadUs,
   };
 }

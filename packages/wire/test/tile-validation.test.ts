@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import { rng } from '@tessera/tensor';
 import {
   ProtoWriter, TILE_RESULT_FIELDS, TILE_TASK_FIELDS, WireType,
-  decodeTilePlan, decodeTileResult, decodeTileSlices, decodeTileTask, encodeTilePlan, encodeTileResult, encodeTileSlices, encodeTileTask,
-  type TilePlanData, type TileResult, type TileSlice, type TileTask,
+  decodeTileResult, decodeTileSlices, decodeTileTask, encodeTileResult, encodeTileSlices, encodeTileTask,
+  type TileResult, type TileSlice, type TileTask,
 } from '../src/index.js';
-import { expectCode, randomPlan } from './tile-fixtures.js';
-import { pb, pbEncode, pbPlan, pbResult, pbSlice, pbTask, type PbObject } from './tile-pb.js';
+import { expectCode } from './tile-fixtures.js';
+import { pb, pbEncode, pbResult, pbSlice, pbTask, type PbObject } from './tile-pb.js';
 
 const REGION = { n0: 0, n1: 1, c0: 0, c1: 2, y0: 1, y1: 3, x0: 0, x1: 2 };
 const SLICE: TileSlice = { source: 3, shape: [1, 2, 4, 4], region: REGION, data: new Float32Array(8).fill(0.5) };
@@ -18,7 +17,7 @@ const RESULT: TileResult = {
   version: 1, runId: 'run-1', tileId: 7, workerId: 'w1', attempt: 2, output: SLICE, timings: { queueMs: 1, computeMs: 2, codecMs: 0.5 },
 };
 
-/** The task / result / plan with `patch` applied to its protobufjs object, encoded by protobufjs (which checks nothing of ours). */
+/** The task / result with `patch` applied to its protobufjs object, encoded by protobufjs (which checks nothing of ours). */
 const taskWith = (patch: PbObject): Uint8Array => pbEncode(pb.TileTask, { ...pbTask(TASK), ...patch });
 const resultWith = (patch: PbObject, base: TileResult = RESULT): Uint8Array => {
   const o = pbResult(base);
@@ -173,60 +172,7 @@ describe('tile codecs: validation', () => {
       [() => encodeTileResult({ ...RESULT, timings: { queueMs: -1, computeMs: 0, codecMs: 0 } }), /timings\.queueMs/],
       [() => encodeTileResult({ ...RESULT, workerId: '' }), /workerId is empty/],
       [() => encodeTileSlices([{ ...SLICE, region: { ...REGION, n1: 2 } }]), /slices\[0\]\.region .* outside \[0, 1\) on axis n/],
-      [() => encodeTilePlan({ ...randomPlan(rng(1)), strategy: 'best' as never }), /strategy must be one of layer-wise, fused, auto, got "best"/],
     ];
-    for (const [f, text] of cases) expectCode(f, 'BAD_ARGUMENT', /^cannot encode Tile(Task|Result|Slices|Plan): /, text);
-  });
-});
-
-describe('tile plan codec: validation', () => {
-  const PLAN: TilePlanData = {
-    version: 1, modelId: 'm', modelName: 'net', inputShape: [1, 3, 8, 8], workers: 2, strategy: 'fused',
-    shapes: [[1, 4, 8, 8], [1, 4, 4, 4], [1, 10]], layerNames: ['conv', 'pool', 'fc'],
-    stages: [
-      { kind: 'fused', layers: [0, 1], tasks: [{ id: 0, regions: [{ ...REGION, c1: 4, y0: 0, y1: 5, x1: 8 }, { ...REGION, c1: 4, y0: 0, y1: 2, x1: 4 }] }], cut: 'rows×1', flops: 10, taskFlops: 12, bytes: 100, balance: 1, estimatedMs: 0.1 },
-      { kind: 'layer', layers: [2], tasks: [{ id: 0, regions: [{ n0: 0, n1: 1, c0: 0, c1: 10, y0: 0, y1: 1, x0: 0, x1: 1 }] }], cut: 'whole', flops: 5, taskFlops: 5, bytes: 40, balance: 1, estimatedMs: 0.05 },
-    ],
-    taskOverheadUs: 20, stageOverheadUs: 300,
-  };
-  const planWith = (patch: PbObject): Uint8Array => pbEncode(pb.TilePlan, { ...pbPlan(PLAN), ...patch });
-  const stageWith = (i: number, patch: PbObject): Uint8Array => {
-    const o = pbPlan(PLAN);
-    (o.stages as PbObject[])[i] = { ...(o.stages as PbObject[])[i], ...patch };
-    return pbEncode(pb.TilePlan, o);
-  };
-
-  it('the fixture is valid', () => {
-    expect(decodeTilePlan(encodeTilePlan(PLAN))).to.deep.equal(PLAN);
-  });
-
-  it('version, strategy, workers, model id, shapes and names', () => {
-    expectCode(() => decodeTilePlan(planWith({ version: 2 })), BAD, /^bad TilePlan message: plan version 2 is not supported/);
-    expectCode(() => decodeTilePlan(planWith({ strategy: 9 })), BAD, /strategy 9 is not a known value \(1 = layer-wise, 2 = fused, 3 = auto\)/);
-    expectCode(() => decodeTilePlan(planWith({ strategy: 0 })), BAD, /strategy 0 is not a known value/);
-    expectCode(() => decodeTilePlan(planWith({ workers: 0 })), BAD, /workers must be an integer in \[1/);
-    expectCode(() => decodeTilePlan(planWith({ model_id: '' })), BAD, /modelId is empty/);
-    expectCode(() => decodeTilePlan(planWith({ layer_names: ['a', 'b'] })), BAD, /layerNames has 2 names for 3 layer shapes/);
-    expectCode(() => decodeTilePlan(planWith({ shapes: [{ dims: [1, 4, 8, 8] }, { dims: [] }, { dims: [1, 10] }] })), BAD, /shapes\[1\] is empty/);
-    expectCode(() => decodeTilePlan(planWith({ task_overhead_us: -1 })), BAD, /taskOverheadUs must be a finite number ≥ 0, got -1/);
-  });
-
-  it('stages: kinds, layer indexes, one region per layer inside its shape, costs', () => {
-    expectCode(() => decodeTilePlan(stageWith(0, { kind: 0 })), BAD, /stages\[0\]\.kind 0 is not a known value/);
-    expectCode(() => decodeTilePlan(stageWith(1, { layers: [3] })), BAD, /stages\[1\]\.layers\[0\] must be an integer in \[0, 2\], got 3/);
-    expectCode(() => decodeTilePlan(stageWith(1, { layers: [] })), BAD, /stages\[1\]\.layers is empty/);
-    expectCode(() => decodeTilePlan(stageWith(1, { tasks: [] })), BAD, /stages\[1\]\.tasks is empty/);
-    expectCode(() => decodeTilePlan(stageWith(0, { layers: [0] })), BAD, /stages\[0\]\.tasks\[0\]\.regions has 2 regions for the stage's 1 layers/);
-    expectCode(() => decodeTilePlan(stageWith(0, { layers: [1, 0] })), BAD, /stages\[0\]\.tasks\[0\]\.regions\[0\] \(layer 1\) .* outside \[0, 4\) on axis y/);
-    expectCode(() => decodeTilePlan(stageWith(1, { tasks: [{ id: 0, regions: [{ ...REGION, c1: 10 }] }] })), BAD, /regions\[0\] \(layer 2\) .* outside \[0, 1\) on axis y/);
-    expectCode(() => decodeTilePlan(stageWith(1, { balance: NaN })), BAD, /stages\[1\]\.balance must be a finite number ≥ 0, got NaN/);
-  });
-
-  it('limits on tasks and regions count across stages, while reading', () => {
-    const bytes = encodeTilePlan(PLAN);
-    expectCode(() => decodeTilePlan(bytes, { maxTasksInPlan: 1 }), BAD, /more than maxTasksInPlan 1 tasks/);
-    expectCode(() => decodeTilePlan(bytes, { maxRegionsInPlan: 2 }), BAD, /more than maxRegionsInPlan 2 regions/);
-    expect(decodeTilePlan(bytes, { maxTasksInPlan: 2, maxRegionsInPlan: 3 })).to.deep.equal(PLAN);
-    expectCode(() => encodeTilePlan({ ...PLAN, layerNames: ['a', 'b', 'c'.repeat(70_000)] }), 'BAD_ARGUMENT', /layerNames\[2\] of 70000 bytes exceeds maxStringBytes 65536/);
+    for (const [f, text] of cases) expectCode(f, 'BAD_ARGUMENT', /^cannot encode Tile(Task|Result|Slices): /, text);
   });
 });
