@@ -1,9 +1,16 @@
-import { TesseraError, type Tensor } from '@tessera/tensor';
+import { Tensor, TesseraError, fmtShape, shapesEqual, type Shape } from '@tessera/tensor';
 import type { Model } from './model.js';
 
 export interface RunOptions {
   /** Cancels the run: the promise rejects with code ABORTED and no result is written afterwards. */
   signal?: AbortSignal;
+  /**
+   * Write the output into this tensor and return it (its shape must be the
+   * model's output shape): a caller running a model many times reuses one
+   * output. An engine tensor (engineTensor()) is written in place by the last
+   * kernel, with no copy out of the kernel engine.
+   */
+  out?: Tensor;
 }
 
 export interface StreamOptions extends RunOptions {
@@ -63,6 +70,22 @@ export async function* inOrder(
     while (pending.length) yield await pending.shift()!;
   } finally {
     await Promise.allSettled(pending);
+  }
+}
+
+/**
+ * Checks a caller's output tensor: a full (not partial), contiguous tensor of
+ * the model's output shape that does not overlap the input.
+ */
+export function checkOut(out: Tensor, shape: Shape, input: Tensor, what: string): void {
+  if (!(out instanceof Tensor)) throw new TesseraError('BAD_ARGUMENT', `${what}: out must be a Tensor, got ${Object.prototype.toString.call(out)}`);
+  if (!shapesEqual(out.shape, shape)) {
+    throw new TesseraError('SHAPE_MISMATCH', `${what}: out ${fmtShape(out.shape)} must have the output shape ${fmtShape(shape)}`, { out: out.shape, expected: shape });
+  }
+  if (out.partial || !out.isContiguous) throw new TesseraError('BAD_ARGUMENT', `${what}: out must be a full contiguous tensor`);
+  const a = out.data, b = input.data;
+  if (a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
+    throw new TesseraError('BAD_ARGUMENT', `${what}: out overlaps the input; kernels would read values they already overwrote`);
   }
 }
 

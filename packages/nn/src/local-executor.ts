@@ -1,5 +1,5 @@
 import { TesseraError, Tensor, engineTensor, getOp, releaseEngineTensor, runOp, type Impl } from '@tessera/tensor';
-import { throwIfAborted, type Executor, type RunOptions } from './executor.js';
+import { checkOut, throwIfAborted, type Executor, type RunOptions } from './executor.js';
 import { fuseLayers } from './fuse.js';
 import { INPUT, type Model } from './model.js';
 
@@ -40,12 +40,13 @@ export class LocalExecutor implements Executor {
     const values = new Array<Tensor | undefined>(model.layers.length);
     const remaining = remainingReads(model);
     const shapes = model.shapes(input.shape);
+    if (opts.out) checkOut(opts.out, shapes[model.output]!, input, `run of model '${original.name}'`);
     try {
       for (const l of model.layers) {
         // Yield between layers so a long run never blocks timers and I/O, and an abort lands promptly.
         if (l.index > 0) await new Promise<void>((r) => setImmediate(r));
         throwIfAborted(signal, `run of model '${model.name}' at layer ${l.index} '${l.name}'`);
-        values[l.index] = this.runLayer(model, l.index, input, values, shapes);
+        values[l.index] = this.runLayer(model, l.index, input, values, shapes, opts.out);
         for (const src of l.inputs) {
           if (src !== INPUT && --remaining[src]! === 0 && src !== model.output) {
             releaseEngineTensor(values[src]!);
@@ -84,21 +85,21 @@ export class LocalExecutor implements Executor {
     return this.opts.fuse === false ? model : fuseLayers(model);
   }
 
-  private runLayer(model: Model, index: number, input: Tensor, values: (Tensor | undefined)[], shapes: readonly (readonly number[])[]): Tensor {
+  private runLayer(model: Model, index: number, input: Tensor, values: (Tensor | undefined)[], shapes: readonly (readonly number[])[], out?: Tensor): Tensor {
     const l = model.layers[index]!;
     const ins = l.inputs.map((s) => (s === INPUT ? input : values[s]!));
     const shape = shapes[index]!;
-    // The model output is handed to the caller: ordinary memory, never the engine's.
-    const out = index === model.output ? Tensor.zeros(shape) : engineTensor(shape);
+    // The model output is handed to the caller: the caller's `out`, else ordinary memory, never the engine's.
+    const target = index !== model.output ? engineTensor(shape) : out ?? Tensor.zeros(shape);
     try {
       const t0 = TRACE ? performance.now() : 0;
-      model.withLayer(l, () => runOp(l.spec, ins, l.weights, out, undefined, this.opts.impl ?? 'fast'));
+      model.withLayer(l, () => runOp(l.spec, ins, l.weights, target, undefined, this.opts.impl ?? 'fast'));
       if (TRACE) trace(model, index, ins, shape, performance.now() - t0);
     } catch (e) {
-      if (index !== model.output) releaseEngineTensor(out);
+      if (index !== model.output) releaseEngineTensor(target);
       throw e;
     }
-    return out;
+    return target;
   }
 }
 

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Tensor, TesseraError, checkInt, checkRegion, engineModule, fmtRegion, regionVolume, sizeOf, type Region, type Shape } from '@tessera/tensor';
-import { INPUT, LocalExecutor, fuseLayers, inOrder, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
+import { INPUT, LocalExecutor, checkOut, fuseLayers, inOrder, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
 import { assignBuffers } from './buffers.js';
 import { plan } from './plan/plan.js';
 import type { Stage, Strategy, Task, TilePlan } from './plan/types.js';
@@ -149,7 +149,8 @@ export class PoolExecutor implements Executor {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
     const what = `run of model '${original.name}'`;
     throwIfAborted(opts.signal, what);
-    original.shapes(input.shape); // validates the input against every layer, naming the layer
+    const shapes = original.shapes(input.shape); // validates the input against every layer, naming the layer
+    if (opts.out) checkOut(opts.out, shapes[original.output]!, input, what);
     const strategy = opts.strategy ?? this.opts.strategy ?? 'auto';
     if (strategy === 'auto' && this.threads === 1 && !this.opts.faults) {
       this.stats.runs++;
@@ -158,10 +159,10 @@ export class PoolExecutor implements Executor {
     if (strategy === 'auto' && this.threads > 1 && input.shape[0]! >= this.threads) {
       this.stats.runs++;
       const [out] = await this.dataParallel(original, [input], this.threads, opts.signal, what);
-      return out!;
+      return into(out!, opts.out);
     }
     if (strategy === 'auto') return this.measured(original, input, opts);
-    return this.planned(original, input, opts, what);
+    return into(await this.planned(original, input, opts, what), opts.out);
   }
 
   /**
@@ -182,7 +183,8 @@ export class PoolExecutor implements Executor {
         this.stats.runs++;
         return this.local.run(original, input, opts);
       }
-      return this.planned(original, input, { ...opts, strategy: path === 'plan' ? 'auto' : path }, `run of model '${original.name}'`);
+      return this.planned(original, input, { ...opts, strategy: path === 'plan' ? 'auto' : path }, `run of model '${original.name}'`)
+        .then((out) => into(out, opts.out));
     };
     const untried = AUTO_PATHS.find((p) => !times.has(p));
     if (untried) {
@@ -487,9 +489,17 @@ function describe(p: PlanNames, stage: Stage, task: Task): string {
   return `layer ${l} '${p.layerNames[l]}' region ${fmtRegion(task.regions[task.regions.length - 1]!)}`;
 }
 
+/** A result computed elsewhere, delivered into the caller's `out` when one was given. */
+function into(result: Tensor, out: Tensor | undefined): Tensor {
+  if (!out) return result;
+  out.data.set(result.toFloat32Array(), out.offset);
+  return out;
+}
+
 /** The input in shared memory: used in place when it already is, copied once otherwise. */
 function toShared(t: Tensor): SharedArrayBuffer {
-  if (t.isShared && t.isContiguous && t.offset === 0 && t.data.length === t.size) return t.data.buffer as SharedArrayBuffer;
+  // Whole buffer only: a SharedMap addresses its buffer from byte 0 (a view into, say, the kernel engine's memory is copied).
+  if (t.isShared && t.isContiguous && t.offset === 0 && t.data.byteOffset === 0 && t.data.buffer.byteLength === t.size * 4) return t.data.buffer as SharedArrayBuffer;
   const buf = new SharedArrayBuffer(t.size * 4);
   new Float32Array(buf).set(t.toFloat32Array());
   return buf;

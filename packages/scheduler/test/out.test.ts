@@ -1,0 +1,42 @@
+import { expect } from 'chai';
+import { Tensor, engineTensor, randomTensor, releaseEngineTensor } from '@tessera/tensor';
+import { LocalExecutor, seedDilatedStack } from '@tessera/nn';
+import { PoolExecutor } from '../src/index.js';
+
+describe('PoolExecutor run into a caller\'s output (opts.out)', function () {
+  this.timeout(60_000);
+  const m = seedDilatedStack({ size: 24, channels: 4 });
+  const local = new LocalExecutor();
+
+  for (const threads of [1, 2]) {
+    it(`every path writes LocalExecutor's bits into out and returns it (${threads} thread(s))`, async () => {
+      const pool = new PoolExecutor({ threads });
+      const e = engineTensor(m.shapes([3, ...m.inputShape.slice(1)])[m.output]!);
+      try {
+        for (const [batch, strategy] of [[1, 'auto'], [1, 'layer-wise'], [1, 'fused'], [3, 'auto']] as const) {
+          const x = randomTensor([batch, ...m.inputShape.slice(1)], batch);
+          const want = Array.from((await local.run(m, x)).toFloat32Array());
+          const out = batch === 3 ? e : Tensor.filled(m.shapes(x.shape)[m.output]!, Number.NaN);
+          expect(await pool.run(m, x, { strategy, out }), `${strategy} batch ${batch}`).to.equal(out);
+          expect(Array.from(out.toFloat32Array()), `${strategy} batch ${batch}`).to.deep.equal(want);
+        }
+        // An input that is a view into shared memory (the kernel engine's) is read from its own offset.
+        const xe = engineTensor(m.inputShape);
+        try {
+          xe.data.set(randomTensor(m.inputShape, 5).toFloat32Array());
+          const want = Array.from((await local.run(m, xe)).toFloat32Array());
+          for (const strategy of ['auto', 'layer-wise', 'fused'] as const) {
+            expect(Array.from((await pool.run(m, xe, { strategy })).toFloat32Array()), `engine input, ${strategy}`).to.deep.equal(want);
+          }
+        } finally {
+          releaseEngineTensor(xe);
+        }
+        const err = await pool.run(m, randomTensor(m.inputShape, 1), { out: Tensor.zeros([1, 1, 1, 1]) }).then(() => undefined, (x: unknown) => x);
+        expect((err as Error).message).to.match(/must have the output shape/);
+      } finally {
+        releaseEngineTensor(e);
+        await pool.close();
+      }
+    });
+  }
+});
