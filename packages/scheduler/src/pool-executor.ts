@@ -6,7 +6,8 @@ import { Tensor, TesseraError, checkInt, checkRegion, engineModule, fmtRegion, r
 import { INPUT, LocalExecutor, checkOut, fuseLayers, inOrder, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
 import { assignBuffers } from './buffers.js';
 import { plan } from './plan/plan.js';
-import type { Stage, Strategy, Task, TilePlan } from './plan/types.js';
+import type { StageWork, Strategy, Task, TilePlan } from './plan/types.js';
+import { checkRegionsPerLayer } from './plan/walk-back.js';
 import { sharedModel } from './shared-model.js';
 import {
   CONTROL, TASK_CLAIMED, TASK_DONE, modelChannelName,
@@ -336,9 +337,7 @@ export class PoolExecutor implements Executor {
     const what = `tile of model '${model.name}'`;
     throwIfAborted(opts.signal, what);
     const shapes = model.shapes(inputShape);
-    if (layers.length === 0 || layers.length !== regions.length) {
-      throw new TesseraError('BAD_ARGUMENT', `a tile needs one region per layer, got ${layers.length} layer(s) and ${regions.length} region(s)`);
-    }
+    checkRegionsPerLayer(layers, regions);
     const last = layers[layers.length - 1]!;
     const outRegion = regions[regions.length - 1]!;
     checkRegion(outRegion, shapes[last]!, `output region of layer ${last}`);
@@ -355,12 +354,8 @@ export class PoolExecutor implements Executor {
     }
     const out = new SharedArrayBuffer(regionVolume(outRegion) * 4);
     maps[last] = { buffer: out, shape: shapes[last]!, region: outRegion };
-    const stage: Stage = {
-      kind: layers.length > 1 ? 'fused' : 'layer', layers, tasks: [{ id: 0, regions }], cut: 'one tile',
-      flops: 0, taskFlops: 0, bytes: 0, balance: 1, estimatedMs: 0,
-    };
     const names = model.layers.map((l) => l.name);
-    await this.runStage(model, { inputShape, layerNames: names }, stage, maps, opts.signal, what);
+    await this.runStage(model, { inputShape, layerNames: names }, { layers, tasks: [{ id: 0, regions }] }, maps, opts.signal, what);
     return Tensor.partial(shapes[last]!, outRegion, new Float32Array(out));
   }
 
@@ -385,7 +380,7 @@ export class PoolExecutor implements Executor {
    * message has settled before this returns or throws, so nothing writes into
    * the run's buffers afterwards.
    */
-  private async runStage(model: Model, p: PlanNames, stage: Stage, maps: Record<number, SharedMap>, signal: AbortSignal | undefined, what: string): Promise<void> {
+  private async runStage(model: Model, p: PlanNames, stage: StageWork, maps: Record<number, SharedMap>, signal: AbortSignal | undefined, what: string): Promise<void> {
     const maxRetries = this.opts.maxRetries ?? 2;
     const tasks = stage.tasks.map((t) => t.regions);
     const attempts = new Array<number>(tasks.length).fill(0);
@@ -469,7 +464,7 @@ export class PoolExecutor implements Executor {
     }
   }
 
-  private takeFault(stage: Stage, order: readonly number[]): Record<number, Fault> | undefined {
+  private takeFault(stage: StageWork, order: readonly number[]): Record<number, Fault> | undefined {
     const f = this.opts.faults;
     if (!f || this.faultsLeft <= 0 || !stage.layers.includes(f.layer)) return undefined;
     this.faultsLeft--;
@@ -484,7 +479,7 @@ const AUTO_PATHS: readonly AutoPath[] = ['local', 'plan', 'layer-wise', 'fused']
 /** What runStage needs of a plan: a whole TilePlan, or just the names for a single tile. */
 type PlanNames = Pick<TilePlan, 'inputShape' | 'layerNames'>;
 
-function describe(p: PlanNames, stage: Stage, task: Task): string {
+function describe(p: PlanNames, stage: StageWork, task: Task): string {
   const l = stage.layers[stage.layers.length - 1]!;
   return `layer ${l} '${p.layerNames[l]}' region ${fmtRegion(task.regions[task.regions.length - 1]!)}`;
 }

@@ -64,11 +64,11 @@ describe('plan', () => {
     const big = new ModelBuilder('big', [1, 16, 112, 112]);
     const m1 = big.build(big.conv2d(big.input, { outChannels: 32, kernel: 3, padding: 'same' }));
     const s1 = plan(m1, m1.inputShape, { workers: 2, strategy: 'layer-wise' }).stages[0]!;
-    expect(s1.cut).to.match(/^rows×/);
+    expect(s1.cost.cut).to.match(/^rows×/);
     const small = new ModelBuilder('small', [1, 256, 7, 7]);
     const m2 = small.build(small.conv2d(small.input, { outChannels: 512, kernel: 3, padding: 'same' }));
     const s2 = plan(m2, m2.inputShape, { workers: 2, strategy: 'layer-wise' }).stages[0]!;
-    expect(s2.cut).to.match(/^channels×/);
+    expect(s2.cost.cut).to.match(/^channels×/);
     expect(s2.tasks.length).to.be.at.least(4);
   });
 
@@ -76,8 +76,8 @@ describe('plan', () => {
     const m = seedDilatedStack({ size: 32, channels: 8, batch: 4 });
     const p = plan(m, m.inputShape, { workers: 4, strategy: 'fused' });
     const st = p.stages[0]!;
-    expect(st.cut).to.match(/batch×4/);
-    expect(st.taskFlops).to.be.closeTo(st.flops, st.flops * 1e-9);
+    expect(st.cost.cut).to.match(/batch×4/);
+    expect(st.cost.taskFlops).to.be.closeTo(st.cost.flops, st.cost.flops * 1e-9);
   });
 
   it('auto fuses small layers and is printable and serialisable', () => {
@@ -87,6 +87,45 @@ describe('plan', () => {
     const text = explain(p);
     expect(text).to.match(/plan for model 'vgg-blocks'/).and.to.match(/halo/).and.to.match(/balance/).and.to.match(/MiB touched/);
     expect(JSON.parse(JSON.stringify(p))).to.deep.equal(p);
+  });
+
+  it('auto runs a batch of at least as many samples as workers data parallel, and explain says why', () => {
+    const m = vggBlockStack({ size: 32, widths: [8, 16], batch: 8 });
+    for (const workers of [2, 3, 7, 8]) {
+      const p = plan(m, m.inputShape, { workers, strategy: 'auto' });
+      checkPlan(p);
+      expect(p.stages).to.have.length(1);
+      const st = p.stages[0]!;
+      expect(st.kind).to.equal('data');
+      expect(st.layers).to.deep.equal(m.layers.map((l) => l.index));
+      // One task per worker, each a contiguous share of whole samples: no halo.
+      expect(st.tasks).to.have.length(workers);
+      expect(st.cost.taskFlops).to.be.closeTo(st.cost.flops, st.cost.flops * 1e-9);
+      for (const t of st.tasks) t.regions.forEach((r, i) => expect({ ...r, n0: 0, n1: 8 }).to.deep.equal(fullRegion(p.shapes[st.layers[i]!]!)));
+      expect(explain(p)).to.contain(`data parallel: batch 8 ≥ ${workers} workers`).and.to.match(/no halo, no barrier/).and.to.match(/stage 0 data /);
+    }
+    expect(plan(m, m.inputShape, { workers: 2 }).stages[0]!.cost.cut).to.equal('samples 4+4');
+    expect(plan(m, m.inputShape, { workers: 3 }).stages[0]!.cost.cut).to.equal('samples 2+3+3');
+  });
+
+  it('auto cuts one large input into tiles or layer-wise regions, and explain says why', () => {
+    const m = seedDilatedStack({ size: 96, channels: 8 });
+    const p = plan(m, m.inputShape, { workers: 2, strategy: 'auto' });
+    checkPlan(p);
+    expect(p.stages.every((s) => s.kind === 'fused' || s.kind === 'layer')).to.equal(true);
+    expect(p.stages.reduce((n, s) => n + s.tasks.length, 0)).to.be.at.least(2);
+    expect(explain(p)).to.contain('batch 1 < 2 workers').and.to.not.contain('data parallel');
+  });
+
+  it('data parallel only under auto, with more than one worker', () => {
+    const m = seedDilatedStack({ size: 16, channels: 2, batch: 4 });
+    for (const strategy of ['layer-wise', 'fused'] as Strategy[]) {
+      const p = plan(m, m.inputShape, { workers: 2, strategy });
+      expect(p.stages.some((s) => s.kind === 'data'), strategy).to.equal(false);
+      expect(explain(p)).to.contain(`${strategy}: as asked`);
+    }
+    expect(plan(m, m.inputShape, { workers: 1 }).stages.some((s) => s.kind === 'data')).to.equal(false);
+    expect(plan(m, m.inputShape, { workers: 5 }).stages.some((s) => s.kind === 'data'), 'batch 4 < 5 workers').to.equal(false);
   });
 
   it('rejects bad options with the value named', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Tensor, TesseraError, copyRegion, randomTensor, type Region } from '@tessera/tensor';
-import { INPUT, LocalExecutor, seedDilatedStack } from '@tessera/nn';
+import { INPUT, LocalExecutor, seedDilatedStack, vggBlockStack } from '@tessera/nn';
 import { PoolExecutor, checkTask, plan, taskReads, type RegionData } from '../src/index.js';
 import { randomModel } from './random-models.js';
 
@@ -15,10 +15,17 @@ describe('PoolExecutor.runTile', function () {
   before(() => { pool = new PoolExecutor({ threads: 2 }); });
   after(async () => { await pool.close(); });
 
-  it('runs every fused task of a plan from its input slices alone, bit-identical to LocalExecutor', async () => {
-    for (const m of [seedDilatedStack({ size: 40, channels: 6 }), randomModel(101), randomModel(105)]) {
+  const cases = [
+    ...[seedDilatedStack({ size: 40, channels: 6 }), randomModel(101), randomModel(105)].map((m) => ({ m, strategy: 'fused' as const })),
+    // A batch: the plan is data parallel, and its shares are tasks like any other.
+    ...[vggBlockStack({ size: 16, widths: [4, 8], batch: 4 }), randomModel(103, { batch: 3 }), randomModel(107, { batch: 5 })].map((m) => ({ m, strategy: 'auto' as const })),
+  ];
+
+  it('runs every task of a fused or data-parallel plan from its input slices alone, bit-identical to LocalExecutor', async () => {
+    for (const { m, strategy } of cases) {
       const x = randomTensor(m.inputShape, 3);
-      const p = plan(m, m.inputShape, { workers: 3, strategy: 'fused' });
+      const p = plan(m, m.inputShape, { workers: 3, strategy });
+      expect(p.stages[0]!.kind, m.name).to.equal(strategy === 'auto' ? 'data' : 'fused');
       // Stage outputs assembled here, as the cluster coordinator does.
       const maps = new Map<number, Tensor>([[INPUT, x]]);
       for (const stage of p.stages) {

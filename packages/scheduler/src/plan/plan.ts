@@ -1,10 +1,8 @@
-import {
-  TesseraError, checkInt, checkShape, dims4, fullRegion, getOp, isEmptyRegion, regionVolume, splitRegion, unionRegions,
-  type Region, type Shape,
-} from '@tessera/tensor';
-import { INPUT, type Model } from '@tessera/nn';
+import { TesseraError, checkInt, checkShape, dims4, fullRegion, getOp, regionVolume, splitRegion, type Region, type Shape } from '@tessera/tensor';
+import type { Model } from '@tessera/nn';
 import { closedRunTest, fusableRuns } from './segments.js';
-import type { PlanOptions, Stage, Strategy, Task, TilePlan } from './types.js';
+import type { PlanOptions, Stage, StageCost, StageKind, Strategy, Task, TilePlan } from './types.js';
+import { growTask, walkTask, type TaskWalk } from './walk-back.js';
 
 const DEFAULTS = { tasksPerWorker: 3, taskOverheadUs: 20, stageOverheadUs: 300, gflopsPerWorker: 30, maxFusedLayers: 12 };
 
@@ -39,17 +37,19 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
     stageS: o.stageOverheadUs * 1e-6,
     flopsPerS: o.gflopsPerWorker * 1e9,
   };
-  const stages: Stage[] = [];
-  const closed = closedRunTest(model);
-  for (const run of fusableRuns(model, ctx.shapes, checkInt('plan maxFusedLayers', o.maxFusedLayers, 1))) {
-    const layerwise = (): Stage[] => run.map((l) => layerStage(ctx, l));
-    if (run.length === 1 || strategy === 'layer-wise') {
-      stages.push(...layerwise());
-    } else if (strategy === 'fused') {
-      stages.push(fusedStage(ctx, run));
-    } else {
-      stages.push(...cheapestCut(ctx, run, closed));
-    }
+  const maxFused = checkInt('plan maxFusedLayers', o.maxFusedLayers, 1);
+  const batch = inputShape[0]!;
+  let stages: Stage[];
+  let choice: string;
+  if (strategy === 'auto' && workers > 1 && batch >= workers && wholeSamples(ctx)) {
+    // Whole samples per worker: no halo to recompute, no barrier between layers, one message per worker.
+    stages = [dataStage(ctx)];
+    choice = `data parallel: batch ${batch} ≥ ${workers} workers, whole samples per worker (no halo, no barrier)`;
+  } else {
+    stages = segmentStages(ctx, strategy, maxFused);
+    choice = strategy !== 'auto' ? `${strategy}: as asked`
+      : workers === 1 ? 'one worker: each segment whole, fused where that saves a stage'
+        : `tiles or layer-wise: batch ${batch} < ${workers} workers, so each segment is cut the way the cost model prices cheapest`;
   }
   return {
     version: 1,
@@ -58,6 +58,7 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
     inputShape: [...inputShape],
     workers,
     strategy,
+    choice,
     shapes: ctx.shapes.map((s) => [...s]),
     // A fused layer shows what it merged (conv+bn+relu), for explain and error messages.
     layerNames: model.layers.map((l) => [l.name, ...(l.merged ?? [])].join('+')),
@@ -65,6 +66,45 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
     taskOverheadUs: o.taskOverheadUs,
     stageOverheadUs: o.stageOverheadUs,
   };
+}
+
+/** Layer-wise, fused or cheapest per fusable run of layers. */
+function segmentStages(ctx: Ctx, strategy: Strategy, maxFused: number): Stage[] {
+  const stages: Stage[] = [];
+  const closed = closedRunTest(ctx.model);
+  for (const run of fusableRuns(ctx.model, ctx.shapes, maxFused)) {
+    if (run.length === 1 || strategy === 'layer-wise') {
+      stages.push(...run.map((l) => layerStage(ctx, l)));
+    } else if (strategy === 'fused') {
+      stages.push(fusedStage(ctx, run));
+    } else {
+      stages.push(...cheapestCut(ctx, run, closed));
+    }
+  }
+  return stages;
+}
+
+/**
+ * Data parallel needs every layer's samples to depend on the same samples of
+ * the input only, and the output to be the last layer (a stage writes its last layer out).
+ */
+function wholeSamples(ctx: Ctx): boolean {
+  const batch = ctx.inputShape[0]!;
+  return ctx.model.output === ctx.model.layers.length - 1 && ctx.shapes.every((s) => s[0] === batch);
+}
+
+/**
+ * Every layer in one stage, one task per worker, each a contiguous share of
+ * the samples with every layer computed whole for them: what running each
+ * share through the model on its own worker does.
+ */
+function dataStage(ctx: Ctx): Stage {
+  const layers = ctx.model.layers.map((l) => l.index);
+  const shares = splitRegion(fullRegion(ctx.inputShape), 'n', ctx.workers);
+  const tasks: Task[] = shares.map((s, id) => ({
+    id, regions: layers.map((l) => ({ ...fullRegion(ctx.shapes[l]!), n0: s.n0, n1: s.n1 })),
+  }));
+  return priced(ctx, 'data', layers, tasks, `samples ${shares.map((s) => s.n1 - s.n0).join('+')}`);
 }
 
 /**
@@ -80,7 +120,7 @@ function cheapestCut(ctx: Ctx, run: readonly number[], closed: (i: number, j: nu
       const sub = run.slice(start, end);
       if (sub.length > 1 && !closed(sub[0]!, sub[sub.length - 1]!)) continue;
       const st = sub.length === 1 ? layerStage(ctx, sub[0]!) : fusedStage(ctx, sub);
-      const ms = best[start]!.ms + st.estimatedMs;
+      const ms = best[start]!.ms + st.cost.estimatedMs;
       if (!pick || ms < pick.ms) pick = { ms, stages: [...best[start]!.stages, st] };
     }
     best.push(pick!);
@@ -91,8 +131,7 @@ function cheapestCut(ctx: Ctx, run: readonly number[], closed: (i: number, j: nu
 /** One layer, its output cut into about k × workers regions along the best-balanced axis. */
 function layerStage(ctx: Ctx, layer: number): Stage {
   const shape = ctx.shapes[layer]!;
-  const flops = layerFlops(ctx, layer);
-  const target = ctx.workers === 1 ? 1 : Math.max(1, Math.min(ctx.workers * ctx.k, maxUsefulTasks(ctx, flops)));
+  const target = ctx.workers === 1 ? 1 : Math.max(1, Math.min(ctx.workers * ctx.k, maxUsefulTasks(ctx, layerFlops(ctx, layer))));
   const [n, c, h] = dims4(shape);
   const whole = fullRegion(shape);
   let regions: Region[];
@@ -118,11 +157,7 @@ function layerStage(ctx: Ctx, layer: number): Stage {
     }
     cut = `${n > 1 ? `batch×${n} ` : ''}${axis === 'y' ? 'rows' : 'channels'}×${parts}${regions.length !== n * parts ? ` (${regions.length} regions)` : ''}`;
   }
-  const tasks: Task[] = regions.map((r, id) => ({ id, regions: [r] }));
-  const vol = regionVolume(whole);
-  const taskFlops = tasks.map((t) => (flops * regionVolume(t.regions[0]!)) / vol);
-  const bytes = tasks.reduce((s, t) => s + 4 * (regionVolume(t.regions[0]!) + externalReadVolume(ctx, [layer], t.regions)), 0);
-  return finish(ctx, { kind: 'layer', layers: [layer], tasks, cut, flops, taskFlops: sum(taskFlops), bytes }, taskFlops);
+  return priced(ctx, 'layer', [layer], regions.map((r, id) => ({ id, regions: [r] })), cut);
 }
 
 /**
@@ -133,58 +168,18 @@ function layerStage(ctx: Ctx, layer: number): Stage {
 function fusedStage(ctx: Ctx, run: readonly number[]): Stage {
   const last = run[run.length - 1]!;
   const [n, , h, w] = dims4(ctx.shapes[last]!);
-  const flops = sum(run.map((l) => layerFlops(ctx, l)));
   const counts = ctx.workers === 1 ? [1] : [1, 2, 3, 4].map((m) => m * ctx.workers);
   let best: Stage | undefined;
   for (const t of counts) {
     const grid = tileGrid(t, n, h, w);
     const tiles = gridRegions(ctx.shapes[last]!, grid);
-    const tasks: Task[] = tiles.map((r, id) => ({ id, regions: growBack(ctx, run, r) }));
-    const taskFlops = tasks.map((tk) => sum(run.map((l, i) => (layerFlops(ctx, l) * regionVolume(tk.regions[i]!)) / regionVolume(fullRegion(ctx.shapes[l]!)))));
-    const bytes = tasks.reduce((s, tk) => s + 4 * (sum(tk.regions.map(regionVolume)) + externalReadVolume(ctx, run, tk.regions)), 0);
+    const walks = tiles.map((r) => growTask(ctx.model, ctx.inputShape, run, r));
+    const tasks: Task[] = walks.map((w, id) => ({ id, regions: w.regions }));
     const cut = `tiles ${grid.n > 1 ? `batch×${grid.n} ` : ''}${grid.rows}×${grid.cols}`;
-    const st = finish(ctx, { kind: 'fused', layers: [...run], tasks, cut, flops, taskFlops: sum(taskFlops), bytes }, taskFlops);
-    if (!best || st.estimatedMs < best.estimatedMs) best = st;
+    const st = priced(ctx, 'fused', [...run], tasks, cut, walks);
+    if (!best || st.cost.estimatedMs < best.cost.estimatedMs) best = st;
   }
   return best!;
-}
-
-/** Regions each layer of `run` must compute so the last layer can produce `tile`. */
-function growBack(ctx: Ctx, run: readonly number[], tile: Region): Region[] {
-  const need = new Map<number, Region>([[run[run.length - 1]!, tile]]);
-  const inRun = new Set(run);
-  for (let i = run.length - 1; i >= 0; i--) {
-    const l = run[i]!;
-    const r = need.get(l);
-    if (!r) continue;
-    const layer = ctx.model.layers[l]!;
-    const ins = ctx.model.layerInputShapes(l, ctx.inputShape);
-    layer.inputs.forEach((src, idx) => {
-      if (src === INPUT || !inRun.has(src)) return;
-      const ir = getOp(layer.spec.op).inputRegion(layer.spec, r, ins, ctx.shapes[l]!, idx);
-      if (!ir || isEmptyRegion(ir)) return;
-      const prev = need.get(src);
-      need.set(src, prev ? unionRegions(prev, ir) : ir);
-    });
-  }
-  // A layer no tile pixel depends on still needs a tensor to stand in: one element.
-  return run.map((l) => need.get(l) ?? { ...fullRegion(ctx.shapes[l]!), n1: 1, c1: 1, y1: 1, x1: 1 });
-}
-
-/** Volume of the inputs a task reads from outside the run (shared buffers or the model input). */
-function externalReadVolume(ctx: Ctx, run: readonly number[], regions: readonly Region[]): number {
-  const inRun = new Set(run);
-  let v = 0;
-  run.forEach((l, i) => {
-    const layer = ctx.model.layers[l]!;
-    const ins = ctx.model.layerInputShapes(l, ctx.inputShape);
-    layer.inputs.forEach((src, idx) => {
-      if (src !== INPUT && inRun.has(src)) return;
-      const ir = getOp(layer.spec.op).inputRegion(layer.spec, regions[i]!, ins, ctx.shapes[l]!, idx);
-      if (ir && !isEmptyRegion(ir)) v += regionVolume(ir);
-    });
-  });
-  return v;
 }
 
 interface Grid { n: number; rows: number; cols: number }
@@ -206,8 +201,22 @@ function gridRegions(shape: Shape, g: Grid): Region[] {
     .flatMap((r) => splitRegion(r, 'x', g.cols));
 }
 
-/** Deals each task to the least-loaded worker (what claiming from a shared counter does) and prices the stage. */
-function finish(ctx: Ctx, s: Omit<Stage, 'balance' | 'estimatedMs'>, taskFlops: readonly number[]): Stage {
+/**
+ * Prices a stage's tasks: FLOPs each really does (a layer's FLOPs times the
+ * share of its output the task computes), bytes read and written (from the
+ * walk of each task), then deals each task to the least-loaded worker (what
+ * claiming from a shared counter does).
+ */
+function priced(ctx: Ctx, kind: StageKind, layers: readonly number[], tasks: readonly Task[], cut: string, walks?: readonly TaskWalk[]): Stage {
+  const flops = sum(layers.map((l) => layerFlops(ctx, l)));
+  const taskFlops = tasks.map((t) => sum(layers.map((l, i) => (layerFlops(ctx, l) * regionVolume(t.regions[i]!)) / regionVolume(fullRegion(ctx.shapes[l]!)))));
+  const bytes = tasks.reduce((s, t, k) => {
+    const w = walks?.[k] ?? walkTask(ctx.model, ctx.inputShape, layers, t.regions);
+    // Every region the task computes, and what it reads from outside the stage (shared maps, the model input).
+    const outside = w.reads.flat().filter((rd) => rd.from === undefined && rd.region);
+    return s + 4 * (sum(t.regions.map(regionVolume)) + sum(outside.map((rd) => regionVolume(rd.region!))));
+  }, 0);
+  const cost: Omit<StageCost, 'balance' | 'estimatedMs'> = { cut, flops, taskFlops: sum(taskFlops), bytes };
   const load = new Array<number>(ctx.workers).fill(0);
   const count = new Array<number>(ctx.workers).fill(0);
   for (const f of taskFlops) {
@@ -221,7 +230,7 @@ function finish(ctx: Ctx, s: Omit<Stage, 'balance' | 'estimatedMs'>, taskFlops: 
   // Workers never finish together: on a shared machine one lags by about half a task. Smaller tasks shrink that tail.
   const tail = ctx.workers > 1 && taskFlops.length > 0 ? (0.5 * sum(taskFlops)) / taskFlops.length / ctx.flopsPerS : 0;
   const makespan = Math.max(...load.map((f, i) => f / ctx.flopsPerS + count[i]! * ctx.overheadS)) + tail + ctx.stageS;
-  return { ...s, balance, estimatedMs: makespan * 1e3 };
+  return { kind, layers, tasks, cost: { ...cost, balance, estimatedMs: makespan * 1e3 } };
 }
 
 function maxUsefulTasks(ctx: Ctx, flops: number): number {

@@ -5,26 +5,37 @@ import type { Region, Shape } from '@tessera/tensor';
  * - `fused`: runs of spatially local layers are cut into tiles of their last
  *   output; one task computes the whole run for its tile (DeepThings' Fused
  *   Tile Partitioning), recomputing halo overlap instead of exchanging it.
- * - `auto`: picks per segment from the cost model.
+ * - `auto`: a batch of at least as many samples as workers runs data parallel
+ *   (whole samples per worker); otherwise picks per segment from the cost model.
  */
 export type Strategy = 'layer-wise' | 'fused' | 'auto';
 
-/** One unit of work: compute `regions[i]` of layer `stage.layers[i]`, in order; the last is written out. */
+/**
+ * - `layer`: one layer, its output cut into regions.
+ * - `fused`: a run of layers, its last output cut into tiles grown back through the run.
+ * - `data`: every layer, one contiguous share of the batch's samples per worker.
+ */
+export type StageKind = 'layer' | 'fused' | 'data';
+
+/** One unit of work: compute `regions[i]` of layer `layers[i]` of its stage, in order; the last is written out. */
 export interface Task {
   readonly id: number;
   readonly regions: readonly Region[];
 }
 
 /**
- * A group of layers run between two barriers. Layers other than the last live
- * only inside a task (as partial tensors of the regions the task needs); the
- * last layer's output is materialised in shared memory.
+ * What a stage computes: all an executor needs to run it. Layers other than
+ * the last live only inside a task (as partial tensors of the regions the
+ * task needs); the last layer's output is materialised in shared memory.
  */
-export interface Stage {
-  readonly kind: 'layer' | 'fused';
+export interface StageWork {
   readonly layers: readonly number[];
   readonly tasks: readonly Task[];
-  /** How the stage's output was cut: axis names and counts, e.g. "rows×4" or "tiles 2×3". */
+}
+
+/** What the cost model expects of a stage: how the planner chose it, and what explain prints. */
+export interface StageCost {
+  /** How the stage's output was cut: axis names and counts, e.g. "rows×4", "tiles 2×3" or "samples 4+4". */
   readonly cut: string;
   /** FLOPs of the stage if every layer were computed once. */
   readonly flops: number;
@@ -38,6 +49,12 @@ export interface Stage {
   readonly estimatedMs: number;
 }
 
+/** A group of layers run between two barriers: its work and its cost. */
+export interface Stage extends StageWork {
+  readonly kind: StageKind;
+  readonly cost: StageCost;
+}
+
 /** Pure data: printable with `explain`, serialisable with JSON (the cluster ships it). */
 export interface TilePlan {
   readonly version: 1;
@@ -46,6 +63,8 @@ export interface TilePlan {
   readonly inputShape: Shape;
   readonly workers: number;
   readonly strategy: Strategy;
+  /** Why the plan is cut as it is (data parallel, or per segment from the cost model), for explain. */
+  readonly choice: string;
   /** Output shape and name of every layer. */
   readonly shapes: readonly Shape[];
   readonly layerNames: readonly string[];
