@@ -9,7 +9,7 @@ export { FUSED_ACTIVATIONS, type FusedActivation, type EpilogueSpec } from './op
 export { kernelEngine, engineModule, useEngineModule } from './engine/wasm.js';
 export { clearPackedWeights } from './engine/packed.js';
 export { warmUpEngine } from './engine/warm-up.js';
-export { engineTensor, releaseEngineTensor, inEngine } from './engine/tensors.js';
+export { engineTensor, enginePartial, releaseEngineTensor, inEngine } from './engine/tensors.js';
 export { resolveWindow, windowInputRegion, windowSpan, pair, type WindowSpec, type Padding, type Pair } from './ops/window.js';
 export { getOp, isOpType, runOp, applyOp, weightShapes, OP_TYPES, type OpSpec, type OpType, type Impl } from './ops/registry.js';
 export * from './ops/conv1d/index.js';

@@ -1,4 +1,4 @@
-import { Tensor, TesseraError, isTesseraError, runOp, fmtRegion, regionVolume, type Region, type Shape } from '@tessera/tensor';
+import { Tensor, TesseraError, enginePartial, isTesseraError, releaseEngineTensor, runOp, fmtRegion, regionVolume, type Region, type Shape } from '@tessera/tensor';
 import { INPUT, LocalExecutor, Model, type Layer } from '@tessera/nn';
 import {
   CONTROL, TASK_CLAIMED, TASK_DONE,
@@ -30,6 +30,8 @@ export function runTask(
   maps: Readonly<Record<number, SharedMap>>, fault?: Fault,
 ): TaskError | null {
   const local = new Map<number, Tensor>();
+  // Intermediates live in this thread's engine memory: the next kernel reads them in place, no copy in or out.
+  const owned: Tensor[] = [];
   const shapes = model.shapes(inputShape);
   const last = layers.length - 1;
   let current = -1;
@@ -40,7 +42,8 @@ export function runTask(
       region = regions[i]!;
       const layer = model.layers[l]!;
       const inputs = layer.inputs.map((src) => local.get(src) ?? sharedMap(maps[src], src, l));
-      const out = i === last ? sharedMap(maps[l], l, l) : Tensor.partial(shapes[l]!, region);
+      const out = i === last ? sharedMap(maps[l], l, l) : enginePartial(shapes[l]!, region);
+      if (i !== last) owned.push(out);
       if (fault === 'throw' && i === last) throw new TesseraError('KERNEL_FAILED', `injected fault in ${layer.spec.op} kernel`);
       runOp(layer.spec, inputs, layer.weights, out, region);
       local.set(l, out);
@@ -55,6 +58,8 @@ export function runTask(
       layer: current,
       region,
     };
+  } finally {
+    owned.forEach(releaseEngineTensor);
   }
   return null;
 }

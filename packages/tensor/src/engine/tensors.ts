@@ -1,5 +1,6 @@
 import { TesseraError } from '../errors.js';
 import { sizeOf, checkShape, type Shape } from '../shape.js';
+import { checkRegion, regionVolume, type Region } from '../region.js';
 import { Tensor } from '../tensor.js';
 import { kernelEngine } from './wasm.js';
 import { elementAt } from './copy.js';
@@ -24,6 +25,21 @@ export function engineTensor(shape: Shape): Tensor {
   const at = e.heap.alloc(n * 4 + 64);
   live.set(at, n);
   return new Tensor(new Float32Array(e.buffer(), at, n), shape);
+}
+
+/**
+ * A partial tensor of `shape` holding just `r`, in engine memory (a tile's
+ * intermediate: the next kernel of the tile reads it in place). Released
+ * with releaseEngineTensor.
+ */
+export function enginePartial(shape: Shape, r: Region): Tensor {
+  checkShape(shape);
+  checkRegion(r, shape, 'engine partial tensor region');
+  const e = kernelEngine();
+  const n = regionVolume(r);
+  const at = e.heap.alloc(n * 4 + 64);
+  live.set(at, n);
+  return Tensor.partial(shape, r, new Float32Array(e.buffer(), at, n));
 }
 
 /** Gives an engineTensor's memory back; the tensor (and every view of it) must not be used after. */
