@@ -69,6 +69,8 @@ export class PoolExecutor implements Executor {
   private readonly pool: Piscina;
   private readonly opts: PoolExecutorOptions;
   private readonly plans = new Map<string, TilePlan>();
+  /** Feature-map buffers of finished runs, by plan, for the next run of that plan (takeBuffers). */
+  private readonly spare = new WeakMap<TilePlan, Map<number, SharedArrayBuffer>>();
   /** Models workers may ask for, most recently run last. */
   private readonly known = new Map<string, Model>();
   private readonly channel: BroadcastChannel;
@@ -140,9 +142,10 @@ export class PoolExecutor implements Executor {
    * (all give LocalExecutor's bits):
    * - one worker thread: on the calling thread (LocalExecutor), which pays no
    *   copy into shared memory and no message, so `auto` never loses to it;
-   * - a batch of at least as many samples as threads: data parallel, a
-   *   contiguous share of samples per worker, each run whole (no halo, no
-   *   barrier, intermediates in that worker's kernel engine);
+   * - a batch of at least as many samples as threads: data parallel as the
+   *   plan says (its 'data' stage), a contiguous share of samples per worker,
+   *   each run whole (no halo, no barrier, intermediates in that worker's
+   *   kernel engine);
    * - otherwise the calling thread, the planner's cut (plan.ts), layer-wise
    *   or fused tiles, whichever measured fastest (see `measured`).
    */
@@ -157,13 +160,15 @@ export class PoolExecutor implements Executor {
       this.stats.runs++;
       return this.local.run(original, input, opts);
     }
-    if (strategy === 'auto' && this.threads > 1 && input.shape[0]! >= this.threads) {
+    // The planner picks data parallel (a batch of at least as many samples as threads); its shares run whole on the workers.
+    const data = strategy === 'auto' && this.threads > 1 ? (await this.plan(original, input.shape, 'auto')).stages[0] : undefined;
+    if (data?.kind === 'data') {
       this.stats.runs++;
-      const [out] = await this.dataParallel(original, [input], this.threads, opts.signal, what);
+      const [out] = await this.dataParallel(original, [input], data.tasks.length, opts.signal, what);
       return into(out!, opts.out);
     }
     if (strategy === 'auto') return this.measured(original, input, opts);
-    return into(await this.planned(original, input, opts, what), opts.out);
+    return this.planned(original, input, opts, what);
   }
 
   /**
@@ -184,8 +189,7 @@ export class PoolExecutor implements Executor {
         this.stats.runs++;
         return this.local.run(original, input, opts);
       }
-      return this.planned(original, input, { ...opts, strategy: path === 'plan' ? 'auto' : path }, `run of model '${original.name}'`)
-        .then((out) => into(out, opts.out));
+      return this.planned(original, input, { ...opts, strategy: path === 'plan' ? 'auto' : path }, `run of model '${original.name}'`);
     };
     const untried = AUTO_PATHS.find((p) => !times.has(p));
     if (untried) {
@@ -207,7 +211,7 @@ export class PoolExecutor implements Executor {
     this.remember(model);
 
     const inputMap: SharedMap = { buffer: toShared(input), shape: input.shape };
-    const buffers = assignBuffers(model, p);
+    const buffers = this.takeBuffers(model, p);
     const mapOf = (layer: number): SharedMap =>
       layer === INPUT ? inputMap : { buffer: buffers.get(layer)!, shape: p.shapes[layer]! };
 
@@ -223,7 +227,28 @@ export class PoolExecutor implements Executor {
       await this.runStage(model, p, stage, maps, opts.signal, what);
     }
     throwIfAborted(opts.signal, what);
-    return Tensor.wrap(buffers.get(model.output)!, p.shapes[model.output]!);
+    const result = Tensor.wrap(buffers.get(model.output)!, p.shapes[model.output]!);
+    if (!opts.out) {
+      buffers.delete(model.output); // handed to the caller
+      this.spare.set(p, buffers);
+      return result;
+    }
+    into(result, opts.out);
+    this.spare.set(p, buffers);
+    return opts.out;
+  }
+
+  /**
+   * The feature-map buffers of a run of plan `p`: those the last finished run
+   * of the same plan left (no allocation, pages already mapped), else new
+   * ones. A failed run's buffers are dropped (nothing is left writing into
+   * them, but they are not worth the bookkeeping).
+   */
+  private takeBuffers(model: Model, p: TilePlan): Map<number, SharedArrayBuffer> {
+    const set = this.spare.get(p) ?? assignBuffers(model, p);
+    this.spare.delete(p);
+    if (!set.has(model.output)) set.set(model.output, new SharedArrayBuffer(sizeOf(p.shapes[model.output]!) * 4));
+    return set;
   }
 
   /**

@@ -2,11 +2,30 @@ import { expect } from 'chai';
 import { Tensor, engineTensor, randomTensor, releaseEngineTensor } from '@tessera/tensor';
 import { LocalExecutor, seedDilatedStack } from '@tessera/nn';
 import { PoolExecutor } from '../src/index.js';
+import { randomModel } from './random-models.js';
 
 describe('PoolExecutor run into a caller\'s output (opts.out)', function () {
   this.timeout(60_000);
   const m = seedDilatedStack({ size: 24, channels: 4 });
   const local = new LocalExecutor();
+
+  it('a plan run again reuses its buffers and still gives LocalExecutor\'s bits (random models, both strategies)', async () => {
+    const pool = new PoolExecutor({ threads: 3 });
+    try {
+      for (let seed = 700; seed < 706; seed++) {
+        const rm = randomModel(seed, { batch: 1, chains: seed % 2 === 0 });
+        for (const strategy of ['layer-wise', 'fused'] as const) {
+          for (let k = 0; k < 3; k++) {
+            const x = randomTensor(rm.inputShape, seed * 10 + k);
+            const want = Array.from((await local.run(rm, x)).toFloat32Array());
+            expect(Array.from((await pool.run(rm, x, { strategy })).toFloat32Array()), `${rm.name} ${strategy} run ${k}`).to.deep.equal(want);
+          }
+        }
+      }
+    } finally {
+      await pool.close();
+    }
+  });
 
   for (const threads of [1, 2]) {
     it(`every path writes LocalExecutor's bits into out and returns it (${threads} thread(s))`, async () => {
