@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Tensor, TesseraError, randomTensor } from '@tessera/tensor';
 import { LocalExecutor, seedDilatedStack, type Model } from '@tessera/nn';
-import { PoolExecutor } from '../src/index.js';
+import { PoolExecutor, explain } from '../src/index.js';
 import { randomModel } from './random-models.js';
 
 /** Bits, not values (−0 and +0 differ). */
@@ -42,6 +42,23 @@ describe('PoolExecutor data parallel (runBatch, runStream, batches in run)', fun
       expect(pool.threadCount).to.equal(0);
     });
   }
+
+  it('run() on a batch takes the data path because the plan has a data stage: one whole-sample share per task', async () => {
+    const m = seedDilatedStack({ size: 24, channels: 4 });
+    const pool = new PoolExecutor({ threads: 3 });
+    try {
+      const x = randomTensor([7, ...m.inputShape.slice(1)], 9);
+      const p = await pool.plan(m, x.shape);
+      expect(p.stages.map((s) => s.kind)).to.deep.equal(['data']);
+      expect(p.stages[0]!.cost.cut).to.equal('samples 2+2+3');
+      expect(explain(p)).to.contain('data parallel: batch 7 ≥ 3 workers');
+      expectBits(await pool.run(m, x), await local.run(m, x), 'batch 7 on 3 threads');
+      expect(pool.stats.tasks, 'one share per task of the data stage').to.equal(3);
+      expect((await pool.plan(m, [2, ...m.inputShape.slice(1)])).stages.some((s) => s.kind === 'data'), 'batch 2 < 3 threads').to.equal(false);
+    } finally {
+      await pool.close();
+    }
+  });
 
   it('auto on one input times the calling thread, the planner, layer-wise and fused once each, then keeps the fastest (same bits)', async () => {
     const m = seedDilatedStack({ size: 40, channels: 8 });
