@@ -1,4 +1,7 @@
-export { ClusterExecutor, type ClusterExecutorOptions, type ClusterStats, type ClusterConnection } from './cluster-executor.js';
+export { ClusterExecutor } from './cluster-executor.js';
+export type { ClusterExecutorOptions, ClusterSplit } from './options.js';
+export type { ClusterStats } from './stats.js';
+export type { ClusterConnection } from './connection.js';
 export { TileWorker, checkInputs, type TileWorkerOptions, type TileWorkerStats } from './worker.js';
 export { DEFAULT_NAMES, resolveNames, taskSubject, resultSubject, modelObjectName, type ClusterNames } from './names.js';
 export { connectNats, type NatsCredentials } from './connect.js';

@@ -57,3 +57,22 @@ export async function fetchModel(store: ObjectStore, modelId: string, version: s
   if (model.id !== modelId) throw new TesseraError('BAD_MODEL', `model object '${name}' holds model id ${model.id}, expected ${modelId}`);
   return model;
 }
+
+/**
+ * uploadModel once per model version even when several runs of it start at
+ * once: they share the upload in progress (only the first reports it
+ * uploaded), rather than each putting the same object.
+ */
+export class ModelUploads {
+  private readonly uploaded = new Set<string>();
+  private readonly inFlight = new Map<string, Promise<{ version: string; uploaded: boolean; bytes: number }>>();
+
+  upload(store: ObjectStore, model: Model): Promise<{ version: string; uploaded: boolean; bytes: number }> {
+    const name = modelObjectName(model.id, encodedModel(model).version);
+    const running = this.inFlight.get(name);
+    if (running) return running.then((up) => ({ ...up, uploaded: false, bytes: 0 }));
+    const p = uploadModel(store, model, this.uploaded).finally(() => this.inFlight.delete(name));
+    this.inFlight.set(name, p);
+    return p;
+  }
+}

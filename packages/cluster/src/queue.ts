@@ -1,4 +1,6 @@
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager, type MsgRequest, type NextMsgRequest,
+} from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import type { ClusterNames } from './names.js';
 
@@ -60,4 +62,40 @@ export function isNotFound(e: unknown): boolean {
   const err = e as { code?: number | string; api_error?: { err_code?: number }; message?: string };
   const code = err?.api_error?.err_code;
   return code === 10059 || code === 10014 || /not found/i.test(err?.message ?? '');
+}
+
+/** A run's share of the queue: its tasks still in the stream, and the shared consumer's held, waiting-worker and undelivered counts. */
+export interface RunQueueState {
+  left: number;
+  held: number;
+  waiting: number;
+  undelivered: number;
+}
+
+export async function runQueueState(jsm: JetStreamManager, names: ClusterNames, subject: string): Promise<RunQueueState> {
+  const si = await jsm.streams.info(names.stream, { subjects_filter: subject });
+  const ci = await jsm.consumers.info(names.stream, names.consumer);
+  return { left: si.state.subjects?.[subject] ?? 0, held: ci.num_ack_pending, waiting: ci.num_waiting, undelivered: ci.num_pending };
+}
+
+/**
+ * Deletes every message left under `subject` from the task stream (a
+ * worker's ack of one racing this is harmless).
+ *
+ * One by one, never purged by subject filter: nats-server (2.9) applies a
+ * filtered purge to every consumer of the stream — the shared consumer's
+ * delivery pointer and ack floor jump to the stream's last sequence — so the
+ * other runs' tasks not yet delivered would be skipped for good (and their
+ * held ones dropped from redelivery). Deleting a message leaves the
+ * consumer's position alone; a held one also leaves its ack pending list.
+ */
+export async function deleteRunTasks(jsm: JetStreamManager, names: ClusterNames, subject: string): Promise<void> {
+  for (let seq = 1; ;) {
+    // STREAM.MSG.GET takes next_by_subj (nats-server ≥ 2.9); the client's MsgRequest type lists it only for direct gets.
+    const next: NextMsgRequest = { next_by_subj: subject, seq };
+    const m = await jsm.streams.getMessage(names.stream, next as unknown as MsgRequest);
+    if (!m) return;
+    await jsm.streams.deleteMessage(names.stream, m.seq, false).catch(() => false);
+    seq = m.seq + 1;
+  }
 }

@@ -3,7 +3,9 @@ import { parseArgs } from 'node:util';
 import { TileWorker } from './worker.js';
 import { isLogLevel } from './log.js';
 
-const USAGE = `usage: tessera-worker --nats URL [--user U --pass P] [--threads N] [--name NAME] [--log-level debug|info|warn|error] [--max-message-bytes B]
+const USAGE = `usage: tessera-worker --nats URL [--user U --pass P] [--threads N] [--prefetch M] [--name NAME] [--log-level debug|info|warn|error] [--max-message-bytes B]
+  --threads N    threads of the worker's PoolExecutor (default 1); a whole-input task runs on one, a tile on all
+  --prefetch M   tasks held at once (default 2 × threads), so a thread never waits on the queue's round trip
   credentials also from TESSERA_NATS_USER / TESSERA_NATS_PASS`;
 
 /**
@@ -15,7 +17,7 @@ async function main(): Promise<number> {
   try {
     ({ values: v } = parseArgs({
       options: {
-        nats: { type: 'string' }, user: { type: 'string' }, pass: { type: 'string' }, threads: { type: 'string' },
+        nats: { type: 'string' }, user: { type: 'string' }, pass: { type: 'string' }, threads: { type: 'string' }, prefetch: { type: 'string' },
         name: { type: 'string' }, 'log-level': { type: 'string' }, 'max-message-bytes': { type: 'string' }, help: { type: 'boolean' },
       },
       strict: true,
@@ -30,16 +32,20 @@ async function main(): Promise<number> {
   }
   const level = v['log-level'] ?? 'info';
   const threads = v.threads === undefined ? 1 : Number(v.threads);
+  const prefetch = v.prefetch === undefined ? undefined : Number(v.prefetch);
   const maxMessageBytes = v['max-message-bytes'] === undefined ? undefined : Number(v['max-message-bytes']);
-  if (!v.nats || !isLogLevel(level) || !Number.isInteger(threads) || threads < 1) {
-    process.stderr.write(`${!v.nats ? '--nats is required' : !isLogLevel(level) ? `bad --log-level ${level}` : `bad --threads ${v.threads}`}\n${USAGE}\n`);
+  const bad = !v.nats ? '--nats is required' : !isLogLevel(level) ? `bad --log-level ${level}`
+    : !Number.isInteger(threads) || threads < 1 ? `bad --threads ${v.threads}`
+      : prefetch !== undefined && (!Number.isInteger(prefetch) || prefetch < 1) ? `bad --prefetch ${v.prefetch}` : undefined;
+  if (bad || !v.nats || !isLogLevel(level)) {
+    process.stderr.write(`${bad}\n${USAGE}\n`);
     return 2;
   }
   // Testing aids, only through the environment: never on a command line by accident.
   const delay = process.env['TESSERA_WORKER_TEST_DELAY_MS'];
   const lose = process.env['TESSERA_WORKER_TEST_LOSE_RESULTS'];
   const worker = new TileWorker({
-    servers: v.nats.split(','), user: v.user, pass: v.pass, threads, name: v.name, logLevel: level,
+    servers: v.nats.split(','), user: v.user, pass: v.pass, threads, prefetch, name: v.name, logLevel: level,
     testDelayMs: delay ? Number(delay) : undefined,
     testLoseResults: lose ? Number(lose) : undefined,
     maxMessageBytes,

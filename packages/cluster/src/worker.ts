@@ -2,7 +2,9 @@ import { hostname } from 'node:os';
 import { jetstream, type Consumer, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { millis, type NatsConnection } from '@nats-io/nats-core';
 import { Objm, type ObjectStore } from '@nats-io/obj';
-import { TesseraError, checkInt, fmtRegion, fmtShape, isTesseraError, regionContains, regionVolume, type Shape } from '@tessera/tensor';
+import {
+  Tensor, TesseraError, checkInt, copyRegion, fmtRegion, fmtShape, fullRegion, isTesseraError, regionContains, regionVolume, regionsEqual, type Shape,
+} from '@tessera/tensor';
 import { INPUT, type Model } from '@tessera/nn';
 import { PoolExecutor, checkTask, taskReads, type RegionData } from '@tessera/scheduler';
 import {
@@ -16,8 +18,13 @@ import { within } from './within.js';
 import { RUN_ID, payloadObjectName, resolveNames, resultSubject, type ClusterNames } from './names.js';
 
 export interface TileWorkerOptions extends NatsCredentials {
-  /** Threads of the worker's PoolExecutor, and tasks held at once (default 1). */
+  /** Threads of the worker's PoolExecutor (default 1): a whole-input task runs on one of them, a tile on all. */
   threads?: number;
+  /**
+   * Tasks held at once (default 2 × threads): while one computes, the next is
+   * already pulled and decoded, so the queue's round trip never idles a thread.
+   */
+  prefetch?: number;
   /** Worker id in results and logs (default host-pid). */
   name?: string;
   /** Stream, consumer, subjects and bucket; must match the coordinator's (defaults in names.ts). */
@@ -66,6 +73,7 @@ export class TileWorker {
   readonly stats: TileWorkerStats = { tasks: 0, results: 0, errors: 0, rejected: 0, released: 0, models: 0 };
   readonly name: string;
   readonly threads: number;
+  readonly prefetch: number;
   readonly names: ClusterNames;
   private readonly opts: TileWorkerOptions;
   private readonly log: Logger;
@@ -83,6 +91,7 @@ export class TileWorker {
   constructor(opts: TileWorkerOptions) {
     this.opts = opts;
     this.threads = checkInt('tessera-worker threads', opts.threads ?? 1, 1);
+    this.prefetch = checkInt('tessera-worker prefetch', opts.prefetch ?? 2 * this.threads, 1);
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
     this.names = resolveNames(opts.names);
     this.log = opts.log ?? lineLogger(this.name, opts.logLevel ?? 'info');
@@ -98,8 +107,8 @@ export class TileWorker {
     void this.watch(this.nc);
     const consumer = await this.bind();
     if (!consumer) return;
-    this.loops = Array.from({ length: this.threads }, () => this.pullLoop(consumer));
-    this.log('info', `ready: ${this.threads} thread(s), stream '${this.names.stream}' consumer '${this.names.consumer}', working() every ${this.workingEveryMs} ms`);
+    this.loops = Array.from({ length: this.prefetch }, () => this.pullLoop(consumer));
+    this.log('info', `ready: ${this.threads} thread(s), ${this.prefetch} task(s) in hand, stream '${this.names.stream}' consumer '${this.names.consumer}', working() every ${this.workingEveryMs} ms`);
   }
 
   /**
@@ -150,7 +159,7 @@ export class TileWorker {
     }
   }
 
-  /** One slot: pull one task, run it, repeat. `threads` slots bound the tasks in hand. */
+  /** One slot: pull one task, run it, repeat. `prefetch` slots bound the tasks in hand. */
   private async pullLoop(consumer: Consumer): Promise<void> {
     while (!this.stopping) {
       let msg: JsMsg | null;
@@ -228,10 +237,21 @@ export class TileWorker {
       const slices = checkInputs(model, task, inputs);
       if (this.opts.testDelayMs) await sleep(this.opts.testDelayMs);
       started = performance.now();
-      const tile = await this.pool!.runTile(model, task.inputShape, task.layers, task.regions, slices);
-      const computeMs = performance.now() - started;
       const last = task.layers[task.layers.length - 1]!;
-      const output: TileSlice = { source: last, shape: tile.shape, region: tile.partial!, data: tile.data };
+      let output: TileSlice;
+      if (isWholeInput(model, task)) {
+        // Data parallel: the whole input on one pool thread (no halo; the other threads take the next tasks in hand).
+        // The slice holds what the model reads (a VALID conv may skip the last rows); one copy puts it in shared memory.
+        const s = slices.get(INPUT)!;
+        const x = Tensor.zeros(s.shape, { shared: true });
+        copyRegion(Tensor.partial(s.shape, s.region, s.data), x, s.region);
+        const [y] = await this.pool!.runBatch(model, [x]);
+        output = { source: last, shape: y!.shape, region: fullRegion(y!.shape), data: y!.toFloat32Array() };
+      } else {
+        const tile = await this.pool!.runTile(model, task.inputShape, task.layers, task.regions, slices);
+        output = { source: last, shape: tile.shape, region: tile.partial!, data: tile.data };
+      }
+      const computeMs = performance.now() - started;
       return { ...base, output, timings: { queueMs: started - received, computeMs, codecMs: decodeMs } };
     } catch (e) {
       const error: TileError = {
@@ -277,6 +297,13 @@ export class TileWorker {
     }
     return m;
   }
+}
+
+/** A task of every layer over its whole output, reading the whole input: what PoolExecutor.runBatch computes. */
+function isWholeInput(model: Model, task: TileTask): boolean {
+  if (task.layers.length !== model.layers.length || task.layers.some((l, i) => l !== i)) return false;
+  const shapes = model.shapes(task.inputShape);
+  return task.regions.every((r, i) => regionsEqual(r, fullRegion(shapes[i]!)));
 }
 
 /**

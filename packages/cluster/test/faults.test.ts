@@ -76,9 +76,10 @@ describe('ClusterExecutor under faults', function () {
       sub.unsubscribe();
       await nc.close();
     }
-    // Every echo of a result that arrived before the run ended is dropped and counted (the last may come after it).
+    // Every echo of a result that arrived before the run ended is dropped and counted (the last ones may come
+    // after it: the worker holds 2 tasks at once, so its last two results arrive together).
     expect(echoed).to.be.at.least(ex.stats.results);
-    expect(ex.stats.duplicatesDropped).to.be.within(ex.stats.results - 1, echoed);
+    expect(ex.stats.duplicatesDropped).to.be.within(ex.stats.results - 2, echoed);
     expect(ex.stats.results).to.equal(6);
   });
 

@@ -53,7 +53,7 @@ describe('ClusterExecutor equals LocalExecutor bit for bit', function () {
     try {
       for (const m of models) {
         const p = whole.plan(m);
-        expect(p.stages.map((st) => st.cut), m.name).to.deep.equal(['whole input']);
+        expect(p.stages.map((st) => st.cost.cut), m.name).to.deep.equal(['whole input']);
         expect(p.stages[0]!.tasks).to.have.length(1);
       }
       const m = models[0]!;

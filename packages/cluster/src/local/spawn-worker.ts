@@ -7,6 +7,8 @@ export interface SpawnWorkerOptions {
   user?: string;
   pass?: string;
   threads?: number;
+  /** Tasks the worker holds at once (default: the worker's, 2 × threads). */
+  prefetch?: number;
   name: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Largest message the worker sends or accepts (default: the server's max_payload). */
@@ -43,6 +45,7 @@ export function spawnWorker(o: SpawnWorkerOptions): SpawnedWorker {
   const args = [
     ...(fromSource ? ['--import=tsx', '--conditions=@tessera/source'] : []),
     main, '--nats', o.url, '--threads', String(o.threads ?? 1), '--name', o.name, '--log-level', o.logLevel ?? 'debug',
+    ...(o.prefetch ? ['--prefetch', String(o.prefetch)] : []),
     ...(o.maxMessageBytes ? ['--max-message-bytes', String(o.maxMessageBytes)] : []),
   ];
   const env: Record<string, string | undefined> = { ...process.env, ...o.env };

@@ -1,0 +1,63 @@
+import { TesseraError, checkInt } from '@tessera/tensor';
+import type { NatsCredentials } from './connect.js';
+import type { ClusterNames } from './names.js';
+
+/**
+ * How an input is cut into tasks: `whole` — the whole input, every layer, one
+ * task (no halo, one round trip; many inputs in flight spread over workers);
+ * `tiles` — fused tiles (`tiles` of them per stage; one large input over
+ * several workers); `auto` (default) — whole for a batch or a stream, and for
+ * one input unless a tile would still be worth several protocol round trips
+ * of compute (AUTO_TILE_MS).
+ */
+export type ClusterSplit = 'auto' | 'whole' | 'tiles';
+export const SPLITS: readonly ClusterSplit[] = ['auto', 'whole', 'tiles'];
+
+export interface ClusterExecutorOptions extends NatsCredentials {
+  /** How many tiles the planner cuts for ("workers" of the plan; default 4). More tiles spread better, cost more halo. */
+  tiles?: number;
+  /** Whole inputs or fused tiles per task (default 'auto'; see ClusterSplit). */
+  split?: ClusterSplit;
+  /** A run that gets no result while no worker holds or asks for a task fails with UNAVAILABLE after this (default 10 000 ms). */
+  noWorkerTimeoutMs?: number;
+  /** JetStream ack_wait of the workers' consumer: a task held this long by a silent worker is redelivered (default 30 000 ms). */
+  ackWaitMs?: number;
+  /** JetStream max_deliver of the consumer (default 5). */
+  maxDeliver?: number;
+  /** A run (one input of a stream) fails with TIMEOUT after this (default 600 000 ms). */
+  runTimeoutMs?: number;
+  /** While disconnected from NATS, a run waits this long for the client to reconnect, then fails with UNAVAILABLE (default 30 000 ms). */
+  reconnectTimeoutMs?: number;
+  /** How often a waiting run with no new result inspects the queue (default 1000 ms). */
+  checkIntervalMs?: number;
+  /** Times one task may be re-sent after its result was lost before the run fails with WORKER_LOST (default 3). */
+  maxResends?: number;
+  /** Largest message sent (default: the server's max_payload); bigger task inputs go through the object store. */
+  maxMessageBytes?: number;
+  /** Stream, subjects, consumer and bucket names (defaults in names.ts). */
+  names?: Partial<ClusterNames>;
+  /** Client name shown by the server (default tessera-coordinator). */
+  name?: string;
+}
+
+export const DEFAULTS = {
+  tiles: 4, noWorkerTimeoutMs: 10_000, ackWaitMs: 30_000, maxDeliver: 5, runTimeoutMs: 600_000,
+  reconnectTimeoutMs: 30_000, checkIntervalMs: 1000, maxResends: 3,
+};
+export type Limits = typeof DEFAULTS;
+
+/** Bytes kept free in a message for the header fields around the slices. */
+const FRAMING_BYTES = 64 * 1024;
+
+/** The numeric options with their defaults; BAD_ARGUMENT naming the first bad value. */
+export function resolveLimits(opts: ClusterExecutorOptions): Limits {
+  const o = { ...DEFAULTS };
+  for (const k of Object.keys(DEFAULTS) as (keyof Limits)[]) {
+    if (opts[k] !== undefined) o[k] = checkInt(`ClusterExecutor ${k}`, opts[k], k === 'maxResends' ? 0 : 1);
+  }
+  if (opts.split !== undefined && !SPLITS.includes(opts.split)) {
+    throw new TesseraError('BAD_ARGUMENT', `ClusterExecutor split must be one of ${SPLITS.map((x) => `'${x}'`).join(', ')}, got ${JSON.stringify(opts.split)}`, { split: opts.split });
+  }
+  if (opts.maxMessageBytes !== undefined) checkInt('ClusterExecutor maxMessageBytes', opts.maxMessageBytes, 2 * FRAMING_BYTES);
+  return o;
+}

@@ -1,0 +1,48 @@
+import { INPUT, type Model } from '@tessera/nn';
+import { Tensor, copyRegion, fullRegion, regionsEqual, type Shape } from '@tessera/tensor';
+import { taskReads, type TilePlan } from '@tessera/scheduler';
+import type { TileSlice } from './codec.js';
+import type { RunSession } from './run-session.js';
+
+/**
+ * Runs one input of the fused `model` through `session`, stage by stage:
+ * each task carries exactly the input rectangles it reads; the stage's
+ * output is assembled from the results and the next stage's inputs are
+ * sliced from it. Output is bit-identical to LocalExecutor: same kernels,
+ * same regions.
+ */
+export async function runInput(session: RunSession, model: Model, p: TilePlan, version: string, input: Tensor): Promise<Tensor> {
+  const maps = new Map<number, Tensor>([[INPUT, input]]);
+  for (const [s, stage] of p.stages.entries()) {
+    const last = stage.layers[stage.layers.length - 1]!;
+    const shape = p.shapes[last]!;
+    const base = session.tileIds(stage.tasks.length);
+    const results = stage.tasks.map((t) => {
+      const inputs: TileSlice[] = [...taskReads(model, p.inputShape, stage.layers, t.regions)].map(([src, region]) => {
+        const map = maps.get(src)!;
+        // A whole contiguous map goes as it is; a rectangle of one is copied once, here.
+        return { source: src, shape: map.shape, region, data: map.view(region).toFloat32Array() };
+      });
+      const r = session.submit(base + t.id, {
+        stage: s, modelId: model.id, modelVersion: version, inputShape: p.inputShape, layers: stage.layers, regions: t.regions, inputs,
+      }, { source: last, shape, region: t.regions[t.regions.length - 1]! });
+      r.catch(() => undefined); // awaited together below; a failure of one must not go unhandled
+      return r;
+    });
+    maps.set(last, assemble(shape, await Promise.all(results)));
+    // Drop maps no later stage reads (the output stays).
+    for (const k of [...maps.keys()]) {
+      if (k !== model.output && !p.stages.slice(s + 1).some((st) => st.layers.some((l) => model.layers[l]!.inputs.includes(k)))) maps.delete(k);
+    }
+  }
+  return maps.get(model.output)!;
+}
+
+/** A stage's output from its tasks' slices; one slice of the whole map (a whole-input task) is used as it is, not copied. */
+function assemble(shape: Shape, slices: readonly TileSlice[]): Tensor {
+  const one = slices[0]!;
+  if (slices.length === 1 && regionsEqual(one.region, fullRegion(shape))) return Tensor.wrap(one.data.buffer, shape, one.data.byteOffset);
+  const out = Tensor.zeros(shape);
+  for (const s of slices) copyRegion(Tensor.partial(shape, s.region, s.data), out, s.region);
+  return out;
+}
