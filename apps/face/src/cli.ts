@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { TesseraError, isTesseraError } from '@tessera/tensor';
 import { annotate } from './annotate.js';
 import { Gallery, defaultGalleryPath, euclidean } from './gallery.js';
-import { decodeImage, type RgbImage } from './image.js';
+import type { RgbImage } from './image.js';
 import { BACKENDS, GPU_MODES, type Backend } from './executor.js';
 import { FacePipeline, type Face, type StageTimes } from './pipeline.js';
 import type { GpuMode } from '@tessera/gpu';
@@ -122,37 +122,14 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 /** One image through the pipeline; a bad file becomes a reported failure, not an exception. */
 interface ImageResult { path: string; faces: Face[]; error?: string; times?: StageTimes; img?: RgbImage }
 
-/**
- * The photos through the pipeline as a stream: up to pipe.concurrency photos
- * in flight (decoding, detecting, landmarking and describing overlap across
- * photos on a worker pool), results in input order.
- */
+/** The photos through the pipeline as a stream (FacePipeline.analyzeFiles), results in input order. */
 async function analyzeAll(paths: readonly string[], pipe: FacePipeline, io: Io, o: Opts): Promise<ImageResult[]> {
   const bar = new Progress(paths.length, io.isTTY && !o.json && paths.length > 1);
-  const one = async (path: string): Promise<ImageResult> => {
-    try {
-      const img = await decodeImage(path);
-      const times: StageTimes = {};
-      const faces = await pipe.analyze(img, times);
-      // The decoded picture is kept only when it will be drawn on.
-      return { path, faces, times, img: o.annotate ? img : undefined };
-    } catch (e) {
-      return { path, faces: [], error: isTesseraError(e) ? `[${e.code}] ${e.message}` : String(e) };
-    } finally {
-      bar.tick(basename(path));
-    }
-  };
-  const results = new Array<ImageResult>(paths.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < paths.length) {
-      const i = next++;
-      results[i] = await one(paths[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(pipe.concurrency, paths.length)) }, lane));
+  const results = await pipe.analyzeFiles(paths, { keepImages: o.annotate !== undefined, onDone: (p) => bar.tick(basename(p)) });
   bar.done();
-  return results;
+  return results.map((r) => r.error
+    ? { path: r.path, faces: [], error: isTesseraError(r.error) ? `[${r.error.code}] ${r.error.message}` : String(r.error) }
+    : { path: r.path, faces: r.faces, times: r.times, img: r.image });
 }
 
 async function withPipeline<T>(o: Opts, io: Io, f: (p: FacePipeline) => Promise<T>): Promise<T> {

@@ -32,20 +32,22 @@ export interface ChosenExecutor {
    * one photo after another).
    */
   readonly concurrency: number;
+  /** Worker threads that take whole photo files when there are several (0: none; see PhotoPool). */
+  readonly photoWorkers: number;
 }
 
 /** The executor behind a `--backend`; all give the same faces (gpu within f32 rounding). */
 export function createExecutor(o: ExecutorOptions): ChosenExecutor {
   switch (o.backend ?? 'local') {
     case 'local':
-      return { executor: new LocalExecutor(), description: 'local (1 thread)', concurrency: 1 };
+      return { executor: new LocalExecutor(), description: 'local (1 thread)', concurrency: 1, photoWorkers: 0 };
     case 'threads': {
       const pool = new PoolExecutor({ threads: o.threads });
-      return { executor: pool, description: `threads ×${pool.threads}`, concurrency: pool.threads > 1 ? 2 * pool.threads : 1 };
+      return { executor: pool, description: `threads ×${pool.threads}`, concurrency: pool.threads > 1 ? 2 * pool.threads : 1, photoWorkers: pool.threads > 1 ? pool.threads : 0 };
     }
     case 'gpu': {
       const gpu = new GpuExecutor({ mode: o.gpuMode ?? 'auto' });
-      return { executor: gpu, description: `gpu (${gpu.backend})`, note: gpu.fallbackReason, concurrency: 1 };
+      return { executor: gpu, description: `gpu (${gpu.backend})`, note: gpu.fallbackReason, concurrency: 1, photoWorkers: 0 };
     }
     case 'cluster': {
       if (!o.nats) throw new TesseraError('BAD_ARGUMENT', '--backend cluster needs --nats URL (e.g. nats://127.0.0.1:4222)');
@@ -54,6 +56,7 @@ export function createExecutor(o: ExecutorOptions): ChosenExecutor {
         executor: new ClusterExecutor({ servers, user: o.natsUser, pass: o.natsPass, name: 'tessera-face' }),
         description: `cluster ${servers.join(',')}`,
         concurrency: 1,
+        photoWorkers: 0,
       };
     }
   }

@@ -1,46 +1,37 @@
-import {
-  decodeDetections, detectorInput, faceApiManifest, faceLandmark68Net, faceRecognitionNet, landmarkPoints, landmarksInput,
-  loadFaceApiWeights, recognitionInput, runBatch, stackBatch, tinyFaceDetectorNet, type Executor, type Model,
-} from '@tessera/nn';
+import { runBatch, type Executor } from '@tessera/nn';
 import type { Tensor } from '@tessera/tensor';
-import type { Box } from './annotate.js';
-import type { RgbImage } from './image.js';
+import type { Model } from '@tessera/nn';
+import { analyzePhoto, loadFaceNets, type AnalysisOptions, type Face, type FaceNets, type StageTimes } from './analyze-photo.js';
+import { decodeImage, type RgbImage } from './image.js';
 import { createExecutor, type ExecutorOptions } from './executor.js';
+import { PhotoPool } from './photo-pool.js';
 
 export type { Backend } from './executor.js';
+export type { Face, StageTimes } from './analyze-photo.js';
+export { alignedBox, cropRgb } from './crop.js';
 
-/** Milliseconds per stage of the last analysis. */
-export type StageTimes = Partial<Record<'detect' | 'landmarks' | 'describe', number>>;
+export interface PipelineOptions extends ExecutorOptions, AnalysisOptions {}
 
-export interface Face {
-  /** Detection box in the original photo's pixels. */
-  readonly box: Box;
-  readonly score: number;
-  /** 68 points in the original photo's pixels (empty when the landmark net is not used). */
-  readonly landmarks: readonly (readonly [number, number])[];
-  /** 128-D descriptor: Euclidean distance below ~0.6 means the same person. */
-  readonly descriptor: Float32Array;
-}
-
-export interface PipelineOptions extends ExecutorOptions {
-  /** Detector input size, a multiple of 32 (default 416). */
-  detectorSize?: number;
-  scoreThreshold?: number;
+/** One photo file's outcome in analyzeFiles: its faces, or why it failed. */
+export interface FileResult {
+  path: string;
+  faces: Face[];
+  times?: StageTimes;
+  /** The decoded photo, when asked for (to draw on). */
+  image?: RgbImage;
+  error?: Error;
 }
 
 /**
- * Photo → faces, as face-api does it: tiny face detector on the whole photo
- * (padded and resized), 68 landmarks on each detection box cut from the
- * original photo, then the descriptor of the square aligned from the eye and
- * mouth centres, also cut from the original. Landmarks and descriptors of all
- * faces of a photo run as one batch. Every net runs on Tessera's executors.
+ * The face pipeline (see analyzePhoto) on the backend the user picked. One
+ * photo runs net by net on the executor, which may cut it into tiles; many
+ * photo files on the threads backend go whole to photo workers (PhotoPool),
+ * each decoding, detecting, landmarking and describing its own photo.
  */
 export class FacePipeline {
   private constructor(
     private readonly executor: Executor,
-    private readonly detector: Model,
-    private readonly landmarker: Model,
-    private readonly recognizer: Model,
+    private readonly nets: FaceNets,
     private readonly opts: PipelineOptions,
     /** The backend that really runs the nets, e.g. "gpu (gl)". */
     readonly backend: string,
@@ -48,15 +39,14 @@ export class FacePipeline {
     readonly backendNote: string | undefined,
     /** Photos worth analysing at once (see ChosenExecutor.concurrency). */
     readonly concurrency: number,
+    /** Photo workers for many files (0: none, photos go through the executor). */
+    private readonly photoWorkers: number,
   ) {}
 
   static async create(opts: PipelineOptions = {}): Promise<FacePipeline> {
-    const size = opts.detectorSize ?? 416;
-    const detector = tinyFaceDetectorNet(loadFaceApiWeights(faceApiManifest('tiny_face_detector_model')), size);
-    const landmarker = faceLandmark68Net(loadFaceApiWeights(faceApiManifest('face_landmark_68_model')));
-    const recognizer = faceRecognitionNet(loadFaceApiWeights(faceApiManifest('face_recognition_model')));
+    const nets = loadFaceNets(opts.detectorSize);
     const chosen = createExecutor(opts);
-    return new FacePipeline(chosen.executor, detector, landmarker, recognizer, opts, chosen.description, chosen.note, chosen.concurrency);
+    return new FacePipeline(chosen.executor, nets, opts, chosen.description, chosen.note, chosen.concurrency, chosen.photoWorkers);
   }
 
   /**
@@ -73,90 +63,62 @@ export class FacePipeline {
   /** Photos being analysed now (analyze calls not yet settled). */
   private inFlight = 0;
 
+  /** The faces of one decoded photo, on the executor. */
   async analyze(img: RgbImage, times: StageTimes = {}): Promise<Face[]> {
     this.inFlight++;
     try {
-      return await this.analyzeOne(img, times);
+      return await analyzePhoto(this.nets, (m, x) => this.net(m, x), img, this.opts, times);
     } finally {
       this.inFlight--;
     }
   }
 
-  private async analyzeOne(img: RgbImage, times: StageTimes): Promise<Face[]> {
-    const size = this.opts.detectorSize ?? 416;
-    let t0 = performance.now();
-    const raw = await this.net(this.detector, detectorInput(img.rgb, img.width, img.height, size));
-    const found = decodeDetections(raw, { inputSize: size, imageWidth: img.width, imageHeight: img.height, scoreThreshold: this.opts.scoreThreshold });
-    times.detect = performance.now() - t0;
-    const dets = found.map((b) => ({ det: b, crop: cropRgb(img, b) })).filter((d) => d.crop !== null) as { det: typeof found[number]; crop: Crop }[];
-    if (dets.length === 0) return [];
+  /** Started on the first call with several files (a single photo never needs it). */
+  private pool: PhotoPool | undefined;
 
-    t0 = performance.now();
-    const lmOut = await this.net(this.landmarker, stackBatch(dets.map((d) => landmarksInput(d.crop.rgb, d.crop.width, d.crop.height))));
-    const local = dets.map((d, i) => landmarkPoints(lmOut, d.crop.width, d.crop.height, i));
-    // Reported landmarks: crop pixels + where the crop was cut.
-    const landmarks = dets.map((d, i) => local[i]!.map((p) => [p.x + d.crop.x, p.y + d.crop.y] as const));
-    times.landmarks = performance.now() - t0;
-
-    t0 = performance.now();
-    // face-api aligns from the landmarks shifted by the unfloored, unclipped detection box (not by the cut's
-    // origin) and clamps the square by the cut's size; doing the same keeps every descriptor equal to its own.
-    const aligned = dets.map((d, i) => cropRgb(img, alignedBox(local[i]!.map((p) => [p.x + d.det.x, p.y + d.det.y] as const), d.crop.width, d.crop.height)) ?? null);
-    const keep = dets.map((_, i) => i).filter((i) => aligned[i] !== null);
-    const faces: Face[] = [];
-    if (keep.length > 0) {
-      const desc = await this.net(this.recognizer, stackBatch(keep.map((i) => recognitionInput(aligned[i]!.rgb, aligned[i]!.width, aligned[i]!.height))));
-      const all = desc.toFloat32Array();
-      keep.forEach((i, k) => {
-        const b = dets[i]!.det;
-        faces.push({ box: { x: b.x, y: b.y, width: b.width, height: b.height }, score: b.score, landmarks: landmarks[i]!, descriptor: all.slice(k * 128, (k + 1) * 128) });
-      });
-    }
-    times.describe = performance.now() - t0;
-    return faces;
+  /**
+   * Photo files → faces, results in input order, as a stream: on the
+   * threads backend every photo worker takes whole photos (from the file
+   * path on); otherwise up to `concurrency` photos are in flight on the
+   * executor. A file that fails becomes its result's error, not an exception.
+   */
+  async analyzeFiles(paths: readonly string[], o: { keepImages?: boolean; onDone?(path: string): void } = {}): Promise<FileResult[]> {
+    const one = async (path: string): Promise<FileResult> => {
+      try {
+        if (this.photoWorkers > 1 && paths.length > 1) {
+          const r = await (this.pool ??= new PhotoPool(this.photoWorkers, { detectorSize: this.opts.detectorSize, scoreThreshold: this.opts.scoreThreshold })).analyze(path, o.keepImages);
+          return { path, faces: r.faces, times: r.times, image: r.image };
+        }
+        const img = await decodeImage(path);
+        const times: StageTimes = {};
+        const faces = await this.analyze(img, times);
+        // The decoded picture is kept only when it will be drawn on.
+        return { path, faces, times, image: o.keepImages ? img : undefined };
+      } catch (e) {
+        return { path, faces: [], error: e instanceof Error ? e : new Error(String(e)) };
+      } finally {
+        o.onDone?.(path);
+      }
+    };
+    const results = new Array<FileResult>(paths.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < paths.length) {
+        const i = next++;
+        results[i] = await one(paths[i]!);
+      }
+    };
+    // The pool queues every photo itself and hands them out as workers free up.
+    const lanes = this.photoWorkers > 1 && paths.length > 1 ? paths.length : Math.min(this.concurrency, paths.length);
+    await Promise.all(Array.from({ length: Math.max(1, lanes) }, lane));
+    return results;
   }
 
   async close(): Promise<void> {
-    await this.executor.close();
+    try {
+      await this.pool?.close();
+    } finally {
+      await this.executor.close();
+    }
   }
-}
-
-interface Crop { rgb: Uint8Array; width: number; height: number; x: number; y: number }
-
-/**
- * The part of the photo inside `box`, as face-api cuts it (Box.clipAtImageBorders: the left and
- * top clipped to 0, the width and height to what is left of the photo, then all four floored),
- * as HWC RGB; null when nothing is left.
- */
-export function cropRgb(img: RgbImage, box: Box): Crop | null {
-  const cx = Math.max(box.x, 0), cy = Math.max(box.y, 0);
-  const w = Math.floor(Math.min(box.x + box.width - cx, img.width - cx)), h = Math.floor(Math.min(box.y + box.height - cy, img.height - cy));
-  const x0 = Math.floor(cx), y0 = Math.floor(cy);
-  if (w < 2 || h < 2) return null;
-  const rgb = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) rgb.set(img.rgb.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + w) * 3), y * w * 3);
-  return { rgb, width: w, height: h, x: x0, y: y0 };
-}
-
-/**
- * dlib-style alignment box from 68 landmarks (face-api's `withFaceDescriptors`): a square
- * of side ⌊mean eye-to-mouth distance / 0.45⌋ around the centre of the two
- * eye centres and the mouth centre, 0.5 of it left and 0.43 above.
- * `width` and `height` clamp the side as face-api does (min(side, width + x)); face-api
- * passes the size of the landmark net's cut, not of the photo. To match face-api,
- * `pts` are the landmarks in the cut's pixels shifted by the detection box's x, y as they are
- * (fractional, possibly negative), not by the cut's origin.
- */
-export function alignedBox(pts: readonly (readonly [number, number])[], width: number, height: number): Box {
-  const centre = (a: number, b: number): [number, number] => {
-    let x = 0, y = 0;
-    for (let i = a; i < b; i++) { x += pts[i]![0]; y += pts[i]![1]; }
-    return [x / (b - a), y / (b - a)];
-  };
-  const left = centre(36, 42), right = centre(42, 48), mouth = centre(48, 68);
-  const dist = (p: [number, number]): number => Math.hypot(mouth[0] - p[0], mouth[1] - p[1]);
-  const size = Math.floor((dist(left) + dist(right)) / 2 / 0.45);
-  const rx = (left[0] + right[0] + mouth[0]) / 3, ry = (left[1] + right[1] + mouth[1]) / 3;
-  const x = Math.floor(Math.max(0, rx - 0.5 * size)), y = Math.floor(Math.max(0, ry - 0.43 * size));
-  return { x, y, width: Math.min(size, width + x), height: Math.min(size, height + y) };
 }
