@@ -41,6 +41,7 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
   const batch = inputShape[0]!;
   let stages: Stage[];
   let choice: string;
+  const cheapest = 'each segment cut into tiles or layer-wise regions, whichever the cost model prices cheaper';
   if (strategy === 'auto' && workers > 1 && batch >= workers && wholeSamples(ctx)) {
     // Whole samples per worker: no halo to recompute, no barrier between layers, one message per worker.
     stages = [dataStage(ctx)];
@@ -48,8 +49,9 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
   } else {
     stages = segmentStages(ctx, strategy, maxFused);
     choice = strategy !== 'auto' ? `${strategy}: as asked`
-      : workers === 1 ? 'one worker: each segment whole, fused where that saves a stage'
-        : `tiles or layer-wise: batch ${batch} < ${workers} workers, so each segment is cut the way the cost model prices cheapest`;
+      : workers === 1 ? `one worker: ${cheapest}`
+        : batch < workers ? `batch ${batch} < ${workers} workers: ${cheapest}`
+          : `no data parallel (the output is not the last layer, or a layer changes the batch): ${cheapest}`;
   }
   return {
     version: 1,
