@@ -10,8 +10,8 @@ import type { StageWork, Strategy, Task, TilePlan } from './plan/types.js';
 import { checkRegionsPerLayer } from './plan/walk-back.js';
 import { sharedModel } from './shared-model.js';
 import {
-  CONTROL, TASK_CLAIMED, TASK_DONE, modelChannelName,
-  type Fault, type ModelChannelMessage, type SharedMap, type StageMessage, type StageReply, type WholeMessage, type WholeReply,
+  CONTROL, TASK_CLAIMED, TASK_DONE, modelChannelName, planSlots,
+  type Fault, type ModelChannelMessage, type PlanMessage, type PlanReply, type SharedMap, type StageMessage, type StageReply, type WholeMessage, type WholeReply,
 } from './worker/messages.js';
 
 export interface PoolExecutorOptions {
@@ -215,8 +215,7 @@ export class PoolExecutor implements Executor {
     const mapOf = (layer: number): SharedMap =>
       layer === INPUT ? inputMap : { buffer: buffers.get(layer)!, shape: p.shapes[layer]! };
 
-    for (const stage of p.stages) {
-      throwIfAborted(opts.signal, what);
+    const stageMaps = p.stages.map((stage) => {
       const inside = new Set(stage.layers);
       const maps: Record<number, SharedMap> = {};
       for (const l of stage.layers) {
@@ -224,8 +223,9 @@ export class PoolExecutor implements Executor {
       }
       const last = stage.layers[stage.layers.length - 1]!;
       maps[last] = mapOf(last);
-      await this.runStage(model, p, stage, maps, opts.signal, what);
-    }
+      return maps;
+    });
+    await this.runStages(model, p, stageMaps, opts.signal, what);
     throwIfAborted(opts.signal, what);
     const result = Tensor.wrap(buffers.get(model.output)!, p.shapes[model.output]!);
     if (!opts.out) {
@@ -405,11 +405,14 @@ export class PoolExecutor implements Executor {
    * message has settled before this returns or throws, so nothing writes into
    * the run's buffers afterwards.
    */
-  private async runStage(model: Model, p: PlanNames, stage: StageWork, maps: Record<number, SharedMap>, signal: AbortSignal | undefined, what: string): Promise<void> {
+  private async runStage(
+    model: Model, p: PlanNames, stage: StageWork, maps: Readonly<Record<number, SharedMap>>, signal: AbortSignal | undefined, what: string,
+    resume?: { order: number[]; attempts: number[] },
+  ): Promise<void> {
     const maxRetries = this.opts.maxRetries ?? 2;
     const tasks = stage.tasks.map((t) => t.regions);
-    const attempts = new Array<number>(tasks.length).fill(0);
-    let order = stage.tasks.map((t) => t.id);
+    const attempts = resume?.attempts ?? new Array<number>(tasks.length).fill(0);
+    let order = resume?.order ?? stage.tasks.map((t) => t.id);
     for (let stalls = 0; ; ) {
       const control = new SharedArrayBuffer(4 * (CONTROL.states + tasks.length));
       const ctl = new Int32Array(control);
@@ -422,7 +425,7 @@ export class PoolExecutor implements Executor {
       };
       let results: { reply?: StageReply; died?: unknown }[];
       try {
-        results = await Promise.all(Array.from({ length: Math.min(this.threads, order.length) }, () => this.send(msg)));
+        results = await Promise.all(Array.from({ length: Math.min(this.threads, order.length) }, () => this.send<StageReply>(msg)));
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
@@ -457,6 +460,68 @@ export class PoolExecutor implements Executor {
     }
   }
 
+  /**
+   * Every stage of a plan with one message per worker (PlanMessage): the
+   * workers meet at each stage's end through shared memory, not through a
+   * round trip to this thread. If a worker dies, the others stop, and the run
+   * goes on stage by stage (runStage) from the first unfinished stage, which
+   * runs again whole (its finished tasks write the same values again) and
+   * retries what the dead worker took. Every message has settled before this
+   * returns or throws.
+   */
+  private async runStages(model: Model, p: TilePlan, maps: readonly Record<number, SharedMap>[], signal: AbortSignal | undefined, what: string): Promise<void> {
+    throwIfAborted(signal, what);
+    const counts = p.stages.map((st) => st.tasks.length);
+    const slots = planSlots(counts);
+    const ctl = new Int32Array(new SharedArrayBuffer(4 * slots.size));
+    const stop = (): void => {
+      Atomics.store(ctl, slots.abort, 1);
+      counts.forEach((_, s) => Atomics.notify(ctl, slots.done(s)));
+    };
+    const msg: PlanMessage = {
+      kind: 'plan', modelId: model.id, inputShape: p.inputShape, control: ctl.buffer as SharedArrayBuffer,
+      stages: p.stages.map((st, s) => ({ layers: st.layers, tasks: st.tasks.map((t) => t.regions), maps: maps[s]!, faults: this.takeFault(st, st.tasks.map((t) => t.id)) })),
+    };
+    signal?.addEventListener('abort', stop);
+    if (signal?.aborted) stop();
+    let results: { reply?: StageReply | PlanReply; died?: unknown }[];
+    try {
+      results = await Promise.all(Array.from({ length: Math.min(this.threads, Math.max(...counts)) }, async () => {
+        const r = await this.send<PlanReply>(msg);
+        if (r.died !== undefined) stop(); // its claimed task never finishes: the others must not wait for it
+        return r;
+      }));
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
+    if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor was closed during the run');
+    for (const r of results) {
+      if (r.reply?.ok) this.stats.tasks += r.reply.done;
+      if (r.reply && !r.reply.ok) {
+        const e = r.reply.error;
+        throw new TesseraError(e.code, `${e.message} (model '${model.name}')`, { layer: e.layer, region: e.region });
+      }
+    }
+    throwIfAborted(signal, what);
+    const first = counts.findIndex((n, s) => Atomics.load(ctl, slots.done(s)) < n);
+    if (first < 0) return;
+    // The unfinished stage: its open tasks, and those the dead worker claimed (one attempt lost each).
+    const stage = p.stages[first]!;
+    const state = (t: number): number => Atomics.load(ctl, slots.state(first, t));
+    const order = stage.tasks.map((t) => t.id).filter((t) => state(t) !== TASK_DONE);
+    const attempts = stage.tasks.map((t) => (state(t.id) === TASK_CLAIMED ? 1 : 0));
+    const lost = order.filter((t) => attempts[t] === 1);
+    this.stats.retries += lost.length;
+    if (lost.length && (this.opts.maxRetries ?? 2) < 1) {
+      throw new TesseraError('WORKER_LOST', `worker lost running ${describe(p, stage, stage.tasks[lost[0]!]!)}`, { layers: stage.layers });
+    }
+    await this.runStage(model, p, stage, maps[first]!, signal, what, { order, attempts });
+    for (let s = first + 1; s < p.stages.length; s++) {
+      throwIfAborted(signal, what);
+      await this.runStage(model, p, p.stages[s]!, maps[s]!, signal, what);
+    }
+  }
+
   /** Makes `model` available to worker threads that ask for it (most recently used last, bounded). */
   private remember(model: Model): void {
     this.known.delete(model.id);
@@ -477,10 +542,10 @@ export class PoolExecutor implements Executor {
   }
 
   /** One stage message to one worker. Never rejects: a dead worker is reported as `died`. */
-  private async send(msg: StageMessage): Promise<{ reply?: StageReply; died?: unknown }> {
+  private async send<R extends StageReply | PlanReply>(msg: StageMessage | PlanMessage): Promise<{ reply?: R; died?: unknown }> {
     this.stats.inFlight++;
     try {
-      return { reply: (await this.pool.run(msg)) as StageReply };
+      return { reply: (await this.pool.run(msg)) as R };
     } catch (e) {
       // The worker died (exit, crash, out of memory); piscina replaces it.
       return { died: e };

@@ -66,6 +66,44 @@ export interface StageMessage {
   readonly faults?: Readonly<Record<number, Fault>>;
 }
 
+/** One stage of a PlanMessage: like a StageMessage's, with the tasks in id order. */
+export interface PlanStage {
+  readonly layers: readonly number[];
+  readonly tasks: readonly (readonly Region[])[];
+  readonly maps: Readonly<Record<number, SharedMap>>;
+  readonly faults?: Readonly<Record<number, Fault>>;
+}
+
+/**
+ * A whole tiled run in one message per worker: the workers walk the stages
+ * together, claiming tasks through the control block and waiting for each
+ * stage's last task there (Atomics.wait) instead of a round trip to the
+ * coordinator per stage. Only finished tasks are waited for, and a task is
+ * claimed only by a worker running it, so a worker busy elsewhere never
+ * holds the others up: it joins late or not at all.
+ */
+export interface PlanMessage {
+  readonly kind: 'plan';
+  readonly modelId: string;
+  readonly inputShape: Shape;
+  readonly stages: readonly PlanStage[];
+  /** Int32Array laid out by planSlots. */
+  readonly control: SharedArrayBuffer;
+}
+
+/** A worker's part of a PlanMessage: tasks it finished, or the stage it stopped at (abort, or a worker died). */
+export type PlanReply =
+  | { readonly ok: true; readonly done: number; readonly stoppedAt?: number; readonly ms: number }
+  | { readonly ok: false; readonly error: TaskError };
+
+/** Slots of a PlanMessage's control block: the abort flag, then per stage its claim and done counters, then a state per task. */
+export function planSlots(taskCounts: readonly number[]): { size: number; abort: number; next(s: number): number; done(s: number): number; state(s: number, t: number): number } {
+  const base: number[] = [];
+  let at = 1 + 2 * taskCounts.length;
+  for (const n of taskCounts) { base.push(at); at += n; }
+  return { size: at, abort: 0, next: (s) => 1 + 2 * s, done: (s) => 2 + 2 * s, state: (s, t) => base[s]! + t };
+}
+
 /**
  * Data parallel: samples [n0, n1) of `input` through the whole model on one
  * worker, into the same samples of `output`. The worker runs them with its

@@ -2,7 +2,8 @@ import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { TesseraError, useEngineModule, warmUpEngine } from '@tessera/tensor';
 import type { Model } from '@tessera/nn';
 import { modelFromPayload, runStage, runWhole } from './run-task.js';
-import { modelChannelName, type ModelChannelMessage, type PingMessage, type StageMessage, type StageReply, type WholeMessage, type WholeReply } from './messages.js';
+import { runPlan } from './run-plan.js';
+import { modelChannelName, type ModelChannelMessage, type PingMessage, type PlanMessage, type PlanReply, type StageMessage, type StageReply, type WholeMessage, type WholeReply } from './messages.js';
 
 // Before any task: the engine from the module the pool compiled, warmed so no real run starts on V8's baseline tier.
 useEngineModule((workerData as { engineModule: object }).engineModule);
@@ -44,8 +45,8 @@ function getModel(id: string): Promise<Model> | Model {
   });
 }
 
-/** Piscina entry: a stage round, a data-parallel share, or a ping (used to measure the round-trip cost). */
-export default async function handle(msg: StageMessage | WholeMessage | PingMessage): Promise<StageReply | WholeReply> {
+/** Piscina entry: a whole tiled run, a stage round, a data-parallel share, or a ping (used to measure the round-trip cost). */
+export default async function handle(msg: PlanMessage | StageMessage | WholeMessage | PingMessage): Promise<PlanReply | StageReply | WholeReply> {
   if (msg.kind === 'ping') return { ok: true, done: 0, ms: 0 };
   let model: Model;
   try {
@@ -54,5 +55,6 @@ export default async function handle(msg: StageMessage | WholeMessage | PingMess
     const err = e as TesseraError;
     return { ok: false, error: { code: err.code ?? 'BAD_MODEL', message: err.message, layer: -1, region: null } };
   }
+  if (msg.kind === 'plan') return runPlan(model, msg);
   return msg.kind === 'whole' ? runWhole(model, msg) : runStage(model, msg);
 }
