@@ -61,14 +61,15 @@ export class LocalExecutor implements Executor {
     }
   }
 
-  /** The same computation without yielding; for callers that want a plain function. */
-  runSync(original: Model, input: Tensor): Tensor {
+  /** The same computation without yielding (nor abort); for callers that want a plain function. */
+  runSync(original: Model, input: Tensor, opts: Pick<RunOptions, 'out'> = {}): Tensor {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
     const model = this.prepare(original, input);
     const values = new Array<Tensor | undefined>(model.layers.length);
     const shapes = model.shapes(input.shape);
+    if (opts.out) checkOut(opts.out, shapes[model.output]!, input, `run of model '${original.name}'`);
     try {
-      for (const l of model.layers) values[l.index] = this.runLayer(model, l.index, input, values, shapes);
+      for (const l of model.layers) values[l.index] = this.runLayer(model, l.index, input, values, shapes, opts.out);
       return values[model.output]!;
     } finally {
       values.forEach((v, i) => { if (v && i !== model.output) releaseEngineTensor(v); });

@@ -111,9 +111,7 @@ export function runWhole(model: Model, msg: WholeMessage): WholeReply {
       const [, c = 1, h = 1, w = 1] = t.shape;
       return t.view(t.rank === 2 ? { n0: msg.n0, n1: msg.n1, c0: 0, c1: c, y0: 0, y1: 1, x0: 0, x1: 1 } : { n0: msg.n0, n1: msg.n1, c0: 0, c1: c, y0: 0, y1: h, x0: 0, x1: w });
     };
-    const out = local.runSync(model, samples(sharedMap(msg.input, INPUT, 0)));
-    const dst = samples(sharedMap(msg.output, model.output, model.output));
-    dst.data.set(out.toFloat32Array(), dst.offset);
+    local.runSync(model, samples(sharedMap(msg.input, INPUT, 0)), { out: samples(sharedMap(msg.output, model.output, model.output)) });
     return { ok: true, ms: performance.now() - t0 };
   } catch (e) {
     return {
