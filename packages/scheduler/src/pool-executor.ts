@@ -11,7 +11,7 @@ import { checkRegionsPerLayer } from './plan/walk-back.js';
 import { sharedModel } from './shared-model.js';
 import {
   CONTROL, TASK_CLAIMED, TASK_DONE, modelChannelName, planSlots,
-  type Fault, type ModelChannelMessage, type PlanMessage, type PlanReply, type SharedMap, type StageMessage, type StageReply, type WholeMessage, type WholeReply,
+  type BarrierProbeMessage, type Fault, type ModelChannelMessage, type PlanMessage, type PlanReply, type SharedMap, type StageMessage, type StageReply, type WholeMessage, type WholeReply,
 } from './worker/messages.js';
 
 export interface PoolExecutorOptions {
@@ -104,20 +104,29 @@ export class PoolExecutor implements Executor {
   }
 
   /**
-   * Round trip of an empty message to a worker in µs, measured once: what a
-   * stage (barrier) costs on this machine, for the planner's cost model.
+   * What one stage costs on this machine in µs, measured once, for the
+   * planner's cost model: the barrier the workers meet at (a tiled run is one
+   * message per worker, PlanMessage), from a walk of stages of one short
+   * task per worker, less the tasks' time and a round trip of an empty message.
    */
   async stageOverheadUs(): Promise<number> {
     if (this.overheadUs === undefined) {
-      await Promise.all(Array.from({ length: this.threads * 2 }, () => this.pool.run({ kind: 'ping' })));
-      const times: number[] = [];
-      for (let i = 0; i < 16; i++) {
-        const t0 = performance.now();
-        await Promise.all(Array.from({ length: this.threads }, () => this.pool.run({ kind: 'ping' })));
-        times.push((performance.now() - t0) * 1e3);
-      }
-      times.sort((a, b) => a - b);
-      this.overheadUs = Math.max(5, times[times.length >> 1]!);
+      const STAGES = 32, SPIN_US = 50;
+      const all = <T>(make: () => T): Promise<unknown[]> => Promise.all(Array.from({ length: this.threads }, () => this.pool.run(make())));
+      const probe = (): BarrierProbeMessage => ({ kind: 'barriers', stages: STAGES, tasks: this.threads, spinUs: SPIN_US, control: new SharedArrayBuffer(4 * planSlots(new Array<number>(STAGES).fill(this.threads)).size) });
+      const median = async (make: () => object): Promise<number> => {
+        const times: number[] = [];
+        for (let i = 0; i < 9; i++) {
+          const msg = make();
+          const t0 = performance.now();
+          await all(() => msg);
+          times.push((performance.now() - t0) * 1e3);
+        }
+        return times.sort((a, b) => a - b)[times.length >> 1]!;
+      };
+      await all(() => ({ kind: 'ping' }));
+      const ping = await median(() => ({ kind: 'ping' }));
+      this.overheadUs = Math.max(2, (await median(probe) - ping) / STAGES - SPIN_US);
     }
     return this.overheadUs;
   }

@@ -129,6 +129,19 @@ export interface PingMessage {
   readonly kind: 'ping';
 }
 
+/**
+ * `stages` stages of `tasks` tasks each, walked as a PlanMessage is, every
+ * task a busy wait of `spinUs` (long enough that every worker takes part):
+ * the cost of a stage barrier between workers.
+ */
+export interface BarrierProbeMessage {
+  readonly kind: 'barriers';
+  readonly stages: number;
+  readonly tasks: number;
+  readonly spinUs: number;
+  readonly control: SharedArrayBuffer;
+}
+
 export interface TaskError {
   readonly code: ErrorCode;
   readonly message: string;

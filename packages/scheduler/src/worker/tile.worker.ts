@@ -2,8 +2,8 @@ import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { TesseraError, useEngineModule, warmUpEngine } from '@tessera/tensor';
 import type { Model } from '@tessera/nn';
 import { modelFromPayload, runStage, runWhole } from './run-task.js';
-import { runPlan } from './run-plan.js';
-import { modelChannelName, type ModelChannelMessage, type PingMessage, type PlanMessage, type PlanReply, type StageMessage, type StageReply, type WholeMessage, type WholeReply } from './messages.js';
+import { probeBarriers, runPlan } from './run-plan.js';
+import { modelChannelName, type BarrierProbeMessage, type ModelChannelMessage, type PingMessage, type PlanMessage, type PlanReply, type StageMessage, type StageReply, type WholeMessage, type WholeReply } from './messages.js';
 
 // Before any task: the engine from the module the pool compiled, warmed so no real run starts on V8's baseline tier.
 useEngineModule((workerData as { engineModule: object }).engineModule);
@@ -45,9 +45,10 @@ function getModel(id: string): Promise<Model> | Model {
   });
 }
 
-/** Piscina entry: a whole tiled run, a stage round, a data-parallel share, or a ping (used to measure the round-trip cost). */
-export default async function handle(msg: PlanMessage | StageMessage | WholeMessage | PingMessage): Promise<PlanReply | StageReply | WholeReply> {
+/** Piscina entry: a whole tiled run, a stage round, a data-parallel share, or a ping or barrier probe (the pool's cost model). */
+export default async function handle(msg: PlanMessage | StageMessage | WholeMessage | PingMessage | BarrierProbeMessage): Promise<PlanReply | StageReply | WholeReply> {
   if (msg.kind === 'ping') return { ok: true, done: 0, ms: 0 };
+  if (msg.kind === 'barriers') return probeBarriers(msg);
   let model: Model;
   try {
     model = await getModel(msg.modelId);
