@@ -80,7 +80,7 @@ function summarize(s: SuiteRecord): ReportSection[] {
   const head = ['model', 'threads', 'local ms', ...STRATEGIES.flatMap((st) => [`${st} ms`, 'speedup', 'efficiency']), 'barrier µs'];
   return [{
     title: 'Speedup and efficiency',
-    markdown: `${mdTable(head, rows, head.map((_, i) => i > 0))}\n\nspeedup = median of the 1-thread LocalExecutor ÷ median of the pool at N threads (same interleaved loop); efficiency = speedup ÷ N. barrier µs: round trip of an empty message to every worker, what each layer-wise stage pays.`,
+    markdown: `${mdTable(head, rows, head.map((_, i) => i > 0))}\n\nspeedup = median of the 1-thread LocalExecutor ÷ median of the pool at N threads (same interleaved loop); efficiency = speedup ÷ N. barrier µs: what a stage costs the workers (they meet at its end in shared memory; PoolExecutor.stageOverheadUs, measured once per pool), what each layer-wise stage pays.`,
   }];
 }
 
@@ -111,8 +111,8 @@ function charts(s: SuiteRecord): ChartFile[] {
 export const scaling: Suite = {
   name: 'scaling',
   title: 'Thread scaling: PoolExecutor layer-wise vs fused tiles',
-  description: 'Speedup and parallel efficiency of the PoolExecutor (piscina worker threads over SharedArrayBuffers) at each thread count against the 1-thread LocalExecutor, on a VGG-style stack, the seed\'s dilated stack and the face recognition ResNet, for one input and for a batch of 8. Strategies: layer-wise (each layer split across threads, a barrier per layer), fused (fused tile partitioning: no barrier inside a fused run, halos recomputed), auto (on one thread: the calling thread; a batch of at least as many samples as threads: data parallel, whole samples per worker; otherwise the planner\'s choice from its cost model). Outputs must equal the LocalExecutor\'s bit for bit (tolerance 0).',
-  timed: 'Executor.run(model, input) from the caller\'s side: for the pool this includes copying the input into shared memory, planning (cached) and every stage round trip.',
+  description: 'Speedup and parallel efficiency of the PoolExecutor (piscina worker threads over SharedArrayBuffers) at each thread count against the 1-thread LocalExecutor, on a VGG-style stack, the seed\'s dilated stack and the face recognition ResNet, for one input and for a batch of 8. Strategies (a tiled run is one message per worker; the workers meet at each stage's end in shared memory): layer-wise (each layer split across threads, a barrier per layer), fused (fused tile partitioning: no barrier inside a fused run, halos recomputed), auto (on one thread: the calling thread; a batch of at least as many samples as threads: data parallel, whole samples per worker; otherwise the planner\'s choice from its cost model). Outputs must equal the LocalExecutor\'s bit for bit (tolerance 0).',
+  timed: 'Executor.run(model, input) from the caller\'s side: for the pool this includes copying the input into shared memory, planning (cached), the message to each worker and every stage barrier.',
   plan: (ctx) => nets(ctx.quick).flatMap((n) => (ctx.quick ? [1, 2] : [1, 8]).flatMap((batch) => ctx.threads.map((t): CaseDef => ({
     id: `${n.key}${batch > 1 ? `-b${batch}` : ''}-t${t}`, title: `${n.title}${batch > 1 ? `, batch ${batch}` : ''}, ${t} thread${t > 1 ? 's' : ''}`, group: n.key,
     params: { model: n.key, title: batch > 1 ? `${n.title}, batch ${batch}` : n.title, threads: t, batch },
