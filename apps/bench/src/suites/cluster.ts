@@ -9,20 +9,31 @@ import type { BenchContext, CaseDef, CaseRecord, ChartFile, Peer, ReportSection,
 /**
  * The face recognition net through @tessera/cluster's ClusterExecutor with
  * 1..k `tessera-worker` processes on loopback (a private nats-server with
- * JetStream), against the LocalExecutor in the same process. Records
- * latency, descriptors per second and bytes on the wire per run.
+ * JetStream), against the LocalExecutor in the same process. Two kinds of
+ * case: one input at a time (latency, bytes per run), and a stream of face
+ * crops with 1..k worker processes and local timed in one interleaved loop
+ * (inputs per second, ratio to local, bytes on the wire per input).
  */
 
 interface Cluster { server: LocalNatsServer; executor: ClusterExecutor; workers: SpawnedWorker[] }
 let clusterP: Promise<Cluster> | undefined;
 /** Bytes on the wire per timed run of each case (tasks out + results in, from ClusterStats). */
 const wire = new Map<string, { out: number; in: number; runs: number; tiles: number }>();
+/** Stream cases, per `<case>/<peer>`: inputs run, bytes out and in, tasks and protocol ms (ClusterStats deltas of the timed runs). */
+const streamWire = new Map<string, { inputs: number; out: number; in: number; tasks: number; protocolMs: number }>();
 
 async function startCluster(tiles: number): Promise<Cluster> {
   const server = await startNatsServer();
   const executor = new ClusterExecutor({ servers: server.url, user: server.user, pass: server.pass, tiles, noWorkerTimeoutMs: 60_000 });
   await executor.connect(); // creates the work queue the workers pull from
   return { server, executor, workers: [] };
+}
+
+/** Stops the single-run cases' cluster (they come first), so its idle workers leave the cores to the stream case. */
+async function stopSingleRunCluster(): Promise<void> {
+  const c = await clusterP?.catch(() => undefined);
+  clusterP = undefined;
+  if (c) await stopCluster(c);
 }
 
 async function stopCluster(c: Cluster): Promise<void> {
@@ -47,6 +58,7 @@ function workerCounts(ctx: BenchContext): number[] {
 }
 
 function metrics(c: CaseRecord): Record<string, number> {
+  if (c.params.kind === 'stream') return streamMetrics(c);
   const out: Record<string, number> = {};
   for (const p of c.peers) if (p.stats) out[`perSecond:${p.peer}`] = 1e3 / p.stats.medianMs;
   const local = c.peers.find((p) => p.peer === 'local')?.stats?.medianMs, cl = c.peers.find((p) => p.peer === 'cluster')?.stats?.medianMs;
@@ -56,8 +68,49 @@ function metrics(c: CaseRecord): Record<string, number> {
   return out;
 }
 
+function streamMetrics(c: CaseRecord): Record<string, number> {
+  const out: Record<string, number> = {};
+  const n = Number(c.params.inputs);
+  const local = c.peers.find((p) => p.peer === 'local')?.stats?.medianMs;
+  for (const p of c.peers) {
+    if (!p.stats) continue;
+    out[`perSecond:${p.peer}`] = (n * 1e3) / p.stats.medianMs;
+    if (local !== undefined && p.peer !== 'local') out[`vsLocal:${p.peer}`] = local / p.stats.medianMs;
+    const w = streamWire.get(`${c.id}/${p.peer}`);
+    if (w && w.inputs > 0) {
+      out[`bytesOutPerInput:${p.peer}`] = w.out / w.inputs;
+      out[`bytesInPerInput:${p.peer}`] = w.in / w.inputs;
+      out[`tasksPerInput:${p.peer}`] = w.tasks / w.inputs;
+      out[`protocolMsPerInput:${p.peer}`] = w.protocolMs / w.inputs;
+    }
+  }
+  return out;
+}
+
+function summarizeStreams(cases: readonly CaseRecord[]): ReportSection[] {
+  return cases.map((c) => {
+    const m = c.metrics ?? {};
+    const f = (v: number | undefined, d: number): string => (v === undefined ? '–' : v.toFixed(d));
+    const rows = c.peers.filter((p) => p.stats).map((p) => [
+      p.label, f(m[`perSecond:${p.peer}`], 1), p.peer === 'local' ? '1.00' : f(m[`vsLocal:${p.peer}`], 2),
+      f(m[`bytesOutPerInput:${p.peer}`] === undefined ? undefined : m[`bytesOutPerInput:${p.peer}`]! / 1024, 1),
+      f(m[`bytesInPerInput:${p.peer}`] === undefined ? undefined : m[`bytesInPerInput:${p.peer}`]! / 1024, 2),
+      f(m[`tasksPerInput:${p.peer}`], 2), f(m[`protocolMsPerInput:${p.peer}`], 2),
+    ]);
+    return {
+      title: `Stream: ${String(c.params.title)}`,
+      markdown: `${mdTable(['executor', 'inputs/s', 'vs local', 'KiB out per input', 'KiB in per input', 'tasks per input', 'protocol ms per input'], rows)}\n\n`
+        + `${String(c.params.inputs)} inputs per timed run, local and every worker count timed in one interleaved loop (same machine, same moment). `
+        + 'Each worker process runs 1 thread and holds 2 tasks (prefetch); every input is one whole-input task. Protocol ms: the executor\'s own count '
+        + '(encode and publish until JetStream acked, result decode and placement, the worker\'s task decode). All processes — coordinator, nats-server and '
+        + 'workers — share this machine\'s cores, so k workers can only beat local by up to the idle cores there are.',
+    };
+  });
+}
+
 function summarize(s: SuiteRecord): ReportSection[] {
-  const rows = s.cases.filter((c) => !c.error).map((c) => {
+  const streams = s.cases.filter((c) => !c.error && c.params.kind === 'stream');
+  const rows = s.cases.filter((c) => !c.error && c.params.kind !== 'stream').map((c) => {
     const med = (id: string): number | undefined => c.peers.find((p) => p.peer === id)?.stats?.medianMs;
     const mib = (v: number | undefined): string => (v === undefined ? '–' : (v / 2 ** 20).toFixed(2));
     return [String(c.params.workers), ms(med('local')), ms(med('cluster')), c.metrics?.['perSecond:cluster']?.toFixed(2) ?? '–',
@@ -65,12 +118,12 @@ function summarize(s: SuiteRecord): ReportSection[] {
   });
   return [{
     title: 'Latency, throughput and traffic per run',
-    markdown: `${mdTable(['worker processes', 'local ms', 'cluster ms', 'cluster runs/s', 'speedup vs local', 'MiB out (tasks)', 'MiB in (results)', 'tiles'], rows)}\n\nAll processes share this machine's cores, so more workers cannot beat the cores there are; the figures show the protocol's cost (serialisation, NATS round trips, halo traffic). The ClusterExecutor always plans fused tiles; a layer-wise plan (a barrier and a round trip per layer) is not offered, so fused vs layer-wise traffic is not measured.`,
-  }];
+    markdown: `${mdTable(['worker processes', 'local ms', 'cluster ms', 'cluster runs/s', 'speedup vs local', 'MiB out (tasks)', 'MiB in (results)', 'tasks'], rows)}\n\nAll processes share this machine's cores, so more workers cannot beat the cores there are; the figures show the protocol's cost (serialisation, NATS round trips). One input alone runs with split auto: one whole-input task unless a fused tile is worth several round trips of compute, so more workers cannot make one input faster here.`,
+  }, ...summarizeStreams(streams)];
 }
 
 function charts(s: SuiteRecord): ChartFile[] {
-  const cases = s.cases.filter((c) => !c.error);
+  const cases = s.cases.filter((c) => !c.error && c.params.kind !== 'stream');
   if (cases.length < 2) return [];
   return [{
     file: 'cluster-throughput.svg', title: 'Cluster: runs per second vs worker processes',
@@ -88,12 +141,25 @@ function charts(s: SuiteRecord): ChartFile[] {
 export const cluster: Suite = {
   name: 'cluster',
   title: 'Cluster: ClusterExecutor with 1..k worker processes on loopback',
-  description: 'The face recognition net (batch 1) through the ClusterExecutor: fused tiles as protobuf TileTasks on a NATS JetStream work queue, pulled by k `tessera-worker` processes (1 thread each) on this machine, results assembled by tile id; against the LocalExecutor in the coordinator\'s process. Outputs must equal the LocalExecutor\'s bit for bit. Bytes on the wire come from the executor\'s own counters (task and result payloads; the one-time model upload is not counted).',
-  timed: 'ClusterExecutor.run from the coordinator: planning (cached), encoding and publishing tasks, the workers\' compute, results back and assembly. Workers are started and warm before timing.',
+  description: 'The face recognition net through the ClusterExecutor: tasks as protobuf TileTasks on a NATS JetStream work queue, pulled by k `tessera-worker` processes (1 thread, 2 tasks in hand each) on this machine; against the LocalExecutor in the coordinator\'s process. Single-run cases: one input at a time with 1..k workers. Stream case: a stream of face crops (150×150, the recognition net) through local and through 1..k worker processes (each count its own nats-server and workers), all timed in one interleaved loop. Outputs must equal the LocalExecutor\'s bit for bit. Bytes on the wire come from the executor\'s own counters (task and result payloads; the one-time model upload is not counted).',
+  timed: 'Single-run cases: ClusterExecutor.run from the coordinator — planning (cached), encoding and publishing tasks, the workers\' compute, results back and assembly. Stream case: the whole stream, first input in to last output out (ClusterExecutor.runStream; local runs the inputs one after another). Workers are started and warm before timing.',
   plan: (ctx) => {
     const net = netFor(ctx.quick);
     let model: Model | undefined;
     const m = (): Model => (model ??= net.make());
+    return [...singleRunCases(ctx, net, m), streamCase(ctx, net, m)];
+  },
+  metrics,
+  summarize,
+  charts,
+  async teardown() {
+    await stopSingleRunCluster();
+  },
+};
+
+type Net = ReturnType<typeof netFor>;
+
+function singleRunCases(ctx: BenchContext, net: Net, m: () => Model): CaseDef[] {
     return workerCounts(ctx).map((k): CaseDef => ({
       id: `${net.key}-w${k}`, title: `${net.title}, ${k} worker process${k > 1 ? 'es' : ''}`, group: net.key,
       params: { model: net.key, title: net.title, workers: k }, flops: m().flops(), flopsNote: 'Model.flops()', baseline: 'local',
@@ -125,14 +191,87 @@ export const cluster: Suite = {
         return { peers, tolerance: 0, reference: async () => (await local.run(m(), x)).toFloat32Array() };
       },
     }));
-  },
-  metrics,
-  summarize,
-  charts,
-  async teardown() {
-    if (!clusterP) return;
-    const c = await clusterP.catch(() => undefined);
-    clusterP = undefined;
-    if (c) await stopCluster(c);
-  },
-};
+}
+
+/** Outputs of a stream, one after another, as one array (what the reference is compared with). */
+function concat(ys: readonly Tensor[]): Float32Array {
+  const out = new Float32Array(ys.reduce((a, y) => a + y.size, 0));
+  let o = 0;
+  for (const y of ys) {
+    out.set(y.toFloat32Array(), o);
+    o += y.size;
+  }
+  return out;
+}
+
+/**
+ * A stream of face crops through the recognition net (150×150 inputs;
+ * random pixels: the compute does not depend on them): LocalExecutor and
+ * ClusterExecutors with 1..k worker processes, all timed in one interleaved
+ * loop. Each worker count has its own nats-server and workers (1 thread each),
+ * started before timing.
+ */
+function streamCase(ctx: BenchContext, net: Net, m: () => Model): CaseDef {
+  const n = ctx.quick ? 8 : 32;
+  const ks = ctx.quick ? [1] : workerCounts(ctx);
+  const title = `stream of ${n} ${ctx.quick ? 'inputs' : 'face crops'} through the ${net.title}`;
+  return {
+    id: `${net.key}-stream${n}`, title, group: `${net.key}-stream`,
+    params: { kind: 'stream', model: net.key, title, inputs: n, workers: ks[ks.length - 1]! },
+    flops: m().flops() * n, flopsNote: `Model.flops() × ${n} inputs`, baseline: 'local',
+    build: async () => {
+      await stopSingleRunCluster();
+      const xs = Array.from({ length: n }, (_, i) => randomTensor(m().inputShape, 100 + i));
+      const local = new LocalExecutor();
+      const clusters: Cluster[] = [];
+      const dispose = async (): Promise<void> => { await Promise.all(clusters.splice(0).map(stopCluster)); };
+      try {
+        for (const k of ks) {
+          const c = await startCluster(1);
+          clusters.push(c);
+          for (let i = 0; i < k; i++) {
+            const w = spawnWorker({ url: c.server.url, user: c.server.user, pass: c.server.pass, threads: 1, name: `bench-s${k}-w${i + 1}`, logLevel: 'info' });
+            c.workers.push(w);
+            await w.ready(60_000);
+          }
+        }
+      } catch (e) {
+        await dispose();
+        throw e;
+      }
+      let lastLocal: Tensor[] = [];
+      const peers: Peer[] = [
+        {
+          id: 'local', runtime: 'tessera-local', label: 'LocalExecutor (coordinator process)', threads: 1,
+          run: async () => {
+            const ys: Tensor[] = [];
+            for (const x of xs) ys.push(await local.run(m(), x));
+            lastLocal = ys;
+          },
+          output: () => concat(lastLocal),
+        },
+        ...ks.map((k, i): Peer => {
+          const c = clusters[i]!;
+          const id = `cluster-w${k}`;
+          const acc = { inputs: 0, out: 0, in: 0, tasks: 0, protocolMs: 0 };
+          streamWire.set(`${net.key}-stream${n}/${id}`, acc);
+          let last: Tensor[] = [];
+          return {
+            id, runtime: 'tessera-cluster', label: `ClusterExecutor, ${k} worker process${k > 1 ? 'es' : ''}`, threads: k,
+            run: async () => {
+              const s0 = { ...c.executor.stats };
+              const ys: Tensor[] = [];
+              for await (const y of c.executor.runStream(m(), xs)) ys.push(y);
+              last = ys;
+              const s1 = c.executor.stats;
+              acc.inputs += s1.runs - s0.runs; acc.out += s1.bytesOut - s0.bytesOut; acc.in += s1.bytesIn - s0.bytesIn;
+              acc.tasks += s1.results - s0.results; acc.protocolMs += s1.protocolMs - s0.protocolMs;
+            },
+            output: () => concat(last),
+          };
+        }),
+      ];
+      return { peers, tolerance: 0, reference: async () => concat(await Promise.all(xs.map((x) => local.run(m(), x)))), dispose };
+    },
+  };
+}
