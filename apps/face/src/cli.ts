@@ -15,7 +15,7 @@ export const USAGE = `tessera-face — face recognition on Tessera's own kernels
 usage:
   tessera-face enroll --name NAME IMAGE...   enroll the face in each image as NAME
   tessera-face enroll DIR                    each file (or sub-folder) name in DIR is the person
-  tessera-face identify IMAGE...             every face: box, name or 'unknown', distance
+  tessera-face identify IMAGE|DIR...         every face: box, name or 'unknown', distance (a DIR: its images, by name)
   tessera-face verify A B                    same person or not, and the distance
   tessera-face eval DIR                      all same/different pairs of a labelled folder: accuracy, best threshold, ROC
   tessera-face list                          enrolled people
@@ -189,6 +189,7 @@ async function enroll(args: string[], o: Opts, io: Io): Promise<number> {
 
 async function identify(args: string[], o: Opts, io: Io): Promise<number> {
   if (args.length === 0) throw new TesseraError('BAD_ARGUMENT', 'identify needs at least one image');
+  args = args.flatMap(imagesOf);
   return withPipeline(o, io, async (pipe) => {
     const gallery = Gallery.open(o.db);
     try {
@@ -345,6 +346,16 @@ export function labelledFolder(dir: string): { name: string; paths: string[] }[]
   }
   if (byName.size === 0) throw new TesseraError('BAD_ARGUMENT', `${dir}: no images found (looked for ${[...IMAGE_EXT].join(' ')})`);
   return [...byName].map(([name, paths]) => ({ name, paths }));
+}
+
+/** A folder's image files by name (not its sub-folders); any other path as it is (a missing file fails later as BAD_IMAGE, naming it). */
+function imagesOf(path: string): string[] {
+  let isDir = false;
+  try { isDir = statSync(path).isDirectory(); } catch { /* not there: decodeImage reports it */ }
+  if (!isDir) return [path];
+  const files = readdirSync(path).sort().filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()) && statSync(join(path, f)).isFile()).map((f) => join(path, f));
+  if (files.length === 0) throw new TesseraError('BAD_ARGUMENT', `${path}: no images found (looked for ${[...IMAGE_EXT].join(' ')})`, { path });
+  return files;
 }
 
 function largest(faces: readonly Face[]): Face {

@@ -2,7 +2,8 @@ import { LocalExecutor, type Executor } from '@tessera/nn';
 import { PoolExecutor } from '@tessera/scheduler';
 import { GpuExecutor, type GpuMode } from '@tessera/gpu';
 import { ClusterExecutor } from '@tessera/cluster';
-import { TesseraError } from '@tessera/tensor';
+import { availableParallelism } from 'node:os';
+import { TesseraError, checkInt } from '@tessera/tensor';
 
 export type Backend = 'local' | 'threads' | 'gpu' | 'cluster';
 export const BACKENDS: readonly Backend[] = ['local', 'threads', 'gpu', 'cluster'];
@@ -21,7 +22,14 @@ export interface ExecutorOptions {
 }
 
 export interface ChosenExecutor {
-  readonly executor: Executor;
+  /**
+   * The executor, made on the first call (the same one after): a threads
+   * pool is only started when a net runs on it, which many photo files on
+   * photo workers never need.
+   */
+  readonly executor: () => Executor;
+  /** Closes the executor if it was made. */
+  readonly close: () => Promise<void>;
   /** What really runs, e.g. "gpu (gl)", "threads ×4", "cluster nats://127.0.0.1:4222". */
   readonly description: string;
   /** Why `gpu` in auto mode did not get GL, when it did not. */
@@ -40,24 +48,36 @@ export interface ChosenExecutor {
 export function createExecutor(o: ExecutorOptions): ChosenExecutor {
   switch (o.backend ?? 'local') {
     case 'local':
-      return { executor: new LocalExecutor(), description: 'local (1 thread)', concurrency: 1, photoWorkers: 0 };
+      return { ...lazy(() => new LocalExecutor()), description: 'local (1 thread)', concurrency: 1, photoWorkers: 0 };
     case 'threads': {
-      const pool = new PoolExecutor({ threads: o.threads });
-      return { executor: pool, description: `threads ×${pool.threads}`, concurrency: pool.threads > 1 ? 2 * pool.threads : 1, photoWorkers: pool.threads > 1 ? pool.threads : 0 };
+      const threads = checkInt('threads', o.threads ?? availableParallelism(), 1);
+      return { ...lazy(() => new PoolExecutor({ threads })), description: `threads ×${threads}`, concurrency: threads > 1 ? 2 * threads : 1, photoWorkers: threads > 1 ? threads : 0 };
     }
     case 'gpu': {
       const gpu = new GpuExecutor({ mode: o.gpuMode ?? 'auto' });
-      return { executor: gpu, description: `gpu (${gpu.backend})`, note: gpu.fallbackReason, concurrency: 1, photoWorkers: 0 };
+      return { ...made(gpu), description: `gpu (${gpu.backend})`, note: gpu.fallbackReason, concurrency: 1, photoWorkers: 0 };
     }
     case 'cluster': {
       if (!o.nats) throw new TesseraError('BAD_ARGUMENT', '--backend cluster needs --nats URL (e.g. nats://127.0.0.1:4222)');
       const servers = o.nats.split(',');
+      const cluster = new ClusterExecutor({ servers, user: o.natsUser, pass: o.natsPass, name: 'tessera-face' });
       return {
-        executor: new ClusterExecutor({ servers, user: o.natsUser, pass: o.natsPass, name: 'tessera-face' }),
+        ...made(cluster),
         description: `cluster ${servers.join(',')}`,
         concurrency: 1,
         photoWorkers: 0,
       };
     }
   }
+}
+
+/** `make` on first use; close only what was made. */
+function lazy(make: () => Executor): Pick<ChosenExecutor, 'executor' | 'close'> {
+  let ex: Executor | undefined;
+  return { executor: () => (ex ??= make()), close: async () => { await ex?.close(); } };
+}
+
+/** One made already (gpu and cluster say at once what they run on): always closed. */
+function made(ex: Executor): Pick<ChosenExecutor, 'executor' | 'close'> {
+  return { executor: () => ex, close: () => ex.close() };
 }

@@ -1,9 +1,8 @@
-import { runBatch, type Executor } from '@tessera/nn';
+import { runBatch, type Model } from '@tessera/nn';
 import type { Tensor } from '@tessera/tensor';
-import type { Model } from '@tessera/nn';
 import { analyzePhoto, loadFaceNets, type AnalysisOptions, type Face, type FaceNets, type StageTimes } from './analyze-photo.js';
 import { decodeImage, type RgbImage } from './image.js';
-import { createExecutor, type ExecutorOptions } from './executor.js';
+import { createExecutor, type ChosenExecutor, type ExecutorOptions } from './executor.js';
 import { PhotoPool } from './photo-pool.js';
 
 export type { Backend } from './executor.js';
@@ -30,8 +29,8 @@ export interface FileResult {
  */
 export class FacePipeline {
   private constructor(
-    private readonly executor: Executor,
-    private readonly nets: FaceNets,
+    /** The executor (made on first use) and how to close it (see ChosenExecutor). */
+    private readonly chosen: ChosenExecutor,
     private readonly opts: PipelineOptions,
     /** The backend that really runs the nets, e.g. "gpu (gl)". */
     readonly backend: string,
@@ -44,9 +43,8 @@ export class FacePipeline {
   ) {}
 
   static async create(opts: PipelineOptions = {}): Promise<FacePipeline> {
-    const nets = loadFaceNets(opts.detectorSize);
     const chosen = createExecutor(opts);
-    return new FacePipeline(chosen.executor, nets, opts, chosen.description, chosen.note, chosen.concurrency, chosen.photoWorkers);
+    return new FacePipeline(chosen, opts, chosen.description, chosen.note, chosen.concurrency, chosen.photoWorkers);
   }
 
   /**
@@ -56,17 +54,20 @@ export class FacePipeline {
    * where they are faster).
    */
   private async net(model: Model, input: Tensor): Promise<Tensor> {
-    if (this.inFlight > 1) return (await runBatch(this.executor, model, [input]))[0]!;
-    return this.executor.run(model, input);
+    if (this.inFlight > 1) return (await runBatch(this.chosen.executor(), model, [input]))[0]!;
+    return this.chosen.executor().run(model, input);
   }
 
   /** Photos being analysed now (analyze calls not yet settled). */
   private inFlight = 0;
+  private nets: FaceNets | undefined;
 
   /** The faces of one decoded photo, on the executor. */
   async analyze(img: RgbImage, times: StageTimes = {}): Promise<Face[]> {
     this.inFlight++;
     try {
+      // Loaded on first use: many photo files on photo workers never need them on this thread.
+      this.nets ??= loadFaceNets(this.opts.detectorSize);
       return await analyzePhoto(this.nets, (m, x) => this.net(m, x), img, this.opts, times);
     } finally {
       this.inFlight--;
@@ -118,7 +119,7 @@ export class FacePipeline {
     try {
       await this.pool?.close();
     } finally {
-      await this.executor.close();
+      await this.chosen.close();
     }
   }
 }

