@@ -1,5 +1,5 @@
 import { INPUT, type Model } from '@tessera/nn';
-import { Tensor, copyRegion, fullRegion, regionsEqual, type Shape } from '@tessera/tensor';
+import { Tensor, copyRegion, fullRegion, regionVolume, regionsEqual, type Region, type Shape } from '@tessera/tensor';
 import { taskReads, type TilePlan } from '@tessera/scheduler';
 import type { TileSlice } from './codec.js';
 import type { RunSession } from './run-session.js';
@@ -18,11 +18,7 @@ export async function runInput(session: RunSession, model: Model, p: TilePlan, v
     const shape = p.shapes[last]!;
     const base = session.tileIds(stage.tasks.length);
     const results = stage.tasks.map((t) => {
-      const inputs: TileSlice[] = [...taskReads(model, p.inputShape, stage.layers, t.regions)].map(([src, region]) => {
-        const map = maps.get(src)!;
-        // A whole contiguous map goes as it is; a rectangle of one is copied once, here.
-        return { source: src, shape: map.shape, region, data: map.view(region).toFloat32Array() };
-      });
+      const inputs: TileSlice[] = [...taskReads(model, p.inputShape, stage.layers, t.regions)].map(([src, read]) => sliceOf(src, maps.get(src)!, read));
       const r = session.submit(base + t.id, {
         stage: s, modelId: model.id, modelVersion: version, inputShape: p.inputShape, layers: stage.layers, regions: t.regions, inputs,
       }, { source: last, shape, region: t.regions[t.regions.length - 1]! });
@@ -37,6 +33,23 @@ export async function runInput(session: RunSession, model: Model, p: TilePlan, v
   }
   return maps.get(model.output)!;
 }
+
+/**
+ * What a task carries of map `src`: the rectangle it reads, copied once
+ * (row by row); or, when that is nearly all of a contiguous map (a VALID conv
+ * skipping the last row of a whole input), the map itself, not copied — the
+ * worker accepts any slice that covers what it reads.
+ */
+function sliceOf(src: number, map: Tensor, read: Region): TileSlice {
+  const whole = fullRegion(map.shape);
+  if (map.isContiguous && regionVolume(read) >= NEARLY_ALL * map.size) return { source: src, shape: map.shape, region: whole, data: map.toFloat32Array() };
+  const part = Tensor.partial(map.shape, read);
+  copyRegion(map, part, read);
+  return { source: src, shape: map.shape, region: read, data: part.data };
+}
+
+/** A read at least this share of its map goes as the whole map (a few more bytes on the wire, no copy). */
+const NEARLY_ALL = 0.9;
 
 /** A stage's output from its tasks' slices; one slice of the whole map (a whole-input task) is used as it is, not copied. */
 function assemble(shape: Shape, slices: readonly TileSlice[]): Tensor {
