@@ -1,6 +1,7 @@
 import { TesseraError, checkFinite } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { checkVector } from './invoke.js';
+import { checkEnum } from '../options.js';
 import type { WeightShapes, Weights } from './op.js';
 
 /*
@@ -22,15 +23,15 @@ export interface EpilogueSpec {
   readonly alpha?: number;
 }
 
+/** The spec keys of EpilogueSpec: legitimate keys of every op that has the epilogue. */
+export const EPILOGUE_KEYS = ['activation', 'alpha'] as const;
+
 /** Codes of kernels/engine.h. */
 export const ACT_CODE: Readonly<Record<FusedActivation | 'none', number>> = { none: 0, relu: 1, relu6: 2, leakyRelu: 3 };
 
 /** Checks the epilogue fields of a spec and its scale/shift weights against `channels` outputs. */
 export function checkEpilogue(what: string, spec: EpilogueSpec, weights: WeightShapes, channels: number): void {
-  const a = spec.activation;
-  if (a !== undefined && !FUSED_ACTIVATIONS.includes(a)) {
-    throw new TesseraError('BAD_ARGUMENT', `${what} activation must be one of ${FUSED_ACTIVATIONS.map((x) => `'${x}'`).join(', ')}, got ${JSON.stringify(a)}`, { activation: a });
-  }
+  const a = checkEnum(`${what} activation`, spec.activation, FUSED_ACTIVATIONS);
   if (a === 'leakyRelu') {
     if (spec.alpha === undefined) throw new TesseraError('BAD_ARGUMENT', `${what} activation 'leakyRelu' needs alpha`);
     checkFinite(`${what} alpha`, spec.alpha);

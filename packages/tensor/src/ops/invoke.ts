@@ -1,4 +1,5 @@
 import { TesseraError, fmtShape } from '../errors.js';
+import { checkKeys } from '../options.js';
 import { checkRegion, fullRegion, type Region } from '../region.js';
 import { shapesEqual, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -12,8 +13,12 @@ import type { Geometry, OpDef, WeightShapes, Weights } from './op.js';
 
 export type OutputShapeFn<S> = (spec: S, inputs: readonly Shape[], weights: WeightShapes) => Shape;
 
-/** Throws BAD_ARGUMENT unless `spec` is an object whose `op` is one of `ops`. */
-export function checkSpecOp(spec: unknown, ops: readonly string[], what: string): void {
+/**
+ * Throws BAD_ARGUMENT unless `spec` is an object whose `op` is one of `ops`
+ * and whose every key is in `keys` (a misspelt `padd` would otherwise run as
+ * the default padding).
+ */
+export function checkSpecOp(spec: unknown, ops: readonly string[], what: string, keys: readonly string[]): void {
   if (spec === null || typeof spec !== 'object') {
     throw new TesseraError('BAD_ARGUMENT', `${what} spec must be an object, got ${String(spec)}`, { spec });
   }
@@ -21,7 +26,11 @@ export function checkSpecOp(spec: unknown, ops: readonly string[], what: string)
   if (typeof op !== 'string' || !ops.includes(op)) {
     throw new TesseraError('BAD_ARGUMENT', `${what} spec.op must be one of ${ops.map((o) => `'${o}'`).join(', ')}, got ${JSON.stringify(op)}`, { op });
   }
+  checkKeys(`${op} spec`, spec, keys);
 }
+
+/** The keys of a spec with no parameters. */
+export const ONLY_OP: readonly string[] = ['op'];
 
 /** Throws BAD_ARGUMENT unless there are between `min` and `max` inputs. */
 export function checkInputCount(what: string, inputs: readonly unknown[], min: number, max = min): void {

@@ -1,4 +1,5 @@
 import { TesseraError, checkInt } from '../errors.js';
+import { checkKeys } from '../options.js';
 import type { Region } from '../region.js';
 import type { Geometry } from './op.js';
 
@@ -13,6 +14,10 @@ export interface WindowSpec {
   readonly dilation?: Pair;
   readonly padding?: Padding;
 }
+
+/** The keys of WindowSpec (checked by every windowed op). */
+export const WINDOW_KEYS = ['kernel', 'stride', 'dilation', 'padding'] as const;
+const SIDES = ['top', 'bottom', 'left', 'right'];
 
 export function pair(what: string, v: Pair | undefined, dflt: number, min: number): [number, number] {
   if (v === undefined) return [dflt, dflt];
@@ -50,7 +55,8 @@ export function resolveWindow(spec: WindowSpec, inH: number, inW: number, what: 
     pt = Math.floor(th / 2); pb = th - pt; pl = Math.floor(tw / 2); pr = tw - pl;
   } else if (typeof p === 'number') {
     pt = pb = pl = pr = checkInt(`${what} padding`, p, 0);
-  } else if (p !== null && typeof p === 'object') {
+  } else if (p !== null && typeof p === 'object' && !Array.isArray(p)) {
+    checkKeys(`${what} padding`, p, SIDES);
     pt = checkInt(`${what} padding.top`, p.top, 0);
     pb = checkInt(`${what} padding.bottom`, p.bottom, 0);
     pl = checkInt(`${what} padding.left`, p.left, 0);

@@ -15,9 +15,12 @@ export type ActivationSpec = ReluSpec | LeakyReluSpec | Relu6Spec | SigmoidSpec 
 export type ActivationOp = ActivationSpec['op'];
 
 export const ACTIVATION_OPS: readonly ActivationOp[] = ['relu', 'leakyRelu', 'relu6', 'sigmoid', 'tanh'];
+/** Only leakyRelu has a parameter: an `alpha` on relu is an error, not a leaky relu. */
+const PLAIN_KEYS: readonly string[] = ['op'];
+const LEAKY_KEYS: readonly string[] = ['op', 'alpha'];
 
 export function activationOutputShape(spec: ActivationSpec, inputs: readonly Shape[], weights: WeightShapes): Shape {
-  checkSpecOp(spec, ACTIVATION_OPS, 'activation');
+  checkSpecOp(spec, ACTIVATION_OPS, 'activation', (spec as { op?: unknown } | null)?.op === 'leakyRelu' ? LEAKY_KEYS : PLAIN_KEYS);
   checkInputCount(spec.op, inputs, 1);
   checkWeightNames(spec.op, weights, []);
   dims4(inputs[0]!, `${spec.op} input`);

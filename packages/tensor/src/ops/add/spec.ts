@@ -1,7 +1,7 @@
 import { TesseraError, fmtShape } from '../../errors.js';
 import type { Region } from '../../region.js';
 import { dims4, shapesEqual, type Shape } from '../../shape.js';
-import { checkInputCount, checkSpecOp, checkWeightNames, identityWindow } from '../invoke.js';
+import { ONLY_OP, checkInputCount, checkSpecOp, checkWeightNames, identityWindow } from '../invoke.js';
 import type { Geometry, WeightShapes } from '../op.js';
 
 /**
@@ -12,7 +12,7 @@ import type { Geometry, WeightShapes } from '../op.js';
 export interface AddSpec { readonly op: 'add' }
 
 export function addOutputShape(spec: AddSpec, inputs: readonly Shape[], weights: WeightShapes): Shape {
-  checkSpecOp(spec, ['add'], 'add');
+  checkSpecOp(spec, ['add'], 'add', ONLY_OP);
   checkInputCount('add', inputs, 2, Infinity);
   checkWeightNames('add', weights, []);
   const first = inputs[0]!;

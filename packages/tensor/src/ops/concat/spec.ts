@@ -1,14 +1,14 @@
 import { TesseraError, fmtShape } from '../../errors.js';
 import type { Region } from '../../region.js';
 import { expectRank4, type Shape } from '../../shape.js';
-import { checkInputCount, checkSpecOp, checkWeightNames, identityWindow } from '../invoke.js';
+import { ONLY_OP, checkInputCount, checkSpecOp, checkWeightNames, identityWindow } from '../invoke.js';
 import type { Geometry, WeightShapes } from '../op.js';
 
 /** Channel concatenation (axis 1) of one or more NCHW inputs with equal N, H and W. */
 export interface ConcatSpec { readonly op: 'concat' }
 
 export function concatOutputShape(spec: ConcatSpec, inputs: readonly Shape[], weights: WeightShapes): Shape {
-  checkSpecOp(spec, ['concat'], 'concat');
+  checkSpecOp(spec, ['concat'], 'concat', ONLY_OP);
   checkInputCount('concat', inputs, 1, Infinity);
   checkWeightNames('concat', weights, []);
   const [n, c0, h, w] = expectRank4(inputs[0]!, 'concat input 0');

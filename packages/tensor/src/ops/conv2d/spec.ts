@@ -3,8 +3,9 @@ import type { Region } from '../../region.js';
 import { expectRank4, type Shape } from '../../shape.js';
 import { checkSpecOp, checkWeightNames } from '../invoke.js';
 import type { Geometry, WeightShapes } from '../op.js';
-import { pair, resolveWindow, type WindowSpec } from '../window.js';
-import { checkEpilogue, type EpilogueSpec } from '../epilogue.js';
+import { WINDOW_KEYS, pair, resolveWindow, type WindowSpec } from '../window.js';
+import { checkBool } from '../../options.js';
+import { EPILOGUE_KEYS, checkEpilogue, type EpilogueSpec } from '../epilogue.js';
 
 /**
  * 2-D cross-correlation (eq. 1.3), or true convolution with `flip: true`.
@@ -20,6 +21,8 @@ export interface Conv2dSpec extends WindowSpec, EpilogueSpec {
 }
 
 export const CONV2D_WEIGHTS = ['weight', 'bias', 'scale', 'shift'] as const;
+/** Every key a conv2d spec may have; the epilogue's are added by fuseLayers. */
+export const CONV2D_KEYS: readonly string[] = ['op', ...WINDOW_KEYS, 'groups', 'flip', ...EPILOGUE_KEYS];
 
 export function conv2dGeometry(spec: Conv2dSpec, input: Shape): Geometry {
   const [, , h, w] = expectRank4(input, 'conv2d input');
@@ -30,6 +33,7 @@ export function conv2dOutputShape(spec: Conv2dSpec, inputs: readonly Shape[], we
   if (inputs.length !== 1) throw new TesseraError('BAD_ARGUMENT', `conv2d takes 1 input, got ${inputs.length}`);
   const [n, cin] = expectRank4(inputs[0]!, 'conv2d input');
   const groups = checkInt('conv2d groups', spec.groups ?? 1, 1);
+  checkBool('conv2d flip', spec.flip);
   const ws = weights.weight;
   if (!ws) throw new TesseraError('BAD_ARGUMENT', 'conv2d needs a weight tensor [Cout, Cin/groups, kh, kw]');
   const [cout, cpg, kh, kw] = expectRank4(ws, 'conv2d weight');
@@ -60,7 +64,7 @@ export function conv2dOutputShape(spec: Conv2dSpec, inputs: readonly Shape[], we
  * `biases` would otherwise be silently ignored).
  */
 export function conv2dCheckedOutputShape(spec: Conv2dSpec, inputs: readonly Shape[], weights: WeightShapes): Shape {
-  checkSpecOp(spec, ['conv2d'], 'conv2d');
+  checkSpecOp(spec, ['conv2d'], 'conv2d', CONV2D_KEYS);
   checkWeightNames('conv2d', weights, CONV2D_WEIGHTS);
   return conv2dOutputShape(spec, inputs, weights);
 }

@@ -3,7 +3,7 @@ import type { Region } from '../../region.js';
 import { dims4, type Shape } from '../../shape.js';
 import { checkInputCount, checkSpecOp, checkVector, checkWeightNames } from '../invoke.js';
 import type { WeightShapes } from '../op.js';
-import { checkEpilogue, type EpilogueSpec } from '../epilogue.js';
+import { EPILOGUE_KEYS, checkEpilogue, type EpilogueSpec } from '../epilogue.js';
 
 /**
  * Fully connected layer out = x·W (+ bias), W laid out [K, F] as TF's
@@ -17,9 +17,10 @@ import { checkEpilogue, type EpilogueSpec } from '../epilogue.js';
 export interface DenseSpec extends EpilogueSpec { readonly op: 'dense' }
 
 export const DENSE_WEIGHTS = ['weight', 'bias', 'scale', 'shift'] as const;
+const DENSE_KEYS: readonly string[] = ['op', ...EPILOGUE_KEYS];
 
 export function denseOutputShape(spec: DenseSpec, inputs: readonly Shape[], weights: WeightShapes): Shape {
-  checkSpecOp(spec, ['dense'], 'dense');
+  checkSpecOp(spec, ['dense'], 'dense', DENSE_KEYS);
   checkInputCount('dense', inputs, 1);
   checkWeightNames('dense', weights, DENSE_WEIGHTS);
   const [n, c, h, w] = dims4(inputs[0]!, 'dense input');

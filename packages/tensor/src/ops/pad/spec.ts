@@ -21,10 +21,12 @@ export interface PadSpec {
   readonly value?: number;
 }
 
+const PAD_KEYS: readonly string[] = ['op', 'top', 'bottom', 'left', 'right', 'channelsBefore', 'channelsAfter', 'value'];
+
 export interface ResolvedPad { top: number; bottom: number; left: number; right: number; cb: number; ca: number; value: number }
 
 export function resolvePad(spec: PadSpec): ResolvedPad {
-  checkSpecOp(spec, ['pad'], 'pad');
+  checkSpecOp(spec, ['pad'], 'pad', PAD_KEYS);
   const value = spec.value ?? 0;
   if (typeof value !== 'number' || Number.isNaN(value)) {
     throw new TesseraError('BAD_ARGUMENT', `pad value must be a number (not NaN), got ${String(value)}`, { value });

@@ -3,7 +3,7 @@ import type { Region } from '../../region.js';
 import { expectRank4, type Shape } from '../../shape.js';
 import { checkInputCount, checkSpecOp, checkWeightNames } from '../invoke.js';
 import type { Geometry, WeightShapes } from '../op.js';
-import { resolveWindow, type WindowSpec } from '../window.js';
+import { WINDOW_KEYS, resolveWindow, type WindowSpec } from '../window.js';
 
 /**
  * Windowed pooling. Stride defaults to the kernel size. Padding follows
@@ -20,6 +20,8 @@ export interface GlobalPoolSpec { readonly op: GlobalPoolOp }
 
 export const POOL_OPS: readonly PoolOp[] = ['maxPool', 'avgPool', 'l2Pool'];
 export const GLOBAL_POOL_OPS: readonly GlobalPoolOp[] = ['globalAvgPool', 'globalMaxPool'];
+const POOL_KEYS: readonly string[] = ['op', ...WINDOW_KEYS];
+const GLOBAL_POOL_KEYS: readonly string[] = ['op'];
 
 /**
  * Taps [k0, k1) of a window along one axis that fall on real input cells:
@@ -52,7 +54,7 @@ export function poolGeometry(spec: Pool2dSpec, input: Shape): Geometry {
 }
 
 export function poolOutputShape(spec: Pool2dSpec, inputs: readonly Shape[], weights: WeightShapes): Shape {
-  checkSpecOp(spec, POOL_OPS, 'pool');
+  checkSpecOp(spec, POOL_OPS, 'pool', POOL_KEYS);
   checkInputCount(spec.op, inputs, 1);
   checkWeightNames(spec.op, weights, []);
   const [n, c] = expectRank4(inputs[0]!, `${spec.op} input`);
@@ -93,7 +95,7 @@ export function poolFlops(spec: Pool2dSpec, inputs: readonly Shape[], outShape: 
 }
 
 export function globalPoolOutputShape(spec: GlobalPoolSpec, inputs: readonly Shape[], weights: WeightShapes): Shape {
-  checkSpecOp(spec, GLOBAL_POOL_OPS, 'global pool');
+  checkSpecOp(spec, GLOBAL_POOL_OPS, 'global pool', GLOBAL_POOL_KEYS);
   checkInputCount(spec.op, inputs, 1);
   checkWeightNames(spec.op, weights, []);
   const [n, c] = expectRank4(inputs[0]!, `${spec.op} input`);

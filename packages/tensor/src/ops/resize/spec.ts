@@ -2,6 +2,7 @@ import { TesseraError, checkInt } from '../../errors.js';
 import type { Region } from '../../region.js';
 import { expectRank4, type Shape } from '../../shape.js';
 import { checkInputCount, checkSpecOp, checkWeightNames } from '../invoke.js';
+import { checkBool } from '../../options.js';
 import type { WeightShapes } from '../op.js';
 
 /**
@@ -24,20 +25,16 @@ export interface ResizeSpec {
   readonly halfPixelCenters?: boolean;
 }
 
-function checkFlag(what: string, v: unknown): boolean {
-  if (v === undefined) return false;
-  if (typeof v !== 'boolean') throw new TesseraError('BAD_ARGUMENT', `resize ${what} must be a boolean, got ${String(v)}`, { [what]: v });
-  return v;
-}
+const RESIZE_KEYS: readonly string[] = ['op', 'height', 'width', 'alignCorners', 'halfPixelCenters'];
 
 export interface ResizeMode { height: number; width: number; alignCorners: boolean; halfPixelCenters: boolean }
 
 export function resolveResize(spec: ResizeSpec): ResizeMode {
-  checkSpecOp(spec, ['resize'], 'resize');
+  checkSpecOp(spec, ['resize'], 'resize', RESIZE_KEYS);
   const height = checkInt('resize height', spec.height, 1);
   const width = checkInt('resize width', spec.width, 1);
-  const alignCorners = checkFlag('alignCorners', spec.alignCorners);
-  const halfPixelCenters = checkFlag('halfPixelCenters', spec.halfPixelCenters);
+  const alignCorners = checkBool('resize alignCorners', spec.alignCorners) ?? false;
+  const halfPixelCenters = checkBool('resize halfPixelCenters', spec.halfPixelCenters) ?? false;
   if (alignCorners && halfPixelCenters) {
     throw new TesseraError('BAD_ARGUMENT', 'resize: halfPixelCenters requires alignCorners false (as in TensorFlow); got both true', { alignCorners, halfPixelCenters });
   }

@@ -1,7 +1,7 @@
 import type { Region } from '../../region.js';
 import { dims4, type Shape } from '../../shape.js';
 import { TesseraError } from '../../errors.js';
-import { checkInputCount, checkSpecOp, checkVector, checkWeightNames, identityWindow } from '../invoke.js';
+import { ONLY_OP, checkInputCount, checkSpecOp, checkVector, checkWeightNames, identityWindow } from '../invoke.js';
 import type { Geometry, WeightShapes } from '../op.js';
 
 /**
@@ -14,7 +14,7 @@ export interface ScaleShiftSpec { readonly op: 'scaleShift' }
 export const SCALE_SHIFT_WEIGHTS = ['scale', 'shift'] as const;
 
 export function scaleShiftOutputShape(spec: ScaleShiftSpec, inputs: readonly Shape[], weights: WeightShapes): Shape {
-  checkSpecOp(spec, ['scaleShift'], 'scaleShift');
+  checkSpecOp(spec, ['scaleShift'], 'scaleShift', ONLY_OP);
   checkInputCount('scaleShift', inputs, 1);
   checkWeightNames('scaleShift', weights, SCALE_SHIFT_WEIGHTS);
   const [, c] = dims4(inputs[0]!, 'scaleShift input');

@@ -1,6 +1,6 @@
 import type { Region } from '../../region.js';
 import { dims4, type Shape } from '../../shape.js';
-import { checkInputCount, checkSpecOp, checkWeightNames, identityWindow } from '../invoke.js';
+import { ONLY_OP, checkInputCount, checkSpecOp, checkWeightNames, identityWindow } from '../invoke.js';
 import type { Geometry, WeightShapes } from '../op.js';
 
 /**
@@ -12,7 +12,7 @@ import type { Geometry, WeightShapes } from '../op.js';
 export interface SoftmaxSpec { readonly op: 'softmax' }
 
 export function softmaxOutputShape(spec: SoftmaxSpec, inputs: readonly Shape[], weights: WeightShapes): Shape {
-  checkSpecOp(spec, ['softmax'], 'softmax');
+  checkSpecOp(spec, ['softmax'], 'softmax', ONLY_OP);
   checkInputCount('softmax', inputs, 1);
   checkWeightNames('softmax', weights, []);
   dims4(inputs[0]!, 'softmax input');
