@@ -1,5 +1,5 @@
 import {
-  TesseraError, checkInt, getOp, pair, rng, weightShapes,
+  TesseraError, WINDOW_KEYS, checkBool, checkKeys, checkInt, getOp, pair, rng, weightShapes,
   type ActivationSpec, type Conv2dSpec, type OpSpec, type PadSpec, type Pool2dSpec, type ResizeSpec,
   type Shape, type Tensor, type Weights, type WindowSpec,
 } from '@tessera/tensor';
@@ -26,6 +26,17 @@ export interface Conv2dOptions extends WindowSpec {
   name?: string;
 }
 
+/*
+ * The builder copies the fields it knows out of its option objects, so a
+ * misspelt one would vanish without a word: each is checked (checkKeys).
+ */
+const BUILDER_KEYS = ['seed'];
+const DEPTHWISE_KEYS: readonly string[] = [...WINDOW_KEYS, 'flip', 'bias', 'name'];
+const CONV2D_KEYS: readonly string[] = [...DEPTHWISE_KEYS, 'outChannels', 'groups'];
+const BUILD_KEYS = ['id'];
+const WEIGHT_BIAS = ['weight', 'bias'];
+const SCALE_SHIFT = ['scale', 'shift'];
+
 /**
  * Builds a Model layer by layer, checking shapes as it goes. Weights are passed
  * in (loaders) or drawn from the seeded initialiser (code-built models).
@@ -42,6 +53,7 @@ export class ModelBuilder {
   private readonly rand: () => number;
 
   constructor(readonly name: string, inputShape: Shape, opts: BuilderOptions = {}) {
+    checkKeys('ModelBuilder options', opts, BUILDER_KEYS);
     this.input = { id: INPUT, shape: [...inputShape] };
     this.rand = rng(opts.seed ?? 1);
   }
@@ -70,6 +82,9 @@ export class ModelBuilder {
   }
 
   conv2d(x: Node, o: Conv2dOptions, weights?: { weight: Tensor; bias?: Tensor | undefined }): Node {
+    checkKeys('ModelBuilder.conv2d options', o, CONV2D_KEYS);
+    checkBool('ModelBuilder.conv2d bias', o.bias);
+    if (weights !== undefined) checkKeys('ModelBuilder.conv2d weights', weights, WEIGHT_BIAS);
     const cin = channels(x);
     const groups = o.groups ?? 1;
     checkInt('conv2d outChannels', o.outChannels, 1);
@@ -84,6 +99,7 @@ export class ModelBuilder {
 
   /** Depthwise 3×3-style conv: one filter per input channel. */
   depthwiseConv2d(x: Node, o: Omit<Conv2dOptions, 'outChannels' | 'groups'>, weights?: { weight: Tensor; bias?: Tensor | undefined }): Node {
+    checkKeys('ModelBuilder.depthwiseConv2d options', o, DEPTHWISE_KEYS);
     const c = channels(x);
     return this.conv2d(x, { ...o, outChannels: c, groups: c }, weights);
   }
@@ -103,6 +119,7 @@ export class ModelBuilder {
 
   /** Per-channel x·scale + shift (folded batch-norm); random around 1 and 0 when not given. */
   scaleShift(x: Node, weights?: { scale: Tensor; shift?: Tensor | undefined }, name?: string): Node {
+    if (weights !== undefined) checkKeys('ModelBuilder.scaleShift weights', weights, SCALE_SHIFT);
     const c = channels(x);
     const w = weights ?? { scale: shifted(uniform([c], 0.25, this.rand), 1), shift: uniform([c], 0.1, this.rand) };
     return this.layer({ op: 'scaleShift' }, [x], { scale: w.scale, shift: w.shift }, name);
@@ -117,12 +134,14 @@ export class ModelBuilder {
   /** Fully connected layer: x (flattened) · weight [K, units] + bias. */
   dense(x: Node, units: number, weights?: { weight: Tensor; bias?: Tensor | undefined }, name?: string): Node {
     checkInt('dense units', units, 1);
+    if (weights !== undefined) checkKeys('ModelBuilder.dense weights', weights, WEIGHT_BIAS);
     const k = x.shape.slice(1).reduce((a, b) => a * b, 1);
     const w = weights ?? { weight: heNormal([k, units], k, this.rand), bias: uniform([units], 0.1, this.rand) };
     return this.layer({ op: 'dense' }, [x], { weight: w.weight, bias: w.bias }, name);
   }
 
   build(output?: Node, opts: { id?: string } = {}): Model {
+    checkKeys('ModelBuilder.build options', opts, BUILD_KEYS);
     if (this.layers.length === 0) throw new TesseraError('BAD_MODEL', `model '${this.name}' has no layers`);
     const out = output ?? { id: this.layers.length - 1, shape: this.shapes[this.shapes.length - 1]! };
     if (out.id === INPUT) throw new TesseraError('BAD_MODEL', `model '${this.name}': the output must be a layer, not the input`);
@@ -130,6 +149,7 @@ export class ModelBuilder {
   }
 
   private pool(op: Pool2dSpec['op'], x: Node, o: WindowSpec, name?: string): Node {
+    checkKeys(`ModelBuilder.${op} options`, o, WINDOW_KEYS);
     return this.layer(stripUndefined({ op, kernel: o.kernel, stride: o.stride, dilation: o.dilation, padding: o.padding ?? 'valid' }) as Pool2dSpec, [x], {}, name);
   }
 }

@@ -1,4 +1,4 @@
-import { Tensor, TesseraError, fmtShape, shapesEqual, type Shape } from '@tessera/tensor';
+import { Tensor, TesseraError, checkKeys, fmtShape, shapesEqual, type Shape } from '@tessera/tensor';
 import type { Model } from './model.js';
 
 export interface RunOptions {
@@ -16,6 +16,23 @@ export interface RunOptions {
 export interface StreamOptions extends RunOptions {
   /** Inputs being computed at once (default 2). */
   maxInFlight?: number;
+}
+
+/** The keys of RunOptions and StreamOptions; an executor with more adds its own (checkRunOptions). */
+export const RUN_OPTION_KEYS: readonly string[] = ['signal', 'out'];
+export const STREAM_OPTION_KEYS: readonly string[] = [...RUN_OPTION_KEYS, 'maxInFlight'];
+
+/**
+ * Throws BAD_ARGUMENT for an unknown key of a run's options (a misspelt
+ * `signl` would run with no way to abort) or a signal that is not an
+ * AbortSignal. `out` is checked against the output shape by checkOut.
+ */
+export function checkRunOptions(what: string, opts: unknown, keys: readonly string[] = RUN_OPTION_KEYS): void {
+  checkKeys(`${what} options`, opts, keys);
+  const signal = (opts as RunOptions).signal as unknown;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TesseraError('BAD_ARGUMENT', `${what} options: signal must be an AbortSignal, got ${Object.prototype.toString.call(signal)}`, { signal });
+  }
 }
 
 /** Runs whole models; local, thread-pool, GPU and cluster executors are drop-in replacements (DESIGN.md §4). */
@@ -46,7 +63,8 @@ export async function* runStream(ex: Executor, model: Model, inputs: AsyncIterab
     yield* ex.runStream(model, inputs, opts);
     return;
   }
-  yield* inOrder(inputs, (x) => ex.run(model, x, opts), opts.maxInFlight ?? 2, opts.signal, `stream of model '${model.name}'`);
+  const { maxInFlight, ...runOpts } = opts; // run() takes no maxInFlight
+  yield* inOrder(inputs, (x) => ex.run(model, x, runOpts), maxInFlight ?? 2, opts.signal, `stream of model '${model.name}'`);
 }
 
 /**

@@ -2,7 +2,7 @@ export { Model, INPUT, layerParams, type Layer, type LayerInfo } from './model.j
 export { ModelBuilder, type Node, type BuilderOptions, type Conv2dOptions } from './builder.js';
 export { fuseLayers } from './fuse.js';
 export { receptiveField, type ReceptiveField } from './receptive-field.js';
-export { throwIfAborted, checkOut, runBatch, runStream, inOrder, type Executor, type RunOptions, type StreamOptions } from './executor.js';
+export { throwIfAborted, checkOut, checkRunOptions, RUN_OPTION_KEYS, STREAM_OPTION_KEYS, runBatch, runStream, inOrder, type Executor, type RunOptions, type StreamOptions } from './executor.js';
 export { LocalExecutor, remainingReads, type LocalExecutorOptions } from './local-executor.js';
 export { heNormal, uniform } from './init.js';
 export { seedDilatedStack, vggBlockStack, type SeedStackOptions } from './zoo.js';

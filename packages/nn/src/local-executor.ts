@@ -1,5 +1,5 @@
-import { TesseraError, Tensor, engineTensor, getOp, releaseEngineTensor, runOp, type Impl } from '@tessera/tensor';
-import { checkOut, throwIfAborted, type Executor, type RunOptions } from './executor.js';
+import { TesseraError, Tensor, checkBool, checkEnum, checkKeys, engineTensor, getOp, releaseEngineTensor, runOp, type Impl } from '@tessera/tensor';
+import { checkOut, checkRunOptions, throwIfAborted, type Executor, type RunOptions } from './executor.js';
 import { fuseLayers } from './fuse.js';
 import { INPUT, type Model } from './model.js';
 
@@ -28,12 +28,21 @@ export interface LocalExecutorOptions {
  * reader ran, or when the run fails; the output is an ordinary tensor.
  * The oracle other executors are compared against, bit for bit.
  */
+const OPTION_KEYS = ['impl', 'fuse'];
+const IMPLS: readonly Impl[] = ['fast', 'reference'];
+const SYNC_RUN_KEYS = ['out'];
+
 export class LocalExecutor implements Executor {
   private closed = false;
-  constructor(private readonly opts: LocalExecutorOptions = {}) {}
+  constructor(private readonly opts: LocalExecutorOptions = {}) {
+    checkKeys('LocalExecutor options', opts, OPTION_KEYS);
+    checkEnum('LocalExecutor impl', opts.impl, IMPLS);
+    checkBool('LocalExecutor fuse', opts.fuse);
+  }
 
   async run(original: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
+    checkRunOptions('LocalExecutor.run', opts);
     const signal = opts.signal;
     throwIfAborted(signal, `run of model '${original.name}'`);
     const model = this.prepare(original, input);
@@ -64,6 +73,7 @@ export class LocalExecutor implements Executor {
   /** The same computation without yielding (nor abort); for callers that want a plain function. */
   runSync(original: Model, input: Tensor, opts: Pick<RunOptions, 'out'> = {}): Tensor {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
+    checkKeys('LocalExecutor.runSync options', opts, SYNC_RUN_KEYS);
     const model = this.prepare(original, input);
     const values = new Array<Tensor | undefined>(model.layers.length);
     const shapes = model.shapes(input.shape);
