@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { Tensor, TesseraError, checkInt, checkRegion, engineModule, fmtRegion, regionVolume, sizeOf, type Region, type Shape } from '@tessera/tensor';
-import { INPUT, LocalExecutor, checkOut, fuseLayers, inOrder, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
+import { Tensor, TesseraError, checkEnum, checkFinite, checkInt, checkKeys, checkRegion, engineModule, fmtRegion, regionVolume, sizeOf, type Region, type Shape } from '@tessera/tensor';
+import { INPUT, LocalExecutor, RUN_OPTION_KEYS, STREAM_OPTION_KEYS, checkOut, checkRunOptions, fuseLayers, inOrder, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
 import { assignBuffers } from './buffers.js';
 import { plan } from './plan/plan.js';
 import type { StageWork, Strategy, Task, TilePlan } from './plan/types.js';
@@ -36,6 +36,37 @@ export interface PoolRunOptions extends RunOptions {
 export interface PoolStreamOptions extends RunOptions {
   /** Inputs being computed at once (default: two per worker thread). */
   maxInFlight?: number;
+}
+
+/*
+ * Options are strict (checkKeys): a misspelt `thread` or `stratgy` would
+ * otherwise run with the default, without a word.
+ */
+const OPTION_KEYS = ['threads', 'strategy', 'tasksPerWorker', 'maxRetries', 'resourceLimits', 'faults'];
+const RESOURCE_LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb'];
+const FAULT_KEYS = ['layer', 'fault', 'times'];
+const STRATEGIES: readonly Strategy[] = ['layer-wise', 'fused', 'auto'];
+const RUN_KEYS: readonly string[] = [...RUN_OPTION_KEYS, 'strategy'];
+
+function checkPoolOptions(opts: PoolExecutorOptions): void {
+  checkKeys('PoolExecutor options', opts, OPTION_KEYS);
+  checkEnum('PoolExecutor strategy', opts.strategy, STRATEGIES);
+  if (opts.tasksPerWorker !== undefined) checkInt('PoolExecutor tasksPerWorker', opts.tasksPerWorker, 1);
+  if (opts.resourceLimits !== undefined) {
+    checkKeys('PoolExecutor resourceLimits', opts.resourceLimits, RESOURCE_LIMIT_KEYS);
+    for (const k of RESOURCE_LIMIT_KEYS) {
+      const v = (opts.resourceLimits as Record<string, unknown>)[k];
+      if (v !== undefined && checkFinite(`PoolExecutor resourceLimits.${k}`, v) <= 0) {
+        throw new TesseraError('BAD_ARGUMENT', `PoolExecutor resourceLimits.${k} must be > 0, got ${String(v)}`, { [k]: v });
+      }
+    }
+  }
+  if (opts.faults !== undefined) {
+    checkKeys('PoolExecutor faults', opts.faults, FAULT_KEYS);
+    checkInt('PoolExecutor faults.layer', opts.faults.layer, 0);
+    checkEnum('PoolExecutor faults.fault', opts.faults.fault, ['exit', 'throw'] as const);
+    checkInt('PoolExecutor faults.times', opts.faults.times, 0);
+  }
 }
 
 /** A feature-map region held in memory: `data` is exactly `region` of a tensor of `shape` (row-major NCHW). */
@@ -83,6 +114,7 @@ export class PoolExecutor implements Executor {
   private readonly timings = new Map<string, Map<AutoPath, number>>();
 
   constructor(opts: PoolExecutorOptions = {}) {
+    checkPoolOptions(opts);
     this.opts = opts;
     this.threads = checkInt('PoolExecutor threads', opts.threads ?? availableParallelism(), 1);
     checkInt('PoolExecutor maxRetries', opts.maxRetries ?? 2, 0);
@@ -161,13 +193,15 @@ export class PoolExecutor implements Executor {
   async run(original: Model, input: Tensor, opts: PoolRunOptions = {}): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
     const what = `run of model '${original.name}'`;
+    checkRunOptions('PoolExecutor.run', opts, RUN_KEYS);
+    checkEnum('PoolExecutor.run strategy', opts.strategy, STRATEGIES);
     throwIfAborted(opts.signal, what);
     const shapes = original.shapes(input.shape); // validates the input against every layer, naming the layer
     if (opts.out) checkOut(opts.out, shapes[original.output]!, input, what);
     const strategy = opts.strategy ?? this.opts.strategy ?? 'auto';
     if (strategy === 'auto' && this.threads === 1 && !this.opts.faults) {
       this.stats.runs++;
-      return this.local.run(original, input, opts);
+      return this.local.run(original, input, { signal: opts.signal, out: opts.out }); // LocalExecutor takes no strategy
     }
     // The planner picks data parallel (a batch of at least as many samples as threads); its shares run whole on the workers.
     const data = strategy === 'auto' && this.threads > 1 ? (await this.plan(original, input.shape, 'auto')).stages[0] : undefined;
@@ -196,7 +230,7 @@ export class PoolExecutor implements Executor {
     const run = (path: AutoPath): Promise<Tensor> => {
       if (path === 'local') {
         this.stats.runs++;
-        return this.local.run(original, input, opts);
+        return this.local.run(original, input, { signal: opts.signal, out: opts.out });
       }
       return this.planned(original, input, { ...opts, strategy: path === 'plan' ? 'auto' : path }, `run of model '${original.name}'`);
     };
@@ -270,6 +304,7 @@ export class PoolExecutor implements Executor {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
     if (!Array.isArray(inputs)) throw new TesseraError('BAD_ARGUMENT', `runBatch takes an array of input tensors, got ${String(inputs)}`);
     const what = `batch run of model '${original.name}'`;
+    checkRunOptions('PoolExecutor.runBatch', opts);
     throwIfAborted(opts.signal, what);
     inputs.forEach((x) => original.shapes(x.shape));
     this.stats.runs += inputs.length;
@@ -282,7 +317,8 @@ export class PoolExecutor implements Executor {
    * (break, abort) waits for what is in flight and leaves the pool usable.
    */
   async *runStream(original: Model, inputs: AsyncIterable<Tensor> | Iterable<Tensor>, opts: PoolStreamOptions = {}): AsyncGenerator<Tensor> {
-    yield* inOrder(inputs, async (x) => (await this.runBatch(original, [x], opts))[0]!, opts.maxInFlight ?? 2 * this.threads, opts.signal,
+    checkRunOptions('PoolExecutor.runStream', opts, STREAM_OPTION_KEYS);
+    yield* inOrder(inputs, async (x) => (await this.runBatch(original, [x], { signal: opts.signal }))[0]!, opts.maxInFlight ?? 2 * this.threads, opts.signal,
       `stream of model '${original.name}'`);
   }
 
@@ -369,6 +405,7 @@ export class PoolExecutor implements Executor {
   ): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
     const what = `tile of model '${model.name}'`;
+    checkRunOptions('PoolExecutor.runTile', opts);
     throwIfAborted(opts.signal, what);
     const shapes = model.shapes(inputShape);
     checkRegionsPerLayer(layers, regions);
