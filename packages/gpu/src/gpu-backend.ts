@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { GPU, Input, type IKernelRunShortcut, type Texture } from 'gpu.js';
-import { TesseraError, checkInt, fmtRegion, fmtShape, regionVolume, type Region, type Shape } from '@tessera/tensor';
+import { TesseraError, checkEnum, checkInt, fmtRegion, fmtShape, regionVolume, type Region, type Shape } from '@tessera/tensor';
 import { KernelCache } from './kernel-cache.js';
 import { boxDims } from './layout.js';
 import type { GpuKernelPlan } from './ops/index.js';
@@ -18,6 +18,10 @@ export interface GpuBackendOptions {
   /** Compiled kernels kept (LRU, default 64). */
   kernelCacheSize?: number;
 }
+
+/** The keys of GpuBackendOptions, for the public constructors' checkKeys. */
+export const BACKEND_OPTION_KEYS: readonly string[] = ['mode', 'maxTextureSize', 'kernelCacheSize'];
+const MODES: readonly GpuMode[] = ['gl', 'webasm', 'cpu', 'auto'];
 
 export interface GpuStats {
   /** Model runs (executor) or op runs (runner). */
@@ -122,10 +126,7 @@ export class GpuBackend {
   private closed = false;
 
   constructor(opts: GpuBackendOptions = {}) {
-    const mode = opts.mode ?? 'auto';
-    if (!['gl', 'webasm', 'cpu', 'auto'].includes(mode)) {
-      throw new TesseraError('BAD_ARGUMENT', `GPU mode must be 'gl', 'webasm', 'cpu' or 'auto', got ${JSON.stringify(mode)}`, { mode });
-    }
+    const mode = checkEnum('GPU mode', opts.mode, MODES) ?? 'auto';
     // Checked before gpu.js starts, so a bad option leaks no context.
     const maxTex = checkInt('maxTextureSize', opts.maxTextureSize ?? 16384, 1);
     const cacheSize = checkInt('kernelCacheSize', opts.kernelCacheSize ?? 64, 1);

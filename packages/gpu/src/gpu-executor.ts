@@ -1,7 +1,7 @@
-import { TesseraError, Tensor, fmtShape, fullRegion, sizeOf, type Shape } from '@tessera/tensor';
-import { INPUT, remainingReads, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
+import { TesseraError, Tensor, checkInt, checkKeys, fmtShape, fullRegion, sizeOf, type Shape } from '@tessera/tensor';
+import { INPUT, checkOut, checkRunOptions, remainingReads, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
 import { computeOp } from './compute.js';
-import { GpuBackend, type DeviceValue, type GpuBackendName, type GpuMode, type GpuStats } from './gpu-backend.js';
+import { BACKEND_OPTION_KEYS, GpuBackend, type DeviceValue, type GpuBackendName, type GpuMode, type GpuStats } from './gpu-backend.js';
 
 export interface GpuExecutorOptions {
   mode?: GpuMode;
@@ -12,6 +12,9 @@ export interface GpuExecutorOptions {
   /** Testing aid: layer index whose kernel launch fails with KERNEL_FAILED. */
   failAtLayer?: number;
 }
+
+/** Options are strict: a misspelt `mdoe` would otherwise run on the default backend. */
+const OPTION_KEYS: readonly string[] = [...BACKEND_OPTION_KEYS, 'failAtLayer'];
 
 /**
  * Runs a model layer by layer on gpu.js. On GL each layer's output stays a
@@ -27,6 +30,8 @@ export class GpuExecutor implements Executor {
   failAtLayer: number | undefined;
 
   constructor(opts: GpuExecutorOptions = {}) {
+    checkKeys('GpuExecutor options', opts, OPTION_KEYS);
+    if (opts.failAtLayer !== undefined) checkInt('GpuExecutor failAtLayer', opts.failAtLayer, 0);
     this.be = new GpuBackend(opts);
     this.failAtLayer = opts.failAtLayer;
   }
@@ -58,9 +63,12 @@ export class GpuExecutor implements Executor {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'GpuExecutor is closed');
     const signal = opts.signal;
     const what = `run of model '${model.name}'`;
+    checkRunOptions('GpuExecutor.run', opts);
     throwIfAborted(signal, what);
     if (!(input instanceof Tensor)) throw new TesseraError('BAD_ARGUMENT', `${what}: input must be a Tensor, got ${Object.prototype.toString.call(input)}`);
     const shapes = model.shapes(input.shape);
+    // `out` is honoured, as by the other executors (it used to be ignored).
+    if (opts.out) checkOut(opts.out, shapes[model.output]!, input, what);
     const be = this.be;
     be.stats.runs++;
     const values = new Array<DeviceValue | undefined>(model.layers.length);
@@ -89,6 +97,10 @@ export class GpuExecutor implements Executor {
       const data = be.readOut(values[model.output]!);
       if (data.length !== sizeOf(outShape)) {
         throw new TesseraError('KERNEL_FAILED', `${what}: output has ${data.length} values, shape ${fmtShape(outShape)} needs ${sizeOf(outShape)}`);
+      }
+      if (opts.out) {
+        opts.out.data.set(data, opts.out.offset);
+        return opts.out;
       }
       // A host value may be the executor's own array: copy so the caller owns it.
       return new Tensor(data === inputValue.host ? data.slice() : data, outShape);

@@ -1,8 +1,8 @@
 import {
-  TesseraError, Tensor, checkRegion, fmtRegion, fullRegion, getOp, weightShapes, type OpSpec, type Region, type Weights,
+  TesseraError, Tensor, checkKeys, checkRegion, fmtRegion, fullRegion, getOp, weightShapes, type OpSpec, type Region, type Weights,
 } from '@tessera/tensor';
 import { computeOp } from './compute.js';
-import { GpuBackend, type GpuBackendName, type GpuBackendOptions, type GpuStats } from './gpu-backend.js';
+import { BACKEND_OPTION_KEYS, GpuBackend, type GpuBackendName, type GpuBackendOptions, type GpuStats } from './gpu-backend.js';
 import { pasteBox } from './layout.js';
 
 /**
@@ -13,6 +13,7 @@ export class GpuOpRunner {
   private readonly be: GpuBackend;
 
   constructor(opts: GpuBackendOptions = {}) {
+    checkKeys('GpuOpRunner options', opts, BACKEND_OPTION_KEYS);
     this.be = new GpuBackend(opts);
   }
 
@@ -73,13 +74,17 @@ export interface GpuOpResult {
   readonly fallbackReason: string | undefined;
 }
 
+const RUN_OP_KEYS: readonly string[] = [...BACKEND_OPTION_KEYS, 'region'];
+
 /** One op on a fresh backend of `mode`, closed afterwards: the output and the backend that really ran it. */
 export async function runGpuOp(
   spec: OpSpec, inputs: readonly Tensor[], weights: Weights = {}, opts: GpuBackendOptions & { region?: Region } = {},
 ): Promise<GpuOpResult> {
-  const runner = new GpuOpRunner(opts);
+  checkKeys('runGpuOp options', opts, RUN_OP_KEYS);
+  const { region, ...backendOpts } = opts;
+  const runner = new GpuOpRunner(backendOpts);
   try {
-    const output = runner.run(spec, inputs, weights, opts.region);
+    const output = runner.run(spec, inputs, weights, region);
     return { output, backend: runner.backend, kernelClass: runner.kernelClass, fallbackReason: runner.fallbackReason };
   } finally {
     await runner.close();
