@@ -159,8 +159,11 @@ async function enroll(args: string[], o: Opts, io: Io): Promise<number> {
     try {
       let failed = 0;
       const report: { name: string; enrolled: number; skipped: { path: string; reason: string }[] }[] = [];
+      // Every person's photos in one stream (photos of different people overlap on the workers).
+      const all = await analyzeAll(jobs.flatMap((j) => j.paths), pipe, io, o);
+      let at = 0;
       for (const job of jobs) {
-        const results = await analyzeAll(job.paths, pipe, io, o);
+        const results = all.slice(at, (at += job.paths.length));
         const items: { descriptor: Float32Array; source: string }[] = [];
         const skipped: { path: string; reason: string }[] = [];
         for (const r of results) {
@@ -252,8 +255,11 @@ async function evaluate(args: string[], o: Opts, io: Io): Promise<number> {
   return withPipeline(o, io, async (pipe) => {
     const samples: { name: string; path: string; d: Float32Array }[] = [];
     let images = 0, found = 0, failed = 0;
+    // Every person's photos in one stream (photos of different people overlap on the workers).
+    const all = await analyzeAll(jobs.flatMap((j) => j.paths), pipe, io, o);
+    let at = 0;
     for (const job of jobs) {
-      for (const r of await analyzeAll(job.paths, pipe, io, o)) {
+      for (const r of all.slice(at, (at += job.paths.length))) {
         images++;
         if (r.error) { failed++; io.err(`${r.path}: ${r.error}`); continue; }
         if (r.faces.length === 0) continue;

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { TesseraError, engineModule, type ErrorCode } from '@tessera/tensor';
+import { TesseraError, checkInt, engineModule, type ErrorCode } from '@tessera/tensor';
 import type { AnalysisOptions, Face, StageTimes } from './analyze-photo.js';
 import type { RgbImage } from './image.js';
 
@@ -44,6 +44,7 @@ export class PhotoPool {
   private broken: Error | undefined;
 
   constructor(readonly threads: number, private readonly opts: AnalysisOptions) {
+    checkInt('photo workers', threads, 1);
     for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
   }
 
@@ -83,7 +84,8 @@ export class PhotoPool {
     slot.task = undefined;
     if ('error' in m) {
       const e = m.error;
-      t.reject(e.code ? new TesseraError(e.code, e.message, e.details) : new Error(`${t.path}: ${e.message}`));
+      // The same error as the main thread would have raised, so every backend reports a photo alike.
+      t.reject(e.code ? new TesseraError(e.code, e.message, e.details) : new Error(e.message));
     } else {
       t.resolve({ faces: m.faces, times: m.times, image: m.image && { path: t.path, ...m.image } });
     }

