@@ -2,25 +2,13 @@ import { expect } from 'chai';
 import { Tensor, TesseraError, randomTensor } from '@tessera/tensor';
 import { LocalExecutor, ModelBuilder } from '@tessera/nn';
 import { GpuExecutor, GpuOpRunner, runGpuOp } from '../src/index.js';
+import { expectBadArgument as expectBad } from '../../nn/test/expect-bad.js';
 
 /*
  * Issue 14: a misspelt GpuExecutor option ran with the default without a
  * word. Each must throw BAD_ARGUMENT naming the key, its value, the accepted
  * keys and, for a near miss, the key that was meant — before gpu.js starts.
  */
-
-async function expectBad(f: () => unknown, ...parts: string[]): Promise<void> {
-  let thrown: unknown;
-  try {
-    await f();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, 'nothing was thrown').to.be.instanceOf(TesseraError);
-  const e = thrown as TesseraError;
-  expect(e.code, e.message).to.equal('BAD_ARGUMENT');
-  for (const p of parts) expect(e.message).to.include(p);
-}
 
 describe('GPU options are strict (issue 14)', () => {
   it('GpuExecutor rejects a misspelt option and a wrongly typed one', async () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { Tensor, TesseraError, randomTensor } from '@tessera/tensor';
+import { Tensor, randomTensor } from '@tessera/tensor';
 import { LocalExecutor, Model, ModelBuilder, runStream, type Node } from '../src/index.js';
+import { expectBadArgument as expectBad } from './expect-bad.js';
 
 /*
  * Issue 14: misspelt fields given to the builder and the LocalExecutor were
@@ -8,31 +9,6 @@ import { LocalExecutor, Model, ModelBuilder, runStream, type Node } from '../src
  * value, the accepted keys and, for a near miss, the key that was meant.
  */
 
-function expectBad(f: () => unknown, ...parts: (string | RegExp)[]): void {
-  let thrown: unknown;
-  try {
-    f();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, 'nothing was thrown').to.be.instanceOf(TesseraError);
-  const e = thrown as TesseraError;
-  expect(e.code, e.message).to.equal('BAD_ARGUMENT');
-  for (const p of parts) {
-    if (typeof p === 'string') expect(e.message).to.include(p);
-    else expect(e.message).to.match(p);
-  }
-}
-
-async function expectBadAsync(f: () => Promise<unknown>, ...parts: string[]): Promise<void> {
-  let thrown: unknown;
-  try {
-    await f();
-  } catch (e) {
-    thrown = e;
-  }
-  expectBad(() => { if (thrown) throw thrown; }, ...parts);
-}
 
 const CONV_OPTION_KEYS = 'Accepted keys: kernel, stride, dilation, padding, flip, bias, name, outChannels, groups';
 const POOL_KEYS = 'Accepted keys: kernel, stride, dilation, padding';
@@ -44,62 +20,62 @@ describe('strict builder and executor options (issue 14)', () => {
   };
 
   describe('ModelBuilder', () => {
-    it("conv2d rejects 'padd' (it built a valid conv)", () => {
+    it("conv2d rejects 'padd' (it built a valid conv)", async () => {
       const { b, x } = builder();
-      expectBad(() => b.conv2d(x, { outChannels: 4, kernel: 3, padd: 'same' } as never),
+      await expectBad(() => b.conv2d(x, { outChannels: 4, kernel: 3, padd: 'same' } as never),
         "ModelBuilder.conv2d options: unknown key 'padd' (value \"same\"); did you mean 'padding'?", CONV_OPTION_KEYS);
       expect(b.size).to.equal(0);
     });
 
-    it("conv2d rejects 'strides' and 'dilations'", () => {
+    it("conv2d rejects 'strides' and 'dilations'", async () => {
       const { b, x } = builder();
-      expectBad(() => b.conv2d(x, { outChannels: 4, kernel: 3, strides: 2 } as never),
+      await expectBad(() => b.conv2d(x, { outChannels: 4, kernel: 3, strides: 2 } as never),
         "unknown key 'strides' (value 2); did you mean 'stride'?", CONV_OPTION_KEYS);
-      expectBad(() => b.conv2d(x, { outChannels: 4, kernel: 3, dilations: 2 } as never),
+      await expectBad(() => b.conv2d(x, { outChannels: 4, kernel: 3, dilations: 2 } as never),
         "unknown key 'dilations' (value 2); did you mean 'dilation'?", CONV_OPTION_KEYS);
     });
 
-    it("conv2d rejects flip: 'no' and bias: 'no'", () => {
+    it("conv2d rejects flip: 'no' and bias: 'no'", async () => {
       const { b, x } = builder();
-      expectBad(() => b.conv2d(x, { outChannels: 4, kernel: 3, flip: 'no' } as never), "conv2d flip must be true or false, got \"no\"");
-      expectBad(() => b.conv2d(x, { outChannels: 4, kernel: 3, bias: 'no' } as never), "ModelBuilder.conv2d bias must be true or false, got \"no\"");
+      await expectBad(() => b.conv2d(x, { outChannels: 4, kernel: 3, flip: 'no' } as never), "conv2d flip must be true or false, got \"no\"");
+      await expectBad(() => b.conv2d(x, { outChannels: 4, kernel: 3, bias: 'no' } as never), "ModelBuilder.conv2d bias must be true or false, got \"no\"");
     });
 
-    it("depthwiseConv2d rejects outChannels (it was overwritten) and misspelt keys", () => {
+    it("depthwiseConv2d rejects outChannels (it was overwritten) and misspelt keys", async () => {
       const { b, x } = builder();
-      expectBad(() => b.depthwiseConv2d(x, { kernel: 3, outChannels: 8 } as never),
+      await expectBad(() => b.depthwiseConv2d(x, { kernel: 3, outChannels: 8 } as never),
         "ModelBuilder.depthwiseConv2d options: unknown key 'outChannels' (value 8).", 'Accepted keys: kernel, stride, dilation, padding, flip, bias, name');
     });
 
-    it("maxPool rejects 'ceilMode', avgPool 'countIncludePad'", () => {
+    it("maxPool rejects 'ceilMode', avgPool 'countIncludePad'", async () => {
       const { b, x } = builder();
-      expectBad(() => b.maxPool(x, { kernel: 2, ceilMode: true } as never), "ModelBuilder.maxPool options: unknown key 'ceilMode' (value true).", POOL_KEYS);
-      expectBad(() => b.avgPool(x, { kernel: 2, countIncludePad: true } as never), "ModelBuilder.avgPool options: unknown key 'countIncludePad' (value true).", POOL_KEYS);
-      expectBad(() => b.l2Pool(x, { kernel: 2, strides: 1 } as never), "unknown key 'strides'", "did you mean 'stride'?");
+      await expectBad(() => b.maxPool(x, { kernel: 2, ceilMode: true } as never), "ModelBuilder.maxPool options: unknown key 'ceilMode' (value true).", POOL_KEYS);
+      await expectBad(() => b.avgPool(x, { kernel: 2, countIncludePad: true } as never), "ModelBuilder.avgPool options: unknown key 'countIncludePad' (value true).", POOL_KEYS);
+      await expectBad(() => b.l2Pool(x, { kernel: 2, strides: 1 } as never), "unknown key 'strides'", "did you mean 'stride'?");
     });
 
-    it("activation rejects { op: 'relu', alpha: 5 } (it built a plain relu)", () => {
+    it("activation rejects { op: 'relu', alpha: 5 } (it built a plain relu)", async () => {
       const { b, x } = builder();
-      expectBad(() => b.activation({ op: 'relu', alpha: 5 } as never, x),
+      await expectBad(() => b.activation({ op: 'relu', alpha: 5 } as never, x),
         "layer 0 'relu_0' (relu): relu spec: unknown key 'alpha' (value 5). Accepted keys: op");
-      expectBad(() => b.layer({ op: 'conv2d', kernel: 3, padd: 'same' } as never, [x], { weight: randomTensor([4, 2, 3, 3], 1) }),
+      await expectBad(() => b.layer({ op: 'conv2d', kernel: 3, padd: 'same' } as never, [x], { weight: randomTensor([4, 2, 3, 3], 1) }),
         "conv2d spec: unknown key 'padd'", "did you mean 'padding'?");
     });
 
-    it('pad, resize, weights and the builder options reject misspelt keys', () => {
+    it('pad, resize, weights and the builder options reject misspelt keys', async () => {
       const { b, x } = builder();
-      expectBad(() => b.pad(x, { top: 1, bottom: 1, left: 1, rigth: 1 } as never), "pad spec: unknown key 'rigth' (value 1); did you mean 'right'?");
-      expectBad(() => b.resize(x, { height: 4, width: 4, alignCorner: true } as never), "did you mean 'alignCorners'?");
-      expectBad(() => b.conv2d(x, { outChannels: 4, kernel: 3 }, { weight: randomTensor([4, 2, 3, 3], 1), biases: randomTensor([4], 2) } as never),
+      await expectBad(() => b.pad(x, { top: 1, bottom: 1, left: 1, rigth: 1 } as never), "pad spec: unknown key 'rigth' (value 1); did you mean 'right'?");
+      await expectBad(() => b.resize(x, { height: 4, width: 4, alignCorner: true } as never), "did you mean 'alignCorners'?");
+      await expectBad(() => b.conv2d(x, { outChannels: 4, kernel: 3 }, { weight: randomTensor([4, 2, 3, 3], 1), biases: randomTensor([4], 2) } as never),
         "ModelBuilder.conv2d weights: unknown key 'biases'", "did you mean 'bias'?");
-      expectBad(() => b.dense(x, 3, { weight: randomTensor([128, 3], 1), bais: randomTensor([3], 2) } as never), "did you mean 'bias'?");
-      expectBad(() => new ModelBuilder('m', [1, 2, 8, 8], { sed: 3 } as never), "ModelBuilder options: unknown key 'sed' (value 3); did you mean 'seed'?");
+      await expectBad(() => b.dense(x, 3, { weight: randomTensor([128, 3], 1), bais: randomTensor([3], 2) } as never), "did you mean 'bias'?");
+      await expectBad(() => new ModelBuilder('m', [1, 2, 8, 8], { sed: 3 } as never), "ModelBuilder options: unknown key 'sed' (value 3); did you mean 'seed'?");
       const y = b.relu(x);
-      expectBad(() => b.build(y, { ID: 'x' } as never), "ModelBuilder.build options: unknown key 'ID'", "did you mean 'id'?");
+      await expectBad(() => b.build(y, { ID: 'x' } as never), "ModelBuilder.build options: unknown key 'ID'", "did you mean 'id'?");
     });
 
-    it('a Model with a misspelt spec is refused when it is made (as a loaded model is)', () => {
-      expectBad(() => new Model('m', [1, 2, 8, 8], [{ index: 0, name: 'p', spec: { op: 'maxPool', kernel: 2, ceilMode: true } as never, inputs: [-1], weights: {} }]),
+    it('a Model with a misspelt spec is refused when it is made (as a loaded model is)', async () => {
+      await expectBad(() => new Model('m', [1, 2, 8, 8], [{ index: 0, name: 'p', spec: { op: 'maxPool', kernel: 2, ceilMode: true } as never, inputs: [-1], weights: {} }]),
         "layer 0 'p' (maxPool): maxPool spec: unknown key 'ceilMode' (value true).");
     });
   });
@@ -109,18 +85,18 @@ describe('strict builder and executor options (issue 14)', () => {
     const model = b.build(b.relu(b.conv2d(b.input, { outChannels: 4, kernel: 3, padding: 'same' })));
     const x = randomTensor([1, 2, 8, 8], 3);
 
-    it('rejects a misspelt option and wrongly typed values', () => {
-      expectBad(() => new LocalExecutor({ fuze: false } as never), "LocalExecutor options: unknown key 'fuze' (value false); did you mean 'fuse'?", 'Accepted keys: impl, fuse');
-      expectBad(() => new LocalExecutor({ impl: 'fats' } as never), "LocalExecutor impl must be one of 'fast', 'reference', got \"fats\"; did you mean 'fast'?");
-      expectBad(() => new LocalExecutor({ fuse: 'no' } as never), 'LocalExecutor fuse must be true or false, got "no"');
+    it('rejects a misspelt option and wrongly typed values', async () => {
+      await expectBad(() => new LocalExecutor({ fuze: false } as never), "LocalExecutor options: unknown key 'fuze' (value false); did you mean 'fuse'?", 'Accepted keys: impl, fuse');
+      await expectBad(() => new LocalExecutor({ impl: 'fats' } as never), "LocalExecutor impl must be one of 'fast', 'reference', got \"fats\"; did you mean 'fast'?");
+      await expectBad(() => new LocalExecutor({ fuse: 'no' } as never), 'LocalExecutor fuse must be true or false, got "no"');
     });
 
     it('rejects a misspelt run option (an abort that would never land)', async () => {
       const ex = new LocalExecutor();
-      await expectBadAsync(() => ex.run(model, x, { signl: new AbortController().signal } as never),
+      await expectBad(() => ex.run(model, x, { signl: new AbortController().signal } as never),
         "LocalExecutor.run options: unknown key 'signl'", "did you mean 'signal'?", 'Accepted keys: signal, out');
-      await expectBadAsync(() => ex.run(model, x, { signal: 'stop' } as never), 'signal must be an AbortSignal');
-      expectBad(() => ex.runSync(model, x, { outt: Tensor.zeros([1, 4, 8, 8]) } as never), "LocalExecutor.runSync options: unknown key 'outt'", "did you mean 'out'?");
+      await expectBad(() => ex.run(model, x, { signal: 'stop' } as never), 'signal must be an AbortSignal');
+      await expectBad(() => ex.runSync(model, x, { outt: Tensor.zeros([1, 4, 8, 8]) } as never), "LocalExecutor.runSync options: unknown key 'outt'", "did you mean 'out'?");
     });
 
     it("runStream's maxInFlight does not reach run()", async () => {

@@ -1,26 +1,14 @@
 import { expect } from 'chai';
-import { TesseraError, randomTensor } from '@tessera/tensor';
+import { randomTensor } from '@tessera/tensor';
 import { LocalExecutor, ModelBuilder } from '@tessera/nn';
 import { PoolExecutor } from '../src/index.js';
+import { expectBadArgument as expectBad } from '../../nn/test/expect-bad.js';
 
 /*
  * Issue 14: a misspelt PoolExecutor option ran with the default without a
  * word. Each must throw BAD_ARGUMENT naming the key, its value, the accepted
  * keys and, for a near miss, the key that was meant — before any thread starts.
  */
-
-async function expectBad(f: () => unknown, ...parts: string[]): Promise<void> {
-  let thrown: unknown;
-  try {
-    await f();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, 'nothing was thrown').to.be.instanceOf(TesseraError);
-  const e = thrown as TesseraError;
-  expect(e.code, e.message).to.equal('BAD_ARGUMENT');
-  for (const p of parts) expect(e.message).to.include(p);
-}
 
 const OPTION_KEYS = 'Accepted keys: threads, strategy, tasksPerWorker, maxRetries, resourceLimits, faults';
 
