@@ -6,6 +6,7 @@ import { Connection, type ClusterConnection } from './connection.js';
 import { ModelUploads } from './model-store.js';
 import { resolveNames, type ClusterNames } from './names.js';
 import { resolveLimits, type ClusterExecutorOptions, type Limits } from './options.js';
+import { RoundTripMeter } from './round-trip.js';
 import { runInput } from './run-input.js';
 import { RunSession, type SessionHost } from './run-session.js';
 import { newStats, type ClusterStats } from './stats.js';
@@ -33,6 +34,8 @@ export class ClusterExecutor implements Executor {
   private readonly plans = new Map<string, TilePlan>();
   private readonly sessions = new Set<RunSession>();
   private readonly host: SessionHost;
+  /** Until measured, a task's protocol round trip is taken as 5 ms (1–6 ms on loopback, FACTS.md). */
+  private readonly roundTrip = new RoundTripMeter(5);
   private closed = false;
 
   constructor(opts: ClusterExecutorOptions) {
@@ -42,7 +45,7 @@ export class ClusterExecutor implements Executor {
     this.connection = new Connection(opts, this.names, this.limits);
     this.host = {
       names: this.names, limits: this.limits, stats: this.stats, servers: String(opts.servers),
-      isClosed: () => this.closed, disconnectedAt: () => this.connection.disconnectedAt,
+      isClosed: () => this.closed, disconnectedAt: () => this.connection.disconnectedAt, roundTrip: (ms) => this.roundTrip.add(ms),
     };
   }
 
@@ -93,7 +96,11 @@ export class ClusterExecutor implements Executor {
     await this.connection.close();
   }
 
-  /** The plan of `fuseLayers(model)` for one input of `inputShape` run alone: fused tiles, or one whole-input task (see ClusterSplit). */
+  /**
+   * The plan of `fuseLayers(model)` for one input of `inputShape` run alone:
+   * fused tiles, or one whole-input task (see ClusterSplit; auto weighs a
+   * tile's compute against the round trip measured when first planned).
+   */
   plan(original: Model, inputShape: Shape = original.inputShape): TilePlan {
     return this.planFused(fuseLayers(original), inputShape, false);
   }
@@ -102,7 +109,7 @@ export class ClusterExecutor implements Executor {
     const key = `${model.id}|${inputShape.join(',')}|${many}`;
     let p = this.plans.get(key);
     if (!p) {
-      p = clusterPlan(model, inputShape, this.limits.tiles, this.opts.split ?? 'auto', many);
+      p = clusterPlan(model, inputShape, this.limits.tiles, this.opts.split ?? 'auto', many, this.roundTrip.ms);
       if (this.plans.size > 256) this.plans.clear();
       this.plans.set(key, p);
     }

@@ -3,21 +3,24 @@ import type { Model } from '@tessera/nn';
 import { plan, type TilePlan } from '@tessera/scheduler';
 import type { ClusterSplit } from './options.js';
 
-/** Auto tiles one input only when each tile's estimated compute is at least this long (a task's protocol costs 1–6 ms). */
-const AUTO_TILE_MS = 30;
+/** Auto tiles one input only when each tile's estimated compute is worth at least this many protocol round trips. */
+const ROUND_TRIPS_PER_TILE = 6;
 
 /**
  * The plan of the fused `model` on `inputShape`: fused tiles for `tiles`
  * workers, or one whole-input task. `many` says the input is one of a batch
  * or stream: then auto always goes whole (the inputs themselves spread over
- * the workers, with no halo and one round trip each).
+ * the workers, with no halo and one round trip each). For one input, auto
+ * tiles only when every stage's tile still computes for ROUND_TRIPS_PER_TILE
+ * times `roundTripMs` (the measured protocol round trip): coarse tiles or
+ * none, never many small tasks.
  */
-export function clusterPlan(model: Model, inputShape: Shape, tiles: number, split: ClusterSplit, many: boolean): TilePlan {
+export function clusterPlan(model: Model, inputShape: Shape, tiles: number, split: ClusterSplit, many: boolean, roundTripMs: number): TilePlan {
   const tiled = plan(model, inputShape, { workers: tiles, strategy: 'fused' });
   if (split === 'tiles') return tiled;
   if (split === 'auto' && !many) {
     const tileMs = Math.min(...tiled.stages.map((st) => st.cost.estimatedMs / Math.max(1, st.tasks.length) * Math.min(st.tasks.length, tiles)));
-    if (tileMs >= AUTO_TILE_MS) return tiled;
+    if (tileMs >= ROUND_TRIPS_PER_TILE * roundTripMs) return tiled;
   }
   return wholePlan(model, inputShape, tiled);
 }

@@ -21,6 +21,8 @@ export interface SessionHost {
   isClosed(): boolean;
   /** When the connection dropped; undefined while connected. */
   disconnectedAt(): number | undefined;
+  /** Reports a task's protocol round trip: result received − task sent − the worker's compute. */
+  roundTrip(ms: number): void;
 }
 
 /** A task as the run tracks it until its result arrives. */
@@ -235,6 +237,7 @@ export class RunSession {
     stats.perWorker[res.workerId] = (stats.perWorker[res.workerId] ?? 0) + 1;
     stats.computeMs += res.timings.computeMs;
     stats.roundTripMs += received - t.sentAt;
+    this.host.roundTrip(received - t.sentAt - res.timings.computeMs - res.timings.queueMs);
     stats.protocolMs += res.timings.codecMs + (performance.now() - received);
     perInput(stats);
     this.lastProgress = Date.now();

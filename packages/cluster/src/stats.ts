@@ -20,13 +20,13 @@ export interface ClusterStats {
   bytesOutPerInput: number;
   bytesInPerInput: number;
   /**
-   * Milliseconds spent in the protocol, summed over accepted tasks: here,
+   * Milliseconds spent in the protocol, summed over tasks: here,
    * encoding and publishing a task until JetStream acked it and decoding and
    * placing its result; on the worker, decoding the task (its reported codec
    * time). Waiting in the queue and the compute itself are not included.
    */
   protocolMs: number;
-  /** Workers' compute milliseconds, summed over accepted tasks. */
+  /** Workers' compute milliseconds, summed over accepted tasks (wall time on the worker's pool, a wait for a free thread included). */
   computeMs: number;
   /** Milliseconds from a task's publish to its accepted result, summed: protocol, queueing and compute together. */
   roundTripMs: number;

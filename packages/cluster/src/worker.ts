@@ -191,7 +191,8 @@ export class TileWorker {
     this.stats.tasks++;
     let task: TileTask;
     try {
-      task = decodeTileTask(msg.data, { maxTileBytes: this.maxMessageBytes });
+      // Slices stay views of the message (no copy): each is copied once, into the pool's shared memory, when it runs.
+      task = decodeTileTask(msg.data, { maxTileBytes: this.maxMessageBytes }, { copy: 'when-needed' });
       if (!RUN_ID.test(task.runId)) throw new TesseraError('BAD_ARGUMENT', `run id ${JSON.stringify(task.runId.slice(0, 80))} is not a subject-safe token`);
     } catch (e) {
       this.stats.rejected++;
