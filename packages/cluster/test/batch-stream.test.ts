@@ -101,6 +101,29 @@ describe('ClusterExecutor runBatch and runStream equal LocalExecutor', function 
   });
 });
 
+describe('tessera-worker --threads N', function () {
+  this.timeout(180_000);
+  const cluster = new TestCluster();
+  const local = new LocalExecutor({ fuse: false });
+
+  before(async () => { await cluster.start(); });
+  after(async () => { await cluster.stop(); });
+
+  it('one process with 3 threads: whole inputs run data parallel on its PoolExecutor, a stream and tiles === local', async () => {
+    const ex = cluster.executor({ split: 'auto' });
+    await ex.connect();
+    const w = await cluster.worker({ threads: 3, name: 'wide' });
+    expect(w.output.lines.join('\n')).to.match(/ready: 3 thread\(s\), 6 task\(s\) in hand/);
+    const m = randomModel(504, { batch: 1, chains: true });
+    const xs = Array.from({ length: 9 }, (_, i) => randomTensor(m.inputShape, 800 + i));
+    const ys = await collect(ex.runStream(m, xs, { maxInFlight: 6 }));
+    for (let i = 0; i < 9; i++) expectIdentical(ys[i]!, await local.run(m, xs[i]!), `stream item ${i}`);
+    const tiled = cluster.executor({ split: 'tiles', tiles: 3 });
+    expectIdentical(await tiled.run(m, xs[0]!), await local.run(m, xs[0]!), 'tiles on 3 threads');
+    expect(ex.stats.perWorker).to.deep.equal({ wide: 9 });
+  });
+});
+
 describe('ClusterExecutor stream with a worker process killed midway', function () {
   this.timeout(180_000);
   const cluster = new TestCluster();
