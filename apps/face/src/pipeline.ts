@@ -78,6 +78,11 @@ export class FacePipeline {
   /** Started on the first call with several files (a single photo never needs it). */
   private pool: PhotoPool | undefined;
 
+  /** The photo workers: no more than the first call's files (each loads its own nets), at most one per thread. */
+  private photoPool(files: number): PhotoPool {
+    return (this.pool ??= new PhotoPool(Math.min(this.photoWorkers, files), { detectorSize: this.opts.detectorSize, scoreThreshold: this.opts.scoreThreshold }));
+  }
+
   /**
    * Photo files → faces, results in input order, as a stream: on the
    * threads backend every photo worker takes whole photos (from the file
@@ -89,7 +94,7 @@ export class FacePipeline {
     const one = async (path: string): Promise<FileResult> => {
       try {
         if (onWorkers) {
-          const r = await (this.pool ??= new PhotoPool(this.photoWorkers, { detectorSize: this.opts.detectorSize, scoreThreshold: this.opts.scoreThreshold })).analyze(path, o.keepImages);
+          const r = await this.photoPool(paths.length).analyze(path, o.keepImages);
           return { path, faces: r.faces, times: r.times, image: r.image };
         }
         const img = await decodeImage(path);
