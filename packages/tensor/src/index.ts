@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './shape.js';
+export { MAX_TENSOR_ELEMENTS, checkSize, allocFloat32, fmtBytes } from './alloc.js';
 export * from './region.js';
 export * from './tensor.js';
 export * from './random.js';

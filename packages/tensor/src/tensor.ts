@@ -1,6 +1,7 @@
 import { TesseraError, fmtShape } from './errors.js';
 import { checkRegion, fmtRegion, fullRegion, regionContains, type Region } from './region.js';
 import { checkShape, contiguousStrides, dims4, sizeOf, type Shape } from './shape.js';
+import { allocFloat32, checkSize } from './alloc.js';
 
 export interface TensorOptions {
   /** Back the tensor with a SharedArrayBuffer so worker threads can write into it in place. */
@@ -64,7 +65,7 @@ export class Tensor {
     checkRegion(r, shape, 'partial tensor region');
     const rs = [r.n1 - r.n0, r.c1 - r.c0, r.y1 - r.y0, r.x1 - r.x0];
     const n = rs[0]! * rs[1]! * rs[2]! * rs[3]!;
-    const buf = data ?? (opts.shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n));
+    const buf = data ?? allocFloat32(n, opts.shared, `partial tensor of region ${fmtRegion(r)}`);
     if (buf.length < n) {
       throw new TesseraError('SHAPE_MISMATCH', `partial tensor of region ${fmtRegion(r)} needs ${n} elements, data has ${buf.length}`);
     }
@@ -76,8 +77,7 @@ export class Tensor {
 
   static zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
     checkShape(shape);
-    const n = sizeOf(shape);
-    const data = opts.shared ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+    const data = allocFloat32(checkSize(shape), opts.shared, `tensor ${fmtShape(shape)}`);
     return new Tensor(data, shape);
   }
 

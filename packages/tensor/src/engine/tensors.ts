@@ -1,6 +1,7 @@
 import { TesseraError } from '../errors.js';
-import { sizeOf, checkShape, type Shape } from '../shape.js';
-import { checkRegion, regionVolume, type Region } from '../region.js';
+import { checkShape, type Shape } from '../shape.js';
+import { checkSize } from '../alloc.js';
+import { checkRegion, type Region } from '../region.js';
 import { Tensor } from '../tensor.js';
 import { kernelEngine } from './wasm.js';
 import { elementAt } from './copy.js';
@@ -19,8 +20,8 @@ const live = new Map<number, number>(); // address → element count
 /** A contiguous tensor of `shape` in engine memory, contents undefined (kernels write every element of their region). */
 export function engineTensor(shape: Shape): Tensor {
   checkShape(shape);
+  const n = checkSize(shape, 'engine tensor');
   const e = kernelEngine();
-  const n = sizeOf(shape);
   // 64 spare bytes: a SIMD load at the last element may reach past it (the value is never used).
   const at = e.heap.alloc(n * 4 + 64);
   live.set(at, n);
@@ -35,8 +36,8 @@ export function engineTensor(shape: Shape): Tensor {
 export function enginePartial(shape: Shape, r: Region): Tensor {
   checkShape(shape);
   checkRegion(r, shape, 'engine partial tensor region');
+  const n = checkSize([r.n1 - r.n0, r.c1 - r.c0, r.y1 - r.y0, r.x1 - r.x0], 'engine partial tensor region');
   const e = kernelEngine();
-  const n = regionVolume(r);
   const at = e.heap.alloc(n * 4 + 64);
   live.set(at, n);
   return Tensor.partial(shape, r, new Float32Array(e.buffer(), at, n));

@@ -2,6 +2,7 @@ import { TesseraError, fmtShape } from '../errors.js';
 import { checkKeys } from '../options.js';
 import { checkRegion, fullRegion, type Region } from '../region.js';
 import { shapesEqual, type Shape } from '../shape.js';
+import { checkSize } from '../alloc.js';
 import { Tensor } from '../tensor.js';
 import type { Geometry, OpDef, WeightShapes, Weights } from './op.js';
 
@@ -106,6 +107,7 @@ export function invokeOp<S extends { readonly op: string }>(
   impl: 'fast' | 'reference',
 ): Tensor {
   const shape = def.outputShape(spec, inputShapes(inputs, def.op), shapesOfWeights(weights));
+  checkSize(shape, `${def.op} output`); // before allocating: the op's own outputShape (not the registry's) ran
   const o = out ?? Tensor.zeros(shape);
   if (!(o instanceof Tensor) || !shapesEqual(o.shape, shape)) {
     throw new TesseraError('SHAPE_MISMATCH', `${def.op} output ${o instanceof Tensor ? fmtShape(o.shape) : String(o)} must have shape ${fmtShape(shape)}`, { expected: shape });

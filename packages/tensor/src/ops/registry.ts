@@ -1,4 +1,5 @@
 import { TesseraError } from '../errors.js';
+import { checkSize } from '../alloc.js';
 import { fullRegion, type Region } from '../region.js';
 import type { Tensor } from '../tensor.js';
 import { invokeOp, shapesOfWeights } from './invoke.js';
@@ -31,14 +32,31 @@ export type OpSpec =
 
 export type OpType = OpSpec['op'];
 
-const OPS: Readonly<Record<OpType, OpDef<any>>> = {
+const OPS: Readonly<Record<OpType, OpDef<any>>> = sized({
   conv2d: conv2dOp,
   maxPool: maxPoolOp, avgPool: avgPoolOp, l2Pool: l2PoolOp,
   globalAvgPool: globalAvgPoolOp, globalMaxPool: globalMaxPoolOp,
   relu: reluOp, leakyRelu: leakyReluOp, relu6: relu6Op, sigmoid: sigmoidOp, tanh: tanhOp,
   scaleShift: scaleShiftOp, add: addOp, concat: concatOp, pad: padOp,
   resize: resizeOp, dense: denseOp, softmax: softmaxOp,
-};
+});
+
+/**
+ * Every op's outputShape, as models and plans see it, also refuses an output
+ * no tensor can hold (RESOURCE_EXHAUSTED): a layer padding or resizing to
+ * 1e6² fails when the model's shapes are inferred, not at allocation.
+ */
+function sized(ops: Record<OpType, OpDef<any>>): Record<OpType, OpDef<any>> {
+  const out = {} as Record<OpType, OpDef<any>>;
+  for (const [k, def] of Object.entries(ops) as [OpType, OpDef<any>][]) {
+    out[k] = { ...def, outputShape: (spec, inputs, weights) => {
+      const shape = def.outputShape(spec, inputs, weights);
+      checkSize(shape, `${def.op} output`);
+      return shape;
+    } };
+  }
+  return out;
+}
 
 export const OP_TYPES: readonly OpType[] = Object.freeze(Object.keys(OPS) as OpType[]);
 
