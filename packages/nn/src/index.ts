@@ -1,4 +1,5 @@
-export { Model, INPUT, layerParams, type Layer, type LayerInfo } from './model.js';
+export { Model, INPUT, layerParams, type Layer, type LayerInfo, type MemoryStep, type PeakMemory } from './model.js';
+export { defaultMemoryBudget, resolveMemoryBudget, checkMemoryBudget } from './memory-budget.js';
 export { ModelBuilder, type Node, type BuilderOptions, type Conv2dOptions } from './builder.js';
 export { fuseLayers } from './fuse.js';
 export { receptiveField, type ReceptiveField } from './receptive-field.js';

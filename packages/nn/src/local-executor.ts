@@ -1,6 +1,7 @@
 import { TesseraError, Tensor, checkBool, checkEnum, checkKeys, engineTensor, getOp, releaseEngineTensor, runOp, type Impl } from '@tessera/tensor';
 import { checkOut, checkRunOptions, throwIfAborted, type Executor, type RunOptions } from './executor.js';
 import { fuseLayers } from './fuse.js';
+import { checkMemoryBudget, resolveMemoryBudget } from './memory-budget.js';
 import { INPUT, type Model } from './model.js';
 
 /**
@@ -19,6 +20,13 @@ export interface LocalExecutorOptions {
    * epilogue computes what the separate layers compute.
    */
   fuse?: boolean;
+  /**
+   * Most bytes of feature maps a run may hold at once (model.peakMemory of
+   * the model as run, fused or not); a run over it is refused with
+   * RESOURCE_EXHAUSTED before anything is allocated. Default: half of
+   * os.totalmem(); Infinity turns the check off.
+   */
+  maxMemoryBytes?: number;
 }
 
 /**
@@ -28,16 +36,19 @@ export interface LocalExecutorOptions {
  * reader ran, or when the run fails; the output is an ordinary tensor.
  * The oracle other executors are compared against, bit for bit.
  */
-const OPTION_KEYS = ['impl', 'fuse'];
+const OPTION_KEYS = ['impl', 'fuse', 'maxMemoryBytes'];
 const IMPLS: readonly Impl[] = ['fast', 'reference'];
 const SYNC_RUN_KEYS = ['out'];
 
 export class LocalExecutor implements Executor {
   private closed = false;
+  /** The memory budget of one run, in bytes (maxMemoryBytes). */
+  readonly maxMemoryBytes: number;
   constructor(private readonly opts: LocalExecutorOptions = {}) {
     checkKeys('LocalExecutor options', opts, OPTION_KEYS);
     checkEnum('LocalExecutor impl', opts.impl, IMPLS);
     checkBool('LocalExecutor fuse', opts.fuse);
+    this.maxMemoryBytes = resolveMemoryBudget('LocalExecutor maxMemoryBytes', opts.maxMemoryBytes);
   }
 
   async run(original: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
@@ -90,10 +101,15 @@ export class LocalExecutor implements Executor {
     this.closed = true;
   }
 
-  /** The model to run: shapes checked on the original first, so a bad input names the layer the user built. */
+  /**
+   * The model to run: shapes checked on the original first, so a bad input
+   * names the layer the user built; then the memory budget, on the model as run.
+   */
   private prepare(model: Model, input: Tensor): Model {
     model.shapes(input.shape);
-    return this.opts.fuse === false ? model : fuseLayers(model);
+    const run = this.opts.fuse === false ? model : fuseLayers(model);
+    checkMemoryBudget(run, input.shape, run.peakMemory(input.shape).steps, this.maxMemoryBytes, `run of model '${model.name}'`);
+    return run;
   }
 
   private runLayer(model: Model, index: number, input: Tensor, values: (Tensor | undefined)[], shapes: readonly (readonly number[])[], out?: Tensor): Tensor {

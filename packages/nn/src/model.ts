@@ -20,6 +20,22 @@ export interface Layer {
   readonly merged?: readonly string[];
 }
 
+/** Feature-map bytes held while one layer runs: its output and every map still to be read (PeakMemory). */
+export interface MemoryStep {
+  readonly layer: number;
+  readonly bytes: number;
+}
+
+/** What a run layer by layer (LocalExecutor) holds in feature maps; the model input is the caller's and not counted. */
+export interface PeakMemory {
+  /** Most bytes of feature maps live at once. */
+  readonly bytes: number;
+  /** The layer whose output is allocated at the peak. */
+  readonly layer: number;
+  /** Bytes live while each layer runs, in layer order. */
+  readonly steps: readonly MemoryStep[];
+}
+
 export interface LayerInfo {
   readonly layer: Layer;
   readonly outputShape: Shape;
@@ -40,6 +56,7 @@ export class Model {
   /** The input shape the model was built for (used when no other is given). */
   readonly inputShape: Shape;
   private readonly shapeCache = new Map<string, readonly Shape[]>();
+  private readonly peakCache = new Map<string, PeakMemory>();
 
   constructor(name: string, inputShape: Shape, layers: readonly Layer[], output = layers.length - 1, id: string = randomUUID()) {
     checkShape(inputShape, 'model input shape');
@@ -83,6 +100,38 @@ export class Model {
 
   outputShape(inputShape: Shape = this.inputShape): Shape {
     return this.shapes(inputShape)[this.output]!;
+  }
+
+  /**
+   * Feature-map memory of a run layer by layer, as LocalExecutor (and the GPU
+   * executor, and every data-parallel share) does it: a layer's output is
+   * allocated while its inputs are held, and each map is released after its
+   * last reader ran; the output, and any map nobody reads, stays to the end.
+   * Pure arithmetic on shapes (nothing is allocated), cached per input shape,
+   * so executors check it before every run.
+   */
+  peakMemory(inputShape: Shape = this.inputShape): PeakMemory {
+    const key = inputShape.join(',');
+    const hit = this.peakCache.get(key);
+    if (hit) return hit;
+    const shapes = this.shapes(inputShape);
+    const reads = this.layers.map(() => 0);
+    for (const l of this.layers) for (const src of l.inputs) if (src !== INPUT) reads[src]!++;
+    const steps: MemoryStep[] = [];
+    let live = 0, peak: MemoryStep = { layer: 0, bytes: 0 };
+    for (const l of this.layers) {
+      live += sizeOf(shapes[l.index]!) * 4;
+      const step = { layer: l.index, bytes: live };
+      steps.push(step);
+      if (live > peak.bytes) peak = step;
+      for (const src of l.inputs) {
+        if (src !== INPUT && --reads[src]! === 0 && src !== this.output) live -= sizeOf(shapes[src]!) * 4;
+      }
+    }
+    const result = Object.freeze({ bytes: peak.bytes, layer: peak.layer, steps: Object.freeze(steps) });
+    if (this.peakCache.size > 64) this.peakCache.clear();
+    this.peakCache.set(key, result);
+    return result;
   }
 
   /** Input shapes of layer `index` for a model input of `inputShape`. */
