@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Tensor, TesseraError, checkEnum, checkFinite, checkInt, checkKeys, checkRegion, engineModule, fmtRegion, regionVolume, sizeOf, type Region, type Shape } from '@tessera/tensor';
-import { INPUT, LocalExecutor, RUN_OPTION_KEYS, STREAM_OPTION_KEYS, checkOut, checkRunOptions, fuseLayers, inOrder, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
+import { INPUT, LocalExecutor, RUN_OPTION_KEYS, checkMemoryBudget, resolveMemoryBudget, STREAM_OPTION_KEYS, checkOut, checkRunOptions, fuseLayers, inOrder, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
 import { assignBuffers } from './buffers.js';
+import { planMemory, shareMemory, tileMemory } from './memory.js';
 import { plan } from './plan/plan.js';
 import type { StageWork, Strategy, Task, TilePlan } from './plan/types.js';
 import { checkRegionsPerLayer } from './plan/walk-back.js';
@@ -27,6 +29,13 @@ export interface PoolExecutorOptions {
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
   /** Testing aid: inject `fault` into the first `times` tasks that compute layer `layer` (an index into the fused model, fuseLayers). */
   faults?: { layer: number; fault: Fault; times: number };
+  /**
+   * Most bytes of feature maps a run may hold at once, over all threads
+   * (planMemory, shareMemory, tileMemory); a run over it is refused with
+   * RESOURCE_EXHAUSTED before anything is allocated. Default: half of
+   * os.totalmem(); Infinity turns the check off.
+   */
+  maxMemoryBytes?: number;
 }
 
 export interface PoolRunOptions extends RunOptions {
@@ -42,7 +51,7 @@ export interface PoolStreamOptions extends RunOptions {
  * Options are strict (checkKeys): a misspelt `thread` or `stratgy` would
  * otherwise run with the default, without a word.
  */
-const OPTION_KEYS = ['threads', 'strategy', 'tasksPerWorker', 'maxRetries', 'resourceLimits', 'faults'];
+const OPTION_KEYS = ['threads', 'strategy', 'tasksPerWorker', 'maxRetries', 'resourceLimits', 'faults', 'maxMemoryBytes'];
 const RESOURCE_LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb'];
 const FAULT_KEYS = ['layer', 'fault', 'times'];
 const STRATEGIES: readonly Strategy[] = ['layer-wise', 'fused', 'auto'];
@@ -105,11 +114,16 @@ export class PoolExecutor implements Executor {
   /** Models workers may ask for, most recently run last. */
   private readonly known = new Map<string, Model>();
   private readonly channel: BroadcastChannel;
-  private overheadUs: number | undefined;
+  private overheadUs: Promise<number> | undefined;
+  /** Aborted when every worker died with tasks still queued (see the pool's 'error' handler). */
+  private starved = starvedController();
+  private lastDeath: string | undefined;
   private closed = false;
   private faultsLeft: number;
   /** Runs that are fastest on the calling thread (see run). */
-  private readonly local = new LocalExecutor();
+  private readonly local: LocalExecutor;
+  /** The memory budget of one run, in bytes (maxMemoryBytes). */
+  readonly maxMemoryBytes: number;
   /** Auto: measured ms of each path's first run, by fused model id and input shape. */
   private readonly timings = new Map<string, Map<AutoPath, number>>();
 
@@ -118,6 +132,8 @@ export class PoolExecutor implements Executor {
     this.opts = opts;
     this.threads = checkInt('PoolExecutor threads', opts.threads ?? availableParallelism(), 1);
     checkInt('PoolExecutor maxRetries', opts.maxRetries ?? 2, 0);
+    this.maxMemoryBytes = resolveMemoryBudget('PoolExecutor maxMemoryBytes', opts.maxMemoryBytes);
+    this.local = new LocalExecutor({ maxMemoryBytes: this.maxMemoryBytes });
     this.faultsLeft = opts.faults?.times ?? 0;
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     const poolId = randomUUID();
@@ -133,6 +149,16 @@ export class PoolExecutor implements Executor {
       idleTimeout: Infinity,
       resourceLimits: opts.resourceLimits,
     });
+    // A worker that dies with no task in hand (out of memory while starting, say) is reported by piscina as an
+    // 'error' event; unhandled, it would end the host process. Once no worker is left, piscina starts no more
+    // for the tasks already queued: fail those (each is retried, up to maxRetries, then WORKER_LOST).
+    this.pool.on('error', (e: unknown) => {
+      if (this.pool.threads.length > 0) return;
+      const starved = this.starved;
+      this.starved = starvedController();
+      this.lastDeath = `worker threads die before they take a task: ${e instanceof Error ? e.message : String(e)}`;
+      starved.abort(new Error(this.lastDeath));
+    });
   }
 
   /**
@@ -142,29 +168,41 @@ export class PoolExecutor implements Executor {
    * task per worker, less the tasks' time and a round trip of an empty message.
    */
   async stageOverheadUs(): Promise<number> {
-    if (this.overheadUs === undefined) {
-      const STAGES = 32, SPIN_US = 50;
-      const all = <T>(make: () => T): Promise<unknown[]> => Promise.all(Array.from({ length: this.threads }, () => this.pool.run(make())));
-      const probe = (): BarrierProbeMessage => ({ kind: 'barriers', stages: STAGES, tasks: this.threads, spinUs: SPIN_US, control: new SharedArrayBuffer(4 * planSlots(new Array<number>(STAGES).fill(this.threads)).size) });
-      const median = async (make: () => object): Promise<number> => {
-        const times: number[] = [];
-        for (let i = 0; i < 9; i++) {
-          const msg = make();
-          const t0 = performance.now();
-          await all(() => msg);
-          times.push((performance.now() - t0) * 1e3);
-        }
-        return times.sort((a, b) => a - b)[times.length >> 1]!;
-      };
-      await all(() => ({ kind: 'ping' }));
-      const ping = await median(() => ({ kind: 'ping' }));
-      this.overheadUs = Math.max(2, (await median(probe) - ping) / STAGES - SPIN_US);
-    }
+    if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
+    this.overheadUs ??= this.measureStageOverhead().catch((e: unknown) => {
+      this.overheadUs = undefined; // measured again by the next run
+      throw this.closed ? new TesseraError('UNAVAILABLE', 'PoolExecutor was closed while it measured its workers')
+        : new TesseraError('WORKER_LOST', `the pool's worker threads did not answer: ${this.deathReason(e)}`, {}, { cause: e });
+    });
     return this.overheadUs;
+  }
+
+  private async measureStageOverhead(): Promise<number> {
+    const STAGES = 32, SPIN_US = 50;
+    const all = (make: () => object): Promise<unknown[]> => Promise.all(Array.from({ length: this.threads }, () => this.pool.run(make(), { signal: this.starved.signal })));
+    const probe = (): BarrierProbeMessage => ({ kind: 'barriers', stages: STAGES, tasks: this.threads, spinUs: SPIN_US, control: new SharedArrayBuffer(4 * planSlots(new Array<number>(STAGES).fill(this.threads)).size) });
+    const median = async (make: () => object): Promise<number> => {
+      const times: number[] = [];
+      for (let i = 0; i < 9; i++) {
+        const msg = make() as { control?: SharedArrayBuffer };
+        const t0 = performance.now();
+        // A worker that dies mid-probe leaves its task unfinished: raise the abort flag so the others stop waiting for it.
+        await all(() => msg).catch((e: unknown) => {
+          if (msg.control) Atomics.store(new Int32Array(msg.control), 0, 1);
+          throw e;
+        });
+        times.push((performance.now() - t0) * 1e3);
+      }
+      return times.sort((a, b) => a - b)[times.length >> 1]!;
+    };
+    await all(() => ({ kind: 'ping' }));
+    const ping = await median(() => ({ kind: 'ping' }));
+    return Math.max(2, (await median(probe) - ping) / STAGES - SPIN_US);
   }
 
   /** The plan this executor would use (of the fused model, fuseLayers; cached per model, input shape and strategy). */
   async plan(original: Model, inputShape: Shape = original.inputShape, strategy: Strategy = this.opts.strategy ?? 'auto'): Promise<TilePlan> {
+    if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
     const model = fuseLayers(original);
     const key = `${model.id}|${inputShape.join(',')}|${strategy}`;
     let p = this.plans.get(key);
@@ -250,6 +288,7 @@ export class PoolExecutor implements Executor {
     // Plans, workers and buffers all see the fused model (same bits, fewer stages and passes).
     const model = fuseLayers(original);
     const p = await this.plan(model, input.shape, opts.strategy);
+    checkMemoryBudget(model, input.shape, planMemory(model, p, this.threads).steps, this.maxMemoryBytes, what);
     this.stats.runs++;
     this.remember(model);
 
@@ -329,6 +368,8 @@ export class PoolExecutor implements Executor {
    */
   private async dataParallel(original: Model, inputs: readonly Tensor[], parts: number, signal: AbortSignal | undefined, what: string): Promise<Tensor[]> {
     const model = fuseLayers(original);
+    const need = shareMemory(model, inputs.map((x) => x.shape), parts, this.threads);
+    checkMemoryBudget(model, need.inputShape, need.steps, this.maxMemoryBytes, what);
     this.remember(model);
     const outs = inputs.map((x) => {
       const shape = model.shapes(x.shape)[model.output]!;
@@ -364,12 +405,12 @@ export class PoolExecutor implements Executor {
       this.stats.inFlight++;
       let reply: WholeReply;
       try {
-        reply = (await this.pool.run(attempt === 0 ? msg : { ...msg, fault: undefined }, { signal })) as WholeReply;
+        reply = (await this.pool.run(attempt === 0 ? msg : { ...msg, fault: undefined }, { signal: AbortSignal.any([signal, this.starved.signal]) })) as WholeReply;
       } catch (e) {
         if (signal.aborted) throwIfAborted(signal, what);
         if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor was closed during the run');
         if (attempt >= maxRetries) {
-          throw new TesseraError('WORKER_LOST', `worker lost ${attempt + 1} time(s) running samples [${msg.n0}, ${msg.n1}) of model '${model.name}': ${e instanceof Error ? e.message : String(e)}`);
+          throw new TesseraError('WORKER_LOST', `worker lost ${attempt + 1} time(s) running samples [${msg.n0}, ${msg.n1}) of model '${model.name}': ${this.deathReason(e)}`);
         }
         this.stats.retries++;
         continue;
@@ -412,6 +453,9 @@ export class PoolExecutor implements Executor {
     const last = layers[layers.length - 1]!;
     const outRegion = regions[regions.length - 1]!;
     checkRegion(outRegion, shapes[last]!, `output region of layer ${last}`);
+    let sliceBytes = 0;
+    for (const slice of inputs.values()) sliceBytes += slice.data.length * 4;
+    checkMemoryBudget(model, inputShape, tileMemory(inputShape, layers, regions, sliceBytes).steps, this.maxMemoryBytes, what);
     this.remember(model);
     const maps: Record<number, SharedMap> = {};
     for (const [src, slice] of inputs) {
@@ -487,7 +531,7 @@ export class PoolExecutor implements Executor {
       const left = order.filter((id) => Atomics.load(ctl, CONTROL.states + id) !== TASK_DONE);
       if (left.length === 0) return;
       const died = results.find((r) => r.died !== undefined)?.died;
-      const reason = died instanceof Error ? died.message : String(died ?? 'no worker finished the stage');
+      const reason = died === undefined ? 'no worker finished the stage' : this.deathReason(died);
       const lost = left.filter((id) => Atomics.load(ctl, CONTROL.states + id) === TASK_CLAIMED);
       // Every worker died before claiming anything: count the round against the stage.
       stalls = lost.length === 0 ? stalls + 1 : 0;
@@ -568,6 +612,12 @@ export class PoolExecutor implements Executor {
     }
   }
 
+  /** Why a task's worker went: piscina's error, or for a task failed because no worker could start, why they cannot. */
+  private deathReason(e: unknown): string {
+    if (e instanceof Error && e.name === 'AbortError' && this.lastDeath) return this.lastDeath;
+    return e instanceof Error ? e.message : String(e);
+  }
+
   /** Makes `model` available to worker threads that ask for it (most recently used last, bounded). */
   private remember(model: Model): void {
     this.known.delete(model.id);
@@ -591,7 +641,7 @@ export class PoolExecutor implements Executor {
   private async send<R extends StageReply | PlanReply>(msg: StageMessage | PlanMessage): Promise<{ reply?: R; died?: unknown }> {
     this.stats.inFlight++;
     try {
-      return { reply: (await this.pool.run(msg)) as R };
+      return { reply: (await this.pool.run(msg, { signal: this.starved.signal })) as R };
     } catch (e) {
       // The worker died (exit, crash, out of memory); piscina replaces it.
       return { died: e };
@@ -618,6 +668,13 @@ type PlanNames = Pick<TilePlan, 'inputShape' | 'layerNames'>;
 function describe(p: PlanNames, stage: StageWork, task: Task): string {
   const l = stage.layers[stage.layers.length - 1]!;
   return `layer ${l} '${p.layerNames[l]}' region ${fmtRegion(task.regions[task.regions.length - 1]!)}`;
+}
+
+/** Every queued task listens to it: no listener limit. */
+function starvedController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
 }
 
 /** A result computed elsewhere, delivered into the caller's `out` when one was given. */
