@@ -21,18 +21,22 @@ interface Slot { worker: Worker; ready: boolean; task?: Task }
 
 const fromSource = import.meta.url.endsWith('.ts');
 const workerUrl = new URL(`./photo-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
-// Run from TypeScript source (tests, bench), a worker needs tsx's loader: the one the process was started
-// with does not reach a plain worker's imports on Node 20, so the worker registers it before its first import.
+
+/**
+ * The worker's start-up script. Run from TypeScript source (tests, bench), a worker needs tsx's loader:
+ * the one the process was started with (--import=tsx, found from the working folder) does not reach a
+ * plain worker's imports on Node 20, so the worker registers it, found the same way, before its first import.
+ */
 const bootstrap = fromSource
-  ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((t) => { t.register(); return import(${JSON.stringify(workerUrl.href)}); })`
+  ? `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(workerUrl.href)}); })`
   : `import(${JSON.stringify(workerUrl.href)})`;
 
 /**
  * Worker threads that each analyse whole photos (decode → detect →
  * landmarks → describe) from a file path, so many photos keep every core on
  * net work and the main thread only hands out paths. Photos go to whichever
- * worker is free, one at a time, so an uneven last photo does not leave
- * others idle. A worker that dies fails only its photo (WORKER_LOST) and is
+ * worker is free, one at a time, so none waits behind a slow photo while a
+ * worker idles. A worker that dies fails only its photo (WORKER_LOST) and is
  * replaced; one that dies before loading its nets breaks the pool
  * (UNAVAILABLE), as every replacement would too.
  */

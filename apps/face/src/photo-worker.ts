@@ -31,6 +31,14 @@ port.on('message', (req: PhotoRequest) => {
     } catch (e) {
       return { id: req.id, error: { code: isTesseraError(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e), details: isTesseraError(e) ? { ...e.details } : {} } };
     }
-  })().then((reply) => port.postMessage(reply));
+  })().then((reply) => {
+    try {
+      port.postMessage(reply);
+    } catch (e) {
+      // An error's details that cannot be cloned: the code and message still go back.
+      if (!('error' in reply)) throw e;
+      port.postMessage({ ...reply, error: { ...reply.error, details: {} } });
+    }
+  });
 });
 port.postMessage({ ready: true } satisfies PhotoReply);
