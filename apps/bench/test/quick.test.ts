@@ -36,13 +36,18 @@ describe('tessera-bench --quick', function () {
     expect(validate(run), JSON.stringify(validate.errors, null, 2)).to.equal(true);
     expect(run.schemaVersion).to.equal(1);
 
-    // The suites that need nothing outside this repository must run, every case built.
-    for (const name of ['kernels', 'scaling', 'face']) {
+    // Every suite runs (the project's set-up installs nats-server; gpu.js peers without GL say 'unsupported'),
+    // every case is built, and every peer either ran and agreed with the reference or says why it could not.
+    for (const name of ['kernels', 'scaling', 'face', 'gpu', 'cluster']) {
       const s = run.suites.find((x) => x.name === name);
       expect(s, `suite ${name}`).to.not.equal(undefined);
       expect(s!.error, `suite ${name}`).to.equal(null);
       expect(s!.cases.length, `suite ${name}`).to.be.greaterThan(0);
-      for (const c of s!.cases) expect(c.error, `${name}/${c.id}`).to.equal(null);
+      for (const c of s!.cases) {
+        expect(c.error, `${name}/${c.id}`).to.equal(null);
+        for (const p of c.peers) expect(['ok', 'unsupported', 'skipped'], `${name}/${c.id} ${p.peer}: ${p.status}`).to.include(p.status);
+        expect(c.peers.some((p) => p.status === 'ok'), `${name}/${c.id}: some peer ran`).to.equal(true);
+      }
     }
     // Peers without an op say so instead of vanishing.
     const l2 = run.suites.find((x) => x.name === 'kernels')!.cases.find((c) => c.id === 'l2pool-2x2')!;
