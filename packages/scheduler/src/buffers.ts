@@ -4,13 +4,21 @@ import type { Model } from '@tessera/nn';
 import type { TilePlan } from './plan/types.js';
 
 /**
- * Assigns a SharedArrayBuffer to every feature map a plan materialises (each
- * stage's last layer), reusing a buffer once all stages reading it are done.
- * The model output always gets a buffer of its own: it is handed to the caller.
+ * Which buffer each materialised feature map (each stage's last layer) gets,
+ * and each buffer's size: a buffer is reused once all stages reading it are
+ * done. The model output always gets a buffer of its own: it is handed to
+ * the caller. Pure arithmetic, so a run's memory is known before allocating.
  */
-export function assignBuffers(model: Model, p: TilePlan): Map<number, SharedArrayBuffer> {
-  const producedAt = new Map<number, number>();
-  p.stages.forEach((st, i) => producedAt.set(st.layers[st.layers.length - 1]!, i));
+export interface BufferLayout {
+  /** Bytes of each buffer, in the order they are first needed. */
+  readonly sizes: readonly number[];
+  /** Buffer index of each materialised layer. */
+  readonly bufferOf: ReadonlyMap<number, number>;
+  /** Bytes of all buffers allocated once each stage has its output (a running total), by stage. */
+  readonly allocated: readonly number[];
+}
+
+export function layoutBuffers(model: Model, p: TilePlan): BufferLayout {
   const lastUse = new Map<number, number>();
   p.stages.forEach((st, i) => {
     const inside = new Set(st.layers);
@@ -18,9 +26,12 @@ export function assignBuffers(model: Model, p: TilePlan): Map<number, SharedArra
       for (const src of model.layers[l]!.inputs) if (src !== INPUT && !inside.has(src)) lastUse.set(src, i);
     }
   });
-  const free: SharedArrayBuffer[] = [];
-  const live: { layer: number; buffer: SharedArrayBuffer; until: number }[] = [];
-  const out = new Map<number, SharedArrayBuffer>();
+  const sizes: number[] = [];
+  const free: number[] = [];
+  const live: { buffer: number; until: number }[] = [];
+  const bufferOf = new Map<number, number>();
+  const allocated: number[] = [];
+  let total = 0;
   p.stages.forEach((st, i) => {
     // Buffers whose last reader ran in an earlier stage are free (stages are separated by barriers).
     for (let k = live.length - 1; k >= 0; k--) {
@@ -28,15 +39,26 @@ export function assignBuffers(model: Model, p: TilePlan): Map<number, SharedArra
     }
     const layer = st.layers[st.layers.length - 1]!;
     const bytes = sizeOf(p.shapes[layer]! as Shape) * 4;
-    let buf: SharedArrayBuffer | undefined;
+    let buf: number | undefined;
     if (layer !== model.output) {
-      free.sort((a, b) => a.byteLength - b.byteLength);
-      const k = free.findIndex((b) => b.byteLength >= bytes);
+      free.sort((a, b) => sizes[a]! - sizes[b]!);
+      const k = free.findIndex((b) => sizes[b]! >= bytes);
       if (k >= 0) buf = free.splice(k, 1)[0];
     }
-    buf ??= new SharedArrayBuffer(bytes);
-    out.set(layer, buf);
-    if (layer !== model.output) live.push({ layer, buffer: buf, until: lastUse.get(layer) ?? i });
+    if (buf === undefined) {
+      buf = sizes.push(bytes) - 1;
+      total += bytes;
+    }
+    bufferOf.set(layer, buf);
+    allocated.push(total);
+    if (layer !== model.output) live.push({ buffer: buf, until: lastUse.get(layer) ?? i });
   });
-  return out;
+  return { sizes, bufferOf, allocated };
+}
+
+/** A SharedArrayBuffer for every feature map a plan materialises, as laid out by layoutBuffers. */
+export function assignBuffers(model: Model, p: TilePlan): Map<number, SharedArrayBuffer> {
+  const layout = layoutBuffers(model, p);
+  const buffers = layout.sizes.map((bytes) => new SharedArrayBuffer(bytes));
+  return new Map([...layout.bufferOf].map(([layer, b]) => [layer, buffers[b]!]));
 }

@@ -99,7 +99,8 @@ function sharedMap(m: SharedMap | undefined, producer: number, layer: number): T
   return m.region ? Tensor.partial(m.shape, m.region, new Float32Array(m.buffer, 0, regionVolume(m.region))) : Tensor.wrap(m.buffer, m.shape);
 }
 
-const local = new LocalExecutor();
+// The pool checked the share against its own budget (shareMemory) before sending it.
+const local = new LocalExecutor({ maxMemoryBytes: Infinity });
 
 /** A data-parallel share: samples [n0, n1) of the input through the whole model, into the same samples of the output. */
 export function runWhole(model: Model, msg: WholeMessage): WholeReply {
