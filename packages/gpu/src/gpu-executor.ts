@@ -1,5 +1,5 @@
 import { TesseraError, Tensor, checkInt, checkKeys, fmtShape, fullRegion, sizeOf, type Shape } from '@tessera/tensor';
-import { INPUT, checkOut, checkRunOptions, remainingReads, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
+import { INPUT, checkMemoryBudget, checkOut, checkRunOptions, remainingReads, resolveMemoryBudget, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
 import { computeOp } from './compute.js';
 import { BACKEND_OPTION_KEYS, GpuBackend, type DeviceValue, type GpuBackendName, type GpuMode, type GpuStats } from './gpu-backend.js';
 
@@ -11,10 +11,17 @@ export interface GpuExecutorOptions {
   kernelCacheSize?: number;
   /** Testing aid: layer index whose kernel launch fails with KERNEL_FAILED. */
   failAtLayer?: number;
+  /**
+   * Most bytes of feature maps a run may hold at once (model.peakMemory: this
+   * executor releases each map after its last reader, as LocalExecutor does);
+   * a run over it is refused with RESOURCE_EXHAUSTED before anything is
+   * uploaded or allocated. Default: half of os.totalmem(); Infinity turns the check off.
+   */
+  maxMemoryBytes?: number;
 }
 
 /** Options are strict: a misspelt `mdoe` would otherwise run on the default backend. */
-const OPTION_KEYS: readonly string[] = [...BACKEND_OPTION_KEYS, 'failAtLayer'];
+const OPTION_KEYS: readonly string[] = [...BACKEND_OPTION_KEYS, 'failAtLayer', 'maxMemoryBytes'];
 
 /**
  * Runs a model layer by layer on gpu.js. On GL each layer's output stays a
@@ -28,10 +35,13 @@ export class GpuExecutor implements Executor {
   private closed = false;
   /** Testing aid: the launch of this layer fails with KERNEL_FAILED (set to undefined to stop). */
   failAtLayer: number | undefined;
+  /** The memory budget of one run, in bytes (maxMemoryBytes). */
+  readonly maxMemoryBytes: number;
 
   constructor(opts: GpuExecutorOptions = {}) {
     checkKeys('GpuExecutor options', opts, OPTION_KEYS);
     if (opts.failAtLayer !== undefined) checkInt('GpuExecutor failAtLayer', opts.failAtLayer, 0);
+    this.maxMemoryBytes = resolveMemoryBudget('GpuExecutor maxMemoryBytes', opts.maxMemoryBytes);
     this.be = new GpuBackend(opts);
     this.failAtLayer = opts.failAtLayer;
   }
@@ -69,6 +79,7 @@ export class GpuExecutor implements Executor {
     const shapes = model.shapes(input.shape);
     // `out` is honoured, as by the other executors (it used to be ignored).
     if (opts.out) checkOut(opts.out, shapes[model.output]!, input, what);
+    checkMemoryBudget(model, input.shape, model.peakMemory(input.shape).steps, this.maxMemoryBytes, what);
     const be = this.be;
     be.stats.runs++;
     const values = new Array<DeviceValue | undefined>(model.layers.length);
