@@ -35,14 +35,18 @@ export interface ChosenExecutor {
   /** Why `gpu` in auto mode did not get GL, when it did not. */
   readonly note?: string;
   /**
-   * Photos worth having in flight at once: the pool's threads keep one whole
-   * input each busy while the main thread decodes and prepares the next (1:
-   * one photo after another).
+   * Photos in flight at once when they go through the executor: on a cluster
+   * each net run goes whole to one of its workers, so photos overlap across
+   * them while this thread decodes and prepares the next (1: one photo after
+   * another). Many photos on threads go to photo workers instead.
    */
   readonly concurrency: number;
   /** Worker threads that take whole photo files when there are several (0: none; see PhotoPool). */
   readonly photoWorkers: number;
 }
+
+/** Photos in flight on a cluster: enough to keep a few workers busy; the queue spreads them. */
+const CLUSTER_PHOTOS_IN_FLIGHT = 4;
 
 /** The executor behind a `--backend`; all give the same faces (gpu within f32 rounding). */
 export function createExecutor(o: ExecutorOptions): ChosenExecutor {
@@ -51,7 +55,7 @@ export function createExecutor(o: ExecutorOptions): ChosenExecutor {
       return { ...lazy(() => new LocalExecutor()), description: 'local (1 thread)', concurrency: 1, photoWorkers: 0 };
     case 'threads': {
       const threads = checkInt('threads', o.threads ?? availableParallelism(), 1);
-      return { ...lazy(() => new PoolExecutor({ threads })), description: `threads ×${threads}`, concurrency: threads > 1 ? 2 * threads : 1, photoWorkers: threads > 1 ? threads : 0 };
+      return { ...lazy(() => new PoolExecutor({ threads })), description: `threads ×${threads}`, concurrency: 1, photoWorkers: threads > 1 ? threads : 0 };
     }
     case 'gpu': {
       const gpu = new GpuExecutor({ mode: o.gpuMode ?? 'auto' });
@@ -64,7 +68,7 @@ export function createExecutor(o: ExecutorOptions): ChosenExecutor {
       return {
         ...made(cluster),
         description: `cluster ${servers.join(',')}`,
-        concurrency: 1,
+        concurrency: CLUSTER_PHOTOS_IN_FLIGHT,
         photoWorkers: 0,
       };
     }
