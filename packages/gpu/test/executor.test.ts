@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { FAST_TOLERANCE, Tensor, isTesseraError, randomTensor } from '@tessera/tensor';
 import { LocalExecutor, ModelBuilder, fuseLayers, seedDilatedStack, type Model } from '@tessera/nn';
@@ -26,6 +28,34 @@ async function local(model: Model, x: Tensor): Promise<Tensor> {
   }
 }
 
+/** Bad input, abort before and during a run, a kernel failure mid-model: every texture released, the executor still right. */
+async function errorPaths(ex: GpuExecutor): Promise<void> {
+  const model = tenLayerModel();
+  const x = randomTensor(model.inputShape, 3);
+  const want = await local(model, x);
+  // Bad input shape.
+  await rejectsWith(ex.run(model, randomTensor([1, 4, 12, 12], 1)), 'SHAPE_MISMATCH');
+  expect(ex.stats.texturesLive).to.equal(0);
+  // Already aborted.
+  const ac0 = new AbortController();
+  ac0.abort(new Error('stop'));
+  await rejectsWith(ex.run(model, x, { signal: ac0.signal }), 'ABORTED');
+  // Aborted mid-run (after some layers made textures).
+  const ac = new AbortController();
+  const p = ex.run(model, x, { signal: ac.signal });
+  setImmediate(() => setImmediate(() => ac.abort(new Error('user cancelled'))));
+  const e = await rejectsWith(p, 'ABORTED');
+  expect(e.message).to.contain('user cancelled');
+  expect(ex.stats.texturesLive).to.equal(0);
+  // Kernel failure at layer 6: layers 0–5 hold textures when it fails.
+  ex.failAtLayer = 6;
+  await rejectsWith(ex.run(model, x), 'KERNEL_FAILED');
+  expect(ex.stats.texturesLive).to.equal(0);
+  ex.failAtLayer = undefined;
+  expect(errToMax(await ex.run(model, x), want)).to.be.at.most(FAST_TOLERANCE);
+  expect(ex.stats.texturesLive).to.equal(0);
+}
+
 describe('GpuExecutor', function () {
   this.timeout(120000);
 
@@ -38,6 +68,10 @@ describe('GpuExecutor', function () {
       });
       after(async () => {
         await ex?.close();
+      });
+
+      it('error paths release every texture and the executor works afterwards', async () => {
+        await errorPaths(ex!);
       });
 
       it('reports the backend that really runs', () => {
@@ -132,33 +166,6 @@ describe('GpuExecutor', function () {
         await chain.close();
       }
     });
-
-    it('error paths release every texture and the executor works afterwards', async () => {
-      const model = tenLayerModel();
-      const x = randomTensor(model.inputShape, 3);
-      const want = await local(model, x);
-      // Bad input shape.
-      await rejectsWith(ex!.run(model, randomTensor([1, 4, 12, 12], 1)), 'SHAPE_MISMATCH');
-      expect(ex!.stats.texturesLive).to.equal(0);
-      // Already aborted.
-      const ac0 = new AbortController();
-      ac0.abort(new Error('stop'));
-      await rejectsWith(ex!.run(model, x, { signal: ac0.signal }), 'ABORTED');
-      // Aborted mid-run (after some layers made textures).
-      const ac = new AbortController();
-      const p = ex!.run(model, x, { signal: ac.signal });
-      setImmediate(() => setImmediate(() => ac.abort(new Error('user cancelled'))));
-      const e = await rejectsWith(p, 'ABORTED');
-      expect(e.message).to.contain('user cancelled');
-      expect(ex!.stats.texturesLive).to.equal(0);
-      // Kernel failure at layer 6: layers 0–5 hold textures when it fails.
-      ex!.failAtLayer = 6;
-      await rejectsWith(ex!.run(model, x), 'KERNEL_FAILED');
-      expect(ex!.stats.texturesLive).to.equal(0);
-      ex!.failAtLayer = undefined;
-      expect(errToMax(await ex!.run(model, x), want)).to.be.at.most(FAST_TOLERANCE);
-      expect(ex!.stats.texturesLive).to.equal(0);
-    });
   });
 
   for (const mode of ['gl', 'webasm'] as const) {
@@ -190,6 +197,28 @@ describe('GpuExecutor', function () {
       }
     });
   }
+
+  it('auto without a display falls back to webasm, says why, and runs', function () {
+    // A child process without DISPLAY: headless-gl cannot start there, whatever this process has.
+    const script = [
+      "import { GpuExecutor } from '@tessera/gpu';",
+      "import { randomTensor } from '@tessera/tensor';",
+      "import { seedDilatedStack } from '@tessera/nn';",
+      "const ex = new GpuExecutor({ mode: 'auto' });",
+      "const m = seedDilatedStack({ size: 12, channels: 2 });",
+      "const y = await ex.run(m, randomTensor(m.inputShape, 1));",
+      "console.log(JSON.stringify({ backend: ex.backend, why: ex.fallbackReason, shape: y.shape }));",
+      'await ex.close();',
+    ].join('\n');
+    const env = { ...process.env };
+    delete env.DISPLAY;
+    const r = spawnSync(process.execPath, ['--import=tsx', '--conditions=@tessera/source', '--input-type=module', '-e', script], { env, encoding: 'utf8', cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 60_000 });
+    expect(r.status, r.stderr).to.equal(0);
+    const got = JSON.parse(r.stdout.trim().split('\n').pop()!) as { backend: string; why: string; shape: number[] };
+    expect(got.backend).to.equal('webasm');
+    expect(got.why).to.match(/gl unavailable: .*(DISPLAY|'gl' module)/);
+    expect(got.shape).to.deep.equal([...seedDilatedStack({ size: 12, channels: 2 }).outputShape()]);
+  });
 
   it('close() is idempotent and a closed executor refuses work', async () => {
     const ex = new GpuExecutor({ mode: 'cpu' });
