@@ -101,15 +101,16 @@ describe('ClusterExecutor runBatch and runStream equal LocalExecutor', function 
   });
 });
 
-describe('tessera-worker --threads N', function () {
+describe('ClusterExecutor with worker processes started per test', function () {
   this.timeout(180_000);
   const cluster = new TestCluster();
   const local = new LocalExecutor({ fuse: false });
 
   before(async () => { await cluster.start(); });
+  afterEach(async () => { await cluster.stopWorkers(); });
   after(async () => { await cluster.stop(); });
 
-  it('one process with 3 threads: whole inputs run data parallel on its PoolExecutor, a stream and tiles === local', async () => {
+  it('tessera-worker --threads 3: whole inputs run data parallel on its PoolExecutor; a stream and tiles === local', async () => {
     const ex = cluster.executor({ split: 'auto' });
     await ex.connect();
     const w = await cluster.worker({ threads: 3, name: 'wide' });
@@ -122,15 +123,6 @@ describe('tessera-worker --threads N', function () {
     expectIdentical(await tiled.run(m, xs[0]!), await local.run(m, xs[0]!), 'tiles on 3 threads');
     expect(ex.stats.perWorker).to.deep.equal({ wide: 9 });
   });
-});
-
-describe('ClusterExecutor stream with a worker process killed midway', function () {
-  this.timeout(180_000);
-  const cluster = new TestCluster();
-  const local = new LocalExecutor({ fuse: false });
-
-  before(async () => { await cluster.start(); });
-  after(async () => { await cluster.stop(); });
 
   it('kill -9 of one of two workers mid-stream: every input comes back once, === local, in order', async () => {
     const ex = cluster.executor({ split: 'auto' });
