@@ -1,5 +1,5 @@
 import { INPUT } from '@tessera/nn';
-import { sizeOf, type Shape } from '@tessera/tensor';
+import { allocFloat32, sizeOf, type Shape } from '@tessera/tensor';
 import type { Model } from '@tessera/nn';
 import type { TilePlan } from './plan/types.js';
 
@@ -59,6 +59,7 @@ export function layoutBuffers(model: Model, p: TilePlan): BufferLayout {
 /** A SharedArrayBuffer for every feature map a plan materialises, as laid out by layoutBuffers. */
 export function assignBuffers(model: Model, p: TilePlan): Map<number, SharedArrayBuffer> {
   const layout = layoutBuffers(model, p);
-  const buffers = layout.sizes.map((bytes) => new SharedArrayBuffer(bytes));
+  // allocFloat32: an allocation failure is RESOURCE_EXHAUSTED, not a RangeError.
+  const buffers = layout.sizes.map((bytes) => allocFloat32(bytes / 4, true, 'feature-map buffer').buffer as SharedArrayBuffer);
   return new Map([...layout.bufferOf].map(([layer, b]) => [layer, buffers[b]!]));
 }
