@@ -8,6 +8,7 @@ import { INPUT, LocalExecutor, RUN_OPTION_KEYS, checkMemoryBudget, resolveMemory
 import { assignBuffers } from './buffers.js';
 import { planMemory, shareMemory, tileMemory } from './memory.js';
 import { plan } from './plan/plan.js';
+import { taskDependencies } from './plan/dependencies.js';
 import type { StageWork, Strategy, Task, TilePlan } from './plan/types.js';
 import { checkRegionsPerLayer } from './plan/walk-back.js';
 import { sharedModel } from './shared-model.js';
@@ -551,32 +552,30 @@ export class PoolExecutor implements Executor {
   }
 
   /**
-   * Every stage of a plan with one message per worker (PlanMessage): the
-   * workers meet at each stage's end through shared memory, not through a
-   * round trip to this thread. If a worker dies, the others stop, and the run
-   * goes on stage by stage (runStage) from the first unfinished stage, which
-   * runs again whole (its finished tasks write the same values again) and
-   * retries what the dead worker took. Every message has settled before this
-   * returns or throws.
+   * Every stage of a plan with one message per worker (PlanMessage), run as
+   * a dataflow: a task starts once the tasks it depends on are done
+   * (taskDependencies), so no worker idles at a stage's end while work it
+   * could do is ready, and nothing waits for a round trip to this thread. If
+   * a worker dies, the others stop, and the run goes on stage by stage
+   * (runStage) with the tasks not done, retrying what the dead worker took.
+   * Every message has settled before this returns or throws.
    */
   private async runStages(model: Model, p: TilePlan, maps: readonly Record<number, SharedMap>[], signal: AbortSignal | undefined, what: string): Promise<void> {
     throwIfAborted(signal, what);
     const counts = p.stages.map((st) => st.tasks.length);
+    const { offsets, deps } = taskDependencies(model, p);
     const slots = planSlots(counts);
     const ctl = new Int32Array(new SharedArrayBuffer(4 * slots.size));
-    const stop = (): void => {
-      Atomics.store(ctl, slots.abort, 1);
-      counts.forEach((_, s) => Atomics.notify(ctl, slots.done(s)));
-    };
+    const stop = (): void => { Atomics.store(ctl, slots.abort, 1); };
     const msg: PlanMessage = {
-      kind: 'plan', modelId: model.id, inputShape: p.inputShape, control: ctl.buffer as SharedArrayBuffer,
+      kind: 'plan', modelId: model.id, inputShape: p.inputShape, control: ctl.buffer as SharedArrayBuffer, deps,
       stages: p.stages.map((st, s) => ({ layers: st.layers, tasks: st.tasks.map((t) => t.regions), maps: maps[s]!, faults: this.takeFault(st, st.tasks.map((t) => t.id)) })),
     };
     signal?.addEventListener('abort', stop);
     if (signal?.aborted) stop();
     let results: { reply?: StageReply | PlanReply; died?: unknown }[];
     try {
-      results = await Promise.all(Array.from({ length: Math.min(this.threads, Math.max(...counts)) }, async () => {
+      results = await Promise.all(Array.from({ length: Math.min(this.threads, deps.length) }, async () => {
         const r = await this.send<PlanReply>(msg);
         if (r.died !== undefined) stop(); // its claimed task never finishes: the others must not wait for it
         return r;
@@ -593,22 +592,24 @@ export class PoolExecutor implements Executor {
       }
     }
     throwIfAborted(signal, what);
+    // A worker died: the rest stage by stage. Only tasks not done run again: a done task's inputs may
+    // already be overwritten by a later stage (buffer reuse waits only for the readers it had).
     const first = counts.findIndex((n, s) => Atomics.load(ctl, slots.done(s)) < n);
     if (first < 0) return;
-    // The unfinished stage: its open tasks, and those the dead worker claimed (one attempt lost each).
-    const stage = p.stages[first]!;
-    const state = (t: number): number => Atomics.load(ctl, slots.state(first, t));
-    const order = stage.tasks.map((t) => t.id).filter((t) => state(t) !== TASK_DONE);
-    const attempts = stage.tasks.map((t) => (state(t.id) === TASK_CLAIMED ? 1 : 0));
-    const lost = order.filter((t) => attempts[t] === 1);
-    this.stats.retries += lost.length;
-    if (lost.length && (this.opts.maxRetries ?? 2) < 1) {
-      throw new TesseraError('WORKER_LOST', `worker lost running ${describe(p, stage, stage.tasks[lost[0]!]!)}`, { layers: stage.layers });
-    }
-    await this.runStage(model, p, stage, maps[first]!, signal, what, { order, attempts });
-    for (let s = first + 1; s < p.stages.length; s++) {
+    for (let s = first; s < p.stages.length; s++) {
       throwIfAborted(signal, what);
-      await this.runStage(model, p, p.stages[s]!, maps[s]!, signal, what);
+      const stage = p.stages[s]!;
+      const state = (t: number): number => Atomics.load(ctl, slots.state(offsets[s]! + t));
+      const order = stage.tasks.map((t) => t.id).filter((t) => state(t) !== TASK_DONE);
+      if (order.length === 0) continue;
+      // Those the dead worker claimed lost one attempt each.
+      const attempts = stage.tasks.map((t) => (state(t.id) === TASK_CLAIMED ? 1 : 0));
+      const lost = order.filter((t) => attempts[t] === 1);
+      this.stats.retries += lost.length;
+      if (lost.length && (this.opts.maxRetries ?? 2) < 1) {
+        throw new TesseraError('WORKER_LOST', `worker lost running ${describe(p, stage, stage.tasks[lost[0]!]!)}`, { layers: stage.layers });
+      }
+      await this.runStage(model, p, stage, maps[s]!, signal, what, { order, attempts });
     }
   }
 

@@ -75,33 +75,36 @@ export interface PlanStage {
 }
 
 /**
- * A whole tiled run in one message per worker: the workers walk the stages
- * together, claiming tasks through the control block and waiting for each
- * stage's last task there (Atomics.wait) instead of a round trip to the
- * coordinator per stage. Only finished tasks are waited for, and a task is
- * claimed only by a worker running it, so a worker busy elsewhere never
- * holds the others up: it joins late or not at all.
+ * A whole tiled run in one message per worker, run as a dataflow: workers
+ * claim tasks in one global order (stage by stage) through the control
+ * block, and each task first waits (Atomics.wait) for the tasks it depends
+ * on (`deps`: what it reads, and the readers of a buffer it overwrites),
+ * not for its whole previous stage, and never for a round trip to the
+ * coordinator. A task depends only on tasks claimed before it, and a task
+ * is claimed only by a worker about to run it, so a worker busy elsewhere
+ * never holds the others up: it joins late or not at all.
  */
 export interface PlanMessage {
   readonly kind: 'plan';
   readonly modelId: string;
   readonly inputShape: Shape;
   readonly stages: readonly PlanStage[];
+  /** Per global task id (stage by stage), the global ids it waits for. */
+  readonly deps: readonly (readonly number[])[];
   /** Int32Array laid out by planSlots. */
   readonly control: SharedArrayBuffer;
 }
 
-/** A worker's part of a PlanMessage: tasks it finished, or the stage it stopped at (abort, or a worker died). */
+/** A worker's part of a PlanMessage: tasks it finished, or whether it stopped early (abort, a failed task, a dead worker). */
 export type PlanReply =
-  | { readonly ok: true; readonly done: number; readonly stoppedAt?: number; readonly ms: number }
+  | { readonly ok: true; readonly done: number; readonly stopped?: true; readonly ms: number }
   | { readonly ok: false; readonly error: TaskError };
 
-/** Slots of a PlanMessage's control block: the abort flag, then per stage its claim and done counters, then a state per task. */
-export function planSlots(taskCounts: readonly number[]): { size: number; abort: number; next(s: number): number; done(s: number): number; state(s: number, t: number): number } {
-  const base: number[] = [];
-  let at = 1 + 2 * taskCounts.length;
-  for (const n of taskCounts) { base.push(at); at += n; }
-  return { size: at, abort: 0, next: (s) => 1 + 2 * s, done: (s) => 2 + 2 * s, state: (s, t) => base[s]! + t };
+/** Slots of a PlanMessage's control block: the abort flag, the global claim counter, a done counter per stage, a state per task (global id). */
+export function planSlots(taskCounts: readonly number[]): { size: number; abort: number; next: number; done(s: number): number; state(g: number): number } {
+  const stages = taskCounts.length;
+  const tasks = taskCounts.reduce((a, b) => a + b, 0);
+  return { size: 2 + stages + tasks, abort: 0, next: 1, done: (s) => 2 + s, state: (g) => 2 + stages + g };
 }
 
 /**

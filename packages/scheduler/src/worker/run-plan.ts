@@ -1,19 +1,18 @@
 import type { Model } from '@tessera/nn';
-import { TASK_CLAIMED, TASK_DONE, planSlots, type BarrierProbeMessage, type PlanMessage, type PlanReply, type TaskError } from './messages.js';
+import { TASK_CLAIMED, TASK_DONE, TASK_OPEN, planSlots, type BarrierProbeMessage, type PlanMessage, type PlanReply, type TaskError } from './messages.js';
 import { runTask } from './run-task.js';
 
-/** How long a worker sleeps at a stage barrier before it looks at the abort flag again, in ms. */
+/** How long a worker sleeps on a dependency before it looks at the abort flag again, in ms. */
 const WAIT_SLICE_MS = 20;
 
 /**
- * A worker's part of a whole tiled run (PlanMessage): in each stage, claim
- * and run tasks until none is left, then wait for the stage's other tasks
- * to finish (the next stage reads what they write) and go on. Stops at the
- * abort flag (the caller aborted, a task failed, a worker died): the
- * coordinator finishes the run from that stage.
+ * A worker's part of a whole tiled run (PlanMessage): claim tasks in the
+ * global order, wait for each one's dependencies, run it, mark it done. Stops
+ * at the abort flag (the caller aborted, a task failed, a worker died): the
+ * coordinator finishes the run from what is marked done.
  */
 export function runPlan(model: Model, msg: PlanMessage): PlanReply {
-  return walkStages(msg.control, msg.stages.map((st) => st.tasks.length), (s, k) => {
+  return walkTasks(msg.control, msg.stages.map((st) => st.tasks.length), msg.deps, (s, k) => {
     const st = msg.stages[s]!;
     const fault = st.faults?.[k];
     if (fault === 'exit') process.exit(3);
@@ -21,43 +20,56 @@ export function runPlan(model: Model, msg: PlanMessage): PlanReply {
   });
 }
 
-/** The claim-and-barrier walk alone, each task a busy wait of `spinUs`: what a stage costs the workers (the pool's cost model). */
+/**
+ * The claim-and-wait walk alone, each task a busy wait of `spinUs` and each
+ * waiting for every task of the stage before: what a stage barrier costs the
+ * workers (the pool's cost model).
+ */
 export function probeBarriers(msg: BarrierProbeMessage): PlanReply {
-  return walkStages(msg.control, new Array<number>(msg.stages).fill(msg.tasks), () => {
+  const counts = new Array<number>(msg.stages).fill(msg.tasks);
+  const deps = counts.flatMap((n, s) => Array.from({ length: n }, () => (s === 0 ? [] : Array.from({ length: msg.tasks }, (_, k) => (s - 1) * msg.tasks + k))));
+  return walkTasks(msg.control, counts, deps, () => {
     for (const t0 = performance.now(); performance.now() - t0 < msg.spinUs / 1e3;);
     return null;
   });
 }
 
-function walkStages(control: SharedArrayBuffer, counts: readonly number[], run: (stage: number, task: number) => TaskError | null): PlanReply {
+function walkTasks(
+  control: SharedArrayBuffer, counts: readonly number[], deps: readonly (readonly number[])[], run: (stage: number, task: number) => TaskError | null,
+): PlanReply {
   const t0 = performance.now();
   const ctl = new Int32Array(control);
   const slots = planSlots(counts);
+  const stageOf: number[] = [], taskOf: number[] = [];
+  counts.forEach((n, s) => { for (let t = 0; t < n; t++) { stageOf.push(s); taskOf.push(t); } });
   let done = 0;
-  const stopped = (s: number): PlanReply => ({ ok: true, done, stoppedAt: s, ms: performance.now() - t0 });
-  for (let s = 0; s < counts.length; s++) {
-    const n = counts[s]!;
-    for (;;) {
-      if (Atomics.load(ctl, slots.abort) !== 0) return stopped(s);
-      const k = Atomics.add(ctl, slots.next(s), 1);
-      if (k >= n) break;
-      Atomics.store(ctl, slots.state(s, k), TASK_CLAIMED);
-      const err = run(s, k);
-      if (err) {
-        // The others stop at their next look at the flag; wake those waiting on this stage now.
-        Atomics.store(ctl, slots.abort, 1);
-        Atomics.notify(ctl, slots.done(s));
-        return { ok: false, error: err };
+  for (;;) {
+    if (Atomics.load(ctl, slots.abort) !== 0) return { ok: true, done, stopped: true, ms: performance.now() - t0 };
+    const g = Atomics.add(ctl, slots.next, 1);
+    if (g >= stageOf.length) break;
+    Atomics.store(ctl, slots.state(g), TASK_CLAIMED);
+    // Its dependencies were claimed before it, each by a worker now running it (or by one that died: then the abort flag rises).
+    for (const d of deps[g]!) {
+      for (let st = Atomics.load(ctl, slots.state(d)); st !== TASK_DONE; st = Atomics.load(ctl, slots.state(d))) {
+        if (Atomics.load(ctl, slots.abort) !== 0) {
+          // Not started: open again, so the coordinator does not count it lost with a dead worker.
+          Atomics.store(ctl, slots.state(g), TASK_OPEN);
+          return { ok: true, done, stopped: true, ms: performance.now() - t0 };
+        }
+        Atomics.wait(ctl, slots.state(d), st, WAIT_SLICE_MS);
       }
-      Atomics.store(ctl, slots.state(s, k), TASK_DONE);
-      done++;
-      if (Atomics.add(ctl, slots.done(s), 1) + 1 === n) Atomics.notify(ctl, slots.done(s));
     }
-    // Barrier: every task of this stage finished (their writes are visible after the atomic counter is).
-    for (let d = Atomics.load(ctl, slots.done(s)); d < n; d = Atomics.load(ctl, slots.done(s))) {
-      if (Atomics.load(ctl, slots.abort) !== 0) return stopped(s);
-      Atomics.wait(ctl, slots.done(s), d, WAIT_SLICE_MS);
+    const err = run(stageOf[g]!, taskOf[g]!);
+    if (err) {
+      // The others stop at their next look at the flag.
+      Atomics.store(ctl, slots.abort, 1);
+      return { ok: false, error: err };
     }
+    // Its writes are visible to whoever sees the state (Atomics are sequentially consistent).
+    Atomics.store(ctl, slots.state(g), TASK_DONE);
+    Atomics.notify(ctl, slots.state(g));
+    Atomics.add(ctl, slots.done(stageOf[g]!), 1);
+    done++;
   }
   return { ok: true, done, ms: performance.now() - t0 };
 }
