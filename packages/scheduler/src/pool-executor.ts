@@ -566,12 +566,12 @@ export class PoolExecutor implements Executor {
   private async runStages(model: Model, p: TilePlan, maps: readonly Record<number, SharedMap>[], signal: AbortSignal | undefined, what: string): Promise<void> {
     throwIfAborted(signal, what);
     const counts = p.stages.map((st) => st.tasks.length);
-    const { offsets, deps } = taskDependencies(model, p);
+    const { offsets, deps, table } = taskDependencies(model, p);
     const slots = planSlots(counts);
     const ctl = new Int32Array(new SharedArrayBuffer(4 * slots.size));
     const stop = (): void => { Atomics.store(ctl, slots.abort, 1); };
     const msg: PlanMessage = {
-      kind: 'plan', modelId: model.id, inputShape: p.inputShape, control: ctl.buffer as SharedArrayBuffer, deps,
+      kind: 'plan', modelId: model.id, inputShape: p.inputShape, control: ctl.buffer as SharedArrayBuffer, deps: table,
       stages: p.stages.map((st, s) => ({ layers: st.layers, tasks: st.tasks.map((t) => t.regions), maps: maps[s]!, faults: this.takeFault(st, st.tasks.map((t) => t.id)) })),
     };
     signal?.addEventListener('abort', stop);

@@ -21,6 +21,28 @@ export interface TaskDependencies {
   readonly offsets: readonly number[];
   /** Per global task id, the global ids it waits for. */
   readonly deps: readonly (readonly number[])[];
+  /** The same in shared memory (dependencyTable), so each run's message carries a handle, not the lists. */
+  readonly table: SharedArrayBuffer;
+}
+
+/**
+ * Dependency lists as one Int32Array: [n, start of task 0's list, …, start
+ * of task n (the end)], then the lists back to back.
+ */
+export function dependencyTable(deps: readonly (readonly number[])[]): SharedArrayBuffer {
+  const n = deps.length;
+  const total = deps.reduce((s, d) => s + d.length, 0);
+  const buf = new SharedArrayBuffer(4 * (2 + n + total));
+  const a = new Int32Array(buf);
+  a[0] = n;
+  let at = 2 + n;
+  deps.forEach((d, g) => {
+    a[1 + g] = at;
+    a.set(d, at);
+    at += d.length;
+  });
+  a[1 + n] = at;
+  return buf;
 }
 
 const cache = new WeakMap<TilePlan, TaskDependencies>();
@@ -65,7 +87,7 @@ export function taskDependencies(model: Model, p: TilePlan): TaskDependencies {
     stageOf.set(out, s);
     if (buffer !== undefined) lastIn.set(buffer, out);
   });
-  const result = { offsets, deps };
+  const result = { offsets, deps, table: dependencyTable(deps) };
   cache.set(p, result);
   return result;
 }

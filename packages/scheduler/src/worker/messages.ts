@@ -89,8 +89,8 @@ export interface PlanMessage {
   readonly modelId: string;
   readonly inputShape: Shape;
   readonly stages: readonly PlanStage[];
-  /** Per global task id (stage by stage), the global ids it waits for. */
-  readonly deps: readonly (readonly number[])[];
+  /** Per global task id (stage by stage), the global ids it waits for: an Int32Array laid out by dependencyTable. */
+  readonly deps: SharedArrayBuffer;
   /** Int32Array laid out by planSlots. */
   readonly control: SharedArrayBuffer;
 }

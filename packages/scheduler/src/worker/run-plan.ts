@@ -1,5 +1,6 @@
 import type { Model } from '@tessera/nn';
 import { TASK_CLAIMED, TASK_DONE, TASK_OPEN, planSlots, type BarrierProbeMessage, type PlanMessage, type PlanReply, type TaskError } from './messages.js';
+import { dependencyTable } from '../plan/dependencies.js';
 import { runTask } from './run-task.js';
 
 /** How long a worker sleeps on a dependency before it looks at the abort flag again, in ms. */
@@ -12,7 +13,7 @@ const WAIT_SLICE_MS = 20;
  * coordinator finishes the run from what is marked done.
  */
 export function runPlan(model: Model, msg: PlanMessage): PlanReply {
-  return walkTasks(msg.control, msg.stages.map((st) => st.tasks.length), msg.deps, (s, k) => {
+  return walkTasks(msg.control, msg.stages.map((st) => st.tasks.length), new Int32Array(msg.deps), (s, k) => {
     const st = msg.stages[s]!;
     const fault = st.faults?.[k];
     if (fault === 'exit') process.exit(3);
@@ -28,14 +29,14 @@ export function runPlan(model: Model, msg: PlanMessage): PlanReply {
 export function probeBarriers(msg: BarrierProbeMessage): PlanReply {
   const counts = new Array<number>(msg.stages).fill(msg.tasks);
   const deps = counts.flatMap((n, s) => Array.from({ length: n }, () => (s === 0 ? [] : Array.from({ length: msg.tasks }, (_, k) => (s - 1) * msg.tasks + k))));
-  return walkTasks(msg.control, counts, deps, () => {
+  return walkTasks(msg.control, counts, new Int32Array(dependencyTable(deps)), () => {
     for (const t0 = performance.now(); performance.now() - t0 < msg.spinUs / 1e3;);
     return null;
   });
 }
 
 function walkTasks(
-  control: SharedArrayBuffer, counts: readonly number[], deps: readonly (readonly number[])[], run: (stage: number, task: number) => TaskError | null,
+  control: SharedArrayBuffer, counts: readonly number[], deps: Int32Array, run: (stage: number, task: number) => TaskError | null,
 ): PlanReply {
   const t0 = performance.now();
   const ctl = new Int32Array(control);
@@ -49,7 +50,8 @@ function walkTasks(
     if (g >= stageOf.length) break;
     Atomics.store(ctl, slots.state(g), TASK_CLAIMED);
     // Its dependencies were claimed before it, each by a worker now running it (or by one that died: then the abort flag rises).
-    for (const d of deps[g]!) {
+    for (let at = deps[1 + g]!, end = deps[2 + g]!; at < end; at++) {
+      const d = deps[at]!;
       for (let st = Atomics.load(ctl, slots.state(d)); st !== TASK_DONE; st = Atomics.load(ctl, slots.state(d))) {
         if (Atomics.load(ctl, slots.abort) !== 0) {
           // Not started: open again, so the coordinator does not count it lost with a dead worker.
