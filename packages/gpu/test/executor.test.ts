@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { FAST_TOLERANCE, Tensor, isTesseraError, randomTensor } from '@tessera/tensor';
-import { LocalExecutor, ModelBuilder, fuseLayers, seedDilatedStack, type Model } from '@tessera/nn';
+import { LocalExecutor, ModelBuilder, fuseLayers, runBatch, runStream, seedDilatedStack, type Model } from '@tessera/nn';
 import { GpuExecutor } from '../src/index.js';
 import { MODES, errToMax, requireGl, skipUnlessMode } from './helpers.js';
 import { tenLayerModel, tinyModel } from './models.js';
@@ -18,6 +18,8 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<Error> {
   }
   throw new Error(`expected a TesseraError ${code}`);
 }
+
+const bits = (t: Tensor): number[] => Array.from(new Uint32Array(t.toFloat32Array().slice().buffer));
 
 async function local(model: Model, x: Tensor): Promise<Tensor> {
   const ex = new LocalExecutor();
@@ -72,6 +74,39 @@ describe('GpuExecutor', function () {
 
       it('error paths release every texture and the executor works afterwards', async () => {
         await errorPaths(ex!);
+      });
+
+      it('batches of 1..5 and a stream give run()\'s bits for every input, in input order', async () => {
+        const m = tenLayerModel(1, 10, 4);
+        for (let count = 1; count <= 5; count++) {
+          const xs = Array.from({ length: count }, (_, i) => randomTensor(m.inputShape, 100 * count + i));
+          const want: number[][] = [];
+          for (const x of xs) want.push(bits(await ex!.run(m, x)));
+          (await runBatch(ex!, m, xs)).forEach((y, i) => expect(bits(y), `batch of ${count}, input ${i}`).to.deep.equal(want[i]));
+          let i = 0;
+          for await (const y of runStream(ex!, m, xs, { maxInFlight: 2 })) expect(bits(y), `stream of ${count}, item ${i}`).to.deep.equal(want[i++]);
+          expect(i).to.equal(count);
+        }
+        expect(ex!.stats.texturesLive).to.equal(0);
+      });
+
+      it('abort mid-stream rejects with ABORTED and the executor still runs', async () => {
+        const m = tenLayerModel(1, 10, 4);
+        const ac = new AbortController();
+        const xs = Array.from({ length: 6 }, (_, i) => randomTensor(m.inputShape, i));
+        let seen = 0;
+        try {
+          for await (const y of runStream(ex!, m, xs, { signal: ac.signal, maxInFlight: 2 })) {
+            expect(y.shape).to.deep.equal(m.outputShape());
+            if (++seen === 2) ac.abort(new Error('enough'));
+          }
+          expect.fail('the stream should reject');
+        } catch (e) {
+          expect(isTesseraError(e) && e.code, String(e)).to.equal('ABORTED');
+        }
+        expect(seen).to.equal(2);
+        expect(bits(await ex!.run(m, xs[0]!))).to.deep.equal(bits(await ex!.run(m, xs[0]!)));
+        expect(ex!.stats.texturesLive).to.equal(0);
       });
 
       it('reports the backend that really runs', () => {
