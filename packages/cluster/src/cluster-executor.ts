@@ -1,5 +1,5 @@
 import { TesseraError, isTesseraError, type Shape, type Tensor } from '@tessera/tensor';
-import { fuseLayers, inOrder, throwIfAborted, type Executor, type Model, type RunOptions, type StreamOptions } from '@tessera/nn';
+import { checkOut, checkRunOptions, fuseLayers, inOrder, throwIfAborted, type Executor, type Model, type RunOptions, type StreamOptions } from '@tessera/nn';
 import type { TilePlan } from '@tessera/scheduler';
 import { clusterPlan } from './cluster-plan.js';
 import { Connection, type ClusterConnection } from './connection.js';
@@ -11,6 +11,10 @@ import { runInput } from './run-input.js';
 import { RunSession, type SessionHost } from './run-session.js';
 import { newStats, type ClusterStats } from './stats.js';
 import { within } from './within.js';
+
+/** A batch or a stream has no single output tensor to write into: `out` is refused, not ignored. */
+const BATCH_KEYS: readonly string[] = ['signal'];
+const STREAM_KEYS: readonly string[] = ['signal', 'maxInFlight'];
 
 /**
  * Runs models on `tessera-worker` processes through NATS JetStream
@@ -55,13 +59,21 @@ export class ClusterExecutor implements Executor {
     return this.connection.get();
   }
 
+  /** One input; `out` (optional) receives the output (copied in from the assembled result). */
   async run(model: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
-    return (await this.runMany(model, [input], false, opts, `cluster run of model '${model.name}'`))[0]!;
+    const what = `cluster run of model '${model.name}'`;
+    checkRunOptions('ClusterExecutor.run', opts);
+    if (opts.out) checkOut(opts.out, model.outputShape(input.shape), input, what);
+    const y = (await this.runMany(model, [input], false, opts, what))[0]!;
+    if (!opts.out) return y;
+    opts.out.data.set(y.toFloat32Array());
+    return opts.out;
   }
 
   /** Every input whole as one task (under split auto), all in flight at once in one run; outputs in input order. */
   async runBatch(model: Model, inputs: readonly Tensor[], opts: RunOptions = {}): Promise<Tensor[]> {
     if (!Array.isArray(inputs)) throw new TesseraError('BAD_ARGUMENT', `runBatch takes an array of input tensors, got ${String(inputs)}`);
+    checkRunOptions('ClusterExecutor.runBatch', opts, BATCH_KEYS);
     return this.runMany(model, inputs, inputs.length > 1, opts, `cluster batch run of model '${model.name}'`);
   }
 
@@ -74,6 +86,7 @@ export class ClusterExecutor implements Executor {
    */
   async *runStream(original: Model, inputs: AsyncIterable<Tensor> | Iterable<Tensor>, opts: StreamOptions = {}): AsyncGenerator<Tensor> {
     const what = `cluster stream of model '${original.name}'`;
+    checkRunOptions('ClusterExecutor.runStream', opts, STREAM_KEYS);
     const { c, model, version } = await this.prepare(original, opts.signal, what);
     const limit = opts.maxInFlight ?? await this.defaultInFlight(c);
     const session = await this.openSession(c, what, opts.signal, Infinity);
@@ -139,6 +152,8 @@ export class ClusterExecutor implements Executor {
     throwIfAborted(signal, what);
     const model = fuseLayers(original);
     const c = await this.connect();
+    throwIfAborted(signal, what);
+    await this.connection.expectWorkers(c, what); // no worker at all: fail now, once, not after noWorkerTimeoutMs
     throwIfAborted(signal, what);
     const up = await this.uploads.upload(c.store, model).catch((e: unknown) => {
       if (isTesseraError(e)) throw e;

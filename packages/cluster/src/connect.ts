@@ -23,7 +23,8 @@ export async function connectNats(c: NatsCredentials, name: string): Promise<Nat
   try {
     return await connect({
       servers: c.servers, user, pass, name,
-      maxReconnectAttempts: -1, reconnectTimeWait: 250, reconnectJitter: 100, pingInterval: 10_000, timeout: 5000,
+      // Pings every 2 s, 2 unanswered → stale: a frozen server's socket is given up in seconds, not the default minutes.
+      maxReconnectAttempts: -1, reconnectTimeWait: 250, reconnectJitter: 100, pingInterval: 2000, maxPingOut: 2, timeout: 5000,
     });
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);

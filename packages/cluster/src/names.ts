@@ -4,7 +4,7 @@
  * by subject); all workers share one durable pull consumer on it, so each
  * task goes to exactly one worker at a time. Results travel on plain
  * subjects `<results>.<runId>`; models and oversized payloads sit in one
- * object store bucket.
+ * object store bucket; workers answer requests on a presence subject.
  */
 export interface ClusterNames {
   /** JetStream work-queue stream holding the tasks (default TESSERA_TASKS). */
@@ -17,6 +17,11 @@ export interface ClusterNames {
   readonly consumer: string;
   /** Object store bucket for models and oversized tile payloads (default tessera). */
   readonly bucket: string;
+  /**
+   * Plain subject every connected worker answers (default tessera.workers): a run that starts
+   * while nobody answers fails at once with UNAVAILABLE instead of waiting for noWorkerTimeoutMs.
+   */
+  readonly presence: string;
 }
 
 export const DEFAULT_NAMES: ClusterNames = Object.freeze({
@@ -25,6 +30,7 @@ export const DEFAULT_NAMES: ClusterNames = Object.freeze({
   results: 'tessera.results',
   consumer: 'tessera-workers',
   bucket: 'tessera',
+  presence: 'tessera.workers',
 });
 
 export function resolveNames(n: Partial<ClusterNames> = {}): ClusterNames {

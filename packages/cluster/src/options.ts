@@ -1,4 +1,4 @@
-import { TesseraError, checkInt } from '@tessera/tensor';
+import { TesseraError, checkInt, checkKeys } from '@tessera/tensor';
 import type { NatsCredentials } from './connect.js';
 import type { ClusterNames } from './names.js';
 
@@ -18,15 +18,25 @@ export interface ClusterExecutorOptions extends NatsCredentials {
   tiles?: number;
   /** Whole inputs or fused tiles per task (default 'auto'; see ClusterSplit). */
   split?: ClusterSplit;
-  /** A run that gets no result while no worker holds or asks for a task fails with UNAVAILABLE after this (default 10 000 ms). */
+  /**
+   * A run that gets no result while no worker holds or asks for a task fails with UNAVAILABLE after this (default 10 000 ms).
+   * A run that starts while no worker is connected at all fails at once (the presence probe, see names.ts).
+   */
   noWorkerTimeoutMs?: number;
-  /** JetStream ack_wait of the workers' consumer: a task held this long by a silent worker is redelivered (default 30 000 ms). */
+  /**
+   * JetStream ack_wait of the workers' consumer: a task held this long by a silent worker is redelivered
+   * (default 3000 ms). Live workers call working() every third of it while they compute, so a long tile is
+   * never redelivered; a worker killed with kill -9 loses its tasks to the others within this.
+   */
   ackWaitMs?: number;
   /** JetStream max_deliver of the consumer (default 5). */
   maxDeliver?: number;
   /** A run (one input of a stream) fails with TIMEOUT after this (default 600 000 ms). */
   runTimeoutMs?: number;
-  /** While disconnected from NATS, a run waits this long for the client to reconnect, then fails with UNAVAILABLE (default 30 000 ms). */
+  /**
+   * While the server is unreachable (disconnected, or silent to the connection's heartbeat), a run waits this long
+   * for it, then fails with UNAVAILABLE (default 3000 ms: a restart survives, a dead server is reported in seconds).
+   */
   reconnectTimeoutMs?: number;
   /** How often a waiting run with no new result inspects the queue (default 1000 ms). */
   checkIntervalMs?: number;
@@ -41,16 +51,24 @@ export interface ClusterExecutorOptions extends NatsCredentials {
 }
 
 export const DEFAULTS = {
-  tiles: 4, noWorkerTimeoutMs: 10_000, ackWaitMs: 30_000, maxDeliver: 5, runTimeoutMs: 600_000,
-  reconnectTimeoutMs: 30_000, checkIntervalMs: 1000, maxResends: 3,
+  tiles: 4, noWorkerTimeoutMs: 10_000, ackWaitMs: 3000, maxDeliver: 5, runTimeoutMs: 600_000,
+  reconnectTimeoutMs: 3000, checkIntervalMs: 1000, maxResends: 3,
 };
 export type Limits = typeof DEFAULTS;
 
 /** Bytes kept free in a message for the header fields around the slices. */
 const FRAMING_BYTES = 64 * 1024;
 
-/** The numeric options with their defaults; BAD_ARGUMENT naming the first bad value. */
+/** Every key of ClusterExecutorOptions: an unknown or misspelt one is BAD_ARGUMENT, never ignored (checkKeys). */
+const OPTION_KEYS: readonly string[] = [
+  'servers', 'user', 'pass', 'split', 'maxMessageBytes', 'names', 'name', ...Object.keys(DEFAULTS),
+];
+const NAME_KEYS: readonly string[] = ['stream', 'tasks', 'results', 'consumer', 'bucket', 'presence'];
+
+/** The numeric options with their defaults; BAD_ARGUMENT naming the first unknown key or bad value. */
 export function resolveLimits(opts: ClusterExecutorOptions): Limits {
+  checkKeys('ClusterExecutor options', opts, OPTION_KEYS);
+  if (opts.names !== undefined) checkKeys('ClusterExecutor names', opts.names, NAME_KEYS);
   const o = { ...DEFAULTS };
   for (const k of Object.keys(DEFAULTS) as (keyof Limits)[]) {
     if (opts[k] !== undefined) o[k] = checkInt(`ClusterExecutor ${k}`, opts[k], k === 'maxResends' ? 0 : 1);

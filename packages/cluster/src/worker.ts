@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
 import { jetstream, type Consumer, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
-import { millis, type NatsConnection } from '@nats-io/nats-core';
+import { millis, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import {
-  Tensor, TesseraError, checkInt, copyRegion, fmtRegion, fmtShape, fullRegion, isTesseraError, regionContains, regionVolume, regionsEqual, type Shape,
+  Tensor, TesseraError, checkInt, checkKeys, copyRegion, fmtRegion, fmtShape, fullRegion, isTesseraError, regionContains, regionVolume, regionsEqual, type Shape,
 } from '@tessera/tensor';
-import { INPUT, type Model } from '@tessera/nn';
-import { PoolExecutor, checkTask, taskReads, type RegionData } from '@tessera/scheduler';
+import { INPUT, checkMemoryBudget, resolveMemoryBudget, type Model } from '@tessera/nn';
+import { PoolExecutor, checkTask, shareMemory, taskReads, tileMemory, type RegionData } from '@tessera/scheduler';
 import {
   TILE_PROTOCOL_VERSION, decodeTileSlices, decodeTileTask, encodeTileResult, encodeTileSlices,
   type TileError, type TileResult, type TileSlice, type TileTask,
@@ -27,6 +27,11 @@ export interface TileWorkerOptions extends NatsCredentials {
   prefetch?: number;
   /** Worker id in results and logs (default host-pid). */
   name?: string;
+  /**
+   * Feature-map bytes one task may hold (default: half this machine's memory). A task over it is refused
+   * before anything is allocated: an error result with code RESOURCE_EXHAUSTED, and the task terminated.
+   */
+  maxMemoryBytes?: number;
   /** Stream, consumer, subjects and bucket; must match the coordinator's (defaults in names.ts). */
   names?: Partial<ClusterNames>;
   /** Largest message accepted or sent (default: the server's max_payload); bigger outputs go through the object store. */
@@ -58,6 +63,9 @@ export interface TileWorkerStats {
 /** How long one pull request waits for a task; also bounds how long stop() waits for idle pulls. */
 const PULL_EXPIRES_MS = 2000;
 const MAX_MODELS = 16;
+const OPTION_KEYS: readonly string[] = [
+  'servers', 'user', 'pass', 'threads', 'prefetch', 'name', 'maxMemoryBytes', 'names', 'maxMessageBytes', 'logLevel', 'log', 'testDelayMs', 'testLoseResults',
+];
 
 /**
  * The `tessera-worker` process' engine: pulls at most `threads` tasks at a
@@ -75,6 +83,8 @@ export class TileWorker {
   readonly threads: number;
   readonly prefetch: number;
   readonly names: ClusterNames;
+  /** Feature-map bytes one task may hold (maxMemoryBytes). */
+  readonly maxMemoryBytes: number;
   private readonly opts: TileWorkerOptions;
   private readonly log: Logger;
   private nc: NatsConnection | undefined;
@@ -87,9 +97,12 @@ export class TileWorker {
   private workingEveryMs = 1000;
   private maxMessageBytes = 1024 * 1024;
   private lost = 0;
+  private presence: Subscription | undefined;
 
   constructor(opts: TileWorkerOptions) {
+    checkKeys('TileWorker options', opts, OPTION_KEYS);
     this.opts = opts;
+    this.maxMemoryBytes = resolveMemoryBudget('tessera-worker maxMemoryBytes', opts.maxMemoryBytes);
     this.threads = checkInt('tessera-worker threads', opts.threads ?? 1, 1);
     this.prefetch = checkInt('tessera-worker prefetch', opts.prefetch ?? 2 * this.threads, 1);
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
@@ -103,8 +116,10 @@ export class TileWorker {
     this.nc = await connectNats(this.opts, `tessera-worker ${this.name}`);
     this.maxMessageBytes = Math.min(this.opts.maxMessageBytes ?? Infinity, this.nc.info?.max_payload ?? this.maxMessageBytes);
     this.js = jetstream(this.nc);
-    this.pool = new PoolExecutor({ threads: this.threads, strategy: 'fused' });
+    this.pool = new PoolExecutor({ threads: this.threads, strategy: 'fused', maxMemoryBytes: this.maxMemoryBytes });
     void this.watch(this.nc);
+    // Presence: coordinators ask here before a run, so "no worker" is known at once (a no-responders answer).
+    this.presence = this.nc.subscribe(this.names.presence, { callback: (_e, m) => { if (!this.stopping) m.respond(this.name); } });
     const consumer = await this.bind();
     if (!consumer) return;
     this.loops = Array.from({ length: this.prefetch }, () => this.pullLoop(consumer));
@@ -119,6 +134,7 @@ export class TileWorker {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.presence?.unsubscribe();
     this.log('info', 'stopping: finishing tasks in hand');
     await Promise.all(this.loops);
     if (this.nc && !this.nc.isClosed()) await within(this.nc.drain(), 5000);
@@ -214,7 +230,9 @@ export class TileWorker {
       } else {
         await this.publish(task, result);
       }
-      msg.ack();
+      // Refused for its size: no worker with this budget should take it again; answered, so terminate it.
+      if (result.error?.code === 'RESOURCE_EXHAUSTED') msg.term();
+      else msg.ack();
       this.stats.results++;
       this.log('debug', `tile ${task.tileId} of run ${task.runId} stage ${task.stage} attempt ${task.attempt}: ${result.error ? `error ${result.error.code}` : 'done'} `
         + `(queue ${result.timings.queueMs.toFixed(1)} ms, compute ${result.timings.computeMs.toFixed(1)} ms)`);
@@ -233,8 +251,9 @@ export class TileWorker {
     const base = { version: TILE_PROTOCOL_VERSION, runId: task.runId, tileId: task.tileId, workerId: this.name, attempt: task.attempt };
     let started = performance.now();
     try {
-      const inputs = task.inputsRef ? await this.fetchInputs(task) : task.inputs;
       const model = await this.model(task.modelId, task.modelVersion);
+      this.checkMemory(model, task);
+      const inputs = task.inputsRef ? await this.fetchInputs(task) : task.inputs;
       const slices = checkInputs(model, task, inputs);
       if (this.opts.testDelayMs) await sleep(this.opts.testDelayMs);
       started = performance.now();
@@ -261,6 +280,24 @@ export class TileWorker {
       };
       return { ...base, error, timings: { queueMs: 0, computeMs: performance.now() - started, codecMs: decodeMs } };
     }
+  }
+
+  /**
+   * Refuses (RESOURCE_EXHAUSTED) a task whose feature maps would exceed the budget, from shapes
+   * and regions alone — before its slices are fetched or copied and before the pool allocates:
+   * a few hundred bytes of model and task can otherwise ask for gigabytes (issue 14).
+   */
+  private checkMemory(model: Model, task: TileTask): void {
+    checkTask(model, task.inputShape, task.layers, task.regions);
+    const what = `tile ${task.tileId} of run ${task.runId} on worker '${this.name}'`;
+    let need;
+    if (isWholeInput(model, task)) need = shareMemory(model, [task.inputShape], 1, 1);
+    else {
+      let readBytes = 0;
+      for (const r of taskReads(model, task.inputShape, task.layers, task.regions).values()) readBytes += regionVolume(r) * 4;
+      need = tileMemory(task.inputShape, task.layers, task.regions, readBytes);
+    }
+    checkMemoryBudget(model, need.inputShape, need.steps, this.maxMemoryBytes, what);
   }
 
   /** Publishes the result (output through the object store when too big) and waits until the server has it. */

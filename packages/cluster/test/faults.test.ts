@@ -21,48 +21,39 @@ describe('ClusterExecutor under faults', function () {
   afterEach(async () => { await cluster.stopWorkers(); });
   after(async () => { await cluster.stop(); });
 
-  it('no worker: UNAVAILABLE naming the stream and subject within noWorkerTimeoutMs', async () => {
+  it('workers connected but none pulling: UNAVAILABLE naming the stream and subject after noWorkerTimeoutMs', async () => {
     const ex = cluster.executor({ noWorkerTimeoutMs: 2000, checkIntervalMs: 250 });
     await ex.connect();
-    const t0 = Date.now();
-    const e = await rejection(ex.run(model, x));
-    const ms = Date.now() - t0;
-    expect(e.code, e.message).to.equal('UNAVAILABLE');
-    expect(e.message).to.include(`stream 'TESSERA_TASKS'`).and.to.match(/subject 'tessera\.tasks\.[0-9a-f-]+'/);
-    expect(ms).to.be.within(2000, 4000);
+    // Something answers on the presence subject (the run may start) but nobody pulls tasks: a stuck worker.
+    const nc = await connect({ servers: cluster.server.url, user: cluster.server.user, pass: cluster.server.pass });
+    nc.subscribe('tessera.workers', { callback: (_e, m) => { m.respond('stuck'); } });
+    await nc.flush();
+    try {
+      const t0 = Date.now();
+      const e = await rejection(ex.run(model, x));
+      const ms = Date.now() - t0;
+      expect(e.code, e.message).to.equal('UNAVAILABLE');
+      expect(e.message).to.include(`no worker took a task within 2000 ms`).and.to.include(`stream 'TESSERA_TASKS'`)
+        .and.to.match(/subject 'tessera\.tasks\.[0-9a-f-]+'/);
+      expect(ms).to.be.at.least(2000);
+    } finally {
+      await nc.close();
+    }
   });
 
-  it('kill -9 of a worker holding tiles: the run completes, identical, no tile missing', async () => {
-    const ex = cluster.executor({ tiles: 6 });
-    await ex.connect();
-    const slow = await cluster.worker({ threads: 2, delayMs: 5000, name: 'doomed' });
-    const run = ex.run(model, x);
-    // The doomed worker holds two tiles (sleeping before compute), then dies without a word.
-    await slow.output.waitFor(/tile \d+ of run \S+ received/, 10_000);
-    await new Promise((r) => setTimeout(r, 200));
-    const held = slow.output.lines.filter((l) => / received /.test(l)).length;
-    await cluster.worker({ name: 'survivor' });
-    slow.kill('SIGKILL');
-    expect(await slow.exited).to.equal('SIGKILL');
-    expectIdentical(await run, want, 'after kill -9');
-    const tiles = ex.plan(model).stages.reduce((s, st) => s + st.tasks.length, 0);
-    expect(ex.stats.results).to.equal(tiles);
-    expect(ex.stats.perWorker['doomed'] ?? 0).to.equal(0);
-    expect(ex.stats.perWorker['survivor']).to.equal(tiles);
-    expect(held).to.be.at.least(1);
-    expect(ex.stats.duplicatesDropped).to.be.at.least(0);
-  });
+  // kill -9 of a worker holding tiles: failure-detection.test.ts (redelivery timed from the kill).
 
   it('drops and counts duplicate results: first result wins', async () => {
     const ex = cluster.executor({ tiles: 6 });
     await ex.connect();
     await cluster.worker({ delayMs: 300 });
-    // An eavesdropper republishes every result once more: each is a duplicate of a done tile.
+    // An eavesdropper republishes the first result once more: a duplicate of a done tile, arriving while
+    // the other 5 tiles are still to compute (one worker, 300 ms each, 2 at a time).
     const nc = await connect({ servers: cluster.server.url, user: cluster.server.user, pass: cluster.server.pass });
     let echoed = 0;
     const sub = nc.subscribe('tessera.results.>', {
       callback: (_e, m) => {
-        if (m.headers?.has('echo')) return;
+        if (m.headers?.has('echo') || echoed > 0) return;
         echoed++;
         const h = headers();
         h.set('echo', '1');
@@ -76,10 +67,8 @@ describe('ClusterExecutor under faults', function () {
       sub.unsubscribe();
       await nc.close();
     }
-    // Every echo of a result that arrived before the run ended is dropped and counted (the last ones may come
-    // after it: the worker holds 2 tasks at once, so its last two results arrive together).
-    expect(echoed).to.be.at.least(ex.stats.results);
-    expect(ex.stats.duplicatesDropped).to.be.within(ex.stats.results - 2, echoed);
+    expect(echoed).to.equal(1);
+    expect(ex.stats.duplicatesDropped).to.equal(1);
     expect(ex.stats.results).to.equal(6);
   });
 
@@ -138,9 +127,11 @@ describe('ClusterExecutor under faults', function () {
   it('a tile that kills every worker taking it: WORKER_LOST once max_deliver is used up', async () => {
     const ex = cluster.executor({ tiles: 1, ackWaitMs: 1000, maxDeliver: 2, checkIntervalMs: 250 });
     await ex.connect();
+    // A worker must be connected for the run to start (the presence probe); the tile then kills each taker.
+    let victim = await cluster.worker({ delayMs: 60_000, name: 'victim1' });
     const run = rejection(ex.run(model, x));
     for (let i = 1; i <= 2; i++) {
-      const victim = await cluster.worker({ delayMs: 60_000, name: `victim${i}` });
+      if (i > 1) victim = await cluster.worker({ delayMs: 60_000, name: `victim${i}` });
       await victim.output.waitFor(/ received /, 10_000);
       victim.kill('SIGKILL');
       await victim.exited;

@@ -18,21 +18,26 @@ export class TestCluster {
     return this;
   }
 
-  /** An executor on this cluster; fused tiles unless `split` says otherwise (most tests exercise the tile protocol). */
+  /**
+   * An executor on this cluster; fused tiles unless `split` says otherwise (most tests exercise the tile protocol).
+   * The delivery settings (ack wait, heartbeat, reconnect) are the defaults: the fault tests exercise what users get.
+   */
   executor(opts: Partial<ClusterExecutorOptions> = {}): ClusterExecutor {
     const ex = new ClusterExecutor({
       servers: this.server.url, user: this.server.user, pass: this.server.pass,
-      ackWaitMs: 2000, maxDeliver: 10, checkIntervalMs: 500, noWorkerTimeoutMs: 10_000, split: 'tiles', ...opts,
+      maxDeliver: 10, checkIntervalMs: 500, noWorkerTimeoutMs: 10_000, split: 'tiles', ...opts,
     });
     this.executors.push(ex);
     return ex;
   }
 
   /** Starts a worker and waits until it pulls tasks (the queue must exist: call executor().connect() first). */
-  async worker(opts: { threads?: number; delayMs?: number; name?: string; env?: Record<string, string>; maxMessageBytes?: number } = {}): Promise<SpawnedWorker> {
+  async worker(opts: {
+    threads?: number; prefetch?: number; delayMs?: number; name?: string; env?: Record<string, string>; maxMessageBytes?: number; maxMemoryBytes?: number;
+  } = {}): Promise<SpawnedWorker> {
     const w = spawnWorker({
-      url: this.server.url, user: this.server.user, pass: this.server.pass, threads: opts.threads ?? 1,
-      name: opts.name ?? `w${++this.n}`, maxMessageBytes: opts.maxMessageBytes,
+      url: this.server.url, user: this.server.user, pass: this.server.pass, threads: opts.threads ?? 1, prefetch: opts.prefetch,
+      name: opts.name ?? `w${++this.n}`, maxMessageBytes: opts.maxMessageBytes, maxMemoryBytes: opts.maxMemoryBytes,
       env: { ...(opts.delayMs ? { TESSERA_WORKER_TEST_DELAY_MS: String(opts.delayMs) } : {}), ...opts.env },
     });
     this.workers.push(w);

@@ -13,6 +13,8 @@ export interface SpawnWorkerOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Largest message the worker sends or accepts (default: the server's max_payload). */
   maxMessageBytes?: number;
+  /** Feature-map bytes one task may hold (--max-memory; default: the worker's). */
+  maxMemoryBytes?: number;
   /** Extra environment (e.g. TESSERA_WORKER_TEST_DELAY_MS). Credentials go through the environment, not argv. */
   env?: Record<string, string>;
 }
@@ -47,6 +49,7 @@ export function spawnWorker(o: SpawnWorkerOptions): SpawnedWorker {
     main, '--nats', o.url, '--threads', String(o.threads ?? 1), '--name', o.name, '--log-level', o.logLevel ?? 'debug',
     ...(o.prefetch ? ['--prefetch', String(o.prefetch)] : []),
     ...(o.maxMessageBytes ? ['--max-message-bytes', String(o.maxMessageBytes)] : []),
+    ...(o.maxMemoryBytes ? ['--max-memory', String(o.maxMemoryBytes)] : []),
   ];
   const env: Record<string, string | undefined> = { ...process.env, ...o.env };
   if (o.user !== undefined) env['TESSERA_NATS_USER'] = o.user;
