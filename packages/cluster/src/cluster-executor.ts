@@ -50,6 +50,7 @@ export class ClusterExecutor implements Executor {
     this.host = {
       names: this.names, limits: this.limits, stats: this.stats, servers: String(opts.servers),
       isClosed: () => this.closed, disconnectedAt: () => this.connection.disconnectedAt, roundTrip: (ms) => this.roundTrip.add(ms),
+      excluded: new Set(),
     };
   }
 

@@ -42,6 +42,13 @@ export interface ClusterExecutorOptions extends NatsCredentials {
   checkIntervalMs?: number;
   /** Times one task may be re-sent after its result was lost before the run fails with WORKER_LOST (default 3). */
   maxResends?: number;
+  /**
+   * Verified execution (default 1: off): each task goes to k distinct workers and a tile is accepted only
+   * when k of them return bit-identical results (the region contract makes honest results identical). A
+   * worker whose result differs is reported in stats.excludedWorkers and its results are dropped from then
+   * on; a result for a copy never sent is dropped and counted (stats.unsolicited). Costs k× the compute.
+   */
+  verify?: number;
   /** Largest message sent (default: the server's max_payload); bigger task inputs go through the object store. */
   maxMessageBytes?: number;
   /** Stream, subjects, consumer and bucket names (defaults in names.ts). */
@@ -52,8 +59,10 @@ export interface ClusterExecutorOptions extends NatsCredentials {
 
 export const DEFAULTS = {
   tiles: 4, noWorkerTimeoutMs: 10_000, ackWaitMs: 3000, maxDeliver: 5, runTimeoutMs: 600_000,
-  reconnectTimeoutMs: 3000, checkIntervalMs: 1000, maxResends: 3,
+  reconnectTimeoutMs: 3000, checkIntervalMs: 1000, maxResends: 3, verify: 1,
 };
+/** verify above this would cost more than it protects. */
+const MAX_VERIFY = 8;
 export type Limits = typeof DEFAULTS;
 
 /** Bytes kept free in a message for the header fields around the slices. */
@@ -73,6 +82,7 @@ export function resolveLimits(opts: ClusterExecutorOptions): Limits {
   for (const k of Object.keys(DEFAULTS) as (keyof Limits)[]) {
     if (opts[k] !== undefined) o[k] = checkInt(`ClusterExecutor ${k}`, opts[k], k === 'maxResends' ? 0 : 1);
   }
+  if (o.verify > MAX_VERIFY) throw new TesseraError('BAD_ARGUMENT', `ClusterExecutor verify must be 1..${MAX_VERIFY}, got ${o.verify}`, { verify: o.verify });
   if (opts.split !== undefined && !SPLITS.includes(opts.split)) {
     throw new TesseraError('BAD_ARGUMENT', `ClusterExecutor split must be one of ${SPLITS.map((x) => `'${x}'`).join(', ')}, got ${JSON.stringify(opts.split)}`, { split: opts.split });
   }

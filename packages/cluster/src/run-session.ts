@@ -9,6 +9,7 @@ import type { Limits } from './options.js';
 import { deleteRunTasks, runQueueState } from './queue.js';
 import { outputOf, readResult, workerError, type ExpectedOutput } from './result-reader.js';
 import { perInput, type ClusterStats } from './stats.js';
+import { Ballot } from './verify.js';
 import { within } from './within.js';
 
 /** What a session needs from its executor. */
@@ -23,16 +24,21 @@ export interface SessionHost {
   disconnectedAt(): number | undefined;
   /** Reports a task's protocol round trip: result received − task sent − the worker's compute. */
   roundTrip(ms: number): void;
+  /** Workers whose result disagreed with k others under `verify` (executor-wide): their results are dropped. */
+  readonly excluded: Set<string>;
 }
 
 /** A task as the run tracks it until its result arrives. */
 interface Outstanding {
   readonly tileId: number;
-  /** The task as first sent (attempt 1); re-sends change only the attempt. */
+  /** The task as first sent (attempt 1); re-sends and verify's copies change only the attempt. */
   readonly task: TileTask;
+  /** Under verify: the results so far, by worker. */
+  readonly ballot: Ballot | undefined;
   readonly want: ExpectedOutput;
   /** Date.now() by which it must be done (runTimeoutMs). */
   readonly deadline: number;
+  /** The highest attempt sent: each send (a copy under verify, a re-send) has its own. */
   attempt: number;
   resends: number;
   /** Date.now() when its last publish was acked by JetStream; undefined before. */
@@ -130,13 +136,15 @@ export class RunSession {
   submit(tileId: number, spec: TaskSpec, want: ExpectedOutput): Promise<TileSlice> {
     if (this.failure) return Promise.reject(this.failure);
     const task: TileTask = { ...spec, version: TILE_PROTOCOL_VERSION, runId: this.runId, tileId, attempt: 1 };
+    const k = this.host.limits.verify;
     return new Promise<TileSlice>((resolve, reject) => {
       const t: Outstanding = {
-        tileId, task, want, deadline: Math.min(this.deadline, Date.now() + this.host.limits.runTimeoutMs),
-        attempt: 1, resends: 0, publishedAt: undefined, sentAt: performance.now(), resolve, reject,
+        tileId, task, want, deadline: Math.min(this.deadline, Date.now() + this.host.limits.runTimeoutMs), ballot: k > 1 ? new Ballot(k) : undefined,
+        attempt: k, resends: 0, publishedAt: undefined, sentAt: performance.now(), resolve, reject,
       };
       this.pending.set(tileId, t);
-      this.publish(t).catch((e: unknown) => this.fail(e));
+      // Under verify, k copies (attempts 1..k), one per worker that must agree.
+      for (let a = 1; a <= k; a++) this.publish(t, a).catch((e: unknown) => this.fail(e));
     });
   }
 
@@ -172,11 +180,11 @@ export class RunSession {
   }
 
   /** Publishes one task (inputs through the object store when too big), retrying while the server is away. */
-  private async publish(t: Outstanding): Promise<void> {
+  private async publish(t: Outstanding, attempt: number): Promise<void> {
     const { stats } = this.host;
     const started = performance.now();
     t.sentAt = started;
-    let task: TileTask = t.attempt === 1 ? t.task : { ...t.task, attempt: t.attempt };
+    let task: TileTask = attempt === 1 ? t.task : { ...t.task, attempt };
     let bytes = encodeTileTask(task);
     if (bytes.length > this.c.maxMessageBytes) {
       const name = payloadObjectName(this.runId, t.tileId, 'in', 1);
@@ -189,7 +197,7 @@ export class RunSession {
       task = { ...task, inputs: [], inputsRef: name };
       bytes = encodeTileTask(task);
     }
-    await this.retry(() => this.c.js.publish(this.subject, bytes, { msgID: `${this.runId}.${t.tileId}.${t.attempt}`, timeout: 2000 }), `publish tile ${t.tileId}`);
+    await this.retry(() => this.c.js.publish(this.subject, bytes, { msgID: `${this.runId}.${t.tileId}.${attempt}`, timeout: 2000 }), `publish tile ${t.tileId}`);
     t.publishedAt = Date.now();
     stats.tasksSent++;
     stats.bytesOut += bytes.length;
@@ -219,19 +227,30 @@ export class RunSession {
       if (res.outputRef) await this.c.store.delete(res.outputRef).catch(() => {});
       return;
     }
+    if (t.ballot && !this.admissible(t, t.ballot, res.workerId, res.attempt)) {
+      if (res.outputRef) await this.c.store.delete(res.outputRef).catch(() => {});
+      return;
+    }
     if (res.error) {
       stats.errors++;
       this.settle(t, { error: workerError(res) });
       return;
     }
-    const slice = await outputOf(this.c.store, res, t.want, (n) => { stats.bytesIn += n; });
-    if (!slice) {
+    const fetched = await outputOf(this.c.store, res, t.want, (n) => { stats.bytesIn += n; });
+    if (!fetched) {
       stats.errors++;
       return;
     }
-    if (this.pending.get(res.tileId) !== t) {
+    if (this.pending.get(res.tileId) !== t || (t.ballot && t.ballot.has(res.workerId))) {
       stats.duplicatesDropped++; // a duplicate finished its object-store fetch first
       return;
+    }
+    let slice = fetched;
+    if (t.ballot) {
+      const vote = t.ballot.add(res.workerId, fetched);
+      if (!vote) return; // not yet k agreeing workers: the copies still queued, or one more (see inspect), decide
+      for (const w of vote.dissenters) this.exclude(w);
+      slice = vote.slice;
     }
     stats.results++;
     stats.perWorker[res.workerId] = (stats.perWorker[res.workerId] ?? 0) + 1;
@@ -243,6 +262,33 @@ export class RunSession {
     this.lastProgress = Date.now();
     this.emptyChecks = 0;
     this.settle(t, { slice });
+  }
+
+  /**
+   * Under verify: whether a result may vote. Dropped and counted: a result
+   * for a copy never sent, one from an excluded worker (unsolicited), and a
+   * worker's second result for the tile (a duplicate: it took two copies).
+   */
+  private admissible(t: Outstanding, ballot: Ballot, worker: string, attempt: number): boolean {
+    const { stats } = this.host;
+    if (!(attempt >= 1 && attempt <= t.attempt) || this.host.excluded.has(worker)) {
+      stats.unsolicited++;
+      return false;
+    }
+    if (ballot.has(worker)) {
+      stats.duplicatesDropped++;
+      return false;
+    }
+    return true;
+  }
+
+  /** A worker whose result differed from k agreeing ones: reported (stats.excludedWorkers) and its results dropped from now on. */
+  private exclude(worker: string): void {
+    const { stats } = this.host;
+    stats.disagreements++;
+    if (this.host.excluded.has(worker)) return;
+    this.host.excluded.add(worker);
+    stats.excludedWorkers.push(worker);
   }
 
   private async check(): Promise<void> {
@@ -285,12 +331,13 @@ export class RunSession {
       this.emptyChecks = 0;
       for (const t of [...this.pending.values()]) {
         if (t.publishedAt === undefined || t.publishedAt >= this.emptySince) continue;
-        if (++t.resends > o.maxResends) {
+        // Under verify a tile may also need copies beyond k (a worker took two, or one disagreed): k more allowed.
+        if (++t.resends > o.maxResends + (o.verify > 1 ? o.verify : 0)) {
           throw new TesseraError('WORKER_LOST', `tile ${t.tileId} (${fmtRegion(t.want.region)} of layer ${t.want.source}) lost its result ${t.resends} time(s) in the ${this.what}`);
         }
         stats.resends++;
         t.attempt++;
-        await this.publish(t);
+        await this.publish(t, t.attempt);
       }
       this.lastProgress = Date.now();
       return;

@@ -8,7 +8,13 @@ export interface ClusterStats {
   results: number;
   /** Results for tasks already done (a redelivered task finished twice), dropped. */
   duplicatesDropped: number;
-  /** Tasks re-sent because their result was lost (e.g. across a server restart). */
+  /** Under verify: results that differed from k agreeing workers' (one per dissenting result). */
+  disagreements: number;
+  /** Under verify: workers excluded for a disagreeing result, in order; their later results are dropped. */
+  excludedWorkers: string[];
+  /** Under verify: results dropped for naming a copy never sent or coming from an excluded worker. */
+  unsolicited: number;
+  /** Tasks re-sent because their result was lost (e.g. across a server restart), or, under verify, one more copy for a tile not yet agreed on. */
   resends: number;
   /** Error results and results that failed to decode or did not match their task. */
   errors: number;
@@ -39,7 +45,7 @@ export interface ClusterStats {
 
 export function newStats(): ClusterStats {
   return {
-    runs: 0, tasksSent: 0, results: 0, duplicatesDropped: 0, resends: 0, errors: 0, bytesOut: 0, bytesIn: 0,
+    runs: 0, tasksSent: 0, results: 0, duplicatesDropped: 0, disagreements: 0, excludedWorkers: [], unsolicited: 0, resends: 0, errors: 0, bytesOut: 0, bytesIn: 0,
     bytesOutPerInput: 0, bytesInPerInput: 0, protocolMs: 0, computeMs: 0, roundTripMs: 0, modelUploads: 0, modelBytes: 0, perWorker: {},
   };
 }

@@ -63,6 +63,11 @@ export interface TileWorkerStats {
 /** How long one pull request waits for a task; also bounds how long stop() waits for idle pulls. */
 const PULL_EXPIRES_MS = 2000;
 const MAX_MODELS = 16;
+/** A released copy waits this long before redelivery, so another worker's pull takes it rather than this one's next. */
+const COPY_RELEASE_DELAY_MS = 200;
+/** Deliveries of a copy of a tile done here that are released before this worker takes it anyway. */
+const COPY_RELEASES = 2;
+const MAX_DONE = 4096;
 const OPTION_KEYS: readonly string[] = [
   'servers', 'user', 'pass', 'threads', 'prefetch', 'name', 'maxMemoryBytes', 'names', 'maxMessageBytes', 'logLevel', 'log', 'testDelayMs', 'testLoseResults',
 ];
@@ -98,6 +103,10 @@ export class TileWorker {
   private maxMessageBytes = 1024 * 1024;
   private lost = 0;
   private presence: Subscription | undefined;
+  /** Tiles in hand, as `<runId>/<tileId>`: a second copy of one (verify, or a redelivery) is left to another worker. */
+  private readonly inHand = new Set<string>();
+  /** Tiles done lately (bounded, oldest first): another copy of one is also left to another worker, for a while. */
+  private readonly done = new Set<string>();
 
   constructor(opts: TileWorkerOptions) {
     checkKeys('TileWorker options', opts, OPTION_KEYS);
@@ -217,6 +226,16 @@ export class TileWorker {
       msg.term();
       return;
     }
+    const key = `${task.runId}/${task.tileId}`;
+    if (this.inHand.has(key) || (this.done.has(key) && msg.info.deliveryCount <= COPY_RELEASES)) {
+      // Under verify the copies of a tile must reach distinct workers; this one has it already. A copy it
+      // only did before (a re-send after a lost result, or this is the only worker) it takes on the third delivery.
+      this.stats.released++;
+      this.log('debug', `tile ${task.tileId} of run ${task.runId} attempt ${task.attempt}: a copy is in hand or done here; released`);
+      msg.nak(COPY_RELEASE_DELAY_MS);
+      return;
+    }
+    this.inHand.add(key);
     this.log('debug', `tile ${task.tileId} of run ${task.runId} received (attempt ${task.attempt}, delivery ${msg.info.deliveryCount})`);
     // Keep the task ours while it runs; ack_wait alone would hand it to another worker.
     const keepAlive = setInterval(() => msg.working(), this.workingEveryMs);
@@ -243,6 +262,9 @@ export class TileWorker {
       try { msg.nak(); } catch { /* disconnected: it is redelivered after ack_wait */ }
     } finally {
       clearInterval(keepAlive);
+      this.inHand.delete(key);
+      this.done.add(key);
+      if (this.done.size > MAX_DONE) this.done.delete(this.done.values().next().value!);
     }
   }
 
