@@ -9,7 +9,7 @@ import type { Limits } from './options.js';
 import { deleteRunTasks, runQueueState } from './queue.js';
 import { outputOf, readResult, workerError, type ExpectedOutput } from './result-reader.js';
 import { perInput, type ClusterStats } from './stats.js';
-import { Ballot } from './verify.js';
+import { Ballot, type Vote } from './verify.js';
 import { within } from './within.js';
 
 /** What a session needs from its executor. */
@@ -233,7 +233,8 @@ export class RunSession {
     }
     if (res.error) {
       stats.errors++;
-      this.settle(t, { error: workerError(res) });
+      if (!t.ballot) this.settle(t, { error: workerError(res) });
+      else this.vote(t, t.ballot, res.workerId, { error: workerError(res) });
       return;
     }
     const fetched = await outputOf(this.c.store, res, t.want, (n) => { stats.bytesIn += n; });
@@ -245,13 +246,11 @@ export class RunSession {
       stats.duplicatesDropped++; // a duplicate finished its object-store fetch first
       return;
     }
-    let slice = fetched;
     if (t.ballot) {
-      const vote = t.ballot.add(res.workerId, fetched);
-      if (!vote) return; // not yet k agreeing workers: the copies still queued, or one more (see inspect), decide
-      for (const w of vote.dissenters) this.exclude(w);
-      slice = vote.slice;
+      this.vote(t, t.ballot, res.workerId, { slice: fetched }, res.timings.computeMs);
+      return;
     }
+    const slice = fetched;
     stats.results++;
     stats.perWorker[res.workerId] = (stats.perWorker[res.workerId] ?? 0) + 1;
     stats.computeMs += res.timings.computeMs;
@@ -280,6 +279,25 @@ export class RunSession {
       return false;
     }
     return true;
+  }
+
+  /** Under verify: casts a vote; once k workers agree, settles the tile and excludes those who disagreed. */
+  private vote(t: Outstanding, ballot: Ballot, worker: string, v: Vote, computeMs = 0): void {
+    const { stats } = this.host;
+    const decided = ballot.add(worker, v);
+    if (!decided) return; // not yet k agreeing workers: the copies still queued, or one more (see inspect), decide
+    for (const w of decided.dissenters) this.exclude(w);
+    if ('error' in decided.vote) {
+      this.settle(t, { error: decided.vote.error });
+      return;
+    }
+    stats.results++;
+    stats.perWorker[worker] = (stats.perWorker[worker] ?? 0) + 1;
+    stats.computeMs += computeMs;
+    perInput(stats);
+    this.lastProgress = Date.now();
+    this.emptyChecks = 0;
+    this.settle(t, { slice: decided.vote.slice });
   }
 
   /** A worker whose result differed from k agreeing ones: reported (stats.excludedWorkers) and its results dropped from now on. */
@@ -333,6 +351,10 @@ export class RunSession {
         if (t.publishedAt === undefined || t.publishedAt >= this.emptySince) continue;
         // Under verify a tile may also need copies beyond k (a worker took two, or one disagreed): k more allowed.
         if (++t.resends > o.maxResends + (o.verify > 1 ? o.verify : 0)) {
+          if (t.ballot) {
+            throw new TesseraError('UNAVAILABLE', `tile ${t.tileId} (${fmtRegion(t.want.region)} of layer ${t.want.source}) could not be verified in the ${this.what}: `
+              + `${t.ballot.size} distinct worker(s) answered ${t.attempt} copies and no ${o.verify} of them agree (verify ${o.verify})`, { tileId: t.tileId, verify: o.verify });
+          }
           throw new TesseraError('WORKER_LOST', `tile ${t.tileId} (${fmtRegion(t.want.region)} of layer ${t.want.source}) lost its result ${t.resends} time(s) in the ${this.what}`);
         }
         stats.resends++;

@@ -1,4 +1,8 @@
+import type { TesseraError } from '@tessera/tensor';
 import type { TileSlice } from './codec.js';
+
+/** One worker's answer for a tile: its output, or the error it reported (errors with the same code agree). */
+export type Vote = { readonly slice: TileSlice } | { readonly error: TesseraError };
 
 /**
  * Verified execution (`verify: k`, issue 14): one tile's results by worker
@@ -8,7 +12,7 @@ import type { TileSlice } from './codec.js';
  * workers outside the agreeing group are reported.
  */
 export class Ballot {
-  private readonly votes = new Map<string, TileSlice>();
+  private readonly votes = new Map<string, Vote>();
 
   constructor(readonly k: number) {}
 
@@ -22,21 +26,28 @@ export class Ballot {
   }
 
   /**
-   * Records `worker`'s result. Returns the agreed slice and the workers who
+   * Records `worker`'s answer. Returns the agreed answer and the workers who
    * disagreed with it once k workers agree; undefined while they do not (yet).
+   * An error needs k agreeing workers too: one worker's error result (or a
+   * forged one) cannot fail a verified run.
    */
-  add(worker: string, slice: TileSlice): { slice: TileSlice; dissenters: string[] } | undefined {
-    this.votes.set(worker, slice);
-    const groups: { slice: TileSlice; workers: string[] }[] = [];
-    for (const [w, s] of this.votes) {
-      const g = groups.find((x) => sameBits(x.slice, s));
+  add(worker: string, vote: Vote): { vote: Vote; dissenters: string[] } | undefined {
+    this.votes.set(worker, vote);
+    const groups: { vote: Vote; workers: string[] }[] = [];
+    for (const [w, v] of this.votes) {
+      const g = groups.find((x) => agree(x.vote, v));
       if (g) g.workers.push(w);
-      else groups.push({ slice: s, workers: [w] });
+      else groups.push({ vote: v, workers: [w] });
     }
     const agreed = groups.find((g) => g.workers.length >= this.k);
     if (!agreed) return undefined;
-    return { slice: agreed.slice, dissenters: groups.filter((g) => g !== agreed).flatMap((g) => g.workers) };
+    return { vote: agreed.vote, dissenters: groups.filter((g) => g !== agreed).flatMap((g) => g.workers) };
   }
+}
+
+function agree(a: Vote, b: Vote): boolean {
+  if ('error' in a || 'error' in b) return 'error' in a && 'error' in b && a.error.code === b.error.code;
+  return sameBits(a.slice, b.slice);
 }
 
 /** Bit-identical data (NaN payloads and signed zeros included): the bytes, not the float values, are compared. */

@@ -12,10 +12,11 @@ const x = randomTensor(model.inputShape, 21);
 /**
  * Issue 14's attack: anyone holding the shared credentials reads the task
  * subjects and answers first. This forger answers every task copy at once,
- * as worker 'forger', with zeros; and once more for a copy never sent
- * (attempt 99), as 'ghost'.
+ * as worker 'forger', with zeros; then (with `sabotage`) as 'saboteur' with an error result
+ * (one worker's error must not fail a verified run); and once more for a
+ * copy never sent (attempt 99), as 'ghost'. On one connection, in that order.
  */
-async function startForger(url: string, user: string, pass: string): Promise<{ nc: NatsConnection; forged: () => number }> {
+async function startForger(url: string, user: string, pass: string, sabotage: boolean): Promise<{ nc: NatsConnection; forged: () => number }> {
   const nc = await connect({ servers: url, user, pass });
   const shapes = fuseLayers(model).shapes(model.inputShape);
   let forged = 0;
@@ -32,6 +33,10 @@ async function startForger(url: string, user: string, pass: string): Promise<{ n
         timings: { queueMs: 0, computeMs: 0, codecMs: 0 },
       });
       nc.publish(`tessera.results.${task.runId}`, result('forger', task.attempt));
+      if (sabotage) nc.publish(`tessera.results.${task.runId}`, encodeTileResult({
+        version: TILE_PROTOCOL_VERSION, runId: task.runId, tileId: task.tileId, workerId: 'saboteur', attempt: task.attempt,
+        error: { code: 'KERNEL_FAILED', message: 'sabotage' }, timings: { queueMs: 0, computeMs: 0, codecMs: 0 },
+      }));
       nc.publish(`tessera.results.${task.runId}`, result('ghost', 99));
       forged++;
     },
@@ -54,7 +59,7 @@ describe('ClusterExecutor verify: k (verified execution)', function () {
   after(async () => { await cluster.stop(); });
 
   it('verify: 1 (off) — a forged result wins: the output is silently wrong (the attack)', async () => {
-    const f = await startForger(cluster.server.url, cluster.server.user, cluster.server.pass);
+    const f = await startForger(cluster.server.url, cluster.server.user, cluster.server.pass, false);
     try {
       const got = (await cluster.executor({ tiles: 4 }).run(model, x)).toFloat32Array();
       expect(f.forged()).to.be.at.least(1);
@@ -64,8 +69,8 @@ describe('ClusterExecutor verify: k (verified execution)', function () {
     }
   });
 
-  it('verify: 2 — a tile is accepted only when 2 workers agree bit for bit: identical output, the forger excluded, unsolicited results counted', async () => {
-    const f = await startForger(cluster.server.url, cluster.server.user, cluster.server.pass);
+  it('verify: 2 — a tile is accepted only when 2 workers agree bit for bit: identical output, forger and saboteur excluded, unsolicited results counted', async () => {
+    const f = await startForger(cluster.server.url, cluster.server.user, cluster.server.pass, true);
     const ex = cluster.executor({ tiles: 4, verify: 2 });
     try {
       const t0 = performance.now();
@@ -74,14 +79,14 @@ describe('ClusterExecutor verify: k (verified execution)', function () {
       console.log(`      verify: 2 with a forger: ${(performance.now() - t0).toFixed(0)} ms, ${s.tasksSent} tasks for ${s.results} tiles, `
         + `${s.resends} extra copies, ${s.disagreements} disagreements, ${s.unsolicited} unsolicited, ${s.duplicatesDropped} duplicates`);
       expect(f.forged()).to.be.at.least(8);
-      expect(ex.stats.excludedWorkers).to.deep.equal(['forger']);
-      expect(ex.stats.disagreements).to.be.at.least(1);
+      expect([...ex.stats.excludedWorkers].sort()).to.deep.equal(['forger', 'saboteur']);
+      expect(ex.stats.disagreements).to.be.at.least(2);
       // 'ghost' answered copies never sent (attempt 99); the forger's answers after its exclusion are dropped too.
       expect(ex.stats.unsolicited).to.be.at.least(4);
       expect(Object.keys(ex.stats.perWorker).every((w) => w.startsWith('honest'))).to.equal(true);
       // A second run: the forger stays excluded from the start.
       expectIdentical(await ex.run(model, x), want, 'second run');
-      expect(ex.stats.excludedWorkers).to.deep.equal(['forger']);
+      expect([...ex.stats.excludedWorkers].sort()).to.deep.equal(['forger', 'saboteur']);
     } finally {
       await f.nc.close();
     }
