@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import sharp from 'sharp';
 import { TesseraError } from '@tessera/tensor';
 import type { RgbImage } from './image.js';
@@ -49,12 +51,34 @@ export function overlaySvg(width: number, height: number, faces: readonly Annota
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
 }
 
-/** Writes the photo with the faces drawn on it (PNG, or JPEG by extension). */
+/** Output formats by file extension; anything else is refused before the picture is drawn. */
+const FORMATS: Record<string, 'png' | 'jpeg' | 'webp' | 'tiff' | 'avif' | 'gif'> = {
+  '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp', '.tif': 'tiff', '.tiff': 'tiff', '.avif': 'avif', '.gif': 'gif',
+};
+
+/**
+ * Writes the photo with the faces drawn on it, in the format its extension names. The picture is encoded
+ * in memory and written with fs, so a bad path fails with the system's short reason (ENOTDIR, EACCES, ...)
+ * instead of the image library's diagnostics.
+ */
 export async function annotate(img: RgbImage, faces: readonly AnnotatedFace[], out: string): Promise<void> {
+  const format = FORMATS[extname(out).toLowerCase()];
+  if (!format) throw new TesseraError('BAD_ARGUMENT', `cannot write the annotated picture ${out}: unknown extension (use ${Object.keys(FORMATS).join(' ')})`, { path: out });
+  let bytes: Buffer;
   try {
     const base = sharp(Buffer.from(img.rgb.buffer, img.rgb.byteOffset, img.rgb.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } });
-    await base.composite([{ input: Buffer.from(overlaySvg(img.width, img.height, faces)), top: 0, left: 0 }]).toFile(out);
+    bytes = await base.composite([{ input: Buffer.from(overlaySvg(img.width, img.height, faces)), top: 0, left: 0 }]).toFormat(format).toBuffer();
   } catch (e) {
-    throw new TesseraError('BAD_ARGUMENT', `cannot write the annotated picture ${out}: ${e instanceof Error ? e.message : String(e)}`, { path: out }, { cause: e });
+    throw new TesseraError('BAD_IMAGE', `cannot draw the annotated picture ${out}: ${firstLine(e)}`, { path: out }, { cause: e });
   }
+  try {
+    await writeFile(out, bytes);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TesseraError('UNAVAILABLE', `cannot write the annotated picture ${out}${code ? ` (${code})` : `: ${firstLine(e)}`}`, { path: out, errno: code }, { cause: e });
+  }
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 200);
 }

@@ -147,17 +147,19 @@ async function withPipeline<T>(o: Opts, io: Io, f: (p: FacePipeline) => Promise<
 
 async function enroll(args: string[], o: Opts, io: Io): Promise<number> {
   let jobs: { name: string; paths: string[] }[];
+  let unread: Skipped[] = [];
   if (o.name !== undefined) {
     if (args.length === 0) throw new TesseraError('BAD_ARGUMENT', 'enroll --name NAME needs at least one image');
     jobs = [{ name: o.name, paths: args }];
   } else {
     if (args.length !== 1) throw new TesseraError('BAD_ARGUMENT', 'enroll needs --name NAME IMAGE... or a single folder DIR');
-    jobs = labelledFolder(args[0]!);
+    ({ jobs, skipped: unread } = labelledFolder(args[0]!));
+    warnSkipped(unread, io);
   }
   return withPipeline(o, io, async (pipe) => {
     const gallery = Gallery.open(o.db);
     try {
-      let failed = 0;
+      let failed = unread.length;
       const report: { name: string; enrolled: number; skipped: { path: string; reason: string }[] }[] = [];
       // Every person's photos in one stream (photos of different people overlap on the workers).
       const all = await analyzeAll(jobs.flatMap((j) => j.paths), pipe, io, o);
@@ -176,7 +178,7 @@ async function enroll(args: string[], o: Opts, io: Io): Promise<number> {
         if (items.length > 0) gallery.enroll(job.name, items);
         report.push({ name: job.name, enrolled: items.length, skipped });
       }
-      if (o.json) io.out(JSON.stringify({ command: 'enroll', db: o.db, backend: o.backendUsed, people: report }, null, 2));
+      if (o.json) io.out(JSON.stringify({ command: 'enroll', db: o.db, backend: o.backendUsed, people: report, unreadable: unread }, null, 2));
       else {
         for (const r of report) {
           io.out(`${r.name}: ${r.enrolled} face(s) enrolled${r.skipped.length ? `, ${r.skipped.length} skipped` : ''}`);
@@ -194,11 +196,14 @@ async function identify(args: string[], o: Opts, io: Io): Promise<number> {
   if (args.length === 0) throw new TesseraError('BAD_ARGUMENT', 'identify needs at least one image');
   args = args.flatMap(imagesOf);
   return withPipeline(o, io, async (pipe) => {
-    const gallery = Gallery.open(o.db);
+    const gallery = Gallery.open(o.db, { readonly: true });
     try {
       if (gallery.size === 0) io.err(`note: the gallery ${o.db} is empty: every face will be 'unknown' (enroll people first)`);
+      if (gallery.damaged > 0) io.err(`warning: the gallery ${o.db} has ${gallery.damaged} damaged descriptor(s), skipped when matching ('tessera-face list' names them)`);
       const results = await analyzeAll(args, pipe, io, o);
       const out = [];
+      // Pictures that could not be written, reported after the results (which are never lost to them).
+      const unwritten: string[] = [];
       for (const r of results) {
         const faces = r.faces.map((f) => {
           const m = gallery.match(f.descriptor, o.tolerance);
@@ -210,7 +215,11 @@ async function identify(args: string[], o: Opts, io: Io): Promise<number> {
         const img = r.img;
         if (o.annotate && img) {
           const target = args.length > 1 ? join(o.annotate, `${basename(r.path, extname(r.path))}.png`) : o.annotate;
-          await annotate(img, faces.map((f) => ({ box: f.box, landmarks: f.landmarks, name: f.name, distance: f.distance ?? undefined })), target);
+          try {
+            await annotate(img, faces.map((f) => ({ box: f.box, landmarks: f.landmarks, name: f.name, distance: f.distance ?? undefined })), target);
+          } catch (e) {
+            unwritten.push(`${r.path}: ${isTesseraError(e) ? `[${e.code}] ` : ''}${e instanceof Error ? e.message : String(e)}`);
+          }
         }
         out.push({ image: r.path, error: r.error ?? null, faces: faces.map(({ landmarks: _l, ...rest }) => rest), timings: o.timings ? r.times : undefined });
       }
@@ -225,7 +234,8 @@ async function identify(args: string[], o: Opts, io: Io): Promise<number> {
           if (o.timings && r.timings) io.out(`  timings: ${fmtTimes(r.timings)}`);
         }
       }
-      return out.some((r) => r.error) ? 1 : 0;
+      for (const u of unwritten) io.err(u);
+      return out.some((r) => r.error) || unwritten.length > 0 ? 1 : 0;
     } finally {
       gallery.close();
     }
@@ -251,10 +261,11 @@ async function verify(args: string[], o: Opts, io: Io): Promise<number> {
 
 async function evaluate(args: string[], o: Opts, io: Io): Promise<number> {
   if (args.length !== 1) throw new TesseraError('BAD_ARGUMENT', 'eval needs one labelled folder DIR');
-  const jobs = labelledFolder(args[0]!);
+  const { jobs, skipped: unread } = labelledFolder(args[0]!);
+  warnSkipped(unread, io);
   return withPipeline(o, io, async (pipe) => {
     const samples: { name: string; path: string; d: Float32Array }[] = [];
-    let images = 0, found = 0, failed = 0;
+    let images = 0, found = 0, failed = unread.length;
     // Every person's photos in one stream (photos of different people overlap on the workers).
     const all = await analyzeAll(jobs.flatMap((j) => j.paths), pipe, io, o);
     let at = 0;
@@ -272,7 +283,7 @@ async function evaluate(args: string[], o: Opts, io: Io): Promise<number> {
       for (let j = i + 1; j < samples.length; j++) pairs.push({ same: samples[i]!.name === samples[j]!.name, distance: euclidean(samples[i]!.d, samples[j]!.d) });
     }
     const result = pairStats(pairs, o.tolerance);
-    const report = { command: 'eval', backend: o.backendUsed, folder: args[0], images, facesFound: found, detectionRate: images ? found / images : 0, pairs: pairs.length, ...result };
+    const report = { command: 'eval', backend: o.backendUsed, folder: args[0], images, facesFound: found, detectionRate: images ? found / images : 0, pairs: pairs.length, ...result, unreadable: unread };
     if (o.json) io.out(JSON.stringify(report, null, 2));
     else {
       io.out(`${images} images, face found in ${found} (${(100 * report.detectionRate).toFixed(1)}%), ${pairs.length} pairs (${pairs.filter((p) => p.same).length} same, ${pairs.filter((p) => !p.same).length} different)`);
@@ -307,13 +318,16 @@ export function pairStats(pairs: readonly { same: boolean; distance: number }[],
 
 async function list(args: string[], o: Opts, io: Io): Promise<number> {
   if (args.length) throw new TesseraError('BAD_ARGUMENT', `list takes no arguments, got ${args.join(' ')}`);
-  const gallery = Gallery.open(o.db);
+  const gallery = Gallery.open(o.db, { readonly: true });
   try {
     const people = gallery.list();
     if (o.json) io.out(JSON.stringify({ command: 'list', db: o.db, people }, null, 2));
     else if (people.length === 0) io.out(`the gallery ${o.db} is empty`);
-    else for (const p of people) io.out(`${p.name.padEnd(24)} ${p.descriptors} face(s)`);
-    return 0;
+    else for (const p of people) io.out(`${p.name.padEnd(24)} ${p.descriptors} face(s)${p.damaged.length ? `, ${p.damaged.length} damaged` : ''}`);
+    const damaged = people.flatMap((p) => p.damaged.map((d) => ({ name: p.name, ...d })));
+    for (const d of damaged) io.err(`warning: ${o.db}: ${d.name}: damaged descriptor from ${d.source}: ${d.reason} (never matched; forget and re-enroll)`);
+    // Damaged rows are a fault in the gallery: say so in the exit status too.
+    return damaged.length > 0 ? 1 : 0;
   } finally {
     gallery.close();
   }
@@ -332,26 +346,47 @@ async function forget(args: string[], o: Opts, io: Io): Promise<number> {
   }
 }
 
-/** DIR/person/*.jpg, or DIR/person.jpg and DIR/person-2.jpg (the name is the file name up to a trailing -N or _N). */
-export function labelledFolder(dir: string): { name: string; paths: string[] }[] {
+/** A folder entry the walk could not read (dangling link, link loop, unreadable folder): skipped with a warning. */
+export interface Skipped { path: string; reason: string }
+
+/**
+ * DIR/person/*.jpg, or DIR/person.jpg and DIR/person-2.jpg (the name is the file name up to a trailing -N or _N).
+ * An entry that cannot be read is skipped and returned with why, so one bad link does not stop the rest.
+ */
+export function labelledFolder(dir: string): { jobs: { name: string; paths: string[] }[]; skipped: Skipped[] } {
   let entries: string[];
   try {
     entries = readdirSync(dir).sort();
   } catch (e) {
-    throw new TesseraError('BAD_ARGUMENT', `${dir}: cannot read the folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new TesseraError('BAD_ARGUMENT', `${dir}: cannot read the folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { path: dir });
   }
   const byName = new Map<string, string[]>();
+  const skipped: Skipped[] = [];
   const add = (name: string, p: string): void => { byName.set(name, [...(byName.get(name) ?? []), p]); };
   for (const e of entries) {
     const p = join(dir, e);
-    if (statSync(p).isDirectory()) {
-      for (const f of readdirSync(p).sort()) if (IMAGE_EXT.has(extname(f).toLowerCase())) add(e, join(p, f));
-    } else if (IMAGE_EXT.has(extname(e).toLowerCase())) {
-      add(basename(e, extname(e)).replace(/[-_ ]?\d+$/, '') || basename(e, extname(e)), p);
+    try {
+      if (statSync(p).isDirectory()) {
+        for (const f of readdirSync(p).sort()) if (IMAGE_EXT.has(extname(f).toLowerCase())) add(e, join(p, f));
+      } else if (IMAGE_EXT.has(extname(e).toLowerCase())) {
+        add(basename(e, extname(e)).replace(/[-_ ]?\d+$/, '') || basename(e, extname(e)), p);
+      }
+    } catch (err) {
+      skipped.push({ path: p, reason: walkReason(err) });
     }
   }
-  if (byName.size === 0) throw new TesseraError('BAD_ARGUMENT', `${dir}: no images found (looked for ${[...IMAGE_EXT].join(' ')})`);
-  return [...byName].map(([name, paths]) => ({ name, paths }));
+  if (byName.size === 0) throw new TesseraError('BAD_ARGUMENT', `${dir}: no images found (looked for ${[...IMAGE_EXT].join(' ')})`, { path: dir, skipped });
+  return { jobs: [...byName].map(([name, paths]) => ({ name, paths })), skipped };
+}
+
+function walkReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = { ENOENT: 'a link to nothing', ELOOP: 'a symbolic link loop', EACCES: 'permission denied', EPERM: 'permission denied', ENOTDIR: 'not a folder' };
+  return code ? `${why[code] ?? 'cannot read it'} (${code})` : String(e);
+}
+
+function warnSkipped(skipped: readonly Skipped[], io: Io): void {
+  for (const s of skipped) io.err(`warning: skipped ${s.path}: ${s.reason}`);
 }
 
 /** A folder's image files by name (not its sub-folders); any other path as it is (a missing file fails later as BAD_IMAGE, naming it). */
@@ -359,7 +394,9 @@ function imagesOf(path: string): string[] {
   let isDir = false;
   try { isDir = statSync(path).isDirectory(); } catch { /* not there: decodeImage reports it */ }
   if (!isDir) return [path];
-  const files = readdirSync(path).sort().filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()) && statSync(join(path, f)).isFile()).map((f) => join(path, f));
+  // An entry stat cannot follow (dangling link, loop) stays in: the pipeline reports it as that image's error.
+  const isFile = (p: string): boolean => { try { return statSync(p).isFile(); } catch { return true; } };
+  const files = readdirSync(path).sort().filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()) && isFile(join(path, f))).map((f) => join(path, f));
   if (files.length === 0) throw new TesseraError('BAD_ARGUMENT', `${path}: no images found (looked for ${[...IMAGE_EXT].join(' ')})`, { path });
   return files;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -15,9 +15,23 @@ export interface Enrolment {
 
 export interface Person {
   readonly name: string;
+  /** Usable descriptors (damaged ones are not counted). */
   readonly descriptors: number;
   readonly sources: readonly string[];
+  /** Rows whose descriptor cannot be read: never matched, listed so they can be re-enrolled. */
+  readonly damaged: readonly { source: string; reason: string }[];
 }
+
+export interface OpenOptions {
+  /** Read commands: open the file read-only, create nothing (a missing file is an empty gallery). */
+  readonly readonly?: boolean;
+}
+
+/** The tables a gallery file must hold, with the columns this code reads and writes. */
+const SCHEMA: Record<string, readonly string[]> = {
+  people: ['id', 'name', 'created'],
+  descriptors: ['id', 'person', 'descriptor', 'source'],
+};
 
 export interface Match {
   /** The nearest enrolled person, or null when nobody is within the tolerance. */
@@ -41,32 +55,37 @@ export function defaultGalleryPath(): string {
 export class Gallery {
   private readonly db: Database.Database;
   /** Every enrolled descriptor, read once for all the faces a command matches; dropped on enroll and forget. */
-  private cached: { name: string; d: Float32Array }[] | null = null;
+  private cached: { good: { name: string; d: Float32Array }[]; damaged: number } | null = null;
 
   private constructor(readonly path: string, db: Database.Database) {
     this.db = db;
   }
 
-  static open(path: string = defaultGalleryPath()): Gallery {
+  static open(path: string = defaultGalleryPath(), opts: OpenOptions = {}): Gallery {
     let db: Database.Database | undefined;
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      db = new Database(path, { timeout: 2000 });
-      db.pragma('journal_mode = WAL');
-      db.pragma('foreign_keys = ON');
-      db.exec(`
-        CREATE TABLE IF NOT EXISTS people (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS descriptors (
-          id INTEGER PRIMARY KEY,
-          person INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
-          descriptor BLOB NOT NULL,
-          source TEXT NOT NULL
-        );`);
-      db.prepare('SELECT count(*) FROM descriptors').get();
+      if (opts.readonly) {
+        // Nothing to read yet: an empty gallery, and no file is created by a read.
+        db = path !== ':memory:' && existsSync(path) ? new Database(path, { readonly: true, fileMustExist: true, timeout: 2000 }) : emptyGallery();
+        if (tablesOf(db).length === 0) { db.close(); db = emptyGallery(); }
+      } else {
+        if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+        db = new Database(path, { timeout: 2000 });
+        // Only a file with no tables at all becomes a gallery: never add ours to another program's database.
+        if (tablesOf(db).length === 0) createSchema(db);
+      }
+      checkSchema(db, path);
+      if (!opts.readonly) {
+        // A rollback journal, not WAL: WAL makes even a reader create files beside the database, so a
+        // gallery in a read-only folder could not be listed. Writers still wait for each other (timeout).
+        db.pragma('journal_mode = DELETE');
+        db.pragma('foreign_keys = ON');
+      }
       return new Gallery(path, db);
     } catch (e) {
       db?.close();
-      throw dbError(path, 'open', e);
+      if (e instanceof TesseraError) throw e;
+      throw dbError(path, opts.readonly ? 'open for reading' : 'open', e);
     }
   }
 
@@ -91,10 +110,23 @@ export class Gallery {
   }
 
   list(): Person[] {
-    const rows = this.db.prepare(`
-      SELECT p.name AS name, count(d.id) AS n, group_concat(d.source, char(10)) AS sources
-      FROM people p LEFT JOIN descriptors d ON d.person = p.id GROUP BY p.id ORDER BY p.name`).all() as { name: string; n: number; sources: string | null }[];
-    return rows.map((r) => ({ name: r.name, descriptors: r.n, sources: r.sources ? r.sources.split('\n') : [] }));
+    try {
+      const rows = this.db.prepare(`
+        SELECT p.name AS name, d.id AS id, d.descriptor AS descriptor, d.source AS source
+        FROM people p LEFT JOIN descriptors d ON d.person = p.id ORDER BY p.name, d.id`).all() as { name: string; id: number | null; descriptor: unknown; source: string | null }[];
+      const people = new Map<string, { name: string; descriptors: number; sources: string[]; damaged: { source: string; reason: string }[] }>();
+      for (const r of rows) {
+        let p = people.get(r.name);
+        if (!p) people.set(r.name, (p = { name: r.name, descriptors: 0, sources: [], damaged: [] }));
+        if (r.id === null) continue;
+        const d = decodeDescriptor(r.descriptor);
+        if (typeof d === 'string') p.damaged.push({ source: String(r.source), reason: d });
+        else { p.descriptors++; p.sources.push(String(r.source)); }
+      }
+      return [...people.values()];
+    } catch (e) {
+      throw dbError(this.path, 'list', e);
+    }
   }
 
   /** Removes a person and their descriptors; NOT_FOUND-style error when unknown. */
@@ -119,18 +151,37 @@ export class Gallery {
     return (this.db.prepare('SELECT count(*) AS n FROM descriptors').get() as { n: number }).n;
   }
 
-  /** Nearest enrolled descriptor by Euclidean distance; a name only within `tolerance`. */
+  /** Nearest enrolled descriptor by Euclidean distance; a name only within `tolerance`. Damaged rows are skipped. */
   match(descriptor: Float32Array, tolerance: number): Match {
     checkDescriptor(descriptor, 'query');
-    this.cached ??= (this.db.prepare('SELECT p.name AS name, d.descriptor AS descriptor FROM descriptors d JOIN people p ON p.id = d.person')
-      .all() as { name: string; descriptor: Buffer }[]).map((r) => ({ name: r.name, d: toFloat32(r.descriptor) }));
     let best = Infinity;
     let nearest: string | null = null;
-    for (const r of this.cached) {
+    for (const r of this.load().good) {
       const d = euclidean(descriptor, r.d);
       if (d < best) { best = d; nearest = r.name; }
     }
     return { name: best <= tolerance ? nearest : null, distance: best, nearest };
+  }
+
+  /** How many enrolled rows matching skips because their descriptor is damaged (`list` names them). */
+  get damaged(): number {
+    return this.load().damaged;
+  }
+
+  private load(): { good: { name: string; d: Float32Array }[]; damaged: number } {
+    if (this.cached) return this.cached;
+    let rows;
+    try {
+      rows = this.db.prepare('SELECT p.name AS name, d.descriptor AS descriptor FROM descriptors d JOIN people p ON p.id = d.person').all() as { name: string; descriptor: unknown }[];
+    } catch (e) {
+      throw dbError(this.path, 'read descriptors', e);
+    }
+    const good: { name: string; d: Float32Array }[] = [];
+    for (const r of rows) {
+      const d = decodeDescriptor(r.descriptor);
+      if (typeof d !== 'string') good.push({ name: r.name, d });
+    }
+    return (this.cached = { good, damaged: rows.length - good.length });
   }
 
   close(): void {
@@ -147,11 +198,52 @@ export function euclidean(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(s);
 }
 
-function toFloat32(b: Buffer): Float32Array {
+/** A stored blob as a descriptor, or why it is not one (wrong length, not a blob, non-finite values). */
+function decodeDescriptor(b: unknown): Float32Array | string {
+  if (!(b instanceof Uint8Array)) return `not a blob (${b === null ? 'null' : typeof b})`;
+  if (b.byteLength !== DESCRIPTOR_LENGTH * 4) return `${b.byteLength} bytes, expected ${DESCRIPTOR_LENGTH * 4} (${DESCRIPTOR_LENGTH} float32)`;
   // SQLite blobs come back at any offset; copy so the view is aligned.
   const copy = new Uint8Array(b.byteLength);
   copy.set(b);
-  return new Float32Array(copy.buffer);
+  const d = new Float32Array(copy.buffer);
+  const bad = d.findIndex((x) => !Number.isFinite(x));
+  return bad < 0 ? d : `value ${bad} is ${d[bad]}`;
+}
+
+function emptyGallery(): Database.Database {
+  const db = new Database(':memory:');
+  createSchema(db);
+  return db;
+}
+
+function tablesOf(db: Database.Database): string[] {
+  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+}
+
+function createSchema(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS people (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS descriptors (
+      id INTEGER PRIMARY KEY,
+      person INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+      descriptor BLOB NOT NULL,
+      source TEXT NOT NULL
+    );`);
+}
+
+/** A database written by something else is refused, naming what differs, before anything reads or writes it. */
+function checkSchema(db: Database.Database, path: string): void {
+  const tables = tablesOf(db);
+  for (const [table, columns] of Object.entries(SCHEMA)) {
+    let why: string | undefined;
+    if (!tables.includes(table)) why = `it has no '${table}' table (tables: ${tables.join(', ') || 'none'})`;
+    else {
+      const have = (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
+      const missing = columns.filter((c) => !have.includes(c));
+      if (missing.length) why = `table '${table}' lacks column(s) ${missing.join(', ')} (has ${have.join(', ')})`;
+    }
+    if (why) throw new TesseraError('UNAVAILABLE', `gallery ${path}: not a tessera-face gallery: ${why}`, { path, table });
+  }
 }
 
 function checkName(name: string): string {
@@ -173,6 +265,7 @@ function dbError(path: string, what: string, e: unknown): TesseraError {
   let why = msg;
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) why = 'the database is locked by another process (nothing was written)';
   else if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) why = 'the file is not a gallery database or is corrupt';
-  else if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) why = `cannot open it for writing (${msg})`;
+  else if (code.startsWith('SQLITE_READONLY')) why = `cannot write to it (${msg})`;
+  else if (code.startsWith('SQLITE_CANTOPEN')) why = `cannot open it (${msg})`;
   return new TesseraError('UNAVAILABLE', `gallery ${path}: ${what} failed: ${why}`, { path, sqlite: code }, { cause: e });
 }

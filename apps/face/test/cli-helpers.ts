@@ -20,11 +20,16 @@ export function json(r: Run): any {
   return v;
 }
 
-/** The CLI as a user runs it: a separate process, its exit code and streams. */
-export function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+/**
+ * Where the suite runs as root, permissions stop nothing; a CLI run that must meet a real permission
+ * error runs as `nobody` instead (the repository is world-readable, so it can still start).
+ */
+export const unprivileged: { uid?: number; gid?: number } = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+
+/** The CLI as a user runs it: a separate process, its exit code and streams (`as`: another user, see `unprivileged`). */
+export function cli(args: string[], env: Record<string, string> = {}, as: { uid?: number; gid?: number } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import=tsx', '--conditions=@tessera/source', main, ...args], { timeout: 120_000, maxBuffer: 1 << 24, env: { ...process.env, ...env } },
+    execFile(process.execPath, ['--import=tsx', '--conditions=@tessera/source', main, ...args], { timeout: 120_000, maxBuffer: 1 << 24, env: { ...process.env, ...env }, ...as },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
   });
 }
-
