@@ -22,9 +22,9 @@ const wire = new Map<string, { out: number; in: number; runs: number; tiles: num
 /** Stream cases, per `<case>/<peer>`: inputs run, bytes out and in, tasks and protocol ms (ClusterStats deltas of the timed runs). */
 const streamWire = new Map<string, { inputs: number; out: number; in: number; tasks: number; protocolMs: number }>();
 
-async function startCluster(tiles: number): Promise<Cluster> {
+async function startCluster(tiles: number, verify = 1): Promise<Cluster> {
   const server = await startNatsServer();
-  const executor = new ClusterExecutor({ servers: server.url, user: server.user, pass: server.pass, tiles, noWorkerTimeoutMs: 60_000 });
+  const executor = new ClusterExecutor({ servers: server.url, user: server.user, pass: server.pass, tiles, noWorkerTimeoutMs: 60_000, verify });
   await executor.connect(); // creates the work queue the workers pull from
   return { server, executor, workers: [] };
 }
@@ -59,6 +59,11 @@ function workerCounts(ctx: BenchContext): number[] {
 
 function metrics(c: CaseRecord): Record<string, number> {
   if (c.params.kind === 'stream') return streamMetrics(c);
+  if (c.params.kind === 'recovery') {
+    const med = (id: string): number | undefined => c.peers.find((p) => p.peer === id)?.stats?.medianMs;
+    const plain = med('cluster-w2'), killed = med('cluster-w2-kill');
+    return plain !== undefined && killed !== undefined ? { recoveryMs: killed - plain } : {};
+  }
   const out: Record<string, number> = {};
   for (const p of c.peers) if (p.stats) out[`perSecond:${p.peer}`] = 1e3 / p.stats.medianMs;
   const local = c.peers.find((p) => p.peer === 'local')?.stats?.medianMs, cl = c.peers.find((p) => p.peer === 'cluster')?.stats?.medianMs;
@@ -77,6 +82,10 @@ function streamMetrics(c: CaseRecord): Record<string, number> {
     out[`perSecond:${p.peer}`] = (n * 1e3) / p.stats.medianMs;
     if (local !== undefined && p.peer !== 'local') out[`vsLocal:${p.peer}`] = local / p.stats.medianMs;
     const w = streamWire.get(`${c.id}/${p.peer}`);
+    if (p.peer === 'cluster-w2-verify2') {
+      const plain = c.peers.find((q) => q.peer === 'cluster-w2')?.stats?.medianMs;
+      if (plain !== undefined) out.verify2VsVerify1 = plain / p.stats.medianMs;
+    }
     if (w && w.inputs > 0) {
       out[`bytesOutPerInput:${p.peer}`] = w.out / w.inputs;
       out[`bytesInPerInput:${p.peer}`] = w.in / w.inputs;
@@ -88,7 +97,7 @@ function streamMetrics(c: CaseRecord): Record<string, number> {
 }
 
 function summarizeStreams(cases: readonly CaseRecord[]): ReportSection[] {
-  return cases.map((c) => {
+  return cases.filter((c) => c.params.kind === 'stream').map((c) => {
     const m = c.metrics ?? {};
     const f = (v: number | undefined, d: number): string => (v === undefined ? '–' : v.toFixed(d));
     const rows = c.peers.filter((p) => p.stats).map((p) => [
@@ -103,14 +112,16 @@ function summarizeStreams(cases: readonly CaseRecord[]): ReportSection[] {
         + `${String(c.params.inputs)} inputs per timed run, local and every worker count timed in one interleaved loop (same machine, same moment). `
         + 'Each worker process runs 1 thread and holds 2 tasks (prefetch); every input is one whole-input task. Protocol ms: the executor\'s own count '
         + '(encode and publish until JetStream acked, result decode and placement, the worker\'s task decode). All processes — coordinator, nats-server and '
-        + 'workers — share this machine\'s cores, so k workers can only beat local by up to the idle cores there are.',
+        + 'workers — share this machine\'s cores, so k workers can only beat local by up to the idle cores there are. '
+        + `verify: 2 runs every input on two workers and accepts it only when both results are bit-identical: its throughput is ${f(m.verify2VsVerify1, 2)}× that of the same 2 workers without it.`,
     };
   });
 }
 
 function summarize(s: SuiteRecord): ReportSection[] {
   const streams = s.cases.filter((c) => !c.error && c.params.kind === 'stream');
-  const rows = s.cases.filter((c) => !c.error && c.params.kind !== 'stream').map((c) => {
+  const recovery = s.cases.filter((c) => !c.error && c.params.kind === 'recovery');
+  const rows = s.cases.filter((c) => !c.error && c.params.kind === undefined).map((c) => {
     const med = (id: string): number | undefined => c.peers.find((p) => p.peer === id)?.stats?.medianMs;
     const mib = (v: number | undefined): string => (v === undefined ? '–' : (v / 2 ** 20).toFixed(2));
     return [String(c.params.workers), ms(med('local')), ms(med('cluster')), c.metrics?.['perSecond:cluster']?.toFixed(2) ?? '–',
@@ -119,7 +130,19 @@ function summarize(s: SuiteRecord): ReportSection[] {
   return [{
     title: 'Latency, throughput and traffic per run',
     markdown: `${mdTable(['worker processes', 'local ms', 'cluster ms', 'cluster runs/s', 'speedup vs local', 'MiB out (tasks)', 'MiB in (results)', 'tasks'], rows)}\n\nAll processes share this machine's cores, so more workers cannot beat the cores there are; the figures show the protocol's cost (serialisation, NATS round trips). One input alone runs with split auto: one whole-input task unless a fused tile is worth several round trips of compute, so more workers cannot make one input faster here.`,
-  }, ...summarizeStreams(streams)];
+  }, ...summarizeStreams(streams), ...recovery.map(summarizeRecovery)];
+}
+
+function summarizeRecovery(c: CaseRecord): ReportSection {
+  const med = (id: string): number | undefined => c.peers.find((p) => p.peer === id)?.stats?.medianMs;
+  const plain = med('cluster-w2'), killed = med('cluster-w2-kill');
+  return {
+    title: `Recovery: ${String(c.params.title)}`,
+    markdown: `${mdTable(['stream', 'median ms'], [['2 workers', ms(plain)], ['2 workers, one killed (kill -9) after the first output', ms(killed)]])}\n\n`
+      + `Time lost to the kill: ${c.metrics?.recoveryMs === undefined ? '–' : `${c.metrics.recoveryMs.toFixed(0)} ms`} (the difference of the medians): `
+      + 'the dead worker\'s tasks are redelivered once its ack wait (3 s) passes without progress, then computed by the survivor; '
+      + 'every output still equals the LocalExecutor\'s bit for bit and none is lost or doubled. The killed worker is restarted before each timed run (untimed).',
+  };
 }
 
 function charts(s: SuiteRecord): ChartFile[] {
@@ -141,13 +164,13 @@ function charts(s: SuiteRecord): ChartFile[] {
 export const cluster: Suite = {
   name: 'cluster',
   title: 'Cluster: ClusterExecutor with 1..k worker processes on loopback',
-  description: 'The face recognition net through the ClusterExecutor: tasks as protobuf TileTasks on a NATS JetStream work queue, pulled by k `tessera-worker` processes (1 thread, 2 tasks in hand each) on this machine; against the LocalExecutor in the coordinator\'s process. Single-run cases: one input at a time with 1..k workers. Stream case: a stream of face crops (150×150, the recognition net) through local and through 1..k worker processes (each count its own nats-server and workers), all timed in one interleaved loop. Outputs must equal the LocalExecutor\'s bit for bit. Bytes on the wire come from the executor\'s own counters (task and result payloads; the one-time model upload is not counted).',
+  description: 'The face recognition net through the ClusterExecutor: tasks as protobuf TileTasks on a NATS JetStream work queue, pulled by k `tessera-worker` processes (1 thread, 2 tasks in hand each) on this machine; against the LocalExecutor in the coordinator\'s process. Single-run cases: one input at a time with 1..k workers. Stream case: a stream of face crops (150×150, the recognition net) through local and through 1..k worker processes (each count its own nats-server and workers), all timed in one interleaved loop, plus 2 workers with verify: 2 (each input on two workers, compared bit for bit). Recovery case: a stream through 2 workers, and the same with one worker killed (SIGKILL) after the first output. Outputs must equal the LocalExecutor\'s bit for bit. Bytes on the wire come from the executor\'s own counters (task and result payloads; the one-time model upload is not counted).',
   timed: 'Single-run cases: ClusterExecutor.run from the coordinator — planning (cached), encoding and publishing tasks, the workers\' compute, results back and assembly. Stream case: the whole stream, first input in to last output out (ClusterExecutor.runStream; local runs the inputs one after another). Workers are started and warm before timing.',
   plan: (ctx) => {
     const net = netFor(ctx.quick);
     let model: Model | undefined;
     const m = (): Model => (model ??= net.make());
-    return [...singleRunCases(ctx, net, m), streamCase(ctx, net, m)];
+    return [...singleRunCases(ctx, net, m), streamCase(ctx, net, m), recoveryCase(ctx, net, m)];
   },
   metrics,
   summarize,
@@ -193,6 +216,15 @@ function singleRunCases(ctx: BenchContext, net: Net, m: () => Model): CaseDef[] 
     }));
 }
 
+/** Starts `k` more worker processes (1 thread each) on `c` and waits until they pull tasks. */
+async function addWorkers(c: Cluster, k: number, prefix: string): Promise<void> {
+  for (let i = 0; i < k; i++) {
+    const w = spawnWorker({ url: c.server.url, user: c.server.user, pass: c.server.pass, threads: 1, name: `${prefix}-w${c.workers.length + 1}`, logLevel: 'info' });
+    c.workers.push(w);
+    await w.ready(60_000);
+  }
+}
+
 /** Outputs of a stream, one after another, as one array (what the reference is compared with). */
 function concat(ys: readonly Tensor[]): Float32Array {
   const out = new Float32Array(ys.reduce((a, y) => a + y.size, 0));
@@ -229,12 +261,12 @@ function streamCase(ctx: BenchContext, net: Net, m: () => Model): CaseDef {
         for (const k of ks) {
           const c = await startCluster(1);
           clusters.push(c);
-          for (let i = 0; i < k; i++) {
-            const w = spawnWorker({ url: c.server.url, user: c.server.user, pass: c.server.pass, threads: 1, name: `bench-s${k}-w${i + 1}`, logLevel: 'info' });
-            c.workers.push(w);
-            await w.ready(60_000);
-          }
+          await addWorkers(c, k, `bench-s${k}`);
         }
+        // verify: 2 — every input computed by two workers and compared bit for bit (issue 14's trust option).
+        const v = await startCluster(1, 2);
+        clusters.push(v);
+        await addWorkers(v, 2, 'bench-v2');
       } catch (e) {
         await dispose();
         throw e;
@@ -250,14 +282,16 @@ function streamCase(ctx: BenchContext, net: Net, m: () => Model): CaseDef {
           },
           output: () => concat(lastLocal),
         },
-        ...ks.map((k, i): Peer => {
+        ...[...ks, 0].map((k, i): Peer => {
+          // The last cluster: 2 workers, verify: 2.
           const c = clusters[i]!;
-          const id = `cluster-w${k}`;
+          const verified = k === 0;
+          const id = verified ? 'cluster-w2-verify2' : `cluster-w${k}`;
           const acc = { inputs: 0, out: 0, in: 0, tasks: 0, protocolMs: 0 };
           streamWire.set(`${net.key}-stream${n}/${id}`, acc);
           let last: Tensor[] = [];
           return {
-            id, runtime: 'tessera-cluster', label: `ClusterExecutor, ${k} worker process${k > 1 ? 'es' : ''}`, threads: k,
+            id, runtime: 'tessera-cluster', label: verified ? 'ClusterExecutor, 2 worker processes, verify: 2' : `ClusterExecutor, ${k} worker process${k > 1 ? 'es' : ''}`, threads: verified ? 2 : k,
             run: async () => {
               const s0 = { ...c.executor.stats };
               const ys: Tensor[] = [];
@@ -270,6 +304,55 @@ function streamCase(ctx: BenchContext, net: Net, m: () => Model): CaseDef {
             output: () => concat(last),
           };
         }),
+      ];
+      return { peers, tolerance: 0, reference: async () => concat(await Promise.all(xs.map((x) => local.run(m(), x)))), dispose };
+    },
+  };
+}
+
+/**
+ * Recovery from a killed worker: a stream through 2 worker processes, and the
+ * same stream with one of them killed (SIGKILL) as soon as the first output
+ * is in. The difference is what the fault costs: the ack wait that notices
+ * the dead worker, and recomputing what it held.
+ */
+function recoveryCase(ctx: BenchContext, net: Net, m: () => Model): CaseDef {
+  const n = ctx.quick ? 6 : 16;
+  const title = `stream of ${n} inputs through the ${net.title}, 2 worker processes`;
+  return {
+    id: `${net.key}-recovery`, title, group: `${net.key}-recovery`,
+    params: { kind: 'recovery', model: net.key, title, inputs: n, workers: 2 },
+    flops: m().flops() * n, flopsNote: `Model.flops() × ${n} inputs`, baseline: 'cluster-w2',
+    build: async () => {
+      await stopSingleRunCluster();
+      const xs = Array.from({ length: n }, (_, i) => randomTensor(m().inputShape, 300 + i));
+      const local = new LocalExecutor();
+      const c = await startCluster(1);
+      const dispose = async (): Promise<void> => { await stopCluster(c); };
+      try {
+        await addWorkers(c, 2, 'bench-r');
+      } catch (e) {
+        await dispose();
+        throw e;
+      }
+      const stream = async (kill: boolean): Promise<Tensor[]> => {
+        const ys: Tensor[] = [];
+        for await (const y of c.executor.runStream(m(), xs)) {
+          ys.push(y);
+          if (kill && ys.length === 1) c.workers.shift()!.kill('SIGKILL');
+        }
+        return ys;
+      };
+      let plain: Tensor[] = [], killed: Tensor[] = [];
+      const peers: Peer[] = [
+        { id: 'cluster-w2', runtime: 'tessera-cluster', label: 'ClusterExecutor, 2 worker processes', threads: 2, run: async () => { plain = await stream(false); }, output: () => concat(plain) },
+        {
+          id: 'cluster-w2-kill', runtime: 'tessera-cluster', label: 'ClusterExecutor, 2 worker processes, one killed mid-stream', threads: 2, maxRuns: ctx.quick ? 1 : 5,
+          // Untimed: back to two live workers.
+          before: async () => { if (c.workers.length < 2) await addWorkers(c, 2 - c.workers.length, 'bench-r'); },
+          run: async () => { killed = await stream(true); },
+          output: () => concat(killed),
+        },
       ];
       return { peers, tolerance: 0, reference: async () => concat(await Promise.all(xs.map((x) => local.run(m(), x)))), dispose };
     },
