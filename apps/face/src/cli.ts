@@ -34,7 +34,11 @@ options:
   --json               machine-readable output on stdout
   --descriptors        with identify --json: each face's 128-D descriptor too
   --timings            per-stage times
-  -h, --help           this text`;
+  -h, --help           this text
+
+list and identify open the gallery read-only (a read-only file or folder is fine).
+exit status: 0 ok; 1 something failed and was named on stderr (an image, a folder entry that cannot
+be read, an annotated picture that cannot be written, a damaged gallery row); 2 bad usage`;
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp', '.avif']);
 
