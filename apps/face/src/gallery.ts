@@ -265,6 +265,8 @@ function dbError(path: string, what: string, e: unknown): TesseraError {
   let why = msg;
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) why = 'the database is locked by another process (nothing was written)';
   else if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) why = 'the file is not a gallery database or is corrupt';
+  // A gallery written before the rollback journal is in WAL mode, whose readers need a writable folder.
+  else if (code === 'SQLITE_READONLY_DIRECTORY') why = 'its folder is read-only and the file is in WAL mode (any write command, e.g. forget, where the folder is writable converts it)';
   else if (code.startsWith('SQLITE_READONLY')) why = `cannot write to it (${msg})`;
   else if (code.startsWith('SQLITE_CANTOPEN')) why = `cannot open it (${msg})`;
   return new TesseraError('UNAVAILABLE', `gallery ${path}: ${what} failed: ${why}`, { path, sqlite: code }, { cause: e });
