@@ -1,0 +1,3 @@
+export { loadOnnx, loadOnnxImport, importOnnx, MIN_OPSET, MAX_OPSET, type LoadOnnxOptions, type OnnxImport } from './load.js';
+export { OP_HANDLERS } from './ops/index.js';
+export { ModelProtoType } from './proto.js';

@@ -1,0 +1,190 @@
+import { readFile } from 'node:fs/promises';
+import { ModelBuilder, type Model } from '@tessera/nn';
+import { TesseraError, checkKeys, checkShape, isTesseraError, type Shape } from '@tessera/tensor';
+import { constantOf } from './constants.js';
+import { ImportContext } from './context.js';
+import { OP_HANDLERS } from './ops/index.js';
+import { decodeModelProto, type OnnxGraph, type OnnxModel, type OnnxNode } from './proto.js';
+
+export interface LoadOnnxOptions {
+  /** The input shape [N, C, H, W]; required where the model's input has dynamic (named or 0) dimensions. */
+  inputShape?: Shape;
+  /** Model name (default: the graph's name). */
+  name?: string;
+}
+
+/** A loaded model and what the ONNX graph says about its ends. */
+export interface OnnxImport {
+  readonly model: Model;
+  readonly inputName: string;
+  readonly outputName: string;
+  /** The ONNX output shape; the Tessera output holds the same data in the same order (it may keep a flattened view's [N, C, 1, 1]). */
+  readonly outputShape: readonly number[];
+  /** ai.onnx opset the model was written for. */
+  readonly opset: number;
+}
+
+const OPTION_KEYS = ['inputShape', 'name'];
+export const MIN_OPSET = 7;
+export const MAX_OPSET = 21;
+const DEFAULT_DOMAINS = new Set(['', 'ai.onnx']);
+
+/** Reads an ONNX model from bytes or a file path as a Tessera Model. */
+export async function loadOnnx(source: Uint8Array | string, opts: LoadOnnxOptions = {}): Promise<Model> {
+  return (await loadOnnxImport(source, opts)).model;
+}
+
+export async function loadOnnxImport(source: Uint8Array | string, opts: LoadOnnxOptions = {}): Promise<OnnxImport> {
+  if (typeof source === 'string') {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(source);
+    } catch (e) {
+      throw new TesseraError('BAD_MODEL', `${source}: cannot read the ONNX file (${(e as Error).message})`, { source }, { cause: e });
+    }
+    return importOnnx(bytes, opts, source);
+  }
+  return importOnnx(source, opts);
+}
+
+/**
+ * ModelProto bytes → Model. Every problem is a TesseraError BAD_MODEL (or
+ * SHAPE_MISMATCH for an input shape that does not fit) naming `source` and,
+ * where there is one, the node, its op and the attribute.
+ */
+export function importOnnx(bytes: Uint8Array, opts: LoadOnnxOptions = {}, source = 'ONNX model bytes'): OnnxImport {
+  checkKeys('loadOnnx options', opts, OPTION_KEYS);
+  const proto = decodeModelProto(bytes, source);
+  try {
+    return convert(proto, opts);
+  } catch (e) {
+    if (isTesseraError(e) && !e.message.startsWith(source)) throw new TesseraError(e.code, `${source}: ${e.message}`, { source, ...e.details }, { cause: e });
+    throw e;
+  }
+}
+
+function opsetOf(model: OnnxModel): number {
+  const entry = (model.opset_import ?? []).find((o) => DEFAULT_DOMAINS.has(o.domain ?? ''));
+  const v = Number(entry?.version ?? 0);
+  if (v < MIN_OPSET || v > MAX_OPSET) {
+    throw new TesseraError('BAD_MODEL', `ai.onnx opset ${v || 'missing'} is not supported (opsets ${MIN_OPSET} to ${MAX_OPSET})`, { opset: v });
+  }
+  return v;
+}
+
+/** One error for every operator Tessera does not have: type, count, node names, opset. */
+function checkSupported(nodes: readonly OnnxNode[], opset: number): void {
+  const missing = new Map<string, string[]>();
+  for (const n of nodes) {
+    const domain = n.domain ?? '';
+    const key = DEFAULT_DOMAINS.has(domain) ? n.op_type ?? '' : `${domain}.${n.op_type}`;
+    if (DEFAULT_DOMAINS.has(domain) && OP_HANDLERS[key]) continue;
+    missing.set(key, [...(missing.get(key) ?? []), n.name || n.output?.[0] || '?']);
+  }
+  if (missing.size === 0) return;
+  const total = [...missing.values()].reduce((s, v) => s + v.length, 0);
+  const list = [...missing].map(([op, names]) => `${op} ×${names.length} (${names.slice(0, 5).map((x) => `'${x}'`).join(', ')}${names.length > 5 ? `, … ${names.length - 5} more` : ''})`);
+  throw new TesseraError('BAD_MODEL',
+    `${total} node${total === 1 ? '' : 's'} of ${missing.size} operator type${missing.size === 1 ? '' : 's'} Tessera does not support (opset ${opset}): ${list.join('; ')}`,
+    { opset, unsupported: Object.fromEntries([...missing].map(([op, names]) => [op, { count: names.length, nodes: names }])) });
+}
+
+/** Nodes in an order where every input is produced first; a cycle or a dangling input is BAD_MODEL. */
+function topoSort(g: OnnxGraph, known: ReadonlySet<string>): OnnxNode[] {
+  const nodes = g.node ?? [];
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => (n.output ?? []).forEach((o) => { if (o) producer.set(o, i); }));
+  const state = new Uint8Array(nodes.length); // 0 new, 1 on the stack, 2 done
+  const order: OnnxNode[] = [];
+  const visit = (root: number): void => {
+    // Iterative DFS: a deep chain must not overflow the JS stack.
+    const stack: Array<[number, number]> = [[root, 0]];
+    state[root] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const n = nodes[top[0]]!;
+      const inputs = n.input ?? [];
+      if (top[1] < inputs.length) {
+        const name = inputs[top[1]++]!;
+        if (!name || known.has(name)) continue;
+        const p = producer.get(name);
+        if (p === undefined) throw new TesseraError('BAD_MODEL', `${ImportContext.label(n)}: input '${name}' is not produced by any node, initializer or graph input`, { node: n.name, input: name });
+        if (state[p] === 1) throw new TesseraError('BAD_MODEL', `the graph has a cycle through ${ImportContext.label(nodes[p]!)}`, { node: nodes[p]!.name });
+        if (state[p] === 0) { state[p] = 1; stack.push([p, 0]); }
+        continue;
+      }
+      state[top[0]] = 2;
+      order.push(n);
+      stack.pop();
+    }
+  };
+  for (let i = 0; i < nodes.length; i++) if (state[i] === 0) visit(i);
+  return order;
+}
+
+function inputShapeOf(g: OnnxGraph, name: string, given: Shape | undefined): Shape {
+  const info = (g.input ?? []).find((i) => i.name === name);
+  const dims = info?.type?.tensor_type?.shape?.dim;
+  if (given !== undefined) {
+    checkShape(given, 'loadOnnx inputShape');
+    if (dims && dims.length !== given.length) {
+      throw new TesseraError('SHAPE_MISMATCH', `inputShape [${given.join(', ')}] has rank ${given.length}; input '${name}' has rank ${dims.length}`, { inputShape: given });
+    }
+    dims?.forEach((d, i) => {
+      const fixed = Number(d.dim_value ?? 0);
+      if (fixed > 0 && fixed !== given[i]) {
+        throw new TesseraError('SHAPE_MISMATCH', `inputShape [${given.join(', ')}] does not fit input '${name}': dimension ${i} is fixed at ${fixed}`, { inputShape: given, dim: i });
+      }
+    });
+    return [...given];
+  }
+  if (!dims) throw new TesseraError('BAD_MODEL', `input '${name}' has no shape in the graph; pass inputShape`, { input: name });
+  return dims.map((d, i) => {
+    const v = Number(d.dim_value ?? 0);
+    if (v > 0) return v;
+    throw new TesseraError('BAD_MODEL', `input '${name}' dimension ${i} is dynamic (${d.dim_param || '?'}); pass inputShape`, { input: name, dim: i });
+  });
+}
+
+function convert(proto: OnnxModel, opts: LoadOnnxOptions): OnnxImport {
+  const opset = opsetOf(proto);
+  const g = proto.graph!;
+  const nodes = g.node ?? [];
+  checkSupported(nodes, opset);
+  const initializers = g.initializer ?? [];
+  const initNames = new Set(initializers.map((t) => t.name ?? ''));
+  const inputs = (g.input ?? []).filter((i) => !initNames.has(i.name ?? ''));
+  if (inputs.length !== 1) throw new TesseraError('BAD_MODEL', `the graph has ${inputs.length} inputs (${inputs.map((i) => `'${i.name}'`).join(', ')}); one is supported`, { inputs: inputs.map((i) => i.name) });
+  const outputs = g.output ?? [];
+  if (outputs.length !== 1) throw new TesseraError('BAD_MODEL', `the graph has ${outputs.length} outputs (${outputs.map((o) => `'${o.name}'`).join(', ')}); one is supported`, { outputs: outputs.map((o) => o.name) });
+  const inputName = inputs[0]!.name ?? '', outputName = outputs[0]!.name ?? '';
+  const inputShape = inputShapeOf(g, inputName, opts.inputShape);
+
+  const order = topoSort(g, new Set([inputName, ...initNames]));
+  const readers = new Map<string, OnnxNode[]>();
+  for (const n of order) for (const i of n.input ?? []) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+
+  const builder = new ModelBuilder(opts.name ?? (g.name || 'onnx'), inputShape);
+  const ctx = new ImportContext(builder, opset, readers, new Set([outputName]));
+  for (const t of initializers) {
+    const value = constantOf(t, 'initializer');
+    ctx.values.set(t.name ?? '', { kind: 'const', value, shape: value.shape });
+  }
+  ctx.values.set(inputName, ctx.nodeValue(builder.input, inputShape));
+  for (const n of order) {
+    if (ctx.absorbed.has(n)) continue;
+    try {
+      OP_HANDLERS[n.op_type!]!(n, ctx);
+    } catch (e) {
+      // Shape errors from the builder get the ONNX node named too.
+      if (isTesseraError(e) && e.details.node === undefined) throw new TesseraError(e.code, `${ImportContext.label(n)}: ${e.message}`, { ...e.details, node: n.name, op: n.op_type }, { cause: e });
+      throw e;
+    }
+  }
+  const out = ctx.values.get(outputName);
+  if (!out) throw new TesseraError('BAD_MODEL', `graph output '${outputName}' is not produced by any node`, { output: outputName });
+  if (out.kind !== 'node' || builder.size === 0 || out.node.id < 0) {
+    throw new TesseraError('BAD_MODEL', `graph output '${outputName}' is ${out.kind === 'const' ? 'a constant' : 'the graph input'}; it must be computed by a layer`, { output: outputName });
+  }
+  return { model: builder.build(out.node), inputName, outputName, outputShape: out.shape, opset };
+}

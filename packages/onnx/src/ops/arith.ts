@@ -1,0 +1,65 @@
+import { Tensor } from '@tessera/tensor';
+import type { OnnxNode } from '../proto.js';
+import type { Constant } from '../constants.js';
+import type { ImportContext, Value } from '../context.js';
+import { requireChannels, requireFeatureMap } from './views.js';
+
+const same = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/**
+ * A constant that broadcasts against `shape` as one value per channel (axis
+ * 1) or one scalar: its C values (a scalar repeated), else undefined.
+ */
+export function perChannel(c: Constant, shape: readonly number[]): Float32Array | undefined {
+  const vals = c.float ?? (c.ints ? Float32Array.from(c.ints) : undefined);
+  if (!vals || c.shape.length > shape.length) return undefined;
+  const channels = shape[1]!;
+  const aligned = [...Array<number>(shape.length - c.shape.length).fill(1), ...c.shape];
+  if (aligned.some((d, i) => i !== 1 && d !== 1)) return undefined;
+  if (aligned[1] === channels) return vals;
+  if (aligned[1] === 1) return new Float32Array(channels).fill(vals[0]!);
+  return undefined;
+}
+
+/**
+ * Add, Sub and Mul. Two tensors of one shape: an add layer (Add only).
+ * A tensor and a per-channel or scalar constant: a scaleShift — x·1 + c,
+ * x·1 + (−c), x·c: each one float32 operation, as ORT computes it.
+ */
+export function arith(n: OnnxNode, ctx: ImportContext): void {
+  const a = ctx.required(n, 0), b = ctx.required(n, 1);
+  const name = n.name || undefined;
+  if (a.kind === 'node' && b.kind === 'node') {
+    if (n.op_type !== 'Add') throw ctx.error(n, `${n.op_type} of two computed tensors is not supported (only Add)`);
+    if (!same(a.shape, b.shape) || !same(a.node.shape, b.node.shape)) {
+      throw ctx.error(n, `Add of [${a.shape.join(', ')}] and [${b.shape.join(', ')}]: broadcasting between two computed tensors is not supported; shapes must be equal`);
+    }
+    if (a.shape.length === 4) requireFeatureMap(ctx, n, a, 'input 0');
+    ctx.set(n, ctx.nodeValue(ctx.builder.add(a.node, b.node, name), a.shape));
+    return;
+  }
+  if (a.kind === 'const' && b.kind === 'const') throw ctx.error(n, `${n.op_type} of two constants is not supported`);
+  const x = (a.kind === 'node' ? a : b) as Value & { kind: 'node' };
+  const c = (a.kind === 'const' ? a : b) as Value & { kind: 'const' };
+  if (n.op_type === 'Sub' && a.kind === 'const') throw ctx.error(n, 'constant − tensor is not supported (only tensor − constant)');
+  const channels = requireChannels(ctx, n, x);
+  const v = perChannel(c.value, x.shape);
+  if (!v) {
+    throw ctx.error(n, `the constant [${c.shape.join(', ')}] does not broadcast per channel or as a scalar over [${x.shape.join(', ')}]`, { constant: c.shape });
+  }
+  const vec = (f: (i: number) => number): Tensor => Tensor.from(Float32Array.from({ length: channels }, (_, i) => f(i)), [channels]);
+  const weights = n.op_type === 'Mul'
+    ? { scale: vec((i) => v[i]!) }
+    : { scale: vec(() => 1), shift: vec((i) => (n.op_type === 'Sub' ? -v[i]! : v[i]!)) };
+  ctx.set(n, ctx.nodeValue(ctx.builder.scaleShift(x.node, weights, name), x.shape));
+}
+
+/** Concat of feature maps along channels. */
+export function concat(n: OnnxNode, ctx: ImportContext): void {
+  const vs = (n.input ?? []).map((_, i) => ctx.tensor(n, i));
+  const rank = vs[0]?.shape.length ?? 0;
+  const axis = ctx.attrs(n).int('axis', 1);
+  if ((axis < 0 ? axis + rank : axis) !== 1) throw ctx.error(n, `Concat along axis ${axis} is not supported; only channels (axis 1)`, { axis });
+  vs.forEach((v, i) => requireFeatureMap(ctx, n, v, `input ${i}`));
+  ctx.set(n, ctx.nodeValue(ctx.builder.concat(vs.map((v) => v.node), n.name || undefined)));
+}

@@ -1,0 +1,26 @@
+import type { OnnxNode } from '../proto.js';
+import type { ImportContext } from '../context.js';
+import { activation } from './activation.js';
+import { arith, concat } from './arith.js';
+import { batchNormalization } from './batch-norm.js';
+import { gemm, matMul, softmax } from './classifier.js';
+import { conv } from './conv.js';
+import { cast, concatConstants, constantNode, gather, shape } from './fold.js';
+import { globalPool, pool } from './pool.js';
+import { flatten, passThrough, reshape, squeeze, unsqueeze } from './views.js';
+
+export type OpHandler = (n: OnnxNode, ctx: ImportContext) => void;
+
+/** ONNX op type (default domain) → handler: the operators Tessera imports. */
+export const OP_HANDLERS: Readonly<Record<string, OpHandler>> = {
+  Conv: conv,
+  BatchNormalization: batchNormalization,
+  Relu: activation, LeakyRelu: activation, Sigmoid: activation, Tanh: activation, Clip: activation,
+  Add: arith, Sub: arith, Mul: arith,
+  Concat: (n, ctx) => ((n.input ?? []).every((i) => ctx.values.get(i)?.kind === 'const') ? concatConstants(n, ctx) : concat(n, ctx)),
+  MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, GlobalMaxPool: globalPool,
+  Flatten: flatten, Reshape: reshape, Squeeze: squeeze, Unsqueeze: unsqueeze,
+  Gemm: gemm, MatMul: matMul, Softmax: softmax,
+  Dropout: passThrough, Identity: passThrough,
+  Constant: constantNode, Shape: shape, Gather: gather, Cast: cast,
+};
