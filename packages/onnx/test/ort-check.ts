@@ -9,7 +9,7 @@ let ort: Promise<typeof import('onnxruntime-node')> | undefined;
 export async function runOrt(bytes: Uint8Array, inputName: string, x: Tensor): Promise<{ data: Float32Array; dims: number[] }> {
   ort ??= import('onnxruntime-node');
   const o = await ort;
-  const session = await o.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'] });
+  const session = await o.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'], logSeverityLevel: 3 });
   try {
     const feed = { [inputName]: new o.Tensor('float32', Float32Array.from(x.toFloat32Array()), [...x.shape]) };
     const res = await session.run(feed);

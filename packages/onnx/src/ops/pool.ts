@@ -35,10 +35,11 @@ export function pool(n: OnnxNode, ctx: ImportContext): void {
     src = ctx.builder.pad(src, { ...pads }, name && `${name}/pad`);
     pads.top = pads.bottom = pads.left = pads.right = 0;
   }
+  // The input the pool reads (padded already when count_include_pad made a Pad layer).
   const [h, w] = [src.shape[2]!, src.shape[3]!];
   if (a.int('ceil_mode', 0) === 1) {
-    pads.bottom += ceilExtra(h - pads.top - pads.bottom, pads.top, pads.bottom, kernel[0], stride[0], dilation[0]);
-    pads.right += ceilExtra(w - pads.left - pads.right, pads.left, pads.right, kernel[1], stride[1], dilation[1]);
+    pads.bottom += ceilExtra(h, pads.top, pads.bottom, kernel[0], stride[0], dilation[0]);
+    pads.right += ceilExtra(w, pads.left, pads.right, kernel[1], stride[1], dilation[1]);
   }
   const spec = { kernel, stride, dilation, padding: pads };
   const node = n.op_type === 'MaxPool' ? ctx.builder.maxPool(src, spec, name) : ctx.builder.avgPool(src, spec, name);
