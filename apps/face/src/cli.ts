@@ -6,7 +6,7 @@ import { annotate } from './annotate.js';
 import { Gallery, defaultGalleryPath, euclidean } from './gallery.js';
 import type { RgbImage } from './image.js';
 import { BACKENDS, GPU_MODES, type Backend } from './executor.js';
-import { FacePipeline, type Face, type StageTimes } from './pipeline.js';
+import { FacePipeline, isBackendGone, type Face, type StageTimes } from './pipeline.js';
 import type { GpuMode } from '@tessera/gpu';
 import { Progress } from './progress.js';
 
@@ -131,6 +131,8 @@ async function analyzeAll(paths: readonly string[], pipe: FacePipeline, io: Io, 
   const bar = new Progress(paths.length, io.isTTY && !o.json && paths.length > 1);
   const results = await pipe.analyzeFiles(paths, { keepImages: o.annotate !== undefined, onDone: (p) => bar.tick(basename(p)) });
   bar.done();
+  // The backend was gone before any photo got through (no cluster worker, say): one error for the run, not one per photo.
+  if (results.length > 0 && results.every((r) => isBackendGone(r.error))) throw results[0]!.error!;
   return results.map((r) => r.error
     ? { path: r.path, faces: [], error: isTesseraError(r.error) ? `[${r.error.code}] ${r.error.message}` : String(r.error) }
     : { path: r.path, faces: r.faces, times: r.times, img: r.image });

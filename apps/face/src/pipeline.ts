@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { runBatch, type Model } from '@tessera/nn';
-import type { Tensor } from '@tessera/tensor';
+import { isTesseraError, type Tensor } from '@tessera/tensor';
 import { analyzePhoto, loadFaceNets, type AnalysisOptions, type Face, type FaceNets, type StageTimes } from './analyze-photo.js';
 import { decodeImage, type RgbImage } from './image.js';
 import { createExecutor, type ChosenExecutor, type ExecutorOptions } from './executor.js';
@@ -20,6 +20,13 @@ export interface FileResult {
   /** The decoded photo, when asked for (to draw on). */
   image?: RgbImage;
   error?: Error;
+  /** Not tried: the backend was gone before its turn (`error` says why). */
+  notAttempted?: true;
+}
+
+/** An error that ends every later photo too: the executor's backend is unavailable (not one photo's fault). */
+export function isBackendGone(e: Error | undefined): boolean {
+  return isTesseraError(e) && e.code === 'UNAVAILABLE';
 }
 
 /**
@@ -116,15 +123,20 @@ export class FacePipeline {
       order.sort((a, b) => size[b]! - size[a]! || a - b);
     }
     let next = 0;
+    // The backend itself gone (no cluster worker, a lost server): no photo after it can be analysed either.
+    let fatal: Error | undefined;
     const lane = async (): Promise<void> => {
-      while (next < order.length) {
+      while (next < order.length && !fatal) {
         const i = order[next++]!;
-        results[i] = await one(paths[i]!);
+        const r = await one(paths[i]!);
+        results[i] = r;
+        if (r.error && isBackendGone(r.error)) fatal ??= r.error;
       }
     };
     // The pool queues every photo itself and hands them out as workers free up.
     const lanes = onWorkers ? paths.length : Math.min(this.concurrency, paths.length);
     await Promise.all(Array.from({ length: Math.max(1, lanes) }, lane));
+    for (let i = 0; i < results.length; i++) results[i] ??= { path: paths[i]!, faces: [], error: fatal, notAttempted: true };
     return results;
   }
 

@@ -105,6 +105,20 @@ describe('tessera-face backends (spawned)', function () {
     expect(c.stderr).to.contain("'quantum'");
   });
 
+  it('--backend cluster with no worker connected fails the run once, not once per photo', async () => {
+    const server = await startNatsServer();
+    try {
+      const env = { TESSERA_NATS_USER: server.user, TESSERA_NATS_PASS: server.pass };
+      const r = await cli(['identify', '--db', db, '--backend', 'cluster', '--nats', server.url, folder], env);
+      expect(r.code).to.equal(1);
+      const lines = r.stderr.split('\n').filter((l) => l.includes('UNAVAILABLE'));
+      expect(lines, r.stderr).to.have.length(1);
+      expect(lines[0]).to.match(/no tessera-worker is connected/);
+    } finally {
+      await server.stop();
+    }
+  });
+
   describe('--backend cluster', () => {
     let server: LocalNatsServer | undefined;
     const workers: SpawnedWorker[] = [];
