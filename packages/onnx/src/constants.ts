@@ -1,4 +1,4 @@
-import { TesseraError, Tensor } from '@tessera/tensor';
+import { TesseraError } from '@tessera/tensor';
 import type { OnnxTensor } from './proto.js';
 
 /** TensorProto.DataType values the importer reads. */
@@ -33,61 +33,28 @@ export function constantOf(t: OnnxTensor, what: string): Constant {
       throw bad(`${what} '${name}': raw_data holds ${raw.length} bytes, dims [${shape.join(', ')}] need ${count * bytesPer}`, { tensor: name });
     }
   };
-  const typed = (n: number, field: string): void => {
-    if (n !== count) throw bad(`${what} '${name}': ${field} holds ${n} values, dims [${shape.join(', ')}] need ${count}`, { tensor: name });
+  /** Fills `out` from raw_data (little-endian, read at any byte offset: a decoded bytes field may be unaligned) or the typed field. */
+  // Sizes are checked before anything is allocated: dims cannot ask for more memory than the file holds.
+  const fill = <A extends Float32Array | Float64Array>(make: new (n: number) => A, bytesPer: number, get: (at: number) => number, typed: readonly number[] | undefined, field: string): A => {
+    if (dv) {
+      need(bytesPer);
+      const out = new make(count);
+      for (let i = 0; i < count; i++) out[i] = get(i * bytesPer);
+      return out;
+    }
+    if ((typed?.length ?? 0) !== count) throw bad(`${what} '${name}': ${field} holds ${typed?.length ?? 0} values, dims [${shape.join(', ')}] need ${count}`, { tensor: name });
+    const out = new make(count);
+    out.set(typed ?? []);
+    return out;
   };
+  const ints = (bytesPer: number, get: (at: number) => number, typed: readonly number[] | undefined, field: string): Constant =>
+    ({ shape, ints: Array.from(fill(Float64Array, bytesPer, get, typed?.map(Number), field)) });
   switch (t.data_type) {
-    case DT.FLOAT: {
-      const out = new Float32Array(count);
-      if (dv) {
-        need(4);
-        // Little-endian by the ONNX spec, at any byte offset (a decoded bytes field may be unaligned).
-        for (let i = 0; i < count; i++) out[i] = dv.getFloat32(i * 4, true);
-      } else {
-        typed(t.float_data?.length ?? 0, 'float_data');
-        out.set(t.float_data ?? []);
-      }
-      return { shape, float: out };
-    }
-    case DT.DOUBLE: {
-      const out = new Float32Array(count);
-      if (dv) {
-        need(8);
-        for (let i = 0; i < count; i++) out[i] = dv.getFloat64(i * 8, true);
-      } else {
-        typed(t.double_data?.length ?? 0, 'double_data');
-        out.set(t.double_data ?? []);
-      }
-      return { shape, float: out };
-    }
-    case DT.INT64: {
-      if (dv) {
-        need(8);
-        return { shape, ints: Array.from({ length: count }, (_, i) => Number(dv.getBigInt64(i * 8, true))) };
-      }
-      typed(t.int64_data?.length ?? 0, 'int64_data');
-      return { shape, ints: (t.int64_data ?? []).map(Number) };
-    }
-    case DT.INT32: {
-      if (dv) {
-        need(4);
-        return { shape, ints: Array.from({ length: count }, (_, i) => dv.getInt32(i * 4, true)) };
-      }
-      typed(t.int32_data?.length ?? 0, 'int32_data');
-      return { shape, ints: (t.int32_data ?? []).map(Number) };
-    }
+    case DT.FLOAT: return { shape, float: fill(Float32Array, 4, (at) => dv!.getFloat32(at, true), t.float_data, 'float_data') };
+    case DT.DOUBLE: return { shape, float: Float32Array.from(fill(Float64Array, 8, (at) => dv!.getFloat64(at, true), t.double_data, 'double_data')) };
+    case DT.INT64: return ints(8, (at) => Number(dv!.getBigInt64(at, true)), t.int64_data, 'int64_data');
+    case DT.INT32: return ints(4, (at) => dv!.getInt32(at, true), t.int32_data, 'int32_data');
     default:
       throw bad(`${what} '${name}' has data type ${t.data_type ?? 'UNDEFINED'}; only FLOAT, DOUBLE, INT32 and INT64 are read`, { tensor: name, dataType: t.data_type });
   }
-}
-
-/** The constant's values as a float32 Tensor of `shape` (its own shape by default). */
-export function toTensor(c: Constant, shape: readonly number[] = c.shape): Tensor {
-  const data = c.float ?? Float32Array.from(c.ints ?? []);
-  return Tensor.from(data, shape);
-}
-
-/** The constant's values as numbers (floats or ints). */
-export function valuesOf(c: Constant): number[] {
-  return c.float ? Array.from(c.float) : [...(c.ints ?? [])];
 }

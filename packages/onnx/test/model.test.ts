@@ -154,6 +154,19 @@ describe('bad and unsupported models', () => {
     badModel(() => importOnnx(bytes), /initializer 'W' keeps its data in an external file/);
   });
 
+  it('refuses an initializer whose dims ask for more than its data holds, before allocating', () => {
+    const huge = onnxBytes({
+      input: x, output: 'y', nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'] }],
+      inits: [{ name: 'W', dims: [1_000_000, 1_000_000, 3, 3], data: new Float32Array(36) }],
+    });
+    badModel(() => importOnnx(huge), /initializer 'W': raw_data holds 144 bytes, dims \[1000000, 1000000, 3, 3\] need/);
+    const typed = onnxBytes({
+      input: x, output: 'y', nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'] }],
+      inits: [{ name: 'W', dims: [2, 2, 3, 3], data: new Float32Array(35), encoding: 'typed' }],
+    });
+    badModel(() => importOnnx(typed), /initializer 'W': float_data holds 35 values, dims \[2, 2, 3, 3\] need 36/);
+  });
+
   it('refuses truncated bytes, a cycle, a missing input, a misfitting input shape, an unsupported Clip, an opset out of range', () => {
     const ok = onnxBytes({ input: x, output: 'y', nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'] }], inits: [{ name: 'W', dims: [2, 2, 3, 3], data: floats([2, 2, 3, 3], 1) }] });
     badModel(() => importOnnx(ok.subarray(0, ok.length - 7)), /not a readable ONNX ModelProto/);

@@ -20,8 +20,8 @@ export function conv(n: OnnxNode, ctx: ImportContext): void {
   }
   const ks = a.ints('kernel_shape');
   if (ks && (ks.length !== 2 || ks[0] !== kh || ks[1] !== kw)) throw a.bad('kernel_shape', `[${ks.join(', ')}] does not match the weight's ${kh}×${kw}`);
-  const stride = windowAttr(ctx, n, a, 'strides', [1, 1]);
-  const dilation = windowAttr(ctx, n, a, 'dilations', [1, 1]);
+  const stride = windowAttr(a, 'strides', [1, 1]);
+  const dilation = windowAttr(a, 'dilations', [1, 1]);
   const padding = convPadding(ctx, n, a, inH, inW, [kh, kw], stride, dilation);
   const b = ctx.constant(n, 2, 'the bias');
   if (b && (!b.float || b.float.length !== cout)) throw ctx.error(n, `the bias must be ${cout} floats, got shape [${b.shape.join(', ')}]`);

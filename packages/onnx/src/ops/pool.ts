@@ -23,10 +23,10 @@ export function pool(n: OnnxNode, ctx: ImportContext): void {
   const [, , inH, inW] = requireFeatureMap(ctx, n, x, 'input 0');
   if (n.output?.[1]) throw ctx.error(n, 'the Indices output of MaxPool is not supported');
   if (a.int('storage_order', 0) !== 0) throw a.bad('storage_order', 'must be 0 (row major)');
-  const kernel = windowAttr(ctx, n, a, 'kernel_shape', [0, 0]);
+  const kernel = windowAttr(a, 'kernel_shape', [0, 0]);
   if (kernel[0] === 0) throw a.bad('kernel_shape', 'is required');
-  const stride = windowAttr(ctx, n, a, 'strides', [1, 1]);
-  const dilation = windowAttr(ctx, n, a, 'dilations', [1, 1]);
+  const stride = windowAttr(a, 'strides', [1, 1]);
+  const dilation = windowAttr(a, 'dilations', [1, 1]);
   const pads = explicitPads(ctx, n, a, inH, inW, kernel, stride, dilation);
   const name = n.name || undefined;
   let src = x.node;

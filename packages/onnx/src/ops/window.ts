@@ -6,13 +6,12 @@ import type { Attrs, ImportContext } from '../context.js';
 export interface Sides { top: number; bottom: number; left: number; right: number }
 
 /** kernel, strides, dilations of a 2-D window, checked to have two entries each. */
-export function windowAttr(ctx: ImportContext, n: OnnxNode, a: Attrs, name: string, dflt: [number, number]): [number, number] {
+export function windowAttr(a: Attrs, name: string, dflt: [number, number]): [number, number] {
   const v = a.ints(name);
   if (v === undefined) return dflt;
   if (v.length !== 2 || v.some((x) => !Number.isInteger(x) || x < 1)) {
     throw a.bad(name, `must be two positive ints for a 2-D window, got [${v.join(', ')}]`, { value: v });
   }
-  void ctx; void n;
   return [v[0]!, v[1]!];
 }
 
