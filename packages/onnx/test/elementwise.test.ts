@@ -27,6 +27,9 @@ describe('activations and element-wise ops against onnxruntime-node', () => {
     ['BatchNormalization alone → scaleShift', () => oneNode({ op: 'BatchNormalization', inputs: ['x', 'g', 'b', 'm', 'v'] }, [
       { name: 'g', dims: [5], data: floats([5], 4, 0.5, 1.5) }, { name: 'b', dims: [5], data: floats([5], 5) },
       { name: 'm', dims: [5], data: floats([5], 6) }, { name: 'v', dims: [5], data: floats([5], 7, 0.1, 2) }])],
+    ['Pad constant (opset 13): rows, columns and channels, value 0.5', () => oneNode({ op: 'Pad', inputs: ['x', 'pads', 'v'] }, [
+      { name: 'pads', dims: [8], data: [0, 1, 2, 0, 0, 2, 1, 3] }, { name: 'v', dims: [], data: Float32Array.of(0.5) }])],
+    ['Pad constant (opset 9 attributes)', () => oneNode({ op: 'Pad', inputs: ['x'], attrs: { pads: [0, 0, 1, 1, 0, 0, 2, 0] } }, [], [1, 5, 7, 9], 9)],
     ['Add of two computed tensors (residual)', () => onnxBytes({
       input: { name: 'x', dims: [1, 5, 7, 9] }, output: 'y',
       nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['r'] }, { op: 'Sigmoid', inputs: ['x'], outputs: ['s'] }, { op: 'Add', inputs: ['r', 's'], outputs: ['y'] }],

@@ -167,7 +167,7 @@ describe('bad and unsupported models', () => {
     badModel(() => importOnnx(typed), /initializer 'W': float_data holds 35 values, dims \[2, 2, 3, 3\] need 36/);
   });
 
-  it('refuses truncated bytes, a cycle, a missing input, a misfitting input shape, an unsupported Clip, an opset out of range', () => {
+  it('refuses truncated bytes, a cycle, a missing input, a misfitting input shape, an unsupported Clip or Pad mode, a pool over a view, an opset out of range', () => {
     const ok = onnxBytes({ input: x, output: 'y', nodes: [{ op: 'Conv', inputs: ['x', 'W'], outputs: ['y'] }], inits: [{ name: 'W', dims: [2, 2, 3, 3], data: floats([2, 2, 3, 3], 1) }] });
     badModel(() => importOnnx(ok.subarray(0, ok.length - 7)), /not a readable ONNX ModelProto/);
     badModel(() => importOnnx(onnxBytes({
@@ -183,6 +183,17 @@ describe('bad and unsupported models', () => {
       input: x, output: 'y', nodes: [{ op: 'Clip', name: 'clip', inputs: ['x', 'lo', 'hi'], outputs: ['y'] }],
       inits: [{ name: 'lo', dims: [], data: Float32Array.of(-1) }, { name: 'hi', dims: [], data: Float32Array.of(1) }],
     })), /node 'clip' \(Clip\): Clip\(-1, 1\) is not supported/);
+    badModel(() => importOnnx(onnxBytes({
+      input: x, output: 'y', nodes: [{ op: 'Pad', name: 'refl', inputs: ['x', 'pads'], outputs: ['y'], attrs: { mode: 'reflect' } }],
+      inits: [{ name: 'pads', dims: [8], data: [0, 0, 1, 1, 0, 0, 1, 1] }],
+    })), /node 'refl' \(Pad\): attribute mode 'reflect' is not supported/);
+    badModel(() => importOnnx(onnxBytes({
+      input: x, output: 'y', nodes: [
+        { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['r'] },
+        { op: 'MaxPool', name: 'mp', inputs: ['r'], outputs: ['y'], attrs: { kernel_shape: [2, 2] } },
+      ],
+      inits: [{ name: 'shape', dims: [4], data: [1, 8, 4, 4] }],
+    })), /node 'mp' \(MaxPool\): input 0 must be a 4-D feature map \[N, C, H, W\], got \[1, 8, 4, 4\] \(a view of \[1, 2, 8, 8\]\)/);
     badModel(() => importOnnx(onnxBytes({ input: x, output: 'y', opset: 22, nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }] })), /opset 22 is not supported/);
     badModel(() => importOnnx(onnxBytes({ input: { name: 'x', dims: ['N', 2, 8, 8] }, output: 'y', nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }] })), /dimension 0 is dynamic \(N\); pass inputShape/);
   });

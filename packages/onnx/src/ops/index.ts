@@ -6,6 +6,7 @@ import { batchNormalization } from './batch-norm.js';
 import { gemm, matMul, softmax } from './classifier.js';
 import { conv } from './conv.js';
 import { cast, concatConstants, constantNode, gather, shape } from './fold.js';
+import { pad } from './pad.js';
 import { globalPool, pool } from './pool.js';
 import { flatten, passThrough, reshape, squeeze, unsqueeze } from './views.js';
 
@@ -20,6 +21,7 @@ export const OP_HANDLERS: Readonly<Record<string, OpHandler>> = {
   Concat: (n, ctx) => ((n.input ?? []).every((i) => ctx.values.get(i)?.kind === 'const') ? concatConstants(n, ctx) : concat(n, ctx)),
   MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, GlobalMaxPool: globalPool,
   Flatten: flatten, Reshape: reshape, Squeeze: squeeze, Unsqueeze: unsqueeze,
+  Pad: pad,
   Gemm: gemm, MatMul: matMul, Softmax: softmax,
   Dropout: passThrough, Identity: passThrough,
   Constant: constantNode, Shape: shape, Gather: gather, Cast: cast,
