@@ -30,6 +30,14 @@ describe('activations and element-wise ops against onnxruntime-node', () => {
     ['Pad constant (opset 13): rows, columns and channels, value 0.5', () => oneNode({ op: 'Pad', inputs: ['x', 'pads', 'v'] }, [
       { name: 'pads', dims: [8], data: [0, 1, 2, 0, 0, 2, 1, 3] }, { name: 'v', dims: [], data: Float32Array.of(0.5) }])],
     ['Pad constant (opset 9 attributes)', () => oneNode({ op: 'Pad', inputs: ['x'], attrs: { pads: [0, 0, 1, 1, 0, 0, 2, 0] } }, [], [1, 5, 7, 9], 9)],
+    ...(['half_pixel', 'pytorch_half_pixel', 'asymmetric', 'align_corners'] as const).map((mode, i): [string, () => Uint8Array] => [
+      `Resize linear ${mode} by ${i % 2 ? 'sizes' : 'scales'}`, () => oneNode(
+        { op: 'Resize', inputs: i % 2 ? ['x', '', '', 'sizes'] : ['x', '', 'scales'], attrs: { mode: 'linear', coordinate_transformation_mode: mode } },
+        i % 2 ? [{ name: 'sizes', dims: [4], data: [1, 5, 17, 13] }] : [{ name: 'scales', dims: [4], data: Float32Array.of(1, 1, 2, 3) }])]),
+    ['Resize linear half_pixel down to 4×5 by sizes', () => oneNode({ op: 'Resize', inputs: ['x', '', '', 'sizes'], attrs: { mode: 'linear' } },
+      [{ name: 'sizes', dims: [4], data: [1, 5, 4, 5] }])],
+    ['Upsample linear (opset 9)', () => oneNode({ op: 'Upsample', inputs: ['x', 'scales'], attrs: { mode: 'linear' } },
+      [{ name: 'scales', dims: [4], data: Float32Array.of(1, 1, 2, 2) }], [1, 5, 7, 9], 9)],
     ['Add of two computed tensors (residual)', () => onnxBytes({
       input: { name: 'x', dims: [1, 5, 7, 9] }, output: 'y',
       nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['r'] }, { op: 'Sigmoid', inputs: ['x'], outputs: ['s'] }, { op: 'Add', inputs: ['r', 's'], outputs: ['y'] }],

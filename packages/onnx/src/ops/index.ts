@@ -8,6 +8,7 @@ import { conv } from './conv.js';
 import { cast, concatConstants, constantNode, gather, shape } from './fold.js';
 import { pad } from './pad.js';
 import { globalPool, pool } from './pool.js';
+import { resize } from './resize.js';
 import { flatten, passThrough, reshape, squeeze, unsqueeze } from './views.js';
 
 export type OpHandler = (n: OnnxNode, ctx: ImportContext) => void;
@@ -21,7 +22,7 @@ export const OP_HANDLERS: Readonly<Record<string, OpHandler>> = {
   Concat: (n, ctx) => ((n.input ?? []).every((i) => ctx.values.get(i)?.kind === 'const') ? concatConstants(n, ctx) : concat(n, ctx)),
   MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, GlobalMaxPool: globalPool,
   Flatten: flatten, Reshape: reshape, Squeeze: squeeze, Unsqueeze: unsqueeze,
-  Pad: pad,
+  Pad: pad, Resize: resize, Upsample: resize,
   Gemm: gemm, MatMul: matMul, Softmax: softmax,
   Dropout: passThrough, Identity: passThrough,
   Constant: constantNode, Shape: shape, Gather: gather, Cast: cast,
