@@ -24,6 +24,18 @@ describe('activations and element-wise ops against onnxruntime-node', () => {
     ['Add scalar constant first', () => oneNode({ op: 'Add', inputs: ['b', 'x'] }, [{ name: 'b', dims: [], data: Float32Array.of(0.375) }])],
     ['Sub per-channel constant [1,C,1,1]', () => oneNode({ op: 'Sub', inputs: ['x', 'b'] }, [{ name: 'b', dims: [1, 5, 1, 1], data: floats([5], 2) }])],
     ['Mul per-channel constant', () => oneNode({ op: 'Mul', inputs: ['x', 'b'] }, [{ name: 'b', dims: [5, 1, 1], data: floats([5], 3), encoding: 'typed' }])],
+    ['Div by a per-channel constant', () => oneNode({ op: 'Div', inputs: ['x', 'b'] }, [{ name: 'b', dims: [5, 1, 1], data: floats([5], 9, 0.5, 3) }])],
+    ['Mul by a Constant node (value_float)', () => onnxBytes({
+      input: { name: 'x', dims: [1, 5, 7, 9] }, output: 'y',
+      nodes: [{ op: 'Constant', inputs: [], outputs: ['k'], attrs: { value_float: { f: -1.25 } } }, { op: 'Mul', inputs: ['x', 'k'], outputs: ['y'] }],
+    })],
+    ['Add of a Constant node (value tensor, per channel)', () => onnxBytes({
+      input: { name: 'x', dims: [1, 5, 7, 9] }, output: 'y',
+      nodes: [
+        { op: 'Constant', inputs: [], outputs: ['k'], attrs: { value: { t: { name: 'k', dims: [5, 1, 1], data: floats([5], 10) } } } },
+        { op: 'Add', inputs: ['x', 'k'], outputs: ['y'] },
+      ],
+    })],
     ['BatchNormalization alone → scaleShift', () => oneNode({ op: 'BatchNormalization', inputs: ['x', 'g', 'b', 'm', 'v'] }, [
       { name: 'g', dims: [5], data: floats([5], 4, 0.5, 1.5) }, { name: 'b', dims: [5], data: floats([5], 5) },
       { name: 'm', dims: [5], data: floats([5], 6) }, { name: 'v', dims: [5], data: floats([5], 7, 0.1, 2) }])],

@@ -22,9 +22,10 @@ export function perChannel(c: Constant, shape: readonly number[]): Float32Array 
 }
 
 /**
- * Add, Sub and Mul. Two tensors of one shape: an add layer (Add only).
+ * Add, Sub, Mul and Div. Two tensors of one shape: an add layer (Add only).
  * A tensor and a per-channel or scalar constant: a scaleShift — x·1 + c,
- * x·1 + (−c), x·c: each one float32 operation, as ORT computes it.
+ * x·1 + (−c), x·c: each one float32 operation, as ORT computes it; x / c
+ * becomes x·(1/c), within an ulp of the quotient.
  */
 export function arith(n: OnnxNode, ctx: ImportContext): void {
   const a = ctx.required(n, 0), b = ctx.required(n, 1);
@@ -41,16 +42,18 @@ export function arith(n: OnnxNode, ctx: ImportContext): void {
   if (a.kind === 'const' && b.kind === 'const') throw ctx.error(n, `${n.op_type} of two constants is not supported`);
   const x = (a.kind === 'node' ? a : b) as Value & { kind: 'node' };
   const c = (a.kind === 'const' ? a : b) as Value & { kind: 'const' };
-  if (n.op_type === 'Sub' && a.kind === 'const') throw ctx.error(n, 'constant − tensor is not supported (only tensor − constant)');
+  if ((n.op_type === 'Sub' || n.op_type === 'Div') && a.kind === 'const') {
+    throw ctx.error(n, `constant ${n.op_type === 'Sub' ? '−' : '/'} tensor is not supported (only tensor ${n.op_type === 'Sub' ? '−' : '/'} constant)`);
+  }
   const channels = requireChannels(ctx, n, x);
   const v = perChannel(c.value, x.shape);
   if (!v) {
     throw ctx.error(n, `the constant [${c.shape.join(', ')}] does not broadcast per channel or as a scalar over [${x.shape.join(', ')}]`, { constant: c.shape });
   }
   const vec = (f: (i: number) => number): Tensor => Tensor.from(Float32Array.from({ length: channels }, (_, i) => f(i)), [channels]);
-  const weights = n.op_type === 'Mul'
-    ? { scale: vec((i) => v[i]!) }
-    : { scale: vec(() => 1), shift: vec((i) => (n.op_type === 'Sub' ? -v[i]! : v[i]!)) };
+  const weights = n.op_type === 'Mul' ? { scale: vec((i) => v[i]!) }
+    : n.op_type === 'Div' ? { scale: vec((i) => 1 / v[i]!) }
+      : { scale: vec(() => 1), shift: vec((i) => (n.op_type === 'Sub' ? -v[i]! : v[i]!)) };
   ctx.set(n, ctx.nodeValue(ctx.builder.scaleShift(x.node, weights, name), x.shape));
 }
 

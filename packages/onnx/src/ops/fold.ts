@@ -1,6 +1,6 @@
 import type { OnnxNode } from '../proto.js';
-import { constantOf, DT } from '../constants.js';
-import type { ImportContext } from '../context.js';
+import { constantOf, DT, type Constant } from '../constants.js';
+import { ImportContext } from '../context.js';
 
 /*
  * Shape computations folded at load (PyTorch's x.view(x.size(0), -1)
@@ -9,9 +9,16 @@ import type { ImportContext } from '../context.js';
  */
 
 export function constantNode(n: OnnxNode, ctx: ImportContext): void {
-  const t = n.attribute?.find((a) => a.name === 'value')?.t;
-  if (!t) throw ctx.error(n, 'only Constant with a tensor `value` attribute is supported');
-  const value = constantOf(t, `${n.op_type} node '${n.name ?? ''}' value`);
+  const attr = n.attribute?.[0];
+  let value: Constant;
+  switch (n.attribute?.length === 1 ? attr!.name : '') {
+    case 'value': value = constantOf(attr!.t ?? {}, `${ImportContext.label(n)} value`); break;
+    case 'value_float': value = { shape: [], float: Float32Array.of(attr!.f ?? 0) }; break;
+    case 'value_floats': value = { shape: [attr!.floats?.length ?? 0], float: Float32Array.from(attr!.floats ?? []) }; break;
+    case 'value_int': value = { shape: [], ints: [Number(attr!.i ?? 0)] }; break;
+    case 'value_ints': value = { shape: [attr!.ints?.length ?? 0], ints: (attr!.ints ?? []).map(Number) }; break;
+    default: throw ctx.error(n, 'needs one of value (a tensor), value_float(s) or value_int(s)');
+  }
   ctx.set(n, { kind: 'const', value, shape: value.shape });
 }
 

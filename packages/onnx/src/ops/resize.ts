@@ -43,6 +43,10 @@ export function resize(n: OnnxNode, ctx: ImportContext): void {
       throw ctx.error(n, `scales ${scales[2]}×${scales[3]} on ${h}×${w} do not give whole sizes; only exact scales are supported`);
     }
   }
+  if (transform === 'pytorch_half_pixel' && (height === 1 || width === 1)) {
+    // PyTorch's variant reads input 0 for a size-1 output; half_pixel (Tessera's) reads the centre.
+    throw a.bad('coordinate_transformation_mode', `pytorch_half_pixel with an output size of 1 (${height}×${width}) is not supported`);
+  }
   const node = ctx.builder.resize(x.node, { height, width, ...flags }, n.name || undefined);
   ctx.set(n, ctx.nodeValue(node));
 }
