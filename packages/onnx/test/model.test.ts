@@ -198,6 +198,14 @@ describe('bad and unsupported models', () => {
     badModel(() => importOnnx(onnxBytes({ input: { name: 'x', dims: ['N', 2, 8, 8] }, output: 'y', nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }] })), /dimension 0 is dynamic \(N\); pass inputShape/);
   });
 
+  it('a .tsm file, a PNG header or empty bytes given as ONNX are BAD_MODEL', () => {
+    const { bytes: cnn, dims } = smallCnn();
+    const tsm = encodeModelFile(importOnnx(cnn, { inputShape: dims }).model);
+    badModel(() => importOnnx(tsm, {}, 'm.tsm'), /^m\.tsm: (not a readable ONNX ModelProto|the ONNX ModelProto has no graph)/);
+    badModel(() => importOnnx(Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)), /not a readable ONNX ModelProto|has no graph/);
+    badModel(() => importOnnx(new Uint8Array(0)), /the ONNX ModelProto has no graph/);
+  });
+
   it('a missing file is BAD_MODEL naming the path', async () => {
     try {
       await loadOnnx('/nonexistent/model.onnx');
