@@ -5,6 +5,8 @@ import { runTask } from './run-task.js';
 
 /** How long a worker sleeps on a dependency before it looks at the abort flag again, in ms. */
 const WAIT_SLICE_MS = 20;
+/** Loads of a dependency's state before sleeping on it (tens of µs): a dependency is often about to finish, and waking from Atomics.wait costs as much. */
+const SPIN_LOADS = 20_000;
 
 /**
  * A worker's part of a whole tiled run (PlanMessage): claim tasks in the
@@ -52,6 +54,7 @@ function walkTasks(
     // Its dependencies were claimed before it, each by a worker now running it (or by one that died: then the abort flag rises).
     for (let at = deps[1 + g]!, end = deps[2 + g]!; at < end; at++) {
       const d = deps[at]!;
+      for (let spin = 0; spin < SPIN_LOADS && Atomics.load(ctl, slots.state(d)) !== TASK_DONE; spin++);
       for (let st = Atomics.load(ctl, slots.state(d)); st !== TASK_DONE; st = Atomics.load(ctl, slots.state(d))) {
         if (Atomics.load(ctl, slots.abort) !== 0) {
           // Not started: open again, so the coordinator does not count it lost with a dead worker.
