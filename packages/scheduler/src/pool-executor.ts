@@ -259,8 +259,8 @@ export class PoolExecutor implements Executor {
    * planner's cut, layer-wise or fused tiles, whichever was fastest. The cost
    * model cannot see every cost of a tiled run (copies into shared memory,
    * halos, kernels on SharedArrayBuffers instead of engine memory), so the
-   * first runs of a model and input shape try each path twice, timed, and
-   * later runs take the fastest. All give the same bits.
+   * first runs of a model and input shape try each path three times in
+   * turn, timed, and later runs take the fastest. All give the same bits.
    */
   private async measured(original: Model, input: Tensor, opts: PoolRunOptions): Promise<Tensor> {
     const key = `${fuseLayers(original).id}|${input.shape.join(',')}`;
@@ -274,9 +274,12 @@ export class PoolExecutor implements Executor {
       }
       return this.planned(original, input, { ...opts, strategy: path === 'plan' ? 'auto' : path }, `run of model '${original.name}'`);
     };
-    // Each path twice, the faster kept: a path's first run also pays what happens once (the model
-    // reaching the workers, weights packed per thread).
-    const untried = AUTO_PATHS.find((p) => (times.get(p)?.length ?? 0) < 2);
+    // Each path AUTO_ROUNDS times, round-robin, the fastest kept: a path's first run also pays what happens
+    // once (the model reaching the workers, weights packed per thread), and rounds spread over time keep one
+    // busy moment from condemning a path.
+    const count = (p: AutoPath): number => times.get(p)?.length ?? 0;
+    const fewest = Math.min(...AUTO_PATHS.map(count));
+    const untried = fewest < AUTO_ROUNDS ? AUTO_PATHS.find((p) => count(p) === fewest) : undefined;
     if (untried) {
       const t0 = performance.now();
       const out = await run(untried);
@@ -666,6 +669,8 @@ export class PoolExecutor implements Executor {
 /** The ways auto may run one input: the calling thread, the planner's cut, or one strategy throughout. */
 type AutoPath = 'local' | 'plan' | 'layer-wise' | 'fused';
 const AUTO_PATHS: readonly AutoPath[] = ['local', 'plan', 'layer-wise', 'fused'];
+/** Timed runs of each path before auto settles. */
+const AUTO_ROUNDS = 3;
 
 /** What runStage needs of a plan: a whole TilePlan, or just the names for a single tile. */
 type PlanNames = Pick<TilePlan, 'inputShape' | 'layerNames'>;

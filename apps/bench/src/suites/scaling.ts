@@ -131,8 +131,8 @@ export const scaling: Suite = {
         { id: 'local', runtime: 'tessera-local', label: 'LocalExecutor (main thread)', threads: 1, run: async () => { outs.set('local', await local.run(model, x)); }, output: () => outs.get('local')!.toFloat32Array() },
         ...STRATEGIES.map((st): Peer => ({
           id: st, runtime: st, label: `pool ${st}, ${t} thr`, threads: t,
-          // auto's first runs of a model and shape time each of its paths (twice each); what is timed is what it then keeps.
-          setup: st === 'auto' ? async () => { for (let i = 0; i < 10; i++) await pool.run(model, x); } : undefined,
+          // auto's first runs of a model and shape time each of its paths (3 rounds of 4); what is timed is what it then keeps.
+          setup: st === 'auto' ? async () => { for (let i = 0; i < 14; i++) await pool.run(model, x); } : undefined,
           run: async () => { outs.set(st, await pool.run(model, x, { strategy: st })); },
           output: () => outs.get(st)!.toFloat32Array(),
         })),
