@@ -1,14 +1,11 @@
-import { readFileSync } from 'node:fs';
-import protobuf from 'protobufjs';
+import { ModelProtoType as ModelProto } from '@tessera/onnx';
 
 /**
- * One-node ONNX models written in memory with protobufjs from our onnx.proto
- * subset (official field numbers), so onnxruntime-node can run a single layer
- * with exactly the weights Tessera uses. No .onnx file on disk, no Python.
+ * One-node ONNX models written in memory with @tessera/onnx's ModelProto
+ * (ONNX's own onnx.proto subset, official field numbers), so onnxruntime-node
+ * can run a single layer with exactly the weights Tessera uses. No .onnx file
+ * on disk, no Python.
  */
-
-const root = protobuf.parse(readFileSync(new URL('./onnx.proto', import.meta.url), 'utf8'), { keepCase: true }).root;
-const ModelProto = root.lookupType('onnx.ModelProto');
 
 /** AttributeProto.AttributeType values used here. */
 const ATTR = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
