@@ -11,10 +11,10 @@ export interface PhotoRequest { id: number; path: string; keepImage: boolean }
 /** A photo worker's answer: ready once its nets are loaded, then one reply per request. */
 export type PhotoReply =
   | { ready: true }
-  | { id: number; faces: Face[]; times: StageTimes; image?: { width: number; height: number; rgb: Uint8Array } }
+  | { id: number; faces: Face[]; times: StageTimes; width: number; height: number; image?: { width: number; height: number; rgb: Uint8Array } }
   | { id: number; error: { code?: ErrorCode; message: string; details: Record<string, unknown> } };
 
-export interface PhotoResult { faces: Face[]; times: StageTimes; image?: RgbImage }
+export interface PhotoResult { faces: Face[]; times: StageTimes; width: number; height: number; image?: RgbImage }
 
 interface Task { id: number; path: string; keepImage: boolean; resolve(r: PhotoResult): void; reject(e: Error): void }
 interface Slot { worker: Worker; ready: boolean; task?: Task }
@@ -91,7 +91,7 @@ export class PhotoPool {
       // The same error as the main thread would have raised, so every backend reports a photo alike.
       t.reject(e.code ? new TesseraError(e.code, e.message, e.details) : new Error(e.message));
     } else {
-      t.resolve({ faces: m.faces, times: m.times, image: m.image && { path: t.path, ...m.image } });
+      t.resolve({ faces: m.faces, times: m.times, width: m.width, height: m.height, image: m.image && { path: t.path, ...m.image } });
     }
     this.dispatch();
   }

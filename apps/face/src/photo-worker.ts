@@ -27,7 +27,7 @@ port.on('message', (req: PhotoRequest) => {
       const img = await decodeImage(req.path);
       const times: StageTimes = {};
       const faces = await analyzePhoto(nets, (m, x) => exec.run(m, x), img, opts, times);
-      return { id: req.id, faces, times, image: req.keepImage ? { width: img.width, height: img.height, rgb: img.rgb } : undefined };
+      return { id: req.id, faces, times, width: img.width, height: img.height, image: req.keepImage ? { width: img.width, height: img.height, rgb: img.rgb } : undefined };
     } catch (e) {
       return { id: req.id, error: { code: isTesseraError(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e), details: isTesseraError(e) ? { ...e.details } : {} } };
     }

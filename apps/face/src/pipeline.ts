@@ -17,6 +17,9 @@ export interface FileResult {
   path: string;
   faces: Face[];
   times?: StageTimes;
+  /** The decoded photo's size (after EXIF rotation), to clip boxes to. */
+  width?: number;
+  height?: number;
   /** The decoded photo, when asked for (to draw on). */
   image?: RgbImage;
   error?: Error;
@@ -102,13 +105,13 @@ export class FacePipeline {
       try {
         if (onWorkers) {
           const r = await this.photoPool(paths.length).analyze(path, o.keepImages);
-          return { path, faces: r.faces, times: r.times, image: r.image };
+          return { path, faces: r.faces, times: r.times, width: r.width, height: r.height, image: r.image };
         }
         const img = await decodeImage(path);
         const times: StageTimes = {};
         const faces = await this.analyze(img, times);
         // The decoded picture is kept only when it will be drawn on.
-        return { path, faces, times, image: o.keepImages ? img : undefined };
+        return { path, faces, times, width: img.width, height: img.height, image: o.keepImages ? img : undefined };
       } catch (e) {
         return { path, faces: [], error: e instanceof Error ? e : new Error(String(e)) };
       } finally {
