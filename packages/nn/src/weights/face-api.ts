@@ -27,7 +27,7 @@ function bad(message: string, details: Record<string, unknown>, cause?: unknown)
  * to back in them) and returns every tensor by name, as float32, with the TF
  * shape kept as given (conv filters [kh, kw, Cin, Cout], depthwise
  * [kh, kw, C, 1], dense [K, F]). Supported entries: float32, int32 (converted)
- * and uint8/uint16-quantized float32 (`value = q · scale + min`).
+ * and uint8/uint16-quantized float32 (`value = q · scale + min`) or int32 (the same, rounded).
  * Throws BAD_MODEL naming the file (and tensor) for a missing or unreadable
  * manifest, a missing or short shard, or an unknown dtype.
  */
@@ -63,7 +63,7 @@ export function loadFaceApiWeights(manifestPath: string): Map<string, Tensor> {
       const q = w.quantization;
       const storedType = q ? q.dtype : w.dtype;
       const size = BYTES[storedType];
-      if (size === undefined || (q && w.dtype !== 'float32') || (!q && storedType !== 'float32' && storedType !== 'int32')) {
+      if (size === undefined || (q && w.dtype !== 'float32' && w.dtype !== 'int32') || (!q && storedType !== 'float32' && storedType !== 'int32')) {
         throw bad(`weights '${shardNames}': tensor '${w.name}' has unsupported dtype '${w.dtype}'${q ? ` quantized as '${q.dtype}'` : ''}`,
           { file: shardNames, tensor: w.name, dtype: w.dtype, quantization: q?.dtype });
       }
@@ -75,8 +75,10 @@ export function loadFaceApiWeights(manifestPath: string): Map<string, Tensor> {
       const data = new Float32Array(n);
       if (q) {
         const scale = q.scale ?? 1, min = q.min ?? 0;
-        if (storedType === 'uint8') for (let i = 0; i < n; i++) data[i] = buf[off + i]! * scale + min;
-        else for (let i = 0; i < n; i++) data[i] = buf.readUInt16LE(off + 2 * i) * scale + min;
+        // A quantized int32 tensor is rounded to the nearest integer, as TF.js dequantizes it.
+        const value = w.dtype === 'int32' ? (v: number) => Math.round(v * scale + min) : (v: number) => v * scale + min;
+        if (storedType === 'uint8') for (let i = 0; i < n; i++) data[i] = value(buf[off + i]!);
+        else for (let i = 0; i < n; i++) data[i] = value(buf.readUInt16LE(off + 2 * i));
       } else if (storedType === 'float32') {
         for (let i = 0; i < n; i++) data[i] = buf.readFloatLE(off + 4 * i);
       } else {
