@@ -24,6 +24,11 @@ export async function decodeImage(path: string): Promise<RgbImage> {
   } catch (e) {
     throw new TesseraError('BAD_IMAGE', `${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { path }, { cause: e });
   }
+  return decodeImageBytes(bytes, path);
+}
+
+/** Decodes an image held in memory (an upload, say) like decodeImage; `path` names it in errors. */
+export async function decodeImageBytes(bytes: Buffer | Uint8Array, path: string): Promise<RgbImage> {
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'truncated' })
       .rotate()
