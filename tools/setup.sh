@@ -70,3 +70,4 @@ need_node
 install_apt
 install_npm
 bash tools/fetch-samples.sh
+bash tools/fetch-models.sh
