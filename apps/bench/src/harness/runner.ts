@@ -40,7 +40,7 @@ async function timeOnce(peer: Peer): Promise<{ ms: number; parts?: Readonly<Reco
  * silently), warm-up, then timed repeats interleaved across peers
  * (A, B, C, A, B, C, ...) so background load hits all of them alike.
  */
-export async function runCase(def: CaseDef, ctx: BenchContext, progress: BenchProgress, suiteName: string): Promise<CaseRecord> {
+export async function runCase(def: CaseDef, ctx: BenchContext, progress: Pick<BenchProgress, 'note'>, suiteName: string): Promise<CaseRecord> {
   const t0 = performance.now();
   const base = {
     id: def.id, title: def.title, group: def.group, params: def.params, flops: def.flops,
