@@ -167,20 +167,20 @@ void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32
  * epilogue: the same arithmetic as every other conv2d path.
  */
 typedef struct {
-  const float *src;          /* channel c, window row r, column x at src[c·srcChan + r·srcRow + x] (the real cells only) */
+  MEMPTR(const float) src;   /* channel c, window row r, column x at src[c·srcChan + r·srcRow + x] (the real cells only) */
   int32_t srcChan, srcRow;
   int32_t rows, cols;        /* real cells of the window */
   int32_t top, left;         /* where they sit in the padded window */
   int32_t PH, PW;            /* the padded window */
   int32_t kh, kw, sh, sw, dh, dw;
   int32_t outRows, outCols;
-  float *dst;                /* output channel c, row j, column i at dst[c·dstChan + j·dstRow + i] */
+  MEMPTR(float) dst;         /* output channel c, row j, column i at dst[c·dstChan + j·dstRow + i] */
   int32_t dstChan, dstRow;
-  const float *w;            /* channel c's taps at w[c·wStride + ky·kw + kx] */
+  MEMPTR(const float) w;     /* channel c's taps at w[c·wStride + ky·kw + kx] */
   int32_t wStride;
   int32_t channels;
-  float *work;               /* PH rows of `pitch` floats, then kw tap offsets */
-  const Epilogue *ep;        /* channel c of the call is epilogue channel c */
+  MEMPTR(float) work;        /* PH rows of `pitch` floats, then kw tap offsets */
+  MEMPTR(const Epilogue) ep; /* channel c of the call is epilogue channel c */
 } DwCall;
 
 _Static_assert(sizeof(DwCall) == 25 * 4, "DwCall is written field by field from TypeScript (conv2d/fast.ts)");
@@ -192,7 +192,7 @@ _Static_assert(sizeof(DwCall) == 25 * 4, "DwCall is written field by field from 
  */
 static inline __attribute__((always_inline))
 void dw_rows(const DwCall *a, const float *work, int pitch, const int32_t *off, const float *wc, float *out, int ch, int kh, int kw) {
-  const Epilogue *ep = a->ep;
+  const Epilogue *ep = AT(const Epilogue, a->ep);
   const int outCols = a->outCols;
   const int64_t rowStep = (int64_t)a->dh * pitch;
   for (int j = 0; j < a->outRows; j++, out += a->dstRow) {
@@ -225,7 +225,7 @@ void dw_rows(const DwCall *a, const float *work, int pitch, const int32_t *off, 
 
 /* dw_rows for 3 × 3 windows: the nine weights live in registers for the whole channel, 8 outputs per step. */
 static void dw3x3_rows(const DwCall *a, const float *work, int pitch, const int32_t *off, const float *wc, float *out, int ch) {
-  const Epilogue *ep = a->ep;
+  const Epilogue *ep = AT(const Epilogue, a->ep);
   const int outCols = a->outCols;
   const int64_t rowStep = (int64_t)a->dh * pitch;
   const int o0 = off[0], o1 = off[1], o2 = off[2];
@@ -278,7 +278,7 @@ void conv2d_depthwise(const DwCall *a) {
   const int sw = a->sw, PW = a->PW, PWs = (PW + sw - 1) / sw;
   const int pitch = sw * (PWs + 16);          /* each phase 16 floats longer: the last vector loads stay in the row */
   const int phase = PWs + 16;
-  float *work = a->work;
+  float *work = AT(float, a->work);
   int32_t *off = (int32_t *)(work + (int64_t)a->PH * pitch);
   for (int kx = 0; kx < a->kw; kx++) {
     const int c = kx * a->dw;
@@ -288,7 +288,7 @@ void conv2d_depthwise(const DwCall *a) {
   for (int ch = 0; ch < a->channels; ch++) {
     /* The padded window: zeros, then the real rows, phase by phase. */
     __builtin_memset(work, 0, (uint32_t)a->PH * pitch * sizeof(float));
-    const float *plane = a->src + (int64_t)ch * a->srcChan;
+    const float *plane = AT(const float, a->src) + (int64_t)ch * a->srcChan;
     for (int r = 0; r < a->rows; r++) {
       const float *s = plane + (int64_t)r * a->srcRow;
       float *d = work + (int64_t)(a->top + r) * pitch;
@@ -301,8 +301,8 @@ void conv2d_depthwise(const DwCall *a) {
         }
       }
     }
-    const float *wc = a->w + (int64_t)ch * a->wStride;
-    float *out = a->dst + (int64_t)ch * a->dstChan;
+    const float *wc = AT(const float, a->w) + (int64_t)ch * a->wStride;
+    float *out = AT(float, a->dst) + (int64_t)ch * a->dstChan;
     if (kh == 3 && kw == 3) dw3x3_rows(a, work, pitch, off, wc, out, ch);
     else dw_rows(a, work, pitch, off, wc, out, ch, kh, kw);
   }

@@ -27,8 +27,8 @@
 
 /* The epilogue of four adjacent output features c … c+3 (engine.h's epilogue, one channel per lane). */
 static inline f32x4 epilogue4(f32x4 v, const Epilogue *ep, int c) {
-  v = wasm_f32x4_add(v, load4(ep->bias + c));
-  if (ep->scale) v = wasm_f32x4_add(wasm_f32x4_mul(v, load4(ep->scale + c)), load4(ep->shift + c));
+  v = wasm_f32x4_add(v, load4(AT(const float, ep->bias) + c));
+  if (ep->scale) v = wasm_f32x4_add(wasm_f32x4_mul(v, load4(AT(const float, ep->scale) + c)), load4(AT(const float, ep->shift) + c));
   return activate(v, ep->act, splat(ep->alpha));
 }
 

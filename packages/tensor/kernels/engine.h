@@ -8,16 +8,47 @@
 #define TESSERA_ENGINE_H
 
 #include <stdint.h>
-#include <wasm_simd128.h>
 
+/*
+ * Two targets from one source. WebAssembly (scripts/build-wasm.sh): pointers
+ * are offsets into the linear memory. Native (packages/native): the same
+ * files compiled once per instruction set, reading the same WebAssembly
+ * memory in place; kernel arguments arrive as pointers (the addon adds the
+ * memory's base), but pointer fields of the call structs written by
+ * TypeScript stay 32-bit offsets, read through AT() against this thread's
+ * base (tessera_mem, set by the addon before each call).
+ */
+#ifdef __wasm__
+#include <wasm_simd128.h>
 #define EXPORT(name) __attribute__((export_name(#name), visibility("default")))
+#define MEMPTR(T) T *
+#define AT(T, p) (p)
+#else
+#include "simd_native.h"
+#define EXPORT(name)
+#define MEMPTR(T) uint32_t
+#define AT(T, p) ((T *)(tessera_mem + (p)))
+extern _Thread_local char *tessera_mem;
+#endif
 
 typedef v128_t f32x4;
 
 static inline f32x4 splat(float v) { return wasm_f32x4_splat(v); }
 static inline f32x4 load4(const float *p) { return wasm_v128_load(p); }
 static inline void store4(float *p, f32x4 v) { wasm_v128_store(p, v); }
+
+/*
+ * acc + a·b. `exact` (the default, and always in WebAssembly): a float32
+ * multiply, then a float32 add. TESSERA_FMA (native `fma` builds): one fused
+ * multiply-add, a single rounding; every path of every instruction set uses
+ * a correctly rounded fma, so the bits still do not depend on the tiling,
+ * the thread or the instruction set — only not equal to `exact`.
+ */
+#ifdef TESSERA_FMA
+static inline f32x4 madd(f32x4 acc, f32x4 a, f32x4 b) { return ts_fma4(a, b, acc); }
+#else
 static inline f32x4 madd(f32x4 acc, f32x4 a, f32x4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+#endif
 
 /* Activation codes of the fused epilogue (ACT_* in src/engine/epilogue.ts). */
 enum { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_LEAKY = 3 };
@@ -47,16 +78,18 @@ static inline f32x4 activate(f32x4 v, int act, f32x4 alpha) {
  * each step one float32 rounding, in that order.
  */
 typedef struct {
-  const float *bias;  /* one per output channel of the call (zeros when the layer has none) */
-  const float *scale; /* NULL: no per-channel scale/shift */
-  const float *shift;
+  MEMPTR(const float) bias;  /* one per output channel of the call (zeros when the layer has none) */
+  MEMPTR(const float) scale; /* 0 (NULL): no per-channel scale/shift */
+  MEMPTR(const float) shift;
   int32_t act;
   float alpha;
 } Epilogue;
 
+_Static_assert(sizeof(Epilogue) == 5 * 4, "Epilogue is written field by field from TypeScript (ops/epilogue.ts)");
+
 static inline f32x4 epilogue(f32x4 v, const Epilogue *ep, int c) {
-  v = wasm_f32x4_add(v, splat(ep->bias[c]));
-  if (ep->scale) v = wasm_f32x4_add(wasm_f32x4_mul(v, splat(ep->scale[c])), splat(ep->shift[c]));
+  v = wasm_f32x4_add(v, splat(AT(const float, ep->bias)[c]));
+  if (ep->scale) v = wasm_f32x4_add(wasm_f32x4_mul(v, splat(AT(const float, ep->scale)[c])), splat(AT(const float, ep->shift)[c]));
   return activate(v, ep->act, splat(ep->alpha));
 }
 

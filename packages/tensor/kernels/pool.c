@@ -32,13 +32,13 @@ enum { POOL_MAX = 0, POOL_AVG = 1, POOL_L2 = 2 };
 typedef struct {
   int32_t op;          /* POOL_MAX, POOL_AVG, POOL_L2 */
   int32_t planes;
-  const float *src;    /* input plane p, row r, column c at src[p·srcPlane + r·srcRow + c] */
+  MEMPTR(const float) src; /* input plane p, row r, column c at src[p·srcPlane + r·srcRow + c] */
   int32_t rows, cols;  /* the block's input rows and columns (all real cells) */
   int32_t ya, xa;      /* block row / column of the first window cell of output (0, 0): ≤ 0, < 0 where padding comes first */
   int32_t kh, kw, sh, sw, dh, dw;
   int32_t outRows, outCols;
-  float *dst;          /* output plane p, row j, column i at dst[p·dstPlane + j·dstRow + i] */
-  float *work;         /* padded rows of one plane (when windows reach past the block's columns), then the column counts */
+  MEMPTR(float) dst;   /* output plane p, row j, column i at dst[p·dstPlane + j·dstRow + i] */
+  MEMPTR(float) work;  /* padded rows of one plane (when windows reach past the block's columns), then the column counts */
   int32_t srcPlane, srcRow, dstPlane, dstRow;
 } PoolCall;
 
@@ -179,8 +179,8 @@ void pool_call(const PoolCall *a, int op, int step) {
   const int pitch = (spanW + 4 + 3) & ~3;         /* a padded row (+4: K2S2's loads read one float past the last tap) */
   const int half = ((spanW + 1) / 2 + 4 + 3) & ~3; /* one parity of a split row */
   /* work (pool/fast.ts sizes it): prepared rows and a spare row, then the column counts, then the tap offsets. */
-  float *rowsBuf = a->work;
-  float *colsReal = a->work + (rows + 1) * (pitch + 16);
+  float *rowsBuf = AT(float, a->work);
+  float *colsReal = rowsBuf + (rows + 1) * (pitch + 16);
   int32_t *off = (int32_t *)(colsReal + outCols);
 
   /* Real columns per output column (avg's divisor), and where each tap lies from an output's first. */
@@ -195,8 +195,8 @@ void pool_call(const PoolCall *a, int op, int step) {
 
   const f32x4 neutral = start(op).v;
   for (int p = 0; p < a->planes; p++) {
-    const float *plane = a->src + (int64_t)p * a->srcPlane;
-    float *out = a->dst + (int64_t)p * a->dstPlane;
+    const float *plane = AT(const float, a->src) + (int64_t)p * a->srcPlane;
+    float *out = AT(float, a->dst) + (int64_t)p * a->dstPlane;
     const int srcRow = a->srcRow;
     if (step == STEP_2) {
       /* Each row padded in the spare row, then split: window column c at rowsBuf[r·2·half + (c mod 2)·half + ⌊c / 2⌋]. */
