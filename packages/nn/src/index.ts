@@ -15,3 +15,6 @@ export {
   type FaceBox, type DecodeOptions,
 } from './zoo/face/detector.js';
 export { faceLandmark68Net, landmarksInput, landmarkPoints, LANDMARKS_SIZE } from './zoo/face/landmarks.js';
+export {
+  ssdMobilenetv1Net, ssdInput, ssdPriors, decodeSsdDetections, SSD_SIZE, SSD_HEADS, SSD_BOXES, type SsdDecodeOptions,
+} from './zoo/face/ssd-mobilenetv1.js';

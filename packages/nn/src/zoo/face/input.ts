@@ -27,10 +27,11 @@ export function squarePadding(width: number, height: number, centred: boolean): 
  * with zeros, resize bilinearly to size×size (alignCorners and
  * halfPixelCenters false; skipped when already that size), subtract the
  * per-channel mean and divide by 255, each step rounded to float32 as TF.js
- * does. Returns [1, 3, size, size].
+ * does. `mean` may instead be the net's own scaling of a resized value (SSD:
+ * v / 127.5 − 1), its float32 rounding done by the function. Returns [1, 3, size, size].
  */
 export function faceNetInput(rgb: Float32Array | Uint8Array | Uint8ClampedArray, width: number, height: number, size: number,
-  mean: readonly [number, number, number], centred: boolean): Tensor {
+  mean: readonly [number, number, number] | ((v: number) => number), centred: boolean): Tensor {
   checkInt('image width', width, 1);
   checkInt('image height', height, 1);
   if (rgb.length !== width * height * 3) {
@@ -50,7 +51,8 @@ export function faceNetInput(rgb: Float32Array | Uint8Array | Uint8ClampedArray,
   // Byte offsets of each row's and column's taps in the HWC photo; a negative sum is a padding tap (reads 0).
   // Pixel by pixel, the three channels together: the photo's bytes are read once, in order.
   const rowAt = (k: number) => (k < 0 ? -1e9 : k * width * 3), colAt = (k: number) => (k < 0 ? -1e9 : k * 3);
-  const m0 = Math.fround(mean[0]!), m1 = Math.fround(mean[1]!), m2 = Math.fround(mean[2]!);
+  const byMean = (m: number) => { const mf = Math.fround(m); return (v: number) => Math.fround(v - mf) / 255; };
+  const [n0, n1, n2] = typeof mean === 'function' ? [mean, mean, mean] : [byMean(mean[0]), byMean(mean[1]), byMean(mean[2])];
   const o = out.data;
   const px = (at: number, c: number) => (at >= 0 ? rgb[at + c]! : 0);
   for (let i = 0; i < size; i++) {
@@ -67,9 +69,9 @@ export function faceNetInput(rgb: Float32Array | Uint8Array | Uint8ClampedArray,
       } else {
         v0 = px(tl, 0); v1 = px(tl, 1); v2 = px(tl, 2);
       }
-      o[q] = Math.fround(v0 - m0) / 255;
-      o[plane + q] = Math.fround(v1 - m1) / 255;
-      o[2 * plane + q] = Math.fround(v2 - m2) / 255;
+      o[q] = n0(v0);
+      o[plane + q] = n1(v1);
+      o[2 * plane + q] = n2(v2);
     }
   }
   return out;
