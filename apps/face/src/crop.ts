@@ -1,3 +1,4 @@
+import { RECOGNITION_SIZE, faceNetInput } from '@tessera/nn';
 import type { Box } from './annotate.js';
 import type { RgbImage } from './image.js';
 
@@ -39,4 +40,43 @@ export function alignedBox(pts: readonly (readonly [number, number])[], width: n
   const rx = (left[0] + right[0] + mouth[0]) / 3, ry = (left[1] + right[1] + mouth[1]) / 3;
   const x = Math.floor(Math.max(0, rx - 0.5 * size)), y = Math.floor(Math.max(0, ry - 0.43 * size));
   return { x, y, width: Math.min(size, width + x), height: Math.min(size, height + y) };
+}
+
+/**
+ * `box` clipped to a width×height picture: each edge rounded to a whole pixel, then kept inside
+ * (a detector box may reach past the border; the face is the part inside the picture).
+ */
+export function clipBox(box: Box, width: number, height: number): Box {
+  const x0 = clamp(Math.round(box.x), 0, width), y0 = clamp(Math.round(box.y), 0, height);
+  const x1 = clamp(Math.round(box.x + box.width), x0, width), y1 = clamp(Math.round(box.y + box.height), y0, height);
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(Math.max(v, lo), hi);
+}
+
+/** An aligned face chip: what the recognition net sees, as 8-bit RGB (HWC). */
+export interface FaceChip { rgb: Uint8Array; width: number; height: number }
+
+/**
+ * The 150×150 chip a face's descriptor is computed from, rebuilt from the detector box and
+ * the landmarks the pipeline reports: the same landmark cut, alignment square (alignedBox) and
+ * centred pad + bilinear resize (faceNetInput) as the pipeline, rounded to 8 bits. Null when the
+ * alignment square leaves nothing of the picture (the pipeline gives no descriptor then either).
+ */
+export function faceChip(img: RgbImage, rawBox: Box, landmarks: readonly (readonly [number, number])[]): FaceChip | null {
+  const cut = cropRgb(img, rawBox);
+  if (!cut || landmarks.length !== 68) return null;
+  // Reported landmarks are the cut's pixels plus the cut's origin; alignment wants them plus the raw box's x, y.
+  const aligned = cropRgb(img, alignedBox(landmarks.map(([x, y]) => [x - cut.x + rawBox.x, y - cut.y + rawBox.y] as const), cut.width, cut.height));
+  if (!aligned) return null;
+  const size = RECOGNITION_SIZE;
+  // The identity as the net's scaling: the padded, resized pixels themselves (float32, CHW).
+  const t = faceNetInput(aligned.rgb, aligned.width, aligned.height, size, (v) => v, true).data;
+  const plane = size * size, rgb = new Uint8Array(plane * 3);
+  for (let q = 0; q < plane; q++) {
+    for (let c = 0; c < 3; c++) rgb[q * 3 + c] = Math.min(255, Math.max(0, Math.round(t[c * plane + q]!)));
+  }
+  return { rgb, width: size, height: size };
 }
