@@ -4,7 +4,7 @@ import {
   type Shape, type Tensor, type Weights, type WindowSpec,
 } from '@tessera/tensor';
 import { heNormal, uniform } from './init.js';
-import { INPUT, Model, type Layer } from './model.js';
+import { DEFAULT_OUTPUT_NAME, INPUT, Model, type Layer } from './model.js';
 
 /** A value flowing through the graph under construction: the model input or a layer's output. */
 export interface Node {
@@ -140,18 +140,27 @@ export class ModelBuilder {
     return this.layer({ op: 'dense' }, [x], { weight: w.weight, bias: w.bias }, name);
   }
 
-  build(output?: Node, opts: { id?: string } = {}): Model {
+  /** The model with one output (`output`, default the last layer) or named outputs (`{ boxes: b, scores: s }`, in that order). */
+  build(output?: Node | Readonly<Record<string, Node>>, opts: { id?: string } = {}): Model {
     checkKeys('ModelBuilder.build options', opts, BUILD_KEYS);
     if (this.layers.length === 0) throw new TesseraError('BAD_MODEL', `model '${this.name}' has no layers`);
-    const out = output ?? { id: this.layers.length - 1, shape: this.shapes[this.shapes.length - 1]! };
-    if (out.id === INPUT) throw new TesseraError('BAD_MODEL', `model '${this.name}': the output must be a layer, not the input`);
-    return new Model(this.name, this.input.shape, this.layers, out.id, opts.id);
+    const named = output !== undefined && !isNode(output) ? Object.entries(output) : undefined;
+    const outs = named ?? [[DEFAULT_OUTPUT_NAME, (output as Node | undefined) ?? { id: this.layers.length - 1, shape: this.shapes[this.shapes.length - 1]! }] as const];
+    for (const [name, n] of outs) {
+      if (!isNode(n)) throw new TesseraError('BAD_MODEL', `model '${this.name}': output ${JSON.stringify(name)} must be a node of this builder, got ${String(n)}`);
+      if (n.id === INPUT) throw new TesseraError('BAD_MODEL', `model '${this.name}': the output must be a layer, not the input`);
+    }
+    return new Model(this.name, this.input.shape, this.layers, named ? named.map(([name, n]) => ({ name, layer: n.id })) : outs[0]![1].id, opts.id);
   }
 
   private pool(op: Pool2dSpec['op'], x: Node, o: WindowSpec, name?: string): Node {
     checkKeys(`ModelBuilder.${op} options`, o, WINDOW_KEYS);
     return this.layer(stripUndefined({ op, kernel: o.kernel, stride: o.stride, dilation: o.dilation, padding: o.padding ?? 'valid' }) as Pool2dSpec, [x], {}, name);
   }
+}
+
+function isNode(x: unknown): x is Node {
+  return typeof x === 'object' && x !== null && typeof (x as Node).id === 'number' && Array.isArray((x as Node).shape);
 }
 
 function channels(x: Node): number {

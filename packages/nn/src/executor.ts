@@ -13,6 +13,12 @@ export interface RunOptions {
   out?: Tensor;
 }
 
+/** Options of runAll: a model with several outputs writes each into a tensor of its own, so there is no `out`. */
+export interface RunAllOptions {
+  /** Cancels the run: the promise rejects with code ABORTED and no result is written afterwards. */
+  signal?: AbortSignal;
+}
+
 export interface StreamOptions extends RunOptions {
   /** Inputs being computed at once (default 2). */
   maxInFlight?: number;
@@ -20,6 +26,7 @@ export interface StreamOptions extends RunOptions {
 
 /** The keys of RunOptions and StreamOptions; an executor with more adds its own (checkRunOptions). */
 export const RUN_OPTION_KEYS: readonly string[] = ['signal', 'out'];
+export const RUN_ALL_OPTION_KEYS: readonly string[] = ['signal'];
 export const STREAM_OPTION_KEYS: readonly string[] = [...RUN_OPTION_KEYS, 'maxInFlight'];
 
 /**
@@ -37,12 +44,34 @@ export function checkRunOptions(what: string, opts: unknown, keys: readonly stri
 
 /** Runs whole models; local, thread-pool, GPU and cluster executors are drop-in replacements (DESIGN.md §4). */
 export interface Executor {
+  /** The output of a one-output model; a model with several outputs is refused (BAD_ARGUMENT): use runAll. */
   run(model: Model, input: Tensor, opts?: RunOptions): Promise<Tensor>;
+  /** Every output of the model, by output name, in the model's output order (one run computes them all). */
+  runAll(model: Model, input: Tensor, opts?: RunAllOptions): Promise<Record<string, Tensor>>;
   close(): Promise<void>;
   /** Many inputs at once, results in input order (an executor that can spread them, e.g. whole inputs per worker). */
   runBatch?(model: Model, inputs: readonly Tensor[], opts?: RunOptions): Promise<Tensor[]>;
   /** Inputs as they come, results in input order, a bounded number in flight. */
   runStream?(model: Model, inputs: AsyncIterable<Tensor> | Iterable<Tensor>, opts?: StreamOptions): AsyncGenerator<Tensor>;
+}
+
+/**
+ * Throws BAD_ARGUMENT when `model` has more than one output: `run` and the
+ * batch and stream forms return one tensor, and picking one output silently
+ * would hide the others.
+ */
+export function checkOneOutput(model: Model, what: string): void {
+  if (model.outputs.length > 1) {
+    throw new TesseraError('BAD_ARGUMENT', `${what}: model '${model.name}' has ${model.outputs.length} outputs (${model.outputs.map((o) => `'${o.name}'`).join(', ')}); run returns one tensor — use runAll(model, input), which returns them by name`, { outputs: model.outputs.map((o) => o.name) });
+  }
+}
+
+/** The record runAll returns: `tensors[i]` is the value of `model.outputs[i]`. */
+export function outputRecord(model: Model, tensors: readonly Tensor[]): Record<string, Tensor> {
+  if (tensors.length !== model.outputs.length) {
+    throw new TesseraError('KERNEL_FAILED', `model '${model.name}' has ${model.outputs.length} outputs, the run gave ${tensors.length} tensors`);
+  }
+  return Object.fromEntries(model.outputs.map((o, i) => [o.name, tensors[i]!]));
 }
 
 /** Any executor's batch form: its own runBatch, else the inputs one after another. */

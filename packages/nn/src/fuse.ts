@@ -31,7 +31,7 @@ function hasEpilogue(op: string): boolean {
  * The model with every fusable chain merged into one layer, or `model`
  * itself when nothing fuses. A chain step is taken only when the
  * intermediate output has exactly one reader, that reader has no other
- * input, and the intermediate is not the model output — so no value anyone
+ * input, and the intermediate is not a model output — so no value anyone
  * can observe disappears. Cached per model; the fused model's id is
  * `${model.id}+fused`, so executors and caches keyed by id agree on it.
  */
@@ -49,7 +49,7 @@ function fuse(model: Model): Model {
   const channels = model.shapes().map((s) => s[1]!);
   /** The single layer that alone reads `i`'s output, if any. */
   const soleReader = (i: number): Layer | undefined => {
-    if (i === model.output) return undefined;
+    if (model.isOutput(i)) return undefined;
     const cs = consumers.get(i) ?? [];
     if (cs.length !== 1) return undefined; // a layer reading it twice counts twice
     const c = model.layers[cs[0]!]!;
@@ -103,7 +103,7 @@ function fuse(model: Model): Model {
     layers.push({ index, name: l.name, spec: Object.freeze(spec), inputs: l.inputs.map(remap), weights: Object.freeze(weights), merged: Object.freeze(merged) });
   }
   if (!changed) return model;
-  return new Model(model.name, model.inputShape, layers, newIndex[model.output]!, `${model.id}+fused`);
+  return new Model(model.name, model.inputShape, layers, model.outputs.map((o) => ({ name: o.name, layer: newIndex[o.layer]! })), `${model.id}+fused`);
 }
 
 /**

@@ -1,5 +1,7 @@
 import { TesseraError, Tensor, checkBool, checkEnum, checkKeys, engineTensor, getOp, releaseEngineTensor, runOp, type Impl } from '@tessera/tensor';
-import { checkOut, checkRunOptions, throwIfAborted, type Executor, type RunOptions } from './executor.js';
+import {
+  RUN_ALL_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions, outputRecord, throwIfAborted, type Executor, type RunAllOptions, type RunOptions,
+} from './executor.js';
 import { fuseLayers } from './fuse.js';
 import { checkMemoryBudget, resolveMemoryBudget } from './memory-budget.js';
 import { INPUT, type Model } from './model.js';
@@ -39,6 +41,7 @@ export interface LocalExecutorOptions {
 const OPTION_KEYS = ['impl', 'fuse', 'maxMemoryBytes'];
 const IMPLS: readonly Impl[] = ['fast', 'reference'];
 const SYNC_RUN_KEYS = ['out'];
+const SYNC_RUN_ALL_KEYS = ['outs'];
 
 export class LocalExecutor implements Executor {
   private closed = false;
@@ -54,30 +57,42 @@ export class LocalExecutor implements Executor {
   async run(original: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
     checkRunOptions('LocalExecutor.run', opts);
-    const signal = opts.signal;
+    checkOneOutput(original, 'LocalExecutor.run');
+    return (await this.runOutputs(original, input, opts.signal, opts.out))[0]!;
+  }
+
+  /** Every output of the model by name, from one run. */
+  async runAll(original: Model, input: Tensor, opts: RunAllOptions = {}): Promise<Record<string, Tensor>> {
+    if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
+    checkRunOptions('LocalExecutor.runAll', opts, RUN_ALL_OPTION_KEYS);
+    return outputRecord(original, await this.runOutputs(original, input, opts.signal));
+  }
+
+  /** The outputs in the model's output order; `outs[i]`, when given, receives output i. */
+  private async runOutputs(original: Model, input: Tensor, signal: AbortSignal | undefined, ...outs: (Tensor | undefined)[]): Promise<Tensor[]> {
     throwIfAborted(signal, `run of model '${original.name}'`);
     const model = this.prepare(original, input);
+    const targets = this.outputTargets(original, model, input, outs);
     const values = new Array<Tensor | undefined>(model.layers.length);
     const remaining = remainingReads(model);
     const shapes = model.shapes(input.shape);
-    if (opts.out) checkOut(opts.out, shapes[model.output]!, input, `run of model '${original.name}'`);
     try {
       for (const l of model.layers) {
         // Yield between layers so a long run never blocks timers and I/O, and an abort lands promptly.
         if (l.index > 0) await new Promise<void>((r) => setImmediate(r));
         throwIfAborted(signal, `run of model '${model.name}' at layer ${l.index} '${l.name}'`);
-        values[l.index] = this.runLayer(model, l.index, input, values, shapes, opts.out);
+        values[l.index] = this.runLayer(model, l.index, input, values, shapes, targets.get(l.index));
         for (const src of l.inputs) {
-          if (src !== INPUT && --remaining[src]! === 0 && src !== model.output) {
+          if (src !== INPUT && --remaining[src]! === 0 && !model.isOutput(src)) {
             releaseEngineTensor(values[src]!);
             values[src] = undefined;
           }
         }
       }
-      return values[model.output]!;
+      return model.outputs.map((o) => values[o.layer]!);
     } finally {
-      // Whatever is still held (a failed or aborted run) goes back; the output is not an engine tensor.
-      values.forEach((v, i) => { if (v && i !== model.output) releaseEngineTensor(v); });
+      // Whatever is still held (a failed or aborted run) goes back; the outputs are not engine tensors.
+      values.forEach((v, i) => { if (v && !model.isOutput(i)) releaseEngineTensor(v); });
     }
   }
 
@@ -85,16 +100,45 @@ export class LocalExecutor implements Executor {
   runSync(original: Model, input: Tensor, opts: Pick<RunOptions, 'out'> = {}): Tensor {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
     checkKeys('LocalExecutor.runSync options', opts, SYNC_RUN_KEYS);
+    checkOneOutput(original, 'LocalExecutor.runSync');
+    return this.runOutputsSync(original, input, [opts.out])[0]!;
+  }
+
+  /**
+   * runAll without yielding (nor abort). `outs` (by output name, each
+   * optional) receive those outputs in place, as `out` does for runSync.
+   */
+  runAllSync(original: Model, input: Tensor, opts: { outs?: Readonly<Record<string, Tensor>> } = {}): Record<string, Tensor> {
+    if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
+    checkKeys('LocalExecutor.runAllSync options', opts, SYNC_RUN_ALL_KEYS);
+    if (opts.outs !== undefined) checkKeys(`LocalExecutor.runAllSync outs of model '${original.name}'`, opts.outs, original.outputs.map((o) => o.name));
+    return outputRecord(original, this.runOutputsSync(original, input, original.outputs.map((o) => opts.outs?.[o.name])));
+  }
+
+  private runOutputsSync(original: Model, input: Tensor, outs: readonly (Tensor | undefined)[]): Tensor[] {
     const model = this.prepare(original, input);
+    const targets = this.outputTargets(original, model, input, outs);
     const values = new Array<Tensor | undefined>(model.layers.length);
     const shapes = model.shapes(input.shape);
-    if (opts.out) checkOut(opts.out, shapes[model.output]!, input, `run of model '${original.name}'`);
     try {
-      for (const l of model.layers) values[l.index] = this.runLayer(model, l.index, input, values, shapes, opts.out);
-      return values[model.output]!;
+      for (const l of model.layers) values[l.index] = this.runLayer(model, l.index, input, values, shapes, targets.get(l.index));
+      return model.outputs.map((o) => values[o.layer]!);
     } finally {
-      values.forEach((v, i) => { if (v && i !== model.output) releaseEngineTensor(v); });
+      values.forEach((v, i) => { if (v && !model.isOutput(i)) releaseEngineTensor(v); });
     }
+  }
+
+  /** The caller's output tensors by layer of the model as run, each checked against its output's shape. */
+  private outputTargets(original: Model, model: Model, input: Tensor, outs: readonly (Tensor | undefined)[]): Map<number, Tensor> {
+    const targets = new Map<number, Tensor>();
+    const shapes = model.shapes(input.shape);
+    outs.forEach((out, i) => {
+      if (!out) return;
+      const o = model.outputs[i]!;
+      checkOut(out, shapes[o.layer]!, input, `run of model '${original.name}'${model.outputs.length > 1 ? ` output '${o.name}'` : ''}`);
+      targets.set(o.layer, out);
+    });
+    return targets;
   }
 
   async close(): Promise<void> {
@@ -116,14 +160,15 @@ export class LocalExecutor implements Executor {
     const l = model.layers[index]!;
     const ins = l.inputs.map((s) => (s === INPUT ? input : values[s]!));
     const shape = shapes[index]!;
-    // The model output is handed to the caller: the caller's `out`, else ordinary memory, never the engine's.
-    const target = index !== model.output ? engineTensor(shape) : out ?? Tensor.zeros(shape);
+    // A model output is handed to the caller: the caller's `out`, else ordinary memory, never the engine's.
+    const isOutput = model.isOutput(index);
+    const target = !isOutput ? engineTensor(shape) : out ?? Tensor.zeros(shape);
     try {
       const t0 = TRACE ? performance.now() : 0;
       model.withLayer(l, () => runOp(l.spec, ins, l.weights, target, undefined, this.opts.impl ?? 'fast'));
       if (TRACE) trace(model, index, ins, shape, performance.now() - t0);
     } catch (e) {
-      if (index !== model.output) releaseEngineTensor(target);
+      if (!isOutput) releaseEngineTensor(target);
       throw e;
     }
     return target;

@@ -36,6 +36,15 @@ export interface PeakMemory {
   readonly steps: readonly MemoryStep[];
 }
 
+/** A named model output: the layer whose feature map the caller gets back under `name`. */
+export interface ModelOutput {
+  readonly name: string;
+  readonly layer: number;
+}
+
+/** The name of the output of a model built with a layer index (one output). */
+export const DEFAULT_OUTPUT_NAME = 'output';
+
 export interface LayerInfo {
   readonly layer: Layer;
   readonly outputShape: Shape;
@@ -44,21 +53,26 @@ export interface LayerInfo {
 }
 
 /**
- * A CNN as a DAG of layers in topological order with one input and one output.
- * Shapes are inferred per input shape, so one model runs on any image size
- * and batch its ops accept.
+ * A CNN as a DAG of layers in topological order with one input and one or
+ * more named outputs (a detector's boxes and scores). Shapes are inferred per
+ * input shape, so one model runs on any image size and batch its ops accept.
  */
 export class Model {
   readonly id: string;
   readonly name: string;
   readonly layers: readonly Layer[];
+  /** Every output, in the order executors' runAll records list them. */
+  readonly outputs: readonly ModelOutput[];
+  /** The first output's layer: the one output of a one-output model (what `run` returns). */
   readonly output: number;
   /** The input shape the model was built for (used when no other is given). */
   readonly inputShape: Shape;
   private readonly shapeCache = new Map<string, readonly Shape[]>();
   private readonly peakCache = new Map<string, PeakMemory>();
+  private readonly outputLayers: ReadonlySet<number>;
 
-  constructor(name: string, inputShape: Shape, layers: readonly Layer[], output = layers.length - 1, id: string = randomUUID()) {
+  /** `outputs`: one layer index (an output named 'output'), or named outputs. */
+  constructor(name: string, inputShape: Shape, layers: readonly Layer[], outputs: number | readonly ModelOutput[] = layers.length - 1, id: string = randomUUID()) {
     checkShape(inputShape, 'model input shape');
     if (layers.length === 0) throw new TesseraError('BAD_MODEL', `model '${name}' has no layers`);
     layers.forEach((l, i) => {
@@ -70,13 +84,12 @@ export class Model {
         }
       }
     });
-    if (!Number.isInteger(output) || output < 0 || output >= layers.length) {
-      throw new TesseraError('BAD_MODEL', `model '${name}' output ${output} is not a layer index in [0, ${layers.length})`);
-    }
+    this.outputs = checkOutputs(name, layers.length, typeof outputs === 'number' ? [{ name: DEFAULT_OUTPUT_NAME, layer: outputs }] : outputs);
+    this.outputLayers = new Set(this.outputs.map((o) => o.layer));
     this.id = id;
     this.name = name;
     this.layers = Object.freeze([...layers]);
-    this.output = output;
+    this.output = this.outputs[0]!.layer;
     this.inputShape = Object.freeze([...inputShape]);
     this.shapes(inputShape);
   }
@@ -98,15 +111,48 @@ export class Model {
     return frozen;
   }
 
-  outputShape(inputShape: Shape = this.inputShape): Shape {
-    return this.shapes(inputShape)[this.output]!;
+  /** Whether layer `index`'s feature map is one of the model's outputs (kept to the end of a run, handed to the caller). */
+  isOutput(index: number): boolean {
+    return this.outputLayers.has(index);
+  }
+
+  /** The output named `name`; without a name, the one output of a one-output model. */
+  outputNamed(name?: string): ModelOutput {
+    if (name === undefined) {
+      if (this.outputs.length === 1) return this.outputs[0]!;
+      throw new TesseraError('BAD_ARGUMENT', `model '${this.name}' has ${this.outputs.length} outputs (${this.outputNames()}): name one`, { outputs: this.outputs.map((o) => o.name) });
+    }
+    const o = this.outputs.find((x) => x.name === name);
+    if (!o) throw new TesseraError('BAD_ARGUMENT', `model '${this.name}' has no output ${JSON.stringify(name)}; its outputs are ${this.outputNames()}`, { output: name });
+    return o;
+  }
+
+  /**
+   * Shape of the output named `name` (or of the one output of a one-output
+   * model) for an input of `inputShape`: `outputShape()`, `outputShape('boxes')`,
+   * `outputShape([1, 3, 64, 64])`, `outputShape('boxes', [1, 3, 64, 64])`.
+   */
+  outputShape(nameOrInput?: string | Shape, inputShape: Shape = this.inputShape): Shape {
+    const named = typeof nameOrInput === 'string';
+    const o = this.outputNamed(named ? nameOrInput : undefined);
+    return this.shapes(named || nameOrInput === undefined ? inputShape : nameOrInput)[o.layer]!;
+  }
+
+  /** Every output's shape by name, for an input of `inputShape`. */
+  outputShapes(inputShape: Shape = this.inputShape): Record<string, Shape> {
+    const shapes = this.shapes(inputShape);
+    return Object.fromEntries(this.outputs.map((o) => [o.name, shapes[o.layer]!]));
+  }
+
+  private outputNames(): string {
+    return this.outputs.map((o) => `'${o.name}'`).join(', ');
   }
 
   /**
    * Feature-map memory of a run layer by layer, as LocalExecutor (and the GPU
    * executor, and every data-parallel share) does it: a layer's output is
    * allocated while its inputs are held, and each map is released after its
-   * last reader ran; the output, and any map nobody reads, stays to the end.
+   * last reader ran; every output, and any map nobody reads, stays to the end.
    * Pure arithmetic on shapes (nothing is allocated), cached per input shape,
    * so executors check it before every run.
    */
@@ -125,7 +171,7 @@ export class Model {
       steps.push(step);
       if (live > peak.bytes) peak = step;
       for (const src of l.inputs) {
-        if (src !== INPUT && --reads[src]! === 0 && src !== this.output) live -= sizeOf(shapes[src]!) * 4;
+        if (src !== INPUT && --reads[src]! === 0 && !this.isOutput(src)) live -= sizeOf(shapes[src]!) * 4;
       }
     }
     const result = Object.freeze({ bytes: peak.bytes, layer: peak.layer, steps: Object.freeze(steps) });
@@ -176,7 +222,9 @@ export class Model {
     const all = [head, ...rows];
     const widths = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
     const lines = all.map((r) => r.map((v, c) => v.padEnd(widths[c]!)).join('  '));
+    const shapes = (i: number): Shape => this.shapes(inputShape)[i]!;
     lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+    if (this.outputs.length > 1) lines.push(`outputs: ${this.outputs.map((o) => `${o.name} = #${o.layer} ${fmtShape(shapes(o.layer))}`).join(', ')}`);
     lines.push(`model '${this.name}': input ${fmtShape(inputShape)}, ${this.layers.length} layers, ${this.paramCount()} parameters, ${(this.flops(inputShape) / 1e9).toFixed(3)} GFLOP`);
     return lines.join('\n');
   }
@@ -193,6 +241,25 @@ export class Model {
       throw e;
     }
   }
+}
+
+/** Outputs checked and frozen: at least one, names non-empty and distinct, each a distinct layer index. */
+function checkOutputs(model: string, layerCount: number, outputs: readonly ModelOutput[]): readonly ModelOutput[] {
+  if (!Array.isArray(outputs) || outputs.length === 0) throw new TesseraError('BAD_MODEL', `model '${model}' needs at least one output, got ${String(outputs)}`);
+  const names = new Set<string>(), layers = new Map<number, string>();
+  return Object.freeze(outputs.map((o: unknown) => {
+    const { name, layer } = (o ?? {}) as Partial<ModelOutput>;
+    if (typeof name !== 'string' || name === '') throw new TesseraError('BAD_MODEL', `model '${model}': an output name must be a non-empty string, got ${JSON.stringify(name)}`);
+    if (names.has(name)) throw new TesseraError('BAD_MODEL', `model '${model}' names two outputs ${JSON.stringify(name)}`, { output: name });
+    if (typeof layer !== 'number' || !Number.isInteger(layer) || layer < 0 || layer >= layerCount) {
+      throw new TesseraError('BAD_MODEL', `model '${model}' output ${JSON.stringify(name)} is layer ${String(layer)}, not a layer index in [0, ${layerCount})`, { output: name, layer });
+    }
+    const other = layers.get(layer);
+    if (other !== undefined) throw new TesseraError('BAD_MODEL', `model '${model}' outputs ${JSON.stringify(other)} and ${JSON.stringify(name)} are both layer ${layer}`, { output: name, layer });
+    names.add(name);
+    layers.set(layer, name);
+    return Object.freeze({ name, layer });
+  }));
 }
 
 export function layerParams(l: Layer): number {

@@ -2,7 +2,8 @@ import { TesseraError, getOp, type Shape } from '@tessera/tensor';
 import { INPUT, type Model } from './model.js';
 
 /**
- * Receptive field of one layer's units in model-input pixels, per axis
+ * Receptive field of one layer's units (by index, output name or layer name;
+ * default: the first output) in model-input pixels, per axis
  * [vertical, horizontal]. Unit i of the layer reads input pixels
  * [offset + i·jump, offset + i·jump + size − 1] (before clipping: offsets
  * below 0 reach into padding).
@@ -25,7 +26,8 @@ interface Field { y: Axis; x: Axis; global: boolean }
  * jump ·= s. Branches (add, concat) take the union of their inputs' fields.
  */
 export function receptiveField(model: Model, layer: number | string = model.output, inputShape: Shape = model.inputShape): ReceptiveField {
-  const target = typeof layer === 'string' ? model.layers.findIndex((l) => l.name === layer) : layer;
+  const target = typeof layer !== 'string' ? layer
+    : model.outputs.find((o) => o.name === layer)?.layer ?? model.layers.findIndex((l) => l.name === layer);
   if (!Number.isInteger(target) || target < 0 || target >= model.layers.length) {
     throw new TesseraError('BAD_ARGUMENT', `receptiveField: no layer ${JSON.stringify(layer)} in model '${model.name}'`, { layer });
   }

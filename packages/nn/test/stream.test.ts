@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Tensor, TesseraError, randomTensor } from '@tessera/tensor';
-import { LocalExecutor, runBatch, runStream, seedDilatedStack, type Executor, type Model, type RunOptions } from '../src/index.js';
+import { LocalExecutor, runBatch, runStream, seedDilatedStack, type Executor, type Model, type RunAllOptions, type RunOptions } from '../src/index.js';
 
 /** An executor that records how many runs overlap, around LocalExecutor. */
 class Counting implements Executor {
@@ -18,6 +18,7 @@ class Counting implements Executor {
       this.live--;
     }
   }
+  async runAll(model: Model, input: Tensor, opts?: RunAllOptions): Promise<Record<string, Tensor>> { return this.inner.runAll(model, input, opts); }
   async close(): Promise<void> { await this.inner.close(); }
 }
 
