@@ -15,7 +15,7 @@ import type { PhotoReply, PhotoRequest, PhotoWorkerData } from './photo-pool.js'
 const data = workerData as PhotoWorkerData;
 const opts: AnalysisOptions = data.analysis;
 useEngineModule(data.engineModule);
-const nets = loadFaceNets(opts.detectorSize);
+const nets = loadFaceNets(opts);
 // Kernels' first calls run on V8's baseline tier and are never upgraded mid-call: warm them before the first photo.
 warmUpEngine();
 const exec = new LocalExecutor();

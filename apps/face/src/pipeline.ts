@@ -1,13 +1,14 @@
 import { statSync } from 'node:fs';
 import { runBatch, type Model } from '@tessera/nn';
 import { isTesseraError, type Tensor } from '@tessera/tensor';
-import { analyzePhoto, loadFaceNets, type AnalysisOptions, type Face, type FaceNets, type StageTimes } from './analyze-photo.js';
+import { analysisOptions, analyzePhoto, loadFaceNets, type AnalysisOptions, type Face, type FaceNets, type StageTimes } from './analyze-photo.js';
 import { decodeImage, type RgbImage } from './image.js';
 import { createExecutor, type ChosenExecutor, type ExecutorOptions } from './executor.js';
 import { PhotoPool } from './photo-pool.js';
 
 export type { Backend } from './executor.js';
-export type { Face, StageTimes } from './analyze-photo.js';
+export type { Face, StageTimes, Detector, AnalysisOptions } from './analyze-photo.js';
+export { DETECTORS, DEFAULT_DETECTOR, DEFAULT_MIN_SCORE, DEFAULT_INPUT_SIZE } from './analyze-photo.js';
 export { alignedBox, cropRgb } from './crop.js';
 
 export interface PipelineOptions extends ExecutorOptions, AnalysisOptions {}
@@ -42,7 +43,8 @@ export class FacePipeline {
   private constructor(
     /** The executor (made on first use) and how to close it (see ChosenExecutor). */
     private readonly chosen: ChosenExecutor,
-    private readonly opts: PipelineOptions,
+    /** The detector and its options, checked, defaults filled in. */
+    readonly analysis: Required<AnalysisOptions>,
     /** The backend that really runs the nets, e.g. "gpu (gl)". */
     readonly backend: string,
     /** Why the backend is not the one asked for (gpu auto without GL), if so. */
@@ -54,8 +56,11 @@ export class FacePipeline {
   ) {}
 
   static async create(opts: PipelineOptions = {}): Promise<FacePipeline> {
-    const chosen = createExecutor(opts);
-    return new FacePipeline(chosen, opts, chosen.description, chosen.note, chosen.concurrency, chosen.photoWorkers);
+    const { detector, minScore, inputSize, ...exec } = opts;
+    // Checked before any executor starts: a bad detector option leaks nothing.
+    const analysis = analysisOptions(stripUndefined({ detector, minScore, inputSize }));
+    const chosen = createExecutor(exec);
+    return new FacePipeline(chosen, analysis, chosen.description, chosen.note, chosen.concurrency, chosen.photoWorkers);
   }
 
   /**
@@ -78,8 +83,8 @@ export class FacePipeline {
     this.inFlight++;
     try {
       // Loaded on first use: many photo files on photo workers never need them on this thread.
-      this.nets ??= loadFaceNets(this.opts.detectorSize);
-      return await analyzePhoto(this.nets, (m, x) => this.net(m, x), img, this.opts, times);
+      this.nets ??= loadFaceNets(this.analysis);
+      return await analyzePhoto(this.nets, (m, x) => this.net(m, x), img, this.analysis, times);
     } finally {
       this.inFlight--;
     }
@@ -90,7 +95,7 @@ export class FacePipeline {
 
   /** The photo workers: no more than the first call's files (each loads its own nets), at most one per thread. */
   private photoPool(files: number): PhotoPool {
-    return (this.pool ??= new PhotoPool(Math.min(this.photoWorkers, files), { detectorSize: this.opts.detectorSize, scoreThreshold: this.opts.scoreThreshold }));
+    return (this.pool ??= new PhotoPool(Math.min(this.photoWorkers, files), this.analysis));
   }
 
   /**
@@ -159,4 +164,9 @@ function fileSize(path: string): number {
   } catch {
     return 0;
   }
+}
+
+/** The options that were given (an undefined one takes its default, not a strict-key error). */
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
