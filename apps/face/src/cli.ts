@@ -9,6 +9,7 @@ import { BACKENDS, GPU_MODES, type Backend } from './executor.js';
 import { FacePipeline, isBackendGone, type Face, type StageTimes } from './pipeline.js';
 import type { GpuMode } from '@tessera/gpu';
 import { Progress } from './progress.js';
+import { DETECTOR_FLAGS, DETECTOR_USAGE, detectorFlags, type DetectorChoice } from './detector-flags.js';
 
 export const USAGE = `tessera-face — face recognition on Tessera's own kernels
 
@@ -30,6 +31,7 @@ options:
   --nats URL           NATS server(s) of the tessera-worker cluster for --backend cluster;
                        credentials from TESSERA_NATS_USER / TESSERA_NATS_PASS
   --tolerance T        largest distance that still names a person (default 0.6)
+${DETECTOR_USAGE}
   --annotate OUT       write the picture with boxes, landmarks and names (a folder when several images)
   --json               machine-readable output on stdout
   --descriptors        with identify --json: each face's 128-D descriptor too
@@ -55,6 +57,8 @@ interface Opts {
   gpuMode?: GpuMode;
   nats?: string;
   tolerance: number;
+  /** --detector, --min-score, --input-size, checked. */
+  analysis: DetectorChoice;
   annotate?: string;
   json: boolean;
   descriptors: boolean;
@@ -73,6 +77,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       allowPositionals: true,
       options: {
         db: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, 'gpu-mode': { type: 'string' }, nats: { type: 'string' }, tolerance: { type: 'string' },
+        ...DETECTOR_FLAGS,
         annotate: { type: 'string' }, json: { type: 'boolean' }, descriptors: { type: 'boolean' }, timings: { type: 'boolean' }, name: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -96,6 +101,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       gpuMode: v['gpu-mode'] === undefined ? undefined : parseGpuMode(v['gpu-mode']),
       nats: v.nats,
       tolerance: v.tolerance === undefined ? 0.6 : positiveNumber('--tolerance', v.tolerance),
+      analysis: detectorFlags(v),
       annotate: v.annotate,
       json: v.json ?? false,
       descriptors: v.descriptors ?? false,
@@ -139,7 +145,7 @@ async function analyzeAll(paths: readonly string[], pipe: FacePipeline, io: Io, 
 }
 
 async function withPipeline<T>(o: Opts, io: Io, f: (p: FacePipeline) => Promise<T>): Promise<T> {
-  const pipe = await FacePipeline.create({ backend: o.backend, threads: o.threads, gpuMode: o.gpuMode, nats: o.nats });
+  const pipe = await FacePipeline.create({ backend: o.backend, threads: o.threads, gpuMode: o.gpuMode, nats: o.nats, ...o.analysis });
   // Say what really runs (gpu auto may have fallen back) on stderr, so --json stdout stays one document.
   if (pipe.backendNote) io.err(`note: ${pipe.backendNote}`);
   if (o.backend !== 'local') io.err(`backend: ${pipe.backend}`);
