@@ -64,3 +64,33 @@ export function concatConstants(n: OnnxNode, ctx: ImportContext): void {
   const ints = parts.flatMap((p) => [...p!.ints!]);
   ctx.set(n, { kind: 'const', value: { shape: [ints.length], ints }, shape: [ints.length] });
 }
+
+/**
+ * Slice of a 1-D constant (a piece of a shape: PaddlePaddle exports
+ * x.shape[0:1] as Shape → Cast → Slice). starts/ends/axes are attributes
+ * before opset 10, constant inputs from 10 (with steps).
+ */
+export function slice(n: OnnxNode, ctx: ImportContext): void {
+  const data = ctx.constant(n, 0, 'data');
+  const vals: readonly number[] | undefined = data?.ints ?? (data?.float ? Array.from(data.float) : undefined);
+  if (!data || !vals || data.shape.length !== 1) throw ctx.error(n, 'only Slice of a 1-D constant (a shape) is folded; slicing a feature map is not supported');
+  const a = ctx.attrs(n);
+  const list = (i: number, attr: string): number[] | undefined => {
+    if (ctx.opset < 10) return a.ints(attr);
+    const c = ctx.constant(n, i, attr);
+    return c ? (c.ints ?? Array.from(c.float ?? [])) : undefined;
+  };
+  const starts = list(1, 'starts'), ends = list(2, 'ends'), axes = list(3, 'axes') ?? [0], steps = list(4, 'steps') ?? [1];
+  if (!starts || !ends || starts.length !== 1 || ends.length !== 1 || axes.length !== 1 || (axes[0] !== 0 && axes[0] !== -1) || steps.length !== 1 || steps[0] === 0) {
+    throw ctx.error(n, `Slice of a 1-D constant needs one start, end, axis 0 and a non-zero step; got starts [${starts?.join(', ')}], ends [${ends?.join(', ')}], axes [${axes.join(', ')}], steps [${steps.join(', ')}]`);
+  }
+  // ONNX clamps out-of-range starts/ends (INT64_MAX means "to the end").
+  const len = vals.length, step = steps[0]!;
+  const norm = (v: number, lo: number, hi: number): number => Math.min(Math.max(v < 0 ? v + len : v, lo), hi);
+  const begin = step > 0 ? norm(starts[0]!, 0, len) : norm(starts[0]!, -1, len - 1);
+  const end = step > 0 ? norm(ends[0]!, 0, len) : norm(ends[0]!, -1, len - 1);
+  const picked: number[] = [];
+  for (let i = begin; step > 0 ? i < end : i > end; i += step) picked.push(vals[i]!);
+  const value = data.ints ? { shape: [picked.length], ints: picked } : { shape: [picked.length], float: Float32Array.from(picked) };
+  ctx.set(n, { kind: 'const', value, shape: value.shape });
+}

@@ -5,7 +5,7 @@ import { arith, concat } from './arith.js';
 import { batchNormalization } from './batch-norm.js';
 import { gemm, matMul, softmax } from './classifier.js';
 import { conv } from './conv.js';
-import { cast, concatConstants, constantNode, gather, shape } from './fold.js';
+import { cast, concatConstants, constantNode, gather, shape, slice } from './fold.js';
 import { pad } from './pad.js';
 import { globalPool, pool } from './pool.js';
 import { resize } from './resize.js';
@@ -25,5 +25,5 @@ export const OP_HANDLERS: Readonly<Record<string, OpHandler>> = {
   Pad: pad, Resize: resize, Upsample: resize,
   Gemm: gemm, MatMul: matMul, Softmax: softmax,
   Dropout: passThrough, Identity: passThrough,
-  Constant: constantNode, Shape: shape, Gather: gather, Cast: cast,
+  Constant: constantNode, Shape: shape, Gather: gather, Cast: cast, Slice: slice,
 };
