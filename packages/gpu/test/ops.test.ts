@@ -76,6 +76,16 @@ const CASES: readonly Case[] = [
   { name: 'dense epilogue: relu6, no bias', spec: { op: 'dense', activation: 'relu6' }, inputs: [[3, 17]], weights: { weight: [17, 4] }, range: [-9, 9] },
   { name: 'softmax rank 4', spec: { op: 'softmax' }, inputs: [[2, 5, 3, 4]], range: [-10, 10] },
   { name: 'softmax rank 2', spec: { op: 'softmax' }, inputs: [[3, 7]], range: [-10, 10] },
+  // Cases below are appended so the indices above (used by the split test) stay put.
+  {
+    name: 'transpose 3×3 stride 2, crop 1, output padding 1, bias, batch 2', spec: { op: 'conv2dTranspose', kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
+    inputs: [[2, 3, 4, 5]], weights: { weight: [3, 4, 3, 3], bias: [4] },
+  },
+  {
+    name: 'transpose 2×3 stride [2,3] dilation [2,1], groups 2, asymmetric crop, no bias',
+    spec: { op: 'conv2dTranspose', kernel: [2, 3], stride: [2, 3], dilation: [2, 1], groups: 2, padding: { top: 0, bottom: 1, left: 2, right: 0 } },
+    inputs: [[1, 4, 5, 3]], weights: { weight: [4, 3, 2, 3] },
+  },
 ];
 
 /**

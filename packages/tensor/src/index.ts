@@ -16,6 +16,7 @@ export { resolveWindow, windowInputRegion, windowSpan, pair, WINDOW_KEYS, type W
 export { getOp, isOpType, runOp, applyOp, weightShapes, OP_TYPES, type OpSpec, type OpType, type Impl } from './ops/registry.js';
 export * from './ops/conv1d/index.js';
 export * from './ops/conv2d/index.js';
+export * from './ops/conv-transpose/index.js';
 export * from './ops/pool/index.js';
 export * from './ops/activation/index.js';
 export * from './ops/scale-shift/index.js';

@@ -3,6 +3,7 @@ import { activationGpu } from './activation.js';
 import { addGpu } from './add.js';
 import { concatGpu } from './concat.js';
 import { conv2dGpu } from './conv2d.js';
+import { conv2dTransposeGpu } from './conv-transpose.js';
 import { denseGpu } from './dense.js';
 import { padGpu } from './pad.js';
 import { globalPoolGpu, poolGpu } from './pool.js';
@@ -15,7 +16,7 @@ export type { GpuOpBuilder, GpuKernelPlan, GpuKernelRequest, InputLayout } from 
 
 /** The GPU kernel builder of every op type; typed as a full Record so a new op type fails to compile until it has one. */
 export const GPU_OPS: Readonly<Record<OpType, GpuOpBuilder<any>>> = Object.freeze({
-  conv2d: conv2dGpu,
+  conv2d: conv2dGpu, conv2dTranspose: conv2dTransposeGpu,
   maxPool: poolGpu, avgPool: poolGpu, l2Pool: poolGpu,
   globalAvgPool: globalPoolGpu, globalMaxPool: globalPoolGpu,
   relu: activationGpu, leakyRelu: activationGpu, relu6: activationGpu, sigmoid: activationGpu, tanh: activationGpu,

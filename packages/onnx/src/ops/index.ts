@@ -5,6 +5,7 @@ import { arith, concat } from './arith.js';
 import { batchNormalization } from './batch-norm.js';
 import { gemm, matMul, softmax } from './classifier.js';
 import { conv } from './conv.js';
+import { convTranspose } from './conv-transpose.js';
 import { cast, concatConstants, constantNode, gather, shape, slice } from './fold.js';
 import { pad } from './pad.js';
 import { globalPool, pool } from './pool.js';
@@ -15,7 +16,7 @@ export type OpHandler = (n: OnnxNode, ctx: ImportContext) => void;
 
 /** ONNX op type (default domain) → handler: the operators Tessera imports. */
 export const OP_HANDLERS: Readonly<Record<string, OpHandler>> = {
-  Conv: conv,
+  Conv: conv, ConvTranspose: convTranspose,
   BatchNormalization: batchNormalization,
   Relu: activation, LeakyRelu: activation, Sigmoid: activation, Tanh: activation, Clip: activation,
   Add: arith, Sub: arith, Mul: arith, Div: arith,

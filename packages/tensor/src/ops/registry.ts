@@ -5,6 +5,8 @@ import type { Tensor } from '../tensor.js';
 import { invokeOp, shapesOfWeights } from './invoke.js';
 import { conv2dOp } from './conv2d/index.js';
 import type { Conv2dSpec } from './conv2d/spec.js';
+import { conv2dTransposeOp } from './conv-transpose/index.js';
+import type { Conv2dTransposeSpec } from './conv-transpose/spec.js';
 import { avgPoolOp, globalAvgPoolOp, globalMaxPoolOp, l2PoolOp, maxPoolOp } from './pool/index.js';
 import type { GlobalPoolSpec, Pool2dSpec } from './pool/spec.js';
 import { leakyReluOp, relu6Op, reluOp, sigmoidOp, tanhOp } from './activation/index.js';
@@ -27,13 +29,13 @@ import type { OpDef, Weights } from './op.js';
 
 /** Every op spec Tessera can run: the vocabulary of models, plans, GPU kernels and wire messages. */
 export type OpSpec =
-  | Conv2dSpec | Pool2dSpec | GlobalPoolSpec | ActivationSpec | ScaleShiftSpec
+  | Conv2dSpec | Conv2dTransposeSpec | Pool2dSpec | GlobalPoolSpec | ActivationSpec | ScaleShiftSpec
   | AddSpec | ConcatSpec | PadSpec | ResizeSpec | DenseSpec | SoftmaxSpec;
 
 export type OpType = OpSpec['op'];
 
 const OPS: Readonly<Record<OpType, OpDef<any>>> = sized({
-  conv2d: conv2dOp,
+  conv2d: conv2dOp, conv2dTranspose: conv2dTransposeOp,
   maxPool: maxPoolOp, avgPool: avgPoolOp, l2Pool: l2PoolOp,
   globalAvgPool: globalAvgPoolOp, globalMaxPool: globalMaxPoolOp,
   relu: reluOp, leakyRelu: leakyReluOp, relu6: relu6Op, sigmoid: sigmoidOp, tanh: tanhOp,
