@@ -36,9 +36,19 @@ async function timeRuns(ex: Executor, model: Model, image: Tensor, runs: number)
   return { best, out: out! };
 }
 
+const USAGE = `usage: tessera-demo [--size S] [--channels C] [--runs R] [--threads T] [--explain]
+  The seed CNN (conv → ReLU → max-pool → dilations 1, 2, 4, 8) on a generated S×S image, on one thread and on T worker threads.
+  --size S       image side (default 256)
+  --channels C   feature maps per layer (default 32)
+  --runs R       timed runs, the best kept (default 3)
+  --threads T    worker threads (default: all cores)
+  --explain      print the tile plan
+  -h, --help     this text`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      help: { type: 'boolean', short: 'h', default: false },
       size: { type: 'string', default: '256' },
       channels: { type: 'string', default: '32' },
       runs: { type: 'string', default: '3' },
@@ -46,6 +56,10 @@ async function main(): Promise<void> {
       explain: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const size = Number(values.size), channels = Number(values.channels), runs = Number(values.runs), threads = Number(values.threads);
   for (const [k, v] of Object.entries({ size, channels, runs, threads })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer, got ${String(values[k as keyof typeof values])}`);
