@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { TesseraError, isTesseraError } from '../errors.js';
 import { fmtRegion, type Region } from '../region.js';
 import { Heap } from './heap.js';
+import { resolveEngine, type EngineInfo, type EngineOptions } from './choice.js';
+import { loadNative } from './native.js';
 
 /*
  * The kernel engine: kernels/*.c compiled to one WebAssembly SIMD128 module
@@ -17,6 +19,11 @@ import { Heap } from './heap.js';
  * per plane, a few percent of a convolution but as much as a whole pooling
  * layer, which is why executors keep intermediates in engine memory. Packed
  * weights are copied once per layer and thread and stay (engine/packed.ts).
+ *
+ * The same kernels also exist natively (engine/native.ts, engine/choice.ts):
+ * the addon is bound to this same memory and takes the same byte offsets, so
+ * `Engine.k` is either the wasm exports or the addon's functions and every
+ * call site is the same.
  */
 
 /** The part of the WebAssembly API used here (the ES2022 lib does not declare it). */
@@ -79,8 +86,15 @@ export function useEngineModule(module: object): void {
 
 /** One thread's engine: the instance, its memory, a heap over it, and typed views rebuilt after growth. */
 export class Engine {
-  readonly k: KernelExports;
+  /** The kernels in use: the wasm exports or the native addon's (`use`). */
+  k: KernelExports;
+  /** Which engine `k` is. */
+  info: EngineInfo = { kind: 'wasm', mode: 'exact' };
   readonly heap: Heap;
+  private readonly wasm: KernelExports;
+  /** Native kernel sets bound to this memory, by 'isa/mode'. */
+  private readonly natives = new Map<string, KernelExports>();
+  private nativeBase: bigint | undefined;
   private readonly memory: WasmMemory;
   private buf: ArrayBufferLike | undefined;
   private f32v: Float32Array<ArrayBufferLike> = new Float32Array(0);
@@ -93,7 +107,7 @@ export class Engine {
     // 16 pages (1 MiB) to start, 4 GiB at most (wasm32); shared, so views survive growth.
     this.memory = new (api().Memory)({ initial: 16, maximum: 65536, shared: true });
     const inst = new (api().Instance)(module, { env: { memory: this.memory } });
-    this.k = inst.exports as unknown as KernelExports;
+    this.k = this.wasm = inst.exports as unknown as KernelExports;
     const heapBase = (inst.exports.__heap_base as { value: number }).value;
     this.heap = new Heap(heapBase, this.memory.buffer.byteLength, (bytes) => {
       const pages = Math.ceil(bytes / PAGE);
@@ -106,6 +120,26 @@ export class Engine {
       }
       return this.memory.buffer.byteLength;
     });
+  }
+
+  /** Runs the kernels on `info`'s engine from now on (resolveEngine made sure it runs here). */
+  use(info: EngineInfo): void {
+    if (info.kind === 'wasm') {
+      this.k = this.wasm;
+    } else {
+      const key = `${info.isa}/${info.mode}`;
+      let k = this.natives.get(key);
+      if (!k) {
+        const addon = loadNative().addon;
+        if (!addon) throw new TesseraError('UNAVAILABLE', 'the native engine is not loaded', { info });
+        const bytes = new Uint8Array(this.buffer());
+        k = addon.bind(bytes, info.isa!, info.mode);
+        this.nativeBase = addon.address(bytes);
+        this.natives.set(key, k);
+      }
+      this.k = k;
+    }
+    this.info = info;
   }
 
   /** Whether `buffer` is (a view of) this engine's memory. */
@@ -137,6 +171,10 @@ export class Engine {
       this.buffers.add(this.buf);
       this.f32v = new Float32Array(this.buf);
       this.i32v = new Int32Array(this.buf);
+      // Shared wasm memory grows in place; native kernels hold its base address, so make sure.
+      if (this.nativeBase !== undefined && loadNative().addon!.address(new Uint8Array(this.buf)) !== this.nativeBase) {
+        throw new TesseraError('KERNEL_FAILED', 'the engine memory moved when it grew: the native kernels cannot follow it', {});
+      }
     }
   }
 }
@@ -159,8 +197,26 @@ export function kernelEngine(): Engine {
   if (!engine) {
     engine = new Engine(engineModule());
     warmUp?.();
+    engine.use(resolveEngine());
   }
   return engine;
+}
+
+/** Switches this thread's kernels to the engine `opts` resolve to (an executor calls it before its layers); returns it. */
+export function useEngine(info: EngineInfo): EngineInfo {
+  const e = kernelEngine();
+  if (e.info !== info) e.use(info);
+  return info;
+}
+
+/** Resolves `opts` (engine/choice.ts) and switches this thread to it. */
+export function selectEngine(opts?: EngineOptions): EngineInfo {
+  return useEngine(resolveEngine(opts));
+}
+
+/** The engine this thread's kernels run on now. */
+export function engineInfo(): EngineInfo {
+  return kernelEngine().info;
 }
 
 /**
@@ -173,7 +229,7 @@ export function guarded<T>(op: string, r: Region, body: () => T): T {
     return body();
   } catch (e) {
     if (isTesseraError(e)) throw e;
-    if (e instanceof api().RuntimeError) {
+    if (e instanceof api().RuntimeError || (e instanceof Error && (e as { code?: string }).code === 'NATIVE_FAILED')) {
       throw new TesseraError('KERNEL_FAILED', `${op} kernel trapped on region ${fmtRegion(r)}: ${(e as Error).message}`, { op, region: r }, { cause: e });
     }
     throw e;

@@ -1,0 +1,236 @@
+/*
+ * @tessera/native: the engine's kernels (packages/tensor/kernels) compiled
+ * per instruction set and numeric mode, run on a thread's WebAssembly memory
+ * in place. JavaScript binds the memory once (`bind`) and gets functions with
+ * the wasm exports' signatures: byte offsets into that memory, turned into
+ * addresses here, so packages/tensor calls either engine the same way.
+ *
+ * Shared WebAssembly memory never moves when it grows (V8 reserves its
+ * maximum up front), so one base address serves the memory's life;
+ * packages/tensor checks that after each growth (`address`).
+ *
+ * Exports:
+ *   info() → { isas, best, modes, compiler }        isas: the variants this CPU runs, best first
+ *   bind(bytes: Uint8Array over the memory, isa, mode) → { conv2d_patch_hwc, …, global_pool }
+ *   address(bytes) → bigint                          the address of bytes[0]
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernels.h"
+
+/* The memory the running kernel call reads (engine.h's AT() for offsets inside call structs). */
+_Thread_local char *tessera_mem;
+
+typedef struct {
+  char *base;
+  const KernelTable *t;
+} Bound;
+
+#define CHECK(env, call)                                                   \
+  do {                                                                     \
+    if ((call) != napi_ok) {                                               \
+      const napi_extended_error_info *info_;                               \
+      napi_get_last_error_info((env), &info_);                             \
+      napi_throw_error((env), "NATIVE_FAILED",                             \
+                       info_ && info_->error_message ? info_->error_message : #call); \
+      return NULL;                                                         \
+    }                                                                      \
+  } while (0)
+
+static const KernelTable *variants[] = {
+#if defined(__x86_64__)
+  &tessera_avx512_exact, &tessera_avx512_fma, &tessera_avx2_exact, &tessera_avx2_fma,
+#endif
+  &tessera_generic_exact, &tessera_generic_fma,
+};
+
+/* Whether this CPU (and its OS) runs the variant compiled for `isa`. */
+static int runs(const char *isa) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (strcmp(isa, "avx512") == 0)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (strcmp(isa, "avx2") == 0) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return strcmp(isa, "generic") == 0;
+}
+
+/* Up to 13 numeric arguments as int32 (offsets wrap to uint32 below). */
+static int args_i32(napi_env env, napi_callback_info info, size_t want, int32_t *out, Bound **b) {
+  napi_value argv[13];
+  size_t argc = 13;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)b) != napi_ok) return 0;
+  if (argc < want) {
+    napi_throw_type_error(env, "BAD_ARGUMENT", "native kernel: too few arguments");
+    return 0;
+  }
+  for (size_t i = 0; i < want; i++) {
+    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok) {
+      napi_throw_type_error(env, "BAD_ARGUMENT", "native kernel: arguments must be numbers");
+      return 0;
+    }
+  }
+  tessera_mem = (*b)->base;
+  return 1;
+}
+
+#define P(T, v) ((T)(b->base + (uint32_t)(v)))
+
+static napi_value k_patch(napi_env env, napi_callback_info info) {
+  int32_t a[12]; Bound *b;
+  if (!args_i32(env, info, 12, a, &b)) return NULL;
+  b->t->conv2d_patch_hwc(P(const float *, a[0]), a[1], a[2], a[3], a[4], a[5], P(float *, a[6]), a[7], a[8], a[9], a[10], a[11]);
+  return NULL;
+}
+
+static napi_value k_tiles(napi_env env, napi_callback_info info) {
+  int32_t a[13]; Bound *b;
+  if (!args_i32(env, info, 13, a, &b)) return NULL;
+  b->t->conv2d_tiles_8x4(P(const float *, a[0]), P(const int32_t *, a[1]), P(const float *, a[2]), a[3], a[4], P(const int32_t *, a[5]),
+                         a[6], a[7], P(float *, a[8]), a[9], a[10], a[11], P(const void *, a[12]));
+  return NULL;
+}
+
+static napi_value k_depthwise(napi_env env, napi_callback_info info) {
+  int32_t a[1]; Bound *b;
+  if (!args_i32(env, info, 1, a, &b)) return NULL;
+  b->t->conv2d_depthwise(P(const void *, a[0]));
+  return NULL;
+}
+
+static napi_value k_dense(napi_env env, napi_callback_info info) {
+  int32_t a[9]; Bound *b;
+  if (!args_i32(env, info, 9, a, &b)) return NULL;
+  b->t->dense_rows(P(const float *, a[0]), P(const float *, a[1]), a[2], a[3], a[4], a[5], P(float *, a[6]), a[7], P(const void *, a[8]));
+  return NULL;
+}
+
+static napi_value k_pool(napi_env env, napi_callback_info info) {
+  int32_t a[1]; Bound *b;
+  if (!args_i32(env, info, 1, a, &b)) return NULL;
+  b->t->pool2d(P(const void *, a[0]));
+  return NULL;
+}
+
+static napi_value k_global(napi_env env, napi_callback_info info) {
+  int32_t a[5]; Bound *b;
+  if (!args_i32(env, info, 5, a, &b)) return NULL;
+  b->t->global_pool(a[0], P(const float *, a[1]), a[2], a[3], P(float *, a[4]));
+  return NULL;
+}
+
+static int str_arg(napi_env env, napi_value v, char *buf, size_t n) {
+  size_t len;
+  return napi_get_value_string_utf8(env, v, buf, n, &len) == napi_ok;
+}
+
+/* The data pointer of a typed array (a view of the engine memory). */
+static int view_base(napi_env env, napi_value v, char **base) {
+  napi_typedarray_type type;
+  size_t length, offset;
+  void *data;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &offset) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, "BAD_ARGUMENT", "native: expected a Uint8Array over the engine memory");
+    return 0;
+  }
+  *base = (char *)data;
+  return 1;
+}
+
+static void free_bound(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  free(data);
+}
+
+static napi_value bind(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  size_t argc = 3;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) { napi_throw_type_error(env, "BAD_ARGUMENT", "native bind(bytes, isa, mode)"); return NULL; }
+  char *base;
+  if (!view_base(env, argv[0], &base)) return NULL;
+  char isa[16] = "", mode[16] = "";
+  if (!str_arg(env, argv[1], isa, sizeof isa) || !str_arg(env, argv[2], mode, sizeof mode)) {
+    napi_throw_type_error(env, "BAD_ARGUMENT", "native bind: isa and mode must be strings");
+    return NULL;
+  }
+  const KernelTable *t = NULL;
+  for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
+    if (strcmp(variants[i]->isa, isa) == 0 && strcmp(variants[i]->mode, mode) == 0) t = variants[i];
+  if (!t || !runs(isa)) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "native: no kernel variant %s/%s runs on this CPU", isa, mode);
+    napi_throw_error(env, "UNAVAILABLE", msg);
+    return NULL;
+  }
+  Bound *b = malloc(sizeof *b);
+  if (!b) { napi_throw_error(env, "RESOURCE_EXHAUSTED", "native bind: out of memory"); return NULL; }
+  b->base = base;
+  b->t = t;
+  napi_value obj;
+  if (napi_create_object(env, &obj) != napi_ok || napi_add_finalizer(env, obj, b, free_bound, NULL, NULL) != napi_ok) {
+    free(b);
+    napi_throw_error(env, "NATIVE_FAILED", "native bind: cannot create the kernel object");
+    return NULL;
+  }
+  static const struct { const char *name; napi_callback fn; } fns[] = {
+    {"conv2d_patch_hwc", k_patch}, {"conv2d_tiles_8x4", k_tiles}, {"conv2d_depthwise", k_depthwise},
+    {"dense_rows", k_dense}, {"pool2d", k_pool}, {"global_pool", k_global},
+  };
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    CHECK(env, napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, b, &f));
+    CHECK(env, napi_set_named_property(env, obj, fns[i].name, f));
+  }
+  return obj;
+}
+
+static napi_value address(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out;
+  size_t argc = 1;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *base;
+  if (argc < 1 || !view_base(env, argv[0], &base)) return NULL;
+  CHECK(env, napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)base, &out));
+  return out;
+}
+
+static napi_value info_fn(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value obj, isas, modes, s;
+  CHECK(env, napi_create_object(env, &obj));
+  CHECK(env, napi_create_array(env, &isas));
+  uint32_t n = 0;
+  for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i += 2) {
+    if (!runs(variants[i]->isa)) continue;
+    CHECK(env, napi_create_string_utf8(env, variants[i]->isa, NAPI_AUTO_LENGTH, &s));
+    CHECK(env, napi_set_element(env, isas, n++, s));
+  }
+  CHECK(env, napi_set_named_property(env, obj, "isas", isas));
+  CHECK(env, napi_create_array(env, &modes));
+  CHECK(env, napi_create_string_utf8(env, "exact", NAPI_AUTO_LENGTH, &s));
+  CHECK(env, napi_set_element(env, modes, 0, s));
+  CHECK(env, napi_create_string_utf8(env, "fma", NAPI_AUTO_LENGTH, &s));
+  CHECK(env, napi_set_element(env, modes, 1, s));
+  CHECK(env, napi_set_named_property(env, obj, "modes", modes));
+  CHECK(env, napi_create_string_utf8(env, __VERSION__, NAPI_AUTO_LENGTH, &s));
+  CHECK(env, napi_set_named_property(env, obj, "compiler", s));
+  return obj;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value f;
+  if (napi_create_function(env, "info", NAPI_AUTO_LENGTH, info_fn, NULL, &f) != napi_ok ||
+      napi_set_named_property(env, exports, "info", f) != napi_ok ||
+      napi_create_function(env, "bind", NAPI_AUTO_LENGTH, bind, NULL, &f) != napi_ok ||
+      napi_set_named_property(env, exports, "bind", f) != napi_ok ||
+      napi_create_function(env, "address", NAPI_AUTO_LENGTH, address, NULL, &f) != napi_ok ||
+      napi_set_named_property(env, exports, "address", f) != napi_ok)
+    return NULL;
+  return exports;
+}

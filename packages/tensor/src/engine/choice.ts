@@ -1,0 +1,89 @@
+import { isMainThread } from 'node:worker_threads';
+import { TesseraError } from '../errors.js';
+import { checkEnum, checkKeys } from '../options.js';
+import { loadNative } from './native.js';
+
+/*
+ * Which engine runs the kernels, and in which numeric mode:
+ *   kind  'native' (the addon, packages/native) or 'wasm' (WebAssembly SIMD128).
+ *         Default: TESSERA_ENGINE if set, else native when the addon loads,
+ *         else wasm — the reason printed once per process.
+ *   mode  'exact' (default): multiply, then add, in the engine's fixed order —
+ *         native and wasm give the same bits, so a run may mix them.
+ *         'fma': fused multiply-add (native only); the same bits across
+ *         tilings, threads and instruction sets, not equal to 'exact'.
+ *   isa   the native variant ('avx512', 'avx2', 'generic'): default the best
+ *         this CPU runs, or TESSERA_NATIVE_ISA (tests, benchmarks).
+ * An explicit option wins over the environment.
+ */
+export type EngineKind = 'wasm' | 'native';
+export type NumericMode = 'exact' | 'fma';
+export interface EngineOptions {
+  kind?: EngineKind;
+  mode?: NumericMode;
+  isa?: string;
+}
+
+/** The engine a run uses, as recorded in explain output, the face CLI's --json and bench records. */
+export interface EngineInfo {
+  readonly kind: EngineKind;
+  readonly mode: NumericMode;
+  /** The native variant; absent on wasm. */
+  readonly isa?: string;
+  /** Why the native engine is not used, when it was not asked for and did not load. */
+  readonly fallback?: string;
+}
+
+export const ENGINE_OPTION_KEYS = ['kind', 'mode', 'isa'] as const;
+const KINDS: readonly EngineKind[] = ['wasm', 'native'];
+const MODES: readonly NumericMode[] = ['exact', 'fma'];
+
+/** Strict check of an `engine` option (unknown keys and values are errors); returns it typed. */
+export function checkEngineOptions(what: string, value: unknown): EngineOptions | undefined {
+  if (value === undefined) return undefined;
+  checkKeys(what, value, ENGINE_OPTION_KEYS);
+  const o = value as Record<string, unknown>;
+  checkEnum(`${what} kind`, o.kind, KINDS);
+  checkEnum(`${what} mode`, o.mode, MODES);
+  if (o.isa !== undefined && typeof o.isa !== 'string') {
+    throw new TesseraError('BAD_ARGUMENT', `${what} isa must be a string, got ${typeof o.isa}`, { isa: o.isa });
+  }
+  return o as EngineOptions;
+}
+
+let warned = false;
+
+/** Resolves options against the environment and the addon; throws when what was asked for cannot run. */
+export function resolveEngine(opts: EngineOptions = {}): EngineInfo {
+  const envKind = process.env.TESSERA_ENGINE;
+  if (envKind !== undefined && envKind !== '') checkEnum('TESSERA_ENGINE', envKind, KINDS);
+  const envIsa = process.env.TESSERA_NATIVE_ISA;
+  const kind = opts.kind ?? (envKind ? envKind as EngineKind : undefined);
+  const mode = opts.mode ?? 'exact';
+  const load = loadNative();
+  if (kind === 'wasm') {
+    if (mode === 'fma') throw new TesseraError('BAD_ARGUMENT', "engine mode 'fma' needs the native engine; the wasm engine computes 'exact' only", { kind, mode });
+    return { kind: 'wasm', mode: 'exact' };
+  }
+  if (!load.addon) {
+    if (kind === 'native' || mode === 'fma') {
+      throw new TesseraError('UNAVAILABLE', `engine ${kind ?? 'native'} (mode ${mode}) was asked for, but ${load.reason}`, { kind, mode, path: load.path });
+    }
+    if (!warned && isMainThread) {
+      warned = true;
+      process.emitWarning(`Tessera runs its kernels on WebAssembly: ${load.reason}`, { code: 'TESSERA_ENGINE_FALLBACK' });
+    }
+    return { kind: 'wasm', mode: 'exact', fallback: load.reason };
+  }
+  const isas = load.addon.info().isas;
+  const isa = opts.isa ?? (envIsa || isas[0]!);
+  if (!isas.includes(isa)) {
+    throw new TesseraError('UNAVAILABLE', `native engine variant '${isa}' does not run on this CPU (it runs: ${isas.join(', ')})`, { isa, isas });
+  }
+  return { kind: 'native', mode, isa };
+}
+
+/** A short label: 'native avx512 exact', 'wasm exact'. */
+export function engineLabel(e: EngineInfo): string {
+  return e.kind === 'native' ? `native ${e.isa} ${e.mode}` : `wasm ${e.mode}`;
+}
