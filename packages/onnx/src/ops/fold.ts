@@ -75,7 +75,7 @@ export function slice(n: OnnxNode, ctx: ImportContext): void {
   const vals: readonly number[] | undefined = data?.ints ?? (data?.float ? Array.from(data.float) : undefined);
   if (!data || !vals || data.shape.length !== 1) throw ctx.error(n, 'only Slice of a 1-D constant (a shape) is folded; slicing a feature map is not supported');
   const a = ctx.attrs(n);
-  const list = (i: number, attr: string): number[] | undefined => {
+  const list = (i: number, attr: string): readonly number[] | undefined => {
     if (ctx.opset < 10) return a.ints(attr);
     const c = ctx.constant(n, i, attr);
     return c ? (c.ints ?? Array.from(c.float ?? [])) : undefined;

@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import { GraphWriter } from './models-graph.js';
+import { AllExecutors, checkEveryExecutor } from './models-run.js';
+
+/*
+ * Models written here in the shapes real CNNs have, each run on
+ * LocalExecutor (within 1e-4 of onnxruntime-node), PoolExecutor at 1, 2
+ * and 3 threads and ClusterExecutor (bit for bit equal to LocalExecutor).
+ * Input sizes are odd where the architecture allows, so tiles and edge
+ * regions are uneven.
+ */
+
+/** ResNet: 7×7 stem + BN + ReLU, max pool, basic blocks with residual adds, a strided block with a 1×1 projection shortcut. */
+function resnet(): Uint8Array {
+  const g = new GraphWriter(1);
+  let x = g.relu(g.bn(g.conv('x', 3, 16, 7, { stride: 2, pad: 3 }), 16));
+  x = g.op('MaxPool', [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+  const basic = (inp: string, cin: number, cout: number, stride: number): string => {
+    const a = g.relu(g.bn(g.conv(inp, cin, cout, 3, { stride }), cout));
+    const b = g.bn(g.conv(a, cout, cout, 3), cout);
+    const short = stride === 1 && cin === cout ? inp : g.bn(g.conv(inp, cin, cout, 1, { stride, pad: 0 }), cout);
+    return g.relu(g.op('Add', [b, short]));
+  };
+  x = basic(x, 16, 16, 1);
+  x = basic(x, 16, 16, 1);
+  x = basic(x, 16, 32, 2);
+  x = basic(x, 32, 32, 1);
+  x = g.op('GlobalAveragePool', [x]);
+  x = g.op('Flatten', [x], { axis: 1 });
+  x = g.op('Gemm', [x, g.weight([10, 32], 0.3), g.weight([10], 0.1)], { transB: 1 });
+  return g.bytes(['N', 3, 'H', 'W'], x, 'resnet-shaped');
+}
+
+/** MobileNetV2: stride-2 stem, inverted residuals (1×1 expand, depthwise 3×3, Clip(0, 6), 1×1 linear projection, add when shapes allow). */
+function mobileNetV2(): Uint8Array {
+  const g = new GraphWriter(2);
+  let x = g.relu6(g.bn(g.conv('x', 3, 16, 3, { stride: 2 }), 16));
+  const inverted = (inp: string, cin: number, cout: number, expand: number, stride: number): string => {
+    const hidden = cin * expand;
+    let h = inp;
+    if (expand !== 1) h = g.relu6(g.bn(g.conv(h, cin, hidden, 1, { pad: 0 }), hidden));
+    h = g.relu6(g.bn(g.conv(h, hidden, hidden, 3, { stride, group: hidden }), hidden));
+    h = g.bn(g.conv(h, hidden, cout, 1, { pad: 0 }), cout);
+    return stride === 1 && cin === cout ? g.op('Add', [inp, h]) : h;
+  };
+  x = inverted(x, 16, 8, 1, 1);
+  x = inverted(x, 8, 12, 6, 2);
+  x = inverted(x, 12, 12, 6, 1);
+  x = inverted(x, 12, 16, 6, 2);
+  x = inverted(x, 16, 16, 6, 1);
+  x = g.relu6(g.bn(g.conv(x, 16, 64, 1, { pad: 0 }), 64));
+  x = g.op('GlobalAveragePool', [x]);
+  // The classifier end as PaddlePaddle exports x.reshape([x.shape[0], -1]): a folded Shape → Slice → Concat.
+  const batch = g.op('Slice', [g.op('Shape', [x]), g.ints([0]), g.ints([1]), g.ints([0])]);
+  x = g.op('Reshape', [x, g.op('Concat', [batch, g.ints([-1])], { axis: 0 })]);
+  x = g.op('Add', [g.op('MatMul', [x, g.weight([64, 10], 0.3)]), g.weight([10], 0.1)]);
+  x = g.op('Softmax', [x], { axis: 1 });
+  return g.bytes(['N', 3, 'H', 'W'], x, 'mobilenetv2-shaped');
+}
+
+/** U-Net: two encoder levels with max pools, a ConvTranspose up-sampling and a Resize up-sampling, each concatenated with its skip connection, a sigmoid mask. */
+function unet(): Uint8Array {
+  const g = new GraphWriter(3);
+  const block = (inp: string, cin: number, cout: number): string => g.relu(g.conv(g.relu(g.conv(inp, cin, cout, 3, { bias: true })), cout, cout, 3, { bias: true }));
+  const e1 = block('x', 3, 8);
+  const e2 = block(g.op('MaxPool', [e1], { kernel_shape: [2, 2], strides: [2, 2] }), 8, 16);
+  const mid = block(g.op('MaxPool', [e2], { kernel_shape: [2, 2], strides: [2, 2] }), 16, 32);
+  const up2 = g.op('ConvTranspose', [mid, g.weight([32, 16, 2, 2], Math.sqrt(3 / 32)), g.weight([16], 0.1)], { kernel_shape: [2, 2], strides: [2, 2] });
+  const d2 = block(g.op('Concat', [up2, e2], { axis: 1 }), 32, 16);
+  const up1 = g.conv(g.op('Resize', [d2, '', g.floats([1, 1, 2, 2])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }), 16, 8, 1, { pad: 0 });
+  const d1 = block(g.op('Concat', [e1, up1], { axis: 1 }), 16, 8);
+  const y = g.op('Sigmoid', [g.conv(d1, 8, 1, 1, { pad: 0, bias: true })]);
+  return g.bytes([1, 3, 'H', 'W'], y, 'unet-shaped');
+}
+
+/** A single-shot detector head: strided backbone with leaky ReLU, a 3×3 head conv, box (4 × 3 anchors) and score (3 anchors, sigmoid) 1×1 branches, concatenated. */
+function detectorHead(): Uint8Array {
+  const g = new GraphWriter(4);
+  let x = g.op('LeakyRelu', [g.bn(g.conv('x', 3, 16, 3, { stride: 2 }), 16)], { alpha: { f: 0.1 } });
+  x = g.op('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 });
+  x = g.relu(g.bn(g.conv(x, 16, 32, 3, { stride: 2 }), 32));
+  const head = g.relu(g.conv(x, 32, 32, 3, { bias: true }));
+  const boxes = g.conv(head, 32, 12, 1, { pad: 0, bias: true });
+  const scores = g.op('Sigmoid', [g.conv(head, 32, 3, 1, { pad: 0, bias: true })]);
+  return g.bytes(['N', 3, 'H', 'W'], g.op('Concat', [boxes, scores], { axis: 1 }), 'detector-head');
+}
+
+describe('model-shaped graphs on every executor', function () {
+  this.timeout(240_000);
+  const execs = new AllExecutors();
+  before(async () => { await execs.start(); });
+  after(async () => { await execs.stop(); });
+
+  it('ResNet-shaped (residual adds, strided projection shortcut, BN folded): ORT within 1e-4, every executor bit-identical', async () => {
+    const { imp } = await checkEveryExecutor(resnet(), [1, 3, 61, 67], execs, 'ResNet-shaped');
+    const ops = imp.model.layers.map((l) => l.spec.op);
+    expect(ops).to.not.include('scaleShift');
+    expect(ops.filter((o) => o === 'add')).to.have.length(4);
+  });
+
+  it('MobileNetV2-shaped (depthwise, Clip relu6, inverted residuals, a Shape → Slice → Reshape classifier end), batch 2: ORT within 1e-4, every executor bit-identical', async () => {
+    const { imp } = await checkEveryExecutor(mobileNetV2(), [2, 3, 45, 53], execs, 'MobileNetV2-shaped');
+    const ops = imp.model.layers.map((l) => l.spec.op);
+    expect(ops).to.not.include('scaleShift');
+    expect(ops.filter((o) => o === 'relu6').length).to.be.greaterThan(10);
+    expect(imp.model.layers.some((l) => l.spec.op === 'conv2d' && (l.spec as { groups?: number }).groups! > 1)).to.equal(true);
+  });
+
+  it('U-Net-shaped (ConvTranspose, Resize, Concat skips): ORT within 1e-4, every executor bit-identical', async () => {
+    await checkEveryExecutor(unet(), [1, 3, 36, 44], execs, 'U-Net-shaped');
+  });
+
+  it('detector head (leaky ReLU, ceil-mode pool, box and score branches): ORT within 1e-4, every executor bit-identical', async () => {
+    await checkEveryExecutor(detectorHead(), [1, 3, 83, 97], execs, 'detector head');
+  });
+});
