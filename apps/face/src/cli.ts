@@ -1,26 +1,35 @@
-import { readdirSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TesseraError, isTesseraError } from '@tessera/tensor';
 import { annotate } from './annotate.js';
+import { writeChips } from './chips.js';
 import { Gallery, defaultGalleryPath, euclidean } from './gallery.js';
 import type { RgbImage } from './image.js';
 import { BACKENDS, GPU_MODES, type Backend } from './executor.js';
-import { FacePipeline, isBackendGone, type Face, type StageTimes } from './pipeline.js';
+import { largestFace as largest } from './largest-face.js';
+import { imagesOf, labelledFolder, uniqueStems, type Skipped } from './folders.js';
+import { detectCsv, identifyCsv } from './output-csv.js';
+import { detectedFaceJson, identifiedFaceJson, imageJson, round, type DetectedFaceJson, type ImageJson } from './output-json.js';
+import { FacePipeline, isBackendGone, type Face, type PipelineOptions, type StageTimes } from './pipeline.js';
 import type { GpuMode } from '@tessera/gpu';
 import { Progress } from './progress.js';
 import { DETECTOR_FLAGS, DETECTOR_USAGE, detectorFlags, type DetectorChoice } from './detector-flags.js';
+import { serve, type ServeOptions } from './serve.js';
 
 export const USAGE = `tessera-face — face recognition on Tessera's own kernels
 
 usage:
   tessera-face enroll --name NAME IMAGE...   enroll the face in each image as NAME
   tessera-face enroll DIR                    each file (or sub-folder) name in DIR is the person
-  tessera-face identify IMAGE|DIR...         every face: box, name or 'unknown', distance (a DIR: its images, by name)
+  tessera-face identify IMAGE|DIR...         every face: box, name or 'unknown', distance (a DIR: its images, sub-folders too)
+  tessera-face detect IMAGE|DIR...           every face: box, score and 68 landmarks, no recognition
   tessera-face verify A B                    same person or not, and the distance
   tessera-face eval DIR                      all same/different pairs of a labelled folder: accuracy, best threshold, ROC
   tessera-face list                          enrolled people
   tessera-face forget NAME                   remove a person
+  tessera-face serve [--port P] [--host H]   HTTP server: POST /identify /detect /enroll?name=, GET /people,
+                                             DELETE /people/NAME, GET /healthz (image bytes as the request body)
 
 options:
   --db PATH            gallery database (default ${defaultGalleryPath()})
@@ -33,16 +42,23 @@ options:
   --tolerance T        largest distance that still names a person (default 0.6)
 ${DETECTOR_USAGE}
   --annotate OUT       write the picture with boxes, landmarks and names (a folder when several images)
-  --json               machine-readable output on stdout
+  --crop DIR           identify/detect: write each face's aligned 150×150 chip (the descriptor's input)
+                       as DIR/<image>-face<i>.png
+  --json               machine-readable output on stdout (boxes clipped to the picture, the detector's
+                       own box as rawBox, 68 landmarks)
+  --csv                identify/detect: CSV on stdout, a header then one row per face
+                       (identify: image,face,name,distance,x,y,width,height)
   --descriptors        with identify --json: each face's 128-D descriptor too
   --timings            per-stage times
+  --port P             serve: TCP port (default 8080; 0 picks a free one, printed)
+  --host H             serve: address to bind (default 127.0.0.1, this machine only)
+  --max-upload-mb M    serve: largest request body (default 20); larger is 413
+  --queue N            serve: requests that may wait for the nets (default 16); more is 503 + Retry-After
   -h, --help           this text
 
 list and identify open the gallery read-only (a read-only file or folder is fine).
 exit status: 0 ok; 1 something failed and was named on stderr (an image, a folder entry that cannot
 be read, an annotated picture that cannot be written, a damaged gallery row); 2 bad usage`;
-
-const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp', '.avif']);
 
 export interface Io {
   out(line: string): void;
@@ -60,10 +76,13 @@ interface Opts {
   /** --detector, --min-score, --input-size, checked. */
   analysis: DetectorChoice;
   annotate?: string;
+  crop?: string;
   json: boolean;
+  csv: boolean;
   descriptors: boolean;
   timings: boolean;
   name?: string;
+  serve: ServeOptions;
   /** Set once the pipeline exists: the backend that really runs, for --json output. */
   backendUsed?: string;
 }
@@ -79,6 +98,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         db: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, 'gpu-mode': { type: 'string' }, nats: { type: 'string' }, tolerance: { type: 'string' },
         ...DETECTOR_FLAGS,
         annotate: { type: 'string' }, json: { type: 'boolean' }, descriptors: { type: 'boolean' }, timings: { type: 'boolean' }, name: { type: 'string' },
+        crop: { type: 'string' }, csv: { type: 'boolean' },
+        port: { type: 'string' }, host: { type: 'string' }, 'max-upload-mb': { type: 'string' }, queue: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -103,11 +124,26 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       tolerance: v.tolerance === undefined ? 0.6 : positiveNumber('--tolerance', v.tolerance),
       analysis: detectorFlags(v),
       annotate: v.annotate,
+      crop: v.crop,
       json: v.json ?? false,
+      csv: v.csv ?? false,
       descriptors: v.descriptors ?? false,
       timings: v.timings ?? false,
       name: v.name,
+      serve: {
+        port: v.port === undefined ? 8080 : intIn('--port', v.port, 0, 65535),
+        host: v.host ?? '127.0.0.1',
+        maxUploadBytes: Math.round((v['max-upload-mb'] === undefined ? 20 : positiveNumber('--max-upload-mb', v['max-upload-mb'])) * 1024 * 1024),
+        queue: v.queue === undefined ? 16 : intIn('--queue', v.queue, 0, 1_000_000),
+      },
     };
+    if (opts.json && opts.csv) throw new TesseraError('BAD_ARGUMENT', '--json and --csv: choose one output format');
+    for (const [flag, given, ok] of [
+      ['--csv', v.csv, ['identify', 'detect']], ['--crop', v.crop, ['identify', 'detect']],
+      ['--port', v.port, ['serve']], ['--host', v.host, ['serve']], ['--max-upload-mb', v['max-upload-mb'], ['serve']], ['--queue', v.queue, ['serve']],
+    ] as const) {
+      if (given !== undefined && !(ok as readonly string[]).includes(command)) throw new TesseraError('BAD_ARGUMENT', `${flag} is for ${ok.join(' and ')}, not '${command}'`);
+    }
     if (opts.backend === 'cluster' && !opts.nats) throw new TesseraError('BAD_ARGUMENT', '--backend cluster needs --nats URL');
     if (opts.nats !== undefined && opts.backend !== 'cluster') throw new TesseraError('BAD_ARGUMENT', `--nats is for --backend cluster, not '${opts.backend}'`);
     if (opts.gpuMode !== undefined && opts.backend !== 'gpu') throw new TesseraError('BAD_ARGUMENT', `--gpu-mode is for --backend gpu, not '${opts.backend}'`);
@@ -115,7 +151,13 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     io.err(`error: ${(e as Error).message}`);
     return 2;
   }
-  const commands: Record<string, (args: string[], o: Opts, io: Io) => Promise<number>> = { enroll, identify, verify, eval: evaluate, list, forget };
+  const commands: Record<string, (args: string[], o: Opts, io: Io) => Promise<number>> = {
+    enroll, identify, detect, verify, eval: evaluate, list, forget,
+    serve: (a, o, i) => {
+      if (a.length) throw new TesseraError('BAD_ARGUMENT', `serve takes no arguments, got ${a.join(' ')}`);
+      return serve(pipelineOptions(o), { ...o.serve, db: o.db, tolerance: o.tolerance }, i);
+    },
+  };
   const run = commands[command];
   if (!run) {
     io.err(`error: unknown command '${command}'\n\n${USAGE}`);
@@ -130,22 +172,27 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 }
 
 /** One image through the pipeline; a bad file becomes a reported failure, not an exception. */
-interface ImageResult { path: string; faces: Face[]; error?: string; times?: StageTimes; img?: RgbImage }
+interface ImageResult { path: string; faces: Face[]; error?: string; times?: StageTimes; width?: number; height?: number; img?: RgbImage }
 
 /** The photos through the pipeline as a stream (FacePipeline.analyzeFiles), results in input order. */
 async function analyzeAll(paths: readonly string[], pipe: FacePipeline, io: Io, o: Opts): Promise<ImageResult[]> {
   const bar = new Progress(paths.length, io.isTTY && !o.json && paths.length > 1);
-  const results = await pipe.analyzeFiles(paths, { keepImages: o.annotate !== undefined, onDone: (p) => bar.tick(basename(p)) });
+  const results = await pipe.analyzeFiles(paths, { keepImages: o.annotate !== undefined || o.crop !== undefined, onDone: (p) => bar.tick(basename(p)) });
   bar.done();
   // The backend was gone before any photo got through (no cluster worker, say): one error for the run, not one per photo.
   if (results.length > 0 && results.every((r) => isBackendGone(r.error))) throw results[0]!.error!;
   return results.map((r) => r.error
     ? { path: r.path, faces: [], error: isTesseraError(r.error) ? `[${r.error.code}] ${r.error.message}` : String(r.error) }
-    : { path: r.path, faces: r.faces, times: r.times, img: r.image });
+    : { path: r.path, faces: r.faces, times: r.times, width: r.width, height: r.height, img: r.image });
+}
+
+/** The pipeline a command line asks for (every command that runs the nets, serve too). */
+function pipelineOptions(o: Opts): PipelineOptions {
+  return { backend: o.backend, threads: o.threads, gpuMode: o.gpuMode, nats: o.nats, ...o.analysis };
 }
 
 async function withPipeline<T>(o: Opts, io: Io, f: (p: FacePipeline) => Promise<T>): Promise<T> {
-  const pipe = await FacePipeline.create({ backend: o.backend, threads: o.threads, gpuMode: o.gpuMode, nats: o.nats, ...o.analysis });
+  const pipe = await FacePipeline.create(pipelineOptions(o));
   // Say what really runs (gpu auto may have fallen back) on stderr, so --json stdout stays one document.
   if (pipe.backendNote) io.err(`note: ${pipe.backendNote}`);
   if (o.backend !== 'local') io.err(`backend: ${pipe.backend}`);
@@ -204,53 +251,112 @@ async function enroll(args: string[], o: Opts, io: Io): Promise<number> {
   });
 }
 
+/** Command-line paths → image files (folders walked recursively), with the entries the walk skipped warned about. */
+function expandImages(args: readonly string[], io: Io): { paths: string[]; skipped: Skipped[] } {
+  const walked = args.map(imagesOf);
+  const skipped = walked.flatMap((w) => w.skipped);
+  warnSkipped(skipped, io);
+  return { paths: walked.flatMap((w) => w.files), skipped };
+}
+
+/**
+ * --annotate and --crop for the analysed pictures; what could not be written, one line per picture,
+ * reported after the results (which are never lost to them).
+ */
+async function writePictures(results: readonly ImageResult[], records: readonly ImageJson<DetectedFaceJson & { name?: string | null; distance?: number | null }>[], o: Opts): Promise<string[]> {
+  const unwritten: string[] = [];
+  const stems = uniqueStems(results.map((r) => r.path));
+  if (o.crop !== undefined) {
+    try {
+      mkdirSync(o.crop, { recursive: true });
+    } catch (e) {
+      return [`cannot make the --crop folder ${o.crop} (${(e as NodeJS.ErrnoException).code ?? String(e)})`];
+    }
+  }
+  for (let k = 0; k < results.length; k++) {
+    const r = results[k]!, img = r.img;
+    if (!img) continue;
+    const why = (e: unknown): string => `${r.path}: ${isTesseraError(e) ? `[${e.code}] ` : ''}${e instanceof Error ? e.message : String(e)}`;
+    if (o.annotate) {
+      const target = results.length > 1 ? join(o.annotate, `${stems[k]}.png`) : o.annotate;
+      try {
+        await annotate(img, records[k]!.faces.map((f) => ({ box: f.box, landmarks: f.landmarks, name: f.name ?? null, distance: f.distance ?? undefined })), target);
+      } catch (e) {
+        unwritten.push(why(e));
+      }
+    }
+    if (o.crop !== undefined) {
+      try {
+        await writeChips(img, r.faces.map((f) => ({ rawBox: f.box, landmarks: f.landmarks })), o.crop, stems[k]!);
+      } catch (e) {
+        unwritten.push(why(e));
+      }
+    }
+  }
+  return unwritten;
+}
+
 async function identify(args: string[], o: Opts, io: Io): Promise<number> {
   if (args.length === 0) throw new TesseraError('BAD_ARGUMENT', 'identify needs at least one image');
-  args = args.flatMap(imagesOf);
+  const { paths, skipped } = expandImages(args, io);
   return withPipeline(o, io, async (pipe) => {
     const gallery = Gallery.open(o.db, { readonly: true });
     try {
       if (gallery.size === 0) io.err(`note: the gallery ${o.db} is empty: every face will be 'unknown' (enroll people first)`);
       if (gallery.damaged > 0) io.err(`warning: the gallery ${o.db} has ${gallery.damaged} damaged descriptor(s), skipped when matching ('tessera-face list' names them)`);
-      const results = await analyzeAll(args, pipe, io, o);
-      const out = [];
-      // Pictures that could not be written, reported after the results (which are never lost to them).
-      const unwritten: string[] = [];
-      for (const r of results) {
-        const faces = r.faces.map((f) => {
-          const m = gallery.match(f.descriptor, o.tolerance);
-          return {
-            box: roundBox(f.box), score: round(f.score, 3), name: m.name, distance: Number.isFinite(m.distance) ? round(m.distance, 4) : null, nearest: m.nearest,
-            landmarks: f.landmarks, ...(o.descriptors ? { descriptor: Array.from(f.descriptor) } : {}),
-          };
-        });
-        const img = r.img;
-        if (o.annotate && img) {
-          const target = args.length > 1 ? join(o.annotate, `${basename(r.path, extname(r.path))}.png`) : o.annotate;
-          try {
-            await annotate(img, faces.map((f) => ({ box: f.box, landmarks: f.landmarks, name: f.name, distance: f.distance ?? undefined })), target);
-          } catch (e) {
-            unwritten.push(`${r.path}: ${isTesseraError(e) ? `[${e.code}] ` : ''}${e instanceof Error ? e.message : String(e)}`);
-          }
-        }
-        out.push({ image: r.path, error: r.error ?? null, faces: faces.map(({ landmarks: _l, ...rest }) => rest), timings: o.timings ? r.times : undefined });
-      }
+      const results = await analyzeAll(paths, pipe, io, o);
+      const out = results.map((r) => imageJson(r.path, {
+        ...r, faces: r.faces.map((f) => identifiedFaceJson(f, r.width!, r.height!, gallery.match(f.descriptor, o.tolerance), o.descriptors)),
+      }, o.timings));
+      const unwritten = await writePictures(results, out, o);
       if (o.json) io.out(JSON.stringify({ command: 'identify', db: o.db, backend: o.backendUsed, tolerance: o.tolerance, images: out }, null, 2));
-      else {
+      else if (o.csv) {
+        for (const line of identifyCsv(out)) io.out(line);
+        for (const r of out) if (r.error) io.err(`${r.image}: ${r.error}`);
+      } else {
         for (const r of out) {
           if (r.error) { io.err(`${r.image}: ${r.error}`); continue; }
           if (r.faces.length === 0) { io.out(`${r.image}: no face found`); continue; }
           io.out(`${r.image}: ${r.faces.length} face(s)`);
           io.out(`  ${'#'.padEnd(3)}${'box (x, y, w, h)'.padEnd(26)}${'name'.padEnd(18)}distance`);
-          r.faces.forEach((f, i) => io.out(`  ${String(i).padEnd(3)}${`${f.box.x}, ${f.box.y}, ${f.box.width}, ${f.box.height}`.padEnd(26)}${(f.name ?? 'unknown').padEnd(18)}${f.distance ?? '-'}`));
+          r.faces.forEach((f, i) => io.out(`  ${String(i).padEnd(3)}${fmtBox(f.box).padEnd(26)}${(f.name ?? 'unknown').padEnd(18)}${f.distance ?? '-'}`));
           if (o.timings && r.timings) io.out(`  timings: ${fmtTimes(r.timings)}`);
         }
       }
       for (const u of unwritten) io.err(u);
-      return out.some((r) => r.error) || unwritten.length > 0 ? 1 : 0;
+      return out.some((r) => r.error) || unwritten.length > 0 || skipped.length > 0 ? 1 : 0;
     } finally {
       gallery.close();
     }
+  });
+}
+
+async function detect(args: string[], o: Opts, io: Io): Promise<number> {
+  if (args.length === 0) throw new TesseraError('BAD_ARGUMENT', 'detect needs at least one image');
+  const { paths, skipped } = expandImages(args, io);
+  return withPipeline(o, io, async (pipe) => {
+    const results = await analyzeAll(paths, pipe, io, o);
+    const out = results.map((r) => imageJson(r.path, { ...r, faces: r.faces.map((f) => detectedFaceJson(f, r.width!, r.height!)) }, o.timings));
+    const unwritten = await writePictures(results, out, o);
+    if (o.json) io.out(JSON.stringify({ command: 'detect', backend: o.backendUsed, images: out }, null, 2));
+    else if (o.csv) {
+      for (const line of detectCsv(out)) io.out(line);
+      for (const r of out) if (r.error) io.err(`${r.image}: ${r.error}`);
+    } else {
+      for (const r of out) {
+        if (r.error) { io.err(`${r.image}: ${r.error}`); continue; }
+        if (r.faces.length === 0) { io.out(`${r.image}: no face found`); continue; }
+        io.out(`${r.image}: ${r.faces.length} face(s)`);
+        io.out(`  ${'#'.padEnd(3)}${'box (x, y, w, h)'.padEnd(26)}score`);
+        r.faces.forEach((f, i) => {
+          io.out(`  ${String(i).padEnd(3)}${fmtBox(f.box).padEnd(26)}${f.score}`);
+          if (f.landmarks.length) io.out(`     landmarks: ${f.landmarks.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}`);
+        });
+        if (o.timings && r.timings) io.out(`  timings: ${fmtTimes(r.timings)}`);
+      }
+    }
+    for (const u of unwritten) io.err(u);
+    return out.some((r) => r.error) || unwritten.length > 0 || skipped.length > 0 ? 1 : 0;
   });
 }
 
@@ -358,64 +464,10 @@ async function forget(args: string[], o: Opts, io: Io): Promise<number> {
   }
 }
 
-/** A folder entry the walk could not read (dangling link, link loop, unreadable folder): skipped with a warning. */
-export interface Skipped { path: string; reason: string }
-
-/**
- * DIR/person/*.jpg, or DIR/person.jpg and DIR/person-2.jpg (the name is the file name up to a trailing -N or _N).
- * An entry that cannot be read is skipped and returned with why, so one bad link does not stop the rest.
- */
-export function labelledFolder(dir: string): { jobs: { name: string; paths: string[] }[]; skipped: Skipped[] } {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir).sort();
-  } catch (e) {
-    throw new TesseraError('BAD_ARGUMENT', `${dir}: cannot read the folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { path: dir });
-  }
-  const byName = new Map<string, string[]>();
-  const skipped: Skipped[] = [];
-  const add = (name: string, p: string): void => { byName.set(name, [...(byName.get(name) ?? []), p]); };
-  for (const e of entries) {
-    const p = join(dir, e);
-    try {
-      if (statSync(p).isDirectory()) {
-        for (const f of readdirSync(p).sort()) if (IMAGE_EXT.has(extname(f).toLowerCase())) add(e, join(p, f));
-      } else if (IMAGE_EXT.has(extname(e).toLowerCase())) {
-        add(basename(e, extname(e)).replace(/[-_ ]?\d+$/, '') || basename(e, extname(e)), p);
-      }
-    } catch (err) {
-      skipped.push({ path: p, reason: walkReason(err) });
-    }
-  }
-  if (byName.size === 0) throw new TesseraError('BAD_ARGUMENT', `${dir}: no images found (looked for ${[...IMAGE_EXT].join(' ')})`, { path: dir, skipped });
-  return { jobs: [...byName].map(([name, paths]) => ({ name, paths })), skipped };
-}
-
-function walkReason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why: Record<string, string> = { ENOENT: 'a link to nothing', ELOOP: 'a symbolic link loop', EACCES: 'permission denied', EPERM: 'permission denied', ENOTDIR: 'not a folder' };
-  return code ? `${why[code] ?? 'cannot read it'} (${code})` : String(e);
-}
-
 function warnSkipped(skipped: readonly Skipped[], io: Io): void {
   for (const s of skipped) io.err(`warning: skipped ${s.path}: ${s.reason}`);
 }
 
-/** A folder's image files by name (not its sub-folders); any other path as it is (a missing file fails later as BAD_IMAGE, naming it). */
-function imagesOf(path: string): string[] {
-  let isDir = false;
-  try { isDir = statSync(path).isDirectory(); } catch { /* not there: decodeImage reports it */ }
-  if (!isDir) return [path];
-  // An entry stat cannot follow (dangling link, loop) stays in: the pipeline reports it as that image's error.
-  const isFile = (p: string): boolean => { try { return statSync(p).isFile(); } catch { return true; } };
-  const files = readdirSync(path).sort().filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()) && isFile(join(path, f))).map((f) => join(path, f));
-  if (files.length === 0) throw new TesseraError('BAD_ARGUMENT', `${path}: no images found (looked for ${[...IMAGE_EXT].join(' ')})`, { path });
-  return files;
-}
-
-function largest(faces: readonly Face[]): Face {
-  return [...faces].sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0]!;
-}
 
 function parseBackend(s: string): Backend {
   if ((BACKENDS as readonly string[]).includes(s)) return s as Backend;
@@ -439,13 +491,14 @@ function positiveNumber(what: string, s: string): number {
   return n;
 }
 
-function round(x: number, digits: number): number {
-  const k = 10 ** digits;
-  return Math.round(x * k) / k;
+function intIn(what: string, s: string, lo: number, hi: number): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new TesseraError('BAD_ARGUMENT', `${what} must be an integer from ${lo} to ${hi}, got '${s}'`);
+  return n;
 }
 
-function roundBox(b: Face['box']): Face['box'] {
-  return { x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) };
+function fmtBox(b: { x: number; y: number; width: number; height: number }): string {
+  return `${b.x}, ${b.y}, ${b.width}, ${b.height}`;
 }
 
 function fmtTimes(t: StageTimes): string {
