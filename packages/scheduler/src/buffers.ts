@@ -6,7 +6,7 @@ import type { TilePlan } from './plan/types.js';
 /**
  * Which buffer each materialised feature map (each stage's last layer) gets,
  * and each buffer's size: a buffer is reused once all stages reading it are
- * done. The model output always gets a buffer of its own: it is handed to
+ * done. Each model output always gets a buffer of its own: it is handed to
  * the caller. Pure arithmetic, so a run's memory is known before allocating.
  */
 export interface BufferLayout {
@@ -40,7 +40,7 @@ export function layoutBuffers(model: Model, p: TilePlan): BufferLayout {
     const layer = st.layers[st.layers.length - 1]!;
     const bytes = sizeOf(p.shapes[layer]! as Shape) * 4;
     let buf: number | undefined;
-    if (layer !== model.output) {
+    if (!model.isOutput(layer)) {
       free.sort((a, b) => sizes[a]! - sizes[b]!);
       const k = free.findIndex((b) => sizes[b]! >= bytes);
       if (k >= 0) buf = free.splice(k, 1)[0];
@@ -51,7 +51,7 @@ export function layoutBuffers(model: Model, p: TilePlan): BufferLayout {
     }
     bufferOf.set(layer, buf);
     allocated.push(total);
-    if (layer !== model.output) live.push({ buffer: buf, until: lastUse.get(layer) ?? i });
+    if (!model.isOutput(layer)) live.push({ buffer: buf, until: lastUse.get(layer) ?? i });
   });
   return { sizes, bufferOf, allocated };
 }

@@ -40,7 +40,7 @@ export function planMemory(model: Model, p: TilePlan, threads: number): MemoryNe
 }
 
 /**
- * Data-parallel shares: every input's output buffer, plus, on each busy
+ * Data-parallel shares: every input's output buffers, plus, on each busy
  * worker, a run of the largest share layer by layer (model.peakMemory).
  * Shares are `parts` contiguous ranges of each input's samples.
  */
@@ -48,7 +48,8 @@ export function shareMemory(model: Model, inputShapes: readonly Shape[], parts: 
   if (inputShapes.length === 0) return { inputShape: model.inputShape, steps: [] };
   let outputs = 0, shares = 0;
   const shareShapes = inputShapes.map((s) => {
-    outputs += sizeOf(model.outputShape(s)) * 4;
+    const shapes = model.shapes(s);
+    for (const o of model.outputs) outputs += sizeOf(shapes[o.layer]!) * 4;
     const n = s[0]!, k = Math.min(parts, n);
     shares += k;
     return [Math.ceil(n / k), ...s.slice(1)];

@@ -4,7 +4,10 @@ import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Tensor, TesseraError, checkEnum, checkFinite, checkInt, checkKeys, checkRegion, engineModule, fmtRegion, regionVolume, sizeOf, type Region, type Shape } from '@tessera/tensor';
-import { INPUT, LocalExecutor, RUN_OPTION_KEYS, checkMemoryBudget, resolveMemoryBudget, STREAM_OPTION_KEYS, checkOut, checkRunOptions, fuseLayers, inOrder, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
+import {
+  INPUT, LocalExecutor, RUN_ALL_OPTION_KEYS, RUN_OPTION_KEYS, checkMemoryBudget, resolveMemoryBudget, STREAM_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions,
+  fuseLayers, inOrder, outputRecord, throwIfAborted, type Executor, type Model, type RunAllOptions, type RunOptions,
+} from '@tessera/nn';
 import { assignBuffers } from './buffers.js';
 import { planMemory, shareMemory, tileMemory } from './memory.js';
 import { plan } from './plan/plan.js';
@@ -43,6 +46,10 @@ export interface PoolRunOptions extends RunOptions {
   strategy?: Strategy;
 }
 
+export interface PoolRunAllOptions extends RunAllOptions {
+  strategy?: Strategy;
+}
+
 export interface PoolStreamOptions extends RunOptions {
   /** Inputs being computed at once (default: two per worker thread). */
   maxInFlight?: number;
@@ -57,6 +64,7 @@ const RESOURCE_LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb
 const FAULT_KEYS = ['layer', 'fault', 'times'];
 const STRATEGIES: readonly Strategy[] = ['layer-wise', 'fused', 'auto'];
 const RUN_KEYS: readonly string[] = [...RUN_OPTION_KEYS, 'strategy'];
+const RUN_ALL_KEYS: readonly string[] = [...RUN_ALL_OPTION_KEYS, 'strategy'];
 
 function checkPoolOptions(opts: PoolExecutorOptions): void {
   checkKeys('PoolExecutor options', opts, OPTION_KEYS);
@@ -232,26 +240,46 @@ export class PoolExecutor implements Executor {
    */
   async run(original: Model, input: Tensor, opts: PoolRunOptions = {}): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
-    const what = `run of model '${original.name}'`;
     checkRunOptions('PoolExecutor.run', opts, RUN_KEYS);
+    checkOneOutput(original, 'PoolExecutor.run');
+    return (await this.runOutputs(original, input, opts, opts.out))[0]!;
+  }
+
+  /** Every output of the model by name, from one run, on the same paths as run (all give LocalExecutor's bits). */
+  async runAll(original: Model, input: Tensor, opts: PoolRunAllOptions = {}): Promise<Record<string, Tensor>> {
+    if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
+    checkRunOptions('PoolExecutor.runAll', opts, RUN_ALL_KEYS);
+    return outputRecord(original, await this.runOutputs(original, input, opts, undefined));
+  }
+
+  /** run and runAll: the outputs in the model's output order; `out` (one-output models) receives the output. */
+  private async runOutputs(original: Model, input: Tensor, opts: PoolRunAllOptions, out: Tensor | undefined): Promise<Tensor[]> {
+    const what = `run of model '${original.name}'`;
     checkEnum('PoolExecutor.run strategy', opts.strategy, STRATEGIES);
     throwIfAborted(opts.signal, what);
     const shapes = original.shapes(input.shape); // validates the input against every layer, naming the layer
-    if (opts.out) checkOut(opts.out, shapes[original.output]!, input, what);
+    if (out) checkOut(out, shapes[original.output]!, input, what);
     const strategy = opts.strategy ?? this.opts.strategy ?? 'auto';
     if (strategy === 'auto' && this.threads === 1 && !this.opts.faults) {
       this.stats.runs++;
-      return this.local.run(original, input, { signal: opts.signal, out: opts.out }); // LocalExecutor takes no strategy
+      return this.runLocal(original, input, opts.signal, out);
     }
     // The planner picks data parallel (a batch of at least as many samples as threads); its shares run whole on the workers.
     const data = strategy === 'auto' && this.threads > 1 ? (await this.plan(original, input.shape, 'auto')).stages[0] : undefined;
     if (data?.kind === 'data') {
       this.stats.runs++;
-      const [out] = await this.dataParallel(original, [input], data.tasks.length, opts.signal, what);
-      return into(out!, opts.out);
+      const [outs] = await this.dataParallel(original, [input], data.tasks.length, opts.signal, what);
+      return intoAll(outs!, out);
     }
-    if (strategy === 'auto') return this.measured(original, input, opts);
-    return this.planned(original, input, opts, what);
+    if (strategy === 'auto') return this.measured(original, input, opts, out);
+    return this.planned(original, input, { ...opts, strategy }, out, what);
+  }
+
+  /** The calling thread's run (LocalExecutor takes no strategy). */
+  private async runLocal(model: Model, input: Tensor, signal: AbortSignal | undefined, out: Tensor | undefined): Promise<Tensor[]> {
+    if (model.outputs.length === 1) return [await this.local.run(model, input, { signal, out })];
+    const all = await this.local.runAll(model, input, { signal });
+    return model.outputs.map((o) => all[o.name]!);
   }
 
   /**
@@ -262,17 +290,17 @@ export class PoolExecutor implements Executor {
    * first runs of a model and input shape try each path three times in
    * turn, timed, and later runs take the fastest. All give the same bits.
    */
-  private async measured(original: Model, input: Tensor, opts: PoolRunOptions): Promise<Tensor> {
+  private async measured(original: Model, input: Tensor, opts: PoolRunAllOptions, out: Tensor | undefined): Promise<Tensor[]> {
     const key = `${fuseLayers(original).id}|${input.shape.join(',')}`;
     const times = this.timings.get(key) ?? new Map<AutoPath, number[]>();
     this.timings.set(key, times);
     if (this.timings.size > 256) this.timings.delete(this.timings.keys().next().value!);
-    const run = (path: AutoPath): Promise<Tensor> => {
+    const run = (path: AutoPath): Promise<Tensor[]> => {
       if (path === 'local') {
         this.stats.runs++;
-        return this.local.run(original, input, { signal: opts.signal, out: opts.out });
+        return this.runLocal(original, input, opts.signal, out);
       }
-      return this.planned(original, input, { ...opts, strategy: path === 'plan' ? 'auto' : path }, `run of model '${original.name}'`);
+      return this.planned(original, input, { ...opts, strategy: path === 'plan' ? 'auto' : path }, out, `run of model '${original.name}'`);
     };
     // Each path AUTO_ROUNDS times, round-robin, the fastest kept: a path's first run also pays what happens
     // once (the model reaching the workers, weights packed per thread), and rounds spread over time keep one
@@ -282,9 +310,9 @@ export class PoolExecutor implements Executor {
     const untried = fewest < AUTO_ROUNDS ? AUTO_PATHS.find((p) => count(p) === fewest) : undefined;
     if (untried) {
       const t0 = performance.now();
-      const out = await run(untried);
+      const outs = await run(untried);
       times.set(untried, [...(times.get(untried) ?? []), performance.now() - t0]);
-      return out;
+      return outs;
     }
     const fastest = (p: AutoPath): number => Math.min(...times.get(p)!);
     let best: AutoPath = 'local';
@@ -292,7 +320,7 @@ export class PoolExecutor implements Executor {
     return run(best);
   }
 
-  private async planned(original: Model, input: Tensor, opts: PoolRunOptions, what: string): Promise<Tensor> {
+  private async planned(original: Model, input: Tensor, opts: PoolRunAllOptions, out: Tensor | undefined, what: string): Promise<Tensor[]> {
     // Plans, workers and buffers all see the fused model (same bits, fewer stages and passes).
     const model = fuseLayers(original);
     const p = await this.plan(model, input.shape, opts.strategy);
@@ -317,15 +345,16 @@ export class PoolExecutor implements Executor {
     });
     await this.runStages(model, p, stageMaps, opts.signal, what);
     throwIfAborted(opts.signal, what);
-    const result = Tensor.wrap(buffers.get(model.output)!, p.shapes[model.output]!);
-    if (!opts.out) {
-      buffers.delete(model.output); // handed to the caller
+    // Every output is a stage's last layer (closedRunTest), so each was written to its own buffer.
+    const results = model.outputs.map((o) => Tensor.wrap(buffers.get(o.layer)!, p.shapes[o.layer]!));
+    if (!out) {
+      for (const o of model.outputs) buffers.delete(o.layer); // handed to the caller
       this.spare.set(p, buffers);
-      return result;
+      return results;
     }
-    into(result, opts.out);
+    into(results[0]!, out);
     this.spare.set(p, buffers);
-    return opts.out;
+    return [out];
   }
 
   /**
@@ -337,7 +366,7 @@ export class PoolExecutor implements Executor {
   private takeBuffers(model: Model, p: TilePlan): Map<number, SharedArrayBuffer> {
     const set = this.spare.get(p) ?? assignBuffers(model, p);
     this.spare.delete(p);
-    if (!set.has(model.output)) set.set(model.output, new SharedArrayBuffer(sizeOf(p.shapes[model.output]!) * 4));
+    for (const o of model.outputs) if (!set.has(o.layer)) set.set(o.layer, new SharedArrayBuffer(sizeOf(p.shapes[o.layer]!) * 4));
     return set;
   }
 
@@ -352,10 +381,11 @@ export class PoolExecutor implements Executor {
     if (!Array.isArray(inputs)) throw new TesseraError('BAD_ARGUMENT', `runBatch takes an array of input tensors, got ${String(inputs)}`);
     const what = `batch run of model '${original.name}'`;
     checkRunOptions('PoolExecutor.runBatch', opts);
+    checkOneOutput(original, 'PoolExecutor.runBatch');
     throwIfAborted(opts.signal, what);
     inputs.forEach((x) => original.shapes(x.shape));
     this.stats.runs += inputs.length;
-    return this.dataParallel(original, inputs, 1, opts.signal, what);
+    return (await this.dataParallel(original, inputs, 1, opts.signal, what)).map((outs) => outs[0]!);
   }
 
   /**
@@ -365,6 +395,7 @@ export class PoolExecutor implements Executor {
    */
   async *runStream(original: Model, inputs: AsyncIterable<Tensor> | Iterable<Tensor>, opts: PoolStreamOptions = {}): AsyncGenerator<Tensor> {
     checkRunOptions('PoolExecutor.runStream', opts, STREAM_OPTION_KEYS);
+    checkOneOutput(original, 'PoolExecutor.runStream');
     yield* inOrder(inputs, async (x) => (await this.runBatch(original, [x], { signal: opts.signal }))[0]!, opts.maxInFlight ?? 2 * this.threads, opts.signal,
       `stream of model '${original.name}'`);
   }
@@ -373,22 +404,26 @@ export class PoolExecutor implements Executor {
   /**
    * Inputs cut into shares of samples: each input into `parts` contiguous
    * ranges of its batch (at most one per sample), each share one message.
+   * Per input, every output in the model's output order.
    */
-  private async dataParallel(original: Model, inputs: readonly Tensor[], parts: number, signal: AbortSignal | undefined, what: string): Promise<Tensor[]> {
+  private async dataParallel(original: Model, inputs: readonly Tensor[], parts: number, signal: AbortSignal | undefined, what: string): Promise<Tensor[][]> {
     const model = fuseLayers(original);
     const need = shareMemory(model, inputs.map((x) => x.shape), parts, this.threads);
     checkMemoryBudget(model, need.inputShape, need.steps, this.maxMemoryBytes, what);
     this.remember(model);
     const outs = inputs.map((x) => {
-      const shape = model.shapes(x.shape)[model.output]!;
-      return { input: { buffer: toShared(x), shape: x.shape } as SharedMap, output: { buffer: new SharedArrayBuffer(sizeOf(shape) * 4), shape } as SharedMap };
+      const shapes = model.shapes(x.shape);
+      return {
+        input: { buffer: toShared(x), shape: x.shape } as SharedMap,
+        outputs: model.outputs.map((o): SharedMap => ({ buffer: new SharedArrayBuffer(sizeOf(shapes[o.layer]!) * 4), shape: shapes[o.layer]! })),
+      };
     });
     const shares: WholeMessage[] = [];
     outs.forEach((o, i) => {
       const n = inputs[i]!.shape[0]!, k = Math.min(parts, n);
       for (let j = 0; j < k; j++) {
         const n0 = Math.floor((n * j) / k), n1 = Math.floor((n * (j + 1)) / k);
-        shares.push({ kind: 'whole', modelId: model.id, input: o.input, output: o.output, n0, n1, fault: this.takeWholeFault() });
+        shares.push({ kind: 'whole', modelId: model.id, input: o.input, outputs: o.outputs, n0, n1, fault: this.takeWholeFault() });
       }
     });
     const controller = new AbortController();
@@ -402,7 +437,7 @@ export class PoolExecutor implements Executor {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
-    return outs.map((o) => Tensor.wrap(o.output.buffer, o.output.shape));
+    return outs.map((o) => o.outputs.map((m) => Tensor.wrap(m.buffer, m.shape)));
   }
 
   /** One share on some worker, again on another if its worker dies (maxRetries). */
@@ -692,6 +727,11 @@ function into(result: Tensor, out: Tensor | undefined): Tensor {
   if (!out) return result;
   out.data.set(result.toFloat32Array(), out.offset);
   return out;
+}
+
+/** A one-output run's result delivered into `out` when one was given; several outputs as they are. */
+function intoAll(results: Tensor[], out: Tensor | undefined): Tensor[] {
+  return out ? [into(results[0]!, out)] : results;
 }
 
 /** The input in shared memory: used in place when it already is, copied once otherwise. */

@@ -14,7 +14,7 @@ export function sharedModel(model: Model): ModelPayload {
     id: model.id,
     name: model.name,
     inputShape: [...model.inputShape],
-    output: model.output,
+    outputs: model.outputs.map((o) => ({ name: o.name, layer: o.layer })),
     layers: model.layers.map((l) => ({
       name: l.name,
       spec: l.spec,

@@ -51,7 +51,7 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
     choice = strategy !== 'auto' ? `${strategy}: as asked`
       : workers === 1 ? `one worker: ${cheapest}`
         : batch < workers ? `batch ${batch} < ${workers} workers: ${cheapest}`
-          : `no data parallel (the output is not the last layer, or a layer changes the batch): ${cheapest}`;
+          : `no data parallel (the last layer is not an output, or a layer changes the batch): ${cheapest}`;
   }
   return {
     version: 1,
@@ -88,11 +88,12 @@ function segmentStages(ctx: Ctx, strategy: Strategy, maxFused: number): Stage[] 
 
 /**
  * Data parallel needs every layer's samples to depend on the same samples of
- * the input only, and the output to be the last layer (a stage writes its last layer out).
+ * the input only, and the last layer to be an output (no layer computed for nothing; a
+ * share writes every output out).
  */
 function wholeSamples(ctx: Ctx): boolean {
   const batch = ctx.inputShape[0]!;
-  return ctx.model.output === ctx.model.layers.length - 1 && ctx.shapes.every((s) => s[0] === batch);
+  return ctx.model.isOutput(ctx.model.layers.length - 1) && ctx.shapes.every((s) => s[0] === batch);
 }
 
 /**

@@ -36,12 +36,12 @@ export function fusableRuns(model: Model, shapes: readonly Shape[], maxLayers: n
   return runs;
 }
 
-/** A test of whether layers [i..j] may form one fused stage: no layer but j is read after j (or is the model output). */
+/** A test of whether layers [i..j] may form one fused stage: no layer but j is read after j (or is a model output). */
 export function closedRunTest(model: Model): (i: number, j: number) => boolean {
   const consumers = model.consumers();
   return (i, j) => {
     for (let k = i; k < j; k++) {
-      if (k === model.output) return false;
+      if (model.isOutput(k)) return false;
       if ((consumers.get(k) ?? []).some((c) => c > j)) return false;
     }
     return true;

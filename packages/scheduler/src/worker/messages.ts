@@ -11,7 +11,8 @@ export interface ModelPayload {
   readonly id: string;
   readonly name: string;
   readonly inputShape: Shape;
-  readonly output: number;
+  /** Model.outputs. */
+  readonly outputs: readonly { readonly name: string; readonly layer: number }[];
   readonly layers: readonly {
     readonly name: string;
     readonly spec: OpSpec;
@@ -109,7 +110,8 @@ export function planSlots(taskCounts: readonly number[]): { size: number; abort:
 
 /**
  * Data parallel: samples [n0, n1) of `input` through the whole model on one
- * worker, into the same samples of `output`. The worker runs them with its
+ * worker, into the same samples of each of `outputs` (one per model output, in
+ * the model's output order). The worker runs them with its
  * LocalExecutor, so intermediates live in its kernel engine's memory and no
  * halo, barrier or per-layer message is paid.
  */
@@ -117,7 +119,7 @@ export interface WholeMessage {
   readonly kind: 'whole';
   readonly modelId: string;
   readonly input: SharedMap;
-  readonly output: SharedMap;
+  readonly outputs: readonly SharedMap[];
   readonly n0: number;
   readonly n1: number;
   /** Testing aid. */

@@ -16,7 +16,7 @@ export function modelFromPayload(p: ModelPayload): Model {
     weights: Object.fromEntries(Object.entries(l.weights).map(([k, w]) => [k, Tensor.wrap(w.buffer, w.shape)])),
     ...(l.merged ? { merged: l.merged } : {}),
   }));
-  return new Model(p.name, p.inputShape, layers, p.output, p.id);
+  return new Model(p.name, p.inputShape, layers, p.outputs, p.id);
 }
 
 /**
@@ -102,7 +102,7 @@ function sharedMap(m: SharedMap | undefined, producer: number, layer: number): T
 // The pool checked the share against its own budget (shareMemory) before sending it.
 const local = new LocalExecutor({ maxMemoryBytes: Infinity });
 
-/** A data-parallel share: samples [n0, n1) of the input through the whole model, into the same samples of the output. */
+/** A data-parallel share: samples [n0, n1) of the input through the whole model, into the same samples of every output. */
 export function runWhole(model: Model, msg: WholeMessage): WholeReply {
   const t0 = performance.now();
   try {
@@ -112,7 +112,8 @@ export function runWhole(model: Model, msg: WholeMessage): WholeReply {
       const [, c = 1, h = 1, w = 1] = t.shape;
       return t.view(t.rank === 2 ? { n0: msg.n0, n1: msg.n1, c0: 0, c1: c, y0: 0, y1: 1, x0: 0, x1: 1 } : { n0: msg.n0, n1: msg.n1, c0: 0, c1: c, y0: 0, y1: h, x0: 0, x1: w });
     };
-    local.runSync(model, samples(sharedMap(msg.input, INPUT, 0)), { out: samples(sharedMap(msg.output, model.output, model.output)) });
+    const outs = Object.fromEntries(model.outputs.map((o, i) => [o.name, samples(sharedMap(msg.outputs[i]!, o.layer, o.layer))]));
+    local.runAllSync(model, samples(sharedMap(msg.input, INPUT, 0)), { outs });
     return { ok: true, ms: performance.now() - t0 };
   } catch (e) {
     return {

@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { Tensor, TesseraError, randomTensor } from '@tessera/tensor';
+import { LocalExecutor, Model, fuseLayers, multiHeadNet } from '@tessera/nn';
+import { PoolExecutor, plan, type Strategy } from '../src/index.js';
+
+/** Every output of `got` has the bits of `want`'s, by name and in the model's order. */
+function expectAllIdentical(got: Record<string, Tensor>, want: Record<string, Tensor>, what: string): void {
+  expect(Object.keys(got), `${what} output names`).to.deep.equal(Object.keys(want));
+  for (const [name, w] of Object.entries(want)) {
+    const g = got[name]!;
+    expect(g.shape, `${what} '${name}' shape`).to.deep.equal(w.shape);
+    const x = g.toFloat32Array(), y = w.toFloat32Array();
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] !== y[i]) expect.fail(`${what} '${name}': element ${i} is ${x[i]}, LocalExecutor has ${y[i]}`);
+    }
+  }
+}
+
+async function rejection(p: Promise<unknown>): Promise<TesseraError> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e, 'nothing was thrown').to.be.instanceOf(TesseraError);
+  return e as TesseraError;
+}
+
+const oracle = new LocalExecutor({ fuse: false });
+const STRATEGIES: Strategy[] = ['layer-wise', 'fused', 'auto'];
+
+describe('PoolExecutor with several outputs', function () {
+  this.timeout(120_000);
+  const models: Model[] = [multiHeadNet(), multiHeadNet({ size: 40, channels: 4, seed: 9 })];
+  const inputs = (m: Model): Tensor[] => [randomTensor(m.inputShape, 7), randomTensor([3, 3, 19, 21], 8)];
+
+  it('plans write every output to shared memory: each is the last layer of a stage', () => {
+    for (const m of models) {
+      const f = fuseLayers(m);
+      for (const strategy of STRATEGIES) {
+        for (const workers of [1, 2, 3]) {
+          const p = plan(f, m.inputShape, { workers, strategy, stageOverheadUs: 1 });
+          const lasts = new Set(p.stages.map((s) => s.layers[s.layers.length - 1]!));
+          for (const o of f.outputs) expect(lasts.has(o.layer), `${m.name} ${strategy} ×${workers}: '${o.name}'`).to.equal(true);
+        }
+      }
+      // A batch of at least as many samples as workers: whole samples per worker, every output written by each share.
+      expect(plan(f, [3, 3, 19, 21], { workers: 3, strategy: 'auto' }).stages[0]!.kind).to.equal('data');
+    }
+  });
+
+  for (const threads of [1, 2, 3]) {
+    it(`runAll with ${threads} thread(s), every strategy, one and three samples: LocalExecutor's bits for every output`, async () => {
+      const pool = new PoolExecutor({ threads, tasksPerWorker: 3 });
+      try {
+        for (const m of models) {
+          for (const x of inputs(m)) {
+            const want = await oracle.runAll(m, x);
+            for (const strategy of STRATEGIES) {
+              expectAllIdentical(await pool.runAll(m, x, { strategy }), want, `${m.name} ${x.shape.join('×')} ${strategy} ×${threads}`);
+            }
+            // Auto tries each of its paths (calling thread, planner's cut, layer-wise, fused) three times before settling.
+            for (let i = 0; i < 13; i++) expectAllIdentical(await pool.runAll(m, x), want, `${m.name} ${x.shape.join('×')} auto run ${i} ×${threads}`);
+          }
+        }
+      } finally {
+        await pool.close();
+      }
+      expect(pool.threadCount).to.equal(0);
+    });
+  }
+
+  it('run, runBatch and runStream refuse a model with several outputs, pointing to runAll; a one-output model is unchanged', async () => {
+    const pool = new PoolExecutor({ threads: 2 });
+    try {
+      const m = models[0]!;
+      const x = randomTensor(m.inputShape, 1);
+      for (const p of [pool.run(m, x), pool.run(m, x, { strategy: 'fused' }), pool.runBatch(m, [x])]) {
+        const e = await rejection(p);
+        expect(e.code).to.equal('BAD_ARGUMENT');
+        expect(e.message).to.match(/has 3 outputs \('boxes', 'scores', 'features'\).*use runAll/);
+      }
+      const stream = pool.runStream(m, [x]);
+      expect((await rejection(stream.next())).message).to.match(/use runAll/);
+      expect((await rejection(pool.runAll(m, x, { out: x } as never))).message).to.match(/out/);
+      const one = new Model(m.name, m.inputShape, m.layers, m.outputs[1]!.layer);
+      const all = await pool.runAll(one, x, { strategy: 'layer-wise' });
+      expectAllIdentical(all, { output: await pool.run(one, x, { strategy: 'fused' }) }, 'one-output model');
+    } finally {
+      await pool.close();
+    }
+  });
+});
