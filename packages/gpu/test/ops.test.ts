@@ -86,6 +86,8 @@ const CASES: readonly Case[] = [
     spec: { op: 'conv2dTranspose', kernel: [2, 3], stride: [2, 3], dilation: [2, 1], groups: 2, padding: { top: 0, bottom: 1, left: 2, right: 0 } },
     inputs: [[1, 4, 5, 3]], weights: { weight: [4, 3, 2, 3] },
   },
+  { name: 'resize nearest up, half_pixel, round_prefer_ceil', spec: { op: 'resize', mode: 'nearest', height: 11, width: 8, coordinates: 'half_pixel', nearestMode: 'round_prefer_ceil' }, inputs: [[2, 2, 5, 4]] },
+  { name: 'resize nearest down, asymmetric, floor', spec: { op: 'resize', mode: 'nearest', height: 4, width: 3, nearestMode: 'floor' }, inputs: [[1, 3, 9, 7]] },
 ];
 
 /**

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randInt, randomTensor, rng } from '../src/random.js';
 import { fullRegion, region } from '../src/region.js';
 import { Tensor } from '../src/tensor.js';
-import { resizeBilinear, resizeBilinearRef, resizeOp, type ResizeSpec } from '../src/ops/resize/index.js';
+import { nearestSource, resizeBilinear, resizeBilinearRef, resizeOp, type NearestCoordinates, type NearestRounding, type ResizeSpec } from '../src/ops/resize/index.js';
 import {
   caseOutShape, expectBitEqual, expectClose, expectInputRegionExact, expectTesseraError, expectTilingsBitEqual, maxRelError, maybeEmbed,
   randomRegion, runCase, type OpCase,
@@ -139,5 +139,66 @@ describe('resize (bilinear, as TensorFlow)', () => {
   it('has no fixed window; 9 flops per output', () => {
     expect(resizeOp.window({ op: 'resize', height: 3, width: 3 }, [[1, 1, 2, 2]])).to.equal(null);
     expect(resizeOp.flops({ op: 'resize', height: 3, width: 3 }, [[1, 2, 2, 2]], [1, 2, 3, 3])).to.equal(162);
+  });
+});
+
+describe('resize nearest (ONNX coordinate and rounding modes)', () => {
+  const COORDS: readonly NearestCoordinates[] = ['asymmetric', 'half_pixel', 'pytorch_half_pixel', 'align_corners', 'tf_half_pixel_for_nn'];
+  const ROUNDS: readonly NearestRounding[] = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
+  const near = (x: Tensor, s: Omit<ResizeSpec, 'op' | 'mode'>): Tensor => resizeBilinear(x, { ...s, mode: 'nearest' });
+
+  it('known answers: 2× up repeats cells; ties at .5 go as the rounding says', () => {
+    const x = Tensor.from([1, 2, 3], [1, 1, 1, 3]);
+    expect(near(x, { height: 1, width: 6 }).toArray()).to.deep.equal([1, 1, 2, 2, 3, 3]);
+    // asymmetric 3 → 2: x = o·1.5 → 0, 1.5: the tie rounds down (prefer floor) or up (prefer ceil, ceil).
+    expect(near(x, { height: 1, width: 2 }).toArray()).to.deep.equal([1, 2]);
+    expect(near(x, { height: 1, width: 2, nearestMode: 'round_prefer_ceil' }).toArray()).to.deep.equal([1, 3]);
+    expect(near(x, { height: 1, width: 2, nearestMode: 'ceil' }).toArray()).to.deep.equal([1, 3]);
+    // half_pixel 3 → 2: x = (o + 0.5)·1.5 − 0.5 = 0.25, 1.75 → cells 0, 2.
+    expect(near(x, { height: 1, width: 2, coordinates: 'half_pixel' }).toArray()).to.deep.equal([1, 3]);
+    // align_corners 3 → 5: x = o/2 → 0, 0.5, 1, 1.5, 2 → floor ties: 0, 0, 1, 1, 2.
+    expect(near(x, { height: 1, width: 5, coordinates: 'align_corners' }).toArray()).to.deep.equal([1, 1, 2, 2, 3]);
+    // A size-1 output: pytorch_half_pixel and align_corners read cell 0, half_pixel the centre.
+    expect(near(x, { height: 1, width: 1, coordinates: 'pytorch_half_pixel' }).toArray()).to.deep.equal([1]);
+    expect(near(x, { height: 1, width: 1, coordinates: 'half_pixel' }).toArray()).to.deep.equal([2]);
+    expect(nearestSource(5, 3, 6, 'tf_half_pixel_for_nn', 'floor')).to.equal(2);
+  });
+
+  /** Random sizes up and down, every coordinate and rounding mode, batch ≤ 2, strided inputs. */
+  function nearestCase(rand: () => number): OpCase<ResizeSpec> {
+    const shape = [randInt(rand, 1, 2), randInt(rand, 1, 3), randInt(rand, 1, 11), randInt(rand, 1, 11)];
+    const spec: ResizeSpec = {
+      op: 'resize', mode: 'nearest', height: randInt(rand, 1, 19), width: randInt(rand, 1, 19),
+      coordinates: COORDS[randInt(rand, 0, COORDS.length - 1)]!, nearestMode: ROUNDS[randInt(rand, 0, ROUNDS.length - 1)]!,
+    };
+    return { def: resizeOp, spec, inputs: [maybeEmbed(randomTensor(shape, rand, -2, 2), rand)] };
+  }
+
+  it('fast equals the reference bit for bit; every output is a copy of an input cell', () => {
+    const rand = rng(81);
+    for (let t = 0; t < 80; t++) {
+      const c = nearestCase(rand);
+      const a = runCase(c, 'fast'), b = runCase(c, 'reference');
+      expectBitEqual(a, b, JSON.stringify(c.spec));
+      const cells = new Set(c.inputs[0]!.toFloat32Array());
+      for (const v of a.toFloat32Array()) expect(cells.has(v)).to.equal(true);
+    }
+  });
+
+  it('tilings are bit-identical and inputRegion is exact', () => {
+    const rand = rng(82);
+    for (let t = 0; t < 40; t++) {
+      const c = nearestCase(rand);
+      expectTilingsBitEqual(c, rand, 1, 2);
+      expectInputRegionExact(c, randomRegion(caseOutShape(c), rand));
+    }
+  });
+
+  it('refuses mixing bilinear flags with nearest options and unknown modes', () => {
+    const x = randomTensor([1, 1, 3, 3], 1);
+    expectTesseraError(() => resizeBilinear(x, { height: 2, width: 2, mode: 'nearest', alignCorners: true }), 'BAD_ARGUMENT', /alignCorners and halfPixelCenters are for mode 'bilinear'/);
+    expectTesseraError(() => resizeBilinear(x, { height: 2, width: 2, nearestMode: 'floor' }), 'BAD_ARGUMENT', /coordinates and nearestMode are for mode 'nearest'/);
+    expectTesseraError(() => resizeBilinear(x, { height: 2, width: 2, mode: 'cubic' as never }), 'BAD_ARGUMENT', /resize mode/);
+    expectTesseraError(() => resizeBilinear(x, { height: 2, width: 2, mode: 'nearest', coordinates: 'tf_crop_and_resize' as never }), 'BAD_ARGUMENT', /resize coordinates/);
   });
 });

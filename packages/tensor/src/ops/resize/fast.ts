@@ -2,7 +2,7 @@ import type { Region } from '../../region.js';
 import type { Tensor } from '../../tensor.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Weights } from '../op.js';
-import { resizeOutputShape, resizeScale, resizeSource, resolveResize, type ResizeSpec } from './spec.js';
+import { nearestSource, resizeOutputShape, resizeScale, resizeSource, resolveResize, type ResizeMode, type ResizeSpec } from './spec.js';
 
 /*
  * Source offsets and lerps are tabulated once per call for the region's
@@ -17,6 +17,7 @@ export function resizeFast(inputs: readonly Tensor[], weights: Weights, spec: Re
   const [, , inH, inW] = x.dims4();
   const [sn, sc, sh, sw] = x.strides4();
   const [on, oc, oh, ow] = out.strides4();
+  if (m.mode === 'nearest') return nearest(x, out, r, m);
   const scaleY = resizeScale(inH, m.height, m.alignCorners), scaleX = resizeScale(inW, m.width, m.alignCorners);
   const ny = r.y1 - r.y0, nx = r.x1 - r.x0;
   const yLo = new Int32Array(ny), yHi = new Int32Array(ny), yl = new Float64Array(ny);
@@ -44,6 +45,29 @@ export function resizeFast(inputs: readonly Tensor[], weights: Weights, spec: Re
           const u = bl + (br - bl) * lx;
           dst[o] = t + (u - t) * ly;
         }
+      }
+    }
+  }
+}
+
+/** Nearest: source row and column offsets tabulated for the region, then a strided gather-copy. */
+function nearest(x: Tensor, out: Tensor, r: Region, m: ResizeMode): void {
+  const [, , inH, inW] = x.dims4();
+  const [sn, sc, sh, sw] = x.strides4();
+  const [on, oc, oh, ow] = out.strides4();
+  const ny = r.y1 - r.y0, nx = r.x1 - r.x0;
+  const ys = new Int32Array(ny), xs = new Int32Array(nx);
+  for (let i = 0; i < ny; i++) ys[i] = nearestSource(r.y0 + i, inH, m.height, m.coordinates, m.nearestMode) * sh;
+  for (let j = 0; j < nx; j++) xs[j] = nearestSource(r.x0 + j, inW, m.width, m.coordinates, m.nearestMode) * sw;
+  const src = x.data, dst = out.data;
+  for (let n = r.n0; n < r.n1; n++) {
+    for (let c = r.c0; c < r.c1; c++) {
+      const plane = x.offset + n * sn + c * sc;
+      const oplane = out.offset + n * on + c * oc + r.x0 * ow;
+      for (let i = 0; i < ny; i++) {
+        const row = plane + ys[i]!;
+        let o = oplane + (r.y0 + i) * oh;
+        for (let j = 0; j < nx; j++, o += ow) dst[o] = src[row + xs[j]!]!;
       }
     }
   }

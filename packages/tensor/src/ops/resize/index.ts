@@ -7,8 +7,8 @@ import { resizeFast } from './fast.js';
 import { resizeReference } from './reference.js';
 import { resizeFlops, resizeInputRegion, resizeOutputShape, type ResizeSpec } from './spec.js';
 
-export type { ResizeSpec } from './spec.js';
-export { resizeScale, resizeSource } from './spec.js';
+export type { ResizeSpec, ResizeInterpolation, NearestCoordinates, NearestRounding } from './spec.js';
+export { resizeScale, resizeSource, nearestSource, NEAREST_COORDINATES, NEAREST_ROUNDINGS } from './spec.js';
 
 export const resizeOp: OpDef<ResizeSpec> = {
   op: 'resize',
@@ -26,7 +26,7 @@ export const resizeOp: OpDef<ResizeSpec> = {
 
 export type ResizeOptions = Omit<ResizeSpec, 'op'>;
 
-/** Bilinear resize to height×width exactly as TensorFlow's resizeBilinear (defaults: alignCorners and halfPixelCenters false). */
+/** Resize to height×width: bilinear exactly as TensorFlow's resizeBilinear (defaults: alignCorners and halfPixelCenters false), or `mode: 'nearest'`. */
 export function resizeBilinear(input: Tensor, size: ResizeOptions, out?: Tensor, region?: Region): Tensor {
   return invokeOp(resizeOp, { ...size, op: 'resize' }, [input], {}, out, region, 'fast');
 }
