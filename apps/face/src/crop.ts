@@ -43,13 +43,14 @@ export function alignedBox(pts: readonly (readonly [number, number])[], width: n
 }
 
 /**
- * `box` clipped to a width×height picture: each edge rounded to a whole pixel, then kept inside
- * (a detector box may reach past the border; the face is the part inside the picture).
+ * `box` in whole pixels (x, y, width, height each rounded), then clipped to a width×height picture
+ * (a detector box may reach past the border; the face is the part inside). A box inside the picture
+ * is just the rounded box.
  */
 export function clipBox(box: Box, width: number, height: number): Box {
-  const x0 = clamp(Math.round(box.x), 0, width), y0 = clamp(Math.round(box.y), 0, height);
-  const x1 = clamp(Math.round(box.x + box.width), x0, width), y1 = clamp(Math.round(box.y + box.height), y0, height);
-  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  const x = Math.round(box.x), y = Math.round(box.y), w = Math.round(box.width), h = Math.round(box.height);
+  const x0 = clamp(x, 0, width), y0 = clamp(y, 0, height);
+  return { x: x0, y: y0, width: clamp(x + w, x0, width) - x0, height: clamp(y + h, y0, height) - y0 };
 }
 
 function clamp(v: number, lo: number, hi: number): number {
