@@ -1,5 +1,8 @@
 import { TesseraError, Tensor, checkInt, checkKeys, fmtShape, fullRegion, sizeOf, type Shape } from '@tessera/tensor';
-import { INPUT, checkMemoryBudget, checkOut, checkRunOptions, remainingReads, resolveMemoryBudget, throwIfAborted, type Executor, type Model, type RunOptions } from '@tessera/nn';
+import {
+  INPUT, RUN_ALL_OPTION_KEYS, checkMemoryBudget, checkOneOutput, checkOut, checkRunOptions, outputRecord, remainingReads, resolveMemoryBudget, throwIfAborted,
+  type Executor, type Model, type RunAllOptions, type RunOptions,
+} from '@tessera/nn';
 import { computeOp } from './compute.js';
 import { BACKEND_OPTION_KEYS, GpuBackend, type DeviceValue, type GpuBackendName, type GpuMode, type GpuStats } from './gpu-backend.js';
 
@@ -25,8 +28,8 @@ const OPTION_KEYS: readonly string[] = [...BACKEND_OPTION_KEYS, 'failAtLayer', '
 
 /**
  * Runs a model layer by layer on gpu.js. On GL each layer's output stays a
- * texture that the next layers read directly; only the model output is read
- * back. A texture is deleted as soon as its last reader ran (as
+ * texture that the next layers read directly; only the model outputs are read
+ * back, at the end. A texture is deleted as soon as its last reader ran (as
  * LocalExecutor drops arrays), and everything still held is released on
  * every exit path. Layers too big for one texture run in parts (computeOp).
  */
@@ -71,14 +74,26 @@ export class GpuExecutor implements Executor {
 
   async run(model: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'GpuExecutor is closed');
-    const signal = opts.signal;
-    const what = `run of model '${model.name}'`;
     checkRunOptions('GpuExecutor.run', opts);
+    checkOneOutput(model, 'GpuExecutor.run');
+    return (await this.runOutputs(model, input, opts.signal, opts.out))[0]!;
+  }
+
+  /** Every output of the model by name, from one run: each output stays on the device until the end, then is read back. */
+  async runAll(model: Model, input: Tensor, opts: RunAllOptions = {}): Promise<Record<string, Tensor>> {
+    if (this.closed) throw new TesseraError('UNAVAILABLE', 'GpuExecutor is closed');
+    checkRunOptions('GpuExecutor.runAll', opts, RUN_ALL_OPTION_KEYS);
+    return outputRecord(model, await this.runOutputs(model, input, opts.signal, undefined));
+  }
+
+  /** The outputs in the model's output order; `out` (one-output models) receives the output. */
+  private async runOutputs(model: Model, input: Tensor, signal: AbortSignal | undefined, out: Tensor | undefined): Promise<Tensor[]> {
+    const what = `run of model '${model.name}'`;
     throwIfAborted(signal, what);
     if (!(input instanceof Tensor)) throw new TesseraError('BAD_ARGUMENT', `${what}: input must be a Tensor, got ${Object.prototype.toString.call(input)}`);
     const shapes = model.shapes(input.shape);
     // `out` is honoured, as by the other executors (it used to be ignored).
-    if (opts.out) checkOut(opts.out, shapes[model.output]!, input, what);
+    if (out) checkOut(out, shapes[model.output]!, input, what);
     checkMemoryBudget(model, input.shape, model.peakMemory(input.shape).steps, this.maxMemoryBytes, what);
     const be = this.be;
     be.stats.runs++;
@@ -98,23 +113,25 @@ export class GpuExecutor implements Executor {
             () => throwIfAborted(signal, `${what} at layer ${l.index} '${l.name}'`));
         });
         for (const src of l.inputs) {
-          if (src !== INPUT && --remaining[src]! === 0 && src !== model.output) {
+          if (src !== INPUT && --remaining[src]! === 0 && !model.isOutput(src)) {
             be.release(values[src]);
             values[src] = undefined;
           }
         }
       }
-      const outShape: Shape = shapes[model.output]!;
-      const data = be.readOut(values[model.output]!);
-      if (data.length !== sizeOf(outShape)) {
-        throw new TesseraError('KERNEL_FAILED', `${what}: output has ${data.length} values, shape ${fmtShape(outShape)} needs ${sizeOf(outShape)}`);
-      }
-      if (opts.out) {
-        opts.out.data.set(data, opts.out.offset);
-        return opts.out;
-      }
-      // A host value may be the executor's own array: copy so the caller owns it.
-      return new Tensor(data === inputValue.host ? data.slice() : data, outShape);
+      return model.outputs.map((o) => {
+        const outShape: Shape = shapes[o.layer]!;
+        const data = be.readOut(values[o.layer]!);
+        if (data.length !== sizeOf(outShape)) {
+          throw new TesseraError('KERNEL_FAILED', `${what}: output '${o.name}' has ${data.length} values, shape ${fmtShape(outShape)} needs ${sizeOf(outShape)}`);
+        }
+        if (out) {
+          out.data.set(data, out.offset);
+          return out;
+        }
+        // A host value may be the executor's own array: copy so the caller owns it.
+        return new Tensor(data === inputValue.host ? data.slice() : data, outShape);
+      });
     } finally {
       for (let i = 0; i < values.length; i++) {
         be.release(values[i]);
