@@ -120,11 +120,22 @@ static inline __attribute__((always_inline)) void store_tile(float *a, int32_t l
  * rows are consecutive there; ldc its channel stride) or a buffer the caller
  * copies from.
  */
+/* Native AVX2 / AVX-512 builds: wider tiles first, the same sums (conv2d_wide.h). */
+#if !defined(__wasm__) && defined(__AVX2__)
+#define TESSERA_WIDE 1
+#include "conv2d_wide.h"
+#endif
+
 EXPORT(conv2d_tiles_8x4)
 void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t C, const int32_t *qoff,
                       int32_t npos, int32_t nb, float *acc, int32_t ldc, int32_t lo, int32_t hi, const Epilogue *ep) {
   const int panels = (npos + 3) / 4;
-  for (int b = 0; b < nb; b++) {
+#ifdef TESSERA_WIDE
+  int b = conv2d_tiles_wide(w, toff, x, T, C, qoff, npos, nb, acc, ldc, lo, hi, ep);
+#else
+  int b = 0;
+#endif
+  for (; b < nb; b++) {
     const float *wb = w + (int64_t)b * T * C * 8;
     float *ab = acc + (int64_t)b * 8 * ldc;
     for (int p = 0; p < panels; p++) {

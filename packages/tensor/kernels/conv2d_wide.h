@@ -1,0 +1,134 @@
+/*
+ * conv2d_tiles_8x4's wider register tiles for native builds with AVX2 or
+ * AVX-512 (included by conv2d.c; not part of the WebAssembly build).
+ *
+ * The same sums as the 8 × 4 tile: each output (channel, position) starts at
+ * +0 and adds w·x one product at a time in (tap, input channel) order, then
+ * the same epilogue code — so every bit equals the wasm engine's in `exact`
+ * mode, and in `fma` mode equals every other fma path. Only the shape of the
+ * tile changes: VPT vectors of WL output channels (lanes) × P positions, all
+ * accumulators in registers (AVX-512: 2 × 16 channels × 8 positions = 16 of
+ * the 32 zmm registers). The packed weights stay in 8-channel blocks
+ * ([block][T][C][8]); a 16-lane vector joins two blocks.
+ *
+ * After the sums, the tile goes through a small buffer and 4 × 4 transposes
+ * to conv2d.c's store_tile, which applies the epilogue and writes only the
+ * region's channels and positions.
+ */
+#ifndef TESSERA_CONV2D_WIDE_H
+#define TESSERA_CONV2D_WIDE_H
+
+#if defined(__AVX512F__)
+#define WL 16
+typedef float wvec __attribute__((vector_size(64)));
+typedef float wvec8 __attribute__((vector_size(32)));
+#else
+#define WL 8
+typedef float wvec __attribute__((vector_size(32)));
+#endif
+
+/* WL channels of the packed weights at p: one 8-channel block, or two blocks `bs` floats apart joined. */
+static inline __attribute__((always_inline)) wvec wload(const float *p, int64_t bs) {
+#if WL == 16
+  wvec8 lo, hi;
+  memcpy(&lo, p, 32);
+  memcpy(&hi, p + bs, 32);
+  return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#else
+  (void)bs;
+  wvec v;
+  memcpy(&v, p, 32);
+  return v;
+#endif
+}
+
+static inline __attribute__((always_inline)) wvec wsplat(float v) {
+#if WL == 16
+  return (wvec){v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v};
+#else
+  return (wvec){v, v, v, v, v, v, v, v};
+#endif
+}
+
+static inline __attribute__((always_inline)) wvec wmadd(wvec acc, wvec a, wvec b) {
+#if defined(TESSERA_FMA) && WL == 16
+  return (wvec)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)acc);
+#elif defined(TESSERA_FMA)
+  return (wvec)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)acc);
+#else
+  return acc + a * b;
+#endif
+}
+
+/*
+ * One tile: VPT·WL channels (the blocks from wb, `bs` floats apart) × P
+ * positions (patch offsets q[0..P)), stored into acc rows [cb, cb + VPT·WL)
+ * at positions q0 … q0 + P − 1 (only those < npos, channels in [lo, hi)).
+ * A macro, so that VPT and P are constants and the accumulators registers.
+ */
+#define WIDE_TILE(VPT, P)                                                                                              \
+  static __attribute__((noinline)) void wide_tile_##VPT##_##P(                                                         \
+      const float *wb, int64_t bs, const int32_t *toff, const float *x, int T, int C, const int32_t *q, int q0,        \
+      int npos, float *acc, int32_t ldc, int cb, int lo, int hi, const Epilogue *ep) {                                 \
+    wvec s[P][VPT];                                                                                                    \
+    const float *ys[P];                                                                                                \
+    for (int p = 0; p < P; p++) {                                                                                      \
+      ys[p] = x + q[p];                                                                                                \
+      for (int v = 0; v < VPT; v++) s[p][v] = wsplat(0.0f);                                                            \
+    }                                                                                                                  \
+    const float *wk = wb;                                                                                              \
+    for (int t = 0; t < T; t++) {                                                                                      \
+      const int o = toff[t];                                                                                           \
+      for (int c = 0; c < C; c++, wk += 8) {                                                                           \
+        wvec wv[VPT];                                                                                                  \
+        for (int v = 0; v < VPT; v++) wv[v] = wload(wk + v * (WL / 8) * bs, bs);                                       \
+        for (int p = 0; p < P; p++) {                                                                                  \
+          const wvec xv = wsplat(ys[p][o + c]);                                                                        \
+          for (int v = 0; v < VPT; v++) s[p][v] = wmadd(s[p][v], wv[v], xv);                                           \
+        }                                                                                                              \
+      }                                                                                                                \
+    }                                                                                                                  \
+    float buf[P][VPT * WL] __attribute__((aligned(64)));                                                               \
+    for (int p = 0; p < P; p++)                                                                                        \
+      for (int v = 0; v < VPT; v++) memcpy(&buf[p][v * WL], &s[p][v], sizeof(wvec));                                  \
+    for (int g = 0; g < P / 4; g++) {                                                                                  \
+      const int qg = q0 + 4 * g;                                                                                       \
+      for (int i = 0; i < VPT * WL; i += 4) {                                                                          \
+        f32x4 r0 = load4(&buf[4 * g][i]), r1 = load4(&buf[4 * g + 1][i]);                                              \
+        f32x4 r2 = load4(&buf[4 * g + 2][i]), r3 = load4(&buf[4 * g + 3][i]);                                          \
+        transpose4(&r0, &r1, &r2, &r3);                                                                                \
+        store_tile(acc + (int64_t)(cb + i) * ldc + qg, ldc, r0, r1, r2, r3, ep, cb + i, lo, hi, qg / 4, npos);         \
+      }                                                                                                                \
+    }                                                                                                                  \
+  }
+WIDE_TILE(2, 8)
+WIDE_TILE(2, 4)
+WIDE_TILE(1, 8)
+WIDE_TILE(1, 4)
+
+/* Positions of one channel group: P = 8 while two whole panels remain, then the last panel with P = 4. */
+#define WIDE_GROUP(VPT)                                                                                                \
+  static void wide_group_##VPT(const float *wb, int64_t bs, const int32_t *toff, const float *x, int T, int C,         \
+                               const int32_t *qoff, int npos, float *acc, int32_t ldc, int cb, int lo, int hi,         \
+                               const Epilogue *ep) {                                                                   \
+    const int panels = (npos + 3) / 4;                                                                                 \
+    int p = 0;                                                                                                         \
+    for (; p + 2 <= panels; p += 2)                                                                                    \
+      wide_tile_##VPT##_8(wb, bs, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);                 \
+    if (p < panels) wide_tile_##VPT##_4(wb, bs, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);   \
+  }
+WIDE_GROUP(2)
+WIDE_GROUP(1)
+
+/* The blocks wide tiles cover (whole groups of WL/8 blocks), computed; returns how many — the caller does the rest with 8 × 4 tiles. */
+static int conv2d_tiles_wide(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t C, const int32_t *qoff,
+                             int32_t npos, int32_t nb, float *acc, int32_t ldc, int32_t lo, int32_t hi, const Epilogue *ep) {
+  const int64_t bs = (int64_t)T * C * 8;
+  const int per = WL / 8;
+  int b = 0;
+  for (; b + 2 * per <= nb; b += 2 * per) wide_group_2(w + b * bs, bs, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
+  for (; b + per <= nb; b += per) wide_group_1(w + b * bs, bs, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
+  return b;
+}
+
+#endif
