@@ -14,6 +14,8 @@ import { detectedFaceJson, identifiedFaceJson, imageJson, round, type DetectedFa
 import { FacePipeline, isBackendGone, type Face, type PipelineOptions, type StageTimes } from './pipeline.js';
 import type { GpuMode } from '@tessera/gpu';
 import { Progress } from './progress.js';
+import { pairStats, pairStatsLines } from './pair-stats.js';
+import { DEFAULT_TOLERANCE } from './tolerance.js';
 import { DETECTOR_FLAGS, DETECTOR_USAGE, detectorFlags, type DetectorChoice } from './detector-flags.js';
 import { serve, type ServeOptions } from './serve.js';
 
@@ -39,7 +41,7 @@ options:
                        gl fails with UNAVAILABLE where no GL context can be made, auto falls back and says so)
   --nats URL           NATS server(s) of the tessera-worker cluster for --backend cluster;
                        credentials from TESSERA_NATS_USER / TESSERA_NATS_PASS
-  --tolerance T        largest distance that still names a person (default 0.6)
+  --tolerance T        largest distance that still names a person (default ${DEFAULT_TOLERANCE}, measured with eval)
 ${DETECTOR_USAGE}
   --annotate OUT       write the picture with boxes, landmarks and names (a folder when several images)
   --crop DIR           identify/detect: write each face's aligned 150×150 chip (the descriptor's input)
@@ -121,7 +123,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       threads: v.threads === undefined ? undefined : positiveInt('--threads', v.threads),
       gpuMode: v['gpu-mode'] === undefined ? undefined : parseGpuMode(v['gpu-mode']),
       nats: v.nats,
-      tolerance: v.tolerance === undefined ? 0.6 : positiveNumber('--tolerance', v.tolerance),
+      tolerance: v.tolerance === undefined ? DEFAULT_TOLERANCE : positiveNumber('--tolerance', v.tolerance),
       analysis: detectorFlags(v),
       annotate: v.annotate,
       crop: v.crop,
@@ -405,33 +407,10 @@ async function evaluate(args: string[], o: Opts, io: Io): Promise<number> {
     if (o.json) io.out(JSON.stringify(report, null, 2));
     else {
       io.out(`${images} images, face found in ${found} (${(100 * report.detectionRate).toFixed(1)}%), ${pairs.length} pairs (${pairs.filter((p) => p.same).length} same, ${pairs.filter((p) => !p.same).length} different)`);
-      io.out(`accuracy at tolerance ${o.tolerance}: ${(100 * result.accuracy).toFixed(1)}%`);
-      io.out(`best threshold ${result.bestThreshold.toFixed(3)}: accuracy ${(100 * result.bestAccuracy).toFixed(1)}%`);
-      io.out('ROC (threshold, true-positive rate, false-positive rate):');
-      for (const p of result.roc) io.out(`  ${p.threshold.toFixed(3)}  ${p.tpr.toFixed(3)}  ${p.fpr.toFixed(3)}`);
+      for (const line of pairStatsLines(result, o.tolerance)) io.out(line);
     }
     return failed > 0 ? 1 : 0;
   });
-}
-
-/** Accuracy at a tolerance, the threshold with the best accuracy, and ROC points over thresholds. */
-export function pairStats(pairs: readonly { same: boolean; distance: number }[], tolerance: number): {
-  accuracy: number; bestThreshold: number; bestAccuracy: number; roc: { threshold: number; tpr: number; fpr: number }[];
-} {
-  const acc = (t: number): number => (pairs.length ? pairs.filter((p) => (p.distance <= t) === p.same).length / pairs.length : 0);
-  const candidates = [...new Set(pairs.map((p) => p.distance))].sort((a, b) => a - b);
-  let bestThreshold = tolerance, bestAccuracy = acc(tolerance);
-  for (const t of candidates) {
-    const a = acc(t);
-    if (a > bestAccuracy) { bestAccuracy = a; bestThreshold = t; }
-  }
-  const pos = pairs.filter((p) => p.same).length, neg = pairs.length - pos;
-  const roc = Array.from({ length: 21 }, (_, i) => {
-    const t = (i * 1.2) / 20;
-    const tp = pairs.filter((p) => p.same && p.distance <= t).length, fp = pairs.filter((p) => !p.same && p.distance <= t).length;
-    return { threshold: t, tpr: pos ? tp / pos : 0, fpr: neg ? fp / neg : 0 };
-  });
-  return { accuracy: acc(tolerance), bestThreshold, bestAccuracy, roc };
 }
 
 async function list(args: string[], o: Opts, io: Io): Promise<number> {
