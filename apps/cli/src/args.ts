@@ -14,12 +14,14 @@ export function isUsageError(e: unknown): e is TesseraError {
   return isTesseraError(e, 'BAD_ARGUMENT') && e.details['usage'] === true;
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+type Options = Record<string, { type: 'string' | 'boolean' }>;
+type Values<O extends Options> = { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string } & { help?: boolean };
 
-/** node:util parseArgs, strict, positionals allowed; its errors become usage errors. */
-export function parse<O extends Options>(argv: readonly string[], options: O) {
+/** node:util parseArgs, strict, positionals allowed, -h/--help added; its errors become usage errors. */
+export function parse<O extends Options>(argv: readonly string[], options: O): { values: Values<O>; positionals: string[] } {
   try {
-    return parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } } as ParseArgsConfig['options'], allowPositionals: true, strict: true });
+    return { values: r.values as Values<O>, positionals: r.positionals };
   } catch (e) {
     throw usageError((e as Error).message);
   }

@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { LocalExecutor, type Executor } from '@tessera/nn';
 import { PoolExecutor } from '@tessera/scheduler';
-import { GpuExecutor, type GpuMode } from '@tessera/gpu';
-import { ClusterExecutor } from '@tessera/cluster';
+import type { GpuMode } from '@tessera/gpu';
 import { usageError } from './args.js';
 
 export type Backend = 'local' | 'threads' | 'gpu' | 'cluster';
@@ -34,8 +33,12 @@ export function checkBackendFlags(o: BackendOptions): void {
   if (o.gpuMode !== undefined && o.backend !== 'gpu') throw usageError(`--gpu-mode is for --backend gpu, not '${o.backend}'`);
 }
 
-/** The executor behind --backend: all give LocalExecutor's bits except gpu (within f32 rounding). Close it. */
-export function openBackend(o: BackendOptions): OpenBackend {
+/**
+ * The executor behind --backend: all give LocalExecutor's bits except gpu
+ * (within f32 rounding). Close it. gpu.js and the NATS client are imported
+ * only for their backend.
+ */
+export async function openBackend(o: BackendOptions): Promise<OpenBackend> {
   switch (o.backend) {
     case 'local':
       return { executor: new LocalExecutor(), description: 'local (1 thread)' };
@@ -44,10 +47,12 @@ export function openBackend(o: BackendOptions): OpenBackend {
       return { executor: new PoolExecutor({ threads }), description: `threads ×${threads}` };
     }
     case 'gpu': {
+      const { GpuExecutor } = await import('@tessera/gpu');
       const gpu = new GpuExecutor({ mode: o.gpuMode ?? 'auto' });
       return { executor: gpu, description: `gpu (${gpu.backend})`, ...(gpu.fallbackReason ? { note: gpu.fallbackReason } : {}) };
     }
     case 'cluster': {
+      const { ClusterExecutor } = await import('@tessera/cluster');
       const servers = (o.nats ?? '').split(',');
       return { executor: new ClusterExecutor({ servers, name: 'tessera-cli' }), description: `cluster ${servers.join(',')}` };
     }

@@ -1,9 +1,5 @@
 import { isTesseraError } from '@tessera/tensor';
 import { isUsageError } from './args.js';
-import { BENCH_USAGE, benchCommand } from './commands/bench.js';
-import { CONVERT_USAGE, convertCommand } from './commands/convert.js';
-import { EXPLAIN_USAGE, explainCommand } from './commands/explain.js';
-import { RUN_USAGE, runCommand } from './commands/run.js';
 import type { Io } from './io.js';
 
 export type { Io } from './io.js';
@@ -27,11 +23,12 @@ interface Command {
   run(argv: readonly string[], io: Io): Promise<number>;
 }
 
-const COMMANDS: Readonly<Record<string, Command>> = {
-  run: { usage: RUN_USAGE, run: runCommand },
-  explain: { usage: EXPLAIN_USAGE, run: explainCommand },
-  convert: { usage: CONVERT_USAGE, run: convertCommand },
-  bench: { usage: BENCH_USAGE, run: benchCommand },
+/** Each command loads what it needs when it runs (gpu.js, NATS, onnxruntime-node are slow to import). */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  run: async () => { const m = await import('./commands/run.js'); return { usage: m.RUN_USAGE, run: m.runCommand }; },
+  explain: async () => { const m = await import('./commands/explain.js'); return { usage: m.EXPLAIN_USAGE, run: m.explainCommand }; },
+  convert: async () => { const m = await import('./commands/convert.js'); return { usage: m.CONVERT_USAGE, run: m.convertCommand }; },
+  bench: async () => { const m = await import('./commands/bench.js'); return { usage: m.BENCH_USAGE, run: m.benchCommand }; },
 };
 
 /** Runs one command line; returns the exit status (0 ok, 1 failure, 2 usage). */
@@ -41,15 +38,17 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     io.out(USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     io.err(`error: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})\n\n${USAGE}`);
     return 2;
   }
+  let command: Command | undefined;
   try {
+    command = await load();
     return await command.run(rest, io);
   } catch (e) {
-    if (isUsageError(e)) {
+    if (isUsageError(e) && command) {
       io.err(`error: ${e.message}\n\n${command.usage}`);
       return 2;
     }
