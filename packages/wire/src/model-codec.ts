@@ -1,17 +1,23 @@
-import { INPUT, Model, type Layer } from '@tessera/nn';
+import { DEFAULT_OUTPUT_NAME, INPUT, Model, type Layer, type ModelOutput } from '@tessera/nn';
 import { TesseraError, getOp, isOpType, isTesseraError, type Tensor } from '@tessera/tensor';
 import { checkShape } from './field-checks.js';
 import { resolveLimits, type WireLimits } from './limits.js';
 import { ProtoReader, ProtoWriter, WireFormatError, WireType } from './proto-io.js';
-import { LAYER_FIELDS as L, MODEL_FIELDS as M, MODEL_FORMAT_VERSION, NAMED_TENSOR_FIELDS as NT } from './schema.js';
+import { LAYER_FIELDS as L, MODEL_FIELDS as M, MODEL_FORMAT_VERSIONS, MODEL_OUTPUT_FIELDS as MO, NAMED_TENSOR_FIELDS as NT } from './schema.js';
 import { decodeSpec, encodeSpecParams } from './spec-json.js';
 import { readTensor, writeTensor } from './tensor-codec.js';
 
-/** A Model message as bytes: id, name, input shape, output index, layers with specs and weights. */
+/**
+ * A Model message as bytes: id, name, input shape, outputs, layers with specs
+ * and weights. A one-output model whose output has the default name is
+ * written as format version 1 (the bytes it always had); any other as
+ * version 2, with every output named.
+ */
 export function encodeModel(model: Model): Uint8Array {
   if (!(model instanceof Model)) throw new TesseraError('BAD_ARGUMENT', `encodeModel needs a Model, got ${Object.prototype.toString.call(model)}`);
+  const named = model.outputs.length > 1 || model.outputs[0]!.name !== DEFAULT_OUTPUT_NAME;
   const w = new ProtoWriter()
-    .uint32Field(M.format_version, MODEL_FORMAT_VERSION)
+    .uint32Field(M.format_version, named ? 2 : 1)
     .stringField(M.id, model.id)
     .stringField(M.name, model.name)
     .packedUint32Field(M.input_shape, model.inputShape)
@@ -28,6 +34,7 @@ export function encodeModel(model: Model): Uint8Array {
     }
     w.messageField(M.layers, lw);
   }
+  if (named) for (const o of model.outputs) w.messageField(M.outputs, new ProtoWriter().stringField(MO.name, o.name).uint32Field(MO.layer, o.layer));
   return w.finish();
 }
 
@@ -48,15 +55,15 @@ export function decodeModel(bytes: Uint8Array, limits: Partial<WireLimits> = {})
   try {
     const msg = readModelMessage(bytes, lim);
     name = msg.name;
-    if (msg.version !== MODEL_FORMAT_VERSION) {
-      throw new WireFormatError(`format version ${msg.version} is not supported (this build reads version ${MODEL_FORMAT_VERSION})`);
+    if (!MODEL_FORMAT_VERSIONS.includes(msg.version)) {
+      throw new WireFormatError(`format version ${msg.version} is not supported (this build reads versions ${MODEL_FORMAT_VERSIONS.join(' and ')})`);
     }
     if (msg.id === '') throw new WireFormatError('model id is empty');
     checkShape(msg.inputShape, 'input shape', lim);
     if (msg.layers.length === 0) throw new WireFormatError('model has no layers');
-    if (msg.output >= msg.layers.length) throw new WireFormatError(`output ${msg.output} is not a layer index in [0, ${msg.layers.length})`);
+    const outputs = readOutputs(msg, lim);
     const layers = msg.layers.map((b, i) => readLayer(b, i, lim));
-    return new Model(msg.name, msg.inputShape, layers, msg.output, msg.id);
+    return new Model(msg.name, msg.inputShape, layers, outputs, msg.id);
   } catch (e) {
     if (e instanceof WireFormatError || isTesseraError(e)) {
       throw new TesseraError('BAD_MODEL', `bad model '${name}': ${e.message}`, isTesseraError(e) ? { ...e.details } : {}, { cause: e });
@@ -72,10 +79,11 @@ interface ModelMessage {
   inputShape: number[];
   output: number;
   layers: Uint8Array[];
+  outputs: Uint8Array[];
 }
 
 function readModelMessage(bytes: Uint8Array, lim: WireLimits): ModelMessage {
-  const m: ModelMessage = { version: 0, id: '', name: '', inputShape: [], output: 0, layers: [] };
+  const m: ModelMessage = { version: 0, id: '', name: '', inputShape: [], output: 0, layers: [], outputs: [] };
   const r = new ProtoReader(bytes);
   while (!r.done) {
     const { field, wireType } = r.tag();
@@ -90,10 +98,50 @@ function readModelMessage(bytes: Uint8Array, lim: WireLimits): ModelMessage {
         if (m.layers.length >= lim.maxLayers) throw new WireFormatError(`model has more than maxLayers ${lim.maxLayers} layers`);
         m.layers.push(r.lengthDelimited('layer'));
         break;
+      case M.outputs:
+        r.expect(wireType, WireType.LEN, 'outputs');
+        // An output per layer at most (the Model refuses two on one layer).
+        if (m.outputs.length >= lim.maxLayers) throw new WireFormatError(`model has more than maxLayers ${lim.maxLayers} outputs`);
+        m.outputs.push(r.lengthDelimited('output'));
+        break;
       default: r.skip(wireType);
     }
   }
   return m;
+}
+
+/**
+ * Version 1: the one layer in `output`, named 'output' (an `outputs` field is
+ * refused, not dropped). Version 2: every entry of `outputs`, at least one;
+ * `output` must repeat the first one's layer. Names and layers are checked
+ * again by the Model (distinct, non-empty).
+ */
+function readOutputs(msg: ModelMessage, lim: WireLimits): ModelOutput[] {
+  const inRange = (layer: number, what: string): number => {
+    if (layer >= msg.layers.length) throw new WireFormatError(`${what} ${layer} is not a layer index in [0, ${msg.layers.length})`);
+    return layer;
+  };
+  if (msg.version === 1) {
+    if (msg.outputs.length > 0) throw new WireFormatError('format version 1 has one output; named outputs need version 2');
+    return [{ name: DEFAULT_OUTPUT_NAME, layer: inRange(msg.output, 'output') }];
+  }
+  if (msg.outputs.length === 0) throw new WireFormatError('format version 2 lists no outputs');
+  const outputs = msg.outputs.map((bytes, i) => {
+    let name = '', layer = 0;
+    const r = new ProtoReader(bytes);
+    while (!r.done) {
+      const { field, wireType } = r.tag();
+      if (field === MO.name) {
+        r.expect(wireType, WireType.LEN, 'output name');
+        name = r.string('output name');
+        if (name.length > lim.maxSpecBytes) throw new WireFormatError(`output ${i} name of ${name.length} characters exceeds maxSpecBytes ${lim.maxSpecBytes}`);
+      } else if (field === MO.layer) { r.expect(wireType, WireType.VARINT, 'output layer'); layer = r.uint32('output layer'); }
+      else r.skip(wireType);
+    }
+    return { name, layer: inRange(layer, `output ${i} ${JSON.stringify(name)} is layer`) };
+  });
+  if (msg.output !== outputs[0]!.layer) throw new WireFormatError(`output ${msg.output} is not the first output's layer ${outputs[0]!.layer}`);
+  return outputs;
 }
 
 function readLayer(bytes: Uint8Array, index: number, lim: WireLimits): Layer {

@@ -44,13 +44,26 @@ message Layer {
   repeated NamedTensor weights = 5;
 }
 
+// A named model output: the layer whose feature map is returned under name.
+message ModelOutput {
+  string name = 1;
+  uint32 layer = 2;
+}
+
+// format_version 1: one output, the layer in output (named "output").
+// format_version 2: outputs lists every output, in order (at least one);
+// output repeats the first one's layer. A one-output model named "output"
+// is written as version 1, so its bytes (and digests) are what they were
+// and older readers still load it; a reader of version 1 only refuses a
+// version-2 model by its version instead of dropping outputs.
 message Model {
   uint32 format_version = 1;
   string id = 2;
   string name = 3;
   repeated uint32 input_shape = 4;
-  uint32 output = 5;  // index of the output layer
+  uint32 output = 5;  // index of the (first) output layer
   repeated Layer layers = 6;
+  repeated ModelOutput outputs = 7;  // format_version 2
 }
 
 // ---- Tile protocol (src/tile-types.ts): the cluster's messages. ----
@@ -127,8 +140,13 @@ message TileResult {
 }
 `.slice(1);
 
-/** Version of the Model message layout (Model.format_version). */
-export const MODEL_FORMAT_VERSION = 1;
+/**
+ * Version of the Model message layout (Model.format_version): 2 when the
+ * model has several outputs or a named one (the outputs field), else 1.
+ */
+export const MODEL_FORMAT_VERSION = 2;
+/** The versions decodeModel reads. */
+export const MODEL_FORMAT_VERSIONS: readonly number[] = [1, 2];
 
 /** DType enum values. */
 export const DType = { DTYPE_UNSPECIFIED: 0, FLOAT32: 1 } as const;
@@ -138,7 +156,8 @@ export type DType = (typeof DType)[keyof typeof DType];
 export const TENSOR_FIELDS = { dtype: 1, shape: 2, data: 3 } as const;
 export const NAMED_TENSOR_FIELDS = { name: 1, tensor: 2 } as const;
 export const LAYER_FIELDS = { name: 1, op: 2, spec_json: 3, inputs: 4, weights: 5 } as const;
-export const MODEL_FIELDS = { format_version: 1, id: 2, name: 3, input_shape: 4, output: 5, layers: 6 } as const;
+export const MODEL_FIELDS = { format_version: 1, id: 2, name: 3, input_shape: 4, output: 5, layers: 6, outputs: 7 } as const;
+export const MODEL_OUTPUT_FIELDS = { name: 1, layer: 2 } as const;
 
 /** Tile protocol field numbers. */
 export const REGION_FIELDS = { n0: 1, n1: 2, c0: 3, c1: 4, y0: 5, y1: 6, x0: 7, x1: 8 } as const;

@@ -105,7 +105,7 @@ describe('model codec', () => {
   });
 
   it('rejects unknown versions, empty ids, missing layers and bad outputs', () => {
-    expectBadModel(() => decodeModel(modelMessage({ version: 2 })), /format version 2/);
+    expectBadModel(() => decodeModel(modelMessage({ version: 3 })), /format version 3 is not supported \(this build reads versions 1 and 2\)/);
     expectBadModel(() => decodeModel(modelMessage({ version: 0 })), /format version 0/);
     expectBadModel(() => decodeModel(modelMessage({ id: '' })), /id is empty/);
     expectBadModel(() => decodeModel(modelMessage({ layers: [] })), /no layers/);
