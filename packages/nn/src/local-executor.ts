@@ -1,4 +1,7 @@
-import { TesseraError, Tensor, checkBool, checkEnum, checkKeys, engineTensor, getOp, releaseEngineTensor, runOp, type Impl } from '@tessera/tensor';
+import {
+  TesseraError, Tensor, checkBool, checkEngineOptions, checkEnum, checkKeys, engineTensor, getOp, releaseEngineTensor, resolveEngine, runOp, useEngine,
+  type EngineInfo, type EngineOptions, type Impl,
+} from '@tessera/tensor';
 import {
   RUN_ALL_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions, outputRecord, throwIfAborted, type Executor, type RunAllOptions, type RunOptions,
 } from './executor.js';
@@ -29,6 +32,12 @@ export interface LocalExecutorOptions {
    * os.totalmem(); Infinity turns the check off.
    */
   maxMemoryBytes?: number;
+  /**
+   * The kernel engine and numeric mode (@tessera/tensor's EngineOptions):
+   * `{ kind: 'native' | 'wasm', mode: 'exact' | 'fma' }`. Default: native
+   * exact when the addon loads (TESSERA_ENGINE overrides), else wasm.
+   */
+  engine?: EngineOptions;
 }
 
 /**
@@ -38,7 +47,7 @@ export interface LocalExecutorOptions {
  * reader ran, or when the run fails; the output is an ordinary tensor.
  * The oracle other executors are compared against, bit for bit.
  */
-const OPTION_KEYS = ['impl', 'fuse', 'maxMemoryBytes'];
+const OPTION_KEYS = ['impl', 'fuse', 'maxMemoryBytes', 'engine'];
 const IMPLS: readonly Impl[] = ['fast', 'reference'];
 const SYNC_RUN_KEYS = ['out'];
 const SYNC_RUN_ALL_KEYS = ['outs'];
@@ -47,11 +56,14 @@ export class LocalExecutor implements Executor {
   private closed = false;
   /** The memory budget of one run, in bytes (maxMemoryBytes). */
   readonly maxMemoryBytes: number;
+  /** The engine this executor's kernels run on (resolved once; recorded in results and benchmarks). */
+  readonly engine: EngineInfo;
   constructor(private readonly opts: LocalExecutorOptions = {}) {
     checkKeys('LocalExecutor options', opts, OPTION_KEYS);
     checkEnum('LocalExecutor impl', opts.impl, IMPLS);
     checkBool('LocalExecutor fuse', opts.fuse);
     this.maxMemoryBytes = resolveMemoryBudget('LocalExecutor maxMemoryBytes', opts.maxMemoryBytes);
+    this.engine = resolveEngine(checkEngineOptions('LocalExecutor engine', opts.engine));
   }
 
   async run(original: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
@@ -165,6 +177,8 @@ export class LocalExecutor implements Executor {
     const target = !isOutput ? engineTensor(shape) : out ?? Tensor.zeros(shape);
     try {
       const t0 = TRACE ? performance.now() : 0;
+      // Per layer: another executor on this thread may have switched the engine while this run yielded.
+      useEngine(this.engine);
       model.withLayer(l, () => runOp(l.spec, ins, l.weights, target, undefined, this.opts.impl ?? 'fast'));
       if (TRACE) trace(model, index, ins, shape, performance.now() - t0);
     } catch (e) {

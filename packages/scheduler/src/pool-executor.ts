@@ -3,7 +3,10 @@ import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { Tensor, TesseraError, checkEnum, checkFinite, checkInt, checkKeys, checkRegion, engineModule, fmtRegion, regionVolume, sizeOf, type Region, type Shape } from '@tessera/tensor';
+import {
+  Tensor, TesseraError, checkEngineOptions, checkEnum, checkFinite, checkInt, checkKeys, checkRegion, engineModule, fmtRegion, regionVolume, resolveEngine, sizeOf,
+  type EngineInfo, type EngineOptions, type Region, type Shape,
+} from '@tessera/tensor';
 import {
   INPUT, LocalExecutor, RUN_ALL_OPTION_KEYS, RUN_OPTION_KEYS, checkMemoryBudget, resolveMemoryBudget, STREAM_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions,
   fuseLayers, inOrder, outputRecord, throwIfAborted, type Executor, type Model, type RunAllOptions, type RunOptions,
@@ -40,6 +43,11 @@ export interface PoolExecutorOptions {
    * os.totalmem(); Infinity turns the check off.
    */
   maxMemoryBytes?: number;
+  /**
+   * The kernel engine and numeric mode of every thread of the pool
+   * (`{ kind: 'native' | 'wasm', mode: 'exact' | 'fma' }`, as LocalExecutor's).
+   */
+  engine?: EngineOptions;
 }
 
 export interface PoolRunOptions extends RunOptions {
@@ -59,7 +67,7 @@ export interface PoolStreamOptions extends RunOptions {
  * Options are strict (checkKeys): a misspelt `thread` or `stratgy` would
  * otherwise run with the default, without a word.
  */
-const OPTION_KEYS = ['threads', 'strategy', 'tasksPerWorker', 'maxRetries', 'resourceLimits', 'faults', 'maxMemoryBytes'];
+const OPTION_KEYS = ['threads', 'strategy', 'tasksPerWorker', 'maxRetries', 'resourceLimits', 'faults', 'maxMemoryBytes', 'engine'];
 const RESOURCE_LIMIT_KEYS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb'];
 const FAULT_KEYS = ['layer', 'fault', 'times'];
 const STRATEGIES: readonly Strategy[] = ['layer-wise', 'fused', 'auto'];
@@ -114,6 +122,8 @@ export interface PoolStats {
  */
 export class PoolExecutor implements Executor {
   readonly threads: number;
+  /** The engine every thread of this pool runs its kernels on (resolved once). */
+  readonly engine: EngineInfo;
   readonly stats: PoolStats = { runs: 0, tasks: 0, retries: 0, modelSends: 0, inFlight: 0 };
   private readonly pool: Piscina;
   private readonly opts: PoolExecutorOptions;
@@ -142,7 +152,8 @@ export class PoolExecutor implements Executor {
     this.threads = checkInt('PoolExecutor threads', opts.threads ?? availableParallelism(), 1);
     checkInt('PoolExecutor maxRetries', opts.maxRetries ?? 2, 0);
     this.maxMemoryBytes = resolveMemoryBudget('PoolExecutor maxMemoryBytes', opts.maxMemoryBytes);
-    this.local = new LocalExecutor({ maxMemoryBytes: this.maxMemoryBytes });
+    this.engine = resolveEngine(checkEngineOptions('PoolExecutor engine', opts.engine));
+    this.local = new LocalExecutor({ maxMemoryBytes: this.maxMemoryBytes, engine: { kind: this.engine.kind, mode: this.engine.mode, ...(this.engine.isa ? { isa: this.engine.isa } : {}) } });
     this.faultsLeft = opts.faults?.times ?? 0;
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     const poolId = randomUUID();
@@ -151,7 +162,7 @@ export class PoolExecutor implements Executor {
     this.channel.onmessage = (ev: unknown): void => this.answerModelRequest((ev as { data: ModelChannelMessage }).data);
     this.pool = new Piscina({
       // The kernel engine is compiled once per process: workers get the compiled module (and its optimised code).
-      workerData: { poolId, engineModule: engineModule() },
+      workerData: { poolId, engineModule: engineModule(), engine: this.engine },
       filename: new URL(`./worker/tile.worker${ext}`, import.meta.url).href,
       minThreads: this.threads,
       maxThreads: this.threads,

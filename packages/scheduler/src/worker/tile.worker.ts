@@ -1,5 +1,5 @@
 import { BroadcastChannel, workerData } from 'node:worker_threads';
-import { TesseraError, useEngineModule, warmUpEngine } from '@tessera/tensor';
+import { TesseraError, useEngine, useEngineModule, warmUpEngine, type EngineInfo } from '@tessera/tensor';
 import type { Model } from '@tessera/nn';
 import { modelFromPayload, runStage, runWhole } from './run-task.js';
 import { probeBarriers, runPlan } from './run-plan.js';
@@ -8,6 +8,8 @@ import { modelChannelName, type BarrierProbeMessage, type ModelChannelMessage, t
 // Before any task: the engine from the module the pool compiled, warmed so no real run starts on V8's baseline tier.
 useEngineModule((workerData as { engineModule: object }).engineModule);
 warmUpEngine();
+// The pool's engine and numeric mode (resolved once by PoolExecutor), for every task of this thread.
+useEngine((workerData as { engine: EngineInfo }).engine);
 
 /** Models this thread has received, by id; bounded so a long-lived pool does not grow without end. */
 const models = new Map<string, Model>();
