@@ -3,7 +3,8 @@ import { randInt, randomTensor, rng } from '../src/random.js';
 import { fullRegion, region } from '../src/region.js';
 import { Tensor, copyRegion } from '../src/tensor.js';
 import {
-  leakyRelu, leakyReluOp, leakyReluRef, relu, relu6, relu6Op, relu6Ref, reluOp, reluRef, sigmoid, sigmoidOp, sigmoidRef, tanh, tanhOp, tanhRef,
+  hardSigmoid, hardSigmoidOp, hardSigmoidRef, hardSwish, hardSwishOp, hardSwishRef, leakyRelu, leakyReluOp, leakyReluRef, prelu, preluOp, preluRef,
+  relu, relu6, relu6Op, relu6Ref, reluOp, reluRef, sigmoid, sigmoidOp, sigmoidRef, tanh, tanhOp, tanhRef,
   type ActivationSpec,
 } from '../src/ops/activation/index.js';
 import type { OpDef } from '../src/ops/op.js';
@@ -27,6 +28,7 @@ function randomSpec(rand: () => number): ActivationSpec {
 const DEFS: Record<ActivationSpec['op'], OpDef<ActivationSpec>> = {
   relu: reluOp as OpDef<ActivationSpec>, leakyRelu: leakyReluOp as OpDef<ActivationSpec>, relu6: relu6Op as OpDef<ActivationSpec>,
   sigmoid: sigmoidOp as OpDef<ActivationSpec>, tanh: tanhOp as OpDef<ActivationSpec>,
+  prelu: preluOp as OpDef<ActivationSpec>, hardSigmoid: hardSigmoidOp as OpDef<ActivationSpec>, hardSwish: hardSwishOp as OpDef<ActivationSpec>,
 };
 
 /** Rank 2 or 4, odd sizes, values spanning every branch (negative, 0–6, above 6). */
@@ -39,13 +41,16 @@ function randomCase(rand: () => number): OpCase<ActivationSpec> {
 }
 
 /** Test-local float64 definitions. */
-function act64(spec: ActivationSpec, v: number): number {
+function act64(spec: ActivationSpec, v: number, slope = 0): number {
   switch (spec.op) {
     case 'relu': return Math.max(0, v);
     case 'leakyRelu': return v >= 0 ? v : spec.alpha * v;
     case 'relu6': return Math.min(6, Math.max(0, v));
     case 'sigmoid': return 1 / (1 + Math.exp(-v));
     case 'tanh': { const e = Math.exp(2 * v); return (e - 1) / (e + 1); }
+    case 'prelu': return v >= 0 ? v : slope * v;
+    case 'hardSigmoid': return Math.min(1, Math.max(0, spec.alpha * v + spec.beta));
+    case 'hardSwish': return (v * Math.min(6, Math.max(0, v + 3))) / 6;
   }
 }
 
@@ -206,5 +211,71 @@ describe('activation', () => {
     const g = reluOp.window({ op: 'relu' }, [[1, 2, 7, 5]])!;
     expect([g.kh, g.kw, g.sh, g.pt, g.outH, g.outW]).to.deep.equal([1, 1, 1, 0, 7, 5]);
     expect(relu6Op.flops({ op: 'relu6' }, [[1, 2, 7, 5]], [1, 2, 7, 5])).to.equal(140);
+  });
+});
+
+describe('prelu, hardSigmoid, hardSwish (ONNX activations)', () => {
+  /** Rank 2 or 4 with odd sizes; prelu with a per-channel or a single slope. */
+  function onnxCase(rand: () => number): OpCase<ActivationSpec> & { slope?: Tensor } {
+    const shape = rand() < 0.3 ? [randInt(rand, 1, 3), randInt(rand, 1, 9)] : [randInt(rand, 1, 2), randInt(rand, 1, 5), randInt(rand, 1, 9), randInt(rand, 1, 9)];
+    const x = maybeEmbed(randomTensor(shape, rand, -8, 8), rand);
+    const k = randInt(rand, 0, 2);
+    if (k === 0) {
+      const slope = randomTensor([rand() < 0.5 ? shape[1]! : 1], rand, -1, 1);
+      return { def: DEFS.prelu, spec: { op: 'prelu' }, inputs: [x], weights: { slope }, slope };
+    }
+    if (k === 1) return { def: DEFS.hardSigmoid, spec: { op: 'hardSigmoid', alpha: rand() < 0.5 ? 0.2 : rand() * 2 - 1, beta: rand() < 0.5 ? 0.5 : rand() * 2 - 1 }, inputs: [x] };
+    return { def: DEFS.hardSwish, spec: { op: 'hardSwish' }, inputs: [x] };
+  }
+
+  it('known answers', () => {
+    const x = Tensor.from([-6, -3, -1, 0, 1, 3, 6], [1, 7]);
+    // float32 steps: within an ulp or two of the exact values.
+    const near = (got: number[], want: number[]): void => got.forEach((g, i) => expect(Math.abs(g - want[i]!), `${i}: ${g} vs ${want[i]}`).to.be.at.most(2e-7));
+    near(hardSwish(x).toArray(), [-0, 0, -1 / 3, 0, 2 / 3, 3, 6]);
+    near(hardSigmoid(x, 0.2, 0.5).toArray(), [0, 0, 0.3, 0.5, 0.7, 1, 1]);
+    const y = Tensor.from([-2, 3, -4, 5], [1, 2, 1, 2]);
+    expect(prelu(y, Tensor.from([0.5, -1], [2])).toArray()).to.deep.equal([-1, 3, 4, 5]);
+    expect(prelu(y, Tensor.from([0.25], [1])).toArray()).to.deep.equal([-0.5, 3, -1, 5]);
+  });
+
+  it('fast within FAST_TOLERANCE of the reference, the reference equal to float64 definitions; NaN stays NaN', () => {
+    const rand = rng(91);
+    for (let t = 0; t < 120; t++) {
+      const c = onnxCase(rand);
+      const fast = runCase(c, 'fast'), ref = runCase(c, 'reference');
+      expectWithinFastTolerance(fast, ref, JSON.stringify(c.spec));
+      const x = c.inputs[0]!.toFloat32Array(), got = ref.toFloat32Array();
+      const ch = (i: number): number => (c.inputs[0]!.shape.length === 4 ? Math.floor(i / (c.inputs[0]!.shape[2]! * c.inputs[0]!.shape[3]!)) % c.inputs[0]!.shape[1]! : i % c.inputs[0]!.shape[1]!);
+      for (let i = 0; i < x.length; i++) {
+        const s = c.slope ? c.slope.get(c.slope.shape[0] === 1 ? 0 : ch(i)) : 0;
+        expect(Math.abs(got[i]! - act64(c.spec, x[i]!, s)), `${c.spec.op} at ${x[i]}`).to.be.at.most(1e-6 * Math.max(1, Math.abs(got[i]!)));
+      }
+    }
+    for (const f of [(v: Tensor) => hardSwish(v), (v: Tensor) => hardSigmoid(v, 0.2, 0.5), (v: Tensor) => prelu(v, Tensor.from([0.1], [1]))]) {
+      expect(Number.isNaN(f(Tensor.from([NaN], [1, 1])).toArray()[0])).to.equal(true);
+    }
+  });
+
+  it('tilings bit-identical, inputRegion exact, Ref variants match', () => {
+    const rand = rng(92);
+    for (let t = 0; t < 40; t++) {
+      const c = onnxCase(rand);
+      expectTilingsBitEqual(c, rand, 1, 2);
+      expectInputRegionExact(c, randomRegion(caseOutShape(c), rand));
+    }
+    const x = randomTensor([1, 3, 4, 5], 93, -5, 5), s = randomTensor([3], 94);
+    expectWithinFastTolerance(preluRef(x, s), prelu(x, s));
+    expectWithinFastTolerance(hardSigmoidRef(x, 0.3, 0.4), hardSigmoid(x, 0.3, 0.4));
+    expectWithinFastTolerance(hardSwishRef(x), hardSwish(x));
+  });
+
+  it('refuses a missing or misshapen slope, non-finite alpha/beta, stray keys', () => {
+    const x = randomTensor([1, 3, 4, 5], 95);
+    expectTesseraError(() => prelu(x, Tensor.zeros([2])), 'SHAPE_MISMATCH', /prelu slope \[2\] must be \[3\] \(one per channel\) or \[1\]/);
+    expectTesseraError(() => runCase({ def: DEFS.prelu, spec: { op: 'prelu' }, inputs: [x] }), 'BAD_ARGUMENT', /prelu needs a slope/);
+    expectTesseraError(() => hardSigmoid(x, NaN, 0.5), 'BAD_ARGUMENT', /hardSigmoid alpha/);
+    expectTesseraError(() => runCase({ def: DEFS.hardSwish, spec: { op: 'hardSwish', alpha: 1 } as never, inputs: [x] }), 'BAD_ARGUMENT', /alpha/);
+    expectTesseraError(() => runCase({ def: DEFS.relu, spec: { op: 'relu' }, inputs: [x], weights: { slope: Tensor.zeros([3]) } }), 'BAD_ARGUMENT', /unknown weight 'slope'/);
   });
 });

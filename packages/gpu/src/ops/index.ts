@@ -20,6 +20,7 @@ export const GPU_OPS: Readonly<Record<OpType, GpuOpBuilder<any>>> = Object.freez
   maxPool: poolGpu, avgPool: poolGpu, l2Pool: poolGpu,
   globalAvgPool: globalPoolGpu, globalMaxPool: globalPoolGpu,
   relu: activationGpu, leakyRelu: activationGpu, relu6: activationGpu, sigmoid: activationGpu, tanh: activationGpu,
+  prelu: activationGpu, hardSigmoid: activationGpu, hardSwish: activationGpu,
   scaleShift: scaleShiftGpu, add: addGpu, concat: concatGpu, pad: padGpu,
   resize: resizeGpu, dense: denseGpu, softmax: softmaxGpu,
 });

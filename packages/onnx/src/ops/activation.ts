@@ -1,5 +1,8 @@
+import { Tensor } from '@tessera/tensor';
 import type { OnnxNode } from '../proto.js';
 import { Attrs, type ImportContext } from '../context.js';
+import { perChannel } from './arith.js';
+import { requireChannels } from './views.js';
 
 /** Element-wise activations keep the logical shape (they may run on a view). */
 export function activation(n: OnnxNode, ctx: ImportContext): void {
@@ -11,6 +14,22 @@ export function activation(n: OnnxNode, ctx: ImportContext): void {
     case 'Sigmoid': node = b.sigmoid(x.node, name); break;
     case 'Tanh': node = b.tanh(x.node, name); break;
     case 'LeakyRelu': node = b.leakyRelu(x.node, Math.fround(new Attrs(ctx, n).float('alpha', 0.01)), name); break;
+    case 'HardSigmoid': {
+      const a = new Attrs(ctx, n);
+      node = b.activation({ op: 'hardSigmoid', alpha: Math.fround(a.float('alpha', 0.2)), beta: Math.fround(a.float('beta', 0.5)) }, x.node, name);
+      break;
+    }
+    case 'HardSwish': node = b.activation({ op: 'hardSwish' }, x.node, name); break;
+    case 'PRelu': {
+      // The slope broadcasts from the right (ONNX): [C, 1, 1] or [1, C, 1, 1] per channel, or one value.
+      const channels = requireChannels(ctx, n, x);
+      const c = ctx.constant(n, 1, 'the slope');
+      const v = c && perChannel(c, x.shape);
+      if (!c || !v) throw ctx.error(n, `the slope [${c?.shape.join(', ') ?? ''}] must be an initializer broadcasting per channel ([C, 1, 1]) or as one value over [${x.shape.join(', ')}]`);
+      const one = v.every((e) => e === v[0]);
+      node = b.layer({ op: 'prelu' }, [x.node], { slope: one ? Tensor.from([v[0]!], [1]) : Tensor.from(Float32Array.from(v), [channels]) }, name);
+      break;
+    }
     case 'Clip': {
       const [lo, hi] = clipBounds(n, ctx);
       if (lo === 0 && hi === 6) node = b.relu6(x.node, name);

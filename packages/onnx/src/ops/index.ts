@@ -18,7 +18,7 @@ export type OpHandler = (n: OnnxNode, ctx: ImportContext) => void;
 export const OP_HANDLERS: Readonly<Record<string, OpHandler>> = {
   Conv: conv, ConvTranspose: convTranspose,
   BatchNormalization: batchNormalization,
-  Relu: activation, LeakyRelu: activation, Sigmoid: activation, Tanh: activation, Clip: activation,
+  Relu: activation, LeakyRelu: activation, PRelu: activation, HardSigmoid: activation, HardSwish: activation, Sigmoid: activation, Tanh: activation, Clip: activation,
   Add: arith, Sub: arith, Mul: arith, Div: arith,
   Concat: (n, ctx) => ((n.input ?? []).every((i) => ctx.values.get(i)?.kind === 'const') ? concatConstants(n, ctx) : concat(n, ctx)),
   MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, GlobalMaxPool: globalPool,

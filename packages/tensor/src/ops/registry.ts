@@ -9,7 +9,7 @@ import { conv2dTransposeOp } from './conv-transpose/index.js';
 import type { Conv2dTransposeSpec } from './conv-transpose/spec.js';
 import { avgPoolOp, globalAvgPoolOp, globalMaxPoolOp, l2PoolOp, maxPoolOp } from './pool/index.js';
 import type { GlobalPoolSpec, Pool2dSpec } from './pool/spec.js';
-import { leakyReluOp, relu6Op, reluOp, sigmoidOp, tanhOp } from './activation/index.js';
+import { hardSigmoidOp, hardSwishOp, leakyReluOp, preluOp, relu6Op, reluOp, sigmoidOp, tanhOp } from './activation/index.js';
 import type { ActivationSpec } from './activation/spec.js';
 import { scaleShiftOp } from './scale-shift/index.js';
 import type { ScaleShiftSpec } from './scale-shift/spec.js';
@@ -39,6 +39,7 @@ const OPS: Readonly<Record<OpType, OpDef<any>>> = sized({
   maxPool: maxPoolOp, avgPool: avgPoolOp, l2Pool: l2PoolOp,
   globalAvgPool: globalAvgPoolOp, globalMaxPool: globalMaxPoolOp,
   relu: reluOp, leakyRelu: leakyReluOp, relu6: relu6Op, sigmoid: sigmoidOp, tanh: tanhOp,
+  prelu: preluOp, hardSigmoid: hardSigmoidOp, hardSwish: hardSwishOp,
   scaleShift: scaleShiftOp, add: addOp, concat: concatOp, pad: padOp,
   resize: resizeOp, dense: denseOp, softmax: softmaxOp,
 });

@@ -19,14 +19,19 @@ import { activationOutputShape, type ActivationSpec } from './spec.js';
  * relu and relu6 equal the reference (`activate`) for every input; leakyRelu
  * differs from its float64 reference (v · alpha unrounded) by at most one
  * float32 rounding of alpha, well inside FAST_TOLERANCE. sigmoid and tanh
- * have no fused form and equal the reference.
+ * have no fused form and equal the reference. prelu, hardSigmoid and
+ * hardSwish work in float32 steps (each multiply and add rounded), within
+ * a few float32 roundings of their float64 references.
  */
 
 export function activationFast(inputs: readonly Tensor[], weights: Weights, spec: ActivationSpec, out: Tensor, r: Region): void {
   checkKernelCall(activationOutputShape, spec, inputs, weights, out, r, spec?.op ?? 'activation');
   const x = inputs[0]!;
+  if (spec.op === 'prelu') return prelu(x, out, r, weights.slope!);
   const runs = regionRuns([x, out], r);
   switch (spec.op) {
+    case 'hardSigmoid': return hardSigmoid(x.data, out.data, runs, spec.alpha, spec.beta);
+    case 'hardSwish': return hardSigmoid(x.data, out.data, runs, 1 / 6, 0.5, true);
     case 'relu': return relu(x.data, out.data, runs);
     case 'leakyRelu': return leakyRelu(x.data, out.data, runs, spec.alpha);
     case 'relu6': return relu6(x.data, out.data, runs);
@@ -129,5 +134,37 @@ function tanh(src: Float32Array, dst: Float32Array, runs: Runs): void {
   for (let k = 0; k < runs.count; k++) {
     let i = ia[k]!, o = oa[k]!;
     for (let j = 0; j < len; j++, i += is, o += os) dst[o] = Math.tanh(src[i]!); // as sigmoid: one loop
+  }
+}
+
+/** prelu per channel: runs never cross a channel, so each run has one slope (float32 multiply). */
+function prelu(x: Tensor, out: Tensor, r: Region, slope: Tensor): void {
+  const runs = regionRuns([x, out], r, undefined, true);
+  const src = x.data, dst = out.data;
+  const ia = runs.starts[0]!, oa = runs.starts[1]!, is = runs.steps[0]!, os = runs.steps[1]!, len = runs.len;
+  const one = slope.shape[0] === 1;
+  for (let k = 0; k < runs.count; k++) {
+    const c = runs.channels![k]!;
+    const s = slope.data[slope.offset + (one ? 0 : c) * slope.strides[0]!]!;
+    let i = ia[k]!, o = oa[k]!;
+    for (let j = 0; j < len; j++, i += is, o += os) { const v = src[i]!; dst[o] = v < 0 ? v * s : v; }
+  }
+}
+
+/**
+ * hardSigmoid as max(0, min(1, fround(fround(alpha·v) + beta))), alpha and beta
+ * rounded to float32; with `swish`, times v (hardSwish: alpha 1/6, beta 1/2).
+ */
+function hardSigmoid(src: Float32Array, dst: Float32Array, runs: Runs, alpha: number, beta: number, swish = false): void {
+  const a = Math.fround(alpha), b = Math.fround(beta), f = Math.fround;
+  const ia = runs.starts[0]!, oa = runs.starts[1]!, is = runs.steps[0]!, os = runs.steps[1]!, len = runs.len;
+  for (let k = 0; k < runs.count; k++) {
+    let i = ia[k]!, o = oa[k]!;
+    for (let j = 0; j < len; j++, i += is, o += os) {
+      const v = src[i]!;
+      const t = f(f(a * v) + b);
+      const h = t > 1 ? 1 : t < 0 ? 0 : t;
+      dst[o] = swish ? v * h : h;
+    }
   }
 }

@@ -7,19 +7,22 @@ import type { OpDef, WeightShapes } from '../op.js';
 import { activationFast } from './fast.js';
 import { activationReference } from './reference.js';
 import {
-  activationFlops, activationInputRegion, activationOutputShape, activationWindow,
-  type ActivationSpec, type LeakyReluSpec, type Relu6Spec, type ReluSpec, type SigmoidSpec, type TanhSpec,
+  activationFlops, activationInputRegion, activationOutputShape, activationWeightNames, activationWindow,
+  type ActivationSpec, type HardSigmoidSpec, type HardSwishSpec, type LeakyReluSpec, type PreluSpec, type Relu6Spec, type ReluSpec,
+  type SigmoidSpec, type TanhSpec,
 } from './spec.js';
 
-export type { ActivationOp, ActivationSpec, LeakyReluSpec, Relu6Spec, ReluSpec, SigmoidSpec, TanhSpec } from './spec.js';
+export type {
+  ActivationOp, ActivationSpec, HardSigmoidSpec, HardSwishSpec, LeakyReluSpec, PreluSpec, Relu6Spec, ReluSpec, SigmoidSpec, TanhSpec,
+} from './spec.js';
 export { activate } from './reference.js';
 
 function activationDef<S extends ActivationSpec>(op: S['op']): OpDef<S> {
   return {
     op,
     arity: 1,
-    weightNames: [],
-    requiredWeights: [],
+    weightNames: activationWeightNames(op),
+    requiredWeights: activationWeightNames(op),
     outputShape: (spec: S, inputs: readonly Shape[], weights: WeightShapes) => {
       // Each OpDef runs only its own activation.
       if (spec && typeof spec === 'object' && spec.op !== op) {
@@ -41,6 +44,9 @@ export const leakyReluOp = activationDef<LeakyReluSpec>('leakyRelu');
 export const relu6Op = activationDef<Relu6Spec>('relu6');
 export const sigmoidOp = activationDef<SigmoidSpec>('sigmoid');
 export const tanhOp = activationDef<TanhSpec>('tanh');
+export const preluOp = activationDef<PreluSpec>('prelu');
+export const hardSigmoidOp = activationDef<HardSigmoidSpec>('hardSigmoid');
+export const hardSwishOp = activationDef<HardSwishSpec>('hardSwish');
 
 /** max(x, 0) element-wise. */
 export function relu(input: Tensor, out?: Tensor, region?: Region): Tensor {
@@ -80,4 +86,28 @@ export function tanh(input: Tensor, out?: Tensor, region?: Region): Tensor {
 }
 export function tanhRef(input: Tensor, out?: Tensor, region?: Region): Tensor {
   return invokeOp(tanhOp, { op: 'tanh' }, [input], {}, out, region, 'reference');
+}
+
+/** x for x ≥ 0, slope·x below; `slope` [C] (per channel) or [1]. */
+export function prelu(input: Tensor, slope: Tensor, out?: Tensor, region?: Region): Tensor {
+  return invokeOp(preluOp, { op: 'prelu' }, [input], { slope }, out, region, 'fast');
+}
+export function preluRef(input: Tensor, slope: Tensor, out?: Tensor, region?: Region): Tensor {
+  return invokeOp(preluOp, { op: 'prelu' }, [input], { slope }, out, region, 'reference');
+}
+
+/** max(0, min(1, alpha·x + beta)). */
+export function hardSigmoid(input: Tensor, alpha: number, beta: number, out?: Tensor, region?: Region): Tensor {
+  return invokeOp(hardSigmoidOp, { op: 'hardSigmoid', alpha, beta }, [input], {}, out, region, 'fast');
+}
+export function hardSigmoidRef(input: Tensor, alpha: number, beta: number, out?: Tensor, region?: Region): Tensor {
+  return invokeOp(hardSigmoidOp, { op: 'hardSigmoid', alpha, beta }, [input], {}, out, region, 'reference');
+}
+
+/** x · max(0, min(1, x/6 + 1/2)). */
+export function hardSwish(input: Tensor, out?: Tensor, region?: Region): Tensor {
+  return invokeOp(hardSwishOp, { op: 'hardSwish' }, [input], {}, out, region, 'fast');
+}
+export function hardSwishRef(input: Tensor, out?: Tensor, region?: Region): Tensor {
+  return invokeOp(hardSwishOp, { op: 'hardSwish' }, [input], {}, out, region, 'reference');
 }
