@@ -1,0 +1,187 @@
+import { expect } from 'chai';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalExecutor } from '@tessera/nn';
+import { loadOnnx } from '@tessera/onnx';
+import { FAST_TOLERANCE, Tensor, randomTensor } from '@tessera/tensor';
+import { ClusterExecutor, spawnWorker, startNatsServer, type LocalNatsServer, type SpawnedWorker } from '@tessera/cluster';
+import { imageInput } from '../src/input.js';
+import { decodeNpy, encodeNpy } from '../src/npy.js';
+import { JPEG, PNG, cli, makeFixture, type Fixture } from './fixtures.js';
+
+const npyAt = (path: string): { shape: readonly number[]; data: Float32Array } => decodeNpy(readFileSync(path), path);
+const sameBits = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
+describe('tessera run', () => {
+  let f: Fixture;
+  before(async () => { f = await makeFixture(); });
+  after(() => f.dispose());
+
+  /** What the CLI should compute for a picture: the same preprocessing and LocalExecutor, in this process. */
+  async function expected(model: string, picture: string, o: { size?: [number, number]; mean?: number[]; std?: number[] } = {}): Promise<Tensor> {
+    const m = await loadOnnx(model, o.size ? { inputShape: [1, 3, ...o.size] } : {});
+    const [, c, h, w] = m.inputShape;
+    const x = await imageInput(picture, { channels: c!, height: o.size?.[0] ?? h!, width: o.size?.[1] ?? w!, ...(o.mean ? { mean: o.mean } : {}), ...(o.std ? { std: o.std } : {}) });
+    return new LocalExecutor().run(m, x);
+  }
+
+  it('a JPEG through an ONNX classifier: --out holds LocalExecutor\'s output, top-k is the softmax of the logits, stages timed', async () => {
+    const out = join(f.dir, 'jpeg.npy');
+    const r = await cli(['run', f.onnx, '--input', JPEG, '--out', out, '--json', '--top', '3']);
+    expect(r.code, r.stderr).to.equal(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.input.shape).to.deep.equal([1, 3, 24, 24]);
+    expect(j.outputs).to.deep.equal([{ name: 'y', shape: [1, 10] }]);
+    const want = (await expected(f.onnx, JPEG)).toFloat32Array();
+    const got = npyAt(out);
+    expect(got.shape).to.deep.equal([1, 10]);
+    expect(sameBits(got.data, want)).to.equal(true);
+    // Top-3: the largest logits, best first, scored by softmax.
+    expect(j.top.kind).to.equal('softmax of logits');
+    const order = Array.from(want.keys()).sort((a, b) => want[b]! - want[a]!);
+    expect(j.top.samples[0].map((c: { index: number }) => c.index)).to.deep.equal(order.slice(0, 3));
+    const max = Math.max(...want), z = want.reduce((s, v) => s + Math.exp(v - max), 0);
+    expect(j.top.samples[0][0].score).to.be.closeTo(Math.exp(want[order[0]!]! - max) / z, 1e-9);
+    for (const stage of ['load', 'preprocess', 'backendStart', 'run', 'write']) expect(j.timesMs[stage], stage).to.be.a('number').and.at.least(0);
+  });
+
+  it('the text form names the model, backend, shapes and says the scores are a softmax of logits', async () => {
+    const r = await cli(['run', f.onnx, '--input', PNG]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/backend local/).and.match(/output {2}'y' \[1, 10\]/).and.match(/top-5 \(softmax of the output, read as logits\)/);
+    expect(r.stdout.match(/^ {2}class /gm)).to.have.length(5);
+    expect(r.stdout).to.match(/time {4}load [\d.]+ ms, preprocess [\d.]+ ms, backendStart [\d.]+ ms, run [\d.]+ ms/);
+  });
+
+  it('a model ending in Softmax: the scores are its output as is', async () => {
+    const r = await cli(['run', f.softmax, '--input', PNG, '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.top.kind).to.equal('probabilities');
+    const want = (await expected(f.softmax, PNG)).toFloat32Array();
+    expect(j.top.samples[0][0].score).to.equal(Math.max(...want));
+  });
+
+  it('--backend threads --threads 2 and --backend gpu give local\'s output (threads bit for bit, gpu within FAST_TOLERANCE)', async () => {
+    const local = join(f.dir, 'local.npy'), threads = join(f.dir, 'threads.npy'), gpu = join(f.dir, 'gpu.npy');
+    const [a, b, c] = await Promise.all([
+      cli(['run', f.tsm, '--input', JPEG, '--out', local]),
+      cli(['run', f.tsm, '--input', JPEG, '--out', threads, '--backend', 'threads', '--threads', '2', '--json']),
+      cli(['run', f.tsm, '--input', JPEG, '--out', gpu, '--backend', 'gpu', '--gpu-mode', 'cpu', '--json']),
+    ]);
+    for (const r of [a, b, c]) expect(r.code, r.stderr).to.equal(0);
+    expect(JSON.parse(b.stdout).backend).to.equal('threads ×2');
+    expect(JSON.parse(c.stdout).backend).to.equal('gpu (cpu)');
+    const l = npyAt(local), t = npyAt(threads), g = npyAt(gpu);
+    expect(l.shape).to.deep.equal([1, 6, 16, 16]);
+    expect(sameBits(t.data, l.data)).to.equal(true);
+    const scale = Math.max(...l.data.map(Math.abs));
+    expect(Math.max(...g.data.map((v, i) => Math.abs(v - l.data[i]!)))).to.be.at.most(FAST_TOLERANCE * scale);
+    // A feature map is not a classifier output: no top-k.
+    expect(JSON.parse(b.stdout).top).to.equal(undefined);
+  });
+
+  it('--size resizes the picture and resolves an ONNX model\'s dynamic height and width', async () => {
+    const out = join(f.dir, 'sized.npy');
+    const r = await cli(['run', f.dynamic, '--input', JPEG, '--size', '40,36', '--out', out, '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout).input.shape).to.deep.equal([1, 3, 40, 36]);
+    expect(sameBits(npyAt(out).data, (await expected(f.dynamic, JPEG, { size: [40, 36] })).toFloat32Array())).to.equal(true);
+    // Without --size the dynamic model cannot be sized from a picture: the error names the file.
+    const bad = await cli(['run', f.dynamic, '--input', JPEG]);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.include(f.dynamic);
+  });
+
+  it('--mean and --std normalise the picture per channel before the model sees it', async () => {
+    const out = join(f.dir, 'norm.npy'), plain = join(f.dir, 'plain.npy');
+    const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
+    const [r, p] = await Promise.all([
+      cli(['run', f.onnx, '--input', JPEG, '--mean', mean.join(','), '--std', std.join(','), '--out', out]),
+      cli(['run', f.onnx, '--input', JPEG, '--out', plain]),
+    ]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(p.code, p.stderr).to.equal(0);
+    const want = (await expected(f.onnx, JPEG, { mean, std })).toFloat32Array();
+    expect(sameBits(npyAt(out).data, want)).to.equal(true);
+    expect(sameBits(npyAt(plain).data, want)).to.equal(false);
+  });
+
+  it('a .npy tensor is the input as is and fixes the dynamic dimensions', async () => {
+    const x = randomTensor([1, 3, 20, 28], 11, 0, 1);
+    const inPath = join(f.dir, 'x.npy'), out = join(f.dir, 'x-out.npy');
+    writeFileSync(inPath, encodeNpy(x.shape, x.toFloat32Array()));
+    const r = await cli(['run', f.dynamic, '--input', inPath, '--out', out, '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout).input).to.deep.include({ kind: 'npy', shape: [1, 3, 20, 28] });
+    const want = await new LocalExecutor().run(await loadOnnx(f.dynamic, { inputShape: [1, 3, 20, 28] }), x);
+    expect(sameBits(npyAt(out).data, want.toFloat32Array())).to.equal(true);
+  });
+
+  it('--trace prints a line per layer with its time', async () => {
+    const r = await cli(['run', f.tsm, '--input', PNG, '--trace']);
+    expect(r.code, r.stderr).to.equal(0);
+    for (const name of ['c0', 'pool', 'd1', 'd2', 'd4']) expect(r.stderr).to.match(new RegExp(`#\\d+ ${name}\\S* \\w+ → \\[.*\\] [\\d.]+ ms`));
+  });
+
+  it('errors: usage (exit 2) vs a failing file (exit 1, the file named)', async () => {
+    const cases: [string[], number, RegExp][] = [
+      [['run', f.onnx], 2, /--input IMAGE\|TENSOR\.npy is required/],
+      [['run', f.onnx, '--input', JPEG, '--bogus'], 2, /Unknown option '--bogus'/],
+      [['run', f.onnx, '--input', JPEG, '--threads', '2'], 2, /--threads is for --backend threads/],
+      [['run', f.onnx, '--input', JPEG, '--backend', 'cluster'], 2, /--backend cluster needs --nats URL/],
+      [['run', f.onnx, '--input', JPEG, '--top', '0'], 2, /--top must be a positive integer, got '0'/],
+      [['run', f.onnx, '--input', JPEG, '--out', 'y.txt'], 2, /--out must name a \.npy file/],
+      [['run', join(f.dir, 'missing.onnx'), '--input', JPEG], 1, /\[BAD_MODEL\].*missing\.onnx: cannot read the model file \(ENOENT\)/],
+      [['run', f.onnx, '--input', join(f.dir, 'nope.png')], 1, /\[BAD_IMAGE\].*nope\.png: cannot read the file/],
+      [['run', f.onnx, '--input', f.tsm.replace(/\.tsm$/, '.npy')], 1, /feature\.npy: cannot read the file/],
+      [['run', f.onnx, '--input', f.onnx], 1, /\[BAD_IMAGE\].*classifier\.onnx: not a readable image/],
+      [['launch'], 2, /unknown command 'launch'/],
+    ];
+    writeFileSync(join(f.dir, 'truncated.onnx'), readFileSync(f.onnx).subarray(0, 100));
+    cases.push([['run', join(f.dir, 'truncated.onnx'), '--input', JPEG], 1, /\[BAD_MODEL\].*truncated\.onnx/]);
+    writeFileSync(join(f.dir, 'bad.npy'), Buffer.from('\x93NUMPY\x01\x00'));
+    cases.push([['run', f.onnx, '--input', join(f.dir, 'bad.npy')], 1, /bad\.npy: not a usable \.npy file/]);
+    const runs = await Promise.all(cases.map(([args]) => cli(args)));
+    runs.forEach((r, i) => {
+      const [args, code, msg] = cases[i]!;
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(code);
+      expect(r.stderr, args.join(' ')).to.match(msg);
+      if (code === 2 && args[0] === 'run') expect(r.stderr).to.include('usage: tessera run');
+    });
+  });
+
+  describe('--backend cluster', function () {
+    this.timeout(120_000);
+    let server: LocalNatsServer | undefined;
+    const workers: SpawnedWorker[] = [];
+    before(async () => {
+      server = await startNatsServer();
+      // The coordinator owns the queue's settings and creates it; a worker waits for it before it reports ready.
+      const setup = new ClusterExecutor({ servers: server.url, user: server.user, pass: server.pass });
+      try { await setup.connect(); } finally { await setup.close(); }
+      workers.push(spawnWorker({ url: server.url, user: server.user, pass: server.pass, threads: 1, name: 'cli-w1', logLevel: 'info' }));
+      await Promise.all(workers.map((w) => w.ready()));
+    });
+    after(async () => {
+      try {
+        await Promise.all(workers.map((w) => w.stop(5000)));
+      } finally {
+        await server?.stop();
+      }
+    });
+
+    it('gives local\'s bits through a tessera-worker', async () => {
+      const local = join(f.dir, 'c-local.npy'), remote = join(f.dir, 'c-remote.npy');
+      const env = { TESSERA_NATS_USER: server!.user, TESSERA_NATS_PASS: server!.pass };
+      const [a, b] = await Promise.all([
+        cli(['run', f.onnx, '--input', JPEG, '--out', local]),
+        cli(['run', f.onnx, '--input', JPEG, '--out', remote, '--backend', 'cluster', '--nats', server!.url, '--json'], env),
+      ]);
+      expect(a.code, a.stderr).to.equal(0);
+      expect(b.code, b.stderr).to.equal(0);
+      expect(JSON.parse(b.stdout).backend).to.equal(`cluster ${server!.url}`);
+      expect(sameBits(npyAt(remote).data, npyAt(local).data)).to.equal(true);
+    });
+  });
+});
