@@ -87,6 +87,8 @@ const CASES: readonly Case[] = [
     inputs: [[1, 4, 5, 3]], weights: { weight: [4, 3, 2, 3] },
   },
   { name: 'resize nearest up, half_pixel, round_prefer_ceil', spec: { op: 'resize', mode: 'nearest', height: 11, width: 8, coordinates: 'half_pixel', nearestMode: 'round_prefer_ceil' }, inputs: [[2, 2, 5, 4]] },
+  { name: 'pad reflect', spec: { op: 'pad', mode: 'reflect', top: 2, bottom: 1, left: 0, right: 3 }, inputs: [[2, 2, 4, 5]] },
+  { name: 'pad edge', spec: { op: 'pad', mode: 'edge', top: 0, bottom: 3, left: 2, right: 1 }, inputs: [[1, 3, 3, 4]] },
   { name: 'prelu per channel', spec: { op: 'prelu' }, inputs: [[2, 3, 5, 7]], weights: { slope: [3] } },
   { name: 'prelu one slope, rank 2', spec: { op: 'prelu' }, inputs: [[3, 11]], weights: { slope: [1] } },
   { name: 'hardSigmoid 0.2, 0.5', spec: { op: 'hardSigmoid', alpha: 0.2, beta: 0.5 }, inputs: [[1, 3, 5, 7]], range: [-5, 5] },

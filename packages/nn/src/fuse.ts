@@ -116,6 +116,7 @@ function foldPads(model: Model, soleReader: (i: number) => Layer | undefined): {
   for (const l of model.layers) {
     if (l.spec.op !== 'pad') continue;
     const p = l.spec;
+    if ((p.mode ?? 'constant') !== 'constant') continue; // a reflect or edge pad is not a conv's zero padding
     if ((p.value ?? 0) !== 0 || Object.is(p.value, -0) || (p.channelsBefore ?? 0) !== 0 || (p.channelsAfter ?? 0) !== 0) continue;
     const conv = soleReader(l.index);
     if (!conv || conv.spec.op !== 'conv2d') continue;

@@ -107,3 +107,49 @@ describe('pad', () => {
     expect(padOp.flops({ op: 'pad', top: 1, bottom: 0, left: 0, right: 0 }, [[1, 1, 4, 4]], [1, 1, 5, 4])).to.equal(0);
   });
 });
+
+describe('pad reflect and edge', () => {
+  const x = Tensor.from([1, 2, 3, 4, 5, 6], [1, 1, 2, 3]);
+
+  it('known answers (numpy.pad reflect / edge)', () => {
+    // Rows [1 2 3], [4 5 6]; one row above/below, two columns left, one right.
+    expect(pad(x, { top: 1, bottom: 1, left: 2, right: 1, mode: 'reflect' }).toArray()).to.deep.equal([
+      6, 5, 4, 5, 6, 5,
+      3, 2, 1, 2, 3, 2,
+      6, 5, 4, 5, 6, 5,
+      3, 2, 1, 2, 3, 2,
+    ]);
+    expect(pad(x, { top: 1, bottom: 0, left: 2, right: 1, mode: 'edge' }).toArray()).to.deep.equal([
+      1, 1, 1, 2, 3, 3,
+      1, 1, 1, 2, 3, 3,
+      4, 4, 4, 5, 6, 6,
+    ]);
+  });
+
+  function modeCase(rand: () => number): OpCase<PadSpec> {
+    const mode = rand() < 0.5 ? 'reflect' : 'edge';
+    const h = randInt(rand, mode === 'reflect' ? 2 : 1, 9), w = randInt(rand, mode === 'reflect' ? 2 : 1, 9);
+    const lim = (size: number): number => (mode === 'reflect' ? size - 1 : 6);
+    const spec: PadSpec = {
+      op: 'pad', mode, top: randInt(rand, 0, lim(h)), bottom: randInt(rand, 0, lim(h)), left: randInt(rand, 0, lim(w)), right: randInt(rand, 0, lim(w)),
+    };
+    return { def: padOp, spec, inputs: [maybeEmbed(randomTensor([randInt(rand, 1, 2), randInt(rand, 1, 3), h, w], rand), rand)] };
+  }
+
+  it('fast equals reference bit for bit; tilings bit-identical; inputRegion exact', () => {
+    const rand = rng(101);
+    for (let t = 0; t < 60; t++) {
+      const c = modeCase(rand);
+      expectBitEqual(runCase(c, 'fast'), runCase(c, 'reference'), JSON.stringify(c.spec));
+      if (t % 2 === 0) expectTilingsBitEqual(c, rand, 1, 2);
+      expectInputRegionExact(c, randomRegion(caseOutShape(c), rand));
+    }
+  });
+
+  it('refuses reflect pads as large as the input, a value or channel pads with reflect/edge, an unknown mode', () => {
+    expectTesseraError(() => pad(x, { top: 2, bottom: 0, left: 0, right: 0, mode: 'reflect' }), 'SHAPE_MISMATCH', /needs pads below the input size: 2\/0 rows of 2/);
+    expectTesseraError(() => pad(x, { top: 1, bottom: 0, left: 0, right: 0, mode: 'edge', value: 1 }), 'BAD_ARGUMENT', /pads rows and columns only and takes no value/);
+    expectTesseraError(() => pad(x, { top: 1, bottom: 0, left: 0, right: 0, mode: 'reflect', channelsAfter: 1 }), 'BAD_ARGUMENT', /channels 0\/1/);
+    expectTesseraError(() => pad(x, { top: 1, bottom: 0, left: 0, right: 0, mode: 'wrap' as never }), 'BAD_ARGUMENT', /pad mode/);
+  });
+});

@@ -2,9 +2,12 @@ import type { OnnxNode } from '../proto.js';
 import type { ImportContext } from '../context.js';
 import { requireFeatureMap } from './views.js';
 
+/** Pad modes Tessera's pad layer has. */
+export const PAD_MODES = ['constant', 'reflect', 'edge'];
+
 /**
- * Pad, constant mode, on a feature map: rows, columns and channels (Tessera's
- * pad layer); the batch is never padded. Pads and value are attributes before
+ * Pad on a feature map: constant mode on rows, columns and channels, reflect
+ * and edge on rows and columns (Tessera's pad layer); the batch is never padded. Pads and value are attributes before
  * opset 11, constant inputs from 11 (axes from 18).
  */
 export function pad(n: OnnxNode, ctx: ImportContext): void {
@@ -12,7 +15,7 @@ export function pad(n: OnnxNode, ctx: ImportContext): void {
   const x = ctx.tensor(n, 0);
   requireFeatureMap(ctx, n, x, 'input 0');
   const mode = a.string('mode', 'constant');
-  if (mode !== 'constant') throw a.bad('mode', `'${mode}' is not supported (only 'constant')`, { mode });
+  if (!PAD_MODES.includes(mode)) throw a.bad('mode', `'${mode}' is not supported (${PAD_MODES.join(', ')})`, { mode });
   let pads: number[] | undefined, value = 0;
   if (ctx.opset < 11) {
     pads = a.ints('pads');
@@ -32,8 +35,10 @@ export function pad(n: OnnxNode, ctx: ImportContext): void {
   if (!pads || pads.length !== 8) throw ctx.error(n, `pads must have 8 entries for a 4-D input, got [${pads?.join(', ') ?? ''}]`);
   if (pads.some((p) => p < 0)) throw ctx.error(n, `negative pads (cropping) are not supported, got [${pads.join(', ')}]`);
   if (pads[0] !== 0 || pads[4] !== 0) throw ctx.error(n, `padding the batch axis is not supported, got [${pads.join(', ')}]`);
-  const node = ctx.builder.pad(x.node, {
-    channelsBefore: pads[1]!, top: pads[2]!, left: pads[3]!, channelsAfter: pads[5]!, bottom: pads[6]!, right: pads[7]!, value,
-  }, n.name || undefined);
+  if (mode !== 'constant' && (pads[1] !== 0 || pads[5] !== 0)) throw ctx.error(n, `${mode} padding of the channel axis is not supported, got [${pads.join(', ')}]`);
+  const sides = { top: pads[2]!, left: pads[3]!, bottom: pads[6]!, right: pads[7]! };
+  const node = mode === 'constant'
+    ? ctx.builder.pad(x.node, { channelsBefore: pads[1]!, channelsAfter: pads[5]!, ...sides, value }, n.name || undefined)
+    : ctx.builder.pad(x.node, { ...sides, mode: mode as 'reflect' | 'edge' }, n.name || undefined);
   ctx.set(n, ctx.nodeValue(node));
 }

@@ -7,7 +7,8 @@ import { padFast } from './fast.js';
 import { padReference } from './reference.js';
 import { padFlops, padInputRegion, padOutputShape, padWindow, type PadSpec } from './spec.js';
 
-export type { PadSpec } from './spec.js';
+export type { PadSpec, PadMode } from './spec.js';
+export { PAD_MODES, padSource } from './spec.js';
 
 export const padOp: OpDef<PadSpec> = {
   op: 'pad',
@@ -23,7 +24,7 @@ export const padOp: OpDef<PadSpec> = {
   fast: padFast,
 };
 
-/** Constant padding of rows, columns and optionally channels (value defaults to 0). */
+/** Constant padding of rows, columns and optionally channels (value defaults to 0), or reflect/edge padding of rows and columns. */
 export function pad(input: Tensor, padding: Omit<PadSpec, 'op'>, out?: Tensor, region?: Region): Tensor {
   return invokeOp(padOp, { ...padding, op: 'pad' }, [input], {}, out, region, 'fast');
 }
