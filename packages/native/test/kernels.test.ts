@@ -1,0 +1,209 @@
+import { expect } from 'chai';
+import {
+  Tensor, applyOp, engineInfo, loadNative, randInt, randomTensor, releaseEngineTensor, rng, runOp, selectEngine, type EngineOptions, type OpSpec,
+} from '@tessera/tensor';
+import { expectSameBits, inEngineMemory, randomRegion } from './util.js';
+
+/*
+ * Every kernel export of the native engine against the wasm engine: in
+ * `exact` mode the same bits (± zero included; NaN is NaN), for every instruction
+ * set this CPU runs; in `fma` mode close to the float64 reference, the same
+ * bits for any cut of the output and for every instruction set.
+ * Random shapes: odd sizes, channel counts that are not multiples of 8 or 32
+ * (partial register tiles), strides, dilations, paddings, regions at edges;
+ * feature maps both in ordinary memory and in engine memory (in place).
+ */
+
+interface Problem { spec: OpSpec; inputs: Tensor[]; weights: Record<string, Tensor> }
+
+const ACTS = [undefined, 'relu', 'relu6', 'leakyRelu'] as const;
+
+function epilogue(rand: () => number, cout: number, w: Record<string, Tensor>): Record<string, unknown> {
+  if (rand() < 0.6) w.bias = randomTensor([cout], rand);
+  if (rand() < 0.4) { w.scale = randomTensor([cout], rand, -4, 4); w.shift = randomTensor([cout], rand); }
+  const act = ACTS[randInt(rand, 0, 3)];
+  return act ? { activation: act, ...(act === 'leakyRelu' ? { alpha: rand() < 0.5 ? 0.1 : rand() * 2 - 1 } : {}) } : {};
+}
+
+function convProblem(rand: () => number): Problem {
+  const kind = randInt(rand, 0, 3); // 0, 1: dense conv; 2: grouped; 3: depthwise
+  const cin = kind === 3 ? randInt(rand, 1, 19) : kind === 2 ? 2 * randInt(rand, 1, 9) : randInt(rand, 1, 21);
+  const groups = kind === 3 ? cin : kind === 2 ? 2 : 1;
+  const cout = kind === 3 ? cin : groups * randInt(rand, 1, 41);
+  const kh = randInt(rand, 1, 5), kw = rand() < 0.7 ? kh : randInt(rand, 1, 5);
+  const stride = [randInt(rand, 1, 3), randInt(rand, 1, 3)] as const;
+  const dilation = rand() < 0.5 ? [1, 1] as const : [randInt(rand, 1, 3), randInt(rand, 1, 3)] as const;
+  const padding = [ 'same', 'valid', randInt(rand, 0, 2), { top: randInt(rand, 0, 2), bottom: randInt(rand, 0, 3), left: randInt(rand, 0, 1), right: randInt(rand, 0, 3) }][randInt(rand, 0, 3)]!;
+  const h = randInt(rand, (kh - 1) * dilation[0] + 1, 30), wd = randInt(rand, (kw - 1) * dilation[1] + 1, 37);
+  const weights: Record<string, Tensor> = { weight: randomTensor([cout, cin / groups, kh, kw], rand) };
+  const spec = { op: 'conv2d', kernel: [kh, kw], stride, dilation, padding, groups, ...epilogue(rand, cout, weights) } as unknown as OpSpec;
+  return { spec, inputs: [randomTensor([randInt(rand, 1, 2), cin, h, wd], rand)], weights };
+}
+
+function denseProblem(rand: () => number): Problem {
+  const K = rand() < 0.3 ? randInt(rand, 257, 700) : randInt(rand, 1, 90), F = randInt(rand, 1, 53);
+  const weights: Record<string, Tensor> = { weight: randomTensor([K, F], rand) };
+  const spec = { op: 'dense', ...epilogue(rand, F, weights) } as unknown as OpSpec;
+  return { spec, inputs: [randomTensor([randInt(rand, 1, 5), K], rand)], weights };
+}
+
+function poolProblem(rand: () => number): Problem {
+  const c = randInt(rand, 1, 9);
+  if (rand() < 0.25) {
+    return { spec: { op: rand() < 0.5 ? 'globalAvgPool' : 'globalMaxPool' } as OpSpec, inputs: [randomTensor([randInt(rand, 1, 2), c, randInt(rand, 1, 13), randInt(rand, 1, 13)], rand)], weights: {} };
+  }
+  const op = (['maxPool', 'avgPool', 'l2Pool'] as const)[randInt(rand, 0, 2)];
+  const k = randInt(rand, 1, 4), s = rand() < 0.4 ? 2 : randInt(rand, 1, 4);
+  const kernel = rand() < 0.3 ? [2, 2] : [k, randInt(rand, 1, 4)];
+  const stride = rand() < 0.3 ? [2, 2] : [s, randInt(rand, 1, 3)];
+  const dilation = rand() < 0.7 ? [1, 1] : [randInt(rand, 1, 2), randInt(rand, 1, 2)];
+  const padding = ['valid', 'same', randInt(rand, 0, 1)][randInt(rand, 0, 2)];
+  const spec = { op, kernel, stride, dilation, padding } as unknown as OpSpec;
+  const h = randInt(rand, (kernel[0]! - 1) * dilation[0]! + 1, 29), w = randInt(rand, (kernel[1]! - 1) * dilation[1]! + 1, 35);
+  return { spec, inputs: [randomTensor([randInt(rand, 1, 2), c, h, w], rand)], weights: {} };
+}
+
+/** Runs `p` on `engine` over `region` into a zeroed output (ordinary or engine memory); returns its values. */
+function runOn(engine: EngineOptions, p: Problem, shape: readonly number[], region: ReturnType<typeof randomRegion>, inEngine: boolean): Float32Array {
+  selectEngine(engine);
+  const inputs = inEngine ? p.inputs.map(inEngineMemory) : p.inputs;
+  const out = inEngine ? inEngineMemory(Tensor.zeros(shape)) : Tensor.zeros(shape);
+  try {
+    runOp(p.spec, inputs, p.weights, out, region);
+    return out.toFloat32Array().slice();
+  } finally {
+    if (inEngine) { for (const t of inputs) releaseEngineTensor(t); releaseEngineTensor(out); }
+  }
+}
+
+const load = loadNative();
+const ISAS = load.addon?.info().isas ?? [];
+
+/** A problem `make` draws whose geometry is valid (a pool window over padding only is refused: draw again). */
+function valid(make: (rand: () => number) => Problem): (rand: () => number) => Problem {
+  return (rand) => {
+    for (;;) {
+      const p = make(rand);
+      try {
+        selectEngine({ kind: 'wasm' });
+        applyOp(p.spec, p.inputs, p.weights);
+        return p;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'BAD_ARGUMENT' && (e as { code?: string }).code !== 'SHAPE_MISMATCH') throw e;
+      }
+    }
+  };
+}
+
+const FAMILIES: [string, (rand: () => number) => Problem, number][] = [
+  ['conv2d (dense, grouped, depthwise)', valid(convProblem), 60],
+  ['dense', valid(denseProblem), 30],
+  ['pools (windowed and global)', valid(poolProblem), 50],
+];
+
+describe('native engine: kernels', function () {
+  this.timeout(300_000);
+  after(() => selectEngine({}));
+
+  it('the addon is built and runs at least the plain C variant here', () => {
+    expect(load.addon, 'reason' in load ? load.reason : '').to.not.equal(undefined);
+    expect(ISAS).to.include('generic');
+  });
+
+  for (const [name, make, count] of FAMILIES) {
+    it(`${name}: native exact === wasm, every ISA, random shapes and regions, in place and copied`, () => {
+      const rand = rng(name.length * 7919);
+      for (let i = 0; i < count; i++) {
+        const p = make(rand);
+        selectEngine({ kind: 'wasm' });
+        const shape = applyOp(p.spec, p.inputs, p.weights).shape;
+        const region = randomRegion(shape, rand);
+        const inEngine = i % 2 === 1;
+        const want = runOn({ kind: 'wasm' }, p, shape, region, inEngine);
+        for (const isa of ISAS) {
+          const got = runOn({ kind: 'native', mode: 'exact', isa }, p, shape, region, inEngine);
+          expectSameBits(got, want, `${name} #${i} ${JSON.stringify(p.spec)} ${isa}`);
+        }
+      }
+    });
+  }
+
+  it('special values (NaN, ±0, ±∞, denormals) through every epilogue: the same bits', () => {
+    const vals = [NaN, -NaN, 0, -0, Infinity, -Infinity, 1e-45, -1e-40, 3, -3, 7, -7];
+    const rand = rng(5);
+    const x = Tensor.zeros([1, 9, 7, 11]);
+    for (let i = 0; i < x.size; i++) x.data[i] = vals[randInt(rand, 0, vals.length - 1)]!;
+    // NaNs with payloads too: they must stay NaN through every path.
+    const u = new Uint32Array(x.data.buffer, x.data.byteOffset, x.size);
+    for (let i = 0; i < u.length; i += 13) u[i] = 0x7fa00001 + i;
+    for (let i = 5; i < u.length; i += 17) u[i] = 0xffc00003 + i;
+    for (const act of ACTS) {
+      for (const groups of [1, 9]) {
+        const w = randomTensor([9, 9 / groups, 3, 3], rand);
+        for (let i = 0; i < w.size; i += 5) w.data[i] = [0, -0, 1e-45][i % 3]!;
+        const p: Problem = { spec: { op: 'conv2d', kernel: 3, padding: 'same', groups, ...(act ? { activation: act, ...(act === 'leakyRelu' ? { alpha: 0.1 } : {}) } : {}) } as unknown as OpSpec, inputs: [x], weights: { weight: w, bias: Tensor.from([-0, 0, NaN, 1, -1, Infinity, 0, -0, 2], [9]) } };
+        const shape = applyOp(p.spec, p.inputs, p.weights).shape;
+        const region = { n0: 0, n1: 1, c0: 0, c1: 9, y0: 0, y1: shape[2]!, x0: 0, x1: shape[3]! };
+        const want = runOn({ kind: 'wasm' }, p, shape, region, false);
+        for (const isa of ISAS) expectSameBits(runOn({ kind: 'native', isa }, p, shape, region, false), want, `conv2d groups ${groups} ${act ?? 'none'} ${isa}`);
+      }
+    }
+    for (const op of ['maxPool', 'avgPool', 'l2Pool', 'globalMaxPool', 'globalAvgPool']) {
+      const p: Problem = { spec: (op.startsWith('global') ? { op } : { op, kernel: 3, stride: 2, padding: 'same' }) as OpSpec, inputs: [x], weights: {} };
+      const shape = applyOp(p.spec, p.inputs, p.weights).shape;
+      const region = { n0: 0, n1: 1, c0: 0, c1: 9, y0: 0, y1: shape[2]!, x0: 0, x1: shape[3]! };
+      const want = runOn({ kind: 'wasm' }, p, shape, region, false);
+      for (const isa of ISAS) expectSameBits(runOn({ kind: 'native', isa }, p, shape, region, false), want, `${op} ${isa}`);
+    }
+  });
+
+  it('fma: close to the float64 reference; the same bits for any region and every ISA', () => {
+    const rand = rng(99);
+    for (let i = 0; i < 30; i++) {
+      const p = i % 3 === 2 ? valid(denseProblem)(rand) : valid(convProblem)(rand);
+      selectEngine({ kind: 'wasm' });
+      const shape = applyOp(p.spec, p.inputs, p.weights).shape;
+      const ref = applyOp(p.spec, p.inputs, p.weights, 'reference').toFloat32Array();
+      const whole = { n0: 0, n1: shape[0]!, c0: 0, c1: shape[1]!, y0: 0, y1: shape[2] ?? 1, x0: 0, x1: shape[3] ?? 1 };
+      const full = runOn({ kind: 'native', mode: 'fma' }, p, shape, whole, false);
+      // Tolerance: float32 sums of up to ~700 products of values in [−1, 1], scaled by up to 4: 2e-4 · max(|ref|, 1).
+      for (let j = 0; j < full.length; j++) {
+        const err = Math.abs(full[j]! - ref[j]!) / Math.max(Math.abs(ref[j]!), 1);
+        if (!(err <= 2e-4)) expect.fail(`fma #${i} ${JSON.stringify(p.spec)} element ${j}: ${full[j]} vs reference ${ref[j]} (relative error ${err})`);
+      }
+      const region = randomRegion(shape, rand);
+      for (const isa of ISAS) {
+        const part = runOn({ kind: 'native', mode: 'fma', isa }, p, shape, region, i % 2 === 0);
+        const whole2 = runOn({ kind: 'native', mode: 'fma', isa }, p, shape, whole, false);
+        expectSameBits(whole2, full, `fma #${i} whole output, ${isa}`);
+        // Inside the region the part equals the whole; outside it stays zero.
+        const expected = new Float32Array(full.length);
+        const [N, C, H, W] = [shape[0]!, shape[1]!, shape[2] ?? 1, shape[3] ?? 1];
+        for (let n = region.n0; n < region.n1; n++) for (let c = region.c0; c < region.c1; c++) for (let y = region.y0; y < region.y1; y++) for (let x = region.x0; x < region.x1; x++) {
+          const k = ((n * C + c) * H + y) * W + x;
+          expected[k] = full[k]!;
+        }
+        void N;
+        expectSameBits(part, expected, `fma #${i} region ${JSON.stringify(region)}, ${isa}`);
+      }
+    }
+  });
+
+  it('the native kernels follow the engine memory as it grows (shared memory does not move)', () => {
+    selectEngine({ kind: 'native' });
+    const rand = rng(3);
+    const p = valid(convProblem)(rand);
+    selectEngine({ kind: 'wasm' });
+    const shape = applyOp(p.spec, p.inputs, p.weights).shape;
+    const whole = { n0: 0, n1: shape[0]!, c0: 0, c1: shape[1]!, y0: 0, y1: shape[2]!, x0: 0, x1: shape[3]! };
+    const want = runOn({ kind: 'wasm' }, p, shape, whole, true);
+    const big = inEngineMemory(Tensor.zeros([64, 1024, 1024])); // 256 MiB: the memory grows
+    try {
+      expect(engineInfo().kind).to.equal('wasm');
+      expectSameBits(runOn({ kind: 'native' }, p, shape, whole, true), want, 'after growth');
+      expect(engineInfo().kind).to.equal('native');
+    } finally {
+      releaseEngineTensor(big);
+    }
+  });
+});
