@@ -111,6 +111,9 @@ message TileTask {
   repeated TileSlice inputs = 10;
   string inputs_ref = 11;  // set: inputs is empty and a TileSlices is in the object store under this name
   uint32 attempt = 12;  // 1 on first send
+  // Layers of this task, besides its last, whose regions the result carries
+  // too (model outputs computed inside a task), in task order, distinct.
+  repeated uint32 extra_outputs = 13;
 }
 
 message TileTimings {
@@ -133,10 +136,12 @@ message TileResult {
   uint32 attempt = 5;
   oneof outcome {
     TileSlice output = 6;
-    string output_ref = 7;  // a TileSlices holding the output is in the object store under this name
+    string output_ref = 7;  // a TileSlices holding the output, then the extra outputs, is in the object store under this name
     TileError error = 8;
   }
   TileTimings timings = 9;
+  // With output: the regions of the task's extra_outputs, in that order.
+  repeated TileSlice extra_outputs = 10;
 }
 `.slice(1);
 
@@ -165,11 +170,11 @@ export const TILE_SLICE_FIELDS = { source: 1, shape: 2, region: 3, data: 4 } as 
 export const TILE_SLICES_FIELDS = { slices: 1 } as const;
 export const TILE_TASK_FIELDS = {
   version: 1, run_id: 2, tile_id: 3, stage: 4, model_id: 5, model_version: 6,
-  input_shape: 7, layers: 8, regions: 9, inputs: 10, inputs_ref: 11, attempt: 12,
+  input_shape: 7, layers: 8, regions: 9, inputs: 10, inputs_ref: 11, attempt: 12, extra_outputs: 13,
 } as const;
 export const TILE_TIMINGS_FIELDS = { queue_ms: 1, compute_ms: 2, codec_ms: 3 } as const;
 export const TILE_ERROR_FIELDS = { code: 1, message: 2 } as const;
 export const TILE_RESULT_FIELDS = {
-  version: 1, run_id: 2, tile_id: 3, worker_id: 4, attempt: 5, output: 6, output_ref: 7, error: 8, timings: 9,
+  version: 1, run_id: 2, tile_id: 3, worker_id: 4, attempt: 5, output: 6, output_ref: 7, error: 8, timings: 9, extra_outputs: 10,
 } as const;
 

@@ -2,7 +2,7 @@ import type { WireLimits } from './limits.js';
 import { ProtoReader, ProtoWriter, WireType } from './proto-io.js';
 import { TILE_ERROR_FIELDS as FE, TILE_RESULT_FIELDS as F, TILE_TIMINGS_FIELDS as FT } from './schema.js';
 import type { DecodeTensorOptions } from './tensor-codec.js';
-import { checkInteger, checkNonNegative, checkString, checkUint32, checkVersion, decoding, encoding, fail, show } from './field-checks.js';
+import { checkArray, checkInteger, checkNonNegative, checkString, checkUint32, checkVersion, decoding, encoding, fail, show } from './field-checks.js';
 import { checkTileSlice, materializeSlice, readTileSlice, writeTileSlice } from './tile-slice-codec.js';
 import { TILE_PROTOCOL_VERSION, type TileError, type TileResult, type TileTimings } from './tile-types.js';
 
@@ -28,6 +28,7 @@ export function encodeTileResult(result: TileResult): Uint8Array {
       : result.error;
     checkResultFields({ ...result, error }, lim);
     if (result.output !== undefined) checkTileSlice(result.output, lim, 'output');
+    result.extraOutputs?.forEach((s, i) => checkTileSlice(s, lim, `extraOutputs[${i}]`));
     const w = new ProtoWriter()
       .uint32Field(F.version, result.version)
       .stringField(F.run_id, result.runId)
@@ -38,6 +39,7 @@ export function encodeTileResult(result: TileResult): Uint8Array {
     if (result.output !== undefined) w.messageField(F.output, writeTileSlice(result.output));
     if (result.outputRef !== undefined) w.stringField(F.output_ref, result.outputRef);
     if (error !== undefined) w.messageField(F.error, new ProtoWriter().stringField(FE.code, error.code).stringField(FE.message, error.message));
+    for (const s of result.extraOutputs ?? []) w.messageField(F.extra_outputs, writeTileSlice(s));
     const t = result.timings;
     w.messageField(F.timings, new ProtoWriter().doubleField(FT.queue_ms, t.queueMs).doubleField(FT.compute_ms, t.computeMs).doubleField(FT.codec_ms, t.codecMs));
     return w.finish();
@@ -58,6 +60,7 @@ export function decodeTileResult(bytes: Uint8Array, limits: Partial<WireLimits> 
     let outputView: Uint8Array | undefined, outputRef: string | undefined, error: TileError | undefined;
     let timings: TileTimings = { queueMs: 0, computeMs: 0, codecMs: 0 };
     let outcomes = 0;
+    const extraViews: Uint8Array[] = [];
     const r = new ProtoReader(b);
     const str = (what: string) => r.string(what, lim.maxStringBytes);
     while (!r.done) {
@@ -73,6 +76,11 @@ export function decodeTileResult(bytes: Uint8Array, limits: Partial<WireLimits> 
         case F.output_ref: expect(WireType.LEN, 'outputRef'); outcomes++; outputRef = str('outputRef'); break;
         case F.error: expect(WireType.LEN, 'error'); outcomes++; error = readError(r.lengthDelimited('error'), lim); break;
         case F.timings: expect(WireType.LEN, 'timings'); timings = readTimings(r.lengthDelimited('timings')); break;
+        case F.extra_outputs:
+          expect(WireType.LEN, 'extraOutputs');
+          if (extraViews.length >= lim.maxSlices) fail(`extraOutputs has more than maxSlices ${lim.maxSlices} elements`);
+          extraViews.push(r.lengthDelimited('extraOutputs'));
+          break;
         default: r.skip(wireType);
       }
       // protobuf would let the last outcome win; two outcomes are a sender bug.
@@ -83,13 +91,16 @@ export function decodeTileResult(bytes: Uint8Array, limits: Partial<WireLimits> 
     const output = outputView && readTileSlice(outputView, lim, 'output');
     const head = { version, runId, tileId, workerId, attempt };
     const rest = { ...(outputRef !== undefined ? { outputRef } : {}), ...(error !== undefined ? { error } : {}), timings };
-    checkResultFields({ ...head, output, ...rest }, lim);
-    return { ...head, ...(output !== undefined ? { output: materializeSlice(output, opts.copy ?? 'always') } : {}), ...rest };
+    checkResultFields({ ...head, output, ...rest, ...(extraViews.length ? { extraOutputs: extraViews } : {}) }, lim);
+    const extra = extraViews.map((v, i) => materializeSlice(readTileSlice(v, lim, `extraOutputs[${i}]`), opts.copy ?? 'always'));
+    return {
+      ...head, ...(output !== undefined ? { output: materializeSlice(output, opts.copy ?? 'always') } : {}), ...rest, ...(extra.length ? { extraOutputs: extra } : {}),
+    };
   });
 }
 
 /** The checks of every TileResult field but the output slice's contents. */
-function checkResultFields(t: Omit<TileResult, 'output'> & { output?: unknown }, lim: WireLimits): void {
+function checkResultFields(t: Omit<TileResult, 'output' | 'extraOutputs'> & { output?: unknown; extraOutputs?: readonly unknown[] }, lim: WireLimits): void {
   checkVersion(t.version, TILE_PROTOCOL_VERSION, 'tile protocol version');
   checkString(t.runId, 'runId', lim, true);
   checkInteger(t.tileId, 'tileId', 0);
@@ -98,6 +109,10 @@ function checkResultFields(t: Omit<TileResult, 'output'> & { output?: unknown },
   const set = [t.output, t.outputRef, t.error].filter((v) => v !== undefined).length;
   if (set !== 1) fail(`result must have exactly one of output, outputRef and error, it has ${set}`);
   if (t.outputRef !== undefined) checkString(t.outputRef, 'outputRef', lim, true);
+  if (t.extraOutputs !== undefined) {
+    const extra = checkArray(t.extraOutputs, 'extraOutputs', lim.maxSlices, 'maxSlices');
+    if (extra.length > 0 && t.output === undefined) fail(`extraOutputs (${extra.length} slices) come only with output, not with ${t.outputRef !== undefined ? 'outputRef' : 'error'}`);
+  }
   if (t.error !== undefined) {
     if (t.error === null || typeof t.error !== 'object') fail(`error must be a TileError object, got ${show(t.error)}`);
     if (typeof t.error.code !== 'string' || !ERROR_CODE.test(t.error.code)) {

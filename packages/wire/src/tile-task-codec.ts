@@ -5,7 +5,7 @@ import { readRegion, writeRegion } from './region-codec.js';
 import { TILE_TASK_FIELDS as F } from './schema.js';
 import type { DecodeTensorOptions } from './tensor-codec.js';
 import {
-  checkArray, checkBox, checkHexDigest, checkInteger, checkShape, checkString, checkUint32, checkVersion, decoding, encoding, fail,
+  checkArray, checkBox, checkHexDigest, checkInteger, checkShape, checkString, checkUint32, checkVersion, decoding, encoding, fail, show,
 } from './field-checks.js';
 import { checkTileSlice, materializeSlice, readTileSlice, writeTileSlice } from './tile-slice-codec.js';
 import { TILE_PROTOCOL_VERSION, type TileTask } from './tile-types.js';
@@ -28,7 +28,9 @@ export function encodeTileTask(task: TileTask): Uint8Array {
     for (const r of task.regions) w.messageField(F.regions, writeRegion(r));
     for (const s of task.inputs) w.messageField(F.inputs, writeTileSlice(s));
     if (task.inputsRef !== undefined) w.stringField(F.inputs_ref, task.inputsRef);
-    return w.uint32Field(F.attempt, task.attempt).finish();
+    w.uint32Field(F.attempt, task.attempt);
+    if (task.extraOutputs?.length) w.packedUint32Field(F.extra_outputs, task.extraOutputs);
+    return w.finish();
   });
 }
 
@@ -46,6 +48,7 @@ export function decodeTileTask(bytes: Uint8Array, limits: Partial<WireLimits> = 
       version: 0, runId: '', tileId: 0, stage: 0, modelId: '', modelVersion: '',
       inputShape: [] as number[], layers: [] as number[], regions: [] as Region[], inputsRef: '', attempt: 0,
     };
+    const extraOutputs: number[] = [];
     const inputViews: Uint8Array[] = [];
     const r = new ProtoReader(b);
     const str = (what: string) => r.string(what, lim.maxStringBytes);
@@ -73,13 +76,14 @@ export function decodeTileTask(bytes: Uint8Array, limits: Partial<WireLimits> = 
           break;
         case F.inputs_ref: expect(WireType.LEN, 'inputsRef'); t.inputsRef = str('inputsRef'); break;
         case F.attempt: expect(WireType.VARINT, 'attempt'); t.attempt = r.uint32('attempt'); break;
+        case F.extra_outputs: r.repeated(wireType, extraOutputs, lim.maxLayers, 'extraOutputs'); break;
         default: r.skip(wireType);
       }
     }
     // The version first: a task of another version may lay out its fields differently.
     checkVersion(t.version, TILE_PROTOCOL_VERSION, 'tile protocol version');
     const { inputsRef, ...fields } = t;
-    const task: TileTask = { ...fields, inputs: [], ...(inputsRef === '' ? {} : { inputsRef }) };
+    const task: TileTask = { ...fields, inputs: [], ...(inputsRef === '' ? {} : { inputsRef }), ...(extraOutputs.length ? { extraOutputs } : {}) };
     checkTaskFields({ ...task, inputs: inputViews }, lim);
     const inputs = inputViews.map((v, i) => readTileSlice(v, lim, `inputs[${i}]`));
     return { ...task, inputs: inputs.map((s) => materializeSlice(s, opts.copy ?? 'always')) };
@@ -107,4 +111,14 @@ function checkTaskFields(t: Omit<TileTask, 'inputs'> & { inputs: readonly unknow
     if (inputs.length !== 0) fail(`inputsRef ${JSON.stringify(t.inputsRef)} is set but inputs has ${inputs.length} slices (must be empty)`);
   }
   checkUint32(t.attempt, 'attempt', 1);
+  if (t.extraOutputs !== undefined) {
+    const extra = checkArray(t.extraOutputs, 'extraOutputs', lim.maxLayers, 'maxLayers');
+    // In task order, each a layer of the task before its last: so each appears once.
+    let from = 0;
+    extra.forEach((l, i) => {
+      const at = layers.indexOf(l, from);
+      if (at < 0 || at === layers.length - 1) fail(`extraOutputs[${i}] ${show(l)} is not a layer of the task before its last (after the previous extra output)`);
+      from = at + 1;
+    });
+  }
 }

@@ -49,6 +49,11 @@ export interface TileTask {
   readonly inputsRef?: string;
   /** 1 on first send; the coordinator increments it when it re-sends. */
   readonly attempt: number;
+  /**
+   * Layers of the task, besides the last, whose regions the result carries
+   * too, in task order (model outputs a whole-input task computes on its way).
+   */
+  readonly extraOutputs?: readonly number[];
 }
 
 export interface TileTimings {
@@ -78,4 +83,6 @@ export interface TileResult {
   readonly outputRef?: string;
   readonly error?: TileError;
   readonly timings: TileTimings;
+  /** With `output`: the regions of the task's extraOutputs, in that order (with `outputRef` they follow the output in the stored slices). */
+  readonly extraOutputs?: readonly TileSlice[];
 }

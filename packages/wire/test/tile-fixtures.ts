@@ -52,6 +52,8 @@ export function randomTask(r: () => number): TileTask {
   const layers = Array.from({ length: k }, () => (r() < 0.1 ? 0xffffffff : randInt(r, 0, 300)));
   const regions = layers.map(() => randomRegionIn(r, randomShape(r, 300)));
   const byRef = r() < 0.25;
+  // Sometimes model outputs inside the task: layers before the last, by position, in order.
+  const extraOutputs = k > 1 && r() < 0.3 ? layers.slice(0, -1).filter(() => r() < 0.6) : [];
   return {
     version: TILE_PROTOCOL_VERSION,
     runId: uuid(r),
@@ -65,6 +67,7 @@ export function randomTask(r: () => number): TileTask {
     inputs: byRef ? [] : Array.from({ length: randInt(r, 0, 3) }, () => randomSlice(r)),
     ...(byRef ? { inputsRef: `tiles/${uuid(r)}/inputs` } : {}),
     attempt: r() < 0.1 ? 0xffffffff : randInt(r, 1, 5),
+    ...(extraOutputs.length ? { extraOutputs } : {}),
   };
 }
 
@@ -77,6 +80,7 @@ export function randomResult(r: () => number): TileResult {
     workerId: `worker-${hex(r, 6)}`,
     attempt: randInt(r, 1, 5),
     ...(kind === 0 ? { output: randomSlice(r) } : {}),
+    ...(kind === 0 && r() < 0.3 ? { extraOutputs: Array.from({ length: randInt(r, 1, 3) }, () => randomSlice(r)) } : {}),
     ...(kind === 1 ? { outputRef: `tiles/${uuid(r)}/out` } : {}),
     ...(kind === 2 ? { error: { code: r() < 0.5 ? 'KERNEL_FAILED' : 'BAD_MODEL', message: r() < 0.2 ? '' : `layer ${randInt(r, 0, 9)}: ✗ failed` } } : {}),
     timings: { queueMs: r() < 0.3 ? 0 : r() * 100, computeMs: r() * 1e4, codecMs: r() < 0.1 ? Number.MAX_VALUE : r() },

@@ -40,6 +40,7 @@ export function pbTask(t: TileTask): PbObject {
     version: t.version, run_id: t.runId, tile_id: t.tileId, stage: t.stage, model_id: t.modelId, model_version: t.modelVersion,
     input_shape: [...t.inputShape], layers: [...t.layers], regions: t.regions.map((r) => ({ ...r })),
     inputs: t.inputs.map(pbSlice), ...(t.inputsRef !== undefined ? { inputs_ref: t.inputsRef } : {}), attempt: t.attempt,
+    ...(t.extraOutputs ? { extra_outputs: [...t.extraOutputs] } : {}),
   };
 }
 
@@ -50,5 +51,6 @@ export function pbResult(t: TileResult): PbObject {
     ...(t.outputRef !== undefined ? { output_ref: t.outputRef } : {}),
     ...(t.error ? { error: { ...t.error } } : {}),
     timings: { queue_ms: t.timings.queueMs, compute_ms: t.timings.computeMs, codec_ms: t.timings.codecMs },
+    ...(t.extraOutputs ? { extra_outputs: t.extraOutputs.map(pbSlice) } : {}),
   };
 }
