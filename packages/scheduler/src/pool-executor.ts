@@ -498,6 +498,19 @@ export class PoolExecutor implements Executor {
     model: Model, inputShape: Shape, layers: readonly number[], regions: readonly Region[],
     inputs: ReadonlyMap<number, RegionData>, opts: RunOptions = {},
   ): Promise<Tensor> {
+    return (await this.runTileKeeping(model, inputShape, layers, regions, inputs, [], opts))[0]!;
+  }
+
+  /**
+   * runTile that also returns the regions of `keep` — layers of the task
+   * before its last, in task order (model outputs a whole-input cluster task
+   * computes on its way): [the last layer's region, ...keep's regions], each
+   * a partial tensor, written in place by the kernels like the last one.
+   */
+  async runTileKeeping(
+    model: Model, inputShape: Shape, layers: readonly number[], regions: readonly Region[],
+    inputs: ReadonlyMap<number, RegionData>, keep: readonly number[], opts: RunOptions = {},
+  ): Promise<Tensor[]> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
     const what = `tile of model '${model.name}'`;
     checkRunOptions('PoolExecutor.runTile', opts);
@@ -507,6 +520,14 @@ export class PoolExecutor implements Executor {
     const last = layers[layers.length - 1]!;
     const outRegion = regions[regions.length - 1]!;
     checkRegion(outRegion, shapes[last]!, `output region of layer ${last}`);
+    const kept = keep.map((l, i) => {
+      const at = layers.indexOf(l);
+      if (at < 0 || at === layers.length - 1 || keep.indexOf(l) !== i || inputs.has(l)) {
+        throw new TesseraError('BAD_ARGUMENT', `${what}: kept layer ${String(l)} must be a layer of the task before its last, once, and not an input slice`, { layer: l });
+      }
+      checkRegion(regions[at]!, shapes[l]!, `region of kept layer ${l}`);
+      return { layer: l, region: regions[at]! };
+    });
     let sliceBytes = 0;
     for (const slice of inputs.values()) sliceBytes += slice.data.length * 4;
     checkMemoryBudget(model, inputShape, tileMemory(inputShape, layers, regions, sliceBytes).steps, this.maxMemoryBytes, what);
@@ -523,9 +544,10 @@ export class PoolExecutor implements Executor {
     }
     const out = new SharedArrayBuffer(regionVolume(outRegion) * 4);
     maps[last] = { buffer: out, shape: shapes[last]!, region: outRegion };
+    for (const k of kept) maps[k.layer] = { buffer: new SharedArrayBuffer(regionVolume(k.region) * 4), shape: shapes[k.layer]!, region: k.region };
     const names = model.layers.map((l) => l.name);
     await this.runStage(model, { inputShape, layerNames: names }, { layers, tasks: [{ id: 0, regions }] }, maps, opts.signal, what);
-    return Tensor.partial(shapes[last]!, outRegion, new Float32Array(out));
+    return [{ layer: last, region: outRegion }, ...kept].map((k) => Tensor.partial(shapes[k.layer]!, k.region, new Float32Array(maps[k.layer]!.buffer)));
   }
 
   /** Closes the pool; afterwards no worker thread is left. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { Tensor, TesseraError, randomTensor } from '@tessera/tensor';
-import { LocalExecutor, Model, fuseLayers, multiHeadNet } from '@tessera/nn';
+import { Tensor, TesseraError, fullRegion, randomTensor } from '@tessera/tensor';
+import { INPUT, LocalExecutor, Model, fuseLayers, multiHeadNet } from '@tessera/nn';
 import { PoolExecutor, plan, type Strategy } from '../src/index.js';
 
 /** Every output of `got` has the bits of `want`'s, by name and in the model's order. */
@@ -82,6 +82,33 @@ describe('PoolExecutor with several outputs', function () {
       const one = new Model(m.name, m.inputShape, m.layers, m.outputs[1]!.layer);
       const all = await pool.runAll(one, x, { strategy: 'layer-wise' });
       expectAllIdentical(all, { output: await pool.run(one, x, { strategy: 'fused' }) }, 'one-output model');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('runTileKeeping: one whole-input task returns every output it computes on its way, LocalExecutor\'s bits', async () => {
+    const pool = new PoolExecutor({ threads: 2 });
+    try {
+      const m = fuseLayers(models[0]!);
+      const x = randomTensor(m.inputShape, 4);
+      const layers = m.layers.map((l) => l.index);
+      const regions = m.shapes().map((s) => fullRegion(s));
+      const inputs = new Map([[INPUT, { shape: x.shape, region: fullRegion(x.shape), data: x.toFloat32Array() }]]);
+      const last = layers[layers.length - 1]!;
+      const keep = m.outputs.map((o) => o.layer).filter((l) => l !== last).sort((a, b) => a - b);
+      const got = await pool.runTileKeeping(m, m.inputShape, layers, regions, inputs, keep);
+      const want = await oracle.runAll(m, x);
+      const byLayer = new Map([last, ...keep].map((l, i) => [l, got[i]!]));
+      for (const o of m.outputs) {
+        const t = byLayer.get(o.layer)!;
+        expect(Array.from(t.view(fullRegion(t.shape)).toFloat32Array()), o.name).to.deep.equal(Array.from(want[o.name]!.toFloat32Array()));
+      }
+      for (const bad of [[last], [keep[0]!, keep[0]!], [m.layers.length + 3]]) {
+        const e = await rejection(pool.runTileKeeping(m, m.inputShape, layers, regions, inputs, bad));
+        expect(e.code).to.equal('BAD_ARGUMENT');
+        expect(e.message).to.match(/kept layer \d+ must be a layer of the task before its last/);
+      }
     } finally {
       await pool.close();
     }

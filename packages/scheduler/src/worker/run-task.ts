@@ -22,7 +22,9 @@ export function modelFromPayload(p: ModelPayload): Model {
 /**
  * Runs one task: computes each stage layer's region in order. Layers inside
  * the stage live in partial tensors holding just the region the task needs;
- * the last layer writes its region straight into the shared output map.
+ * the last layer writes its region straight into the shared output map, and
+ * so does an inner layer the caller gave a map of its own (runTile's kept
+ * layers: model outputs inside a cluster task).
  * Returns null, or the error with the layer and region it happened in.
  */
 export function runTask(
@@ -42,8 +44,9 @@ export function runTask(
       region = regions[i]!;
       const layer = model.layers[l]!;
       const inputs = layer.inputs.map((src) => local.get(src) ?? sharedMap(maps[src], src, l));
-      const out = i === last ? sharedMap(maps[l], l, l) : enginePartial(shapes[l]!, region);
-      if (i !== last) owned.push(out);
+      const shared = i === last || maps[l] !== undefined;
+      const out = shared ? sharedMap(maps[l], l, l) : enginePartial(shapes[l]!, region);
+      if (!shared) owned.push(out);
       if (fault === 'throw' && i === last) throw new TesseraError('KERNEL_FAILED', `injected fault in ${layer.spec.op} kernel`);
       runOp(layer.spec, inputs, layer.weights, out, region);
       local.set(l, out);
