@@ -35,12 +35,29 @@ export function transposeUNet(): Model {
   return b.build(b.conv2d(b.concat([u1, e1]), { outChannels: 2, kernel: 1 }));
 }
 
+/** Reflect/edge pads before convs, PRelu/HardSwish/HardSigmoid, a squeeze-excitation multiply by a per-channel map, nearest upsampling. */
+export function mixedUNet(): Model {
+  const b = new ModelBuilder('unet-mixed', [2, 3, 19, 22], { seed: 4 });
+  const layer = (spec: OpSpec, xs: Node[], ws: Weights = {}): Node => b.layer(spec, xs, ws);
+  const p1 = layer({ op: 'pad', mode: 'reflect', top: 1, bottom: 1, left: 2, right: 1 }, [b.input]);
+  const e1 = layer({ op: 'prelu' }, [b.conv2d(p1, { outChannels: 6, kernel: [3, 4] })], { slope: w([6], 5) });
+  const d1 = layer({ op: 'hardSwish' }, [b.conv2d(e1, { outChannels: 8, kernel: 3, stride: 2, padding: 'same' })]);
+  const se = layer({ op: 'hardSigmoid', alpha: 0.2, beta: 0.5 }, [b.globalAvgPool(d1)]);
+  const sc = layer({ op: 'binary', fn: 'mul' }, [d1, se]);
+  const p2 = layer({ op: 'pad', mode: 'edge', top: 2, bottom: 0, left: 1, right: 1 }, [sc]);
+  const d2 = b.conv2d(p2, { outChannels: 8, kernel: 3 });
+  const u = layer({ op: 'resize', mode: 'nearest', height: 19, width: 22, coordinates: 'half_pixel', nearestMode: 'round_prefer_ceil' }, [d2]);
+  const one = layer({ op: 'prelu' }, [b.conv2d(b.input, { outChannels: 1, kernel: 1 })], { slope: w([1], 6) });
+  const gated = layer({ op: 'binary', fn: 'sub' }, [u, one]);
+  return b.build(b.conv2d(b.concat([gated, e1]), { outChannels: 3, kernel: 1 }));
+}
+
 const STRATEGIES: Strategy[] = ['layer-wise', 'fused', 'auto'];
 const unfused = new LocalExecutor({ fuse: false });
 
 describe('PoolExecutor on the ONNX-import ops', function () {
   this.timeout(120_000);
-  const models = (): Model[] => [transposeUNet()];
+  const models = (): Model[] => [transposeUNet(), mixedUNet()];
 
   for (const threads of [2, 3]) {
     it(`${threads} workers, every strategy, tiles cut fine: bit-identical to LocalExecutor`, async () => {

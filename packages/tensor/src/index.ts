@@ -23,6 +23,7 @@ export * from './ops/pool/index.js';
 export * from './ops/activation/index.js';
 export * from './ops/scale-shift/index.js';
 export * from './ops/add/index.js';
+export * from './ops/binary/index.js';
 export * from './ops/concat/index.js';
 export * from './ops/pad/index.js';
 export * from './ops/resize/index.js';

@@ -92,7 +92,7 @@ describe('strict specs (issue 14)', () => {
 
     it('rejects misspelt keys of pad, resize, dense, add, concat, softmax and scaleShift', () => {
       expectTesseraError(() => applyOp({ op: 'pad', top: 1, bottom: 1, left: 1, right: 1, vaule: 3 } as never, [x]), 'BAD_ARGUMENT',
-        /pad spec: unknown key 'vaule' \(value 3\); did you mean 'value'\? Accepted keys: op, top, bottom, left, right, channelsBefore, channelsAfter, value$/);
+        /pad spec: unknown key 'vaule' \(value 3\); did you mean 'value'\? Accepted keys: op, top, bottom, left, right, channelsBefore, channelsAfter, value, mode$/);
       expectTesseraError(() => applyOp({ op: 'resize', height: 4, width: 4, alignCorner: true } as never, [x]), 'BAD_ARGUMENT',
         /resize spec: unknown key 'alignCorner'.*did you mean 'alignCorners'\?/);
       expectTesseraError(() => applyOp({ op: 'resize', height: 4, width: 4, alignCorners: 'yes' } as never, [x]), 'BAD_ARGUMENT',

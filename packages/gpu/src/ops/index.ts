@@ -1,6 +1,7 @@
 import type { OpSpec, OpType } from '@tessera/tensor';
 import { activationGpu } from './activation.js';
 import { addGpu } from './add.js';
+import { binaryGpu } from './binary.js';
 import { concatGpu } from './concat.js';
 import { conv2dGpu } from './conv2d.js';
 import { conv2dTransposeGpu } from './conv-transpose.js';
@@ -21,7 +22,7 @@ export const GPU_OPS: Readonly<Record<OpType, GpuOpBuilder<any>>> = Object.freez
   globalAvgPool: globalPoolGpu, globalMaxPool: globalPoolGpu,
   relu: activationGpu, leakyRelu: activationGpu, relu6: activationGpu, sigmoid: activationGpu, tanh: activationGpu,
   prelu: activationGpu, hardSigmoid: activationGpu, hardSwish: activationGpu,
-  scaleShift: scaleShiftGpu, add: addGpu, concat: concatGpu, pad: padGpu,
+  scaleShift: scaleShiftGpu, add: addGpu, binary: binaryGpu, concat: concatGpu, pad: padGpu,
   resize: resizeGpu, dense: denseGpu, softmax: softmaxGpu,
 });
 

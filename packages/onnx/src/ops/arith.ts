@@ -22,7 +22,10 @@ export function perChannel(c: Constant, shape: readonly number[]): Float32Array 
 }
 
 /**
- * Add, Sub, Mul and Div. Two tensors of one shape: an add layer (Add only).
+ * Add, Sub, Mul and Div. Two computed tensors: Add of one shape is an add
+ * layer; any other pair (Sub, Mul, Div, or operands that broadcast along
+ * axes of size 1: per-channel [N, C, 1, 1], scalar [1, 1, 1, 1]) is a
+ * binary layer, one float32 operation per element as ORT computes it.
  * A tensor and a per-channel or scalar constant: a scaleShift — x·1 + c,
  * x·1 + (−c), x·c: each one float32 operation, as ORT computes it; x / c
  * becomes x·(1/c), within an ulp of the quotient.
@@ -31,12 +34,19 @@ export function arith(n: OnnxNode, ctx: ImportContext): void {
   const a = ctx.required(n, 0), b = ctx.required(n, 1);
   const name = n.name || undefined;
   if (a.kind === 'node' && b.kind === 'node') {
-    if (n.op_type !== 'Add') throw ctx.error(n, `${n.op_type} of two computed tensors is not supported (only Add)`);
-    if (!same(a.shape, b.shape) || !same(a.node.shape, b.node.shape)) {
-      throw ctx.error(n, `Add of [${a.shape.join(', ')}] and [${b.shape.join(', ')}]: broadcasting between two computed tensors is not supported; shapes must be equal`);
+    if (n.op_type === 'Add' && same(a.shape, b.shape) && same(a.node.shape, b.node.shape)) {
+      if (a.shape.length === 4) requireFeatureMap(ctx, n, a, 'input 0');
+      ctx.set(n, ctx.nodeValue(ctx.builder.add(a.node, b.node, name), a.shape));
+      return;
     }
-    if (a.shape.length === 4) requireFeatureMap(ctx, n, a, 'input 0');
-    ctx.set(n, ctx.nodeValue(ctx.builder.add(a.node, b.node, name), a.shape));
+    // Broadcasting needs the logical shapes to be the stored ones (no view) and of one rank, each axis equal or 1.
+    const plain = (v: Value & { kind: 'node' }): boolean => same(v.shape, v.node.shape) && (v.shape.length === 4 || v.shape.length === 2);
+    if (!plain(a) || !plain(b) || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i] && d !== 1 && b.shape[i] !== 1)) {
+      throw ctx.error(n, `${n.op_type} of [${a.shape.join(', ')}] and [${b.shape.join(', ')}]: two computed tensors must be rank-4 (or rank-2) feature maps of one rank whose axes are equal or 1`);
+    }
+    const fn = n.op_type!.toLowerCase() as 'add' | 'sub' | 'mul' | 'div';
+    const node = ctx.builder.layer({ op: 'binary', fn }, [a.node, b.node], {}, name);
+    ctx.set(n, ctx.nodeValue(node));
     return;
   }
   if (a.kind === 'const' && b.kind === 'const') throw ctx.error(n, `${n.op_type} of two constants is not supported`);

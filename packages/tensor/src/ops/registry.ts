@@ -15,6 +15,8 @@ import { scaleShiftOp } from './scale-shift/index.js';
 import type { ScaleShiftSpec } from './scale-shift/spec.js';
 import { addOp } from './add/index.js';
 import type { AddSpec } from './add/spec.js';
+import { binaryOp } from './binary/index.js';
+import type { BinarySpec } from './binary/spec.js';
 import { concatOp } from './concat/index.js';
 import type { ConcatSpec } from './concat/spec.js';
 import { padOp } from './pad/index.js';
@@ -30,7 +32,7 @@ import type { OpDef, Weights } from './op.js';
 /** Every op spec Tessera can run: the vocabulary of models, plans, GPU kernels and wire messages. */
 export type OpSpec =
   | Conv2dSpec | Conv2dTransposeSpec | Pool2dSpec | GlobalPoolSpec | ActivationSpec | ScaleShiftSpec
-  | AddSpec | ConcatSpec | PadSpec | ResizeSpec | DenseSpec | SoftmaxSpec;
+  | AddSpec | BinarySpec | ConcatSpec | PadSpec | ResizeSpec | DenseSpec | SoftmaxSpec;
 
 export type OpType = OpSpec['op'];
 
@@ -40,7 +42,7 @@ const OPS: Readonly<Record<OpType, OpDef<any>>> = sized({
   globalAvgPool: globalAvgPoolOp, globalMaxPool: globalMaxPoolOp,
   relu: reluOp, leakyRelu: leakyReluOp, relu6: relu6Op, sigmoid: sigmoidOp, tanh: tanhOp,
   prelu: preluOp, hardSigmoid: hardSigmoidOp, hardSwish: hardSwishOp,
-  scaleShift: scaleShiftOp, add: addOp, concat: concatOp, pad: padOp,
+  scaleShift: scaleShiftOp, add: addOp, binary: binaryOp, concat: concatOp, pad: padOp,
   resize: resizeOp, dense: denseOp, softmax: softmaxOp,
 });
 
