@@ -21,7 +21,7 @@ export const OP_HANDLERS: Readonly<Record<string, OpHandler>> = {
   Relu: activation, LeakyRelu: activation, PRelu: activation, HardSigmoid: activation, HardSwish: activation, Sigmoid: activation, Tanh: activation, Clip: activation,
   Add: arith, Sub: arith, Mul: arith, Div: arith,
   Concat: (n, ctx) => ((n.input ?? []).every((i) => ctx.values.get(i)?.kind === 'const') ? concatConstants(n, ctx) : concat(n, ctx)),
-  MaxPool: pool, AveragePool: pool, GlobalAveragePool: globalPool, GlobalMaxPool: globalPool,
+  MaxPool: pool, AveragePool: pool, LpPool: pool, GlobalAveragePool: globalPool, GlobalMaxPool: globalPool,
   Flatten: flatten, Reshape: reshape, Squeeze: squeeze, Unsqueeze: unsqueeze,
   Pad: pad, Resize: resize, Upsample: resize,
   Gemm: gemm, MatMul: matMul, Softmax: softmax,

@@ -16,12 +16,18 @@ function ceilExtra(size: number, begin: number, end: number, k: number, s: numbe
   return Math.max(0, (out - 1) * s + span - total);
 }
 
-/** MaxPool and AveragePool (2-D): kernel, strides, dilations, pads/auto_pad, ceil_mode, count_include_pad. */
+/**
+ * MaxPool, AveragePool and LpPool (2-D): kernel, strides, dilations,
+ * pads/auto_pad, ceil_mode, count_include_pad. LpPool with p = 2 is
+ * Tessera's l2Pool: ONNX's (Σ x²)^½ over the window counts pads as zeros,
+ * which add nothing to the sum, and l2Pool skips them: the same value.
+ */
 export function pool(n: OnnxNode, ctx: ImportContext): void {
   const a = new Attrs(ctx, n);
   const x = ctx.tensor(n, 0);
   const [, , inH, inW] = requireFeatureMap(ctx, n, x, 'input 0');
   if (n.output?.[1]) throw ctx.error(n, 'the Indices output of MaxPool is not supported');
+  if (n.op_type === 'LpPool' && a.int('p', 2) !== 2) throw a.bad('p', `${a.int('p', 2)} is not supported (only p = 2: l2Pool)`);
   if (a.int('storage_order', 0) !== 0) throw a.bad('storage_order', 'must be 0 (row major)');
   const kernel = windowAttr(a, 'kernel_shape', [0, 0]);
   if (kernel[0] === 0) throw a.bad('kernel_shape', 'is required');
@@ -42,7 +48,8 @@ export function pool(n: OnnxNode, ctx: ImportContext): void {
     pads.right += ceilExtra(w, pads.left, pads.right, kernel[1], stride[1], dilation[1]);
   }
   const spec = { kernel, stride, dilation, padding: pads };
-  const node = n.op_type === 'MaxPool' ? ctx.builder.maxPool(src, spec, name) : ctx.builder.avgPool(src, spec, name);
+  const node = n.op_type === 'MaxPool' ? ctx.builder.maxPool(src, spec, name)
+    : n.op_type === 'LpPool' ? ctx.builder.l2Pool(src, spec, name) : ctx.builder.avgPool(src, spec, name);
   ctx.set(n, ctx.nodeValue(node));
 }
 
