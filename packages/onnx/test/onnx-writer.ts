@@ -21,8 +21,8 @@ export interface Init {
   readonly name: string;
   readonly dims: readonly number[];
   readonly data: Float32Array | readonly number[];
-  /** float (default for Float32Array) or int64 (default for number[]). */
-  readonly type?: 'float' | 'int64' | 'int32';
+  /** float (default for Float32Array) or int64 (default for number[]); float16/bfloat16 round the values to those types (nearest even). */
+  readonly type?: 'float' | 'int64' | 'int32' | 'float16' | 'bfloat16';
   /** raw_data (default) or the typed field. */
   readonly encoding?: 'raw' | 'typed';
   readonly external?: boolean;
@@ -38,13 +38,48 @@ export interface TGraph {
 }
 
 const ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
-const DTYPE = { float: 1, int32: 6, int64: 7 } as const;
+const DTYPE = { float: 1, int32: 6, int64: 7, float16: 10, bfloat16: 16 } as const;
+
+/** The binary16 bits of v rounded to nearest even (via float32; the values tests use are float32). */
+export function halfBits(v: number): number {
+  const f = new Float32Array([v]), u = new Uint32Array(f.buffer)[0]!;
+  const sign = (u >>> 16) & 0x8000, e = (u >>> 23) & 0xff, m = u & 0x7fffff;
+  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
+  const he = e - 127 + 15;
+  if (he >= 31) return sign | 0x7c00;
+  if (he <= 0) {
+    if (he < -10) return sign;
+    const mm = m | 0x800000, shift = 14 - he;
+    let h = mm >>> shift;
+    const rest = mm & ((1 << shift) - 1), half = 1 << (shift - 1);
+    if (rest > half || (rest === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (he << 10) | (m >>> 13);
+  const rest = m & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
+  return sign | h;
+}
+
+/** The bfloat16 bits of v rounded to nearest even (NaN kept a NaN). */
+export function bfloat16Bits(v: number): number {
+  const u = new Uint32Array(new Float32Array([v]).buffer)[0]!;
+  if (Number.isNaN(v)) return (u >>> 16) | 0x40;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
 
 function tensorProto(t: Init): Record<string, unknown> {
   const type = t.type ?? (t.data instanceof Float32Array ? 'float' : 'int64');
   const base: Record<string, unknown> = { name: t.name, dims: [...t.dims], data_type: DTYPE[type] };
   if (t.external) return { ...base, data_location: 1, external_data: [{ key: 'location', value: 'weights.bin' }] };
   const values = Array.from(t.data);
+  if (type === 'float16' || type === 'bfloat16') {
+    const bits = values.map(type === 'float16' ? halfBits : bfloat16Bits);
+    if ((t.encoding ?? 'raw') === 'typed') return { ...base, int32_data: bits };
+    const raw = new Uint8Array(bits.length * 2);
+    bits.forEach((b, i) => new DataView(raw.buffer).setUint16(i * 2, b, true));
+    return { ...base, raw_data: raw };
+  }
   if ((t.encoding ?? 'raw') === 'typed') {
     return { ...base, [type === 'float' ? 'float_data' : type === 'int32' ? 'int32_data' : 'int64_data']: values };
   }
