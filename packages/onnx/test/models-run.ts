@@ -62,16 +62,16 @@ export function relError(got: ArrayLike<number>, ref: ArrayLike<number>): { rel:
 }
 
 /**
- * Imports `bytes` for `inputShape`, runs a random input (values in
+ * Imports `bytes` for `inputShape`, runs `input` (default: random values in
  * [lo, hi]) through onnxruntime-node and LocalExecutor (within
  * ORT_TOLERANCE of ORT, same element count and ONNX output shape), then
  * through every other executor: each must equal LocalExecutor bit for bit.
  */
 export async function checkEveryExecutor(
-  bytes: Uint8Array, inputShape: Shape, execs: AllExecutors, what: string, opts: { seed?: number; lo?: number; hi?: number } = {},
-): Promise<{ imp: OnnxImport; ours: Tensor; rel: number }> {
+  bytes: Uint8Array, inputShape: Shape, execs: AllExecutors, what: string, opts: { seed?: number; lo?: number; hi?: number; input?: Tensor } = {},
+): Promise<{ imp: OnnxImport; ours: Tensor; rel: number; maxRef: number }> {
   const imp = importOnnx(bytes, { inputShape });
-  const x = randomTensor(inputShape, opts.seed ?? 1, opts.lo ?? -1, opts.hi ?? 1);
+  const x = opts.input ?? randomTensor(inputShape, opts.seed ?? 1, opts.lo ?? -1, opts.hi ?? 1);
   const ref = await runOrt(bytes, imp.inputName, x);
   const ours = await execs.local.run(imp.model, x);
   expect([...imp.outputShape], `${what}: ONNX output shape`).to.deep.equal(ref.dims);
@@ -89,5 +89,5 @@ export async function checkEveryExecutor(
       expect.fail(`${what}: ${r.name} differs from LocalExecutor at element ${i}: ${a[i]} vs ${got[i]}`);
     }
   }
-  return { imp, ours, rel };
+  return { imp, ours, rel, maxRef };
 }
