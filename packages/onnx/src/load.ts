@@ -4,6 +4,7 @@ import { TesseraError, checkKeys, checkShape, isTesseraError, type Shape } from 
 import { constantOf } from './constants.js';
 import { ImportContext } from './context.js';
 import { OP_HANDLERS } from './ops/index.js';
+import { attributeProblems } from './ops/attributes.js';
 import { decodeModelProto, type OnnxGraph, type OnnxModel, type OnnxNode } from './proto.js';
 
 export interface LoadOnnxOptions {
@@ -72,21 +73,44 @@ function opsetOf(model: OnnxModel): number {
   return v;
 }
 
-/** One error for every operator Tessera does not have: type, count, node names, opset. */
+/**
+ * One error for everything Tessera cannot run, found before any graph work:
+ * every unsupported operator type (count, node names) and every node of a
+ * supported type with an attribute value Tessera does not have (e.g. a Conv
+ * auto_pad it does not know, a Resize cubic mode), with the opset.
+ */
 function checkSupported(nodes: readonly OnnxNode[], opset: number): void {
   const missing = new Map<string, string[]>();
+  const badAttrs = new Map<string, Array<{ node: string; problems: string[] }>>();
   for (const n of nodes) {
     const domain = n.domain ?? '';
     const key = DEFAULT_DOMAINS.has(domain) ? n.op_type ?? '' : `${domain}.${n.op_type}`;
-    if (DEFAULT_DOMAINS.has(domain) && OP_HANDLERS[key]) continue;
-    missing.set(key, [...(missing.get(key) ?? []), n.name || n.output?.[0] || '?']);
+    const name = n.name || n.output?.[0] || '?';
+    if (DEFAULT_DOMAINS.has(domain) && OP_HANDLERS[key]) {
+      const problems = attributeProblems(n, opset);
+      if (problems.length) badAttrs.set(key, [...(badAttrs.get(key) ?? []), { node: name, problems }]);
+      continue;
+    }
+    missing.set(key, [...(missing.get(key) ?? []), name]);
   }
-  if (missing.size === 0) return;
+  if (missing.size === 0 && badAttrs.size === 0) return;
+  const some = <T>(xs: readonly T[], f: (x: T) => string): string => `${xs.slice(0, 5).map(f).join(', ')}${xs.length > 5 ? `, … ${xs.length - 5} more` : ''}`;
   const total = [...missing.values()].reduce((s, v) => s + v.length, 0);
-  const list = [...missing].map(([op, names]) => `${op} ×${names.length} (${names.slice(0, 5).map((x) => `'${x}'`).join(', ')}${names.length > 5 ? `, … ${names.length - 5} more` : ''})`);
-  throw new TesseraError('BAD_MODEL',
-    `${total} node${total === 1 ? '' : 's'} of ${missing.size} operator type${missing.size === 1 ? '' : 's'} Tessera does not support (opset ${opset}): ${list.join('; ')}`,
-    { opset, unsupported: Object.fromEntries([...missing].map(([op, names]) => [op, { count: names.length, nodes: names }])) });
+  const attrTotal = [...badAttrs.values()].reduce((s, v) => s + v.length, 0);
+  const parts: string[] = [];
+  if (total) {
+    const list = [...missing].map(([op, names]) => `${op} ×${names.length} (${some(names, (x) => `'${x}'`)})`);
+    parts.push(`${total} node${total === 1 ? '' : 's'} of ${missing.size} operator type${missing.size === 1 ? '' : 's'} Tessera does not support (opset ${opset}): ${list.join('; ')}`);
+  }
+  if (attrTotal) {
+    const list = [...badAttrs].map(([op, bad]) => `${op} ×${bad.length} (${some(bad, (b) => `'${b.node}': ${b.problems.join(', ')}`)})`);
+    parts.push(`${attrTotal} node${attrTotal === 1 ? '' : 's'} with attribute values Tessera does not support${total ? '' : ` (opset ${opset})`}: ${list.join('; ')}`);
+  }
+  throw new TesseraError('BAD_MODEL', parts.join('; and '), {
+    opset,
+    unsupported: Object.fromEntries([...missing].map(([op, names]) => [op, { count: names.length, nodes: names }])),
+    unsupportedAttributes: Object.fromEntries([...badAttrs].map(([op, bad]) => [op, { count: bad.length, nodes: bad }])),
+  });
 }
 
 /** Nodes in an order where every input is produced first; a cycle or a dangling input is BAD_MODEL. */

@@ -184,9 +184,9 @@ describe('bad and unsupported models', () => {
       inits: [{ name: 'lo', dims: [], data: Float32Array.of(-1) }, { name: 'hi', dims: [], data: Float32Array.of(1) }],
     })), /node 'clip' \(Clip\): Clip\(-1, 1\) is not supported/);
     badModel(() => importOnnx(onnxBytes({
-      input: x, output: 'y', nodes: [{ op: 'Pad', name: 'refl', inputs: ['x', 'pads'], outputs: ['y'], attrs: { mode: 'reflect' } }],
+      input: x, output: 'y', nodes: [{ op: 'Pad', name: 'wrap', inputs: ['x', 'pads'], outputs: ['y'], attrs: { mode: 'wrap' } }],
       inits: [{ name: 'pads', dims: [8], data: [0, 0, 1, 1, 0, 0, 1, 1] }],
-    })), /node 'refl' \(Pad\): attribute mode 'reflect' is not supported/);
+    })), /with attribute values Tessera does not support \(opset \d+\): Pad ×1 \('wrap': mode 'wrap'/);
     badModel(() => importOnnx(onnxBytes({
       input: x, output: 'y', nodes: [
         { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['r'] },
