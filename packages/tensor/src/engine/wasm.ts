@@ -195,9 +195,14 @@ export function setWarmUp(f: () => void): void {
  */
 export function kernelEngine(): Engine {
   if (!engine) {
-    engine = new Engine(engineModule());
+    const e = engine = new Engine(engineModule());
     warmUp?.();
-    engine.use(resolveEngine());
+    try {
+      e.use(resolveEngine());
+    } catch (err) {
+      engine = undefined; // TESSERA_ENGINE asked for what cannot run: every call says so, none runs on a silent fallback
+      throw err;
+    }
   }
   return engine;
 }
