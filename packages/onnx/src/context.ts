@@ -17,6 +17,8 @@ export class ImportContext {
   readonly values = new Map<string, Value>();
   /** Nodes a handler absorbed (a BatchNormalization folded into its Conv): skipped by the walk. */
   readonly absorbed = new Set<OnnxNode>();
+  /** Graph outputs that are a Transpose of their value: the permutation to apply to Tessera's result (ops/transpose.ts). */
+  readonly outputPermutation = new Map<string, readonly number[]>();
 
   constructor(
     readonly builder: ModelBuilder,

@@ -19,8 +19,15 @@ export interface OnnxImport {
   readonly model: Model;
   readonly inputName: string;
   readonly outputName: string;
-  /** The ONNX output shape; the Tessera output holds the same data in the same order (it may keep a flattened view's [N, C, 1, 1]). */
+  /**
+   * The ONNX output shape. The Tessera output holds the same data in the
+   * same order (it may keep a flattened view's [N, C, 1, 1]) unless
+   * `outputPermutation` is set: then the ONNX output is that transpose of it
+   * (apply it with toOnnxLayout).
+   */
   readonly outputShape: readonly number[];
+  /** ONNX Transpose perm of a graph-end layout change (e.g. [0, 2, 3, 1]: NCHW → NHWC); absent when none. */
+  readonly outputPermutation?: readonly number[];
   /** ai.onnx opset the model was written for. */
   readonly opset: number;
 }
@@ -210,5 +217,7 @@ function convert(proto: OnnxModel, opts: LoadOnnxOptions): OnnxImport {
   if (out.kind !== 'node' || builder.size === 0 || out.node.id < 0) {
     throw new TesseraError('BAD_MODEL', `graph output '${outputName}' is ${out.kind === 'const' ? 'a constant' : 'the graph input'}; it must be computed by a layer`, { output: outputName });
   }
-  return { model: builder.build(out.node), inputName, outputName, outputShape: out.shape, opset };
+  const perm = ctx.outputPermutation.get(outputName);
+  const outputShape = perm ? perm.map((p) => out.shape[p]!) : out.shape;
+  return { model: builder.build(out.node), inputName, outputName, outputShape, ...(perm ? { outputPermutation: perm } : {}), opset };
 }

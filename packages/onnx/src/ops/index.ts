@@ -10,6 +10,7 @@ import { cast, concatConstants, constantNode, gather, shape, slice } from './fol
 import { pad } from './pad.js';
 import { globalPool, pool } from './pool.js';
 import { resize } from './resize.js';
+import { transpose } from './transpose.js';
 import { flatten, passThrough, reshape, squeeze, unsqueeze } from './views.js';
 
 export type OpHandler = (n: OnnxNode, ctx: ImportContext) => void;
@@ -22,7 +23,7 @@ export const OP_HANDLERS: Readonly<Record<string, OpHandler>> = {
   Add: arith, Sub: arith, Mul: arith, Div: arith,
   Concat: (n, ctx) => ((n.input ?? []).every((i) => ctx.values.get(i)?.kind === 'const') ? concatConstants(n, ctx) : concat(n, ctx)),
   MaxPool: pool, AveragePool: pool, LpPool: pool, GlobalAveragePool: globalPool, GlobalMaxPool: globalPool,
-  Flatten: flatten, Reshape: reshape, Squeeze: squeeze, Unsqueeze: unsqueeze,
+  Flatten: flatten, Reshape: reshape, Squeeze: squeeze, Unsqueeze: unsqueeze, Transpose: transpose,
   Pad: pad, Resize: resize, Upsample: resize,
   Gemm: gemm, MatMul: matMul, Softmax: softmax,
   Dropout: passThrough, Identity: passThrough,
