@@ -1,5 +1,8 @@
 import { TesseraError, isTesseraError, type Shape, type Tensor } from '@tessera/tensor';
-import { checkOut, checkRunOptions, fuseLayers, inOrder, throwIfAborted, type Executor, type Model, type RunOptions, type StreamOptions } from '@tessera/nn';
+import {
+  RUN_ALL_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions, fuseLayers, inOrder, outputRecord, throwIfAborted,
+  type Executor, type Model, type RunAllOptions, type RunOptions, type StreamOptions,
+} from '@tessera/nn';
 import type { TilePlan } from '@tessera/scheduler';
 import { clusterPlan } from './cluster-plan.js';
 import { Connection, type ClusterConnection } from './connection.js';
@@ -64,18 +67,30 @@ export class ClusterExecutor implements Executor {
   async run(model: Model, input: Tensor, opts: RunOptions = {}): Promise<Tensor> {
     const what = `cluster run of model '${model.name}'`;
     checkRunOptions('ClusterExecutor.run', opts);
+    checkOneOutput(model, 'ClusterExecutor.run');
     if (opts.out) checkOut(opts.out, model.outputShape(input.shape), input, what);
-    const y = (await this.runMany(model, [input], false, opts, what))[0]!;
+    const y = (await this.runMany(model, [input], false, opts, what))[0]![0]!;
     if (!opts.out) return y;
     opts.out.data.set(y.toFloat32Array());
     return opts.out;
+  }
+
+  /**
+   * Every output of the model by name, from one run: a whole-input task
+   * returns the outputs it computes on its way with its result
+   * (TileTask.extraOutputs); under fused tiles each output ends a stage.
+   */
+  async runAll(model: Model, input: Tensor, opts: RunAllOptions = {}): Promise<Record<string, Tensor>> {
+    checkRunOptions('ClusterExecutor.runAll', opts, RUN_ALL_OPTION_KEYS);
+    return outputRecord(model, (await this.runMany(model, [input], false, opts, `cluster run of model '${model.name}'`))[0]!);
   }
 
   /** Every input whole as one task (under split auto), all in flight at once in one run; outputs in input order. */
   async runBatch(model: Model, inputs: readonly Tensor[], opts: RunOptions = {}): Promise<Tensor[]> {
     if (!Array.isArray(inputs)) throw new TesseraError('BAD_ARGUMENT', `runBatch takes an array of input tensors, got ${String(inputs)}`);
     checkRunOptions('ClusterExecutor.runBatch', opts, BATCH_KEYS);
-    return this.runMany(model, inputs, inputs.length > 1, opts, `cluster batch run of model '${model.name}'`);
+    checkOneOutput(model, 'ClusterExecutor.runBatch');
+    return (await this.runMany(model, inputs, inputs.length > 1, opts, `cluster batch run of model '${model.name}'`)).map((outs) => outs[0]!);
   }
 
   /**
@@ -88,6 +103,7 @@ export class ClusterExecutor implements Executor {
   async *runStream(original: Model, inputs: AsyncIterable<Tensor> | Iterable<Tensor>, opts: StreamOptions = {}): AsyncGenerator<Tensor> {
     const what = `cluster stream of model '${original.name}'`;
     checkRunOptions('ClusterExecutor.runStream', opts, STREAM_KEYS);
+    checkOneOutput(original, 'ClusterExecutor.runStream');
     const { c, model, version } = await this.prepare(original, opts.signal, what);
     const limit = opts.maxInFlight ?? await this.defaultInFlight(c);
     const session = await this.openSession(c, what, opts.signal, Infinity);
@@ -95,7 +111,7 @@ export class ClusterExecutor implements Executor {
       yield* inOrder(inputs, (x) => {
         original.shapes(x.shape); // validates the input against every layer, naming the layer
         this.stats.runs++;
-        return runInput(session, model, this.planFused(model, x.shape, true), version, x);
+        return runInput(session, model, this.planFused(model, x.shape, true), version, x).then((outs) => outs[0]!);
       }, limit, opts.signal, what);
     } finally {
       await this.closeSession(session);
@@ -130,7 +146,8 @@ export class ClusterExecutor implements Executor {
     return p;
   }
 
-  private async runMany(original: Model, inputs: readonly Tensor[], many: boolean, opts: RunOptions, what: string): Promise<Tensor[]> {
+  /** Per input, every output in the model's order. */
+  private async runMany(original: Model, inputs: readonly Tensor[], many: boolean, opts: RunAllOptions, what: string): Promise<Tensor[][]> {
     inputs.forEach((x) => original.shapes(x.shape)); // validates every input against every layer, naming the layer
     const { c, model, version } = await this.prepare(original, opts.signal, what);
     const session = await this.openSession(c, what, opts.signal, Date.now() + this.limits.runTimeoutMs);

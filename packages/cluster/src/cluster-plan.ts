@@ -35,7 +35,7 @@ function wholePlan(model: Model, inputShape: Shape, tiles: TilePlan): TilePlan {
     stages: [{
       kind: 'fused', layers, tasks: [{ id: 0, regions: tiles.shapes.map((s) => fullRegion(s)) }],
       cost: {
-        cut: 'whole input', flops, taskFlops: flops, bytes: 4 * (sizeOf(tiles.shapes[model.output]!) + sizeOf(inputShape)),
+        cut: 'whole input', flops, taskFlops: flops, bytes: 4 * (model.outputs.reduce((a, o) => a + sizeOf(tiles.shapes[o.layer]!), 0) + sizeOf(inputShape)),
         balance: 1, estimatedMs: tiles.stages.reduce((a, st) => a + st.cost.estimatedMs, 0),
       },
     }],

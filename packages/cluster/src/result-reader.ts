@@ -23,7 +23,11 @@ export function readResult(data: Uint8Array, maxMessageBytes: number): TileResul
     return undefined;
   }
   const d = res.output?.data;
-  if (d && d.buffer.byteLength > 2 * d.byteLength + 4096) return { ...res, output: { ...res.output!, data: d.slice() } };
+  const bytes = (d?.byteLength ?? 0) + (res.extraOutputs ?? []).reduce((a, s) => a + s.data.byteLength, 0);
+  if (d && d.buffer.byteLength > 2 * bytes + 4096) {
+    const own = (s: TileSlice): TileSlice => ({ ...s, data: s.data.slice() });
+    return { ...res, output: own(res.output!), ...(res.extraOutputs ? { extraOutputs: res.extraOutputs.map(own) } : {}) };
+  }
   return res;
 }
 
@@ -34,26 +38,27 @@ export function workerError(res: TileResult): TesseraError {
 }
 
 /**
- * The result's output slice — inline, or fetched from the object store (and
- * deleted there) — if it is exactly what the task asked for; undefined
- * otherwise (counted as an error by the caller). `fetched` counts the bytes
- * read from the store.
+ * The result's output slices — the output then its extra outputs, inline, or
+ * fetched from the object store (and deleted there) — if they are exactly
+ * what the task asked for, in order; undefined otherwise (counted as an
+ * error by the caller). `fetched` counts the bytes read from the store.
  */
-export async function outputOf(store: ObjectStore, res: TileResult, want: ExpectedOutput, fetched: (bytes: number) => void): Promise<TileSlice | undefined> {
-  let slice = res.output;
+export async function outputsOf(store: ObjectStore, res: TileResult, want: readonly ExpectedOutput[], fetched: (bytes: number) => void): Promise<TileSlice[] | undefined> {
+  let slices = res.output ? [res.output, ...(res.extraOutputs ?? [])] : undefined;
   if (res.outputRef) {
     const blob = await store.getBlob(res.outputRef).catch(() => null);
     await store.delete(res.outputRef).catch(() => {});
     if (blob) {
       fetched(blob.length);
       try {
-        slice = decodeTileSlices(blob)[0];
+        slices = decodeTileSlices(blob);
       } catch { /* mismatch below */ }
     }
   }
-  if (!slice || slice.source !== want.source || !sameShape(slice.shape, want.shape) || !regionsEqual(slice.region, want.region)
-    || slice.data.length !== regionVolume(want.region)) return undefined;
-  return slice;
+  if (!slices || slices.length !== want.length) return undefined;
+  const fits = (s: TileSlice, w: ExpectedOutput): boolean => s.source === w.source && sameShape(s.shape, w.shape) && regionsEqual(s.region, w.region)
+    && s.data.length === regionVolume(w.region);
+  return slices.every((s, i) => fits(s, want[i]!)) ? slices : undefined;
 }
 
 function sameShape(a: Shape, b: Shape): boolean {

@@ -8,30 +8,35 @@ import type { RunSession } from './run-session.js';
  * Runs one input of the fused `model` through `session`, stage by stage:
  * each task carries exactly the input rectangles it reads; the stage's
  * output is assembled from the results and the next stage's inputs are
- * sliced from it. Output is bit-identical to LocalExecutor: same kernels,
- * same regions.
+ * sliced from it. Model outputs a stage computes before its last layer (a
+ * whole-input task of a model with several outputs) come back with the
+ * task's result (TileTask.extraOutputs). Returns every model output, in the
+ * model's order, bit-identical to LocalExecutor: same kernels, same regions.
  */
-export async function runInput(session: RunSession, model: Model, p: TilePlan, version: string, input: Tensor): Promise<Tensor> {
+export async function runInput(session: RunSession, model: Model, p: TilePlan, version: string, input: Tensor): Promise<Tensor[]> {
   const maps = new Map<number, Tensor>([[INPUT, input]]);
   for (const [s, stage] of p.stages.entries()) {
     const last = stage.layers[stage.layers.length - 1]!;
-    const shape = p.shapes[last]!;
+    const extraOutputs = stage.layers.slice(0, -1).filter((l) => model.isOutput(l));
+    const kept = [last, ...extraOutputs];
     const base = session.tileIds(stage.tasks.length);
     const results = stage.tasks.map((t) => {
       const inputs: TileSlice[] = [...taskReads(model, p.inputShape, stage.layers, t.regions)].map(([src, read]) => sliceOf(src, maps.get(src)!, read));
       const r = session.submit(base + t.id, {
         stage: s, modelId: model.id, modelVersion: version, inputShape: p.inputShape, layers: stage.layers, regions: t.regions, inputs,
-      }, { source: last, shape, region: t.regions[t.regions.length - 1]! });
+        ...(extraOutputs.length ? { extraOutputs } : {}),
+      }, kept.map((l) => ({ source: l, shape: p.shapes[l]!, region: t.regions[stage.layers.indexOf(l)]! })));
       r.catch(() => undefined); // awaited together below; a failure of one must not go unhandled
       return r;
     });
-    maps.set(last, assemble(shape, await Promise.all(results)));
-    // Drop maps no later stage reads (the output stays).
+    const done = await Promise.all(results);
+    kept.forEach((l, i) => maps.set(l, assemble(p.shapes[l]!, done.map((slices) => slices[i]!))));
+    // Drop maps no later stage reads (the outputs stay).
     for (const k of [...maps.keys()]) {
-      if (k !== model.output && !p.stages.slice(s + 1).some((st) => st.layers.some((l) => model.layers[l]!.inputs.includes(k)))) maps.delete(k);
+      if (!model.isOutput(k) && !p.stages.slice(s + 1).some((st) => st.layers.some((l) => model.layers[l]!.inputs.includes(k)))) maps.delete(k);
     }
   }
-  return maps.get(model.output)!;
+  return model.outputs.map((o) => maps.get(o.layer)!);
 }
 
 /**

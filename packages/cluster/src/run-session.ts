@@ -7,7 +7,7 @@ import type { ClusterConnection } from './connection.js';
 import { payloadObjectName, resultSubject, taskSubject, type ClusterNames } from './names.js';
 import type { Limits } from './options.js';
 import { deleteRunTasks, runQueueState } from './queue.js';
-import { outputOf, readResult, workerError, type ExpectedOutput } from './result-reader.js';
+import { outputsOf, readResult, workerError, type ExpectedOutput } from './result-reader.js';
 import { perInput, type ClusterStats } from './stats.js';
 import { Ballot, type Vote } from './verify.js';
 import { within } from './within.js';
@@ -35,7 +35,8 @@ interface Outstanding {
   readonly task: TileTask;
   /** Under verify: the results so far, by worker. */
   readonly ballot: Ballot | undefined;
-  readonly want: ExpectedOutput;
+  /** The task's last layer's region, then its extra outputs' (TileTask.extraOutputs). */
+  readonly want: readonly ExpectedOutput[];
   /** Date.now() by which it must be done (runTimeoutMs). */
   readonly deadline: number;
   /** The highest attempt sent: each send (a copy under verify, a re-send) has its own. */
@@ -45,7 +46,7 @@ interface Outstanding {
   publishedAt: number | undefined;
   /** performance.now() when its last publish began. */
   sentAt: number;
-  resolve(s: TileSlice): void;
+  resolve(s: readonly TileSlice[]): void;
   reject(e: unknown): void;
 }
 
@@ -132,12 +133,16 @@ export class RunSession {
     return base;
   }
 
-  /** Publishes a task; resolves with its output slice, rejects with the worker's error or the run's failure. */
-  submit(tileId: number, spec: TaskSpec, want: ExpectedOutput): Promise<TileSlice> {
+  /**
+   * Publishes a task; resolves with its output slices (the last layer's, then
+   * the extra outputs', as `want` lists them), rejects with the worker's
+   * error or the run's failure.
+   */
+  submit(tileId: number, spec: TaskSpec, want: readonly ExpectedOutput[]): Promise<readonly TileSlice[]> {
     if (this.failure) return Promise.reject(this.failure);
     const task: TileTask = { ...spec, version: TILE_PROTOCOL_VERSION, runId: this.runId, tileId, attempt: 1 };
     const k = this.host.limits.verify;
-    return new Promise<TileSlice>((resolve, reject) => {
+    return new Promise<readonly TileSlice[]>((resolve, reject) => {
       const t: Outstanding = {
         tileId, task, want, deadline: Math.min(this.deadline, Date.now() + this.host.limits.runTimeoutMs), ballot: k > 1 ? new Ballot(k) : undefined,
         attempt: k, resends: 0, publishedAt: undefined, sentAt: performance.now(), resolve, reject,
@@ -172,10 +177,10 @@ export class RunSession {
     await within(Promise.all([...this.objects].map((name) => this.c.store.delete(name))), 2000);
   }
 
-  private settle(t: Outstanding, result: { slice: TileSlice } | { error: unknown }): void {
+  private settle(t: Outstanding, result: { slices: readonly TileSlice[] } | { error: unknown }): void {
     this.pending.delete(t.tileId);
     this.done.add(t.tileId);
-    if ('slice' in result) t.resolve(result.slice);
+    if ('slices' in result) t.resolve(result.slices);
     else t.reject(result.error);
   }
 
@@ -237,7 +242,7 @@ export class RunSession {
       else this.vote(t, t.ballot, res.workerId, { error: workerError(res) });
       return;
     }
-    const fetched = await outputOf(this.c.store, res, t.want, (n) => { stats.bytesIn += n; });
+    const fetched = await outputsOf(this.c.store, res, t.want, (n) => { stats.bytesIn += n; });
     if (!fetched) {
       stats.errors++;
       return;
@@ -247,10 +252,9 @@ export class RunSession {
       return;
     }
     if (t.ballot) {
-      this.vote(t, t.ballot, res.workerId, { slice: fetched }, res.timings.computeMs);
+      this.vote(t, t.ballot, res.workerId, { slices: fetched }, res.timings.computeMs);
       return;
     }
-    const slice = fetched;
     stats.results++;
     stats.perWorker[res.workerId] = (stats.perWorker[res.workerId] ?? 0) + 1;
     stats.computeMs += res.timings.computeMs;
@@ -260,7 +264,7 @@ export class RunSession {
     perInput(stats);
     this.lastProgress = Date.now();
     this.emptyChecks = 0;
-    this.settle(t, { slice });
+    this.settle(t, { slices: fetched });
   }
 
   /**
@@ -297,7 +301,7 @@ export class RunSession {
     perInput(stats);
     this.lastProgress = Date.now();
     this.emptyChecks = 0;
-    this.settle(t, { slice: decided.vote.slice });
+    this.settle(t, { slices: decided.vote.slices });
   }
 
   /** A worker whose result differed from k agreeing ones: reported (stats.excludedWorkers) and its results dropped from now on. */
@@ -352,10 +356,10 @@ export class RunSession {
         // Under verify a tile may also need copies beyond k (a worker took two, or one disagreed): k more allowed.
         if (++t.resends > o.maxResends + (o.verify > 1 ? o.verify : 0)) {
           if (t.ballot) {
-            throw new TesseraError('UNAVAILABLE', `tile ${t.tileId} (${fmtRegion(t.want.region)} of layer ${t.want.source}) could not be verified in the ${this.what}: `
+            throw new TesseraError('UNAVAILABLE', `tile ${t.tileId} (${fmtRegion(t.want[0]!.region)} of layer ${t.want[0]!.source}) could not be verified in the ${this.what}: `
               + `${t.ballot.size} distinct worker(s) answered ${t.attempt} copies and no ${o.verify} of them agree (verify ${o.verify})`, { tileId: t.tileId, verify: o.verify });
           }
-          throw new TesseraError('WORKER_LOST', `tile ${t.tileId} (${fmtRegion(t.want.region)} of layer ${t.want.source}) lost its result ${t.resends} time(s) in the ${this.what}`);
+          throw new TesseraError('WORKER_LOST', `tile ${t.tileId} (${fmtRegion(t.want[0]!.region)} of layer ${t.want[0]!.source}) lost its result ${t.resends} time(s) in the ${this.what}`);
         }
         stats.resends++;
         t.attempt++;

@@ -1,8 +1,8 @@
 import type { TesseraError } from '@tessera/tensor';
 import type { TileSlice } from './codec.js';
 
-/** One worker's answer for a tile: its output, or the error it reported (errors with the same code agree). */
-export type Vote = { readonly slice: TileSlice } | { readonly error: TesseraError };
+/** One worker's answer for a tile: its output slices, or the error it reported (errors with the same code agree). */
+export type Vote = { readonly slices: readonly TileSlice[] } | { readonly error: TesseraError };
 
 /**
  * Verified execution (`verify: k`, issue 14): one tile's results by worker
@@ -47,7 +47,7 @@ export class Ballot {
 
 function agree(a: Vote, b: Vote): boolean {
   if ('error' in a || 'error' in b) return 'error' in a && 'error' in b && a.error.code === b.error.code;
-  return sameBits(a.slice, b.slice);
+  return a.slices.length === b.slices.length && a.slices.every((s, i) => sameBits(s, b.slices[i]!));
 }
 
 /** Bit-identical data (NaN payloads and signed zeros included): the bytes, not the float values, are compared. */
