@@ -281,7 +281,13 @@ export class TileWorker {
       started = performance.now();
       const last = task.layers[task.layers.length - 1]!;
       let output: TileSlice;
-      if (isWholeInput(model, task)) {
+      let extraOutputs: TileSlice[] | undefined;
+      if (task.extraOutputs?.length) {
+        // Model outputs inside the task (a whole-input task of a model with several outputs): each region comes back too.
+        const [tile, ...extra] = await this.pool!.runTileKeeping(model, task.inputShape, task.layers, task.regions, slices, task.extraOutputs);
+        output = { source: last, shape: tile!.shape, region: tile!.partial!, data: tile!.data };
+        extraOutputs = extra.map((t, i) => ({ source: task.extraOutputs![i]!, shape: t.shape, region: t.partial!, data: t.data }));
+      } else if (isWholeInput(model, task)) {
         // Data parallel: the whole input on one pool thread (no halo; the other threads take the next tasks in hand).
         // The slice holds what the model reads (a VALID conv may skip the last rows); one copy puts it in shared memory.
         const s = slices.get(INPUT)!;
@@ -294,7 +300,7 @@ export class TileWorker {
         output = { source: last, shape: tile.shape, region: tile.partial!, data: tile.data };
       }
       const computeMs = performance.now() - started;
-      return { ...base, output, timings: { queueMs: started - received, computeMs, codecMs: decodeMs } };
+      return { ...base, output, ...(extraOutputs ? { extraOutputs } : {}), timings: { queueMs: started - received, computeMs, codecMs: decodeMs } };
     } catch (e) {
       const error: TileError = {
         code: isTesseraError(e) ? e.code : 'KERNEL_FAILED',
@@ -327,8 +333,8 @@ export class TileWorker {
     let bytes = encodeTileResult(result);
     if (bytes.length > this.maxMessageBytes && result.output) {
       const name = payloadObjectName(task.runId, task.tileId, 'out', task.attempt);
-      await this.store!.putBlob({ name }, encodeTileSlices([result.output]));
-      const { output: _dropped, ...rest } = result;
+      await this.store!.putBlob({ name }, encodeTileSlices([result.output, ...(result.extraOutputs ?? [])]));
+      const { output: _dropped, extraOutputs: _extra, ...rest } = result;
       bytes = encodeTileResult({ ...rest, outputRef: name });
     }
     this.nc!.publish(resultSubject(this.names, task.runId), bytes);
