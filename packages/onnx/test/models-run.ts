@@ -27,8 +27,9 @@ export class AllExecutors {
   /** Starts the nats-server and two `tessera-worker` processes (one thread each). */
   async start(): Promise<void> {
     await this.cluster.start();
-    this.clusterEx = this.cluster.executor({ tiles: 4 });
-    await this.clusterEx.connect();
+    const ex = this.cluster.executor({ tiles: 4 });
+    await ex.connect();
+    this.clusterEx = ex;
     await this.cluster.worker();
     await this.cluster.worker();
   }
