@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalExecutor } from '@tessera/nn';
+import { LocalExecutor, ModelBuilder } from '@tessera/nn';
 import { loadOnnx } from '@tessera/onnx';
 import { FAST_TOLERANCE, Tensor, randomTensor } from '@tessera/tensor';
+import { saveModel } from '@tessera/wire';
 import { ClusterExecutor, spawnWorker, startNatsServer, type LocalNatsServer, type SpawnedWorker } from '@tessera/cluster';
 import { imageInput } from '../src/input.js';
 import { decodeNpy, encodeNpy } from '../src/npy.js';
@@ -31,17 +32,19 @@ describe('tessera run', () => {
     expect(r.code, r.stderr).to.equal(0);
     const j = JSON.parse(r.stdout);
     expect(j.input.shape).to.deep.equal([1, 3, 24, 24]);
-    expect(j.outputs).to.deep.equal([{ name: 'y', shape: [1, 10] }]);
+    expect(j.outputs).to.have.length(1);
+    expect(j.outputs[0]).to.deep.include({ name: 'y', shape: [1, 10], out });
     const want = (await expected(f.onnx, JPEG)).toFloat32Array();
     const got = npyAt(out);
     expect(got.shape).to.deep.equal([1, 10]);
     expect(sameBits(got.data, want)).to.equal(true);
     // Top-3: the largest logits, best first, scored by softmax.
-    expect(j.top.kind).to.equal('softmax of logits');
+    const top = j.outputs[0].top;
+    expect(top.kind).to.equal('softmax of logits');
     const order = Array.from(want.keys()).sort((a, b) => want[b]! - want[a]!);
-    expect(j.top.samples[0].map((c: { index: number }) => c.index)).to.deep.equal(order.slice(0, 3));
+    expect(top.samples[0].map((c: { index: number }) => c.index)).to.deep.equal(order.slice(0, 3));
     const max = Math.max(...want), z = want.reduce((s, v) => s + Math.exp(v - max), 0);
-    expect(j.top.samples[0][0].score).to.be.closeTo(Math.exp(want[order[0]!]! - max) / z, 1e-9);
+    expect(top.samples[0][0].score).to.be.closeTo(Math.exp(want[order[0]!]! - max) / z, 1e-9);
     for (const stage of ['load', 'preprocess', 'backendStart', 'run', 'write']) expect(j.timesMs[stage], stage).to.be.a('number').and.at.least(0);
   });
 
@@ -57,9 +60,9 @@ describe('tessera run', () => {
     const r = await cli(['run', f.softmax, '--input', PNG, '--json']);
     expect(r.code, r.stderr).to.equal(0);
     const j = JSON.parse(r.stdout);
-    expect(j.top.kind).to.equal('probabilities');
+    expect(j.outputs[0].top.kind).to.equal('probabilities');
     const want = (await expected(f.softmax, PNG)).toFloat32Array();
-    expect(j.top.samples[0][0].score).to.equal(Math.max(...want));
+    expect(j.outputs[0].top.samples[0][0].score).to.equal(Math.max(...want));
   });
 
   it('--backend threads --threads 2 and --backend gpu give local\'s output (threads bit for bit, gpu within FAST_TOLERANCE)', async () => {
@@ -78,7 +81,7 @@ describe('tessera run', () => {
     const scale = Math.max(...l.data.map(Math.abs));
     expect(Math.max(...g.data.map((v, i) => Math.abs(v - l.data[i]!)))).to.be.at.most(FAST_TOLERANCE * scale);
     // A feature map is not a classifier output: no top-k.
-    expect(JSON.parse(b.stdout).top).to.equal(undefined);
+    expect(JSON.parse(b.stdout).outputs[0].top).to.equal(undefined);
   });
 
   it('--size resizes the picture and resolves an ONNX model\'s dynamic height and width', async () => {
@@ -116,6 +119,25 @@ describe('tessera run', () => {
     expect(JSON.parse(r.stdout).input).to.deep.include({ kind: 'npy', shape: [1, 3, 20, 28] });
     const want = await new LocalExecutor().run(await loadOnnx(f.dynamic, { inputShape: [1, 3, 20, 28] }), x);
     expect(sameBits(npyAt(out).data, want.toFloat32Array())).to.equal(true);
+  });
+
+  it('a model with several outputs: each printed and written (FILE.<name>.npy), equal to LocalExecutor.runAll', async () => {
+    const b = new ModelBuilder('two-heads', [1, 3, 16, 16], { seed: 3 });
+    const features = b.relu(b.conv2d(b.input, { outChannels: 4, kernel: 3, padding: 'same', name: 'c' }), 'features');
+    const scores = b.softmax(b.dense(b.globalAvgPool(features, 'gap'), 5, undefined, 'fc'), 'scores');
+    const model = b.build({ features, scores });
+    const path = join(f.dir, 'two-heads.tsm'), out = join(f.dir, 'heads.npy');
+    await saveModel(model, path);
+    const r = await cli(['run', path, '--input', PNG, '--out', out, '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.outputs.map((o: { name: string; shape: number[] }) => [o.name, o.shape])).to.deep.equal([['features', [1, 4, 16, 16]], ['scores', [1, 5]]]);
+    expect(j.outputs[0].top).to.equal(undefined);
+    expect(j.outputs[1].top.kind).to.equal('probabilities');
+    const want = await new LocalExecutor().runAll(model, await imageInput(PNG, { channels: 3, height: 16, width: 16 }));
+    for (const name of ['features', 'scores']) expect(sameBits(npyAt(join(f.dir, `heads.${name}.npy`)).data, want[name]!.toFloat32Array()), name).to.equal(true);
+    const text = await cli(['run', path, '--input', PNG]);
+    expect(text.stdout).to.match(/output {2}'features' \[1, 4, 16, 16\]/).and.match(/output {2}'scores' \[1, 5\]\ntop-5 \(the output is already a probability distribution\)/);
   });
 
   it('--trace prints a line per layer with its time', async () => {

@@ -1,3 +1,4 @@
+import type { Executor, Model } from '@tessera/nn';
 import { fmtShape, sizeOf, type Shape, type Tensor } from '@tessera/tensor';
 import { numberList, oneOf, parse, positionals, positiveInt, size2, usageError } from '../args.js';
 import { BACKENDS, GPU_MODES, checkBackendFlags, openBackend, type BackendOptions } from '../backend.js';
@@ -9,8 +10,8 @@ import { topK, type TopK } from '../top-k.js';
 
 export const RUN_USAGE = `usage: tessera run MODEL.onnx|MODEL.tsm --input IMAGE|TENSOR.npy [options]
 
-Runs the model on one input; prints the output shape, the top-k classes of a
-classifier output and the time of each stage.
+Runs the model on one input; prints each output's name and shape, the top-k
+classes of a classifier output and the time of each stage.
 
   --input FILE       a picture (PNG, JPEG, ... decoded by sharp, stretched to the model's
                      input size, NCHW float32 in [0, 1]) or a float32/float64 .npy tensor
@@ -26,7 +27,8 @@ classifier output and the time of each stage.
                      credentials from TESSERA_NATS_USER / TESSERA_NATS_PASS
   --top K            classes listed for a classifier output (default 5); scores are the output
                      itself when it already is a distribution, else its softmax (said which)
-  --out FILE.npy     write the output as a float32 .npy (the ONNX output's shape for an ONNX model)
+  --out FILE.npy     write the output as a float32 .npy (the ONNX output's shape for an ONNX model;
+                     a model with several outputs writes FILE.<output name>.npy for each)
   --trace            per-layer times on stderr (layers that run on the calling thread: local,
                      and threads where the pool runs the model there)
   --json             one JSON document on stdout
@@ -83,40 +85,46 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     const { value: opened, ms: startMs } = await timed(() => openBackend(be));
     times['backendStart'] = startMs;
     if (opened.note) io.err(`note: ${opened.note}`);
-    let y: Tensor;
+    let results: Record<string, Tensor>;
     try {
       status.stage(`running on ${opened.description}`);
-      ({ value: y, ms: times['run'] } = await timed(() => opened.executor.run(model, input)));
+      ({ value: results, ms: times['run'] } = await timed(() => runOutputs(opened.executor, model, input, loaded.onnx?.outputName)));
     } finally {
       await opened.executor.close();
     }
-    // An ONNX output keeps its own shape (Tessera may hold a flattened [N, K] as [N, K, 1, 1]).
-    const onnxShape = loaded.onnx?.outputShape;
-    const outShape = onnxShape && sizeOf(onnxShape) === y.size ? onnxShape : y.shape;
-    const top = topK(y, k);
-    if (v.out !== undefined) {
-      status.stage(`writing ${v.out}`);
-      ({ ms: times['write'] } = await timed(() => writeNpy(v.out!, outShape, y.toFloat32Array())));
+    const several = Object.keys(results).length > 1;
+    const outputs = Object.entries(results).map(([name, y]) => {
+      // An ONNX output keeps its own shape (Tessera may hold a flattened [N, K] as [N, K, 1, 1]).
+      const onnxShape = !several ? loaded.onnx?.outputShape : undefined;
+      const shape = onnxShape && sizeOf(onnxShape) === y.size ? onnxShape : y.shape;
+      // Several outputs: one .npy each, the output's name before the extension.
+      const file = v.out === undefined ? undefined : several ? v.out.replace(/\.npy$/i, `.${safeName(name)}.npy`) : v.out;
+      return { name, y, shape, file, top: topK(y, k) };
+    });
+    for (const o of outputs) {
+      if (o.file === undefined) continue;
+      status.stage(`writing ${o.file}`);
+      const { ms } = await timed(() => writeNpy(o.file!, o.shape, o.y.toFloat32Array()));
+      times['write'] = (times['write'] ?? 0) + ms;
     }
     status.done();
-    const outputName = loaded.onnx?.outputName ?? model.layers[model.output]!.name;
     if (v.json) {
       io.out(JSON.stringify({
         command: 'run',
         model: { path: modelPath, format: loaded.format, name: model.name, layers: model.layers.length, params: model.paramCount(), ...(loaded.onnx ? { opset: loaded.onnx.opset } : {}) },
         backend: opened.description,
         input: { path: v.input, kind: npy ? 'npy' : 'image', shape: input.shape },
-        outputs: [{ name: outputName, shape: outShape }],
-        ...(top ? { top: { k, kind: top.kind, samples: top.samples } } : {}),
-        ...(v.out !== undefined ? { out: v.out } : {}),
+        outputs: outputs.map((o) => ({ name: o.name, shape: o.shape, ...(o.file !== undefined ? { out: o.file } : {}), ...(o.top ? { top: { k, kind: o.top.kind, samples: o.top.samples } } : {}) })),
         timesMs: times,
       }, null, 2));
     } else {
       io.out(`model   ${modelPath} (${loaded.format}${loaded.onnx ? `, opset ${loaded.onnx.opset}` : ''}): ${model.layers.length} layers, ${model.paramCount()} parameters`);
       io.out(`backend ${opened.description}`);
       io.out(`input   ${v.input} → ${fmtShape(input.shape)}${npy ? '' : ` (picture, [0, 1]${mean || std ? `, (x − mean) / std` : ''})`}`);
-      io.out(`output  '${outputName}' ${fmtShape(outShape)}${v.out !== undefined ? ` → ${v.out}` : ''}`);
-      if (top) printTop(top, k, io);
+      for (const o of outputs) {
+        io.out(`output  '${o.name}' ${fmtShape(o.shape)}${o.file !== undefined ? ` → ${o.file}` : ''}`);
+        if (o.top) printTop(o.top, k, io);
+      }
       io.out(`time    ${Object.entries(times).map(([s, ms]) => `${s} ${ms.toFixed(1)} ms`).join(', ')}`);
     }
     return 0;
@@ -124,6 +132,18 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     status.done();
   }
 }
+
+/**
+ * Every output by name: `runAll` for a model with several outputs (one run
+ * computes them all), `run` for one — named as the ONNX graph names it.
+ */
+async function runOutputs(ex: Executor, model: Model, x: Tensor, onnxName?: string): Promise<Record<string, Tensor>> {
+  if (model.outputs.length > 1) return ex.runAll(model, x);
+  return { [onnxName ?? model.outputs[0]!.name]: await ex.run(model, x) };
+}
+
+/** An output name as part of a file name. */
+const safeName = (name: string): string => name.replace(/[^\w.-]+/g, '_');
 
 function printTop(top: TopK, k: number, io: Io): void {
   io.out(`top-${k} (${top.kind === 'probabilities' ? 'the output is already a probability distribution' : 'softmax of the output, read as logits'}):`);
