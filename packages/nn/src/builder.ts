@@ -1,6 +1,6 @@
 import {
   TesseraError, WINDOW_KEYS, checkBool, checkKeys, checkInt, getOp, pair, rng, weightShapes,
-  type ActivationSpec, type Conv2dSpec, type OpSpec, type PadSpec, type Pool2dSpec, type ResizeSpec,
+  type ActivationSpec, type BinaryFn, type Conv2dSpec, type Conv2dTransposeSpec, type OpSpec, type PadSpec, type Pool2dSpec, type ResizeSpec,
   type Shape, type Tensor, type Weights, type WindowSpec,
 } from '@tessera/tensor';
 import { heNormal, uniform } from './init.js';
@@ -15,6 +15,13 @@ export interface Node {
 export interface BuilderOptions {
   /** Seed for weights the builder creates itself (He-normal); same seed, same model. */
   seed?: number;
+}
+
+export interface Conv2dTransposeOptions extends Omit<Conv2dTransposeSpec, 'op'> {
+  outChannels: number;
+  /** Add a bias per output channel (default true). */
+  bias?: boolean;
+  name?: string;
 }
 
 export interface Conv2dOptions extends WindowSpec {
@@ -33,6 +40,7 @@ export interface Conv2dOptions extends WindowSpec {
 const BUILDER_KEYS = ['seed'];
 const DEPTHWISE_KEYS: readonly string[] = [...WINDOW_KEYS, 'flip', 'bias', 'name'];
 const CONV2D_KEYS: readonly string[] = [...DEPTHWISE_KEYS, 'outChannels', 'groups'];
+const CONV2D_TRANSPOSE_KEYS: readonly string[] = ['kernel', 'stride', 'dilation', 'padding', 'outputPadding', 'groups', 'bias', 'name', 'outChannels'];
 const BUILD_KEYS = ['id'];
 const WEIGHT_BIAS = ['weight', 'bias'];
 const SCALE_SHIFT = ['scale', 'shift'];
@@ -97,6 +105,24 @@ export class ModelBuilder {
     return this.layer(stripUndefined(spec), [x], { weight: w.weight, bias: w.bias }, o.name);
   }
 
+  /** Transposed convolution (upsampling, ONNX ConvTranspose): weight [Cin, Cout/groups, kh, kw]. */
+  conv2dTranspose(x: Node, o: Conv2dTransposeOptions, weights?: { weight: Tensor; bias?: Tensor | undefined }): Node {
+    checkKeys('ModelBuilder.conv2dTranspose options', o, CONV2D_TRANSPOSE_KEYS);
+    checkBool('ModelBuilder.conv2dTranspose bias', o.bias);
+    if (weights !== undefined) checkKeys('ModelBuilder.conv2dTranspose weights', weights, WEIGHT_BIAS);
+    const cin = channels(x);
+    const groups = o.groups ?? 1;
+    checkInt('conv2dTranspose outChannels', o.outChannels, 1);
+    const [kh, kw] = pair('conv2dTranspose kernel', o.kernel, 1, 1);
+    const { outChannels, bias, name, ...rest } = o;
+    const spec: Conv2dTransposeSpec = { op: 'conv2dTranspose', ...rest };
+    const w = weights ?? {
+      weight: heNormal([cin, Math.max(1, Math.floor(outChannels / groups)), kh, kw], (cin / groups) * kh * kw, this.rand),
+      bias: bias === false ? undefined : uniform([outChannels], 0.1, this.rand),
+    };
+    return this.layer(stripUndefined(spec), [x], { weight: w.weight, bias: w.bias }, name);
+  }
+
   /** Depthwise 3×3-style conv: one filter per input channel. */
   depthwiseConv2d(x: Node, o: Omit<Conv2dOptions, 'outChannels' | 'groups'>, weights?: { weight: Tensor; bias?: Tensor | undefined }): Node {
     checkKeys('ModelBuilder.depthwiseConv2d options', o, DEPTHWISE_KEYS);
@@ -115,6 +141,12 @@ export class ModelBuilder {
   leakyRelu(x: Node, alpha: number, name?: string): Node { return this.activation({ op: 'leakyRelu', alpha }, x, name); }
   sigmoid(x: Node, name?: string): Node { return this.activation({ op: 'sigmoid' }, x, name); }
   tanh(x: Node, name?: string): Node { return this.activation({ op: 'tanh' }, x, name); }
+  hardSigmoid(x: Node, alpha: number, beta: number, name?: string): Node { return this.activation({ op: 'hardSigmoid', alpha, beta }, x, name); }
+  hardSwish(x: Node, name?: string): Node { return this.activation({ op: 'hardSwish' }, x, name); }
+  /** x ≥ 0: x, below: slope·x; `slope` [C] or [1] (random around 0.25 when not given). */
+  prelu(x: Node, slope?: Tensor, name?: string): Node {
+    return this.layer({ op: 'prelu' }, [x], { slope: slope ?? shifted(uniform([channels(x)], 0.05, this.rand), 0.25) }, name);
+  }
   activation(spec: ActivationSpec, x: Node, name?: string): Node { return this.layer(spec, [x], {}, name); }
 
   /** Per-channel x·scale + shift (folded batch-norm); random around 1 and 0 when not given. */
@@ -126,6 +158,8 @@ export class ModelBuilder {
   }
 
   add(a: Node, b: Node, name?: string): Node { return this.layer({ op: 'add' }, [a, b], {}, name); }
+  /** a ∘ b (add, sub, mul, div) broadcasting along axes of size 1 (per-channel [N, C, 1, 1], scalar [1, 1, 1, 1]). */
+  binary(fn: BinaryFn, a: Node, b: Node, name?: string): Node { return this.layer({ op: 'binary', fn }, [a, b], {}, name); }
   concat(xs: readonly Node[], name?: string): Node { return this.layer({ op: 'concat' }, xs, {}, name); }
   pad(x: Node, spec: Omit<PadSpec, 'op'>, name?: string): Node { return this.layer({ op: 'pad', ...spec }, [x], {}, name); }
   resize(x: Node, spec: Omit<ResizeSpec, 'op'>, name?: string): Node { return this.layer({ op: 'resize', ...spec }, [x], {}, name); }

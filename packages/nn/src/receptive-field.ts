@@ -1,4 +1,4 @@
-import { TesseraError, getOp, type Shape } from '@tessera/tensor';
+import { TesseraError, conv2dTransposeGeometry, getOp, type Conv2dTransposeSpec, type Shape } from '@tessera/tensor';
 import { INPUT, type Model } from './model.js';
 
 /**
@@ -49,6 +49,12 @@ export function receptiveField(model: Model, layer: number | string = model.outp
         x: through(f.x, g.kw, g.sw, g.dw, g.pl),
         global: f.global,
       });
+    } else if (l.spec.op === 'conv2dTranspose') {
+      // Output o gathers inputs (o + pad − k·d)/s for taps k: from ⌈(pad − (K−1)·d)/s⌉ to ⌊pad/s⌋ at o = 0, one input per s outputs.
+      const t = conv2dTransposeGeometry(l.spec as Conv2dTransposeSpec, inShapes[0]!);
+      const axis = (a: Axis, k: number, s: number, d: number, pad: number): Axis =>
+        ({ lo: a.lo + Math.ceil((pad - (k - 1) * d) / s) * a.jump, hi: a.hi + Math.floor(pad / s) * a.jump, jump: a.jump / s });
+      fields.push({ y: axis(f.y, t.kh, t.sh, t.dh, t.pt), x: axis(f.x, t.kw, t.sw, t.dw, t.pl), global: f.global });
     } else if (l.spec.op === 'resize') {
       // Bilinear sampling reads two neighbours; the grid step scales by in/out.
       const [, , oh = 1, ow = 1] = out;
