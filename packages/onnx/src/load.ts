@@ -14,10 +14,22 @@ export interface LoadOnnxOptions {
   name?: string;
 }
 
+/** A graph output: the model output of the same name, and its ONNX shape and layout. */
+export interface OnnxOutput {
+  readonly name: string;
+  /** The ONNX shape (see OnnxImport.outputShape). */
+  readonly shape: readonly number[];
+  /** ONNX Transpose perm of a graph-end layout change; absent when none. */
+  readonly permutation?: readonly number[];
+}
+
 /** A loaded model and what the ONNX graph says about its ends. */
 export interface OnnxImport {
+  /** One model output per graph output, named as in the graph, in the graph's order (runAll returns them by those names). */
   readonly model: Model;
   readonly inputName: string;
+  /** Every graph output in order; outputName, outputShape and outputPermutation describe the first. */
+  readonly outputs: readonly OnnxOutput[];
   readonly outputName: string;
   /**
    * The ONNX output shape. The Tessera output holds the same data in the
@@ -186,9 +198,11 @@ function convert(proto: OnnxModel, opts: LoadOnnxOptions): OnnxImport {
   const initNames = new Set(initializers.map((t) => t.name ?? ''));
   const inputs = (g.input ?? []).filter((i) => !initNames.has(i.name ?? ''));
   if (inputs.length !== 1) throw new TesseraError('BAD_MODEL', `the graph has ${inputs.length} inputs (${inputs.map((i) => `'${i.name}'`).join(', ')}); one is supported`, { inputs: inputs.map((i) => i.name) });
-  const outputs = g.output ?? [];
-  if (outputs.length !== 1) throw new TesseraError('BAD_MODEL', `the graph has ${outputs.length} outputs (${outputs.map((o) => `'${o.name}'`).join(', ')}); one is supported`, { outputs: outputs.map((o) => o.name) });
-  const inputName = inputs[0]!.name ?? '', outputName = outputs[0]!.name ?? '';
+  const outputNames = (g.output ?? []).map((o) => o.name ?? '');
+  if (outputNames.length === 0) throw new TesseraError('BAD_MODEL', 'the graph has no outputs', { outputs: [] });
+  const twice = outputNames.find((o, i) => outputNames.indexOf(o) !== i);
+  if (twice !== undefined) throw new TesseraError('BAD_MODEL', `the graph lists output '${twice}' twice`, { output: twice });
+  const inputName = inputs[0]!.name ?? '';
   const inputShape = inputShapeOf(g, inputName, opts.inputShape);
 
   const order = topoSort(g, new Set([inputName, ...initNames]));
@@ -196,7 +210,7 @@ function convert(proto: OnnxModel, opts: LoadOnnxOptions): OnnxImport {
   for (const n of order) for (const i of n.input ?? []) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
 
   const builder = new ModelBuilder(opts.name ?? (g.name || 'onnx'), inputShape);
-  const ctx = new ImportContext(builder, opset, readers, new Set([outputName]));
+  const ctx = new ImportContext(builder, opset, readers, new Set(outputNames));
   for (const t of initializers) {
     const value = constantOf(t, 'initializer');
     ctx.values.set(t.name ?? '', { kind: 'const', value, shape: value.shape });
@@ -212,12 +226,20 @@ function convert(proto: OnnxModel, opts: LoadOnnxOptions): OnnxImport {
       throw e;
     }
   }
-  const out = ctx.values.get(outputName);
-  if (!out) throw new TesseraError('BAD_MODEL', `graph output '${outputName}' is not produced by any node`, { output: outputName });
-  if (out.kind !== 'node' || builder.size === 0 || out.node.id < 0) {
-    throw new TesseraError('BAD_MODEL', `graph output '${outputName}' is ${out.kind === 'const' ? 'a constant' : 'the graph input'}; it must be computed by a layer`, { output: outputName });
-  }
-  const perm = ctx.outputPermutation.get(outputName);
-  const outputShape = perm ? perm.map((p) => out.shape[p]!) : out.shape;
-  return { model: builder.build(out.node), inputName, outputName, outputShape, ...(perm ? { outputPermutation: perm } : {}), opset };
+  const ends = outputNames.map((outputName) => {
+    const out = ctx.values.get(outputName);
+    if (!out) throw new TesseraError('BAD_MODEL', `graph output '${outputName}' is not produced by any node`, { output: outputName });
+    if (out.kind !== 'node' || builder.size === 0 || out.node.id < 0) {
+      throw new TesseraError('BAD_MODEL', `graph output '${outputName}' is ${out.kind === 'const' ? 'a constant' : 'the graph input'}; it must be computed by a layer`, { output: outputName });
+    }
+    const perm = ctx.outputPermutation.get(outputName);
+    const info: OnnxOutput = { name: outputName, shape: perm ? perm.map((p) => out.shape[p]!) : out.shape, ...(perm ? { permutation: perm } : {}) };
+    return { node: out.node, info };
+  });
+  const model = builder.build(Object.fromEntries(ends.map((e) => [e.info.name, e.node])));
+  const first = ends[0]!.info;
+  return {
+    model, inputName, outputs: ends.map((e) => e.info), outputName: first.name, outputShape: first.shape,
+    ...(first.permutation ? { outputPermutation: first.permutation } : {}), opset,
+  };
 }
