@@ -31,7 +31,8 @@ export interface Init {
 export interface TGraph {
   readonly name?: string;
   readonly input: { readonly name: string; readonly dims: ReadonlyArray<number | string> };
-  readonly output: string;
+  /** The graph output, or several in order. */
+  readonly output: string | readonly string[];
   readonly nodes: readonly TNode[];
   readonly inits?: readonly Init[];
   readonly opset?: number;
@@ -121,7 +122,7 @@ export function onnxBytes(g: TGraph): Uint8Array {
         name: g.input.name,
         type: { tensor_type: { elem_type: 1, shape: { dim: g.input.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
       }],
-      output: [{ name: g.output, type: { tensor_type: { elem_type: 1 } } }],
+      output: (typeof g.output === 'string' ? [g.output] : g.output).map((name) => ({ name, type: { tensor_type: { elem_type: 1 } } })),
     },
   };
   const err = ModelProtoType.verify(msg);
