@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalExecutor, fuseLayers, receptiveField } from '@tessera/nn';
+import { LocalExecutor, ModelBuilder, fuseLayers, receptiveField } from '@tessera/nn';
 import { loadOnnx } from '@tessera/onnx';
 import { explain as explainPlan, plan } from '@tessera/scheduler';
 import { randomTensor } from '@tessera/tensor';
-import { loadModel } from '@tessera/wire';
+import { loadModel, saveModel } from '@tessera/wire';
 import { PNG, cli, makeFixture, type Fixture } from './fixtures.js';
 
 describe('tessera explain, convert, bench', () => {
@@ -144,6 +144,16 @@ describe('tessera explain, convert, bench', () => {
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout).to.match(/threads ×2 +2 .*bit-identical to local/);
       expect(r.stdout).to.match(/onnxruntime-node ×2 .*unsupported: a \.tsm model has no ONNX graph/);
+      // A model with two outputs: the pool's runAll gives local's bits for both.
+      const b = new ModelBuilder('two-heads', [1, 3, 20, 20], { seed: 4 });
+      const features = b.relu(b.conv2d(b.input, { outChannels: 4, kernel: 3, padding: 'same', name: 'c' }), 'features');
+      const model = b.build({ features, scores: b.softmax(b.dense(b.globalAvgPool(features, 'gap'), 5, undefined, 'fc'), 'scores') });
+      const heads = join(f.dir, 'heads.tsm');
+      await saveModel(model, heads);
+      const two = await cli(['bench', heads, '--threads', '2', '--runs', '1', '--warmup', '0', '--json']);
+      expect(two.code, two.stderr).to.equal(0);
+      expect(JSON.parse(two.stdout).peers[1]).to.deep.include({ peer: 'tessera-threads-t2', status: 'ok' });
+      expect(JSON.parse(two.stdout).peers[1].error.note).to.equal('bit-identical to local');
       const usage = await cli(['bench', f.tsm, '--threads', '1,x']);
       expect(usage.code).to.equal(2);
       expect(usage.stderr).to.include("--threads must be a positive integer, got 'x'");

@@ -67,7 +67,7 @@ function benchCase(loaded: LoadedModel, x: Tensor, threads: readonly number[]): 
     async build() {
       const local = new LocalExecutor();
       // The reference: local's output, computed once; the pool must match it bit for bit.
-      const ref = (await local.run(model, x)).toFloat32Array().slice();
+      const ref = flatten(await runAll(local, model, x));
       const peers: Peer[] = [tesseraPeer('tessera-local', 'local (calling thread)', 1, local, model, x, ref, true)];
       for (const t of threads) peers.push(tesseraPeer(`tessera-threads-t${t}`, `threads ×${t}`, t, new PoolExecutor({ threads: t }), model, x, ref, false));
       for (const t of threads) peers.push(ortPeer(t, loaded, x));
@@ -77,19 +77,34 @@ function benchCase(loaded: LoadedModel, x: Tensor, threads: readonly number[]): 
 }
 
 function tesseraPeer(id: string, label: string, threads: number, ex: LocalExecutor | PoolExecutor, model: Model, x: Tensor, ref: Float32Array, isReference: boolean): Peer {
-  let last: Tensor | undefined;
+  let last: Tensor[] | undefined;
   return {
     id, runtime: 'tessera', label, threads, isReference,
-    async run() { last = await ex.run(model, x); },
+    async run() { last = await runAll(ex, model, x); },
     // Every executor gives local's bits (the region contract): anything else is a disagreement, however small.
     verify() {
-      const got = last!.toFloat32Array();
+      const got = flatten(last!);
       const c = compareOutputs(got, ref);
       const same = got.length === ref.length && got.every((g, i) => Object.is(g, ref[i]));
       return { maxAbs: c.maxAbs, maxRel: c.maxRel, ok: same, note: same ? 'bit-identical to local' : 'not bit-identical to local' };
     },
     async teardown() { await ex.close(); },
   };
+}
+
+/** Every output of the model, in its output order (`run` for a one-output model: what most timings measure). */
+async function runAll(ex: LocalExecutor | PoolExecutor, model: Model, x: Tensor): Promise<Tensor[]> {
+  if (model.outputs.length === 1) return [await ex.run(model, x)];
+  const r = await ex.runAll(model, x);
+  return model.outputs.map((o) => r[o.name]!);
+}
+
+/** The outputs' values one after another, for one comparison. */
+function flatten(ts: readonly Tensor[]): Float32Array {
+  const out = new Float32Array(ts.reduce((n, t) => n + t.size, 0));
+  let at = 0;
+  for (const t of ts) { out.set(t.toFloat32Array(), at); at += t.size; }
+  return out;
 }
 
 function ortPeer(threads: number, loaded: LoadedModel, x: Tensor): Peer {
