@@ -11,7 +11,7 @@
  *
  * Exports:
  *   info() → { isas, best, modes, compiler }        isas: the variants this CPU runs, best first
- *   bind(bytes: Uint8Array over the memory, isa, mode) → { conv2d_patch_hwc, …, global_pool }
+ *   bind(bytes: Uint8Array over the memory, isa, mode) → { conv2d_patch_hwc, …, global_pool, setLimit(bytes) }
  *   address(bytes) → bigint                          the address of bytes[0]
  */
 #define NAPI_VERSION 8
@@ -26,6 +26,7 @@ _Thread_local char *tessera_mem;
 
 typedef struct {
   char *base;
+  uint32_t limit; /* the memory's size in bytes (setLimit, after each growth) */
   const KernelTable *t;
 } Bound;
 
@@ -59,8 +60,13 @@ static int runs(const char *isa) {
   return strcmp(isa, "generic") == 0;
 }
 
-/* Up to 13 numeric arguments as int32 (offsets wrap to uint32 below). */
-static int args_i32(napi_env env, napi_callback_info info, size_t want, int32_t *out, Bound **b) {
+/*
+ * Up to 13 numeric arguments as int32 (offsets wrap to uint32 below). The
+ * arguments in `ptrs` (a bit per position) are addresses: one outside the
+ * memory is refused as wasm would trap on it (TypeScript checks every bound
+ * before a call; this catches a bug before it becomes a crash).
+ */
+static int args_i32(napi_env env, napi_callback_info info, size_t want, uint32_t ptrs, int32_t *out, Bound **b) {
   napi_value argv[13];
   size_t argc = 13;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)b) != napi_ok) return 0;
@@ -74,6 +80,14 @@ static int args_i32(napi_env env, napi_callback_info info, size_t want, int32_t 
       return 0;
     }
   }
+  for (size_t i = 0; i < want; i++) {
+    if ((ptrs >> i & 1) && (uint32_t)out[i] >= (*b)->limit) {
+      char msg[128];
+      snprintf(msg, sizeof msg, "native kernel: address %u (argument %zu) is outside the engine memory of %u bytes", (uint32_t)out[i], i, (*b)->limit);
+      napi_throw_error(env, "NATIVE_FAILED", msg);
+      return 0;
+    }
+  }
   tessera_mem = (*b)->base;
   return 1;
 }
@@ -82,14 +96,14 @@ static int args_i32(napi_env env, napi_callback_info info, size_t want, int32_t 
 
 static napi_value k_patch(napi_env env, napi_callback_info info) {
   int32_t a[12]; Bound *b;
-  if (!args_i32(env, info, 12, a, &b)) return NULL;
+  if (!args_i32(env, info, 12, 1u << 0 | 1u << 6, a, &b)) return NULL;
   b->t->conv2d_patch_hwc(P(const float *, a[0]), a[1], a[2], a[3], a[4], a[5], P(float *, a[6]), a[7], a[8], a[9], a[10], a[11]);
   return NULL;
 }
 
 static napi_value k_tiles(napi_env env, napi_callback_info info) {
   int32_t a[13]; Bound *b;
-  if (!args_i32(env, info, 13, a, &b)) return NULL;
+  if (!args_i32(env, info, 13, 1u << 0 | 1u << 1 | 1u << 2 | 1u << 5 | 1u << 8 | 1u << 12, a, &b)) return NULL;
   b->t->conv2d_tiles_8x4(P(const float *, a[0]), P(const int32_t *, a[1]), P(const float *, a[2]), a[3], a[4], P(const int32_t *, a[5]),
                          a[6], a[7], P(float *, a[8]), a[9], a[10], a[11], P(const void *, a[12]));
   return NULL;
@@ -97,29 +111,44 @@ static napi_value k_tiles(napi_env env, napi_callback_info info) {
 
 static napi_value k_depthwise(napi_env env, napi_callback_info info) {
   int32_t a[1]; Bound *b;
-  if (!args_i32(env, info, 1, a, &b)) return NULL;
+  if (!args_i32(env, info, 1, 1u, a, &b)) return NULL;
   b->t->conv2d_depthwise(P(const void *, a[0]));
   return NULL;
 }
 
 static napi_value k_dense(napi_env env, napi_callback_info info) {
   int32_t a[9]; Bound *b;
-  if (!args_i32(env, info, 9, a, &b)) return NULL;
+  if (!args_i32(env, info, 9, 1u << 0 | 1u << 1 | 1u << 6 | 1u << 8, a, &b)) return NULL;
   b->t->dense_rows(P(const float *, a[0]), P(const float *, a[1]), a[2], a[3], a[4], a[5], P(float *, a[6]), a[7], P(const void *, a[8]));
   return NULL;
 }
 
 static napi_value k_pool(napi_env env, napi_callback_info info) {
   int32_t a[1]; Bound *b;
-  if (!args_i32(env, info, 1, a, &b)) return NULL;
+  if (!args_i32(env, info, 1, 1u, a, &b)) return NULL;
   b->t->pool2d(P(const void *, a[0]));
   return NULL;
 }
 
 static napi_value k_global(napi_env env, napi_callback_info info) {
   int32_t a[5]; Bound *b;
-  if (!args_i32(env, info, 5, a, &b)) return NULL;
+  if (!args_i32(env, info, 5, 1u << 1 | 1u << 4, a, &b)) return NULL;
   b->t->global_pool(a[0], P(const float *, a[1]), a[2], a[3], P(float *, a[4]));
+  return NULL;
+}
+
+/* setLimit(bytes): the memory grew to `bytes`. */
+static napi_value k_limit(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  size_t argc = 1;
+  Bound *b;
+  double bytes;
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&b));
+  if (argc < 1 || napi_get_value_double(env, argv[0], &bytes) != napi_ok || !(bytes >= 0)) {
+    napi_throw_type_error(env, "BAD_ARGUMENT", "native setLimit(bytes)");
+    return NULL;
+  }
+  b->limit = bytes >= 4294967295.0 ? 4294967295u : (uint32_t)bytes;
   return NULL;
 }
 
@@ -129,7 +158,7 @@ static int str_arg(napi_env env, napi_value v, char *buf, size_t n) {
 }
 
 /* The data pointer of a typed array (a view of the engine memory). */
-static int view_base(napi_env env, napi_value v, char **base) {
+static int view_base(napi_env env, napi_value v, char **base, size_t *bytes) {
   napi_typedarray_type type;
   size_t length, offset;
   void *data;
@@ -139,6 +168,7 @@ static int view_base(napi_env env, napi_value v, char **base) {
     return 0;
   }
   *base = (char *)data;
+  if (bytes) *bytes = length;
   return 1;
 }
 
@@ -153,7 +183,8 @@ static napi_value bind(napi_env env, napi_callback_info info) {
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 3) { napi_throw_type_error(env, "BAD_ARGUMENT", "native bind(bytes, isa, mode)"); return NULL; }
   char *base;
-  if (!view_base(env, argv[0], &base)) return NULL;
+  size_t bytes;
+  if (!view_base(env, argv[0], &base, &bytes)) return NULL;
   char isa[16] = "", mode[16] = "";
   if (!str_arg(env, argv[1], isa, sizeof isa) || !str_arg(env, argv[2], mode, sizeof mode)) {
     napi_throw_type_error(env, "BAD_ARGUMENT", "native bind: isa and mode must be strings");
@@ -171,6 +202,7 @@ static napi_value bind(napi_env env, napi_callback_info info) {
   Bound *b = malloc(sizeof *b);
   if (!b) { napi_throw_error(env, "RESOURCE_EXHAUSTED", "native bind: out of memory"); return NULL; }
   b->base = base;
+  b->limit = bytes >= 4294967295u ? 4294967295u : (uint32_t)bytes;
   b->t = t;
   napi_value obj;
   if (napi_create_object(env, &obj) != napi_ok || napi_add_finalizer(env, obj, b, free_bound, NULL, NULL) != napi_ok) {
@@ -180,7 +212,7 @@ static napi_value bind(napi_env env, napi_callback_info info) {
   }
   static const struct { const char *name; napi_callback fn; } fns[] = {
     {"conv2d_patch_hwc", k_patch}, {"conv2d_tiles_8x4", k_tiles}, {"conv2d_depthwise", k_depthwise},
-    {"dense_rows", k_dense}, {"pool2d", k_pool}, {"global_pool", k_global},
+    {"dense_rows", k_dense}, {"pool2d", k_pool}, {"global_pool", k_global}, {"setLimit", k_limit},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
@@ -195,7 +227,7 @@ static napi_value address(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *base;
-  if (argc < 1 || !view_base(env, argv[0], &base)) return NULL;
+  if (argc < 1 || !view_base(env, argv[0], &base, NULL)) return NULL;
   CHECK(env, napi_create_bigint_uint64(env, (uint64_t)(uintptr_t)base, &out));
   return out;
 }

@@ -14,10 +14,13 @@ import type { KernelExports } from './wasm.js';
  * engine runs on WebAssembly.
  */
 
+/** The kernels bound to one memory, and how to tell them that it grew (addresses past its end are refused). */
+export type NativeKernels = KernelExports & { setLimit(bytes: number): void };
+
 /** What the addon exports (packages/native/src/addon.c). */
 export interface NativeAddon {
   info(): { isas: string[]; modes: string[]; compiler: string };
-  bind(bytes: Uint8Array, isa: string, mode: string): KernelExports;
+  bind(bytes: Uint8Array, isa: string, mode: string): NativeKernels;
   address(bytes: Uint8Array): bigint;
 }
 

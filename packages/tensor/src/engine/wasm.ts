@@ -3,7 +3,7 @@ import { TesseraError, isTesseraError } from '../errors.js';
 import { fmtRegion, type Region } from '../region.js';
 import { Heap } from './heap.js';
 import { resolveEngine, type EngineInfo, type EngineOptions } from './choice.js';
-import { loadNative } from './native.js';
+import { loadNative, type NativeKernels } from './native.js';
 
 /*
  * The kernel engine: kernels/*.c compiled to one WebAssembly SIMD128 module
@@ -93,7 +93,7 @@ export class Engine {
   readonly heap: Heap;
   private readonly wasm: KernelExports;
   /** Native kernel sets bound to this memory, by 'isa/mode'. */
-  private readonly natives = new Map<string, KernelExports>();
+  private readonly natives = new Map<string, NativeKernels>();
   private nativeBase: bigint | undefined;
   private readonly memory: WasmMemory;
   private buf: ArrayBufferLike | undefined;
@@ -118,6 +118,7 @@ export class Engine {
           `the kernel engine cannot grow its memory by ${pages * PAGE} bytes beyond ${this.memory.buffer.byteLength} (4 GiB is WebAssembly's limit)`,
           { bytes: pages * PAGE, size: this.memory.buffer.byteLength }, { cause: e });
       }
+      this.refresh();
       return this.memory.buffer.byteLength;
     });
   }
@@ -175,6 +176,7 @@ export class Engine {
       if (this.nativeBase !== undefined && loadNative().addon!.address(new Uint8Array(this.buf)) !== this.nativeBase) {
         throw new TesseraError('KERNEL_FAILED', 'the engine memory moved when it grew: the native kernels cannot follow it', {});
       }
+      for (const k of this.natives.values()) k.setLimit(this.buf.byteLength);
     }
   }
 }
