@@ -161,6 +161,9 @@ function topoSort(g: OnnxGraph, known: ReadonlySet<string>): OnnxNode[] {
       stack.pop();
     }
   };
+  // Nodes without inputs (Constant) first: a handler that looks ahead along a chain (hardSwishChain) finds
+  // the later nodes' constant operands already bound.
+  for (let i = 0; i < nodes.length; i++) if (state[i] === 0 && !(nodes[i]!.input ?? []).some((x) => x)) visit(i);
   for (let i = 0; i < nodes.length; i++) if (state[i] === 0) visit(i);
   return order;
 }

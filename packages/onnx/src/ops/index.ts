@@ -8,6 +8,7 @@ import { conv } from './conv.js';
 import { convTranspose } from './conv-transpose.js';
 import { cast, concatConstants, constantNode, gather, shape, slice } from './fold.js';
 import { pad } from './pad.js';
+import { hardSwishChain } from './hard-swish-chain.js';
 import { globalPool, pool } from './pool.js';
 import { resize } from './resize.js';
 import { transpose } from './transpose.js';
@@ -20,7 +21,8 @@ export const OP_HANDLERS: Readonly<Record<string, OpHandler>> = {
   Conv: conv, ConvTranspose: convTranspose,
   BatchNormalization: batchNormalization,
   Relu: activation, LeakyRelu: activation, PRelu: activation, HardSigmoid: activation, HardSwish: activation, Sigmoid: activation, Tanh: activation, Clip: activation,
-  Add: arith, Sub: arith, Mul: arith, Div: arith,
+  // x · Clip(x + 3, 0, 6) / 6 becomes one hardSwish layer; any other Add is arithmetic.
+  Add: (n, ctx) => { if (!hardSwishChain(n, ctx)) arith(n, ctx); }, Sub: arith, Mul: arith, Div: arith,
   Concat: (n, ctx) => ((n.input ?? []).every((i) => ctx.values.get(i)?.kind === 'const') ? concatConstants(n, ctx) : concat(n, ctx)),
   MaxPool: pool, AveragePool: pool, LpPool: pool, GlobalAveragePool: globalPool, GlobalMaxPool: globalPool,
   Flatten: flatten, Reshape: reshape, Squeeze: squeeze, Unsqueeze: unsqueeze, Transpose: transpose,
