@@ -28,6 +28,7 @@ export const conv2dTransposeFast: Kernel<Conv2dTransposeSpec> = (inputs, weights
   const [on, oc, oh, ow] = out.strides4();
   const xd = x.data, wd = w.data, od = out.data;
   const nx = r.x1 - r.x0;
+  const { sh, sw, dh, pt, inH } = g;
   const acc = new Float32Array(nx);
   // Per kx: the first region column its tap hits, and the input column of that hit.
   const firstJ = new Int32Array(kw), firstIx = new Int32Array(kw), countJ = new Int32Array(kw);
@@ -50,19 +51,17 @@ export const conv2dTransposeFast: Kernel<Conv2dTransposeSpec> = (inputs, weights
       for (let oy = r.y0; oy < r.y1; oy++) {
         acc.fill(0);
         for (let ky = 0; ky < kh; ky++) {
-          const ty = oy + g.pt - ky * g.dh;
-          if (ty < 0 || ty % g.sh !== 0) continue;
-          const iy = ty / g.sh;
-          if (iy >= g.inH) continue;
+          const ty = oy + pt - ky * dh;
+          if (ty < 0 || ty % sh !== 0) continue;
+          const iy = ty / sh;
+          if (iy >= inH) continue;
           for (let kx = 0; kx < kw; kx++) {
             const cnt = countJ[kx]!;
             if (cnt === 0) continue;
             const j0 = firstJ[kx]!;
-            for (let ci = 0; ci < cipg; ci++) {
-              const wv = wd[w.offset + (ci0 + ci) * wi + col * wo + ky * wy + kx * wx]!;
-              let xi = x.offset + n * xn + (ci0 + ci) * xc + iy * xh + firstIx[kx]! * xw;
-              for (let k = 0, j = j0; k < cnt; k++, j += g.sw, xi += xw) acc[j] = acc[j]! + Math.fround(wv * xd[xi]!);
-            }
+            let wi0 = w.offset + ci0 * wi + col * wo + ky * wy + kx * wx;
+            let xi0 = x.offset + n * xn + ci0 * xc + iy * xh + firstIx[kx]! * xw;
+            for (let ci = 0; ci < cipg; ci++, wi0 += wi, xi0 += xc) accumulate(acc, xd, wd[wi0]!, xi0, xw, j0, sw, cnt);
           }
         }
         let o = out.offset + n * on + co * oc + oy * oh + r.x0 * ow;
@@ -72,3 +71,8 @@ export const conv2dTransposeFast: Kernel<Conv2dTransposeSpec> = (inputs, weights
     }
   }
 };
+
+/** acc[j0 + k·sw] += fround(wv · x[xi + k·xw]) for k < cnt: the hot loop, kept monomorphic and small. */
+function accumulate(acc: Float32Array, xd: Float32Array, wv: number, xi: number, xw: number, j0: number, sw: number, cnt: number): void {
+  for (let k = 0, j = j0; k < cnt; k++, j += sw, xi += xw) acc[j] = acc[j]! + Math.fround(wv * xd[xi]!);
+}
