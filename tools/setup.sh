@@ -66,8 +66,31 @@ check_gl() {
   fi
 }
 
+# The native kernel engine (packages/native): optional at run time (Tessera
+# falls back to WebAssembly and says why), but on a machine set up here, with
+# build-essential installed above, it must build: a failure stops set-up.
+# Rebuilt when its sources, the kernel sources or Node change.
+build_native() {
+  local stamp=packages/native/build/.tessera-sources.sha256
+  local want
+  want=$( (cat packages/native/binding.gyp packages/native/src/*.c packages/native/src/*.h packages/native/src/variants/*.c \
+    packages/tensor/kernels/*.c packages/tensor/kernels/*.h; node -p 'process.version') | sha256sum | cut -d' ' -f1)
+  if [ -f packages/native/build/Release/tessera_native.node ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  log "building the native kernel engine (packages/native)"
+  if ! bash packages/native/scripts/build-addon.sh; then
+    echo "[setup] the native kernel engine did not build; Tessera would run on WebAssembly only. Fix the build (gcc, Node headers in /usr/include/node), then rerun." >&2
+    exit 1
+  fi
+  node -e 'const a=require("./packages/native/build/Release/tessera_native.node"); const i=a.info(); if(!i.isas.length) process.exit(1); console.log("[setup] native kernel engine: " + i.isas.join(", "))' \
+    || { echo "[setup] the native kernel engine built but does not load" >&2; exit 1; }
+  echo "$want" >"$stamp"
+}
+
 need_node
 install_apt
 install_npm
+build_native
 bash tools/fetch-samples.sh
 bash tools/fetch-models.sh
