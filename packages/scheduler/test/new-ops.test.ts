@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Tensor, randomTensor, type OpSpec, type Weights } from '@tessera/tensor';
 import { LocalExecutor, ModelBuilder, type Model, type Node } from '@tessera/nn';
-import { PoolExecutor, type Strategy } from '../src/index.js';
+import { PoolExecutor, explain, plan, type Strategy } from '../src/index.js';
 
 /*
  * The ops added for ONNX import (transposed convolution, nearest resize,
@@ -58,6 +58,14 @@ const unfused = new LocalExecutor({ fuse: false });
 describe('PoolExecutor on the ONNX-import ops', function () {
   this.timeout(120_000);
   const models = (): Model[] => [transposeUNet(), mixedUNet()];
+
+  it('fused plans cut these models into several tiles, and explain prints them', () => {
+    for (const m of models()) {
+      const p = plan(m, m.inputShape, { workers: 3, strategy: 'fused' });
+      expect(p.stages.some((s) => s.tasks.length > 1), `${m.name}: a stage of several tiles`).to.equal(true);
+      expect(explain(p)).to.be.a('string').and.match(/\S/);
+    }
+  });
 
   for (const threads of [2, 3]) {
     it(`${threads} workers, every strategy, tiles cut fine: bit-identical to LocalExecutor`, async () => {
