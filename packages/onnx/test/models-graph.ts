@@ -59,9 +59,13 @@ export class GraphWriter {
 
   relu6(x: string): string { return this.op('Clip', [x, this.scalar(0), this.scalar(6)]); }
 
-  bytes(inputDims: ReadonlyArray<number | string>, output: string, name: string, opset = 13): Uint8Array {
-    const renamed = this.nodes.map((n) => (n.outputs?.[0] === output ? { ...n, outputs: ['y'] } : n));
-    const fixed = renamed.map((n) => ({ ...n, inputs: n.inputs.map((i) => (i === output ? 'y' : i)) }));
-    return onnxBytes({ name, input: { name: 'x', dims: inputDims }, output: 'y', nodes: fixed, inits: this.inits, opset });
+  /** ModelProto bytes with graph input 'x' and the given output(s), renamed 'y' (one) or by the record's keys (several). */
+  bytes(inputDims: ReadonlyArray<number | string>, output: string | Readonly<Record<string, string>>, name: string, opset = 13): Uint8Array {
+    const names = typeof output === 'string' ? { y: output } : output;
+    const rename = new Map(Object.entries(names).map(([to, from]) => [from, to]));
+    const nodes = this.nodes.map((n) => ({
+      ...n, inputs: n.inputs.map((i) => rename.get(i) ?? i), outputs: n.outputs?.map((o) => rename.get(o) ?? o),
+    }));
+    return onnxBytes({ name, input: { name: 'x', dims: inputDims }, output: Object.keys(names), nodes, inits: this.inits, opset });
   }
 }

@@ -5,7 +5,6 @@ import { randomTensor, type Shape, type Tensor } from '@tessera/tensor';
 import type { ClusterExecutor } from '@tessera/cluster';
 import { TestCluster } from '../../cluster/test/helpers.js';
 import { importOnnx, type OnnxImport } from '../src/index.js';
-import { runOrt } from './ort-check.js';
 
 /*
  * Whole models on every executor: LocalExecutor is the oracle for bits, and
@@ -16,7 +15,7 @@ import { runOrt } from './ort-check.js';
 /** Largest |ours − ORT| allowed, relative to the largest |ORT| output. */
 export const ORT_TOLERANCE = 1e-4;
 
-interface Runner { readonly name: string; run(model: Model, x: Tensor): Promise<Tensor> }
+interface Runner { readonly name: string; runAll(model: Model, x: Tensor): Promise<Record<string, Tensor>> }
 
 export class AllExecutors {
   readonly local = new LocalExecutor();
@@ -36,8 +35,8 @@ export class AllExecutors {
 
   /** Every executor but the local oracle, in the order they are checked. */
   runners(): Runner[] {
-    const rs: Runner[] = this.pools.map(({ threads, pool }) => ({ name: `PoolExecutor ${threads} thread${threads > 1 ? 's' : ''}`, run: (m, x) => pool.run(m, x) }));
-    if (this.clusterEx) { const c = this.clusterEx; rs.push({ name: 'ClusterExecutor (2 workers)', run: (m, x) => c.run(m, x) }); }
+    const rs: Runner[] = this.pools.map(({ threads, pool }) => ({ name: `PoolExecutor ${threads} thread${threads > 1 ? 's' : ''}`, runAll: (m, x) => pool.runAll(m, x) }));
+    if (this.clusterEx) { const c = this.clusterEx; rs.push({ name: 'ClusterExecutor (2 workers)', runAll: (m, x) => c.runAll(m, x) }); }
     return rs;
   }
 
@@ -62,33 +61,59 @@ export function relError(got: ArrayLike<number>, ref: ArrayLike<number>): { rel:
   return { rel: maxErr / Math.max(maxRef, 1e-30), at, maxRef };
 }
 
+/** Every graph output from onnxruntime-node on one thread, by name. */
+async function runOrtAll(bytes: Uint8Array, inputName: string, x: Tensor): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'], logSeverityLevel: 3 });
+  try {
+    const res = await session.run({ [inputName]: new ort.Tensor('float32', Float32Array.from(x.toFloat32Array()), [...x.shape]) });
+    return Object.fromEntries(session.outputNames.map((n) => [n, { data: Float32Array.from(res[n]!.data as Float32Array), dims: res[n]!.dims.map(Number) }]));
+  } finally {
+    await session.release();
+  }
+}
+
 /**
  * Imports `bytes` for `inputShape`, runs `input` (default: random values in
- * [lo, hi]) through onnxruntime-node and LocalExecutor (within
- * ORT_TOLERANCE of ORT, same element count and ONNX output shape), then
- * through every other executor: each must equal LocalExecutor bit for bit.
+ * [lo, hi]) through onnxruntime-node and LocalExecutor: every graph output
+ * within ORT_TOLERANCE of ORT's (relative to its largest value), same
+ * element count and ONNX shape. Then through every other executor (runAll):
+ * each output must equal LocalExecutor's bit for bit. Returns the worst
+ * relative error and the largest ORT value over the outputs.
  */
 export async function checkEveryExecutor(
   bytes: Uint8Array, inputShape: Shape, execs: AllExecutors, what: string, opts: { seed?: number; lo?: number; hi?: number; input?: Tensor } = {},
-): Promise<{ imp: OnnxImport; ours: Tensor; rel: number; maxRef: number }> {
+): Promise<{ imp: OnnxImport; ours: Record<string, Tensor>; rel: number; maxRef: number }> {
   const imp = importOnnx(bytes, { inputShape });
   const x = opts.input ?? randomTensor(inputShape, opts.seed ?? 1, opts.lo ?? -1, opts.hi ?? 1);
-  const ref = await runOrt(bytes, imp.inputName, x);
-  const ours = await execs.local.run(imp.model, x);
-  expect([...imp.outputShape], `${what}: ONNX output shape`).to.deep.equal(ref.dims);
-  expect(ours.size, `${what}: element count`).to.equal(ref.data.length);
-  const got = ours.toFloat32Array();
-  const { rel, at, maxRef } = relError(got, ref.data);
-  expect(rel, `${what}: LocalExecutor vs onnxruntime-node, max error ${rel} × max|ORT| (${maxRef}) at ${at} (ours ${got[at]}, ORT ${ref.data[at]})`).to.be.at.most(ORT_TOLERANCE);
-  const want = bits(ours);
+  const ref = await runOrtAll(bytes, imp.inputName, x);
+  const ours = await execs.local.runAll(imp.model, x);
+  expect(imp.outputs.map((o) => o.name), `${what}: outputs`).to.deep.equal(Object.keys(ref));
+  let worst = 0, largest = 0;
+  for (const o of imp.outputs) {
+    const r = ref[o.name]!, y = ours[o.name]!;
+    const label = `${what} output '${o.name}'`;
+    expect(o.permutation, `${label}: a permuted output is compared in Tessera's layout here`).to.equal(undefined);
+    expect([...o.shape], `${label}: ONNX shape`).to.deep.equal(r.dims);
+    expect(y.size, `${label}: element count`).to.equal(r.data.length);
+    const got = y.toFloat32Array();
+    const { rel, at, maxRef } = relError(got, r.data);
+    expect(rel, `${label}: LocalExecutor vs onnxruntime-node, max error ${rel} × max|ORT| (${maxRef}) at ${at} (ours ${got[at]}, ORT ${r.data[at]})`).to.be.at.most(ORT_TOLERANCE);
+    worst = Math.max(worst, rel);
+    largest = Math.max(largest, maxRef);
+  }
   for (const r of execs.runners()) {
-    const y = await r.run(imp.model, x);
-    expect([...y.shape], `${what}: ${r.name} shape`).to.deep.equal([...ours.shape]);
-    if (!bits(y).equals(want)) {
-      const a = y.toFloat32Array();
-      const i = a.findIndex((v, k) => !Object.is(v, got[k]));
-      expect.fail(`${what}: ${r.name} differs from LocalExecutor at element ${i}: ${a[i]} vs ${got[i]}`);
+    const ys = await r.runAll(imp.model, x);
+    expect(Object.keys(ys).sort(), `${what}: ${r.name} outputs`).to.deep.equal(Object.keys(ours).sort());
+    for (const [name, want] of Object.entries(ours)) {
+      const y = ys[name]!;
+      expect([...y.shape], `${what}: ${r.name} '${name}' shape`).to.deep.equal([...want.shape]);
+      if (!bits(y).equals(bits(want))) {
+        const a = y.toFloat32Array(), b = want.toFloat32Array();
+        const i = a.findIndex((v, k) => !Object.is(v, b[k]));
+        expect.fail(`${what}: ${r.name} output '${name}' differs from LocalExecutor at element ${i}: ${a[i]} vs ${b[i]}`);
+      }
     }
   }
-  return { imp, ours, rel, maxRef };
+  return { imp, ours, rel: worst, maxRef: largest };
 }

@@ -99,8 +99,12 @@ function unet(): Uint8Array {
   return g.bytes([1, 3, 'H', 'W'], y, 'unet-shaped');
 }
 
-/** A single-shot detector head: strided backbone with leaky ReLU, a 3×3 head conv, box (4 × 3 anchors) and score (3 anchors, sigmoid) 1×1 branches, concatenated. */
-function detectorHead(): Uint8Array {
+/**
+ * A single-shot detector head: strided backbone with leaky ReLU, a ceil-mode pool, a 3×3 head conv, then
+ * box (4 × 3 anchors) and score (3 anchors, sigmoid) 1×1 branches — as two graph outputs, or concatenated
+ * into one.
+ */
+function detectorHead(outputs: 'two' | 'concat'): Uint8Array {
   const g = new GraphWriter(4);
   let x = g.op('LeakyRelu', [g.bn(g.conv('x', 3, 16, 3, { stride: 2 }), 16)], { alpha: { f: 0.1 } });
   x = g.op('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 });
@@ -108,7 +112,9 @@ function detectorHead(): Uint8Array {
   const head = g.relu(g.conv(x, 32, 32, 3, { bias: true }));
   const boxes = g.conv(head, 32, 12, 1, { pad: 0, bias: true });
   const scores = g.op('Sigmoid', [g.conv(head, 32, 3, 1, { pad: 0, bias: true })]);
-  return g.bytes(['N', 3, 'H', 'W'], g.op('Concat', [boxes, scores], { axis: 1 }), 'detector-head');
+  return outputs === 'two'
+    ? g.bytes(['N', 3, 'H', 'W'], { boxes, scores }, 'detector-head')
+    : g.bytes(['N', 3, 'H', 'W'], g.op('Concat', [boxes, scores], { axis: 1 }), 'detector-head-concat');
 }
 
 describe('model-shaped graphs on every executor', function () {
@@ -145,7 +151,13 @@ describe('model-shaped graphs on every executor', function () {
     await checkEveryExecutor(unet(), [1, 3, 36, 44], execs, 'U-Net-shaped');
   });
 
-  it('detector head (leaky ReLU, ceil-mode pool, box and score branches): ORT within 1e-4, every executor bit-identical', async () => {
-    await checkEveryExecutor(detectorHead(), [1, 3, 83, 97], execs, 'detector head');
+  it('detector head (leaky ReLU, ceil-mode pool) with box and score outputs: ORT within 1e-4, every executor\'s runAll bit-identical', async () => {
+    const { imp, ours } = await checkEveryExecutor(detectorHead('two'), [1, 3, 83, 97], execs, 'detector head');
+    expect(imp.outputs.map((o) => [o.name, [...o.shape]])).to.deep.equal([['boxes', [1, 12, 11, 13]], ['scores', [1, 3, 11, 13]]]);
+    expect(Object.keys(ours)).to.deep.equal(['boxes', 'scores']);
+  });
+
+  it('the same head with its branches concatenated into one output, batch 2: ORT within 1e-4, every executor bit-identical', async () => {
+    await checkEveryExecutor(detectorHead('concat'), [2, 3, 64, 80], execs, 'concatenated detector head');
   });
 });
