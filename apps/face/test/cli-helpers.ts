@@ -8,6 +8,9 @@ import { Ajv } from 'ajv';
 const here = dirname(fileURLToPath(import.meta.url));
 const main = join(here, '..', 'src', 'main.ts');
 
+/** How a test starts the CLI as a user would: node with the TypeScript loader on src/main.ts (then the arguments). */
+export const cliCommand: readonly string[] = [process.execPath, '--import=tsx', '--conditions=@tessera/source', main];
+
 export interface Run { code: number; stdout: string; stderr: string }
 
 const validate = new Ajv({ allErrors: true }).compile(JSON.parse(readFileSync(join(here, '..', 'schema', 'output.schema.json'), 'utf8')));
@@ -29,7 +32,7 @@ export const unprivileged: { uid?: number; gid?: number } = process.getuid?.() =
 /** The CLI as a user runs it: a separate process, its exit code and streams (`as`: another user, see `unprivileged`). */
 export function cli(args: string[], env: Record<string, string> = {}, as: { uid?: number; gid?: number } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import=tsx', '--conditions=@tessera/source', main, ...args], { timeout: 120_000, maxBuffer: 1 << 24, env: { ...process.env, ...env }, ...as },
+    execFile(cliCommand[0]!, [...cliCommand.slice(1), ...args], { timeout: 120_000, maxBuffer: 1 << 24, env: { ...process.env, ...env }, ...as },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
   });
 }
