@@ -1,7 +1,7 @@
 import {
   Tensor, getOp, randomTensor, runOp, weightShapes,
-  engineTensor, releaseEngineTensor,
-  type Conv2dSpec, type DenseSpec, type Geometry, type OpSpec, type Pool2dSpec, type Shape, type Weights,
+  engineTensor, releaseEngineTensor, engineLabel, resolveEngine, selectEngine,
+  type Conv2dSpec, type EngineInfo, type EngineOptions, type DenseSpec, type Geometry, type OpSpec, type Pool2dSpec, type Shape, type Weights,
 } from '@tessera/tensor';
 import { ModelBuilder, type Model } from '@tessera/nn';
 import { PoolExecutor } from '@tessera/scheduler';
@@ -21,7 +21,23 @@ import type * as TfCore from '@tensorflow/tfjs-core';
  * kernel on the main thread, its PoolExecutor at 1..N threads, against
  * TensorFlow.js (cpu, wasm SIMD), onnxruntime-node at 1..N intra-op threads
  * and naive JS loops. Every runtime gets the same input and weights.
+ *
+ * The engine column: Tessera's fast kernel runs once per engine this machine
+ * has — the default (native exact when the addon loads, else wasm), wasm,
+ * and native fma — and the PoolExecutor in exact (default) and fma modes,
+ * in the same run as onnxruntime-node.
  */
+
+/** The engines timed: the default first (its rows keep the plain ids), then the others this machine runs. */
+function enginesHere(): { id: string; opts: EngineOptions; info: EngineInfo }[] {
+  const def = resolveEngine();
+  const out = [{ id: '', opts: {} as EngineOptions, info: def }];
+  if (def.kind === 'native') {
+    out.push({ id: 'wasm', opts: { kind: 'wasm' }, info: resolveEngine({ kind: 'wasm' }) });
+    out.push({ id: 'fma', opts: { kind: 'native', mode: 'fma' }, info: resolveEngine({ kind: 'native', mode: 'fma' }) });
+  }
+  return out;
+}
 
 type Kind = 'conv' | 'dwconv' | 'pool' | 'dense';
 
@@ -184,10 +200,11 @@ function naivePeer(l: Layer, x: Tensor, w: Weights, outShape: Shape, g: Geometry
   return { id: 'naive-js', runtime: 'naive-js', label: 'naive JS loops', threads: 1, run, output: () => out };
 }
 
-const pools = new Map<number, PoolExecutor>();
-function poolOf(threads: number): PoolExecutor {
-  let p = pools.get(threads);
-  if (!p) { p = new PoolExecutor({ threads }); pools.set(threads, p); }
+const pools = new Map<string, PoolExecutor>();
+function poolOf(threads: number, engine: EngineOptions = {}): PoolExecutor {
+  const key = `${threads}:${engine.kind ?? ''}:${engine.mode ?? ''}`;
+  let p = pools.get(key);
+  if (!p) { p = new PoolExecutor({ threads, engine }); pools.set(key, p); }
   return p;
 }
 
@@ -198,43 +215,54 @@ function buildCase(l: Layer, ctx: BenchContext, simd: boolean): BuiltCase {
   const outShape = def.outputShape(l.spec, [l.input], weightShapes(w));
   const g = def.window(l.spec, [l.input]);
   const refOut = Tensor.zeros(outShape), fastOut = Tensor.zeros(outShape);
-  let xe: Tensor | undefined, oe: Tensor | undefined;
   const b = new ModelBuilder(l.id, l.input);
   const model: Model = b.build(b.layer(l.spec, [b.input], w, l.id));
   const onnx = onnxModel(onnxFor(l, w, outShape, g));
 
+  const engines = enginesHere();
+  const defEngine = engines[0]!;
   const peers: Peer[] = [
     {
       id: 'tessera-reference', runtime: 'tessera-reference', label: 'Tessera reference', threads: 1, isReference: true, maxRuns: 1,
       run: () => { runOp(l.spec, [x], w, refOut, undefined, 'reference'); },
     },
-    {
-      // Input and output in the kernel engine's memory, as LocalExecutor keeps every intermediate feature map.
-      id: 'tessera-fast', runtime: 'tessera-fast', label: 'Tessera fast, main thread', threads: 1,
-      setup: () => { xe = engineTensor(x.shape); xe.data.set(x.toFloat32Array()); oe = engineTensor(outShape); },
-      run: () => { runOp(l.spec, [xe!], w, oe!, undefined, 'fast'); }, output: () => oe!.toFloat32Array().slice(),
-      teardown: () => { if (xe) releaseEngineTensor(xe); if (oe) releaseEngineTensor(oe); xe = oe = undefined; },
-    },
-    {
-      // The same kernel on ordinary tensors: the input window copied into engine memory and the output back, per call.
-      id: 'tessera-fast-copy', runtime: 'tessera-fast', label: 'Tessera fast, ordinary memory', threads: 1,
-      run: () => { runOp(l.spec, [x], w, fastOut, undefined, 'fast'); }, output: () => fastOut.toFloat32Array(),
-    },
   ];
-  for (const t of ctx.threads) {
-    // Input and output where the fast row keeps them (engine memory, the output reused across runs):
-    // what is left is the executor's own cost per run.
-    let px: Tensor | undefined, po: Tensor | undefined;
+  for (const e of engines) {
+    // Input and output in the kernel engine's memory, as LocalExecutor keeps every intermediate feature map.
+    let ex: Tensor | undefined, eo: Tensor | undefined;
     peers.push({
-      id: `tessera-threads-t${t}`, runtime: 'tessera-threads', label: `Tessera PoolExecutor ${t} thr`, threads: t,
-      setup: async () => {
-        px = engineTensor(x.shape); px.data.set(x.toFloat32Array()); po = engineTensor(outShape);
-        await poolOf(t).run(model, px, { out: po });
-      },
-      run: async () => { await poolOf(t).run(model, px!, { out: po }); },
-      output: () => po!.toFloat32Array().slice(),
-      teardown: () => { if (px) releaseEngineTensor(px); if (po) releaseEngineTensor(po); px = po = undefined; },
+      id: e.id ? `tessera-fast-${e.id}` : 'tessera-fast', runtime: 'tessera-fast', label: `Tessera fast (${engineLabel(e.info)}), main thread`, threads: 1,
+      setup: () => { selectEngine(e.opts); ex = engineTensor(x.shape); ex.data.set(x.toFloat32Array()); eo = engineTensor(outShape); },
+      before: () => { selectEngine(e.opts); },
+      run: () => { runOp(l.spec, [ex!], w, eo!, undefined, 'fast'); }, output: () => eo!.toFloat32Array().slice(),
+      teardown: () => { if (ex) releaseEngineTensor(ex); if (eo) releaseEngineTensor(eo); ex = eo = undefined; },
     });
+  }
+  peers.push({
+    // The same kernel on ordinary tensors: the input window copied into engine memory and the output back, per call.
+    id: 'tessera-fast-copy', runtime: 'tessera-fast', label: `Tessera fast (${engineLabel(defEngine.info)}), ordinary memory`, threads: 1,
+    before: () => { selectEngine(defEngine.opts); },
+    run: () => { runOp(l.spec, [x], w, fastOut, undefined, 'fast'); }, output: () => fastOut.toFloat32Array(),
+  });
+  // The pool in the default engine (exact) and, where the addon runs, in fma mode.
+  for (const e of engines.filter((e) => e.id !== 'wasm')) {
+    for (const t of ctx.threads) {
+      // Input and output where the fast row keeps them (engine memory, the output reused across runs):
+      // what is left is the executor's own cost per run.
+      let px: Tensor | undefined, po: Tensor | undefined;
+      peers.push({
+        id: e.id ? `tessera-threads-${e.id}-t${t}` : `tessera-threads-t${t}`, runtime: 'tessera-threads', label: `Tessera PoolExecutor (${engineLabel(e.info)}) ${t} thr`, threads: t,
+        setup: async () => {
+          selectEngine(e.opts);
+          px = engineTensor(x.shape); px.data.set(x.toFloat32Array()); po = engineTensor(outShape);
+          await poolOf(t, e.opts).run(model, px, { out: po });
+        },
+        before: () => { selectEngine(e.opts); },
+        run: async () => { await poolOf(t, e.opts).run(model, px!, { out: po }); },
+        output: () => po!.toFloat32Array().slice(),
+        teardown: () => { if (px) releaseEngineTensor(px); if (po) releaseEngineTensor(po); px = po = undefined; },
+      });
+    }
   }
   peers.push(tfPeer('cpu', l, x, w, outShape, simd), tfPeer('wasm', l, x, w, outShape, simd));
   for (const t of ctx.threads) {
@@ -264,9 +292,14 @@ function metrics(c: CaseRecord): Record<string, number> {
   put('fastVsTfjsWasm', med('tfjs-wasm'), fast);
   // The executor's own cost: the 1-thread PoolExecutor against the bare kernel (issue target ≥ 0.9×).
   put('pool1VsFast', fast, med('tessera-threads-t1'));
+  // The engine column: the default engine's fast kernel against wasm, and fma against exact.
+  put('fastVsWasm', med('tessera-fast-wasm'), fast);
+  put('fmaVsFast', fast, med('tessera-fast-fma'));
   for (const p of c.peers) {
     const m = /^tessera-threads-t(\d+)$/.exec(p.peer);
     if (m) put(`threads${m[1]}VsOrt${m[1]}`, med(`ort-node-t${m[1]}`), p.stats?.medianMs);
+    const f = /^tessera-threads-fma-t(\d+)$/.exec(p.peer);
+    if (f) put(`fmaThreads${f[1]}VsOrt${f[1]}`, med(`ort-node-t${f[1]}`), p.stats?.medianMs);
   }
   return out;
 }
@@ -274,15 +307,29 @@ function metrics(c: CaseRecord): Record<string, number> {
 function summarize(s: SuiteRecord): ReportSection[] {
   const threads = [...new Set(s.cases.flatMap((c) => c.peers.filter((p) => p.runtime === 'tessera-threads').map((p) => p.threads!)))].sort((a, b) => a - b);
   const g = (c: CaseRecord, id: string): string => (c.peers.find((p) => p.peer === id)?.status === 'unsupported' ? 'n/s' : gf(c.peers.find((p) => p.peer === id)?.stats?.gflops));
-  const head = ['layer', 'Tessera fast GFLOP/s', 'tfjs cpu', 'tfjs wasm', 'ORT 1 thr', 'fast vs tfjs cpu', 'fast vs tfjs wasm', 'pool 1 thr vs fast', ...threads.map((t) => `Tessera ${t} thr vs ORT ${t} thr`)];
+  const engine = String(s.cases.find((c) => c.params.engine)?.params.engine ?? 'wasm exact');
+  const hasFma = s.cases.some((c) => c.peers.some((p) => p.peer === 'tessera-fast-fma'));
+  const head = ['layer', `Tessera fast GFLOP/s (${engine})`, 'tfjs cpu', 'tfjs wasm', 'ORT 1 thr', 'fast vs tfjs cpu', 'fast vs tfjs wasm', 'pool 1 thr vs fast', ...threads.map((t) => `Tessera ${t} thr vs ORT ${t} thr`)];
   const rows = s.cases.filter((c) => !c.error).map((c) => [
     c.title, g(c, 'tessera-fast'), g(c, 'tfjs-cpu'), g(c, 'tfjs-wasm'), g(c, 'ort-node-t1'),
     ratio(c.metrics?.fastVsTfjsCpu), ratio(c.metrics?.fastVsTfjsWasm), ratio(c.metrics?.pool1VsFast), ...threads.map((t) => ratio(c.metrics?.[`threads${t}VsOrt${t}`])),
   ]);
-  return [{
+  const sections: ReportSection[] = [{
     title: 'Ratios (speed of Tessera ÷ speed of the peer; > 1× means Tessera is faster)',
-    markdown: `${mdTable(head, rows)}\n\n"fast" is Tessera's fast kernel on the main thread (1 thread); "pool 1 thr vs fast" is what the PoolExecutor's per-run work costs on top of it. "Tessera N thr" is the PoolExecutor with N worker threads; ORT runs with intraOpNumThreads = N. n/s: the peer has no such op.`,
+    markdown: `${mdTable(head, rows)}\n\n"fast" is Tessera's fast kernel on the main thread (1 thread), on the default engine (${engine}); "pool 1 thr vs fast" is what the PoolExecutor's per-run work costs on top of it. "Tessera N thr" is the PoolExecutor with N worker threads; ORT runs with intraOpNumThreads = N. n/s: the peer has no such op.`,
   }];
+  if (hasFma) {
+    const eh = ['layer', 'wasm GFLOP/s', `${engine} GFLOP/s`, 'native fma GFLOP/s', `${engine} vs wasm`, 'fma vs exact', ...threads.flatMap((t) => [`exact ${t} thr vs ORT ${t} thr`, `fma ${t} thr vs ORT ${t} thr`])];
+    const er = s.cases.filter((c) => !c.error).map((c) => [
+      c.title, g(c, 'tessera-fast-wasm'), g(c, 'tessera-fast'), g(c, 'tessera-fast-fma'), ratio(c.metrics?.fastVsWasm), ratio(c.metrics?.fmaVsFast),
+      ...threads.flatMap((t) => [ratio(c.metrics?.[`threads${t}VsOrt${t}`]), ratio(c.metrics?.[`fmaThreads${t}VsOrt${t}`])]),
+    ]);
+    sections.push({
+      title: 'Engines (wasm SIMD128, native exact, native fma) against onnxruntime-node',
+      markdown: `${mdTable(eh, er)}\n\nexact: the same bits as wasm (multiply, then add, in the engine's fixed order); fma: fused multiply-add, the same bits across tilings and threads of one machine. Issue targets: 3×3 convs fma ≥ 1.2× and exact ≥ 0.85× ORT at 1 and 2 threads; depthwise, pools, dense ≥ 1×.`,
+    });
+  }
+  return sections;
 }
 
 function charts(s: SuiteRecord): ChartFile[] {
@@ -321,9 +368,10 @@ export const kernels: Suite = {
   plan: async (ctx) => {
     // Whether tfjs-wasm runs its SIMD build here goes into its label (the peer as it really ran).
     const simd = await wasmSimd().catch(() => false);
+    const engine = engineLabel(resolveEngine());
     return layers(ctx.quick).map((l): CaseDef => ({
       id: l.id, title: l.title, group: l.kind,
-      params: { op: l.spec.op, input: l.input.join('×'), ...(l.kind === 'conv' || l.kind === 'dwconv' ? { dilation: ((l.spec as Conv2dSpec).dilation ?? 1) as number, groups: (l.spec as Conv2dSpec).groups ?? 1 } : {}) },
+      params: { op: l.spec.op, input: l.input.join('×'), engine, ...(l.kind === 'conv' || l.kind === 'dwconv' ? { dilation: ((l.spec as Conv2dSpec).dilation ?? 1) as number, groups: (l.spec as Conv2dSpec).groups ?? 1 } : {}) },
       flops: (() => { const d = getOp(l.spec.op); return d.flops(l.spec, [l.input], d.outputShape(l.spec, [l.input], weightShapesOf(l))); })(),
       flopsNote: 'Tessera op cost model',
       baseline: 'tessera-fast',
