@@ -114,6 +114,10 @@ message TileTask {
   // Layers of this task, besides its last, whose regions the result carries
   // too (model outputs computed inside a task), in task order, distinct.
   repeated uint32 extra_outputs = 13;
+  // The numeric mode every tile of the run is computed in ("exact" or "fma";
+  // empty: exact). A worker whose engine runs another mode refuses the task
+  // (error ENGINE_MISMATCH): one run never mixes modes.
+  string engine_mode = 14;
 }
 
 message TileTimings {
@@ -142,6 +146,8 @@ message TileResult {
   TileTimings timings = 9;
   // With output: the regions of the task's extra_outputs, in that order.
   repeated TileSlice extra_outputs = 10;
+  // The engine that computed the tile, e.g. "native avx512 exact", "wasm exact".
+  string engine = 11;
 }
 `.slice(1);
 
@@ -170,11 +176,11 @@ export const TILE_SLICE_FIELDS = { source: 1, shape: 2, region: 3, data: 4 } as 
 export const TILE_SLICES_FIELDS = { slices: 1 } as const;
 export const TILE_TASK_FIELDS = {
   version: 1, run_id: 2, tile_id: 3, stage: 4, model_id: 5, model_version: 6,
-  input_shape: 7, layers: 8, regions: 9, inputs: 10, inputs_ref: 11, attempt: 12, extra_outputs: 13,
+  input_shape: 7, layers: 8, regions: 9, inputs: 10, inputs_ref: 11, attempt: 12, extra_outputs: 13, engine_mode: 14,
 } as const;
 export const TILE_TIMINGS_FIELDS = { queue_ms: 1, compute_ms: 2, codec_ms: 3 } as const;
 export const TILE_ERROR_FIELDS = { code: 1, message: 2 } as const;
 export const TILE_RESULT_FIELDS = {
-  version: 1, run_id: 2, tile_id: 3, worker_id: 4, attempt: 5, output: 6, output_ref: 7, error: 8, timings: 9, extra_outputs: 10,
+  version: 1, run_id: 2, tile_id: 3, worker_id: 4, attempt: 5, output: 6, output_ref: 7, error: 8, timings: 9, extra_outputs: 10, engine: 11,
 } as const;
 

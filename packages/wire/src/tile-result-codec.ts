@@ -40,6 +40,7 @@ export function encodeTileResult(result: TileResult): Uint8Array {
     if (result.outputRef !== undefined) w.stringField(F.output_ref, result.outputRef);
     if (error !== undefined) w.messageField(F.error, new ProtoWriter().stringField(FE.code, error.code).stringField(FE.message, error.message));
     for (const s of result.extraOutputs ?? []) w.messageField(F.extra_outputs, writeTileSlice(s));
+    if (result.engine !== undefined) w.stringField(F.engine, result.engine);
     const t = result.timings;
     w.messageField(F.timings, new ProtoWriter().doubleField(FT.queue_ms, t.queueMs).doubleField(FT.compute_ms, t.computeMs).doubleField(FT.codec_ms, t.codecMs));
     return w.finish();
@@ -59,7 +60,7 @@ export function decodeTileResult(bytes: Uint8Array, limits: Partial<WireLimits> 
     let version = 0, runId = '', tileId = 0, workerId = '', attempt = 0;
     let outputView: Uint8Array | undefined, outputRef: string | undefined, error: TileError | undefined;
     let timings: TileTimings = { queueMs: 0, computeMs: 0, codecMs: 0 };
-    let outcomes = 0;
+    let outcomes = 0, engine: string | undefined;
     const extraViews: Uint8Array[] = [];
     const r = new ProtoReader(b);
     const str = (what: string) => r.string(what, lim.maxStringBytes);
@@ -81,6 +82,7 @@ export function decodeTileResult(bytes: Uint8Array, limits: Partial<WireLimits> 
           if (extraViews.length >= lim.maxSlices) fail(`extraOutputs has more than maxSlices ${lim.maxSlices} elements`);
           extraViews.push(r.lengthDelimited('extraOutputs'));
           break;
+        case F.engine: expect(WireType.LEN, 'engine'); engine = str('engine'); break;
         default: r.skip(wireType);
       }
       // protobuf would let the last outcome win; two outcomes are a sender bug.
@@ -90,7 +92,7 @@ export function decodeTileResult(bytes: Uint8Array, limits: Partial<WireLimits> 
     checkVersion(version, TILE_PROTOCOL_VERSION, 'tile protocol version');
     const output = outputView && readTileSlice(outputView, lim, 'output');
     const head = { version, runId, tileId, workerId, attempt };
-    const rest = { ...(outputRef !== undefined ? { outputRef } : {}), ...(error !== undefined ? { error } : {}), timings };
+    const rest = { ...(outputRef !== undefined ? { outputRef } : {}), ...(error !== undefined ? { error } : {}), timings, ...(engine !== undefined ? { engine } : {}) };
     checkResultFields({ ...head, output, ...rest, ...(extraViews.length ? { extraOutputs: extraViews } : {}) }, lim);
     const extra = extraViews.map((v, i) => materializeSlice(readTileSlice(v, lim, `extraOutputs[${i}]`), opts.copy ?? 'always'));
     return {
@@ -109,6 +111,7 @@ function checkResultFields(t: Omit<TileResult, 'output' | 'extraOutputs'> & { ou
   const set = [t.output, t.outputRef, t.error].filter((v) => v !== undefined).length;
   if (set !== 1) fail(`result must have exactly one of output, outputRef and error, it has ${set}`);
   if (t.outputRef !== undefined) checkString(t.outputRef, 'outputRef', lim, true);
+  if (t.engine !== undefined) checkString(t.engine, 'engine', lim, false);
   if (t.extraOutputs !== undefined) {
     const extra = checkArray(t.extraOutputs, 'extraOutputs', lim.maxSlices, 'maxSlices');
     if (extra.length > 0 && t.output === undefined) fail(`extraOutputs (${extra.length} slices) come only with output, not with ${t.outputRef !== undefined ? 'outputRef' : 'error'}`);

@@ -30,6 +30,7 @@ export function encodeTileTask(task: TileTask): Uint8Array {
     if (task.inputsRef !== undefined) w.stringField(F.inputs_ref, task.inputsRef);
     w.uint32Field(F.attempt, task.attempt);
     if (task.extraOutputs?.length) w.packedUint32Field(F.extra_outputs, task.extraOutputs);
+    if (task.engineMode !== undefined) w.stringField(F.engine_mode, task.engineMode);
     return w.finish();
   });
 }
@@ -49,6 +50,7 @@ export function decodeTileTask(bytes: Uint8Array, limits: Partial<WireLimits> = 
       inputShape: [] as number[], layers: [] as number[], regions: [] as Region[], inputsRef: '', attempt: 0,
     };
     const extraOutputs: number[] = [];
+    let engineMode = '';
     const inputViews: Uint8Array[] = [];
     const r = new ProtoReader(b);
     const str = (what: string) => r.string(what, lim.maxStringBytes);
@@ -77,13 +79,15 @@ export function decodeTileTask(bytes: Uint8Array, limits: Partial<WireLimits> = 
         case F.inputs_ref: expect(WireType.LEN, 'inputsRef'); t.inputsRef = str('inputsRef'); break;
         case F.attempt: expect(WireType.VARINT, 'attempt'); t.attempt = r.uint32('attempt'); break;
         case F.extra_outputs: r.repeated(wireType, extraOutputs, lim.maxLayers, 'extraOutputs'); break;
+        case F.engine_mode: expect(WireType.LEN, 'engineMode'); engineMode = str('engineMode'); break;
         default: r.skip(wireType);
       }
     }
     // The version first: a task of another version may lay out its fields differently.
     checkVersion(t.version, TILE_PROTOCOL_VERSION, 'tile protocol version');
     const { inputsRef, ...fields } = t;
-    const task: TileTask = { ...fields, inputs: [], ...(inputsRef === '' ? {} : { inputsRef }), ...(extraOutputs.length ? { extraOutputs } : {}) };
+    const task: TileTask = { ...fields, inputs: [], ...(inputsRef === '' ? {} : { inputsRef }), ...(extraOutputs.length ? { extraOutputs } : {}),
+      ...(engineMode === '' ? {} : { engineMode: engineMode as TileTask['engineMode'] }) };
     checkTaskFields({ ...task, inputs: inputViews }, lim);
     const inputs = inputViews.map((v, i) => readTileSlice(v, lim, `inputs[${i}]`));
     return { ...task, inputs: inputs.map((s) => materializeSlice(s, opts.copy ?? 'always')) };
@@ -111,6 +115,7 @@ function checkTaskFields(t: Omit<TileTask, 'inputs'> & { inputs: readonly unknow
     if (inputs.length !== 0) fail(`inputsRef ${JSON.stringify(t.inputsRef)} is set but inputs has ${inputs.length} slices (must be empty)`);
   }
   checkUint32(t.attempt, 'attempt', 1);
+  if (t.engineMode !== undefined && t.engineMode !== 'exact' && t.engineMode !== 'fma') fail(`engineMode must be 'exact' or 'fma', got ${show(t.engineMode)}`);
   if (t.extraOutputs !== undefined) {
     const extra = checkArray(t.extraOutputs, 'extraOutputs', lim.maxLayers, 'maxLayers');
     // In task order, each a layer of the task before its last: so each appears once.

@@ -54,6 +54,8 @@ export interface TileTask {
    * too, in task order (model outputs a whole-input task computes on its way).
    */
   readonly extraOutputs?: readonly number[];
+  /** The run's numeric mode ('exact' when absent): a worker in another mode refuses the task (ENGINE_MISMATCH). */
+  readonly engineMode?: 'exact' | 'fma';
 }
 
 export interface TileTimings {
@@ -85,4 +87,6 @@ export interface TileResult {
   readonly timings: TileTimings;
   /** With `output`: the regions of the task's extraOutputs, in that order (with `outputRef` they follow the output in the stored slices). */
   readonly extraOutputs?: readonly TileSlice[];
+  /** The engine that computed the tile (e.g. 'native avx512 exact'); absent from older workers. */
+  readonly engine?: string;
 }
