@@ -139,6 +139,15 @@ describe('tessera explain, convert, bench', () => {
       expect(j.flops).to.equal((await loadOnnx(f.onnx)).flops());
     });
 
+    it('--input-shape sizes a dynamic ONNX model for every peer', async () => {
+      const r = await cli(['bench', f.dynamic, '--input-shape', '1,3,30,20', '--threads', '2', '--runs', '1', '--warmup', '0', '--json']);
+      expect(r.code, r.stderr).to.equal(0);
+      const j = JSON.parse(r.stdout);
+      expect(j.inputShape).to.deep.equal([1, 3, 30, 20]);
+      expect(j.flops).to.equal((await loadOnnx(f.dynamic, { inputShape: [1, 3, 30, 20] })).flops());
+      expect(j.peers.map((p: { status: string }) => p.status)).to.deep.equal(['ok', 'ok', 'ok']);
+    });
+
     it('a .tsm model: ORT is recorded as unsupported; the table says so', async () => {
       const r = await cli(['bench', f.tsm, '--threads', '2', '--runs', '1', '--warmup', '0']);
       expect(r.code, r.stderr).to.equal(0);

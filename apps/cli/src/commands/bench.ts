@@ -6,20 +6,19 @@ import { intList, parse, positionals, positiveInt, shape4, usageError } from '..
 import { Status, type Io } from '../io.js';
 import { loadModelFile, type LoadedModel } from '../model-file.js';
 
-export const BENCH_USAGE = `usage: tessera bench MODEL.onnx|MODEL.tsm [--threads 1,2] [--input-shape N,C,H,W] [--runs R] [--warmup W] [--seed S] [--json]
+export const BENCH_USAGE = `usage: tessera bench MODEL.onnx|MODEL.tsm [--threads 1,2] [--input-shape N,C,H,W] [--runs R] [--warmup W] [--json]
 
 Times the model on Tessera (local: the calling thread; threads ×N: PoolExecutor, auto)
 and on onnxruntime-node (CPU, N intra-op threads; ONNX models only) in one run, with
 tessera-bench's harness: every peer's first output is compared before any timing
 (threads must give local's bits, ORT must be within 1e-4 × max|output|; a peer that
 disagrees is flagged), then the peers are timed interleaved (A, B, C, A, B, C, ...).
-The input is uniform random in [0, 1).
+The input is uniform random in [0, 1) (seed 1: every run times the same input).
 
   --threads LIST          thread counts for PoolExecutor and ORT (default 1,2)
   --input-shape N,C,H,W   input shape (default the model's)
   --runs R                timed runs per peer (default 10)
   --warmup W              untimed runs per peer after the checked one (default 2)
-  --seed S                seed of the random input (default 1)
   --json                  the harness' case record as JSON on stdout
   -h, --help              this text
 
@@ -27,7 +26,7 @@ exit status: 0 ok; 1 the model cannot be read, a peer failed or disagrees; 2 bad
 
 export async function benchCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values: v, positionals: pos } = parse(argv, {
-    threads: { type: 'string' }, 'input-shape': { type: 'string' }, runs: { type: 'string' }, warmup: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
+    threads: { type: 'string' }, 'input-shape': { type: 'string' }, runs: { type: 'string' }, warmup: { type: 'string' }, json: { type: 'boolean' },
   });
   if (v.help) { io.out(BENCH_USAGE); return 0; }
   const [path] = positionals(pos, ['MODEL']);
@@ -36,13 +35,12 @@ export async function benchCommand(argv: readonly string[], io: Io): Promise<num
   const runs = v.runs === undefined ? 10 : positiveInt('--runs', v.runs);
   const warmup = v.warmup === undefined ? 2 : Number(v.warmup);
   if (!/^\d+$/.test(v.warmup ?? '0') || !Number.isSafeInteger(warmup)) throw usageError(`--warmup must be an integer ≥ 0, got '${v.warmup}'`);
-  const seed = v.seed === undefined ? 1 : positiveInt('--seed', v.seed);
   const status = new Status(io.isTTY && !v.json);
   try {
     status.stage(`loading ${path}`);
     const loaded = await loadModelFile(path, shapeArg);
     const shape: Shape = shapeArg ?? loaded.model.inputShape;
-    const x = randomTensor(shape, seed, 0, 1);
+    const x = randomTensor(shape, 1, 0, 1);
     const ctx: BenchContext = { quick: false, threads, runs, warmup, workers: 1, log: (m) => io.err(m) };
     status.stage(`checking outputs, then ${runs} interleaved runs per peer`);
     const rec = await runCase(benchCase(loaded, x, threads), ctx, { note: (line) => { status.done(); io.err(line); } }, 'tessera bench');
