@@ -1,78 +1,135 @@
+import type { Region } from '../../region.js';
+import { Tensor } from '../../tensor.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Kernel } from '../op.js';
+import { conv2dFast } from '../conv2d/fast.js';
+import type { Conv2dSpec } from '../conv2d/spec.js';
 import { conv2dTransposeGeometry, conv2dTransposeOutputShape, type Conv2dTransposeSpec } from './spec.js';
 
 /*
- * Production transposed convolution in float32, one fixed order per output
- * element: taps ky, then kx, then input channels of the group from the first,
- * each a float32 multiply then a float32 add into an accumulator starting at
- * +0; then the bias (one float32 add). Taps with no input cell are skipped
- * (the reference skips them too), and whether a tap hits depends on the
- * element's own coordinates only, so any cut of the output gives the same bits.
+ * Production transposed convolution on the kernel engine's conv2d, by phases
+ * (the sub-pixel decomposition). Output row o gathers input rows
+ * (o + pt − ky·dh)/sh, so the rows of one phase r = (o + pt) mod sh, o =
+ * m·sh + r − pt, use only the taps ky with ky·dh ≡ r (mod sh), at input rows
+ * m − e(ky), e(ky) = (ky·dh − r)/sh: a plain stride-1 correlation over m
+ * with those taps reversed (dilation dh / gcd(sh, dh)). The same per
+ * column. Each of the sh·sw phases is one conv2d (weights re-sliced once
+ * per weight tensor and cached, so the engine packs them once), run on the
+ * region's rows and columns of that phase, its output a strided view of
+ * `out` (every sh-th row, sw-th column) so results land in place.
  *
- * Loop order: per output row, the valid ky (a residue class of oy + pt
- * modulo sh) are found once; the inner loop runs along the row over the
- * columns whose kx tap hits (every sw-th column), accumulating into a
- * Float32Array row (each store rounds to float32; the sum of two float32
- * values rounded once from double is the float32 sum).
+ * Numerics: each output is the conv2d engine's float32 sum from +0 over that
+ * phase's taps (reversed ky, reversed kx, then input channels of the group),
+ * multiply then add, then the bias: one fixed recipe per output element,
+ * whatever the region, so any cut gives the same bits; within
+ * FAST_TOLERANCE of the float64 reference. A phase with no taps (kernel
+ * smaller than the stride) is the bias (or +0).
  */
+
+/** One axis of one phase: its taps, as a conv2d window, and where its outputs sit. */
+interface AxisPhase {
+  /** Kernel taps of the phase, in conv2d order (descending original tap index). */
+  readonly taps: readonly number[];
+  readonly dilation: number;
+  readonly padBefore: number;
+  readonly padAfter: number;
+  /** conv2d output index j of phase index m: j = m − mShift. */
+  readonly mShift: number;
+  /** Phase indices of the output: o = m·s + r − pad for m in [mLo, mHi]. */
+  readonly mLo: number;
+  readonly mHi: number;
+  readonly r: number;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+function axisPhases(k: number, s: number, d: number, pad: number, inSize: number, outSize: number): AxisPhase[] {
+  const out: AxisPhase[] = [];
+  for (let r = 0; r < s; r++) {
+    const mLo = Math.ceil((pad - r) / s), mHi = Math.floor((outSize - 1 + pad - r) / s);
+    const asc: number[] = [];
+    for (let t = 0; t < k; t++) if ((t * d) % s === r) asc.push(t);
+    const taps = asc.reverse();
+    const dd = taps.length > 1 ? d / gcd(s, d) : 1;
+    if (taps.length === 0) {
+      out.push({ taps, dilation: 1, padBefore: 0, padAfter: 0, mShift: 0, mLo, mHi, r });
+      continue;
+    }
+    const eMax = (taps[0]! * d - r) / s;
+    // conv2d row j reads input rows j − padBefore + t'·dd; phase row m reads m − eMax + t'·dd: j = m − eMax + padBefore.
+    const padBefore = Math.max(0, eMax - mLo);
+    const mShift = eMax - padBefore;
+    const span = (taps.length - 1) * dd + 1;
+    const padAfter = Math.max(0, mHi - mShift + span - inSize - padBefore);
+    out.push({ taps, dilation: dd, padBefore, padAfter, mShift, mLo, mHi, r });
+  }
+  return out;
+}
+
+/** Phase weights [Cout, Cin/groups, Jy, Jx] per weight tensor and phase key: the same Tensor objects every call (the engine caches packing by tensor). */
+const phaseWeights = new WeakMap<Tensor, Map<string, Tensor>>();
+
+function phaseWeight(w: Tensor, groups: number, ty: readonly number[], tx: readonly number[]): Tensor {
+  const key = `${groups}|${ty.join(',')}|${tx.join(',')}`;
+  let m = phaseWeights.get(w);
+  if (!m) phaseWeights.set(w, (m = new Map()));
+  const hit = m.get(key);
+  if (hit) return hit;
+  const [cin, copg] = w.dims4();
+  const cipg = cin / groups, cout = copg * groups;
+  const t = Tensor.zeros([cout, cipg, ty.length, tx.length]);
+  for (let co = 0; co < cout; co++) {
+    const g = Math.floor(co / copg), col = co - g * copg;
+    for (let ci = 0; ci < cipg; ci++)
+      for (let a = 0; a < ty.length; a++)
+        for (let b = 0; b < tx.length; b++) t.set(w.get(g * cipg + ci, col, ty[a]!, tx[b]!), co, ci, a, b);
+  }
+  m.set(key, t);
+  return t;
+}
+
 export const conv2dTransposeFast: Kernel<Conv2dTransposeSpec> = (inputs, weights, spec, out, r) => {
   checkKernelCall(conv2dTransposeOutputShape, spec, inputs, weights, out, r, 'conv2dTranspose');
   const x = inputs[0]!;
   const w = weights.weight!, bias = weights.bias;
   const g = conv2dTransposeGeometry(spec, x.shape);
-  const [cin, copg, kh, kw] = w.dims4();
-  const cipg = cin / (spec.groups ?? 1);
-  const [xn, xc, xh, xw] = x.strides4();
-  const [wi, wo, wy, wx] = w.strides4();
+  const groups = spec.groups ?? 1;
+  const ys = axisPhases(g.kh, g.sh, g.dh, g.pt, g.inH, g.outH);
+  const xs = axisPhases(g.kw, g.sw, g.dw, g.pl, g.inW, g.outW);
   const [on, oc, oh, ow] = out.strides4();
-  const xd = x.data, wd = w.data, od = out.data;
-  const nx = r.x1 - r.x0;
-  const { sh, sw, dh, pt, inH } = g;
-  const acc = new Float32Array(nx);
-  // Per kx: the first region column its tap hits, and the input column of that hit.
-  const firstJ = new Int32Array(kw), firstIx = new Int32Array(kw), countJ = new Int32Array(kw);
-  for (let kx = 0; kx < kw; kx++) {
-    let j = 0;
-    while (j < nx && ((r.x0 + j + g.pl - kx * g.dw) % g.sw + g.sw) % g.sw !== 0) j++;
-    let ix = (r.x0 + j + g.pl - kx * g.dw) / g.sw;
-    // Skip hits left of the input, stop at its right edge.
-    while (j < nx && ix < 0) { j += g.sw; ix++; }
-    firstJ[kx] = j; firstIx[kx] = ix;
-    let c = 0;
-    for (let jj = j, ii = ix; jj < nx && ii < g.inW; jj += g.sw, ii++) c++;
-    countJ[kx] = c;
-  }
-  for (let n = r.n0; n < r.n1; n++) {
-    for (let co = r.c0; co < r.c1; co++) {
-      const grp = Math.floor(co / copg), col = co - grp * copg;
-      const ci0 = grp * cipg;
-      const b = bias ? bias.data[bias.offset + co * bias.strides[0]!]! : 0;
-      for (let oy = r.y0; oy < r.y1; oy++) {
-        acc.fill(0);
-        for (let ky = 0; ky < kh; ky++) {
-          const ty = oy + pt - ky * dh;
-          if (ty < 0 || ty % sh !== 0) continue;
-          const iy = ty / sh;
-          if (iy >= inH) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const cnt = countJ[kx]!;
-            if (cnt === 0) continue;
-            const j0 = firstJ[kx]!;
-            let wi0 = w.offset + ci0 * wi + col * wo + ky * wy + kx * wx;
-            let xi0 = x.offset + n * xn + ci0 * xc + iy * xh + firstIx[kx]! * xw;
-            for (let ci = 0; ci < cipg; ci++, wi0 += wi, xi0 += xc) accumulate(acc, xd, wd[wi0]!, xi0, xw, j0, sw, cnt);
+  const od = out.data;
+  for (const py of ys) {
+    // The region's rows of this phase: m in [ma, mb].
+    const ma = Math.max(py.mLo, Math.ceil((r.y0 + g.pt - py.r) / g.sh)), mb = Math.min(py.mHi, Math.floor((r.y1 - 1 + g.pt - py.r) / g.sh));
+    if (ma > mb) continue;
+    for (const px of xs) {
+      const na = Math.max(px.mLo, Math.ceil((r.x0 + g.pl - px.r) / g.sw)), nb = Math.min(px.mHi, Math.floor((r.x1 - 1 + g.pl - px.r) / g.sw));
+      if (na > nb) continue;
+      const y0 = ma * g.sh + py.r - g.pt, x0 = na * g.sw + px.r - g.pl;
+      if (py.taps.length === 0 || px.taps.length === 0) {
+        for (let n = r.n0; n < r.n1; n++)
+          for (let c = r.c0; c < r.c1; c++) {
+            const v = bias ? bias.data[bias.offset + c * bias.strides[0]!]! : 0;
+            for (let m = ma, oy = y0; m <= mb; m++, oy += g.sh)
+              for (let k = na, o = out.offset + n * on + c * oc + oy * oh + x0 * ow; k <= nb; k++, o += g.sw * ow) od[o] = v;
           }
-        }
-        let o = out.offset + n * on + co * oc + oy * oh + r.x0 * ow;
-        if (bias) for (let j = 0; j < nx; j++, o += ow) od[o] = acc[j]! + b;
-        else for (let j = 0; j < nx; j++, o += ow) od[o] = acc[j]!;
+        continue;
       }
+      const cs: Conv2dSpec = {
+        op: 'conv2d', kernel: [py.taps.length, px.taps.length], dilation: [py.dilation, px.dilation], groups,
+        padding: { top: py.padBefore, bottom: py.padAfter, left: px.padBefore, right: px.padAfter },
+      };
+      const convH = g.inH + py.padBefore + py.padAfter - ((py.taps.length - 1) * py.dilation + 1) + 1;
+      const convW = g.inW + px.padBefore + px.padAfter - ((px.taps.length - 1) * px.dilation + 1) + 1;
+      const cr: Region = { n0: r.n0, n1: r.n1, c0: r.c0, c1: r.c1, y0: ma - py.mShift, y1: mb - py.mShift + 1, x0: na - px.mShift, x1: nb - px.mShift + 1 };
+      // The conv2d output as a strided view of `out`: its element (n, c, j, i) is out's (n, c, (j + mShift)·sh + r − pt, …),
+      // holding just the region (partial), so the engine stores each result at its place.
+      const base = out.offset + ((py.mShift * g.sh + py.r - g.pt) * oh) + ((px.mShift * g.sw + px.r - g.pl) * ow);
+      const view = new Tensor(od, [out.shape[0]!, out.shape[1]!, convH, convW], [on, oc, oh * g.sh, ow * g.sw], base, cr);
+      const pw = phaseWeight(w, groups, py.taps, px.taps);
+      conv2dFast([x], bias ? { weight: pw, bias } : { weight: pw }, cs, view, cr);
     }
   }
 };
-
-/** acc[j0 + k·sw] += fround(wv · x[xi + k·xw]) for k < cnt: the hot loop, kept monomorphic and small. */
-function accumulate(acc: Float32Array, xd: Float32Array, wv: number, xi: number, xw: number, j0: number, sw: number, cnt: number): void {
-  for (let k = 0, j = j0; k < cnt; k++, j += sw, xi += xw) acc[j] = acc[j]! + Math.fround(wv * xd[xi]!);
-}
