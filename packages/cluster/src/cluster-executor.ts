@@ -8,7 +8,7 @@ import { clusterPlan } from './cluster-plan.js';
 import { Connection, type ClusterConnection } from './connection.js';
 import { ModelUploads } from './model-store.js';
 import { resolveNames, type ClusterNames } from './names.js';
-import { resolveLimits, type ClusterExecutorOptions, type Limits } from './options.js';
+import { resolveEngineMode, resolveLimits, type ClusterExecutorOptions, type Limits } from './options.js';
 import { RoundTripMeter } from './round-trip.js';
 import { runInput } from './run-input.js';
 import { RunSession, type SessionHost } from './run-session.js';
@@ -51,7 +51,7 @@ export class ClusterExecutor implements Executor {
     this.limits = resolveLimits(opts);
     this.connection = new Connection(opts, this.names, this.limits);
     this.host = {
-      names: this.names, limits: this.limits, stats: this.stats, servers: String(opts.servers),
+      names: this.names, limits: this.limits, stats: this.stats, servers: String(opts.servers), engineMode: resolveEngineMode(opts),
       isClosed: () => this.closed, disconnectedAt: () => this.connection.disconnectedAt, roundTrip: (ms) => this.roundTrip.add(ms),
       excluded: new Set(),
     };

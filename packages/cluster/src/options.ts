@@ -1,4 +1,4 @@
-import { TesseraError, checkInt, checkKeys } from '@tessera/tensor';
+import { TesseraError, checkEnum, checkInt, checkKeys, type NumericMode } from '@tessera/tensor';
 import type { NatsCredentials } from './connect.js';
 import type { ClusterNames } from './names.js';
 
@@ -55,6 +55,12 @@ export interface ClusterExecutorOptions extends NatsCredentials {
   names?: Partial<ClusterNames>;
   /** Client name shown by the server (default tessera-coordinator). */
   name?: string;
+  /**
+   * The numeric mode of every tile of a run (default 'exact'): tasks carry it, a worker whose engine runs
+   * another mode refuses them, and a result from another mode fails the run — one run never mixes modes.
+   * 'exact' is bit-identical on native and wasm workers alike, so those may mix.
+   */
+  engine?: { mode?: NumericMode };
 }
 
 export const DEFAULTS = {
@@ -70,7 +76,7 @@ const FRAMING_BYTES = 64 * 1024;
 
 /** Every key of ClusterExecutorOptions: an unknown or misspelt one is BAD_ARGUMENT, never ignored (checkKeys). */
 const OPTION_KEYS: readonly string[] = [
-  'servers', 'user', 'pass', 'split', 'maxMessageBytes', 'names', 'name', ...Object.keys(DEFAULTS),
+  'servers', 'user', 'pass', 'split', 'maxMessageBytes', 'names', 'name', 'engine', ...Object.keys(DEFAULTS),
 ];
 const NAME_KEYS: readonly string[] = ['stream', 'tasks', 'results', 'consumer', 'bucket', 'presence'];
 
@@ -88,4 +94,11 @@ export function resolveLimits(opts: ClusterExecutorOptions): Limits {
   }
   if (opts.maxMessageBytes !== undefined) checkInt('ClusterExecutor maxMessageBytes', opts.maxMessageBytes, 2 * FRAMING_BYTES);
   return o;
+}
+
+/** The run's numeric mode (ClusterExecutorOptions.engine), checked strictly. */
+export function resolveEngineMode(opts: ClusterExecutorOptions): NumericMode {
+  if (opts.engine === undefined) return 'exact';
+  checkKeys('ClusterExecutor engine', opts.engine, ['mode']);
+  return checkEnum('ClusterExecutor engine mode', opts.engine.mode, ['exact', 'fma'] as const) ?? 'exact';
 }

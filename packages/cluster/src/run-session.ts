@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@nats-io/nats-core';
-import { TesseraError, fmtRegion } from '@tessera/tensor';
+import { TesseraError, fmtRegion, type NumericMode } from '@tessera/tensor';
 import { throwIfAborted } from '@tessera/nn';
 import { TILE_PROTOCOL_VERSION, encodeTileSlices, encodeTileTask, type TileSlice, type TileTask } from './codec.js';
 import type { ClusterConnection } from './connection.js';
@@ -17,6 +17,8 @@ export interface SessionHost {
   readonly names: ClusterNames;
   readonly limits: Limits;
   readonly stats: ClusterStats;
+  /** The numeric mode of every tile (ClusterExecutorOptions.engine): sent with each task, checked on each result. */
+  readonly engineMode: NumericMode;
   /** The servers, for messages. */
   readonly servers: string;
   isClosed(): boolean;
@@ -140,7 +142,7 @@ export class RunSession {
    */
   submit(tileId: number, spec: TaskSpec, want: readonly ExpectedOutput[]): Promise<readonly TileSlice[]> {
     if (this.failure) return Promise.reject(this.failure);
-    const task: TileTask = { ...spec, version: TILE_PROTOCOL_VERSION, runId: this.runId, tileId, attempt: 1 };
+    const task: TileTask = { ...spec, version: TILE_PROTOCOL_VERSION, runId: this.runId, tileId, attempt: 1, engineMode: this.host.engineMode };
     const k = this.host.limits.verify;
     return new Promise<readonly TileSlice[]>((resolve, reject) => {
       const t: Outstanding = {
@@ -234,6 +236,15 @@ export class RunSession {
     }
     if (t.ballot && !this.admissible(t, t.ballot, res.workerId, res.attempt)) {
       if (res.outputRef) await this.c.store.delete(res.outputRef).catch(() => {});
+      return;
+    }
+    // A worker that ignored the task's mode (an older one) must not slip another mode's bits into the run.
+    if (res.engine !== undefined && !res.engine.endsWith(` ${this.host.engineMode}`)) {
+      stats.errors++;
+      if (res.outputRef) await this.c.store.delete(res.outputRef).catch(() => {});
+      this.settle(t, { error: new TesseraError('UNAVAILABLE',
+        `worker '${res.workerId}' computed tile ${res.tileId} on engine '${res.engine}', but this run is '${this.host.engineMode}': one run never mixes numeric modes`,
+        { worker: res.workerId, engine: res.engine, mode: this.host.engineMode }) });
       return;
     }
     if (res.error) {

@@ -3,7 +3,8 @@ import { jetstream, type Consumer, type JetStreamClient, type JsMsg } from '@nat
 import { millis, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import {
-  Tensor, TesseraError, checkInt, checkKeys, copyRegion, fmtRegion, fmtShape, fullRegion, isTesseraError, regionContains, regionVolume, regionsEqual, type Shape,
+  Tensor, TesseraError, checkInt, checkKeys, copyRegion, engineLabel, fmtRegion, fmtShape, fullRegion, isTesseraError, regionContains, regionVolume, regionsEqual,
+  type EngineOptions, type Shape,
 } from '@tessera/tensor';
 import { INPUT, checkMemoryBudget, resolveMemoryBudget, type Model } from '@tessera/nn';
 import { PoolExecutor, checkTask, shareMemory, taskReads, tileMemory, type RegionData } from '@tessera/scheduler';
@@ -20,6 +21,12 @@ import { RUN_ID, payloadObjectName, resolveNames, resultSubject, type ClusterNam
 export interface TileWorkerOptions extends NatsCredentials {
   /** Threads of the worker's PoolExecutor (default 1): a whole-input task runs on one of them, a tile on all. */
   threads?: number;
+  /**
+   * The worker's kernel engine and numeric mode (PoolExecutor's `engine`; default: native exact when the addon
+   * loads, else wasm — TESSERA_ENGINE and TESSERA_ENGINE_MODE set it for a `tessera-worker` process). Results
+   * carry it; tasks of a run in another mode are refused.
+   */
+  engine?: EngineOptions;
   /**
    * Tasks held at once (default 2 × threads): while one computes, the next is
    * already pulled and decoded, so the queue's round trip never idles a thread.
@@ -69,7 +76,7 @@ const COPY_RELEASE_DELAY_MS = 2;
 const COPY_RELEASES = 2;
 const MAX_DONE = 4096;
 const OPTION_KEYS: readonly string[] = [
-  'servers', 'user', 'pass', 'threads', 'prefetch', 'name', 'maxMemoryBytes', 'names', 'maxMessageBytes', 'logLevel', 'log', 'testDelayMs', 'testLoseResults',
+  'servers', 'user', 'pass', 'threads', 'prefetch', 'name', 'maxMemoryBytes', 'names', 'maxMessageBytes', 'logLevel', 'log', 'testDelayMs', 'testLoseResults', 'engine',
 ];
 
 /**
@@ -125,7 +132,7 @@ export class TileWorker {
     this.nc = await connectNats(this.opts, `tessera-worker ${this.name}`);
     this.maxMessageBytes = Math.min(this.opts.maxMessageBytes ?? Infinity, this.nc.info?.max_payload ?? this.maxMessageBytes);
     this.js = jetstream(this.nc);
-    this.pool = new PoolExecutor({ threads: this.threads, strategy: 'fused', maxMemoryBytes: this.maxMemoryBytes });
+    this.pool = new PoolExecutor({ threads: this.threads, strategy: 'fused', maxMemoryBytes: this.maxMemoryBytes, ...(this.opts.engine ? { engine: this.opts.engine } : {}) });
     void this.watch(this.nc);
     // Presence: coordinators ask here before a run, so "no worker" is known at once (a no-responders answer).
     this.presence = this.nc.subscribe(this.names.presence, { callback: (_e, m) => { if (!this.stopping) m.respond(this.name); } });
@@ -270,9 +277,14 @@ export class TileWorker {
 
   /** Runs a decoded task; any failure becomes an error result. */
   private async compute(task: TileTask, received: number, decodeMs: number): Promise<TileResult> {
-    const base = { version: TILE_PROTOCOL_VERSION, runId: task.runId, tileId: task.tileId, workerId: this.name, attempt: task.attempt };
+    const engine = this.pool!.engine;
+    const base = { version: TILE_PROTOCOL_VERSION, runId: task.runId, tileId: task.tileId, workerId: this.name, attempt: task.attempt, engine: engineLabel(engine) };
     let started = performance.now();
     try {
+      // One run, one numeric mode: a task of another mode is refused, never computed in this one.
+      if ((task.engineMode ?? 'exact') !== engine.mode) {
+        throw new TesseraError('UNAVAILABLE', `worker '${this.name}' runs engine '${engineLabel(engine)}'; the run asks for mode '${task.engineMode ?? 'exact'}' and never mixes numeric modes`, { engine, mode: task.engineMode ?? 'exact' });
+      }
       const model = await this.model(task.modelId, task.modelVersion);
       this.checkMemory(model, task);
       const inputs = task.inputsRef ? await this.fetchInputs(task) : task.inputs;
