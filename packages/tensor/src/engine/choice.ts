@@ -8,7 +8,7 @@ import { loadNative } from './native.js';
  *   kind  'native' (the addon, packages/native) or 'wasm' (WebAssembly SIMD128).
  *         Default: TESSERA_ENGINE if set, else native when the addon loads,
  *         else wasm — the reason printed once per process.
- *   mode  'exact' (default): multiply, then add, in the engine's fixed order —
+ *   mode  'exact' (default, or TESSERA_ENGINE_MODE): multiply, then add, in the engine's fixed order —
  *         native and wasm give the same bits, so a run may mix them.
  *         'fma': fused multiply-add (native only); the same bits across
  *         tilings, threads and instruction sets, not equal to 'exact'.
@@ -59,7 +59,9 @@ export function resolveEngine(opts: EngineOptions = {}): EngineInfo {
   if (envKind !== undefined && envKind !== '') checkEnum('TESSERA_ENGINE', envKind, KINDS);
   const envIsa = process.env.TESSERA_NATIVE_ISA;
   const kind = opts.kind ?? (envKind ? envKind as EngineKind : undefined);
-  const mode = opts.mode ?? 'exact';
+  const envMode = process.env.TESSERA_ENGINE_MODE;
+  if (envMode !== undefined && envMode !== '') checkEnum('TESSERA_ENGINE_MODE', envMode, MODES);
+  const mode = opts.mode ?? (envMode ? envMode as NumericMode : 'exact');
   const load = loadNative();
   if (kind === 'wasm') {
     if (mode === 'fma') throw new TesseraError('BAD_ARGUMENT', "engine mode 'fma' needs the native engine; the wasm engine computes 'exact' only", { kind, mode });
