@@ -238,6 +238,12 @@ export class RunSession {
       if (res.outputRef) await this.c.store.delete(res.outputRef).catch(() => {});
       return;
     }
+    if (res.error) {
+      stats.errors++;
+      if (!t.ballot) this.settle(t, { error: workerError(res) });
+      else this.vote(t, t.ballot, res.workerId, { error: workerError(res) });
+      return;
+    }
     // A worker that ignored the task's mode (an older one) must not slip another mode's bits into the run.
     if (res.engine !== undefined && !res.engine.endsWith(` ${this.host.engineMode}`)) {
       stats.errors++;
@@ -245,12 +251,6 @@ export class RunSession {
       this.settle(t, { error: new TesseraError('UNAVAILABLE',
         `worker '${res.workerId}' computed tile ${res.tileId} on engine '${res.engine}', but this run is '${this.host.engineMode}': one run never mixes numeric modes`,
         { worker: res.workerId, engine: res.engine, mode: this.host.engineMode }) });
-      return;
-    }
-    if (res.error) {
-      stats.errors++;
-      if (!t.ballot) this.settle(t, { error: workerError(res) });
-      else this.vote(t, t.ballot, res.workerId, { error: workerError(res) });
       return;
     }
     const fetched = await outputsOf(this.c.store, res, t.want, (n) => { stats.bytesIn += n; });
