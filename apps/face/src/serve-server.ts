@@ -41,6 +41,9 @@ export class HttpError extends Error {
   }
 }
 
+/** Bytes of an over-limit upload read and dropped so the client can read its 413; past this the connection is cut. */
+const DRAIN_BYTES = 64 * 1024 * 1024;
+
 export class FaceServer {
   private readonly server: Server;
   private stopping = false;
@@ -134,17 +137,20 @@ export class FaceServer {
       return Promise.reject(new HttpError(415, 'BAD_ARGUMENT', `${type.split(';')[0]} is not read: send the image file's bytes as the body (curl --data-binary @photo.jpg)`));
     }
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(`is ${declared} bytes`, limit));
+    // Refused before a byte is read; the connection is closed after the answer rather than reading the upload.
+    if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(`is ${declared} bytes`, limit, { connection: 'close' }));
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (c: Buffer) => {
         size += c.length;
         if (size > limit) {
-          // Stop holding it; the 413 goes out with Connection: close and the rest of the upload is dropped with the socket.
+          // Nothing more is kept. The rest is read and dropped (a client still sending would otherwise fail
+          // on a closed socket before reading the 413), up to DRAIN_BYTES; past that the connection is cut.
           chunks.length = 0;
           req.removeAllListeners('data');
-          req.pause();
+          let dropped = 0;
+          req.on('data', (d: Buffer) => { if ((dropped += d.length) > DRAIN_BYTES) req.socket.destroy(); });
           reject(tooLarge(`passed ${limit} bytes`, limit));
           return;
         }
@@ -159,15 +165,15 @@ export class FaceServer {
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     if (res.headersSent || res.destroyed) return;
     const bytes = Buffer.from(`${JSON.stringify(body, null, 2)}\n`);
-    // After a 413 the rest of the upload is not read; while stopping, no connection is kept for another request.
-    const close = this.stopping || status === 413;
+    // While stopping, no connection is kept for another request.
+    const close = this.stopping;
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length, ...(close ? { connection: 'close' } : {}), ...headers });
     res.end(bytes);
   }
 }
 
-function tooLarge(what: string, limit: number): HttpError {
-  return new HttpError(413, 'RESOURCE_EXHAUSTED', `the upload ${what}; the limit is ${limit} bytes (--max-upload-mb)`);
+function tooLarge(what: string, limit: number, headers: Record<string, string> = {}): HttpError {
+  return new HttpError(413, 'RESOURCE_EXHAUSTED', `the upload ${what}; the limit is ${limit} bytes (--max-upload-mb)`, headers);
 }
 
 function asHttpError(e: unknown): HttpError {
