@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TesseraError, isTesseraError } from '@tessera/tensor';
+import { TesseraError, engineLabel, isTesseraError, resolveEngine } from '@tessera/tensor';
 import { annotate } from './annotate.js';
 import { writeChips } from './chips.js';
 import { Gallery, defaultGalleryPath, euclidean } from './gallery.js';
@@ -239,7 +239,7 @@ async function enroll(args: string[], o: Opts, io: Io): Promise<number> {
         if (items.length > 0) gallery.enroll(job.name, items);
         report.push({ name: job.name, enrolled: items.length, skipped });
       }
-      if (o.json) io.out(JSON.stringify({ command: 'enroll', db: o.db, backend: o.backendUsed, people: report, unreadable: unread }, null, 2));
+      if (o.json) io.out(JSON.stringify({ command: 'enroll', db: o.db, backend: o.backendUsed, engine: engineNow(), people: report, unreadable: unread }, null, 2));
       else {
         for (const r of report) {
           io.out(`${r.name}: ${r.enrolled} face(s) enrolled${r.skipped.length ? `, ${r.skipped.length} skipped` : ''}`);
@@ -311,7 +311,7 @@ async function identify(args: string[], o: Opts, io: Io): Promise<number> {
         ...r, faces: r.faces.map((f) => identifiedFaceJson(f, r.width!, r.height!, gallery.match(f.descriptor, o.tolerance), o.descriptors)),
       }, o.timings));
       const unwritten = await writePictures(results, out, o);
-      if (o.json) io.out(JSON.stringify({ command: 'identify', db: o.db, backend: o.backendUsed, tolerance: o.tolerance, images: out }, null, 2));
+      if (o.json) io.out(JSON.stringify({ command: 'identify', db: o.db, backend: o.backendUsed, engine: engineNow(), tolerance: o.tolerance, images: out }, null, 2));
       else if (o.csv) {
         for (const line of identifyCsv(out)) io.out(line);
         for (const r of out) if (r.error) io.err(`${r.image}: ${r.error}`);
@@ -340,7 +340,7 @@ async function detect(args: string[], o: Opts, io: Io): Promise<number> {
     const results = await analyzeAll(paths, pipe, io, o);
     const out = results.map((r) => imageJson(r.path, { ...r, faces: r.faces.map((f) => detectedFaceJson(f, r.width!, r.height!)) }, o.timings));
     const unwritten = await writePictures(results, out, o);
-    if (o.json) io.out(JSON.stringify({ command: 'detect', backend: o.backendUsed, images: out }, null, 2));
+    if (o.json) io.out(JSON.stringify({ command: 'detect', backend: o.backendUsed, engine: engineNow(), images: out }, null, 2));
     else if (o.csv) {
       for (const line of detectCsv(out)) io.out(line);
       for (const r of out) if (r.error) io.err(`${r.image}: ${r.error}`);
@@ -373,7 +373,7 @@ async function verify(args: string[], o: Opts, io: Io): Promise<number> {
     const [a, b] = results.map((r) => largest(r.faces).descriptor) as [Float32Array, Float32Array];
     const distance = euclidean(a, b);
     const same = distance <= o.tolerance;
-    if (o.json) io.out(JSON.stringify({ command: 'verify', backend: o.backendUsed, a: args[0], b: args[1], distance: round(distance, 4), tolerance: o.tolerance, same }, null, 2));
+    if (o.json) io.out(JSON.stringify({ command: 'verify', backend: o.backendUsed, engine: engineNow(), a: args[0], b: args[1], distance: round(distance, 4), tolerance: o.tolerance, same }, null, 2));
     else io.out(`${same ? 'same person' : 'different people'}: distance ${distance.toFixed(4)} (tolerance ${o.tolerance})`);
     return 0;
   });
@@ -403,7 +403,7 @@ async function evaluate(args: string[], o: Opts, io: Io): Promise<number> {
       for (let j = i + 1; j < samples.length; j++) pairs.push({ same: samples[i]!.name === samples[j]!.name, distance: euclidean(samples[i]!.d, samples[j]!.d) });
     }
     const result = pairStats(pairs, o.tolerance);
-    const report = { command: 'eval', backend: o.backendUsed, folder: args[0], images, facesFound: found, detectionRate: images ? found / images : 0, pairs: pairs.length, ...result, unreadable: unread };
+    const report = { command: 'eval', backend: o.backendUsed, engine: engineNow(), folder: args[0], images, facesFound: found, detectionRate: images ? found / images : 0, pairs: pairs.length, ...result, unreadable: unread };
     if (o.json) io.out(JSON.stringify(report, null, 2));
     else {
       io.out(`${images} images, face found in ${found} (${(100 * report.detectionRate).toFixed(1)}%), ${pairs.length} pairs (${pairs.filter((p) => p.same).length} same, ${pairs.filter((p) => !p.same).length} different)`);
@@ -482,4 +482,9 @@ function fmtBox(b: { x: number; y: number; width: number; height: number }): str
 
 function fmtTimes(t: StageTimes): string {
   return Object.entries(t).map(([k, ms]) => `${k} ${ms.toFixed(1)} ms`).join(', ');
+}
+
+/** The kernel engine of this process' CPU executors (native exact when the addon loads; TESSERA_ENGINE overrides), for --json. */
+function engineNow(): string {
+  return engineLabel(resolveEngine());
 }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { INPUT, fuseLayers, receptiveField, type Model, type ReceptiveField } from '@tessera/nn';
 import { explain, plan, type Strategy, type TilePlan } from '@tessera/scheduler';
-import { fmtShape, type Shape } from '@tessera/tensor';
+import { engineLabel, fmtShape, resolveEngine, type Shape } from '@tessera/tensor';
 import { oneOf, parse, positionals, positiveInt, shape4 } from '../args.js';
 import type { Io } from '../io.js';
 import { loadModelFile } from '../model-file.js';
@@ -40,8 +40,10 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
   const model = fuseLayers(loaded.model);
   const layers = layerRows(model, shape);
   const p = plan(model, shape, { workers: threads, strategy });
+  // The kernel engine runs would use here (TESSERA_ENGINE, TESSERA_ENGINE_MODE; native when the addon loads).
+  const engine = resolveEngine();
   if (v.json) {
-    io.out(JSON.stringify({ command: 'explain', model: { path, format: loaded.format, name: model.name, inputShape: shape, params: model.paramCount(), flops: model.flops(shape) }, layers, plan: planJson(p) }, null, 2));
+    io.out(JSON.stringify({ command: 'explain', engine: { ...engine, label: engineLabel(engine) }, model: { path, format: loaded.format, name: model.name, inputShape: shape, params: model.paramCount(), flops: model.flops(shape) }, layers, plan: planJson(p) }, null, 2));
     return 0;
   }
   const head = ['#', 'name', 'op', 'from', 'output', 'params', 'MFLOP', 'receptive field'];
@@ -49,6 +51,7 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
   const widths = head.map((_, c) => Math.max(head[c]!.length, ...rows.map((r) => r[c]!.length)));
   const line = (r: string[]): string => r.map((s, c) => s.padEnd(widths[c]!)).join('  ').trimEnd();
   io.out(`model '${model.name}' (${path}, ${loaded.format}): input ${fmtShape(shape)}, ${model.layers.length} layers as run, ${model.paramCount()} parameters, ${(model.flops(shape) / 1e9).toFixed(3)} GFLOP`);
+  io.out(`engine: ${engineLabel(engine)}${engine.fallback ? ` (${engine.fallback})` : ''}`);
   io.out('');
   io.out(line(head));
   io.out(widths.map((w) => '-'.repeat(w)).join('  '));
