@@ -108,7 +108,7 @@ describe('tessera-face backends (spawned)', function () {
   it('--backend cluster with no worker connected fails the run once, not once per photo', async () => {
     const server = await startNatsServer();
     try {
-      const env = { TESSERA_NATS_USER: server.user, TESSERA_NATS_PASS: server.pass };
+      const env = { TESSERA_NATS_USER: server.roles.coordinator.user, TESSERA_NATS_PASS: server.roles.coordinator.pass };
       const r = await cli(['identify', '--db', db, '--backend', 'cluster', '--nats', server.url, folder], env);
       expect(r.code).to.equal(1);
       const lines = r.stderr.split('\n').filter((l) => l.includes('UNAVAILABLE'));
@@ -126,13 +126,13 @@ describe('tessera-face backends (spawned)', function () {
     before(async () => {
       server = await startNatsServer();
       // The coordinator owns the queue's settings and creates it; workers wait for it before they report ready.
-      const setup = new ClusterExecutor({ servers: server.url, user: server.user, pass: server.pass });
+      const setup = new ClusterExecutor({ servers: server.url, user: server.roles.coordinator.user, pass: server.roles.coordinator.pass });
       try {
         await setup.connect();
       } finally {
         await setup.close();
       }
-      for (const name of ['face-w1', 'face-w2']) workers.push(spawnWorker({ url: server.url, user: server.user, pass: server.pass, threads: 1, name, logLevel: 'info' }));
+      for (const name of ['face-w1', 'face-w2']) workers.push(spawnWorker({ url: server.url, user: server.roles.worker.user, pass: server.roles.worker.pass, threads: 1, name, logLevel: 'info' }));
       await Promise.all(workers.map((w) => w.ready()));
     });
     after(async () => {
@@ -144,7 +144,7 @@ describe('tessera-face backends (spawned)', function () {
     });
 
     it('two tessera-worker processes give the same faces and distances as local, bit for bit', async () => {
-      const env = { TESSERA_NATS_USER: server!.user, TESSERA_NATS_PASS: server!.pass };
+      const env = { TESSERA_NATS_USER: server!.roles.coordinator.user, TESSERA_NATS_PASS: server!.roles.coordinator.pass };
       const r = await cli(['identify', '--db', db, '--json', '--backend', 'cluster', '--nats', server!.url, ada, other], env);
       expect(r.code, r.stderr).to.equal(0);
       const c = json(r);
@@ -153,7 +153,7 @@ describe('tessera-face backends (spawned)', function () {
     });
 
     it('a folder gives local\'s JSON (boxes, names, distances), in the same order', async () => {
-      const env = { TESSERA_NATS_USER: server!.user, TESSERA_NATS_PASS: server!.pass };
+      const env = { TESSERA_NATS_USER: server!.roles.coordinator.user, TESSERA_NATS_PASS: server!.roles.coordinator.pass };
       const r = await cli(['identify', '--db', db, '--json', '--backend', 'cluster', '--nats', server!.url, folder], env);
       expect(r.code, r.stderr).to.equal(0);
       expect({ ...json(r), backend: undefined }).to.deep.equal({ ...local.folder, backend: undefined });

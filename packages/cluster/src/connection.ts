@@ -89,7 +89,7 @@ export class Connection {
   }
 
   private async open(): Promise<ClusterConnection> {
-    const nc = await connectNats(this.opts, this.opts.name ?? 'tessera-coordinator');
+    const nc = await connectNats(this.opts, this.opts.name ?? 'tessera-coordinator', 'coordinator');
     try {
       void this.watch(nc);
       this.beat(nc);

@@ -5,6 +5,7 @@ export type { ClusterConnection } from './connection.js';
 export { TileWorker, checkInputs, type TileWorkerOptions, type TileWorkerStats } from './worker.js';
 export { DEFAULT_NAMES, resolveNames, taskSubject, resultSubject, modelObjectName, type ClusterNames } from './names.js';
 export { connectNats, type NatsCredentials } from './connect.js';
+export { INBOX_PREFIX, rolePermissions, authorizationConfig, type ClusterRole, type NatsPermissions, type NatsUser } from './roles.js';
 export { ensureTaskQueue, type QueueConfig } from './queue.js';
 export { modelVersion, encodedModel, uploadModel, fetchModel } from './model-store.js';
 export { startNatsServer, freePort, type NatsServerOptions, type LocalNatsServer } from './local/nats-server.js';

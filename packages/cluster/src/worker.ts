@@ -129,7 +129,7 @@ export class TileWorker {
 
   /** Connects, waits for the task consumer to exist, starts pulling. Resolves once pulling. */
   async start(): Promise<void> {
-    this.nc = await connectNats(this.opts, `tessera-worker ${this.name}`);
+    this.nc = await connectNats(this.opts, `tessera-worker ${this.name}`, 'worker');
     this.maxMessageBytes = Math.min(this.opts.maxMessageBytes ?? Infinity, this.nc.info?.max_payload ?? this.maxMessageBytes);
     this.js = jetstream(this.nc);
     this.pool = new PoolExecutor({ threads: this.threads, strategy: 'fused', maxMemoryBytes: this.maxMemoryBytes, ...(this.opts.engine ? { engine: this.opts.engine } : {}) });

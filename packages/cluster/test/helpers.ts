@@ -11,7 +11,14 @@ export class TestCluster {
   server!: LocalNatsServer;
   readonly workers: SpawnedWorker[] = [];
   readonly executors: ClusterExecutor[] = [];
+  /** stop() asserts that the server reported no permission violation (every test runs under the role credentials) unless set. */
+  expectViolations = false;
   private n = 0;
+
+  /** Permission violations the server logged so far (roles.ts: a subject a role was not given). */
+  violations(): string[] {
+    return this.server.output.lines.filter((l) => /Violation/.test(l));
+  }
 
   async start(): Promise<this> {
     this.server = await startNatsServer();
@@ -19,12 +26,12 @@ export class TestCluster {
   }
 
   /**
-   * An executor on this cluster; fused tiles unless `split` says otherwise (most tests exercise the tile protocol).
+   * An executor on this cluster, with the coordinator role's credentials (workers get the worker role's); fused tiles unless `split` says otherwise (most tests exercise the tile protocol).
    * The delivery settings (ack wait, heartbeat, reconnect) are the defaults: the fault tests exercise what users get.
    */
   executor(opts: Partial<ClusterExecutorOptions> = {}): ClusterExecutor {
     const ex = new ClusterExecutor({
-      servers: this.server.url, user: this.server.user, pass: this.server.pass,
+      servers: this.server.url, user: this.server.roles.coordinator.user, pass: this.server.roles.coordinator.pass,
       maxDeliver: 10, checkIntervalMs: 500, noWorkerTimeoutMs: 10_000, split: 'tiles', ...opts,
     });
     this.executors.push(ex);
@@ -36,7 +43,7 @@ export class TestCluster {
     threads?: number; prefetch?: number; delayMs?: number; name?: string; env?: Record<string, string>; maxMessageBytes?: number; maxMemoryBytes?: number;
   } = {}): Promise<SpawnedWorker> {
     const w = spawnWorker({
-      url: this.server.url, user: this.server.user, pass: this.server.pass, threads: opts.threads ?? 1, prefetch: opts.prefetch,
+      url: this.server.url, user: this.server.roles.worker.user, pass: this.server.roles.worker.pass, threads: opts.threads ?? 1, prefetch: opts.prefetch,
       name: opts.name ?? `w${++this.n}`, maxMessageBytes: opts.maxMessageBytes, maxMemoryBytes: opts.maxMemoryBytes,
       env: { ...(opts.delayMs ? { TESSERA_WORKER_TEST_DELAY_MS: String(opts.delayMs) } : {}), ...opts.env },
     });
@@ -55,7 +62,9 @@ export class TestCluster {
   async stop(): Promise<void> {
     try {
       await this.stopWorkers();
+      const violations = this.server && !this.expectViolations ? this.violations() : [];
       await this.server?.stop();
+      expect(violations, 'subjects the role credentials were refused').to.deep.equal([]);
     } finally {
       const left = trackedPids();
       killAllTracked();

@@ -24,7 +24,7 @@ const streamWire = new Map<string, { inputs: number; out: number; in: number; ta
 
 async function startCluster(tiles: number, verify = 1): Promise<Cluster> {
   const server = await startNatsServer();
-  const executor = new ClusterExecutor({ servers: server.url, user: server.user, pass: server.pass, tiles, noWorkerTimeoutMs: 60_000, verify });
+  const executor = new ClusterExecutor({ servers: server.url, user: server.roles.coordinator.user, pass: server.roles.coordinator.pass, tiles, noWorkerTimeoutMs: 60_000, verify });
   await executor.connect(); // creates the work queue the workers pull from
   return { server, executor, workers: [] };
 }
@@ -189,7 +189,7 @@ function singleRunCases(ctx: BenchContext, net: Net, m: () => Model): CaseDef[] 
       build: async () => {
         const c = await (clusterP ??= startCluster(Math.max(4, 2 * ctx.workers)));
         while (c.workers.length < k) {
-          const w = spawnWorker({ url: c.server.url, user: c.server.user, pass: c.server.pass, threads: 1, name: `bench-w${c.workers.length + 1}`, logLevel: 'info' });
+          const w = spawnWorker({ url: c.server.url, user: c.server.roles.worker.user, pass: c.server.roles.worker.pass, threads: 1, name: `bench-w${c.workers.length + 1}`, logLevel: 'info' });
           c.workers.push(w);
           await w.ready(60_000);
         }
@@ -219,7 +219,7 @@ function singleRunCases(ctx: BenchContext, net: Net, m: () => Model): CaseDef[] 
 /** Starts `k` more worker processes (1 thread each) on `c` and waits until they pull tasks. */
 async function addWorkers(c: Cluster, k: number, prefix: string): Promise<void> {
   for (let i = 0; i < k; i++) {
-    const w = spawnWorker({ url: c.server.url, user: c.server.user, pass: c.server.pass, threads: 1, name: `${prefix}-w${c.workers.length + 1}`, logLevel: 'info' });
+    const w = spawnWorker({ url: c.server.url, user: c.server.roles.worker.user, pass: c.server.roles.worker.pass, threads: 1, name: `${prefix}-w${c.workers.length + 1}`, logLevel: 'info' });
     c.workers.push(w);
     await w.ready(60_000);
   }

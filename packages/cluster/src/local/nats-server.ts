@@ -5,6 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TesseraError } from '@tessera/tensor';
+import { resolveNames, type ClusterNames } from '../names.js';
+import { authorizationConfig, rolePermissions, type ClusterRole } from '../roles.js';
 import { OutputLines, stopProcess, track } from './processes.js';
 
 export interface NatsServerOptions {
@@ -12,9 +14,11 @@ export interface NatsServerOptions {
   bin?: string;
   /** Loopback port (default: a free one). */
   port?: number;
-  /** Credentials clients must present (default user 'tessera', a random password). */
+  /** The development superuser, allowed every subject (default user 'tessera', a random password): tools that inspect the server. */
   user?: string;
   pass?: string;
+  /** Names of the cluster whose role permissions are generated (default names.ts). */
+  names?: Partial<ClusterNames>;
   /** Largest message the server accepts (default 16 MiB: an 8 MiB tile plus framing does not fit 8 MB; FACTS.md). */
   maxPayloadBytes?: number;
   /** How long to wait for "Server is ready" (default 10 s). */
@@ -26,6 +30,11 @@ export interface LocalNatsServer {
   readonly port: number;
   readonly user: string;
   readonly pass: string;
+  /**
+   * Credentials of each cluster role (roles.ts), random per server: give `coordinator` to ClusterExecutors
+   * and `worker` to tessera-workers, so neither can do the other's part.
+   */
+  readonly roles: Readonly<Record<ClusterRole, { readonly user: string; readonly pass: string }>>;
   /** PID of the running server process (changes on restart). */
   readonly pid: number;
   /** Temporary folder with the config and the JetStream store. */
@@ -39,15 +48,21 @@ export interface LocalNatsServer {
 }
 
 /**
- * A private nats-server for development and tests: loopback only, user +
- * password auth, JetStream with a file store in a temporary folder. Resolves
+ * A private nats-server for development and tests: loopback only, one user
+ * per cluster role with only that role's subjects (plus a superuser), JetStream with a file store in a temporary folder. Resolves
  * once the server accepts connections. Stop it by PID with stop(); a process
  * 'exit' handler kills it if the caller forgets.
  */
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<LocalNatsServer> {
   const port = opts.port ?? await freePort();
   const user = opts.user ?? 'tessera';
-  const pass = opts.pass ?? randomBytes(18).toString('base64url');
+  const secret = (): string => randomBytes(18).toString('base64url');
+  const pass = opts.pass ?? secret();
+  const names = resolveNames(opts.names);
+  const roles = {
+    coordinator: { user: 'tessera-coordinator', pass: secret() },
+    worker: { user: 'tessera-worker', pass: secret() },
+  };
   const dir = mkdtempSync(join(tmpdir(), 'tessera-nats-'));
   const conf = join(dir, 'nats.conf');
   const maxPayload = opts.maxPayloadBytes ?? 16 * 1024 * 1024;
@@ -55,7 +70,10 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Loc
     `listen: "127.0.0.1:${port}"`,
     `max_payload: ${maxPayload}`,
     `max_pending: ${Math.max(64 * 1024 * 1024, 4 * maxPayload)}`,
-    `authorization { user: ${JSON.stringify(user)}, password: ${JSON.stringify(pass)} }`,
+    authorizationConfig([
+      { user, password: pass },
+      ...(['coordinator', 'worker'] as const).map((r) => ({ user: roles[r].user, password: roles[r].pass, permissions: rolePermissions(r, names) })),
+    ]),
     `jetstream { store_dir: ${JSON.stringify(join(dir, 'js'))}, max_memory_store: 256MB, max_file_store: 1GB }`,
     '',
   ].join('\n'), { mode: 0o600 });
@@ -87,7 +105,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Loc
   let stopped = false;
   const server: LocalNatsServer = {
     url: `nats://127.0.0.1:${port}`,
-    port, user, pass, dir,
+    port, user, pass, dir, roles,
     get pid() { return child.pid!; },
     get output() { return output; },
     async stop() {
