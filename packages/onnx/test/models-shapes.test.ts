@@ -60,8 +60,9 @@ function mobileNetV2(): Uint8Array {
 
 /**
  * MobileNetV3: hardswish written out as x · Clip(x + 3, 0, 6) / 6 (PaddlePaddle's export; once as Div by 6,
- * once as Mul by 1/6), squeeze-excite (global pool, 1×1 convs, HardSigmoid, a broadcasting Mul), and one
- * x + 3 that another node also reads, which must stay arithmetic.
+ * once as Mul by 1/6), affine steps as Mul/Div then Add/Sub of constants, squeeze-excite (global pool, 1×1
+ * convs, HardSigmoid, a broadcasting Mul), and one x + 3 that another node also reads, which must stay
+ * arithmetic.
  */
 function mobileNetV3(): Uint8Array {
   const g = new GraphWriter(5);
@@ -70,11 +71,14 @@ function mobileNetV3(): Uint8Array {
     return div ? g.op('Div', [g.op('Mul', [x, c]), g.scalar(6)]) : g.op('Mul', [g.op('Mul', [c, x]), g.scalar(1 / 6)]);
   };
   let x = hswish(g.bn(g.conv('x', 3, 16, 3, { stride: 2 }), 16), true);
+  // Affine steps written as two nodes each (PP-LCNet's learnable affine blocks): x / c − d, then w · x + b.
+  x = g.op('Sub', [g.op('Div', [x, g.weight([1, 16, 1, 1], 0.5, 'aff.c')]), g.scalar(0.1)]);
+  const affine = (inp: string): string => g.op('Add', [g.op('Mul', [g.scalar(1.2), inp]), g.scalar(-0.05)]);
   const se = (inp: string, c: number): string => {
     const s = g.relu(g.conv(g.op('GlobalAveragePool', [inp]), c, c / 4, 1, { pad: 0, bias: true }));
     return g.op('Mul', [inp, g.op('HardSigmoid', [g.conv(s, c / 4, c, 1, { pad: 0, bias: true })], { alpha: { f: 0.2 }, beta: { f: 0.5 } })]);
   };
-  let h = hswish(g.bn(g.conv(x, 16, 48, 1, { pad: 0 }), 48), false);
+  let h = affine(hswish(g.bn(g.conv(x, 16, 48, 1, { pad: 0 }), 48), false));
   h = se(hswish(g.bn(g.conv(h, 48, 48, 5, { stride: 2, group: 48 }), 48), true), 48);
   x = g.bn(g.conv(h, 48, 24, 1, { pad: 0 }), 24);
   const plus3 = g.op('Add', [x, g.scalar(3)]);
@@ -138,13 +142,16 @@ describe('model-shaped graphs on every executor', function () {
     expect(imp.model.layers.some((l) => l.spec.op === 'conv2d' && (l.spec as { groups?: number }).groups! > 1)).to.equal(true);
   });
 
-  it('MobileNetV3-shaped (hardswish chains become hardSwish layers, squeeze-excite): ORT within 1e-4, every executor bit-identical', async () => {
+  it('MobileNetV3-shaped (hardswish chains become hardSwish layers, affine pairs one scaleShift, squeeze-excite): ORT within 1e-4, every executor bit-identical', async () => {
     const { imp } = await checkEveryExecutor(mobileNetV3(), [1, 3, 57, 71], execs, 'MobileNetV3-shaped');
     const ops = imp.model.layers.map((l) => l.spec.op);
     expect(ops.filter((o) => o === 'hardSwish')).to.have.length(3);
     // The fourth chain's x + 3 is also read by a Relu: it stays Add, Clip, Mul, Div.
     expect(ops.filter((o) => o === 'relu6')).to.have.length(1);
     expect(ops.filter((o) => o === 'binary')).to.have.length(2);
+    // Each affine pair is one scaleShift, and so are the unfused chain's + 3 and / 6 (the BatchNormalizations
+    // are folded into their convs).
+    expect(ops.filter((o) => o === 'scaleShift')).to.have.length(4);
   });
 
   it('U-Net-shaped (ConvTranspose, Resize, Concat skips): ORT within 1e-4, every executor bit-identical', async () => {

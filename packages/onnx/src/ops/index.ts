@@ -11,6 +11,7 @@ import { pad } from './pad.js';
 import { hardSwishChain } from './hard-swish-chain.js';
 import { globalPool, pool } from './pool.js';
 import { resize } from './resize.js';
+import { scaleShiftChain } from './scale-shift-chain.js';
 import { transpose } from './transpose.js';
 import { flatten, passThrough, reshape, squeeze, unsqueeze } from './views.js';
 
@@ -22,7 +23,9 @@ export const OP_HANDLERS: Readonly<Record<string, OpHandler>> = {
   BatchNormalization: batchNormalization,
   Relu: activation, LeakyRelu: activation, PRelu: activation, HardSigmoid: activation, HardSwish: activation, Sigmoid: activation, Tanh: activation, Clip: activation,
   // x · Clip(x + 3, 0, 6) / 6 becomes one hardSwish layer; any other Add is arithmetic.
-  Add: (n, ctx) => { if (!hardSwishChain(n, ctx)) arith(n, ctx); }, Sub: arith, Mul: arith, Div: arith,
+  // x · c + d (per-channel or scalar constants) becomes one scaleShift.
+  Add: (n, ctx) => { if (!hardSwishChain(n, ctx)) arith(n, ctx); }, Sub: arith,
+  Mul: (n, ctx) => { if (!scaleShiftChain(n, ctx)) arith(n, ctx); }, Div: (n, ctx) => { if (!scaleShiftChain(n, ctx)) arith(n, ctx); },
   Concat: (n, ctx) => ((n.input ?? []).every((i) => ctx.values.get(i)?.kind === 'const') ? concatConstants(n, ctx) : concat(n, ctx)),
   MaxPool: pool, AveragePool: pool, LpPool: pool, GlobalAveragePool: globalPool, GlobalMaxPool: globalPool,
   Flatten: flatten, Reshape: reshape, Squeeze: squeeze, Unsqueeze: unsqueeze, Transpose: transpose,
