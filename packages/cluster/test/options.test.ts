@@ -72,9 +72,20 @@ describe('ClusterExecutor options', function () {
     expect(ex.stats.tasksSent).to.equal(2);
   });
 
+  it('name: the coordinator connects under the given client name (workers as `tessera-worker <name>`), as the server lists its clients', async () => {
+    const ex = cluster.executor({ name: 'coordinator-of-test' });
+    await ex.connect();
+    await cluster.worker({ name: 'named-worker' });
+    const connz = await (await fetch(`${cluster.server.monitorUrl}/connz?limit=1000`)).json() as { connections: { name?: string; authorized_user?: string }[] };
+    const clients = connz.connections.map((c) => c.name);
+    expect(clients).to.include('coordinator-of-test').and.to.include('tessera-worker named-worker');
+    expect(clients, 'the default name is not used when one is given').to.not.include('tessera-coordinator');
+  });
+
   it('names: stream, subjects, consumer, bucket and presence of their own; a coordinator with other names sees no worker', async () => {
     const names = { stream: 'ALT_TASKS', tasks: 'alt.tasks', results: 'alt.results', consumer: 'alt-workers', bucket: 'alt', presence: 'alt.workers' };
-    const ex = cluster.executor({ names, tiles: 2 });
+    // The server's role permissions are for the default names: other names take the superuser here (or roles made with rolePermissions(role, names)).
+    const ex = cluster.executor({ names, tiles: 2, user: cluster.server.user, pass: cluster.server.pass });
     const conn = await ex.connect();
     const creds = { servers: cluster.server.url, user: cluster.server.user, pass: cluster.server.pass };
     const w = new TileWorker({ ...creds, names, name: 'alt-worker', log: () => {} });

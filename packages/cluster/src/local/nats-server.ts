@@ -35,6 +35,8 @@ export interface LocalNatsServer {
    * and `worker` to tessera-workers, so neither can do the other's part.
    */
   readonly roles: Readonly<Record<ClusterRole, { readonly user: string; readonly pass: string }>>;
+  /** The server's HTTP monitoring endpoint on loopback (e.g. `${monitorUrl}/connz` lists clients by name). */
+  readonly monitorUrl: string;
   /** PID of the running server process (changes on restart). */
   readonly pid: number;
   /** Temporary folder with the config and the JetStream store. */
@@ -63,11 +65,13 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Loc
     coordinator: { user: 'tessera-coordinator', pass: secret() },
     worker: { user: 'tessera-worker', pass: secret() },
   };
+  const monitorPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tessera-nats-'));
   const conf = join(dir, 'nats.conf');
   const maxPayload = opts.maxPayloadBytes ?? 16 * 1024 * 1024;
   writeFileSync(conf, [
     `listen: "127.0.0.1:${port}"`,
+    `http: "127.0.0.1:${monitorPort}"`,
     `max_payload: ${maxPayload}`,
     `max_pending: ${Math.max(64 * 1024 * 1024, 4 * maxPayload)}`,
     authorizationConfig([
@@ -105,6 +109,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Loc
   let stopped = false;
   const server: LocalNatsServer = {
     url: `nats://127.0.0.1:${port}`,
+    monitorUrl: `http://127.0.0.1:${monitorPort}`,
     port, user, pass, dir, roles,
     get pid() { return child.pid!; },
     get output() { return output; },
