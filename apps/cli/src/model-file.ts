@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Model } from '@tessera/nn';
-import { importOnnx } from '@tessera/onnx';
-import { TesseraError, type Shape } from '@tessera/tensor';
+import { importOnnx, toOnnxLayout, type OnnxImport } from '@tessera/onnx';
+import { TesseraError, type Shape, type Tensor } from '@tessera/tensor';
 import { decodeModelFile } from '@tessera/wire';
 
 /** A model file as the CLI loaded it. */
@@ -10,8 +10,8 @@ export interface LoadedModel {
   readonly path: string;
   readonly format: 'onnx' | 'tsm';
   readonly model: Model;
-  /** The ONNX bytes and graph ends (onnxruntime-node runs the same file in `bench`). */
-  readonly onnx?: { readonly bytes: Uint8Array; readonly inputName: string; readonly outputName: string; readonly outputShape: readonly number[]; readonly opset: number };
+  /** The ONNX bytes (onnxruntime-node runs the same file in `bench`) and what the graph says of its ends. */
+  readonly onnx?: { readonly bytes: Uint8Array; readonly imp: OnnxImport };
 }
 
 /** By extension: .onnx (ModelProto) or .tsm (Tessera's own file). */
@@ -36,8 +36,19 @@ export async function loadModelFile(path: string, inputShape?: Shape): Promise<L
   }
   if (format === 'tsm') return { path, format, model: decodeModelFile(bytes, {}, path) };
   const imp = importOnnx(bytes, inputShape ? { inputShape } : {}, path);
-  return {
-    path, format, model: imp.model,
-    onnx: { bytes, inputName: imp.inputName, outputName: imp.outputName, outputShape: imp.outputShape, opset: imp.opset },
-  };
+  return { path, format, model: imp.model, onnx: { bytes, imp } };
+}
+
+/**
+ * Each output as the ONNX graph has it (shape and layout: what onnxruntime
+ * gives and what the user's own code expects); a .tsm model's as they are.
+ */
+export function graphOutputs(loaded: LoadedModel, results: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+  const imp = loaded.onnx?.imp;
+  if (!imp) return { ...results };
+  return Object.fromEntries(Object.entries(results).map(([name, y]) => {
+    const o = imp.outputs.find((x) => x.name === name);
+    if (!o) throw new TesseraError('BAD_MODEL', `${loaded.path}: the model has no ONNX output '${name}'`, { path: loaded.path, output: name });
+    return [name, toOnnxLayout({ ...imp, outputShape: o.shape, outputPermutation: o.permutation }, y)];
+  }));
 }

@@ -139,6 +139,15 @@ describe('tessera explain, convert, bench', () => {
       expect(j.flops).to.equal((await loadOnnx(f.onnx)).flops());
     });
 
+    it('two graph outputs, the first transposed to NHWC: threads match local on both, ORT on the first in its layout', async () => {
+      const r = await cli(['bench', f.twoOutputs, '--threads', '2', '--runs', '1', '--warmup', '0', '--json']);
+      expect(r.code, r.stderr).to.equal(0);
+      const peers = JSON.parse(r.stdout).peers;
+      expect(peers.map((p: { peer: string; status: string }) => [p.peer, p.status])).to.deep.equal([['tessera-local', 'ok'], ['tessera-threads-t2', 'ok'], ['ort-node-t2', 'ok']]);
+      expect(peers[1].error.note).to.equal('bit-identical to local');
+      expect(peers[2].error.maxAbs).to.be.at.most(peers[2].error.tolerance);
+    });
+
     it('--input-shape sizes a dynamic ONNX model for every peer', async () => {
       const r = await cli(['bench', f.dynamic, '--input-shape', '1,3,30,20', '--threads', '2', '--runs', '1', '--warmup', '0', '--json']);
       expect(r.code, r.stderr).to.equal(0);

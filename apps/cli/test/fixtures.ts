@@ -57,6 +57,28 @@ export function classifierOnnx(dims: ReadonlyArray<number | string>, softmax = f
   });
 }
 
+/**
+ * An ONNX graph with two outputs: 'nhwc', the first conv's feature map
+ * transposed to NHWC at the graph end, and 'logits', a classifier head.
+ */
+export function twoOutputOnnx(): Uint8Array {
+  return onnxBytes({
+    name: 'two-outputs', input: { name: 'x', dims: [1, 3, 12, 10] }, output: ['nhwc', 'logits'],
+    nodes: [
+      { op: 'Conv', name: 'conv', inputs: ['x', 'W1', 'B1'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'Relu', inputs: ['c'], outputs: ['r'] },
+      { op: 'Transpose', inputs: ['r'], outputs: ['nhwc'], attrs: { perm: [0, 2, 3, 1] } },
+      { op: 'GlobalAveragePool', inputs: ['r'], outputs: ['g'] },
+      { op: 'Flatten', inputs: ['g'], outputs: ['f'] },
+      { op: 'Gemm', name: 'fc', inputs: ['f', 'Wf', 'Bf'], outputs: ['logits'], attrs: { transB: 1 } },
+    ],
+    inits: [
+      { name: 'W1', dims: [5, 3, 3, 3], data: floats([5, 3, 3, 3], 21) }, { name: 'B1', dims: [5], data: floats([5], 22) },
+      { name: 'Wf', dims: [4, 5], data: floats([4, 5], 23) }, { name: 'Bf', dims: [4], data: floats([4], 24) },
+    ],
+  });
+}
+
 /** A fully convolutional Tessera model (dilated stack, feature-map output: no top-k). */
 export function featureModel(): Model {
   const b = new ModelBuilder('tiny-dilated', [1, 3, 32, 32], { seed: 7 });
@@ -75,6 +97,8 @@ export interface Fixture {
   readonly dynamic: string;
   /** Fixed input, ends in Softmax. */
   readonly softmax: string;
+  /** twoOutputOnnx(). */
+  readonly twoOutputs: string;
   /** featureModel() as a .tsm file. */
   readonly tsm: string;
   readonly feature: Model;
@@ -92,6 +116,7 @@ export async function makeFixture(): Promise<Fixture> {
     onnx: put('classifier.onnx', classifierOnnx([1, 3, 24, 24])),
     dynamic: put('dynamic.onnx', classifierOnnx([1, 3, 'h', 'w'])),
     softmax: put('softmax.onnx', classifierOnnx([1, 3, 24, 24], true)),
+    twoOutputs: put('two-outputs.onnx', twoOutputOnnx()),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -140,6 +140,29 @@ describe('tessera run', () => {
     expect(text.stdout).to.match(/output {2}'features' \[1, 4, 16, 16\]/).and.match(/output {2}'scores' \[1, 5\]\ntop-5 \(the output is already a probability distribution\)/);
   });
 
+  it('an ONNX model with two graph outputs, one transposed to NHWC at the end: each written in the graph\'s shape and layout, as onnxruntime-node gives it', async () => {
+    const x = randomTensor([1, 3, 12, 10], 31, 0, 1);
+    const inPath = join(f.dir, 'two-in.npy'), out = join(f.dir, 'two.npy');
+    writeFileSync(inPath, encodeNpy(x.shape, x.toFloat32Array()));
+    const r = await cli(['run', f.twoOutputs, '--input', inPath, '--out', out, '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.outputs.map((o: { name: string; shape: number[] }) => [o.name, o.shape])).to.deep.equal([['nhwc', [1, 12, 10, 5]], ['logits', [1, 4]]]);
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(readFileSync(f.twoOutputs), { intraOpNumThreads: 1, executionProviders: ['cpu'], logSeverityLevel: 3 });
+    try {
+      const res = await session.run({ x: new ort.Tensor('float32', x.toFloat32Array(), [...x.shape]) });
+      for (const name of ['nhwc', 'logits']) {
+        const got = npyAt(join(f.dir, `two.${name}.npy`)), want = res[name]!;
+        expect(got.shape, name).to.deep.equal(want.dims.map(Number));
+        const ref = want.data as Float32Array, scale = Math.max(...ref.map(Math.abs));
+        expect(Math.max(...got.data.map((v, i) => Math.abs(v - ref[i]!))), name).to.be.at.most(FAST_TOLERANCE * scale);
+      }
+    } finally {
+      await session.release();
+    }
+  });
+
   it('--trace prints a line per layer with its time', async () => {
     const r = await cli(['run', f.tsm, '--input', PNG, '--trace']);
     expect(r.code, r.stderr).to.equal(0);

@@ -4,16 +4,16 @@ import { PoolExecutor } from '@tessera/scheduler';
 import { fmtShape, randomTensor, type Shape, type Tensor } from '@tessera/tensor';
 import { intList, parse, positionals, positiveInt, shape4, usageError } from '../args.js';
 import { Status, type Io } from '../io.js';
-import { loadModelFile, type LoadedModel } from '../model-file.js';
+import { graphOutputs, loadModelFile, type LoadedModel } from '../model-file.js';
 
 export const BENCH_USAGE = `usage: tessera bench MODEL.onnx|MODEL.tsm [--threads 1,2] [--input-shape N,C,H,W] [--runs R] [--warmup W] [--json]
 
 Times the model on Tessera (local: the calling thread; threads ×N: PoolExecutor, auto)
 and on onnxruntime-node (CPU, N intra-op threads; ONNX models only) in one run, with
-tessera-bench's harness: every peer's first output is compared before any timing
-(threads must give local's bits, ORT must be within 1e-4 × max|output|; a peer that
-disagrees is flagged), then the peers are timed interleaved (A, B, C, A, B, C, ...).
-The input is uniform random in [0, 1) (seed 1: every run times the same input).
+tessera-bench's harness. Outputs are checked before any timing: threads must give
+local's bits on every output, ORT's first output must be within 1e-4 × max|output| of
+local's; a peer that disagrees is flagged. Then the peers are timed interleaved
+(A, B, C, A, B, C, ...). The input is uniform random in [0, 1) (seed 1).
 
   --threads LIST          thread counts for PoolExecutor and ORT (default 1,2)
   --input-shape N,C,H,W   input shape (default the model's)
@@ -65,11 +65,15 @@ function benchCase(loaded: LoadedModel, x: Tensor, threads: readonly number[]): 
     async build() {
       const local = new LocalExecutor();
       // The reference: local's output, computed once; the pool must match it bit for bit.
-      const ref = flatten(await runAll(local, model, x));
+      const outs = await runAll(local, model, x);
+      const ref = flatten(outs);
+      // ORT is checked on the graph's first output, in the graph's shape and layout.
+      const first = model.outputs[0]!.name;
+      const ortRef = graphOutputs(loaded, { [first]: outs[0]! })[first]!.toFloat32Array();
       const peers: Peer[] = [tesseraPeer('tessera-local', 'local (calling thread)', 1, local, model, x, ref, true)];
       for (const t of threads) peers.push(tesseraPeer(`tessera-threads-t${t}`, `threads ×${t}`, t, new PoolExecutor({ threads: t }), model, x, ref, false));
       for (const t of threads) peers.push(ortPeer(t, loaded, x));
-      return { peers, reference: () => ref };
+      return { peers, reference: () => ortRef };
     },
   };
 }
@@ -112,7 +116,7 @@ function ortPeer(threads: number, loaded: LoadedModel, x: Tensor): Peer {
   let ort: OrtModel | undefined;
   return {
     ...base,
-    async setup() { ort = await OrtModel.create(onnx.bytes, threads, { name: onnx.inputName, data: x.toFloat32Array(), dims: x.shape }, onnx.outputName); },
+    async setup() { ort = await OrtModel.create(onnx.bytes, threads, { name: onnx.imp.inputName, data: x.toFloat32Array(), dims: x.shape }, onnx.imp.outputName); },
     run: () => ort!.run(),
     output: () => ort!.output(),
     async teardown() { await ort?.close(); },

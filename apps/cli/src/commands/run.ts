@@ -1,10 +1,10 @@
 import type { Executor, Model } from '@tessera/nn';
-import { fmtShape, sizeOf, type Shape, type Tensor } from '@tessera/tensor';
+import { fmtShape, type Shape, type Tensor } from '@tessera/tensor';
 import { numberList, oneOf, parse, positionals, positiveInt, size2, usageError } from '../args.js';
 import { BACKENDS, GPU_MODES, checkBackendFlags, openBackend, type BackendOptions } from '../backend.js';
 import { imageInput, isNpy, npyInput } from '../input.js';
 import { Status, timed, type Io } from '../io.js';
-import { loadModelFile } from '../model-file.js';
+import { graphOutputs, loadModelFile } from '../model-file.js';
 import { writeNpy } from '../npy.js';
 import { topK, type TopK } from '../top-k.js';
 
@@ -88,18 +88,16 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     let results: Record<string, Tensor>;
     try {
       status.stage(`running on ${opened.description}`);
-      ({ value: results, ms: times['run'] } = await timed(() => runOutputs(opened.executor, model, input, loaded.onnx?.outputName)));
+      ({ value: results, ms: times['run'] } = await timed(() => runOutputs(opened.executor, model, input)));
     } finally {
       await opened.executor.close();
     }
     const several = Object.keys(results).length > 1;
-    const outputs = Object.entries(results).map(([name, y]) => {
-      // An ONNX output keeps its own shape (Tessera may hold a flattened [N, K] as [N, K, 1, 1]).
-      const onnxShape = !several ? loaded.onnx?.outputShape : undefined;
-      const shape = onnxShape && sizeOf(onnxShape) === y.size ? onnxShape : y.shape;
+    // An ONNX model's outputs in the graph's shape and layout (Tessera may hold [N, K] as [N, K, 1, 1], or NCHW before a final Transpose).
+    const outputs = Object.entries(graphOutputs(loaded, results)).map(([name, y]) => {
       // Several outputs: one .npy each, the output's name before the extension.
       const file = v.out === undefined ? undefined : several ? v.out.replace(/\.npy$/i, `.${safeName(name)}.npy`) : v.out;
-      return { name, y, shape, file, top: topK(y, k) };
+      return { name, y, shape: y.shape, file, top: topK(y, k) };
     });
     for (const o of outputs) {
       if (o.file === undefined) continue;
@@ -111,14 +109,14 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     if (v.json) {
       io.out(JSON.stringify({
         command: 'run',
-        model: { path: modelPath, format: loaded.format, name: model.name, layers: model.layers.length, params: model.paramCount(), ...(loaded.onnx ? { opset: loaded.onnx.opset } : {}) },
+        model: { path: modelPath, format: loaded.format, name: model.name, layers: model.layers.length, params: model.paramCount(), ...(loaded.onnx ? { opset: loaded.onnx.imp.opset } : {}) },
         backend: opened.description,
         input: { path: v.input, kind: npy ? 'npy' : 'image', shape: input.shape },
         outputs: outputs.map((o) => ({ name: o.name, shape: o.shape, ...(o.file !== undefined ? { out: o.file } : {}), ...(o.top ? { top: { k, kind: o.top.kind, samples: o.top.samples } } : {}) })),
         timesMs: times,
       }, null, 2));
     } else {
-      io.out(`model   ${modelPath} (${loaded.format}${loaded.onnx ? `, opset ${loaded.onnx.opset}` : ''}): ${model.layers.length} layers, ${model.paramCount()} parameters`);
+      io.out(`model   ${modelPath} (${loaded.format}${loaded.onnx ? `, opset ${loaded.onnx.imp.opset}` : ''}): ${model.layers.length} layers, ${model.paramCount()} parameters`);
       io.out(`backend ${opened.description}`);
       io.out(`input   ${v.input} → ${fmtShape(input.shape)}${npy ? '' : ` (picture, [0, 1]${mean || std ? `, (x − mean) / std` : ''})`}`);
       for (const o of outputs) {
@@ -134,12 +132,12 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
 }
 
 /**
- * Every output by name: `runAll` for a model with several outputs (one run
- * computes them all), `run` for one — named as the ONNX graph names it.
+ * Every output by name (an ONNX model's are the graph's names): `runAll` for
+ * a model with several outputs (one run computes them all), `run` for one.
  */
-async function runOutputs(ex: Executor, model: Model, x: Tensor, onnxName?: string): Promise<Record<string, Tensor>> {
+async function runOutputs(ex: Executor, model: Model, x: Tensor): Promise<Record<string, Tensor>> {
   if (model.outputs.length > 1) return ex.runAll(model, x);
-  return { [onnxName ?? model.outputs[0]!.name]: await ex.run(model, x) };
+  return { [model.outputs[0]!.name]: await ex.run(model, x) };
 }
 
 /** An output name as part of a file name. */
