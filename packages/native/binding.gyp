@@ -7,7 +7,7 @@
 {
   "target_defaults": {
     "cflags_c": ["-std=gnu11", "-O3", "-ffp-contract=off", "-fno-fast-math", "-fno-math-errno", "-fPIC",
-                 "-Wall", "-Wextra", "-Werror", "-Wno-unused-function", "-Wno-unknown-pragmas"],
+                 "-Wall", "-Wextra", "-Werror", "-Wno-unused-function", "-Wno-unknown-pragmas", "-Wno-psabi"],
     "cflags!": ["-O2", "-O0"],
     "include_dirs": ["src", "../tensor/kernels"],
   },

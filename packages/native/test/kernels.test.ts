@@ -41,7 +41,7 @@ function convProblem(rand: () => number): Problem {
 }
 
 function denseProblem(rand: () => number): Problem {
-  const K = rand() < 0.3 ? randInt(rand, 257, 700) : randInt(rand, 1, 90), F = randInt(rand, 1, 53);
+  const K = rand() < 0.3 ? randInt(rand, 257, 700) : randInt(rand, 1, 90), F = randInt(rand, 1, 83); // up to 6 panels: groups of 4 and single ones
   const weights: Record<string, Tensor> = { weight: randomTensor([K, F], rand) };
   const spec = { op: 'dense', ...epilogue(rand, F, weights) } as unknown as OpSpec;
   return { spec, inputs: [randomTensor([randInt(rand, 1, 5), K], rand)], weights };

@@ -32,9 +32,18 @@ static inline f32x4 epilogue4(f32x4 v, const Epilogue *ep, int c) {
   return activate(v, ep->act, splat(ep->alpha));
 }
 
+/* Native AVX2 / AVX-512 builds: whole panels in 16-lane vectors, four panels at a time (dense_wide.h). */
+#if !defined(__wasm__) && defined(__AVX2__)
+#include "dense_wide.h"
+#endif
+
 EXPORT(dense_rows)
 void dense_rows(const float *w, const float *x, int32_t K, int32_t ldx, int32_t rows, int32_t panels,
                 float *y, int32_t ldy, const Epilogue *ep) {
+#if !defined(__wasm__) && defined(__AVX2__)
+  dense_rows_wide(w, x, K, ldx, rows, panels, y, ldy, ep);
+  return;
+#endif
   for (int p = 0; p < panels; p++) {
     const float *wp = w + (int64_t)p * K * 16;
     const int c = p * 16;
