@@ -53,8 +53,8 @@ describe('tessera explain, convert, bench', () => {
         cli(['explain', f.dynamic]),
         cli(['explain', f.dynamic, '--input-shape', '1,3,50,30', '--json']),
       ]);
-      expect(bad.code).to.equal(1);
-      expect(bad.stderr).to.include(f.dynamic);
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr).to.include(`${f.dynamic}: input 'x' has a dynamic height; give --input-shape N,C,H,W`);
       expect(good.code, good.stderr).to.equal(0);
       expect(JSON.parse(good.stdout).layers[0].outputShape).to.deep.equal([1, 8, 50, 30]);
       const usage = await cli(['explain', f.onnx, '--input-shape', '1,3,24']);

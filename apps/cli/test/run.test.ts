@@ -8,7 +8,7 @@ import { saveModel } from '@tessera/wire';
 import { ClusterExecutor, spawnWorker, startNatsServer, type LocalNatsServer, type SpawnedWorker } from '@tessera/cluster';
 import { imageInput } from '../src/input.js';
 import { decodeNpy, encodeNpy } from '../src/npy.js';
-import { JPEG, PNG, cli, makeFixture, type Fixture } from './fixtures.js';
+import { JPEG, PNG, classifierOnnx, cli, makeFixture, type Fixture } from './fixtures.js';
 
 const npyAt = (path: string): { shape: readonly number[]; data: Float32Array } => decodeNpy(readFileSync(path), path);
 const sameBits = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
@@ -90,10 +90,16 @@ describe('tessera run', () => {
     expect(r.code, r.stderr).to.equal(0);
     expect(JSON.parse(r.stdout).input.shape).to.deep.equal([1, 3, 40, 36]);
     expect(sameBits(npyAt(out).data, (await expected(f.dynamic, JPEG, { size: [40, 36] })).toFloat32Array())).to.equal(true);
-    // Without --size the dynamic model cannot be sized from a picture: the error names the file.
+    // Without --size the dynamic model cannot be sized from a picture: a usage error naming the file and the flag.
     const bad = await cli(['run', f.dynamic, '--input', JPEG]);
-    expect(bad.code).to.equal(1);
-    expect(bad.stderr).to.include(f.dynamic);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.include(`${f.dynamic}: input 'x' has a dynamic height; give --size H,W`);
+    // Only the batch dynamic: a picture is one sample of the declared size.
+    const batch = join(f.dir, 'batch.onnx');
+    writeFileSync(batch, classifierOnnx(['batch', 3, 24, 24]));
+    const one = await cli(['run', batch, '--input', JPEG, '--json']);
+    expect(one.code, one.stderr).to.equal(0);
+    expect(JSON.parse(one.stdout).input.shape).to.deep.equal([1, 3, 24, 24]);
   });
 
   it('--mean and --std normalise the picture per channel before the model sees it', async () => {

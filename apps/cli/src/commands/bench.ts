@@ -38,7 +38,7 @@ export async function benchCommand(argv: readonly string[], io: Io): Promise<num
   const status = new Status(io.isTTY && !v.json);
   try {
     status.stage(`loading ${path}`);
-    const loaded = await loadModelFile(path, shapeArg);
+    const loaded = await loadModelFile(path, { ...(shapeArg ? { inputShape: shapeArg } : {}), hint: '--input-shape N,C,H,W' });
     const shape: Shape = shapeArg ?? loaded.model.inputShape;
     const x = randomTensor(shape, 1, 0, 1);
     const ctx: BenchContext = { quick: false, threads, runs, warmup, workers: 1, log: (m) => io.err(m) };

@@ -27,7 +27,7 @@ export async function convertCommand(argv: readonly string[], io: Io): Promise<n
   const status = new Status(io.isTTY && !v.json);
   try {
     status.stage(`loading ${src}`);
-    const { model } = await loadModelFile(src, shape);
+    const { model } = await loadModelFile(src, { ...(shape ? { inputShape: shape } : {}), hint: '--input-shape N,C,H,W' });
     status.stage(`writing ${dst}`);
     await saveModel(model, dst);
     status.stage(`checking ${dst}`);

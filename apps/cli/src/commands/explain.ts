@@ -34,7 +34,7 @@ export async function explainCommand(argv: readonly string[], io: Io): Promise<n
   const shapeArg = v['input-shape'] === undefined ? undefined : shape4('--input-shape', v['input-shape']);
   const threads = v.threads === undefined ? availableParallelism() : positiveInt('--threads', v.threads);
   const strategy = oneOf('--strategy', v.strategy ?? 'auto', STRATEGIES);
-  const loaded = await loadModelFile(path, shapeArg);
+  const loaded = await loadModelFile(path, { ...(shapeArg ? { inputShape: shapeArg } : {}), hint: '--input-shape N,C,H,W' });
   const shape: Shape = shapeArg ?? loaded.model.inputShape;
   // What the executors run: fused chains (the plan is made on this model too).
   const model = fuseLayers(loaded.model);

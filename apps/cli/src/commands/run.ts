@@ -1,5 +1,5 @@
 import type { Executor, Model } from '@tessera/nn';
-import { fmtShape, type Shape, type Tensor } from '@tessera/tensor';
+import { fmtShape, type Tensor } from '@tessera/tensor';
 import { numberList, oneOf, parse, positionals, positiveInt, size2, usageError } from '../args.js';
 import { BACKENDS, GPU_MODES, checkBackendFlags, openBackend, type BackendOptions } from '../backend.js';
 import { imageInput, isNpy, npyInput } from '../input.js';
@@ -17,7 +17,7 @@ classes of a classifier output and the time of each stage.
                      input size, NCHW float32 in [0, 1]) or a float32/float64 .npy tensor
                      (N,C,H,W or C,H,W, taken as is)
   --size H,W         resize the picture to H×W instead of the model's input size (needed for
-                     an ONNX model whose height and width are dynamic)
+                     an ONNX model whose height or width is dynamic; a dynamic batch is 1)
   --mean M[,M,M]     subtract per channel from the [0, 1] picture values (e.g. 0.485,0.456,0.406)
   --std S[,S,S]      then divide per channel (e.g. 0.229,0.224,0.225)
   --backend B        local | threads | gpu | cluster (default local)
@@ -69,8 +69,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       ({ value: x, ms: times['preprocess'] } = await timed(() => npyInput(v.input!)));
     }
     status.stage(`loading ${modelPath}`);
-    const loadShape: Shape | undefined = x ? x.shape : size ? [1, 3, size[0], size[1]] : undefined;
-    const { value: loaded, ms: loadMs } = await timed(() => loadModelFile(modelPath, loadShape));
+    const { value: loaded, ms: loadMs } = await timed(() => loadModelFile(modelPath, x ? { inputShape: x.shape } : { ...(size ? { size } : {}), hint: '--size H,W' }));
     times['load'] = loadMs;
     const model = loaded.model;
     if (!x) {
