@@ -65,17 +65,6 @@ static inline v128_t ts_fma4(v128_t a, v128_t b, v128_t c) {
 static inline v128_t wasm_v128_and(v128_t a, v128_t b) { return a & b; }
 static inline v128_t wasm_v128_or(v128_t a, v128_t b) { return a | b; }
 static inline v128_t wasm_v128_xor(v128_t a, v128_t b) { return a ^ b; }
-/* a·b + c rounded once (the native `fma` mode): the FMA instruction where there is one, else C's fmaf, lane by lane. */
-static inline v128_t ts_fma4(v128_t a, v128_t b, v128_t c) {
-#if defined(__FMA__)
-  return TS_I(_mm_fmadd_ps((__m128)a, (__m128)b, (__m128)c));
-#else
-  const tv4f x = TS_F(a), y = TS_F(b), z = TS_F(c);
-  return TS_I(((tv4f){__builtin_fmaf(x[0], y[0], z[0]), __builtin_fmaf(x[1], y[1], z[1]),
-                      __builtin_fmaf(x[2], y[2], z[2]), __builtin_fmaf(x[3], y[3], z[3])}));
-#endif
-}
-
 static inline v128_t wasm_v128_andnot(v128_t a, v128_t b) { return a & ~b; }
 static inline v128_t wasm_v128_bitselect(v128_t a, v128_t b, v128_t m) { return (a & m) | (b & ~m); }
 static inline v128_t wasm_i32x4_shr(v128_t a, int n) { return a >> n; }
