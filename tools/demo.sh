@@ -25,7 +25,9 @@ done
 echo "== enroll: $out/gallery (one folder per person)"
 face enroll "$out/gallery" "$@"
 
-# ...and other photos of them, someone nobody enrolled, and a group photo of strangers.
+# ...and other photos of them, someone nobody enrolled, and a group photo of strangers. Who must be named in
+# each (franck, franck, nicolas-cage, sean-connery, unknown, all unknown) is asserted on these same lists by
+# apps/face/test/demo.test.ts, at the default detector (SSD) and tolerance (0.53), and with --detector tiny.
 echo
 echo "== identify: other photos of the same people, an unenrolled face, and a group photo of strangers"
 face identify --timings --annotate "$out/annotated" "$@" \
