@@ -4,7 +4,7 @@ import {
   type Shape, type Tensor, type Weights, type WindowSpec,
 } from '@tessera/tensor';
 import { heNormal, uniform } from './init.js';
-import { DEFAULT_OUTPUT_NAME, INPUT, Model, type Layer } from './model.js';
+import { DEFAULT_INPUT_NAME, DEFAULT_OUTPUT_NAME, Model, inputNode, type Layer, type ModelInput } from './model.js';
 
 /** A value flowing through the graph under construction: the model input or a layer's output. */
 export interface Node {
@@ -15,6 +15,8 @@ export interface Node {
 export interface BuilderOptions {
   /** Seed for weights the builder creates itself (He-normal); same seed, same model. */
   seed?: number;
+  /** Name of the (first) input, default 'input'; addInput adds more. */
+  inputName?: string;
 }
 
 export interface Conv2dTransposeOptions extends Omit<Conv2dTransposeSpec, 'op'> {
@@ -37,7 +39,7 @@ export interface Conv2dOptions extends WindowSpec {
  * The builder copies the fields it knows out of its option objects, so a
  * misspelt one would vanish without a word: each is checked (checkKeys).
  */
-const BUILDER_KEYS = ['seed'];
+const BUILDER_KEYS = ['seed', 'inputName'];
 const DEPTHWISE_KEYS: readonly string[] = [...WINDOW_KEYS, 'flip', 'bias', 'name'];
 const CONV2D_KEYS: readonly string[] = [...DEPTHWISE_KEYS, 'outChannels', 'groups'];
 const CONV2D_TRANSPOSE_KEYS: readonly string[] = ['kernel', 'stride', 'dilation', 'padding', 'outputPadding', 'groups', 'bias', 'name', 'outChannels'];
@@ -55,15 +57,26 @@ const SCALE_SHIFT = ['scale', 'shift'];
  *   const model = b.build(x);
  */
 export class ModelBuilder {
+  /** The first model input. */
   readonly input: Node;
+  private readonly inputs: ModelInput[] = [];
   private readonly layers: Layer[] = [];
   private readonly shapes: Shape[] = [];
   private readonly rand: () => number;
 
   constructor(readonly name: string, inputShape: Shape, opts: BuilderOptions = {}) {
     checkKeys('ModelBuilder options', opts, BUILDER_KEYS);
-    this.input = { id: INPUT, shape: [...inputShape] };
+    this.input = this.addInput(opts.inputName ?? DEFAULT_INPUT_NAME, inputShape);
     this.rand = rng(opts.seed ?? 1);
+  }
+
+  /** Another model input (a second image, a mask): runAll then takes one tensor per input name. */
+  addInput(name: string, shape: Shape): Node {
+    if (typeof name !== 'string' || name === '' || this.inputs.some((x) => x.name === name)) {
+      throw new TesseraError('BAD_ARGUMENT', `model '${this.name}': input name ${JSON.stringify(name)} must be a non-empty string not used by another input`);
+    }
+    this.inputs.push({ name, shape: [...shape] }); // the Model checks the shape
+    return { id: inputNode(this.inputs.length - 1), shape: [...shape] };
   }
 
   /** Number of layers added so far. */
@@ -182,9 +195,9 @@ export class ModelBuilder {
     const outs = named ?? [[DEFAULT_OUTPUT_NAME, (output as Node | undefined) ?? { id: this.layers.length - 1, shape: this.shapes[this.shapes.length - 1]! }] as const];
     for (const [name, n] of outs) {
       if (!isNode(n)) throw new TesseraError('BAD_MODEL', `model '${this.name}': output ${JSON.stringify(name)} must be a node of this builder, got ${String(n)}`);
-      if (n.id === INPUT) throw new TesseraError('BAD_MODEL', `model '${this.name}': the output must be a layer, not the input`);
+      if (n.id < 0) throw new TesseraError('BAD_MODEL', `model '${this.name}': the output must be a layer, not the input`);
     }
-    return new Model(this.name, this.input.shape, this.layers, named ? named.map(([name, n]) => ({ name, layer: n.id })) : outs[0]![1].id, opts.id);
+    return new Model(this.name, this.inputs, this.layers, named ? named.map(([name, n]) => ({ name, layer: n.id })) : outs[0]![1].id, opts.id);
   }
 
   private pool(op: Pool2dSpec['op'], x: Node, o: WindowSpec, name?: string): Node {

@@ -13,6 +13,9 @@ export interface RunOptions {
   out?: Tensor;
 }
 
+/** What runAll reads: one tensor for a one-input model, else one tensor per input name. */
+export type ModelInputs = Tensor | Readonly<Record<string, Tensor>>;
+
 /** Options of runAll: a model with several outputs writes each into a tensor of its own, so there is no `out`. */
 export interface RunAllOptions {
   /** Cancels the run: the promise rejects with code ABORTED and no result is written afterwards. */
@@ -46,8 +49,12 @@ export function checkRunOptions(what: string, opts: unknown, keys: readonly stri
 export interface Executor {
   /** The output of a one-output model; a model with several outputs is refused (BAD_ARGUMENT): use runAll. */
   run(model: Model, input: Tensor, opts?: RunOptions): Promise<Tensor>;
-  /** Every output of the model, by output name, in the model's output order (one run computes them all). */
-  runAll(model: Model, input: Tensor, opts?: RunAllOptions): Promise<Record<string, Tensor>>;
+  /**
+   * Every output of the model, by output name, in the model's output order
+   * (one run computes them all); `input` is a tensor, or a tensor per input
+   * name for a model with several inputs.
+   */
+  runAll(model: Model, input: ModelInputs, opts?: RunAllOptions): Promise<Record<string, Tensor>>;
   close(): Promise<void>;
   /** Many inputs at once, results in input order (an executor that can spread them, e.g. whole inputs per worker). */
   runBatch?(model: Model, inputs: readonly Tensor[], opts?: RunOptions): Promise<Tensor[]>;
@@ -63,6 +70,50 @@ export interface Executor {
 export function checkOneOutput(model: Model, what: string): void {
   if (model.outputs.length > 1) {
     throw new TesseraError('BAD_ARGUMENT', `${what}: model '${model.name}' has ${model.outputs.length} outputs (${model.outputs.map((o) => `'${o.name}'`).join(', ')}); run returns one tensor — use runAll(model, input), which returns them by name`, { outputs: model.outputs.map((o) => o.name) });
+  }
+}
+
+/**
+ * The tensors of a run in the model's input order: `input` itself for a
+ * one-input model, else `input[name]` per input. BAD_ARGUMENT names an
+ * unknown, missing or non-tensor input.
+ */
+export function inputTensors(model: Model, input: ModelInputs, what: string): Tensor[] {
+  const names = model.inputs.map((x) => x.name);
+  if (input instanceof Tensor) {
+    if (names.length === 1) return [input];
+    throw new TesseraError('BAD_ARGUMENT', `${what}: model '${model.name}' has ${names.length} inputs (${names.map((n) => `'${n}'`).join(', ')}); pass a tensor per input name`, { inputs: names });
+  }
+  if (input === null || typeof input !== 'object') throw new TesseraError('BAD_ARGUMENT', `${what}: input must be a Tensor or a record of tensors by input name, got ${String(input)}`);
+  checkKeys(`${what} inputs`, input, names);
+  return names.map((n) => {
+    const t = (input as Record<string, unknown>)[n];
+    if (!(t instanceof Tensor)) throw new TesseraError('BAD_ARGUMENT', `${what}: input '${n}' must be a Tensor, got ${t === undefined ? 'nothing' : Object.prototype.toString.call(t)}`, { input: n });
+    return t;
+  });
+}
+
+/** Throws BAD_ARGUMENT when `model` has several inputs: `run` and the batch and stream forms take one tensor. */
+export function checkOneInput(model: Model, what: string): void {
+  if (model.inputs.length > 1) {
+    throw new TesseraError('BAD_ARGUMENT', `${what}: model '${model.name}' has ${model.inputs.length} inputs (${model.inputs.map((x) => `'${x.name}'`).join(', ')}); use runAll(model, { name: tensor, … })`, { inputs: model.inputs.map((x) => x.name) });
+  }
+}
+
+/**
+ * The one input tensor of a run on an executor that plans and ships models
+ * with one input only (thread pool, cluster): BAD_ARGUMENT for a model with
+ * several inputs, naming the executors that run it.
+ */
+export function soleInput(model: Model, input: ModelInputs, executor: string): Tensor {
+  checkSoleInput(model, executor);
+  return inputTensors(model, input, executor)[0]!;
+}
+
+/** soleInput's check alone, for forms that take their inputs later (streams, batches). */
+export function checkSoleInput(model: Model, executor: string): void {
+  if (model.inputs.length > 1) {
+    throw new TesseraError('BAD_ARGUMENT', `${executor} runs models with one input; model '${model.name}' has ${model.inputs.length} (${model.inputs.map((x) => `'${x.name}'`).join(', ')}): run it on LocalExecutor or GpuExecutor`, { inputs: model.inputs.map((x) => x.name) });
   }
 }
 

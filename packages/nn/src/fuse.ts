@@ -1,5 +1,5 @@
 import { FUSED_ACTIVATIONS, Tensor, getOp, type Conv2dSpec, type FusedActivation, type OpSpec, type Weights } from '@tessera/tensor';
-import { INPUT, Model, type Layer } from './model.js';
+import { Model, type Layer } from './model.js';
 
 /*
  * Layer fusion: conv2d (or dense) → [scaleShift] → [relu | relu6 | leakyRelu]
@@ -64,7 +64,7 @@ function fuse(model: Model): Model {
     if (newIndex[i] !== undefined || dropped.has(i)) continue; // absorbed into another layer
     const l = replaced.get(i) ?? model.layers[i]!;
     const index = layers.length;
-    const remap = (src: number): number => (src === INPUT ? INPUT : newIndex[src]!);
+    const remap = (src: number): number => (src < 0 ? src : newIndex[src]!); // model inputs keep their ids
     newIndex[i] = index;
     if (!hasEpilogue(l.spec.op)) {
       layers.push(l.index === index && l.inputs.every((s) => remap(s) === s) ? l : { ...l, index, inputs: l.inputs.map(remap) });
@@ -103,7 +103,7 @@ function fuse(model: Model): Model {
     layers.push({ index, name: l.name, spec: Object.freeze(spec), inputs: l.inputs.map(remap), weights: Object.freeze(weights), merged: Object.freeze(merged) });
   }
   if (!changed) return model;
-  return new Model(model.name, model.inputShape, layers, model.outputs.map((o) => ({ name: o.name, layer: newIndex[o.layer]! })), `${model.id}+fused`);
+  return new Model(model.name, model.inputs, layers, model.outputs.map((o) => ({ name: o.name, layer: newIndex[o.layer]! })), `${model.id}+fused`);
 }
 
 /**

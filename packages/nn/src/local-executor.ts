@@ -3,11 +3,12 @@ import {
   type EngineInfo, type EngineOptions, type Impl,
 } from '@tessera/tensor';
 import {
-  RUN_ALL_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions, outputRecord, throwIfAborted, type Executor, type RunAllOptions, type RunOptions,
+  RUN_ALL_OPTION_KEYS, checkOneInput, checkOneOutput, checkOut, checkRunOptions, inputTensors, outputRecord, throwIfAborted,
+  type Executor, type ModelInputs, type RunAllOptions, type RunOptions,
 } from './executor.js';
 import { fuseLayers } from './fuse.js';
 import { checkMemoryBudget, resolveMemoryBudget } from './memory-budget.js';
-import { INPUT, type Model } from './model.js';
+import type { Model } from './model.js';
 
 /**
  * TESSERA_TRACE=1: every layer LocalExecutor runs is printed to stderr with
@@ -70,32 +71,33 @@ export class LocalExecutor implements Executor {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
     checkRunOptions('LocalExecutor.run', opts);
     checkOneOutput(original, 'LocalExecutor.run');
-    return (await this.runOutputs(original, input, opts.signal, opts.out))[0]!;
+    checkOneInput(original, 'LocalExecutor.run');
+    return (await this.runOutputs(original, [input], opts.signal, opts.out))[0]!;
   }
 
-  /** Every output of the model by name, from one run. */
-  async runAll(original: Model, input: Tensor, opts: RunAllOptions = {}): Promise<Record<string, Tensor>> {
+  /** Every output of the model by name, from one run; a tensor per input name for a model with several inputs. */
+  async runAll(original: Model, input: ModelInputs, opts: RunAllOptions = {}): Promise<Record<string, Tensor>> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
     checkRunOptions('LocalExecutor.runAll', opts, RUN_ALL_OPTION_KEYS);
-    return outputRecord(original, await this.runOutputs(original, input, opts.signal));
+    return outputRecord(original, await this.runOutputs(original, inputTensors(original, input, 'LocalExecutor.runAll'), opts.signal));
   }
 
-  /** The outputs in the model's output order; `outs[i]`, when given, receives output i. */
-  private async runOutputs(original: Model, input: Tensor, signal: AbortSignal | undefined, ...outs: (Tensor | undefined)[]): Promise<Tensor[]> {
+  /** The outputs in the model's output order from the inputs in its input order; `outs[i]`, when given, receives output i. */
+  private async runOutputs(original: Model, inputs: readonly Tensor[], signal: AbortSignal | undefined, ...outs: (Tensor | undefined)[]): Promise<Tensor[]> {
     throwIfAborted(signal, `run of model '${original.name}'`);
-    const model = this.prepare(original, input);
-    const targets = this.outputTargets(original, model, input, outs);
+    const model = this.prepare(original, inputs);
+    const targets = this.outputTargets(original, model, inputs, outs);
     const values = new Array<Tensor | undefined>(model.layers.length);
     const remaining = remainingReads(model);
-    const shapes = model.shapes(input.shape);
+    const shapes = model.shapes(inputs.map((x) => x.shape));
     try {
       for (const l of model.layers) {
         // Yield between layers so a long run never blocks timers and I/O, and an abort lands promptly.
         if (l.index > 0) await new Promise<void>((r) => setImmediate(r));
         throwIfAborted(signal, `run of model '${model.name}' at layer ${l.index} '${l.name}'`);
-        values[l.index] = this.runLayer(model, l.index, input, values, shapes, targets.get(l.index));
+        values[l.index] = this.runLayer(model, l.index, inputs, values, shapes, targets.get(l.index));
         for (const src of l.inputs) {
-          if (src !== INPUT && --remaining[src]! === 0 && !model.isOutput(src)) {
+          if (src >= 0 && --remaining[src]! === 0 && !model.isOutput(src)) {
             releaseEngineTensor(values[src]!);
             values[src] = undefined;
           }
@@ -113,27 +115,29 @@ export class LocalExecutor implements Executor {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
     checkKeys('LocalExecutor.runSync options', opts, SYNC_RUN_KEYS);
     checkOneOutput(original, 'LocalExecutor.runSync');
-    return this.runOutputsSync(original, input, [opts.out])[0]!;
+    checkOneInput(original, 'LocalExecutor.runSync');
+    return this.runOutputsSync(original, [input], [opts.out])[0]!;
   }
 
   /**
    * runAll without yielding (nor abort). `outs` (by output name, each
    * optional) receive those outputs in place, as `out` does for runSync.
    */
-  runAllSync(original: Model, input: Tensor, opts: { outs?: Readonly<Record<string, Tensor>> } = {}): Record<string, Tensor> {
+  runAllSync(original: Model, input: ModelInputs, opts: { outs?: Readonly<Record<string, Tensor>> } = {}): Record<string, Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'LocalExecutor is closed');
     checkKeys('LocalExecutor.runAllSync options', opts, SYNC_RUN_ALL_KEYS);
     if (opts.outs !== undefined) checkKeys(`LocalExecutor.runAllSync outs of model '${original.name}'`, opts.outs, original.outputs.map((o) => o.name));
-    return outputRecord(original, this.runOutputsSync(original, input, original.outputs.map((o) => opts.outs?.[o.name])));
+    const inputs = inputTensors(original, input, 'LocalExecutor.runAllSync');
+    return outputRecord(original, this.runOutputsSync(original, inputs, original.outputs.map((o) => opts.outs?.[o.name])));
   }
 
-  private runOutputsSync(original: Model, input: Tensor, outs: readonly (Tensor | undefined)[]): Tensor[] {
-    const model = this.prepare(original, input);
-    const targets = this.outputTargets(original, model, input, outs);
+  private runOutputsSync(original: Model, inputs: readonly Tensor[], outs: readonly (Tensor | undefined)[]): Tensor[] {
+    const model = this.prepare(original, inputs);
+    const targets = this.outputTargets(original, model, inputs, outs);
     const values = new Array<Tensor | undefined>(model.layers.length);
-    const shapes = model.shapes(input.shape);
+    const shapes = model.shapes(inputs.map((x) => x.shape));
     try {
-      for (const l of model.layers) values[l.index] = this.runLayer(model, l.index, input, values, shapes, targets.get(l.index));
+      for (const l of model.layers) values[l.index] = this.runLayer(model, l.index, inputs, values, shapes, targets.get(l.index));
       return model.outputs.map((o) => values[o.layer]!);
     } finally {
       values.forEach((v, i) => { if (v && !model.isOutput(i)) releaseEngineTensor(v); });
@@ -141,13 +145,13 @@ export class LocalExecutor implements Executor {
   }
 
   /** The caller's output tensors by layer of the model as run, each checked against its output's shape. */
-  private outputTargets(original: Model, model: Model, input: Tensor, outs: readonly (Tensor | undefined)[]): Map<number, Tensor> {
+  private outputTargets(original: Model, model: Model, inputs: readonly Tensor[], outs: readonly (Tensor | undefined)[]): Map<number, Tensor> {
     const targets = new Map<number, Tensor>();
-    const shapes = model.shapes(input.shape);
+    const shapes = model.shapes(inputs.map((x) => x.shape));
     outs.forEach((out, i) => {
       if (!out) return;
       const o = model.outputs[i]!;
-      checkOut(out, shapes[o.layer]!, input, `run of model '${original.name}'${model.outputs.length > 1 ? ` output '${o.name}'` : ''}`);
+      for (const input of inputs) checkOut(out, shapes[o.layer]!, input, `run of model '${original.name}'${model.outputs.length > 1 ? ` output '${o.name}'` : ''}`);
       targets.set(o.layer, out);
     });
     return targets;
@@ -161,16 +165,17 @@ export class LocalExecutor implements Executor {
    * The model to run: shapes checked on the original first, so a bad input
    * names the layer the user built; then the memory budget, on the model as run.
    */
-  private prepare(model: Model, input: Tensor): Model {
-    model.shapes(input.shape);
+  private prepare(model: Model, inputs: readonly Tensor[]): Model {
+    const shapes = inputs.map((x) => x.shape);
+    model.shapes(shapes);
     const run = this.opts.fuse === false ? model : fuseLayers(model);
-    checkMemoryBudget(run, input.shape, run.peakMemory(input.shape).steps, this.maxMemoryBytes, `run of model '${model.name}'`);
+    checkMemoryBudget(run, shapes, run.peakMemory(shapes).steps, this.maxMemoryBytes, `run of model '${model.name}'`);
     return run;
   }
 
-  private runLayer(model: Model, index: number, input: Tensor, values: (Tensor | undefined)[], shapes: readonly (readonly number[])[], out?: Tensor): Tensor {
+  private runLayer(model: Model, index: number, inputs: readonly Tensor[], values: (Tensor | undefined)[], shapes: readonly (readonly number[])[], out?: Tensor): Tensor {
     const l = model.layers[index]!;
-    const ins = l.inputs.map((s) => (s === INPUT ? input : values[s]!));
+    const ins = l.inputs.map((s) => (s < 0 ? inputs[-1 - s]! : values[s]!));
     const shape = shapes[index]!;
     // A model output is handed to the caller: the caller's `out`, else ordinary memory, never the engine's.
     const isOutput = model.isOutput(index);

@@ -1,6 +1,6 @@
 import { totalmem } from 'node:os';
 import { TesseraError, fmtBytes, fmtShape, type Shape } from '@tessera/tensor';
-import type { MemoryStep, Model } from './model.js';
+import type { InputShapes, MemoryStep, Model } from './model.js';
 
 /*
  * The memory budget of a run (issue 14): size limits on a model file cover
@@ -28,7 +28,7 @@ export function resolveMemoryBudget(what: string, value: unknown): number {
  * input of `inputShape`) holding more than `budget`
  * bytes, naming its layer, the bytes, the budget and the run's peak.
  */
-export function checkMemoryBudget(model: Model, inputShape: Shape, steps: readonly MemoryStep[], budget: number, what: string): void {
+export function checkMemoryBudget(model: Model, inputShape: InputShapes, steps: readonly MemoryStep[], budget: number, what: string): void {
   const over = steps.find((s) => s.bytes > budget);
   if (!over) return;
   const peak = steps.reduce((a, s) => (s.bytes > a.bytes ? s : a), over);

@@ -4,15 +4,32 @@ import {
   type OpSpec, type Shape, type Tensor, type Weights,
 } from '@tessera/tensor';
 
-/** Node id of the model input in `Layer.inputs`. */
+/** Node id of the model input (the first, when there are several) in `Layer.inputs`. */
 export const INPUT = -1;
+
+/** Node id of model input `k` in `Layer.inputs`: INPUT (-1) is the first, -2 the second, and so on. */
+export function inputNode(k: number): number {
+  return -1 - k;
+}
+
+/** A named model input and the shape the model was built for. */
+export interface ModelInput {
+  readonly name: string;
+  readonly shape: Shape;
+}
+
+/** The name of the input of a model built with one input shape. */
+export const DEFAULT_INPUT_NAME = 'input';
+
+/** Input shapes of a run: one shape for a one-input model, else one per input in the model's input order. */
+export type InputShapes = Shape | readonly Shape[];
 
 export interface Layer {
   /** Position in topological order; layers only read the model input or earlier layers. */
   readonly index: number;
   readonly name: string;
   readonly spec: OpSpec;
-  /** Producers of this layer's inputs: `INPUT` or an earlier layer index. */
+  /** Producers of this layer's inputs: a model input (INPUT, or inputNode(k)) or an earlier layer index. */
   readonly inputs: readonly number[];
   /** Shared per output channel: one kernel and one bias per output channel (the seed's shared weights). */
   readonly weights: Weights;
@@ -65,22 +82,27 @@ export class Model {
   readonly outputs: readonly ModelOutput[];
   /** The first output's layer: the one output of a one-output model (what `run` returns). */
   readonly output: number;
-  /** The input shape the model was built for (used when no other is given). */
+  /** Every input, in the order runAll takes them; one-input models have one named 'input'. */
+  readonly inputs: readonly ModelInput[];
+  /** The (first) input's shape the model was built for (used when no other is given). */
   readonly inputShape: Shape;
   private readonly shapeCache = new Map<string, readonly Shape[]>();
   private readonly peakCache = new Map<string, PeakMemory>();
   private readonly outputLayers: ReadonlySet<number>;
 
-  /** `outputs`: one layer index (an output named 'output'), or named outputs. */
-  constructor(name: string, inputShape: Shape, layers: readonly Layer[], outputs: number | readonly ModelOutput[] = layers.length - 1, id: string = randomUUID()) {
-    checkShape(inputShape, 'model input shape');
+  /**
+   * `inputs`: one shape (an input named 'input'), or named inputs; `outputs`:
+   * one layer index (an output named 'output'), or named outputs.
+   */
+  constructor(name: string, inputs: Shape | readonly ModelInput[], layers: readonly Layer[], outputs: number | readonly ModelOutput[] = layers.length - 1, id: string = randomUUID()) {
+    this.inputs = checkInputs(name, inputs);
     if (layers.length === 0) throw new TesseraError('BAD_MODEL', `model '${name}' has no layers`);
     layers.forEach((l, i) => {
       if (l.index !== i) throw new TesseraError('BAD_MODEL', `layer '${l.name}' has index ${l.index}, expected ${i}`);
       getOp(l.spec.op);
       for (const src of l.inputs) {
-        if (src !== INPUT && !(Number.isInteger(src) && src >= 0 && src < i)) {
-          throw new TesseraError('BAD_MODEL', `layer ${i} '${l.name}' reads input ${src}, which is not the model input or an earlier layer`, { layer: l.name, input: src });
+        if (!(Number.isInteger(src) && src >= -this.inputs.length && src < i)) {
+          throw new TesseraError('BAD_MODEL', `layer ${i} '${l.name}' reads input ${src}, which is not a model input (-1 to -${this.inputs.length}) or an earlier layer`, { layer: l.name, input: src });
         }
       }
     });
@@ -90,19 +112,29 @@ export class Model {
     this.name = name;
     this.layers = Object.freeze([...layers]);
     this.output = this.outputs[0]!.layer;
-    this.inputShape = Object.freeze([...inputShape]);
-    this.shapes(inputShape);
+    this.inputShape = this.inputs[0]!.shape;
+    this.shapes(this.inputs.map((x) => x.shape));
   }
 
-  /** Output shape of every layer for an input of `inputShape`; errors name the layer. */
-  shapes(inputShape: Shape = this.inputShape): readonly Shape[] {
-    const key = inputShape.join(',');
+  /** The shape of every input of a run, in input order, from one shape (one-input models) or one per input. */
+  inputShapes(inputShape: InputShapes = this.inputs.map((x) => x.shape)): readonly Shape[] {
+    const list = Array.isArray(inputShape) && Array.isArray(inputShape[0]) ? inputShape as readonly Shape[] : [inputShape as Shape];
+    if (list.length !== this.inputs.length) {
+      throw new TesseraError('SHAPE_MISMATCH', `model '${this.name}' has ${this.inputs.length} inputs (${this.inputs.map((x) => `'${x.name}'`).join(', ')}), got ${list.length} input shape(s)`, { inputs: this.inputs.length });
+    }
+    return list;
+  }
+
+  /** Output shape of every layer for an input of `inputShape` (one per input for several); errors name the layer. */
+  shapes(inputShape?: InputShapes): readonly Shape[] {
+    const given = this.inputShapes(inputShape);
+    const key = given.map((s) => s.join(',')).join(';');
     const hit = this.shapeCache.get(key);
     if (hit) return hit;
-    checkShape(inputShape, `input of model '${this.name}'`);
+    given.forEach((s, k) => checkShape(s, this.inputs.length > 1 ? `input '${this.inputs[k]!.name}' of model '${this.name}'` : `input of model '${this.name}'`));
     const shapes: Shape[] = [];
     for (const l of this.layers) {
-      const ins = l.inputs.map((i) => (i === INPUT ? inputShape : shapes[i]!));
+      const ins = l.inputs.map((i) => (i < 0 ? given[-1 - i]! : shapes[i]!));
       shapes.push(this.withLayer(l, () => getOp(l.spec.op).outputShape(l.spec, ins, weightShapes(l.weights))));
     }
     const frozen = Object.freeze(shapes);
@@ -132,14 +164,14 @@ export class Model {
    * model) for an input of `inputShape`: `outputShape()`, `outputShape('boxes')`,
    * `outputShape([1, 3, 64, 64])`, `outputShape('boxes', [1, 3, 64, 64])`.
    */
-  outputShape(nameOrInput?: string | Shape, inputShape: Shape = this.inputShape): Shape {
+  outputShape(nameOrInput?: string | InputShapes, inputShape?: InputShapes): Shape {
     const named = typeof nameOrInput === 'string';
     const o = this.outputNamed(named ? nameOrInput : undefined);
     return this.shapes(named || nameOrInput === undefined ? inputShape : nameOrInput)[o.layer]!;
   }
 
   /** Every output's shape by name, for an input of `inputShape`. */
-  outputShapes(inputShape: Shape = this.inputShape): Record<string, Shape> {
+  outputShapes(inputShape?: InputShapes): Record<string, Shape> {
     const shapes = this.shapes(inputShape);
     return Object.fromEntries(this.outputs.map((o) => [o.name, shapes[o.layer]!]));
   }
@@ -156,13 +188,13 @@ export class Model {
    * Pure arithmetic on shapes (nothing is allocated), cached per input shape,
    * so executors check it before every run.
    */
-  peakMemory(inputShape: Shape = this.inputShape): PeakMemory {
-    const key = inputShape.join(',');
+  peakMemory(inputShape?: InputShapes): PeakMemory {
+    const key = this.inputShapes(inputShape).map((s) => s.join(',')).join(';');
     const hit = this.peakCache.get(key);
     if (hit) return hit;
     const shapes = this.shapes(inputShape);
     const reads = this.layers.map(() => 0);
-    for (const l of this.layers) for (const src of l.inputs) if (src !== INPUT) reads[src]!++;
+    for (const l of this.layers) for (const src of l.inputs) if (src >= 0) reads[src]!++;
     const steps: MemoryStep[] = [];
     let live = 0, peak: MemoryStep = { layer: 0, bytes: 0 };
     for (const l of this.layers) {
@@ -171,7 +203,7 @@ export class Model {
       steps.push(step);
       if (live > peak.bytes) peak = step;
       for (const src of l.inputs) {
-        if (src !== INPUT && --reads[src]! === 0 && !this.isOutput(src)) live -= sizeOf(shapes[src]!) * 4;
+        if (src >= 0 && --reads[src]! === 0 && !this.isOutput(src)) live -= sizeOf(shapes[src]!) * 4;
       }
     }
     const result = Object.freeze({ bytes: peak.bytes, layer: peak.layer, steps: Object.freeze(steps) });
@@ -181,19 +213,19 @@ export class Model {
   }
 
   /** Input shapes of layer `index` for a model input of `inputShape`. */
-  layerInputShapes(index: number, inputShape: Shape = this.inputShape): Shape[] {
-    const shapes = this.shapes(inputShape);
-    return this.layers[index]!.inputs.map((i) => (i === INPUT ? inputShape : shapes[i]!));
+  layerInputShapes(index: number, inputShape?: InputShapes): Shape[] {
+    const shapes = this.shapes(inputShape), given = this.inputShapes(inputShape);
+    return this.layers[index]!.inputs.map((i) => (i < 0 ? given[-1 - i]! : shapes[i]!));
   }
 
-  /** Which layers read the output of each layer (INPUT's consumers under key -1). */
+  /** Which layers read the output of each layer (model inputs' consumers under keys -1, -2, …). */
   consumers(): Map<number, number[]> {
     const m = new Map<number, number[]>();
     for (const l of this.layers) for (const i of l.inputs) m.set(i, [...(m.get(i) ?? []), l.index]);
     return m;
   }
 
-  info(inputShape: Shape = this.inputShape): LayerInfo[] {
+  info(inputShape?: InputShapes): LayerInfo[] {
     const shapes = this.shapes(inputShape);
     return this.layers.map((l) => ({
       layer: l,
@@ -207,15 +239,15 @@ export class Model {
     return this.layers.reduce((s, l) => s + layerParams(l), 0);
   }
 
-  flops(inputShape: Shape = this.inputShape): number {
+  flops(inputShape?: InputShapes): number {
     return this.info(inputShape).reduce((s, i) => s + i.flops, 0);
   }
 
   /** A printable table: layer, op, output shape, parameters, MFLOPs. */
-  summary(inputShape: Shape = this.inputShape): string {
+  summary(inputShape?: InputShapes): string {
     const rows = this.info(inputShape).map((i) => [
       `${i.layer.index}`, i.layer.name, i.layer.spec.op,
-      i.layer.inputs.map((x) => (x === INPUT ? 'input' : `${x}`)).join('+'),
+      i.layer.inputs.map((x) => (x < 0 ? this.inputs[-1 - x]!.name : `${x}`)).join('+'),
       fmtShape(i.outputShape), `${i.params}`, (i.flops / 1e6).toFixed(2),
     ]);
     const head = ['#', 'name', 'op', 'from', 'output', 'params', 'MFLOP'];
@@ -225,7 +257,8 @@ export class Model {
     const shapes = (i: number): Shape => this.shapes(inputShape)[i]!;
     lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
     if (this.outputs.length > 1) lines.push(`outputs: ${this.outputs.map((o) => `${o.name} = #${o.layer} ${fmtShape(shapes(o.layer))}`).join(', ')}`);
-    lines.push(`model '${this.name}': input ${fmtShape(inputShape)}, ${this.layers.length} layers, ${this.paramCount()} parameters, ${(this.flops(inputShape) / 1e9).toFixed(3)} GFLOP`);
+    const ins = this.inputShapes(inputShape).map((s, k) => (this.inputs.length > 1 ? `${this.inputs[k]!.name} ${fmtShape(s)}` : fmtShape(s))).join(', ');
+    lines.push(`model '${this.name}': input${this.inputs.length > 1 ? 's' : ''} ${ins}, ${this.layers.length} layers, ${this.paramCount()} parameters, ${(this.flops(inputShape) / 1e9).toFixed(3)} GFLOP`);
     return lines.join('\n');
   }
 
@@ -241,6 +274,24 @@ export class Model {
       throw e;
     }
   }
+}
+
+/** Inputs checked and frozen: at least one, names non-empty and distinct, shapes valid. */
+function checkInputs(model: string, inputs: Shape | readonly ModelInput[]): readonly ModelInput[] {
+  if (!Array.isArray(inputs) || inputs.length === 0) throw new TesseraError('BAD_MODEL', `model '${model}' needs an input shape or at least one input, got ${JSON.stringify(inputs)}`);
+  if (typeof inputs[0] === 'number') {
+    checkShape(inputs as Shape, 'model input shape');
+    return Object.freeze([Object.freeze({ name: DEFAULT_INPUT_NAME, shape: Object.freeze([...(inputs as Shape)]) })]);
+  }
+  const names = new Set<string>();
+  return Object.freeze((inputs as readonly ModelInput[]).map((x: unknown) => {
+    const { name, shape } = (x ?? {}) as Partial<ModelInput>;
+    if (typeof name !== 'string' || name === '') throw new TesseraError('BAD_MODEL', `model '${model}': an input name must be a non-empty string, got ${JSON.stringify(name)}`);
+    if (names.has(name)) throw new TesseraError('BAD_MODEL', `model '${model}' names two inputs ${JSON.stringify(name)}`, { input: name });
+    names.add(name);
+    checkShape(shape as Shape, `model '${model}' input '${name}' shape`);
+    return Object.freeze({ name, shape: Object.freeze([...shape!]) });
+  }));
 }
 
 /** Outputs checked and frozen: at least one, names non-empty and distinct, each a distinct layer index. */

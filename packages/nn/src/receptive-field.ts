@@ -1,5 +1,5 @@
 import { TesseraError, conv2dTransposeGeometry, getOp, type Conv2dTransposeSpec, type Shape } from '@tessera/tensor';
-import { INPUT, type Model } from './model.js';
+import type { InputShapes, Model } from './model.js';
 
 /**
  * Receptive field of one layer's units (by index, output name or layer name;
@@ -25,7 +25,7 @@ interface Field { y: Axis; x: Axis; global: boolean }
  * dilation d and leading pad p, lo += −p·jump, hi += ((k−1)·d − p)·jump,
  * jump ·= s. Branches (add, concat) take the union of their inputs' fields.
  */
-export function receptiveField(model: Model, layer: number | string = model.output, inputShape: Shape = model.inputShape): ReceptiveField {
+export function receptiveField(model: Model, layer: number | string = model.output, inputShape?: InputShapes): ReceptiveField {
   const target = typeof layer !== 'string' ? layer
     : model.outputs.find((o) => o.name === layer)?.layer ?? model.layers.findIndex((l) => l.name === layer);
   if (!Number.isInteger(target) || target < 0 || target >= model.layers.length) {
@@ -36,7 +36,7 @@ export function receptiveField(model: Model, layer: number | string = model.outp
   const fields: Field[] = [];
   for (let i = 0; i <= target; i++) {
     const l = model.layers[i]!;
-    const ins = l.inputs.map((s) => (s === INPUT ? unit : fields[s]!));
+    const ins = l.inputs.map((s) => (s < 0 ? unit : fields[s]!)); // in the pixels of whichever input the path starts from
     const inShapes = model.layerInputShapes(i, inputShape);
     const f = union(ins);
     const def = getOp(l.spec.op);
