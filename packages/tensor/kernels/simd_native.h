@@ -69,7 +69,13 @@ static inline v128_t wasm_v128_andnot(v128_t a, v128_t b) { return a & ~b; }
 static inline v128_t wasm_v128_bitselect(v128_t a, v128_t b, v128_t m) { return (a & m) | (b & ~m); }
 static inline v128_t wasm_i32x4_shr(v128_t a, int n) { return a >> n; }
 static inline v128_t wasm_u32x4_shr(v128_t a, int n) { return (v128_t)((tv4u)a >> (uint32_t)n); }
-static inline v128_t wasm_i32x4_min(v128_t a, v128_t b) { return wasm_v128_bitselect(a, b, a < b); }
+static inline v128_t wasm_i32x4_min(v128_t a, v128_t b) {
+#if defined(__SSE4_1__)
+  return (v128_t)_mm_min_epi32((__m128i)a, (__m128i)b);
+#else
+  return wasm_v128_bitselect(a, b, a < b);
+#endif
+}
 static inline v128_t wasm_f32x4_ne(v128_t a, v128_t b) { return TS_F(a) != TS_F(b); }
 static inline v128_t wasm_f32x4_lt(v128_t a, v128_t b) { return TS_F(a) < TS_F(b); }
 static inline v128_t wasm_f32x4_gt(v128_t a, v128_t b) { return TS_F(a) > TS_F(b); }
@@ -77,12 +83,24 @@ static inline v128_t wasm_f32x4_gt(v128_t a, v128_t b) { return TS_F(a) > TS_F(b
 static inline v128_t ts_unord(v128_t a, v128_t b) { return (TS_F(a) != TS_F(a)) | (TS_F(b) != TS_F(b)); }
 
 /* x86 maxps / minps: the first operand where it compares greater (less), else the second (NaN or equal). */
-static inline v128_t ts_maxps(v128_t a, v128_t b) { return wasm_v128_bitselect(a, b, wasm_f32x4_gt(a, b)); }
-static inline v128_t ts_minps(v128_t a, v128_t b) { return wasm_v128_bitselect(a, b, wasm_f32x4_lt(a, b)); }
+static inline v128_t ts_maxps(v128_t a, v128_t b) {
+#if defined(__SSE2__)
+  return TS_I(_mm_max_ps((__m128)a, (__m128)b));
+#else
+  return wasm_v128_bitselect(a, b, wasm_f32x4_gt(a, b));
+#endif
+}
+static inline v128_t ts_minps(v128_t a, v128_t b) {
+#if defined(__SSE2__)
+  return TS_I(_mm_min_ps((__m128)a, (__m128)b));
+#else
+  return wasm_v128_bitselect(a, b, wasm_f32x4_lt(a, b));
+#endif
+}
 
-/* wasm pmax / pmin: b < a ? … exactly `a < b ? b : a` and `b < a ? b : a`. */
-static inline v128_t wasm_f32x4_pmax(v128_t a, v128_t b) { return wasm_v128_bitselect(b, a, wasm_f32x4_lt(a, b)); }
-static inline v128_t wasm_f32x4_pmin(v128_t a, v128_t b) { return wasm_v128_bitselect(b, a, wasm_f32x4_lt(b, a)); }
+/* wasm pmax / pmin: exactly `a < b ? b : a` and `b < a ? b : a` — maxps(b, a) and minps(b, a). */
+static inline v128_t wasm_f32x4_pmax(v128_t a, v128_t b) { return ts_maxps(b, a); }
+static inline v128_t wasm_f32x4_pmin(v128_t a, v128_t b) { return ts_minps(b, a); }
 
 /*
  * V8's f32x4.max on x64 (SharedTurboAssembler::F32x4Max): maxps both ways,
