@@ -1,7 +1,7 @@
 import { TesseraError, Tensor, checkInt, checkKeys, fmtShape, fullRegion, sizeOf, type Shape } from '@tessera/tensor';
 import {
-  INPUT, RUN_ALL_OPTION_KEYS, checkMemoryBudget, checkOneOutput, checkOut, checkRunOptions, outputRecord, remainingReads, resolveMemoryBudget, throwIfAborted,
-  type Executor, type Model, type RunAllOptions, type RunOptions,
+  RUN_ALL_OPTION_KEYS, checkMemoryBudget, checkOneInput, checkOneOutput, checkOut, checkRunOptions, inputTensors, outputRecord, remainingReads, resolveMemoryBudget,
+  throwIfAborted, type Executor, type Model, type ModelInputs, type RunAllOptions, type RunOptions,
 } from '@tessera/nn';
 import { computeOp } from './compute.js';
 import { BACKEND_OPTION_KEYS, GpuBackend, type DeviceValue, type GpuBackendName, type GpuMode, type GpuStats } from './gpu-backend.js';
@@ -76,35 +76,39 @@ export class GpuExecutor implements Executor {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'GpuExecutor is closed');
     checkRunOptions('GpuExecutor.run', opts);
     checkOneOutput(model, 'GpuExecutor.run');
-    return (await this.runOutputs(model, input, opts.signal, opts.out))[0]!;
+    checkOneInput(model, 'GpuExecutor.run');
+    return (await this.runOutputs(model, [input], opts.signal, opts.out))[0]!;
   }
 
   /** Every output of the model by name, from one run: each output stays on the device until the end, then is read back. */
-  async runAll(model: Model, input: Tensor, opts: RunAllOptions = {}): Promise<Record<string, Tensor>> {
+  async runAll(model: Model, input: ModelInputs, opts: RunAllOptions = {}): Promise<Record<string, Tensor>> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'GpuExecutor is closed');
     checkRunOptions('GpuExecutor.runAll', opts, RUN_ALL_OPTION_KEYS);
-    return outputRecord(model, await this.runOutputs(model, input, opts.signal, undefined));
+    return outputRecord(model, await this.runOutputs(model, inputTensors(model, input, 'GpuExecutor.runAll'), opts.signal, undefined));
   }
 
   /** The outputs in the model's output order; `out` (one-output models) receives the output. */
-  private async runOutputs(model: Model, input: Tensor, signal: AbortSignal | undefined, out: Tensor | undefined): Promise<Tensor[]> {
+  private async runOutputs(model: Model, inputs: readonly Tensor[], signal: AbortSignal | undefined, out: Tensor | undefined): Promise<Tensor[]> {
     const what = `run of model '${model.name}'`;
     throwIfAborted(signal, what);
-    if (!(input instanceof Tensor)) throw new TesseraError('BAD_ARGUMENT', `${what}: input must be a Tensor, got ${Object.prototype.toString.call(input)}`);
-    const shapes = model.shapes(input.shape);
+    for (const input of inputs) {
+      if (!(input instanceof Tensor)) throw new TesseraError('BAD_ARGUMENT', `${what}: input must be a Tensor, got ${Object.prototype.toString.call(input)}`);
+    }
+    const inShapes = inputs.map((x) => x.shape);
+    const shapes = model.shapes(inShapes);
     // `out` is honoured, as by the other executors (it used to be ignored).
-    if (out) checkOut(out, shapes[model.output]!, input, what);
-    checkMemoryBudget(model, input.shape, model.peakMemory(input.shape).steps, this.maxMemoryBytes, what);
+    if (out) checkOut(out, shapes[model.output]!, inputs[0]!, what);
+    checkMemoryBudget(model, inShapes, model.peakMemory(inShapes).steps, this.maxMemoryBytes, what);
     const be = this.be;
     be.stats.runs++;
     const values = new Array<DeviceValue | undefined>(model.layers.length);
     const remaining = remainingReads(model);
-    const inputValue = be.hostValue(input.toFloat32Array(), input.shape, fullRegion(input.shape));
+    const inputValues = inputs.map((x) => be.hostValue(x.toFloat32Array(), x.shape, fullRegion(x.shape)));
     try {
       for (const l of model.layers) {
         if (l.index > 0) await new Promise<void>((r) => setImmediate(r));
         throwIfAborted(signal, `${what} at layer ${l.index} '${l.name}'`);
-        const ins = l.inputs.map((s) => (s === INPUT ? inputValue : values[s]!));
+        const ins = l.inputs.map((s) => (s < 0 ? inputValues[-1 - s]! : values[s]!));
         values[l.index] = model.withLayer(l, () => {
           if (this.failAtLayer === l.index) {
             throw new TesseraError('KERNEL_FAILED', `injected kernel failure (failAtLayer ${l.index})`);
@@ -113,7 +117,7 @@ export class GpuExecutor implements Executor {
             () => throwIfAborted(signal, `${what} at layer ${l.index} '${l.name}'`));
         });
         for (const src of l.inputs) {
-          if (src !== INPUT && --remaining[src]! === 0 && !model.isOutput(src)) {
+          if (src >= 0 && --remaining[src]! === 0 && !model.isOutput(src)) {
             be.release(values[src]);
             values[src] = undefined;
           }
@@ -130,7 +134,7 @@ export class GpuExecutor implements Executor {
           return out;
         }
         // A host value may be the executor's own array: copy so the caller owns it.
-        return new Tensor(data === inputValue.host ? data.slice() : data, outShape);
+        return new Tensor(inputValues.some((v) => v.host === data) ? data.slice() : data, outShape);
       });
     } finally {
       for (let i = 0; i < values.length; i++) {

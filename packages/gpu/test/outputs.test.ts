@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { FAST_TOLERANCE, Tensor, TesseraError, randomTensor } from '@tessera/tensor';
-import { LocalExecutor, Model, multiHeadNet } from '@tessera/nn';
+import { LocalExecutor, Model, multiHeadNet, twoInputNet } from '@tessera/nn';
 import { GpuExecutor } from '../src/index.js';
 import { MODES, errToMax, skipUnlessMode } from './helpers.js';
 
@@ -40,6 +40,25 @@ describe('GpuExecutor with several outputs', function () {
         const aborted = await p.then(() => undefined, (e: unknown) => e);
         expect((aborted as TesseraError).code).to.equal('ABORTED');
         expect(ex.stats.texturesLive).to.equal(0);
+      } finally {
+        await ex.close();
+      }
+    });
+  }
+
+  for (const mode of MODES) {
+    it(`${mode}: a model with two inputs runs from a tensor per input name, within FAST_TOLERANCE of LocalExecutor`, async function () {
+      skipUnlessMode(this, mode);
+      const two = twoInputNet();
+      const inputs = { image: randomTensor([1, 3, 15, 15], 1), mask: randomTensor([1, 1, 15, 15], 2) };
+      const ex = new GpuExecutor({ mode });
+      try {
+        const want = await local.runAll(two, inputs);
+        const got = await ex.runAll(two, inputs);
+        for (const name of ['fused', 'score']) expect(errToMax(got[name]!, want[name]!), `${mode} '${name}'`).to.be.at.most(FAST_TOLERANCE);
+        expect(ex.stats.texturesLive).to.equal(0);
+        const err = await ex.runAll(two, inputs.image).then(() => undefined, (e: unknown) => e);
+        expect((err as Error).message).to.match(/has 2 inputs \('image', 'mask'\); pass a tensor per input name/);
       } finally {
         await ex.close();
       }
