@@ -9,7 +9,7 @@ import {
 } from '@tessera/tensor';
 import {
   INPUT, LocalExecutor, RUN_ALL_OPTION_KEYS, RUN_OPTION_KEYS, checkMemoryBudget, resolveMemoryBudget, STREAM_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions,
-  fuseLayers, inOrder, outputRecord, throwIfAborted, type Executor, type Model, type RunAllOptions, type RunOptions,
+  fuseLayers, inOrder, outputRecord, checkSoleInput, soleInput, throwIfAborted, type Executor, type Model, type ModelInputs, type RunAllOptions, type RunOptions,
 } from '@tessera/nn';
 import { assignBuffers } from './buffers.js';
 import { planMemory, shareMemory, tileMemory } from './memory.js';
@@ -253,14 +253,15 @@ export class PoolExecutor implements Executor {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
     checkRunOptions('PoolExecutor.run', opts, RUN_KEYS);
     checkOneOutput(original, 'PoolExecutor.run');
+    checkSoleInput(original, 'PoolExecutor');
     return (await this.runOutputs(original, input, opts, opts.out))[0]!;
   }
 
   /** Every output of the model by name, from one run, on the same paths as run (all give LocalExecutor's bits). */
-  async runAll(original: Model, input: Tensor, opts: PoolRunAllOptions = {}): Promise<Record<string, Tensor>> {
+  async runAll(original: Model, input: ModelInputs, opts: PoolRunAllOptions = {}): Promise<Record<string, Tensor>> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
     checkRunOptions('PoolExecutor.runAll', opts, RUN_ALL_KEYS);
-    return outputRecord(original, await this.runOutputs(original, input, opts, undefined));
+    return outputRecord(original, await this.runOutputs(original, soleInput(original, input, 'PoolExecutor'), opts, undefined));
   }
 
   /** run and runAll: the outputs in the model's output order; `out` (one-output models) receives the output. */
@@ -393,6 +394,7 @@ export class PoolExecutor implements Executor {
     const what = `batch run of model '${original.name}'`;
     checkRunOptions('PoolExecutor.runBatch', opts);
     checkOneOutput(original, 'PoolExecutor.runBatch');
+    checkSoleInput(original, 'PoolExecutor');
     throwIfAborted(opts.signal, what);
     inputs.forEach((x) => original.shapes(x.shape));
     this.stats.runs += inputs.length;
@@ -407,6 +409,7 @@ export class PoolExecutor implements Executor {
   async *runStream(original: Model, inputs: AsyncIterable<Tensor> | Iterable<Tensor>, opts: PoolStreamOptions = {}): AsyncGenerator<Tensor> {
     checkRunOptions('PoolExecutor.runStream', opts, STREAM_OPTION_KEYS);
     checkOneOutput(original, 'PoolExecutor.runStream');
+    checkSoleInput(original, 'PoolExecutor');
     yield* inOrder(inputs, async (x) => (await this.runBatch(original, [x], { signal: opts.signal }))[0]!, opts.maxInFlight ?? 2 * this.threads, opts.signal,
       `stream of model '${original.name}'`);
   }

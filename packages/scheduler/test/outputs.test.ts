@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Tensor, TesseraError, fullRegion, randomTensor } from '@tessera/tensor';
-import { INPUT, LocalExecutor, Model, fuseLayers, multiHeadNet } from '@tessera/nn';
+import { INPUT, LocalExecutor, Model, fuseLayers, multiHeadNet, twoInputNet } from '@tessera/nn';
 import { PoolExecutor, plan, type Strategy } from '../src/index.js';
 
 /** Every output of `got` has the bits of `want`'s, by name and in the model's order. */
@@ -108,6 +108,21 @@ describe('PoolExecutor with several outputs', function () {
         const e = await rejection(pool.runTileKeeping(m, m.inputShape, layers, regions, inputs, bad));
         expect(e.code).to.equal('BAD_ARGUMENT');
         expect(e.message).to.match(/kept layer \d+ must be a layer of the task before its last/);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a model with several inputs is refused, naming the executors that run it', async () => {
+    const pool = new PoolExecutor({ threads: 2 });
+    try {
+      const two = twoInputNet();
+      const image = randomTensor([1, 3, 15, 15], 1), mask = randomTensor([1, 1, 15, 15], 2);
+      for (const p of [pool.runAll(two, { image, mask }), pool.run(two, image), pool.runBatch(two, [image])]) {
+        const e = await rejection(p);
+        expect(e.code).to.equal('BAD_ARGUMENT');
+        expect(e.message).to.match(/PoolExecutor runs models with one input; model 'two-input' has 2 \('image', 'mask'\): run it on LocalExecutor or GpuExecutor/);
       }
     } finally {
       await pool.close();
