@@ -1,7 +1,7 @@
 import { TesseraError, isTesseraError, type Shape, type Tensor } from '@tessera/tensor';
 import {
-  RUN_ALL_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions, fuseLayers, inOrder, outputRecord, throwIfAborted,
-  type Executor, type Model, type RunAllOptions, type RunOptions, type StreamOptions,
+  RUN_ALL_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions, fuseLayers, inOrder, outputRecord, checkSoleInput, soleInput, throwIfAborted,
+  type Executor, type Model, type ModelInputs, type RunAllOptions, type RunOptions, type StreamOptions,
 } from '@tessera/nn';
 import type { TilePlan } from '@tessera/scheduler';
 import { clusterPlan } from './cluster-plan.js';
@@ -68,6 +68,7 @@ export class ClusterExecutor implements Executor {
     const what = `cluster run of model '${model.name}'`;
     checkRunOptions('ClusterExecutor.run', opts);
     checkOneOutput(model, 'ClusterExecutor.run');
+    checkSoleInput(model, 'ClusterExecutor');
     if (opts.out) checkOut(opts.out, model.outputShape(input.shape), input, what);
     const y = (await this.runMany(model, [input], false, opts, what))[0]![0]!;
     if (!opts.out) return y;
@@ -80,9 +81,10 @@ export class ClusterExecutor implements Executor {
    * returns the outputs it computes on its way with its result
    * (TileTask.extraOutputs); under fused tiles each output ends a stage.
    */
-  async runAll(model: Model, input: Tensor, opts: RunAllOptions = {}): Promise<Record<string, Tensor>> {
+  async runAll(model: Model, input: ModelInputs, opts: RunAllOptions = {}): Promise<Record<string, Tensor>> {
     checkRunOptions('ClusterExecutor.runAll', opts, RUN_ALL_OPTION_KEYS);
-    return outputRecord(model, (await this.runMany(model, [input], false, opts, `cluster run of model '${model.name}'`))[0]!);
+    const x = soleInput(model, input, 'ClusterExecutor');
+    return outputRecord(model, (await this.runMany(model, [x], false, opts, `cluster run of model '${model.name}'`))[0]!);
   }
 
   /** Every input whole as one task (under split auto), all in flight at once in one run; outputs in input order. */
@@ -90,6 +92,7 @@ export class ClusterExecutor implements Executor {
     if (!Array.isArray(inputs)) throw new TesseraError('BAD_ARGUMENT', `runBatch takes an array of input tensors, got ${String(inputs)}`);
     checkRunOptions('ClusterExecutor.runBatch', opts, BATCH_KEYS);
     checkOneOutput(model, 'ClusterExecutor.runBatch');
+    checkSoleInput(model, 'ClusterExecutor');
     return (await this.runMany(model, inputs, inputs.length > 1, opts, `cluster batch run of model '${model.name}'`)).map((outs) => outs[0]!);
   }
 
@@ -104,6 +107,7 @@ export class ClusterExecutor implements Executor {
     const what = `cluster stream of model '${original.name}'`;
     checkRunOptions('ClusterExecutor.runStream', opts, STREAM_KEYS);
     checkOneOutput(original, 'ClusterExecutor.runStream');
+    checkSoleInput(original, 'ClusterExecutor');
     const { c, model, version } = await this.prepare(original, opts.signal, what);
     const limit = opts.maxInFlight ?? await this.defaultInFlight(c);
     const session = await this.openSession(c, what, opts.signal, Infinity);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomTensor, type Tensor } from '@tessera/tensor';
-import { LocalExecutor, fuseLayers, multiHeadNet, type Model } from '@tessera/nn';
+import { LocalExecutor, Model, fuseLayers, multiHeadNet, twoInputNet } from '@tessera/nn';
 import type { ClusterExecutor } from '../src/index.js';
 import { TestCluster, expectIdentical, rejection } from './helpers.js';
 
@@ -51,13 +51,19 @@ describe('ClusterExecutor with several outputs', function () {
     });
   }
 
-  it('run, runBatch and runStream refuse a model with several outputs, pointing to runAll', async () => {
+  it('run, runBatch and runStream refuse a model with several outputs, pointing to runAll; a model with several inputs is refused', async () => {
     const m = models[0]!;
     const x = randomTensor(m.inputShape, 1);
     for (const p of [tiles.run(m, x), tiles.runBatch(m, [x]), tiles.runStream(m, [x]).next()]) {
       const e = await rejection(p);
       expect(e.code).to.equal('BAD_ARGUMENT');
       expect(e.message).to.match(/3 outputs.*use runAll/);
+    }
+    const two = twoInputNet();
+    const image = randomTensor([1, 3, 15, 15], 1), mask = randomTensor([1, 1, 15, 15], 2);
+    const single = new Model(two.name, two.inputs, two.layers, two.outputs[0]!.layer);
+    for (const p of [tiles.runAll(two, { image, mask }), tiles.run(single, image), tiles.runBatch(single, [image]), tiles.runStream(single, [image]).next()]) {
+      expect((await rejection(p)).message).to.match(/ClusterExecutor runs models with one input; model 'two-input' has 2/);
     }
   });
   // Last: it replaces the workers with ones that send results over 128 KiB through the object store.
