@@ -40,6 +40,16 @@ function convProblem(rand: () => number): Problem {
   return { spec, inputs: [randomTensor([randInt(rand, 1, 2), cin, h, wd], rand)], weights };
 }
 
+/** Depthwise 3 × 3 on rows long enough for the native 16-lane path (and its 4-lane tail), stride 1 or 2. */
+function depthwise3x3Problem(rand: () => number): Problem {
+  const c = randInt(rand, 1, 11);
+  const stride = [randInt(rand, 1, 2), randInt(rand, 1, 2)] as const;
+  const dilation = rand() < 0.7 ? [1, 1] as const : [randInt(rand, 1, 2), randInt(rand, 1, 2)] as const;
+  const weights: Record<string, Tensor> = { weight: randomTensor([c, 1, 3, 3], rand) };
+  const spec = { op: 'conv2d', kernel: 3, stride, dilation, padding: rand() < 0.7 ? 'same' : 'valid', groups: c, ...epilogue(rand, c, weights) } as unknown as OpSpec;
+  return { spec, inputs: [randomTensor([1, c, randInt(rand, 5, 23), randInt(rand, 5, 75)], rand)], weights };
+}
+
 function denseProblem(rand: () => number): Problem {
   const K = rand() < 0.3 ? randInt(rand, 257, 700) : randInt(rand, 1, 90), F = randInt(rand, 1, 83); // up to 6 panels: groups of 4 and single ones
   const weights: Record<string, Tensor> = { weight: randomTensor([K, F], rand) };
@@ -97,6 +107,7 @@ function valid(make: (rand: () => number) => Problem): (rand: () => number) => P
 
 const FAMILIES: [string, (rand: () => number) => Problem, number][] = [
   ['conv2d (dense, grouped, depthwise)', valid(convProblem), 60],
+  ['depthwise 3×3 (long rows)', valid(depthwise3x3Problem), 30],
   ['dense', valid(denseProblem), 30],
   ['pools (windowed and global)', valid(poolProblem), 50],
 ];

@@ -249,7 +249,12 @@ static void dw3x3_rows(const DwCall *a, const float *work, int pitch, const int3
     for (; j + 2 <= a->outRows; j += 2, out += 2 * a->dstRow) {
       const float *r0 = work + (int64_t)j * pitch, *r1 = r0 + pitch, *r2 = r1 + pitch, *r3 = r2 + pitch;
       float *out1 = out + a->dstRow;
-      for (int i = 0; i < outCols; i += 4) {
+#ifdef TESSERA_WIDE
+      int i = dw3x3_two_wide(r0, r1, r2, r3, o0, o1, o2, wc, out, out1, outCols, ep, ch);
+#else
+      int i = 0;
+#endif
+      for (; i < outCols; i += 4) {
         f32x4 s = splat(0.0f), t = s, v;
         v = load4(r0 + i + o0); s = madd(s, w0, v);
         v = load4(r0 + i + o1); s = madd(s, w1, v);
@@ -272,7 +277,12 @@ static void dw3x3_rows(const DwCall *a, const float *work, int pitch, const int3
   }
   for (; j < a->outRows; j++, out += a->dstRow) {
     const float *r0 = work + (int64_t)j * sh * pitch, *r1 = r0 + rowStep, *r2 = r1 + rowStep;
-    for (int i = 0; i < outCols; i += 4) {
+#ifdef TESSERA_WIDE
+    int i = dw3x3_one_wide(r0, r1, r2, o0, o1, o2, wc, out, outCols, ep, ch);
+#else
+    int i = 0;
+#endif
+    for (; i < outCols; i += 4) {
       f32x4 s = splat(0.0f);
       s = madd(s, w0, load4(r0 + i + o0)); s = madd(s, w1, load4(r0 + i + o1)); s = madd(s, w2, load4(r0 + i + o2));
       s = madd(s, w3, load4(r1 + i + o0)); s = madd(s, w4, load4(r1 + i + o1)); s = madd(s, w5, load4(r1 + i + o2));

@@ -131,4 +131,58 @@ static int conv2d_tiles_wide(const float *w, const int32_t *toff, const float *x
   return b;
 }
 
+/*
+ * Depthwise 3 × 3 (conv2d.c's dw3x3_rows), WL outputs of a row per vector:
+ * each output sums its nine taps (ky, kx) in order from +0, then the
+ * channel's epilogue 4 lanes at a time — the same arithmetic as the 4-lane
+ * loop, which finishes the row. Returns the first column not done.
+ */
+static inline __attribute__((always_inline)) wvec wload1(const float *p) { wvec v; memcpy(&v, p, sizeof v); return v; }
+
+static inline __attribute__((always_inline)) void dw_store_wide(float *out, wvec s, const Epilogue *ep, int ch) {
+  float tmp[WL] __attribute__((aligned(64)));
+  memcpy(tmp, &s, sizeof s);
+  for (int c = 0; c < WL; c += 4) store4(out + c, epilogue(load4(tmp + c), ep, ch));
+}
+
+/* Two output rows at once (stride 1, dilation 1): input rows r0 … r3. */
+static int dw3x3_two_wide(const float *r0, const float *r1, const float *r2, const float *r3, int o0, int o1, int o2, const float *wc,
+                          float *out, float *out1, int outCols, const Epilogue *ep, int ch) {
+  const wvec w0 = wsplat(wc[0]), w1 = wsplat(wc[1]), w2 = wsplat(wc[2]), w3 = wsplat(wc[3]), w4 = wsplat(wc[4]);
+  const wvec w5 = wsplat(wc[5]), w6 = wsplat(wc[6]), w7 = wsplat(wc[7]), w8 = wsplat(wc[8]);
+  int i = 0;
+  for (; i + WL <= outCols; i += WL) {
+    wvec s = wsplat(0.0f), t = s, v;
+    v = wload1(r0 + i + o0); s = wmadd(s, w0, v);
+    v = wload1(r0 + i + o1); s = wmadd(s, w1, v);
+    v = wload1(r0 + i + o2); s = wmadd(s, w2, v);
+    v = wload1(r1 + i + o0); s = wmadd(s, w3, v); t = wmadd(t, w0, v);
+    v = wload1(r1 + i + o1); s = wmadd(s, w4, v); t = wmadd(t, w1, v);
+    v = wload1(r1 + i + o2); s = wmadd(s, w5, v); t = wmadd(t, w2, v);
+    v = wload1(r2 + i + o0); s = wmadd(s, w6, v); t = wmadd(t, w3, v);
+    v = wload1(r2 + i + o1); s = wmadd(s, w7, v); t = wmadd(t, w4, v);
+    v = wload1(r2 + i + o2); s = wmadd(s, w8, v); t = wmadd(t, w5, v);
+    v = wload1(r3 + i + o0); t = wmadd(t, w6, v);
+    v = wload1(r3 + i + o1); t = wmadd(t, w7, v);
+    v = wload1(r3 + i + o2); t = wmadd(t, w8, v);
+    dw_store_wide(out + i, s, ep, ch);
+    dw_store_wide(out1 + i, t, ep, ch);
+  }
+  return i;
+}
+
+/* One output row: input rows r0, r1, r2. */
+static int dw3x3_one_wide(const float *r0, const float *r1, const float *r2, int o0, int o1, int o2, const float *wc,
+                          float *out, int outCols, const Epilogue *ep, int ch) {
+  int i = 0;
+  for (; i + WL <= outCols; i += WL) {
+    wvec s = wsplat(0.0f);
+    s = wmadd(s, wsplat(wc[0]), wload1(r0 + i + o0)); s = wmadd(s, wsplat(wc[1]), wload1(r0 + i + o1)); s = wmadd(s, wsplat(wc[2]), wload1(r0 + i + o2));
+    s = wmadd(s, wsplat(wc[3]), wload1(r1 + i + o0)); s = wmadd(s, wsplat(wc[4]), wload1(r1 + i + o1)); s = wmadd(s, wsplat(wc[5]), wload1(r1 + i + o2));
+    s = wmadd(s, wsplat(wc[6]), wload1(r2 + i + o0)); s = wmadd(s, wsplat(wc[7]), wload1(r2 + i + o1)); s = wmadd(s, wsplat(wc[8]), wload1(r2 + i + o2));
+    dw_store_wide(out + i, s, ep, ch);
+  }
+  return i;
+}
+
 #endif
