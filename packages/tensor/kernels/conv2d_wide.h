@@ -101,6 +101,7 @@ static inline __attribute__((always_inline)) wvec wmadd(wvec acc, wvec a, wvec b
       }                                                                                                                \
     }                                                                                                                  \
   }
+WIDE_TILE(2, 12) /* AVX-512 only (24 of 32 registers); AVX2 has 16 */
 WIDE_TILE(2, 8)
 WIDE_TILE(2, 4)
 WIDE_TILE(1, 8)
@@ -113,6 +114,9 @@ WIDE_TILE(1, 4)
                                const Epilogue *ep) {                                                                   \
     const int panels = (npos + 3) / 4;                                                                                 \
     int p = 0;                                                                                                         \
+    if (WL == 16 && VPT == 2)                                                                                          \
+      for (; p + 3 <= panels; p += 3)                                                                                  \
+        wide_tile_2_12(wb, bs, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);                    \
     for (; p + 2 <= panels; p += 2)                                                                                    \
       wide_tile_##VPT##_8(wb, bs, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);                 \
     if (p < panels) wide_tile_##VPT##_4(wb, bs, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);   \
