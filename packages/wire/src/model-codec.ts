@@ -1,21 +1,22 @@
-import { DEFAULT_OUTPUT_NAME, INPUT, Model, type Layer, type ModelOutput } from '@tessera/nn';
+import { DEFAULT_INPUT_NAME, DEFAULT_OUTPUT_NAME, Model, type Layer, type ModelInput, type ModelOutput } from '@tessera/nn';
 import { TesseraError, getOp, isOpType, isTesseraError, type Tensor } from '@tessera/tensor';
 import { checkShape } from './field-checks.js';
 import { resolveLimits, type WireLimits } from './limits.js';
 import { ProtoReader, ProtoWriter, WireFormatError, WireType } from './proto-io.js';
-import { LAYER_FIELDS as L, MODEL_FIELDS as M, MODEL_FORMAT_VERSIONS, MODEL_OUTPUT_FIELDS as MO, NAMED_TENSOR_FIELDS as NT } from './schema.js';
+import { LAYER_FIELDS as L, MODEL_FIELDS as M, MODEL_FORMAT_VERSIONS, MODEL_INPUT_FIELDS as MI, MODEL_OUTPUT_FIELDS as MO, NAMED_TENSOR_FIELDS as NT } from './schema.js';
 import { decodeSpec, encodeSpecParams } from './spec-json.js';
 import { readTensor, writeTensor } from './tensor-codec.js';
 
 /**
- * A Model message as bytes: id, name, input shape, outputs, layers with specs
- * and weights. A one-output model whose output has the default name is
+ * A Model message as bytes: id, name, inputs, outputs, layers with specs
+ * and weights. A one-input, one-output model with the default names is
  * written as format version 1 (the bytes it always had); any other as
- * version 2, with every output named.
+ * version 2, with every input and output named.
  */
 export function encodeModel(model: Model): Uint8Array {
   if (!(model instanceof Model)) throw new TesseraError('BAD_ARGUMENT', `encodeModel needs a Model, got ${Object.prototype.toString.call(model)}`);
-  const named = model.outputs.length > 1 || model.outputs[0]!.name !== DEFAULT_OUTPUT_NAME;
+  const namedIn = model.inputs.length > 1 || model.inputs[0]!.name !== DEFAULT_INPUT_NAME;
+  const named = namedIn || model.outputs.length > 1 || model.outputs[0]!.name !== DEFAULT_OUTPUT_NAME;
   const w = new ProtoWriter()
     .uint32Field(M.format_version, named ? 2 : 1)
     .stringField(M.id, model.id)
@@ -35,6 +36,7 @@ export function encodeModel(model: Model): Uint8Array {
     w.messageField(M.layers, lw);
   }
   if (named) for (const o of model.outputs) w.messageField(M.outputs, new ProtoWriter().stringField(MO.name, o.name).uint32Field(MO.layer, o.layer));
+  if (namedIn) for (const x of model.inputs) w.messageField(M.inputs, new ProtoWriter().stringField(MI.name, x.name).packedUint32Field(MI.shape, x.shape));
   return w.finish();
 }
 
@@ -62,8 +64,9 @@ export function decodeModel(bytes: Uint8Array, limits: Partial<WireLimits> = {})
     checkShape(msg.inputShape, 'input shape', lim);
     if (msg.layers.length === 0) throw new WireFormatError('model has no layers');
     const outputs = readOutputs(msg, lim);
-    const layers = msg.layers.map((b, i) => readLayer(b, i, lim));
-    return new Model(msg.name, msg.inputShape, layers, outputs, msg.id);
+    const inputs = readInputs(msg, lim);
+    const layers = msg.layers.map((b, i) => readLayer(b, i, inputs.length, lim));
+    return new Model(msg.name, inputs, layers, outputs, msg.id);
   } catch (e) {
     if (e instanceof WireFormatError || isTesseraError(e)) {
       throw new TesseraError('BAD_MODEL', `bad model '${name}': ${e.message}`, isTesseraError(e) ? { ...e.details } : {}, { cause: e });
@@ -80,10 +83,11 @@ interface ModelMessage {
   output: number;
   layers: Uint8Array[];
   outputs: Uint8Array[];
+  inputs: Uint8Array[];
 }
 
 function readModelMessage(bytes: Uint8Array, lim: WireLimits): ModelMessage {
-  const m: ModelMessage = { version: 0, id: '', name: '', inputShape: [], output: 0, layers: [], outputs: [] };
+  const m: ModelMessage = { version: 0, id: '', name: '', inputShape: [], output: 0, layers: [], outputs: [], inputs: [] };
   const r = new ProtoReader(bytes);
   while (!r.done) {
     const { field, wireType } = r.tag();
@@ -103,6 +107,12 @@ function readModelMessage(bytes: Uint8Array, lim: WireLimits): ModelMessage {
         // An output per layer at most (the Model refuses two on one layer).
         if (m.outputs.length >= lim.maxLayers) throw new WireFormatError(`model has more than maxLayers ${lim.maxLayers} outputs`);
         m.outputs.push(r.lengthDelimited('output'));
+        break;
+      case M.inputs:
+        r.expect(wireType, WireType.LEN, 'inputs');
+        // Each input is read by a layer: no more inputs than layers.
+        if (m.inputs.length >= lim.maxLayers) throw new WireFormatError(`model has more than maxLayers ${lim.maxLayers} inputs`);
+        m.inputs.push(r.lengthDelimited('input'));
         break;
       default: r.skip(wireType);
     }
@@ -144,7 +154,38 @@ function readOutputs(msg: ModelMessage, lim: WireLimits): ModelOutput[] {
   return outputs;
 }
 
-function readLayer(bytes: Uint8Array, index: number, lim: WireLimits): Layer {
+/**
+ * Version 1, or no `inputs`: one input named 'input' of `input_shape`.
+ * Version 2 with `inputs`: each, checked; `input_shape` must repeat the
+ * first one's shape. Names are checked again by the Model.
+ */
+function readInputs(msg: ModelMessage, lim: WireLimits): ModelInput[] {
+  if (msg.inputs.length === 0) return [{ name: DEFAULT_INPUT_NAME, shape: msg.inputShape }];
+  if (msg.version === 1) throw new WireFormatError('format version 1 has one input; named inputs need version 2');
+  const inputs = msg.inputs.map((bytes, i) => {
+    let name = '';
+    const shape: number[] = [];
+    const r = new ProtoReader(bytes);
+    while (!r.done) {
+      const { field, wireType } = r.tag();
+      if (field === MI.name) {
+        r.expect(wireType, WireType.LEN, 'input name');
+        name = r.string('input name');
+        if (name.length > lim.maxSpecBytes) throw new WireFormatError(`input ${i} name of ${name.length} characters exceeds maxSpecBytes ${lim.maxSpecBytes}`);
+      } else if (field === MI.shape) r.repeated(wireType, shape, lim.maxRank, `input ${i} shape`);
+      else r.skip(wireType);
+    }
+    checkShape(shape, `input ${i} ${JSON.stringify(name)} shape`, lim);
+    return { name, shape };
+  });
+  const first = inputs[0]!.shape;
+  if (first.length !== msg.inputShape.length || first.some((d, i) => d !== msg.inputShape[i])) {
+    throw new WireFormatError(`input_shape [${msg.inputShape.join(', ')}] is not the first input's shape [${first.join(', ')}]`);
+  }
+  return inputs;
+}
+
+function readLayer(bytes: Uint8Array, index: number, inputCount: number, lim: WireLimits): Layer {
   let name = '', op = '', specJson = '';
   const inputs: number[] = [];
   const weightMsgs: Uint8Array[] = [];
@@ -167,7 +208,9 @@ function readLayer(bytes: Uint8Array, index: number, lim: WireLimits): Layer {
     }
     if (!isOpType(op)) getOp(op as never); // BAD_MODEL naming the known ops
     for (const src of inputs) {
-      if (src !== INPUT && !(src >= 0 && src < index)) throw new WireFormatError(`input ${src} is not the model input (-1) nor an earlier layer`);
+      if (!(src >= -inputCount && src < index)) {
+        throw new WireFormatError(`input ${src} is not ${inputCount > 1 ? `a model input (-1 to -${inputCount})` : 'the model input (-1)'} nor an earlier layer`);
+      }
     }
     const spec = decodeSpec(op, specJson, lim.maxSpecBytes);
     const allowed = getOp(spec.op).weightNames;

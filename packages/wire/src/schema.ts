@@ -44,6 +44,12 @@ message Layer {
   repeated NamedTensor weights = 5;
 }
 
+// A named model input and the shape the model was built for.
+message ModelInput {
+  string name = 1;
+  repeated uint32 shape = 2;
+}
+
 // A named model output: the layer whose feature map is returned under name.
 message ModelOutput {
   string name = 1;
@@ -52,8 +58,10 @@ message ModelOutput {
 
 // format_version 1: one output, the layer in output (named "output").
 // format_version 2: outputs lists every output, in order (at least one);
-// output repeats the first one's layer. A one-output model named "output"
-// is written as version 1, so its bytes (and digests) are what they were
+// output repeats the first one's layer; inputs lists every input (layers
+// read input k as -1 - k), input_shape repeats the first one's shape; no
+// inputs means one named "input". A one-input, one-output model with the
+// default names is written as version 1, so its bytes (and digests) are what they were
 // and older readers still load it; a reader of version 1 only refuses a
 // version-2 model by its version instead of dropping outputs.
 message Model {
@@ -64,6 +72,7 @@ message Model {
   uint32 output = 5;  // index of the (first) output layer
   repeated Layer layers = 6;
   repeated ModelOutput outputs = 7;  // format_version 2
+  repeated ModelInput inputs = 8;  // format_version 2
 }
 
 // ---- Tile protocol (src/tile-types.ts): the cluster's messages. ----
@@ -153,7 +162,8 @@ message TileResult {
 
 /**
  * Version of the Model message layout (Model.format_version): 2 when the
- * model has several outputs or a named one (the outputs field), else 1.
+ * model has several inputs or outputs, or names them (the inputs and outputs
+ * fields), else 1.
  */
 export const MODEL_FORMAT_VERSION = 2;
 /** The versions decodeModel reads. */
@@ -167,7 +177,8 @@ export type DType = (typeof DType)[keyof typeof DType];
 export const TENSOR_FIELDS = { dtype: 1, shape: 2, data: 3 } as const;
 export const NAMED_TENSOR_FIELDS = { name: 1, tensor: 2 } as const;
 export const LAYER_FIELDS = { name: 1, op: 2, spec_json: 3, inputs: 4, weights: 5 } as const;
-export const MODEL_FIELDS = { format_version: 1, id: 2, name: 3, input_shape: 4, output: 5, layers: 6, outputs: 7 } as const;
+export const MODEL_FIELDS = { format_version: 1, id: 2, name: 3, input_shape: 4, output: 5, layers: 6, outputs: 7, inputs: 8 } as const;
+export const MODEL_INPUT_FIELDS = { name: 1, shape: 2 } as const;
 export const MODEL_OUTPUT_FIELDS = { name: 1, layer: 2 } as const;
 
 /** Tile protocol field numbers. */

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalExecutor, Model, multiHeadNet } from '@tessera/nn';
+import { LocalExecutor, Model, multiHeadNet, twoInputNet } from '@tessera/nn';
 import { isTesseraError, randomTensor, type Tensor } from '@tessera/tensor';
 import {
-  LAYER_FIELDS, MODEL_FIELDS, MODEL_OUTPUT_FIELDS, ProtoWriter, decodeModel, decodeModelFile, encodeModel, encodeModelFile, loadModel, saveModel,
+  LAYER_FIELDS, MODEL_FIELDS, MODEL_INPUT_FIELDS, MODEL_OUTPUT_FIELDS, ProtoWriter, decodeModel, decodeModelFile, encodeModel, encodeModelFile, loadModel, saveModel,
 } from '../src/index.js';
 
 const bits = (t: Tensor): number[] => Array.from(new Uint32Array(t.toFloat32Array().slice().buffer));
@@ -92,5 +92,44 @@ describe('Model messages and .tsm files with several outputs', () => {
     expectBadModel(() => decodeModel(message({ outputs: [['', 0]] })), /output name must be a non-empty string/);
     expectBadModel(() => decodeModel(message({ output: 1, outputs: [['a', 0], ['b', 1]] })), /output 1 is not the first output's layer 0/);
     expect(decodeModel(message({ output: 1, outputs: [['b', 1], ['a', 0]] })).outputs).to.deep.equal([{ name: 'b', layer: 1 }, { name: 'a', layer: 0 }]);
+  });
+
+  it('keep several named inputs (version 2), bit for bit; the loaded model runs to the same bits', async () => {
+    const two = twoInputNet();
+    const bytes = encodeModelFile(two);
+    const back = decodeModelFile(bytes);
+    expect(back.inputs).to.deep.equal(two.inputs);
+    expect(back.outputs).to.deep.equal(two.outputs);
+    expect(encodeModelFile(back)).to.deep.equal(bytes);
+    expect(encodeModel(two)[1]).to.equal(2);
+    const inputs = { image: randomTensor([1, 3, 15, 15], 1), mask: randomTensor([1, 1, 15, 15], 2) };
+    const local = new LocalExecutor();
+    const [a, b] = [await local.runAll(two, inputs), await local.runAll(back, inputs)];
+    for (const k of ['fused', 'score']) expect(bits(b[k]!), k).to.deep.equal(bits(a[k]!));
+  });
+
+  it('refuses bad inputs, naming them', () => {
+    /** The two-relu message of `message`, layer 1 reading `src`, with `inputs` as given. */
+    const withInputs = (inputs: [string, number[]][], o: { version?: number; inputShape?: number[]; src?: number } = {}): Uint8Array => {
+      const w = new ProtoWriter()
+        .uint32Field(MODEL_FIELDS.format_version, o.version ?? 2)
+        .stringField(MODEL_FIELDS.id, 'id-1')
+        .stringField(MODEL_FIELDS.name, 'hand')
+        .packedUint32Field(MODEL_FIELDS.input_shape, o.inputShape ?? [1, 2, 4, 4])
+        .uint32Field(MODEL_FIELDS.output, 1);
+      for (const inputs of [[-1], [o.src ?? 0]]) {
+        w.messageField(MODEL_FIELDS.layers, new ProtoWriter().stringField(LAYER_FIELDS.name, `l${inputs[0]}`).stringField(LAYER_FIELDS.op, 'relu')
+          .stringField(LAYER_FIELDS.spec_json, '{}').packedSint32Field(LAYER_FIELDS.inputs, inputs));
+      }
+      w.messageField(MODEL_FIELDS.outputs, new ProtoWriter().stringField(MODEL_OUTPUT_FIELDS.name, 'y').uint32Field(MODEL_OUTPUT_FIELDS.layer, 1));
+      for (const [name, shape] of inputs) w.messageField(MODEL_FIELDS.inputs, new ProtoWriter().stringField(MODEL_INPUT_FIELDS.name, name).packedUint32Field(MODEL_INPUT_FIELDS.shape, shape));
+      return w.finish();
+    };
+    const two: [string, number[]][] = [['a', [1, 2, 4, 4]], ['b', [1, 2, 4, 4]]];
+    expect(decodeModel(withInputs(two, { src: -2 })).inputs.map((x) => x.name)).to.deep.equal(['a', 'b']);
+    expectBadModel(() => decodeModel(withInputs(two, { src: -3 })), /input -3 is not a model input \(-1 to -2\) nor an earlier layer/);
+    expectBadModel(() => decodeModel(withInputs(two, { inputShape: [1, 2, 4, 5] })), /input_shape \[1, 2, 4, 5\] is not the first input's shape \[1, 2, 4, 4\]/);
+    expectBadModel(() => decodeModel(withInputs([['a', [1, 2, 4, 4]], ['a', [1, 2, 4, 4]]])), /names two inputs "a"/);
+    expectBadModel(() => decodeModel(withInputs([['a', [1, 2, 4, 4]], ['b', [1, 0, 4, 4]]])), /input 1 "b" shape/);
   });
 });
