@@ -20,9 +20,13 @@ if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} fa
 await tf.ready();
 const modelDir = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
 await faceapi.nets.tinyFaceDetector.loadFromDisk(modelDir);
+await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
 await faceapi.nets.faceLandmark68Net.loadFromDisk(modelDir);
 await faceapi.nets.faceRecognitionNet.loadFromDisk(modelDir);
-const opts = new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 });
+const opts = {
+  tiny: new faceapi.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: 0.5 }),
+  ssd: new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 100 }),
+};
 const simd = backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : undefined;
 
 async function handle(req: FaceApiRequest): Promise<unknown> {
@@ -38,7 +42,7 @@ async function handle(req: FaceApiRequest): Promise<unknown> {
   const img = images[req.image]!;
   const raw = tf.tensor3d(img.rgb, [img.height, img.width, 3], 'int32');
   const t0 = performance.now();
-  const dets = await faceapi.detectAllFaces(raw, opts);
+  const dets = await faceapi.detectAllFaces(raw, opts[req.detector]);
   const t1 = performance.now();
   // The same tasks detectAllFaces(...).withFaceLandmarks().withFaceDescriptors() chains, timed one by one.
   const withLandmarks = await new faceapi.DetectAllFaceLandmarksTask(Promise.resolve(dets.map((d: unknown) => faceapi.extendWithFaceDetection({}, d))), raw, false);

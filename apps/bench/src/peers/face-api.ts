@@ -6,7 +6,9 @@ export interface FaceOut { box: { x: number; y: number; width: number; height: n
 export type Stage = 'detect' | 'landmarks' | 'describe';
 export const STAGES: readonly Stage[] = ['detect', 'landmarks', 'describe'];
 export interface Analysis { times: Record<Stage, number>; faces: FaceOut[] }
-export type FaceApiRequest = { cmd: 'analyze'; image: number } | { cmd: 'describe1' } | { cmd: 'close' };
+/** face-api's two face detectors: tiny face detector at 416, SSD MobileNet v1 (both at score 0.5). */
+export type FaceDetector = 'tiny' | 'ssd';
+export type FaceApiRequest = { cmd: 'analyze'; image: number; detector: FaceDetector } | { cmd: 'describe1' } | { cmd: 'close' };
 export interface FaceApiWorkerData { backend: 'cpu' | 'wasm'; images: Img[]; crop150: Uint8Array }
 
 /**
@@ -52,7 +54,7 @@ export class FaceApiRuntime {
   }
 
   /** detectAllFaces → landmarks → descriptors on one photo, each stage timed in the worker. */
-  analyze(image: number): Promise<Analysis> { return this.call({ cmd: 'analyze', image }); }
+  analyze(image: number, detector: FaceDetector): Promise<Analysis> { return this.call({ cmd: 'analyze', image, detector }); }
   /** The recognition net alone on one aligned 150² face. */
   describe1(): Promise<{ ms: number; descriptor: Float32Array }> { return this.call({ cmd: 'describe1' }); }
   async close(): Promise<void> {

@@ -11,13 +11,15 @@ import { compareOutputs } from '../harness/compare.js';
 import { mdTable, ms, ratio } from '../harness/format.js';
 import { repoRoot } from '../harness/paths.js';
 import type { BenchContext, CaseDef, CaseRecord, ChartFile, Peer, ReportSection, Suite, SuiteRecord, Verdict } from '../harness/types.js';
-import { FaceApiRuntime, STAGES, type Analysis, type FaceOut, type Img } from '../peers/face-api.js';
+import { FaceApiRuntime, STAGES, type Analysis, type FaceDetector, type FaceOut, type Img } from '../peers/face-api.js';
 
 /**
- * The face app's pipeline (tiny face detector → 68 landmarks → 128-D
+ * The face app's pipeline (face detector → 68 landmarks → 128-D
  * descriptor) on Tessera (LocalExecutor, PoolExecutor) against face-api on
- * TensorFlow.js cpu and wasm. Each photo is a case; the recognition net
- * alone on one aligned face is one more case (with GFLOP/s).
+ * TensorFlow.js. Each photo is a case per detector: the tiny face detector
+ * against tfjs cpu and wasm, SSD MobileNet v1 against tfjs wasm (tfjs cpu
+ * takes 10–25 s a photo for SSD here); the recognition net alone on one
+ * aligned face is one more case (with GFLOP/s).
  */
 
 interface Runtime {
@@ -26,27 +28,29 @@ interface Runtime {
   skip?: string;
   runtime: string;
   threads: number;
-  analyze(image: number): Promise<Analysis>;
+  analyze(image: number, detector: FaceDetector): Promise<Analysis>;
   describe1(): Promise<{ ms: number; descriptor: Float32Array }>;
   close(): Promise<void>;
 }
 
 class TesseraRuntime implements Runtime {
-  private constructor(readonly name: string, readonly runtime: string, readonly threads: number, private readonly pipe: FacePipeline,
+  private constructor(readonly name: string, readonly runtime: string, readonly threads: number, private readonly pipes: Record<FaceDetector, FacePipeline>,
     private readonly exec: Executor, private readonly recognizer: Model, private readonly env: Env) {}
 
   static async create(threads: number | 'local', recognizer: Model, env: Env): Promise<TesseraRuntime> {
-    const pipe = await FacePipeline.create(threads === 'local' ? { backend: 'local' } : { backend: 'threads', threads });
+    // One pipeline per detector; each starts its executor (and loads its nets) on first use.
+    const backend = threads === 'local' ? { backend: 'local' as const } : { backend: 'threads' as const, threads };
+    const pipes = { tiny: await FacePipeline.create({ ...backend, detector: 'tiny' }), ssd: await FacePipeline.create({ ...backend, detector: 'ssd' }) };
     const exec: Executor = threads === 'local' ? new LocalExecutor() : new PoolExecutor({ threads });
     return threads === 'local'
-      ? new TesseraRuntime('Tessera local', 'tessera-local', 1, pipe, exec, recognizer, env)
-      : new TesseraRuntime(`Tessera threads=${threads}`, 'tessera-threads', threads, pipe, exec, recognizer, env);
+      ? new TesseraRuntime('Tessera local', 'tessera-local', 1, pipes, exec, recognizer, env)
+      : new TesseraRuntime(`Tessera threads=${threads}`, 'tessera-threads', threads, pipes, exec, recognizer, env);
   }
 
-  async analyze(image: number): Promise<Analysis> {
+  async analyze(image: number, detector: FaceDetector): Promise<Analysis> {
     const img = this.env.images[image]!;
     const t: StageTimes = {};
-    const found = await this.pipe.analyze({ path: img.name, width: img.width, height: img.height, rgb: img.rgb }, t);
+    const found = await this.pipes[detector].analyze({ path: img.name, width: img.width, height: img.height, rgb: img.rgb }, t);
     return {
       times: { detect: t.detect ?? 0, landmarks: t.landmarks ?? 0, describe: t.describe ?? 0 },
       faces: found.map((f) => ({ box: f.box, landmarks: f.landmarks.flatMap((p) => [p[0], p[1]]), descriptor: f.descriptor })),
@@ -61,13 +65,13 @@ class TesseraRuntime implements Runtime {
   }
 
   async close(): Promise<void> {
-    await this.pipe.close();
+    for (const p of Object.values(this.pipes)) await p.close();
     await this.exec.close();
   }
 }
 
 /** Everything the suite's cases share, started once (face-api workers load tfjs and weights for seconds). */
-interface Env { images: Img[]; crop150: Uint8Array; cropNote: string; runtimes: Runtime[]; reference: Map<number, Analysis>; refDescriptor?: Float32Array; recognizerFlops: number }
+interface Env { images: Img[]; crop150: Uint8Array; cropNote: string; runtimes: Runtime[]; reference: Map<string, Analysis>; refDescriptor?: Float32Array; recognizerFlops: number }
 let envP: Promise<Env> | undefined;
 
 function photoPaths(quick: boolean): string[] {
@@ -88,7 +92,7 @@ async function startEnv(ctx: BenchContext): Promise<Env> {
   env.runtimes.push(local);
   // The descriptor net alone gets one aligned face: the first face of the first single-face photo (else of the first photo), resized to 150² by sharp.
   const probe = images.length > 1 ? 1 : 0;
-  const probeFaces = (await local.analyze(probe)).faces;
+  const probeFaces = (await local.analyze(probe, 'tiny')).faces;
   if (probeFaces.length === 0) throw new Error(`no face in ${images[probe]!.name} for the descriptor benchmark`);
   const pts: [number, number][] = [];
   for (let i = 0; i < probeFaces[0]!.landmarks.length; i += 2) pts.push([probeFaces[0]!.landmarks[i]!, probeFaces[0]!.landmarks[i + 1]!]);
@@ -142,20 +146,27 @@ function agree(ref: FaceOut[], other: FaceOut[]): Verdict {
   return { maxAbs: desc, maxRel: rel, ok, note: `faces ${other.length}/${ref.length}, min IoU ${minIou.toFixed(4)}, max landmark Δ ${lm.toExponential(1)} px; error = descriptor` };
 }
 
-function photoCase(i: number, name: string, ctx: BenchContext): CaseDef {
+/** A photo case: tiny detector cases keep their ids (photo-NAME), SSD's are ssd-photo-NAME. */
+const photoId = (name: string, detector: FaceDetector) => `${detector === 'ssd' ? 'ssd-' : ''}photo-${name.replace(/\.[a-z]+$/i, '')}`;
+
+function photoCase(i: number, name: string, ctx: BenchContext, detector: FaceDetector): CaseDef {
+  const id = photoId(name, detector);
   return {
-    id: `photo-${name.replace(/\.[a-z]+$/i, '')}`, title: `pipeline on ${name}`, group: 'pipeline', params: { image: name }, flops: null, baseline: 'tessera-local',
+    id, title: `pipeline on ${name}${detector === 'ssd' ? ' (SSD MobileNet v1)' : ''}`, group: detector === 'ssd' ? 'pipeline-ssd' : 'pipeline',
+    params: { image: name, detector }, flops: null, baseline: 'tessera-local',
     build: async () => {
       const env = await (envP ??= startEnv(ctx));
-      if (!env.reference.has(i)) env.reference.set(i, await env.runtimes[0]!.analyze(i));
-      const ref = env.reference.get(i)!;
-      facesIn.set(`photo-${name.replace(/\.[a-z]+$/i, '')}`, ref.faces.length);
-      const peers = env.runtimes.map((rt): Peer => {
+      if (!env.reference.has(id)) env.reference.set(id, await env.runtimes[0]!.analyze(i, detector));
+      const ref = env.reference.get(id)!;
+      facesIn.set(id, ref.faces.length);
+      // face-api's SSD on tfjs-cpu takes 10–25 s a photo: SSD is compared with tfjs-wasm only.
+      const runtimes = detector === 'ssd' ? env.runtimes.filter((rt) => rt.runtime !== 'face-api-tfjs-cpu') : env.runtimes;
+      const peers = runtimes.map((rt): Peer => {
         let last: Analysis | undefined;
         return {
           id: rt.runtime === 'tessera-threads' ? `tessera-threads-t${rt.threads}` : rt.runtime, runtime: rt.runtime, label: rt.name, threads: rt.threads,
           isReference: rt.runtime === 'tessera-local', ...(rt.skip ? { skip: rt.skip } : {}),
-          run: async () => { last = await rt.analyze(i); return { ms: STAGES.reduce((s, st) => s + last!.times[st], 0), parts: last.times }; },
+          run: async () => { last = await rt.analyze(i, detector); return { ms: STAGES.reduce((s, st) => s + last!.times[st], 0), parts: last.times }; },
           verify: () => agree(ref.faces, last!.faces),
         };
       });
@@ -272,8 +283,8 @@ function metrics(c: CaseRecord): Record<string, number> {
   return out;
 }
 
-function summarize(s: SuiteRecord): ReportSection[] {
-  const photos = s.cases.filter((c) => c.group === 'pipeline' && !c.error);
+/** Per-stage median latency rows of the photo cases of one group. */
+function stageRows(photos: CaseRecord[]): string[][] {
   const rows: string[][] = [];
   for (const c of photos) {
     for (const p of c.peers) {
@@ -281,10 +292,24 @@ function summarize(s: SuiteRecord): ReportSection[] {
         c.metrics?.[`facesPerSecond:${p.peer}`]?.toFixed(2) ?? '–', p.status === 'ok' ? '' : `⚠ ${p.status}`]);
     }
   }
+  return rows;
+}
+
+function summarize(s: SuiteRecord): ReportSection[] {
+  const photos = s.cases.filter((c) => c.group === 'pipeline' && !c.error);
+  const heads = ['photo', 'runtime', 'detect', 'landmarks', 'describe', 'total', 'faces/s', 'flags'], right = [false, false, true, true, true, true, true, false];
   const sections: ReportSection[] = [{
-    title: 'Per-stage median latency (ms) and faces per second',
-    markdown: `${mdTable(['photo', 'runtime', 'detect', 'landmarks', 'describe', 'total', 'faces/s', 'flags'], rows, [false, false, true, true, true, true, true, false])}\n\nfaces/s = faces in the photo ÷ median total. face-api runs one forward per face for landmarks and descriptors; Tessera batches all faces of a photo.`,
+    title: 'Per-stage median latency (ms) and faces per second, tiny face detector (416)',
+    markdown: `${mdTable(heads, stageRows(photos), right)}\n\nfaces/s = faces in the photo ÷ median total. face-api runs one forward per face for landmarks and descriptors; Tessera batches all faces of a photo.`,
   }];
+  const ssd = s.cases.filter((c) => c.group === 'pipeline-ssd' && !c.error);
+  if (ssd.length) {
+    const srows = ssd.flatMap((c) => c.peers.filter((p) => p.runtime.startsWith('tessera')).map((p) => [String(c.params.image), p.label, ratio(c.metrics?.[`speedup:${p.peer}:vs:face-api-tfjs-wasm`])]));
+    sections.push({
+      title: 'Per-stage median latency (ms) and faces per second, SSD MobileNet v1 (512), vs face-api on tfjs-wasm',
+      markdown: `${mdTable(heads, stageRows(ssd), right)}\n\n${mdTable(['photo', 'Tessera', 'speed-up vs tfjs-wasm (total)'], srows, [false, false, true])}\n\nThe same faces as Tessera local are required of every runtime (IoU ≥ 0.99, descriptors within 1e-3).`,
+    });
+  }
   const tess = [...new Set(photos.flatMap((c) => c.peers.filter((p) => p.runtime.startsWith('tessera')).map((p) => p.peer)))];
   const srows = photos.flatMap((c) => tess.map((t) => [String(c.params.image), c.peers.find((p) => p.peer === t)?.label ?? t,
     ratio(c.metrics?.[`speedup:${t}:vs:face-api-tfjs-cpu`]), ratio(c.metrics?.[`speedup:${t}:vs:face-api-tfjs-wasm`])]));
@@ -325,11 +350,11 @@ function charts(s: SuiteRecord): ChartFile[] {
 export const face: Suite = {
   name: 'face',
   title: 'Face pipeline: Tessera vs face-api on TensorFlow.js',
-  description: 'The face app\'s pipeline (tiny face detector 416² → 68-point landmarks → 128-D descriptor) on Tessera (LocalExecutor; PoolExecutor threads) against @vladmandic/face-api on @tensorflow/tfjs cpu and wasm (each face-api backend in its own worker thread with its own tfjs engine). Correctness: every runtime must find the same faces as Tessera local (IoU ≥ 0.99) with descriptors within 1e-3; the error columns are the max descriptor difference. Plus the recognition net alone on one aligned face.',
+  description: 'The face app\'s pipeline (tiny face detector 416² or SSD MobileNet v1 512² → 68-point landmarks → 128-D descriptor) on Tessera (LocalExecutor; PoolExecutor threads) against @vladmandic/face-api on @tensorflow/tfjs cpu and wasm for the tiny detector, wasm for SSD (each face-api backend in its own worker thread with its own tfjs engine). Correctness: every runtime must find the same faces as Tessera local (IoU ≥ 0.99) with descriptors within 1e-3; the error columns are the max descriptor difference. Plus the recognition net alone on one aligned face.',
   timed: 'identify over 24 photos: wall time of FacePipeline.analyzeFiles on the 24 file paths (decode included, results in order). Per photo: detect + landmarks + describe as each runtime measures them in its own thread (no messaging), each stage including its own crop/pad/resize preprocessing, from the same decoded RGB (sharp). Descriptor alone: input tensor + net + read-back.',
   plan: (ctx) => {
     const paths = photoPaths(ctx.quick);
-    return [streamCase(ctx), ...paths.map((p, i) => photoCase(i, basename(p), ctx)), descriptorCase(ctx)];
+    return [streamCase(ctx), ...paths.map((p, i) => photoCase(i, basename(p), ctx, 'tiny')), ...paths.map((p, i) => photoCase(i, basename(p), ctx, 'ssd')), descriptorCase(ctx)];
   },
   metrics,
   summarize,
