@@ -107,16 +107,21 @@ export interface Fixture {
 
 export async function makeFixture(): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+  const dispose = (): void => rmSync(dir, { recursive: true, force: true });
   const put = (name: string, bytes: Uint8Array): string => { writeFileSync(join(dir, name), bytes); return join(dir, name); };
-  const feature = featureModel();
-  const tsm = join(dir, 'feature.tsm');
-  await saveModel(feature, tsm);
-  return {
-    dir, feature, tsm,
-    onnx: put('classifier.onnx', classifierOnnx([1, 3, 24, 24])),
-    dynamic: put('dynamic.onnx', classifierOnnx([1, 3, 'h', 'w'])),
-    softmax: put('softmax.onnx', classifierOnnx([1, 3, 24, 24], true)),
-    twoOutputs: put('two-outputs.onnx', twoOutputOnnx()),
-    dispose: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  try {
+    const feature = featureModel();
+    const tsm = join(dir, 'feature.tsm');
+    await saveModel(feature, tsm);
+    return {
+      dir, feature, tsm, dispose,
+      onnx: put('classifier.onnx', classifierOnnx([1, 3, 24, 24])),
+      dynamic: put('dynamic.onnx', classifierOnnx([1, 3, 'h', 'w'])),
+      softmax: put('softmax.onnx', classifierOnnx([1, 3, 24, 24], true)),
+      twoOutputs: put('two-outputs.onnx', twoOutputOnnx()),
+    };
+  } catch (e) {
+    dispose();
+    throw e;
+  }
 }
