@@ -10,6 +10,8 @@ import { decodeModelProto, type OnnxGraph, type OnnxModel, type OnnxNode } from 
 export interface LoadOnnxOptions {
   /** The input shape [N, C, H, W]; required where the model's input has dynamic (named or 0) dimensions. */
   inputShape?: Shape;
+  /** A graph with several inputs: the shape of each (by input name) that has dynamic dimensions. */
+  inputShapes?: Readonly<Record<string, Shape>>;
   /** Model name (default: the graph's name). */
   name?: string;
 }
@@ -27,7 +29,9 @@ export interface OnnxOutput {
 export interface OnnxImport {
   /** One model output per graph output, named as in the graph, in the graph's order (runAll returns them by those names). */
   readonly model: Model;
+  /** The first graph input; inputNames lists all (the model's inputs have the same names, in that order). */
   readonly inputName: string;
+  readonly inputNames: readonly string[];
   /** Every graph output in order; outputName, outputShape and outputPermutation describe the first. */
   readonly outputs: readonly OnnxOutput[];
   readonly outputName: string;
@@ -44,7 +48,7 @@ export interface OnnxImport {
   readonly opset: number;
 }
 
-const OPTION_KEYS = ['inputShape', 'name'];
+const OPTION_KEYS = ['inputShape', 'inputShapes', 'name'];
 export const MIN_OPSET = 7;
 export const MAX_OPSET = 21;
 const DEFAULT_DOMAINS = new Set(['', 'ai.onnx']);
@@ -199,26 +203,32 @@ function convert(proto: OnnxModel, opts: LoadOnnxOptions): OnnxImport {
   checkSupported(nodes, opset);
   const initializers = g.initializer ?? [];
   const initNames = new Set(initializers.map((t) => t.name ?? ''));
-  const inputs = (g.input ?? []).filter((i) => !initNames.has(i.name ?? ''));
-  if (inputs.length !== 1) throw new TesseraError('BAD_MODEL', `the graph has ${inputs.length} inputs (${inputs.map((i) => `'${i.name}'`).join(', ')}); one is supported`, { inputs: inputs.map((i) => i.name) });
+  const inputNames = (g.input ?? []).filter((i) => !initNames.has(i.name ?? '')).map((i) => i.name ?? '');
+  if (inputNames.length === 0) throw new TesseraError('BAD_MODEL', 'the graph has 0 inputs', { inputs: [] });
   const outputNames = (g.output ?? []).map((o) => o.name ?? '');
   if (outputNames.length === 0) throw new TesseraError('BAD_MODEL', 'the graph has no outputs', { outputs: [] });
   const twice = outputNames.find((o, i) => outputNames.indexOf(o) !== i);
   if (twice !== undefined) throw new TesseraError('BAD_MODEL', `the graph lists output '${twice}' twice`, { output: twice });
-  const inputName = inputs[0]!.name ?? '';
-  const inputShape = inputShapeOf(g, inputName, opts.inputShape);
+  if (inputNames.length > 1 && opts.inputShape !== undefined) {
+    throw new TesseraError('BAD_ARGUMENT', `the graph has ${inputNames.length} inputs (${inputNames.map((n) => `'${n}'`).join(', ')}): give their shapes as inputShapes by name`, { inputs: inputNames });
+  }
+  if (opts.inputShapes !== undefined) checkKeys('loadOnnx inputShapes', opts.inputShapes, inputNames);
+  const inputName = inputNames[0]!;
+  const shapes = inputNames.map((n) => inputShapeOf(g, n, inputNames.length === 1 ? opts.inputShape ?? opts.inputShapes?.[n] : opts.inputShapes?.[n]));
+  const inputShape = shapes[0]!;
 
-  const order = topoSort(g, new Set([inputName, ...initNames]));
+  const order = topoSort(g, new Set([...inputNames, ...initNames]));
   const readers = new Map<string, OnnxNode[]>();
   for (const n of order) for (const i of n.input ?? []) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
 
-  const builder = new ModelBuilder(opts.name ?? (g.name || 'onnx'), inputShape);
+  const builder = new ModelBuilder(opts.name ?? (g.name || 'onnx'), inputShape, { inputName });
   const ctx = new ImportContext(builder, opset, readers, new Set(outputNames));
   for (const t of initializers) {
     const value = constantOf(t, 'initializer');
     ctx.values.set(t.name ?? '', { kind: 'const', value, shape: value.shape });
   }
   ctx.values.set(inputName, ctx.nodeValue(builder.input, inputShape));
+  inputNames.slice(1).forEach((n, k) => ctx.values.set(n, ctx.nodeValue(builder.addInput(n, shapes[k + 1]!), shapes[k + 1]!)));
   for (const n of order) {
     if (ctx.absorbed.has(n)) continue;
     try {
@@ -242,7 +252,7 @@ function convert(proto: OnnxModel, opts: LoadOnnxOptions): OnnxImport {
   const model = builder.build(Object.fromEntries(ends.map((e) => [e.info.name, e.node])));
   const first = ends[0]!.info;
   return {
-    model, inputName, outputs: ends.map((e) => e.info), outputName: first.name, outputShape: first.shape,
+    model, inputName, inputNames, outputs: ends.map((e) => e.info), outputName: first.name, outputShape: first.shape,
     ...(first.permutation ? { outputPermutation: first.permutation } : {}), opset,
   };
 }

@@ -3,18 +3,33 @@ import { LocalExecutor } from '@tessera/nn';
 import { PoolExecutor, type Strategy } from '@tessera/scheduler';
 import { FAST_TOLERANCE, TesseraError, randomTensor, rng, type Tensor } from '@tessera/tensor';
 import { decodeModelFile, encodeModelFile } from '@tessera/wire';
-import { importOnnx } from '../src/index.js';
+import { importOnnx, type OnnxImport } from '../src/index.js';
 import { onnxBytes, type Init, type TNode } from './onnx-writer.js';
 
-/** Every graph output of `bytes` from onnxruntime-node on one thread, by name. */
-async function runOrtAll(bytes: Uint8Array, inputName: string, x: Tensor): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
+/** Every graph output of `bytes` from onnxruntime-node on one thread, by name, for a tensor per graph input. */
+async function runOrtAll(bytes: Uint8Array, feeds: Readonly<Record<string, Tensor>>): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
   const ort = await import('onnxruntime-node');
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionProviders: ['cpu'], logSeverityLevel: 3 });
   try {
-    const res = await session.run({ [inputName]: new ort.Tensor('float32', Float32Array.from(x.toFloat32Array()), [...x.shape]) });
+    const res = await session.run(Object.fromEntries(Object.entries(feeds).map(([k, x]) => [k, new ort.Tensor('float32', Float32Array.from(x.toFloat32Array()), [...x.shape])])));
     return Object.fromEntries(session.outputNames.map((n) => [n, { data: Float32Array.from(res[n]!.data as Float32Array), dims: res[n]!.dims.map(Number) }]));
   } finally {
     await session.release();
+  }
+}
+
+/** Each output within FAST_TOLERANCE · max|ref| of ORT's, with ORT's shape. */
+function expectCloseToOrt(outputs: OnnxImport['outputs'], ours: Record<string, Tensor>, ref: Record<string, { data: Float32Array; dims: number[] }>): void {
+  for (const o of outputs) {
+    expect([...o.shape], `${o.name} ONNX shape`).to.deep.equal(ref[o.name]!.dims);
+    const got = ours[o.name]!.toFloat32Array(), want = ref[o.name]!.data;
+    expect(got.length, o.name).to.equal(want.length);
+    let maxRef = 0, maxErr = 0;
+    for (let i = 0; i < got.length; i++) {
+      maxRef = Math.max(maxRef, Math.abs(want[i]!));
+      maxErr = Math.max(maxErr, Math.abs(got[i]! - want[i]!));
+    }
+    expect(maxErr, `${o.name}: max error vs ORT, max|ref| ${maxRef}`).to.be.at.most(FAST_TOLERANCE * Math.max(maxRef, 1e-30));
   }
 }
 
@@ -71,19 +86,8 @@ describe('ONNX graphs with several outputs', function () {
       expect(imp.outputs.map((o) => o.name)).to.deep.equal(['boxes', 'scores', 'features']);
       expect(imp.outputName).to.equal('boxes');
       const x = randomTensor(inputShape, 9);
-      const ref = await runOrtAll(bytes, imp.inputName, x);
-      const ours = await local.runAll(imp.model, x);
-      for (const o of imp.outputs) {
-        expect([...o.shape], `${o.name} ONNX shape`).to.deep.equal(ref[o.name]!.dims);
-        const got = ours[o.name]!.toFloat32Array(), want = ref[o.name]!.data;
-        expect(got.length, o.name).to.equal(want.length);
-        let maxRef = 0, maxErr = 0;
-        for (let i = 0; i < got.length; i++) {
-          maxRef = Math.max(maxRef, Math.abs(want[i]!));
-          maxErr = Math.max(maxErr, Math.abs(got[i]! - want[i]!));
-        }
-        expect(maxErr, `${o.name}: max error vs ORT, max|ref| ${maxRef}`).to.be.at.most(FAST_TOLERANCE * Math.max(maxRef, 1e-30));
-      }
+      const ref = await runOrtAll(bytes, { [imp.inputName]: x });
+      expectCloseToOrt(imp.outputs, await local.runAll(imp.model, x), ref);
     });
   }
 
@@ -128,5 +132,38 @@ describe('ONNX graphs with several outputs', function () {
     const imp = importOnnx(bytes, { inputShape: [1, 3, 8, 8] });
     const e = await local.run(imp.model, randomTensor([1, 3, 8, 8], 1)).then(() => undefined, (x: unknown) => x);
     expect((e as Error).message).to.match(/3 outputs \('boxes', 'scores', 'features'\).*use runAll/);
+  });
+
+  it('maps a graph\'s two inputs to named model inputs (shapes by name), matching onnxruntime-node', async () => {
+    const r = rng(6);
+    const init = (name: string, dims: number[]): Init => ({ name, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => r() - 0.5) });
+    const two = onnxBytes({
+      name: 'fusion',
+      input: [{ name: 'image', dims: [1, 3, 'H', 'W'] }, { name: 'mask', dims: [1, 1, 'H', 'W'] }],
+      output: ['fused', 'score'],
+      nodes: [
+        { op: 'Conv', name: 'image_conv', inputs: ['image', 'wi', 'bi'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op: 'Conv', name: 'mask_conv', inputs: ['mask', 'wm', 'bm'], outputs: ['m'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op: 'Add', name: 'sum', inputs: ['a', 'm'], outputs: ['s'] },
+        { op: 'Relu', name: 'relu', inputs: ['s'], outputs: ['fused'] },
+        { op: 'GlobalAveragePool', name: 'gap', inputs: ['fused'], outputs: ['g'] },
+        { op: 'Flatten', name: 'flat', inputs: ['g'], outputs: ['f'], attrs: { axis: 1 } },
+        { op: 'Gemm', name: 'fc', inputs: ['f', 'wf', 'bf'], outputs: ['score'], attrs: { transB: 1 } },
+      ],
+      inits: [init('wi', [4, 3, 3, 3]), init('bi', [4]), init('wm', [4, 1, 3, 3]), init('bm', [4]), init('wf', [2, 4]), init('bf', [2])],
+    });
+    const imp = importOnnx(two, { inputShapes: { image: [1, 3, 13, 11], mask: [1, 1, 13, 11] } });
+    expect(imp.model.inputs).to.deep.equal([{ name: 'image', shape: [1, 3, 13, 11] }, { name: 'mask', shape: [1, 1, 13, 11] }]);
+    expect(imp.inputNames).to.deep.equal(['image', 'mask']);
+    const feeds = { image: randomTensor([1, 3, 13, 11], 2), mask: randomTensor([1, 1, 13, 11], 3) };
+    const ours = await local.runAll(imp.model, feeds);
+    expectCloseToOrt(imp.outputs, ours, await runOrtAll(two, feeds));
+    // The .tsm file keeps both inputs, and the loaded model gives the same bits.
+    const again = await local.runAll(decodeModelFile(encodeModelFile(imp.model)), feeds);
+    for (const k of ['fused', 'score']) expect(bits(again[k]!), k).to.deep.equal(bits(ours[k]!));
+    // Shapes of a graph with several inputs go by name.
+    expect(() => importOnnx(two, { inputShape: [1, 3, 13, 11] })).to.throw(/the graph has 2 inputs \('image', 'mask'\): give their shapes as inputShapes by name/);
+    expect(() => importOnnx(two, { inputShapes: { image: [1, 3, 13, 11], mask: [1, 1, 13, 11], mask2: [1, 1, 13, 11] } })).to.throw(/mask2/);
+    expect(() => importOnnx(two, { inputShapes: { image: [1, 3, 13, 11] } })).to.throw(/input 'mask' dimension 2 is dynamic/);
   });
 });

@@ -28,9 +28,12 @@ export interface Init {
   readonly external?: boolean;
 }
 
+export interface TInput { readonly name: string; readonly dims: ReadonlyArray<number | string> }
+
 export interface TGraph {
   readonly name?: string;
-  readonly input: { readonly name: string; readonly dims: ReadonlyArray<number | string> };
+  /** The graph input, or several in order. */
+  readonly input: TInput | readonly TInput[];
   /** The graph output, or several in order. */
   readonly output: string | readonly string[];
   readonly nodes: readonly TNode[];
@@ -118,10 +121,10 @@ export function onnxBytes(g: TGraph): Uint8Array {
         attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
       })),
       initializer: (g.inits ?? []).map(tensorProto),
-      input: [{
-        name: g.input.name,
-        type: { tensor_type: { elem_type: 1, shape: { dim: g.input.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
-      }],
+      input: (Array.isArray(g.input) ? g.input as readonly TInput[] : [g.input as TInput]).map((i) => ({
+        name: i.name,
+        type: { tensor_type: { elem_type: 1, shape: { dim: i.dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
+      })),
       output: (typeof g.output === 'string' ? [g.output] : g.output).map((name) => ({ name, type: { tensor_type: { elem_type: 1 } } })),
     },
   };
