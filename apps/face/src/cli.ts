@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TesseraError, engineLabel, isTesseraError, resolveEngine } from '@tessera/tensor';
+import { TesseraError, isTesseraError } from '@tessera/tensor';
 import { annotate } from './annotate.js';
 import { writeChips } from './chips.js';
 import { Gallery, defaultGalleryPath, euclidean } from './gallery.js';
@@ -10,7 +10,7 @@ import { BACKENDS, GPU_MODES, type Backend } from './executor.js';
 import { largestFace as largest } from './largest-face.js';
 import { imagesOf, labelledFolder, uniqueStems, type Skipped } from './folders.js';
 import { detectCsv, identifyCsv } from './output-csv.js';
-import { detectedFaceJson, identifiedFaceJson, imageJson, round, type DetectedFaceJson, type ImageJson } from './output-json.js';
+import { detectedFaceJson, engineNow, identifiedFaceJson, imageJson, round, type DetectedFaceJson, type ImageJson } from './output-json.js';
 import { FacePipeline, isBackendGone, type Face, type PipelineOptions, type StageTimes } from './pipeline.js';
 import type { GpuMode } from '@tessera/gpu';
 import { Progress } from './progress.js';
@@ -482,9 +482,4 @@ function fmtBox(b: { x: number; y: number; width: number; height: number }): str
 
 function fmtTimes(t: StageTimes): string {
   return Object.entries(t).map(([k, ms]) => `${k} ${ms.toFixed(1)} ms`).join(', ');
-}
-
-/** The kernel engine of this process' CPU executors (native exact when the addon loads; TESSERA_ENGINE overrides), for --json. */
-function engineNow(): string {
-  return engineLabel(resolveEngine());
 }

@@ -1,3 +1,4 @@
+import { engineLabel, resolveEngine } from '@tessera/tensor';
 import type { Box } from './annotate.js';
 import type { Face, StageTimes } from './analyze-photo.js';
 import { clipBox } from './crop.js';
@@ -65,4 +66,9 @@ export function round(x: number, digits: number): number {
 
 function roundBox(b: Box): Box {
   return { x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) };
+}
+
+/** The kernel engine of this process' CPU executors (native exact when the addon loads; TESSERA_ENGINE overrides), for --json. */
+export function engineNow(): string {
+  return engineLabel(resolveEngine());
 }

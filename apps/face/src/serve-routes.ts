@@ -2,7 +2,7 @@ import { TesseraError } from '@tessera/tensor';
 import { Gallery } from './gallery.js';
 import { decodeImageBytes } from './image.js';
 import { largestFace } from './largest-face.js';
-import { detectedFaceJson, identifiedFaceJson, imageJson } from './output-json.js';
+import { detectedFaceJson, engineNow, identifiedFaceJson, imageJson } from './output-json.js';
 import type { FacePipeline, StageTimes } from './pipeline.js';
 import { HttpError, type Reply, type Route, type RouteRequest } from './serve-server.js';
 
@@ -65,7 +65,7 @@ async function identify(d: RouteDeps, r: RouteRequest): Promise<Reply> {
   const gallery = Gallery.open(d.db, { readonly: true });
   try {
     const faces = a.faces.map((f) => identifiedFaceJson(f, a.width, a.height, gallery.match(f.descriptor, tolerance), flag(q, 'descriptors')));
-    return { status: 200, body: { command: 'identify', db: d.db, backend: d.pipe.backend, tolerance, images: [imageJson(label, { ...a, faces }, flag(q, 'timings'))] } };
+    return { status: 200, body: { command: 'identify', db: d.db, backend: d.pipe.backend, engine: engineNow(), tolerance, images: [imageJson(label, { ...a, faces }, flag(q, 'timings'))] } };
   } finally {
     gallery.close();
   }
@@ -76,7 +76,7 @@ async function detect(d: RouteDeps, r: RouteRequest): Promise<Reply> {
   const label = q.get('image') ?? 'upload';
   const a = await analyze(d, r, label);
   const faces = a.faces.map((f) => detectedFaceJson(f, a.width, a.height));
-  return { status: 200, body: { command: 'detect', backend: d.pipe.backend, images: [imageJson(label, { ...a, faces }, flag(q, 'timings'))] } };
+  return { status: 200, body: { command: 'detect', backend: d.pipe.backend, engine: engineNow(), images: [imageJson(label, { ...a, faces }, flag(q, 'timings'))] } };
 }
 
 /** The largest face is enrolled under ?name=; a picture with no face is 422 with the same report, nothing enrolled. */
@@ -86,7 +86,7 @@ async function enroll(d: RouteDeps, r: RouteRequest): Promise<Reply> {
   if (!name) throw new HttpError(400, 'BAD_ARGUMENT', 'POST /enroll needs ?name=NAME');
   const label = q.get('image') ?? 'upload';
   const a = await analyze(d, r, label);
-  const report = { command: 'enroll', db: d.db, backend: d.pipe.backend, people: [{ name, enrolled: 0, skipped: [] as { path: string; reason: string }[] }], unreadable: [] };
+  const report = { command: 'enroll', db: d.db, backend: d.pipe.backend, engine: engineNow(), people: [{ name, enrolled: 0, skipped: [] as { path: string; reason: string }[] }], unreadable: [] };
   if (a.faces.length === 0) {
     report.people[0]!.skipped.push({ path: label, reason: 'no face found' });
     return { status: 422, body: report };
