@@ -77,8 +77,20 @@ if [[ ${1:-} != --no-check ]]; then
   rm -rf /tmp/tessera-node
   cp -r "$dev" "$check/dev"
   (cd "$check" && OUT=$check/quick bash dev/run.sh --quick --threads 1,2 --native-threads 2 > /dev/null &&
-   OUT=$check/face bash dev/run.sh --models face-recognition --batch 1 --threads 2 --native-threads 2 --reps 1 > /dev/null)
+   OUT=$check/face bash dev/run.sh --models face-recognition --batch 1 --threads 2 --native-threads 2 --reps 1 > /dev/null) ||
+    { cat "$check"/*/log.txt >&2; echo 'check failed: the packed benchmark did not run (log above)' >&2; exit 1; }
+  native_packed=$([[ -f $dev/native/tessera_native.node ]] && echo 1 || echo 0)
   for f in "$check/quick/scaling-16.json" "$check/face/scaling-16.json"; do
-    node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); if (r.errors.length || !r.cases.length || r.cases.some((c) => !c.bitIdentical)) { console.error(r.errors, r.cases.filter((c) => !c.bitIdentical)); process.exit(1); } console.log(`check ok (${process.argv[1]}): ${r.cases.length} rows, kernel ${r.kernel.map((k) => k.engine).join(", ")}, native ${JSON.stringify(r.engines.native)}`);' "$f"
+    # Fails on any error, a row whose bits differ from LocalExecutor's, or a packed native engine that did not load.
+    node -e '
+      const [file, nativePacked] = process.argv.slice(1);
+      const r = JSON.parse(require("fs").readFileSync(file, "utf8"));
+      const bad = r.cases.filter((c) => !c.bitIdentical);
+      if (r.errors.length || !r.cases.length || bad.length || (nativePacked === "1" && typeof r.engines.native === "string")) {
+        console.error("check failed:", file, r.errors, bad, r.engines.native);
+        process.exit(1);
+      }
+      console.log(`check ok (${file}): ${r.cases.length} rows; kernel on ${r.kernel.map((k) => k.engine).join(", ")}`);
+    ' "$f" "$native_packed"
   done
 fi
