@@ -299,26 +299,35 @@ async function scaleOne(engine: EngineInfo, opts: EngineOptions, net: Net, model
   }
 }
 
-async function scaling(opts: EngineOptions, threads: readonly number[], models: Map<string, Model>): Promise<void> {
-  const engine = resolveEngine(opts);
-  const pools = new Map<number, PoolExecutor>();
+/** The engines the pool is scaled on, each with its thread counts. */
+interface EngineRun { opts: EngineOptions; info: EngineInfo; threads: readonly number[]; pools: Map<number, PoolExecutor> }
+
+/**
+ * Per model and batch, every engine in turn (wasm first: native exact is checked against its bits), so that a
+ * run cut short by the budget has lost the same models on every engine.
+ */
+async function scaling(engines: readonly EngineRun[]): Promise<void> {
+  const models = new Map<string, Model>();
   try {
     for (const net of nets()) {
       for (const batch of batches) {
-        if (overBudget()) { results.skipped.push(`${engineLabel(engine)} ${net.key} batch ${batch}: time budget spent`); continue; }
-        let model = models.get(net.key);
-        if (!model) { model = net.make(); models.set(net.key, model); }
-        try {
-          await scaleOne(engine, opts, net, model, batch, threads, pools);
-        } catch (e) {
-          results.errors.push(`${engineLabel(engine)} ${net.key} batch ${batch}: ${(e as Error).stack ?? String(e)}`);
-          console.error(`${engineLabel(engine)} ${net.key} batch ${batch} failed:`, e);
-          save();
+        for (const e of engines) {
+          const label = engineLabel(e.info);
+          if (overBudget()) { results.skipped.push(`${label} ${net.key} batch ${batch}: time budget spent`); continue; }
+          let model = models.get(net.key);
+          if (!model) { model = net.make(); models.set(net.key, model); }
+          try {
+            await scaleOne(e.info, e.opts, net, model, batch, e.threads, e.pools);
+          } catch (err) {
+            results.errors.push(`${label} ${net.key} batch ${batch}: ${(err as Error).stack ?? String(err)}`);
+            console.error(`${label} ${net.key} batch ${batch} failed:`, err);
+            save();
+          }
         }
       }
     }
   } finally {
-    for (const p of pools.values()) await p.close();
+    for (const e of engines) for (const p of e.pools.values()) await p.close();
   }
 }
 
@@ -336,9 +345,8 @@ async function main(): Promise<void> {
   }
   save();
 
-  const models = new Map<string, Model>();
-  await scaling({ kind: 'wasm' }, threadList, models);
-  if (native.addon) await scaling({ kind: 'native', mode: 'exact' }, nativeThreads, models);
+  const engine = (opts: EngineOptions, threads: readonly number[]): EngineRun => ({ opts, info: resolveEngine(opts), threads, pools: new Map() });
+  await scaling([engine({ kind: 'wasm' }, threadList), ...(native.addon ? [engine({ kind: 'native', mode: 'exact' }, nativeThreads)] : [])]);
   save();
   console.log(`[${elapsedS()} s] done: ${results.cases.length} rows, ${results.skipped.length} skipped, ${results.errors.length} errors; ${join(outDir, 'scaling-16.md')}`);
 }
