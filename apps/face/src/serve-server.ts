@@ -99,8 +99,18 @@ export class FaceServer {
             { 'retry-after': String(this.queue.retryAfterSeconds()) });
         }
       }
-      const request: RouteRequest = { url, params, body: () => this.readBody(req) };
-      const reply = place ? await place.run(() => route.handle(request)) : await route.handle(request);
+      let reply: Reply;
+      if (place) {
+        // The upload is read while the request waits, not while it holds one of the nets' slots (a slow
+        // client must not stall the others); a client gone by its turn costs no net work.
+        const body = await this.readBody(req);
+        reply = await place.run(async () => {
+          if (res.destroyed) throw new HttpError(499, 'ABORTED', 'the client went away before its turn');
+          return route.handle({ url, params, body: async () => body });
+        });
+      } else {
+        reply = await route.handle({ url, params, body: () => this.readBody(req) });
+      }
       this.send(res, reply.status, reply.body);
     } catch (e) {
       const err = asHttpError(e);
