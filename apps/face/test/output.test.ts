@@ -216,6 +216,17 @@ describe('tessera-face output: JSON, CSV, detect, --crop, --annotate, --timings,
     }
   });
 
+  it('--tolerance changes who is named: below the distance the same face is unknown, its nearest still the person', async () => {
+    const small = join(dir, 'ada-small.png');
+    await sharp(sample1).extract({ left: 100, top: 180, width: 660, height: 660 }).resize(500).png().toFile(small);
+    const at = async (extra: string[]): Promise<JFace> => (json(await cli(['identify', '--db', db, '--json', ...extra, small])).images as JImage[])[0]!.faces[0]!;
+    const named = await at([]);
+    expect(named.name).to.equal('ada');
+    expect(named.distance).to.be.above(0.05);
+    const strict = await at(['--tolerance', String(named.distance! / 2)]);
+    expect(strict).to.deep.include({ name: null, nearest: 'ada', distance: named.distance });
+  });
+
   it('--timings in text mode prints each stage\'s time; without it, none', async () => {
     const r = await cli(['identify', '--db', db, '--timings', ada]);
     expect(r.code, r.stderr).to.equal(0);

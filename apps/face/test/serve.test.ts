@@ -110,9 +110,14 @@ describe('tessera-face serve (spawned, loopback)', function () {
       expect(c.code, c.stderr).to.equal(0);
       expect(json(asRun(h))).to.deep.equal(json(c));
     }
-    const named = JSON.parse((await request(s.port, 'POST', '/identify', adaBytes)).text);
+    const named = JSON.parse((await request(s.port, 'POST', '/identify', smallBytes)).text);
     expect(named.images[0].image).to.equal('upload');
-    expect(named.images[0].faces[0].name).to.equal('ada');
+    const face = named.images[0].faces[0];
+    expect(face.name).to.equal('ada');
+    // ?tolerance= below the distance: the same face is unknown, its nearest still ada.
+    const strict = JSON.parse((await request(s.port, 'POST', `/identify?tolerance=${face.distance / 2}`, smallBytes)).text);
+    expect(strict.tolerance).to.equal(face.distance / 2);
+    expect(strict.images[0].faces[0]).to.deep.include({ name: null, nearest: 'ada', distance: face.distance });
 
     const d = await request(s.port, 'POST', `/detect?image=${encodeURIComponent(other)}`, readFileSync(other));
     expect(d.status, d.text).to.equal(200);
