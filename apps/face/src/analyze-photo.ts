@@ -16,7 +16,7 @@ export interface Face {
   readonly score: number;
   /** 68 points in the original photo's pixels (empty when the landmark net is not used). */
   readonly landmarks: readonly (readonly [number, number])[];
-  /** 128-D descriptor: Euclidean distance below ~0.6 means the same person. */
+  /** 128-D descriptor: a small Euclidean distance means the same person (empty when not asked for: detect). */
   readonly descriptor: Float32Array;
 }
 
@@ -106,9 +106,10 @@ async function detectFaces(nets: FaceNets, net: RunNet, img: RgbImage, o: Requir
  * original photo, then the descriptor of the square aligned from the eye and
  * mouth centres, also cut from the original. Landmarks and descriptors of all
  * faces of a photo run as one batch. The same code runs on the main thread and
- * in the photo workers, so every backend gives the same faces.
+ * in the photo workers, so every backend gives the same faces. `describe`
+ * false stops before the recognition net (the same faces, no descriptors).
  */
-export async function analyzePhoto(nets: FaceNets, net: RunNet, img: RgbImage, opts: AnalysisOptions = {}, times: StageTimes = {}): Promise<Face[]> {
+export async function analyzePhoto(nets: FaceNets, net: RunNet, img: RgbImage, opts: AnalysisOptions = {}, times: StageTimes = {}, describe = true): Promise<Face[]> {
   let t0 = performance.now();
   const found = await detectFaces(nets, net, img, analysisOptions(opts));
   times.detect = performance.now() - t0;
@@ -128,6 +129,13 @@ export async function analyzePhoto(nets: FaceNets, net: RunNet, img: RgbImage, o
   const aligned = dets.map((d, i) => cropRgb(img, alignedBox(local[i]!.map((p) => [p.x + d.det.x, p.y + d.det.y] as const), d.crop.width, d.crop.height)) ?? null);
   const keep = dets.map((_, i) => i).filter((i) => aligned[i] !== null);
   const faces: Face[] = [];
+  if (!describe) {
+    // The faces a described run keeps (those with an alignment square), without running the recognition net.
+    return keep.map((i) => {
+      const b = dets[i]!.det;
+      return { box: { x: b.x, y: b.y, width: b.width, height: b.height }, score: b.score, landmarks: landmarks[i]!, descriptor: new Float32Array(0) };
+    });
+  }
   if (keep.length > 0) {
     const desc = await net(nets.recognizer, stackBatch(keep.map((i) => recognitionInput(aligned[i]!.rgb, aligned[i]!.width, aligned[i]!.height))));
     const all = desc.toFloat32Array();

@@ -177,9 +177,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 interface ImageResult { path: string; faces: Face[]; error?: string; times?: StageTimes; width?: number; height?: number; img?: RgbImage }
 
 /** The photos through the pipeline as a stream (FacePipeline.analyzeFiles), results in input order. */
-async function analyzeAll(paths: readonly string[], pipe: FacePipeline, io: Io, o: Opts): Promise<ImageResult[]> {
+async function analyzeAll(paths: readonly string[], pipe: FacePipeline, io: Io, o: Opts, describe = true): Promise<ImageResult[]> {
   const bar = new Progress(paths.length, io.isTTY && !o.json && paths.length > 1);
-  const results = await pipe.analyzeFiles(paths, { keepImages: o.annotate !== undefined || o.crop !== undefined, onDone: (p) => bar.tick(basename(p)) });
+  const results = await pipe.analyzeFiles(paths, { keepImages: o.annotate !== undefined || o.crop !== undefined, describe, onDone: (p) => bar.tick(basename(p)) });
   bar.done();
   // The backend was gone before any photo got through (no cluster worker, say): one error for the run, not one per photo.
   if (results.length > 0 && results.every((r) => isBackendGone(r.error))) throw results[0]!.error!;
@@ -337,7 +337,8 @@ async function detect(args: string[], o: Opts, io: Io): Promise<number> {
   if (args.length === 0) throw new TesseraError('BAD_ARGUMENT', 'detect needs at least one image');
   const { paths, skipped } = expandImages(args, io);
   return withPipeline(o, io, async (pipe) => {
-    const results = await analyzeAll(paths, pipe, io, o);
+    // No recognition net: boxes, scores and landmarks only.
+    const results = await analyzeAll(paths, pipe, io, o, false);
     const out = results.map((r) => imageJson(r.path, { ...r, faces: r.faces.map((f) => detectedFaceJson(f, r.width!, r.height!)) }, o.timings));
     const unwritten = await writePictures(results, out, o);
     if (o.json) io.out(JSON.stringify({ command: 'detect', backend: o.backendUsed, engine: engineNow(), images: out }, null, 2));

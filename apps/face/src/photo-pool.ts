@@ -6,7 +6,7 @@ import type { RgbImage } from './image.js';
 export interface PhotoWorkerData { analysis: AnalysisOptions; engineModule: object }
 
 /** What the main thread asks a photo worker. */
-export interface PhotoRequest { id: number; path: string; keepImage: boolean }
+export interface PhotoRequest { id: number; path: string; keepImage: boolean; describe: boolean }
 
 /** A photo worker's answer: ready once its nets are loaded, then one reply per request. */
 export type PhotoReply =
@@ -16,7 +16,7 @@ export type PhotoReply =
 
 export interface PhotoResult { faces: Face[]; times: StageTimes; width: number; height: number; image?: RgbImage }
 
-interface Task { id: number; path: string; keepImage: boolean; resolve(r: PhotoResult): void; reject(e: Error): void }
+interface Task { id: number; path: string; keepImage: boolean; describe: boolean; resolve(r: PhotoResult): void; reject(e: Error): void }
 interface Slot { worker: Worker; ready: boolean; task?: Task }
 
 const fromSource = import.meta.url.endsWith('.ts');
@@ -53,11 +53,11 @@ export class PhotoPool {
   }
 
   /** The faces of one photo file; a bad file rejects with the worker's TesseraError (BAD_IMAGE naming it). */
-  analyze(path: string, keepImage = false): Promise<PhotoResult> {
+  analyze(path: string, keepImage = false, describe = true): Promise<PhotoResult> {
     if (this.closed) return Promise.reject(new TesseraError('ABORTED', `${path}: the photo pool is closed`, { path }));
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, path, keepImage, resolve, reject });
+      this.queue.push({ id: this.nextId++, path, keepImage, describe, resolve, reject });
       this.dispatch();
     });
   }
@@ -122,7 +122,7 @@ export class PhotoPool {
       if (s.task) continue;
       const t = this.queue.shift()!;
       s.task = t;
-      s.worker.postMessage({ id: t.id, path: t.path, keepImage: t.keepImage } satisfies PhotoRequest);
+      s.worker.postMessage({ id: t.id, path: t.path, keepImage: t.keepImage, describe: t.describe } satisfies PhotoRequest);
     }
   }
 }

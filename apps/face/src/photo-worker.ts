@@ -26,7 +26,7 @@ port.on('message', (req: PhotoRequest) => {
     try {
       const img = await decodeImage(req.path);
       const times: StageTimes = {};
-      const faces = await analyzePhoto(nets, (m, x) => exec.run(m, x), img, opts, times);
+      const faces = await analyzePhoto(nets, (m, x) => exec.run(m, x), img, opts, times, req.describe);
       return { id: req.id, faces, times, width: img.width, height: img.height, image: req.keepImage ? { width: img.width, height: img.height, rgb: img.rgb } : undefined };
     } catch (e) {
       return { id: req.id, error: { code: isTesseraError(e) ? e.code : undefined, message: e instanceof Error ? e.message : String(e), details: isTesseraError(e) ? { ...e.details } : {} } };

@@ -79,12 +79,12 @@ export class FacePipeline {
   private nets: FaceNets | undefined;
 
   /** The faces of one decoded photo, on the executor. */
-  async analyze(img: RgbImage, times: StageTimes = {}): Promise<Face[]> {
+  async analyze(img: RgbImage, times: StageTimes = {}, describe = true): Promise<Face[]> {
     this.inFlight++;
     try {
       // Loaded on first use: many photo files on photo workers never need them on this thread.
       this.nets ??= loadFaceNets(this.analysis);
-      return await analyzePhoto(this.nets, (m, x) => this.net(m, x), img, this.analysis, times);
+      return await analyzePhoto(this.nets, (m, x) => this.net(m, x), img, this.analysis, times, describe);
     } finally {
       this.inFlight--;
     }
@@ -104,17 +104,17 @@ export class FacePipeline {
    * path on); otherwise up to `concurrency` photos are in flight on the
    * executor. A file that fails becomes its result's error, not an exception.
    */
-  async analyzeFiles(paths: readonly string[], o: { keepImages?: boolean; onDone?(path: string): void } = {}): Promise<FileResult[]> {
+  async analyzeFiles(paths: readonly string[], o: { keepImages?: boolean; describe?: boolean; onDone?(path: string): void } = {}): Promise<FileResult[]> {
     const onWorkers = this.photoWorkers > 1 && paths.length > 1;
     const one = async (path: string): Promise<FileResult> => {
       try {
         if (onWorkers) {
-          const r = await this.photoPool(paths.length).analyze(path, o.keepImages);
+          const r = await this.photoPool(paths.length).analyze(path, o.keepImages, o.describe);
           return { path, faces: r.faces, times: r.times, width: r.width, height: r.height, image: r.image };
         }
         const img = await decodeImage(path);
         const times: StageTimes = {};
-        const faces = await this.analyze(img, times);
+        const faces = await this.analyze(img, times, o.describe);
         // The decoded picture is kept only when it will be drawn on.
         return { path, faces, times, width: img.width, height: img.height, image: o.keepImages ? img : undefined };
       } catch (e) {

@@ -48,12 +48,12 @@ function flag(q: Map<string, string>, key: string): boolean {
 }
 
 /** The uploaded picture, decoded and analysed: a body that is not an image is BAD_IMAGE (400) naming it. */
-async function analyze(d: RouteDeps, r: RouteRequest, label: string) {
+async function analyze(d: RouteDeps, r: RouteRequest, label: string, describe = true) {
   const body = await r.body();
   if (body.length === 0) throw new HttpError(400, 'BAD_IMAGE', 'the request has no body: send the image file\'s bytes (curl --data-binary @photo.jpg)');
   const img = await decodeImageBytes(body, label);
   const times: StageTimes = {};
-  const faces = await d.pipe.analyze(img, times);
+  const faces = await d.pipe.analyze(img, times, describe);
   return { faces, times, width: img.width, height: img.height };
 }
 
@@ -74,7 +74,7 @@ async function identify(d: RouteDeps, r: RouteRequest): Promise<Reply> {
 async function detect(d: RouteDeps, r: RouteRequest): Promise<Reply> {
   const q = query(r, ['image', 'timings']);
   const label = q.get('image') ?? 'upload';
-  const a = await analyze(d, r, label);
+  const a = await analyze(d, r, label, false);
   const faces = a.faces.map((f) => detectedFaceJson(f, a.width, a.height));
   return { status: 200, body: { command: 'detect', backend: d.pipe.backend, engine: engineNow(), images: [imageJson(label, { ...a, faces }, flag(q, 'timings'))] } };
 }

@@ -135,9 +135,14 @@ describe('tessera-face output: JSON, CSV, detect, --crop, --annotate, --timings,
   });
 
   it('detect: boxes, scores and landmarks with no names (text, --json, --csv), the same boxes as identify', async () => {
-    const j = json(await cli(['detect', '--json', ada, other]));
+    const j = json(await cli(['detect', '--json', '--timings', ada, other]));
     expect(j.command).to.equal('detect');
     const faces = (j.images as JImage[]).map((i) => i.faces);
+    // No recognition net runs: no describe stage.
+    for (const im of j.images as (JImage & { timings: object })[]) expect(im.timings).to.have.keys(['detect', 'landmarks']);
+    // Photo workers (threads backend, several files) give the same faces.
+    const threads = json(await cli(['detect', '--json', '--backend', 'threads', '--threads', '2', ada, other]));
+    expect((threads.images as JImage[]).map((i) => i.faces)).to.deep.equal(faces);
     expect(faces.map((f) => f.length)).to.deep.equal([1, 1]);
     for (const f of faces.flat()) {
       expect(f).to.have.keys(['box', 'rawBox', 'score', 'landmarks']);
