@@ -1,5 +1,5 @@
 import {
-  TesseraError, Tensor, checkBool, checkEngineOptions, checkEnum, checkKeys, engineTensor, getOp, releaseEngineTensor, resolveEngine, runOp, useEngine,
+  TesseraError, Tensor, checkBool, checkEngineOptions, checkEnum, checkKeys, engineLabel, engineTensor, getOp, releaseEngineTensor, resolveEngine, runOp, useEngine,
   type EngineInfo, type EngineOptions, type Impl,
 } from '@tessera/tensor';
 import {
@@ -185,7 +185,7 @@ export class LocalExecutor implements Executor {
       // Per layer: another executor on this thread may have switched the engine while this run yielded.
       useEngine(this.engine);
       model.withLayer(l, () => runOp(l.spec, ins, l.weights, target, undefined, this.opts.impl ?? 'fast'));
-      if (TRACE) trace(model, index, ins, shape, performance.now() - t0);
+      if (TRACE) trace(model, index, ins, shape, performance.now() - t0, this.engine);
     } catch (e) {
       if (!isOutput) releaseEngineTensor(target);
       throw e;
@@ -200,9 +200,9 @@ export function remainingReads(model: Model): number[] {
   return model.layers.map((l) => consumers.get(l.index)?.length ?? 0);
 }
 
-function trace(model: Model, index: number, ins: readonly Tensor[], shape: readonly number[], ms: number): void {
+function trace(model: Model, index: number, ins: readonly Tensor[], shape: readonly number[], ms: number, engine: EngineInfo): void {
   const l = model.layers[index]!;
   const flops = getOp(l.spec.op).flops(l.spec, ins.map((t) => t.shape), shape);
   const name = [l.name, ...(l.merged ?? [])].join('+');
-  process.stderr.write(`[tessera] ${model.name} #${index} ${name} ${l.spec.op} → [${shape.join(', ')}] ${ms.toFixed(3)} ms ${(flops / ms / 1e6).toFixed(2)} GFLOP/s\n`);
+  process.stderr.write(`[tessera] ${model.name} #${index} ${name} ${l.spec.op} → [${shape.join(', ')}] ${ms.toFixed(3)} ms ${(flops / ms / 1e6).toFixed(2)} GFLOP/s ${engineLabel(engine)}\n`);
 }
