@@ -1,4 +1,3 @@
-import { INPUT } from '@tessera/nn';
 import { allocFloat32, sizeOf, type Shape } from '@tessera/tensor';
 import type { Model } from '@tessera/nn';
 import type { TilePlan } from './plan/types.js';
@@ -23,7 +22,7 @@ export function layoutBuffers(model: Model, p: TilePlan): BufferLayout {
   p.stages.forEach((st, i) => {
     const inside = new Set(st.layers);
     for (const l of st.layers) {
-      for (const src of model.layers[l]!.inputs) if (src !== INPUT && !inside.has(src)) lastUse.set(src, i);
+      for (const src of model.layers[l]!.inputs) if (src >= 0 && !inside.has(src)) lastUse.set(src, i);
     }
   });
   const sizes: number[] = [];

@@ -1,4 +1,4 @@
-import type { MemoryStep, Model } from '@tessera/nn';
+import type { InputShapes, MemoryStep, Model } from '@tessera/nn';
 import { regionVolume, sizeOf, type Region, type Shape } from '@tessera/tensor';
 import { layoutBuffers } from './buffers.js';
 import type { TilePlan } from './plan/types.js';
@@ -10,9 +10,9 @@ import type { TilePlan } from './plan/types.js';
  * already holds, is not counted.
  */
 
-/** Feature-map bytes by step of a run of a model on an input of `inputShape`. */
+/** Feature-map bytes by step of a run of a model on an input of `inputShape` (one shape per input for several). */
 export interface MemoryNeed {
-  readonly inputShape: Shape;
+  readonly inputShape: InputShapes;
   readonly steps: readonly MemoryStep[];
 }
 
@@ -34,7 +34,7 @@ export function planMemory(model: Model, p: TilePlan, threads: number): MemoryNe
     for (const t of st.tasks) task = Math.max(task, regionBytes(t.regions.slice(0, -1)));
     return { layer: st.layers[st.layers.length - 1]!, bytes: allocated[i]! + Math.min(threads, st.tasks.length) * task };
   });
-  const need = { inputShape: p.inputShape, steps };
+  const need = { inputShape: p.inputShapes, steps };
   byThreads.set(threads, need);
   return need;
 }
@@ -44,15 +44,16 @@ export function planMemory(model: Model, p: TilePlan, threads: number): MemoryNe
  * worker, a run of the largest share layer by layer (model.peakMemory).
  * Shares are `parts` contiguous ranges of each input's samples.
  */
-export function shareMemory(model: Model, inputShapes: readonly Shape[], parts: number, threads: number): MemoryNeed {
-  if (inputShapes.length === 0) return { inputShape: model.inputShape, steps: [] };
+export function shareMemory(model: Model, inputShapes: readonly InputShapes[], parts: number, threads: number): MemoryNeed {
+  if (inputShapes.length === 0) return { inputShape: model.inputs.map((x) => x.shape), steps: [] };
   let outputs = 0, shares = 0;
-  const shareShapes = inputShapes.map((s) => {
-    const shapes = model.shapes(s);
+  const shareShapes = inputShapes.map((run) => {
+    const shapes = model.shapes(run);
     for (const o of model.outputs) outputs += sizeOf(shapes[o.layer]!) * 4;
-    const n = s[0]!, k = Math.min(parts, n);
+    const ins = model.inputShapes(run);
+    const n = ins[0]![0]!, k = Math.min(parts, n);
     shares += k;
-    return [Math.ceil(n / k), ...s.slice(1)];
+    return ins.map((s) => [Math.ceil(n / k), ...s.slice(1)]);
   });
   const largest = shareShapes.reduce((a, b) => (model.peakMemory(b).bytes > model.peakMemory(a).bytes ? b : a));
   const busy = Math.min(threads, shares);
@@ -65,7 +66,7 @@ export function shareMemory(model: Model, inputShapes: readonly Shape[], parts: 
  * input slices, then each layer's region as it is computed (a task holds
  * them all until it ends).
  */
-export function tileMemory(inputShape: Shape, layers: readonly number[], regions: readonly Region[], sliceBytes: number): MemoryNeed {
+export function tileMemory(inputShape: InputShapes, layers: readonly number[], regions: readonly Region[], sliceBytes: number): MemoryNeed {
   let bytes = sliceBytes;
   const steps = layers.map((layer, i) => ({ layer, bytes: (bytes += regionVolume(regions[i]!) * 4) }));
   return { inputShape, steps };

@@ -8,8 +8,8 @@ import {
   type EngineInfo, type EngineOptions, type Region, type Shape,
 } from '@tessera/tensor';
 import {
-  INPUT, LocalExecutor, RUN_ALL_OPTION_KEYS, RUN_OPTION_KEYS, checkMemoryBudget, resolveMemoryBudget, STREAM_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions,
-  fuseLayers, inOrder, outputRecord, checkSoleInput, soleInput, throwIfAborted, type Executor, type Model, type ModelInputs, type RunAllOptions, type RunOptions,
+  LocalExecutor, RUN_ALL_OPTION_KEYS, RUN_OPTION_KEYS, checkMemoryBudget, resolveMemoryBudget, STREAM_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions,
+  fuseLayers, inOrder, outputRecord, checkOneInput, inputTensors, throwIfAborted, type Executor, type InputShapes, type Model, type ModelInputs, type RunAllOptions, type RunOptions,
 } from '@tessera/nn';
 import { assignBuffers } from './buffers.js';
 import { planMemory, shareMemory, tileMemory } from './memory.js';
@@ -222,13 +222,14 @@ export class PoolExecutor implements Executor {
   }
 
   /** The plan this executor would use (of the fused model, fuseLayers; cached per model, input shape and strategy). */
-  async plan(original: Model, inputShape: Shape = original.inputShape, strategy: Strategy = this.opts.strategy ?? 'auto'): Promise<TilePlan> {
+  async plan(original: Model, inputShape?: InputShapes, strategy: Strategy = this.opts.strategy ?? 'auto'): Promise<TilePlan> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
     const model = fuseLayers(original);
-    const key = `${model.id}|${inputShape.join(',')}|${strategy}`;
+    const inputShapes = original.inputShapes(inputShape);
+    const key = `${model.id}|${shapesKey(inputShapes)}|${strategy}`;
     let p = this.plans.get(key);
     if (!p) {
-      p = plan(model, inputShape, {
+      p = plan(model, inputShapes, {
         workers: this.threads, strategy, tasksPerWorker: this.opts.tasksPerWorker, stageOverheadUs: await this.stageOverheadUs(),
       });
       if (this.plans.size > 256) this.plans.clear();
@@ -253,44 +254,45 @@ export class PoolExecutor implements Executor {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
     checkRunOptions('PoolExecutor.run', opts, RUN_KEYS);
     checkOneOutput(original, 'PoolExecutor.run');
-    checkSoleInput(original, 'PoolExecutor');
-    return (await this.runOutputs(original, input, opts, opts.out))[0]!;
+    checkOneInput(original, 'PoolExecutor.run');
+    return (await this.runOutputs(original, [input], opts, opts.out))[0]!;
   }
 
   /** Every output of the model by name, from one run, on the same paths as run (all give LocalExecutor's bits). */
   async runAll(original: Model, input: ModelInputs, opts: PoolRunAllOptions = {}): Promise<Record<string, Tensor>> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
     checkRunOptions('PoolExecutor.runAll', opts, RUN_ALL_KEYS);
-    return outputRecord(original, await this.runOutputs(original, soleInput(original, input, 'PoolExecutor'), opts, undefined));
+    return outputRecord(original, await this.runOutputs(original, inputTensors(original, input, 'PoolExecutor.runAll'), opts, undefined));
   }
 
   /** run and runAll: the outputs in the model's output order; `out` (one-output models) receives the output. */
-  private async runOutputs(original: Model, input: Tensor, opts: PoolRunAllOptions, out: Tensor | undefined): Promise<Tensor[]> {
+  private async runOutputs(original: Model, inputs: readonly Tensor[], opts: PoolRunAllOptions, out: Tensor | undefined): Promise<Tensor[]> {
     const what = `run of model '${original.name}'`;
     checkEnum('PoolExecutor.run strategy', opts.strategy, STRATEGIES);
     throwIfAborted(opts.signal, what);
-    const shapes = original.shapes(input.shape); // validates the input against every layer, naming the layer
-    if (out) checkOut(out, shapes[original.output]!, input, what);
+    const inShapes = inputs.map((x) => x.shape);
+    const shapes = original.shapes(inShapes); // validates the inputs against every layer, naming the layer
+    if (out) checkOut(out, shapes[original.output]!, inputs[0]!, what);
     const strategy = opts.strategy ?? this.opts.strategy ?? 'auto';
     if (strategy === 'auto' && this.threads === 1 && !this.opts.faults) {
       this.stats.runs++;
-      return this.runLocal(original, input, opts.signal, out);
+      return this.runLocal(original, inputs, opts.signal, out);
     }
     // The planner picks data parallel (a batch of at least as many samples as threads); its shares run whole on the workers.
-    const data = strategy === 'auto' && this.threads > 1 ? (await this.plan(original, input.shape, 'auto')).stages[0] : undefined;
+    const data = strategy === 'auto' && this.threads > 1 ? (await this.plan(original, inShapes, 'auto')).stages[0] : undefined;
     if (data?.kind === 'data') {
       this.stats.runs++;
-      const [outs] = await this.dataParallel(original, [input], data.tasks.length, opts.signal, what);
+      const [outs] = await this.dataParallel(original, [inputs], data.tasks.length, opts.signal, what);
       return intoAll(outs!, out);
     }
-    if (strategy === 'auto') return this.measured(original, input, opts, out);
-    return this.planned(original, input, { ...opts, strategy }, out, what);
+    if (strategy === 'auto') return this.measured(original, inputs, opts, out);
+    return this.planned(original, inputs, { ...opts, strategy }, out, what);
   }
 
   /** The calling thread's run (LocalExecutor takes no strategy). */
-  private async runLocal(model: Model, input: Tensor, signal: AbortSignal | undefined, out: Tensor | undefined): Promise<Tensor[]> {
-    if (model.outputs.length === 1) return [await this.local.run(model, input, { signal, out })];
-    const all = await this.local.runAll(model, input, { signal });
+  private async runLocal(model: Model, inputs: readonly Tensor[], signal: AbortSignal | undefined, out: Tensor | undefined): Promise<Tensor[]> {
+    if (model.outputs.length === 1 && inputs.length === 1) return [await this.local.run(model, inputs[0]!, { signal, out })];
+    const all = await this.local.runAll(model, Object.fromEntries(model.inputs.map((x, k) => [x.name, inputs[k]!])), { signal });
     return model.outputs.map((o) => all[o.name]!);
   }
 
@@ -302,17 +304,17 @@ export class PoolExecutor implements Executor {
    * first runs of a model and input shape try each path three times in
    * turn, timed, and later runs take the fastest. All give the same bits.
    */
-  private async measured(original: Model, input: Tensor, opts: PoolRunAllOptions, out: Tensor | undefined): Promise<Tensor[]> {
-    const key = `${fuseLayers(original).id}|${input.shape.join(',')}`;
+  private async measured(original: Model, inputs: readonly Tensor[], opts: PoolRunAllOptions, out: Tensor | undefined): Promise<Tensor[]> {
+    const key = `${fuseLayers(original).id}|${shapesKey(inputs.map((x) => x.shape))}`;
     const times = this.timings.get(key) ?? new Map<AutoPath, number[]>();
     this.timings.set(key, times);
     if (this.timings.size > 256) this.timings.delete(this.timings.keys().next().value!);
     const run = (path: AutoPath): Promise<Tensor[]> => {
       if (path === 'local') {
         this.stats.runs++;
-        return this.runLocal(original, input, opts.signal, out);
+        return this.runLocal(original, inputs, opts.signal, out);
       }
-      return this.planned(original, input, { ...opts, strategy: path === 'plan' ? 'auto' : path }, out, `run of model '${original.name}'`);
+      return this.planned(original, inputs, { ...opts, strategy: path === 'plan' ? 'auto' : path }, out, `run of model '${original.name}'`);
     };
     // Each path AUTO_ROUNDS times, round-robin, the fastest kept: a path's first run also pays what happens
     // once (the model reaching the workers, weights packed per thread), and rounds spread over time keep one
@@ -332,24 +334,25 @@ export class PoolExecutor implements Executor {
     return run(best);
   }
 
-  private async planned(original: Model, input: Tensor, opts: PoolRunAllOptions, out: Tensor | undefined, what: string): Promise<Tensor[]> {
+  private async planned(original: Model, inputs: readonly Tensor[], opts: PoolRunAllOptions, out: Tensor | undefined, what: string): Promise<Tensor[]> {
     // Plans, workers and buffers all see the fused model (same bits, fewer stages and passes).
     const model = fuseLayers(original);
-    const p = await this.plan(model, input.shape, opts.strategy);
-    checkMemoryBudget(model, input.shape, planMemory(model, p, this.threads).steps, this.maxMemoryBytes, what);
+    const p = await this.plan(model, inputs.map((x) => x.shape), opts.strategy);
+    checkMemoryBudget(model, p.inputShapes, planMemory(model, p, this.threads).steps, this.maxMemoryBytes, what);
     this.stats.runs++;
     this.remember(model);
 
-    const inputMap: SharedMap = { buffer: toShared(input), shape: input.shape };
+    const inputMaps: SharedMap[] = inputs.map((x) => ({ buffer: toShared(x), shape: x.shape }));
     const buffers = this.takeBuffers(model, p);
+    // Model input k is producer -1 - k.
     const mapOf = (layer: number): SharedMap =>
-      layer === INPUT ? inputMap : { buffer: buffers.get(layer)!, shape: p.shapes[layer]! };
+      layer < 0 ? inputMaps[-1 - layer]! : { buffer: buffers.get(layer)!, shape: p.shapes[layer]! };
 
     const stageMaps = p.stages.map((stage) => {
       const inside = new Set(stage.layers);
       const maps: Record<number, SharedMap> = {};
       for (const l of stage.layers) {
-        for (const src of model.layers[l]!.inputs) if (src === INPUT || !inside.has(src)) maps[src] = mapOf(src);
+        for (const src of model.layers[l]!.inputs) if (src < 0 || !inside.has(src)) maps[src] = mapOf(src);
       }
       const last = stage.layers[stage.layers.length - 1]!;
       maps[last] = mapOf(last);
@@ -394,11 +397,11 @@ export class PoolExecutor implements Executor {
     const what = `batch run of model '${original.name}'`;
     checkRunOptions('PoolExecutor.runBatch', opts);
     checkOneOutput(original, 'PoolExecutor.runBatch');
-    checkSoleInput(original, 'PoolExecutor');
+    checkOneInput(original, 'PoolExecutor.runBatch');
     throwIfAborted(opts.signal, what);
     inputs.forEach((x) => original.shapes(x.shape));
     this.stats.runs += inputs.length;
-    return (await this.dataParallel(original, inputs, 1, opts.signal, what)).map((outs) => outs[0]!);
+    return (await this.dataParallel(original, inputs.map((x) => [x]), 1, opts.signal, what)).map((outs) => outs[0]!);
   }
 
   /**
@@ -409,7 +412,7 @@ export class PoolExecutor implements Executor {
   async *runStream(original: Model, inputs: AsyncIterable<Tensor> | Iterable<Tensor>, opts: PoolStreamOptions = {}): AsyncGenerator<Tensor> {
     checkRunOptions('PoolExecutor.runStream', opts, STREAM_OPTION_KEYS);
     checkOneOutput(original, 'PoolExecutor.runStream');
-    checkSoleInput(original, 'PoolExecutor');
+    checkOneInput(original, 'PoolExecutor.runStream');
     yield* inOrder(inputs, async (x) => (await this.runBatch(original, [x], { signal: opts.signal }))[0]!, opts.maxInFlight ?? 2 * this.threads, opts.signal,
       `stream of model '${original.name}'`);
   }
@@ -420,24 +423,24 @@ export class PoolExecutor implements Executor {
    * ranges of its batch (at most one per sample), each share one message.
    * Per input, every output in the model's output order.
    */
-  private async dataParallel(original: Model, inputs: readonly Tensor[], parts: number, signal: AbortSignal | undefined, what: string): Promise<Tensor[][]> {
+  private async dataParallel(original: Model, runs: readonly (readonly Tensor[])[], parts: number, signal: AbortSignal | undefined, what: string): Promise<Tensor[][]> {
     const model = fuseLayers(original);
-    const need = shareMemory(model, inputs.map((x) => x.shape), parts, this.threads);
+    const need = shareMemory(model, runs.map((xs) => xs.map((x) => x.shape)), parts, this.threads);
     checkMemoryBudget(model, need.inputShape, need.steps, this.maxMemoryBytes, what);
     this.remember(model);
-    const outs = inputs.map((x) => {
-      const shapes = model.shapes(x.shape);
+    const outs = runs.map((xs) => {
+      const shapes = model.shapes(xs.map((x) => x.shape));
       return {
-        input: { buffer: toShared(x), shape: x.shape } as SharedMap,
+        inputs: xs.map((x): SharedMap => ({ buffer: toShared(x), shape: x.shape })),
         outputs: model.outputs.map((o): SharedMap => ({ buffer: new SharedArrayBuffer(sizeOf(shapes[o.layer]!) * 4), shape: shapes[o.layer]! })),
       };
     });
     const shares: WholeMessage[] = [];
     outs.forEach((o, i) => {
-      const n = inputs[i]!.shape[0]!, k = Math.min(parts, n);
+      const n = runs[i]![0]!.shape[0]!, k = Math.min(parts, n);
       for (let j = 0; j < k; j++) {
         const n0 = Math.floor((n * j) / k), n1 = Math.floor((n * (j + 1)) / k);
-        shares.push({ kind: 'whole', modelId: model.id, input: o.input, outputs: o.outputs, n0, n1, fault: this.takeWholeFault() });
+        shares.push({ kind: 'whole', modelId: model.id, inputs: o.inputs, outputs: o.outputs, n0, n1, fault: this.takeWholeFault() });
       }
     });
     const controller = new AbortController();
@@ -490,7 +493,7 @@ export class PoolExecutor implements Executor {
   /**
    * Runs ONE task of a plan on the pool's threads: computes `regions[i]` of
    * layer `layers[i]` in order, reading every map from outside `layers` from
-   * `inputs` (by producer, -1 = the model input; each holds at least the
+   * `inputs` (by producer, -1, -2, … = the model inputs; each holds at least the
    * region the task reads), and returns the last layer's region as a
    * partial tensor. The cluster worker's entry point: a remote tile arrives
    * with just its input rectangles. The caller validates layers and regions
@@ -498,7 +501,7 @@ export class PoolExecutor implements Executor {
    * runs as given (not fused): its layer indices are the caller's.
    */
   async runTile(
-    model: Model, inputShape: Shape, layers: readonly number[], regions: readonly Region[],
+    model: Model, inputShape: InputShapes, layers: readonly number[], regions: readonly Region[],
     inputs: ReadonlyMap<number, RegionData>, opts: RunOptions = {},
   ): Promise<Tensor> {
     return (await this.runTileKeeping(model, inputShape, layers, regions, inputs, [], opts))[0]!;
@@ -511,7 +514,7 @@ export class PoolExecutor implements Executor {
    * a partial tensor, written in place by the kernels like the last one.
    */
   async runTileKeeping(
-    model: Model, inputShape: Shape, layers: readonly number[], regions: readonly Region[],
+    model: Model, inputShape: InputShapes, layers: readonly number[], regions: readonly Region[],
     inputs: ReadonlyMap<number, RegionData>, keep: readonly number[], opts: RunOptions = {},
   ): Promise<Tensor[]> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
@@ -539,7 +542,7 @@ export class PoolExecutor implements Executor {
     for (const [src, slice] of inputs) {
       const n = regionVolume(slice.region);
       if (slice.data.length !== n) {
-        throw new TesseraError('SHAPE_MISMATCH', `input slice of ${src === INPUT ? 'the model input' : `layer ${src}`} holds ${slice.data.length} values, its region ${fmtRegion(slice.region)} has ${n}`);
+        throw new TesseraError('SHAPE_MISMATCH', `input slice of ${src < 0 ? `model input ${-1 - src}` : `layer ${src}`} holds ${slice.data.length} values, its region ${fmtRegion(slice.region)} has ${n}`);
       }
       const buffer = new SharedArrayBuffer(n * 4);
       new Float32Array(buffer).set(slice.data);
@@ -549,7 +552,7 @@ export class PoolExecutor implements Executor {
     maps[last] = { buffer: out, shape: shapes[last]!, region: outRegion };
     for (const k of kept) maps[k.layer] = { buffer: new SharedArrayBuffer(regionVolume(k.region) * 4), shape: shapes[k.layer]!, region: k.region };
     const names = model.layers.map((l) => l.name);
-    await this.runStage(model, { inputShape, layerNames: names }, { layers, tasks: [{ id: 0, regions }] }, maps, opts.signal, what);
+    await this.runStage(model, { inputShapes: model.inputShapes(inputShape), layerNames: names }, { layers, tasks: [{ id: 0, regions }] }, maps, opts.signal, what);
     return [{ layer: last, region: outRegion }, ...kept].map((k) => Tensor.partial(shapes[k.layer]!, k.region, new Float32Array(maps[k.layer]!.buffer)));
   }
 
@@ -589,7 +592,7 @@ export class PoolExecutor implements Executor {
       signal?.addEventListener('abort', onAbort);
       if (signal?.aborted) onAbort();
       const msg: StageMessage = {
-        kind: 'stage', modelId: model.id, inputShape: p.inputShape, layers: stage.layers, tasks, order, control, maps,
+        kind: 'stage', modelId: model.id, inputShape: p.inputShapes, layers: stage.layers, tasks, order, control, maps,
         faults: this.takeFault(stage, order),
       };
       let results: { reply?: StageReply; died?: unknown }[];
@@ -646,7 +649,7 @@ export class PoolExecutor implements Executor {
     const ctl = new Int32Array(new SharedArrayBuffer(4 * slots.size));
     const stop = (): void => { Atomics.store(ctl, slots.abort, 1); };
     const msg: PlanMessage = {
-      kind: 'plan', modelId: model.id, inputShape: p.inputShape, control: ctl.buffer as SharedArrayBuffer, deps: table,
+      kind: 'plan', modelId: model.id, inputShape: p.inputShapes, control: ctl.buffer as SharedArrayBuffer, deps: table,
       stages: p.stages.map((st, s) => ({ layers: st.layers, tasks: st.tasks.map((t) => t.regions), maps: maps[s]!, faults: this.takeFault(st, st.tasks.map((t) => t.id)) })),
     };
     signal?.addEventListener('abort', stop);
@@ -744,7 +747,7 @@ const AUTO_PATHS: readonly AutoPath[] = ['local', 'plan', 'layer-wise', 'fused']
 const AUTO_ROUNDS = 3;
 
 /** What runStage needs of a plan: a whole TilePlan, or just the names for a single tile. */
-type PlanNames = Pick<TilePlan, 'inputShape' | 'layerNames'>;
+type PlanNames = Pick<TilePlan, 'inputShapes' | 'layerNames'>;
 
 function describe(p: PlanNames, stage: StageWork, task: Task): string {
   const l = stage.layers[stage.layers.length - 1]!;
@@ -768,6 +771,11 @@ function into(result: Tensor, out: Tensor | undefined): Tensor {
 /** A one-output run's result delivered into `out` when one was given; several outputs as they are. */
 function intoAll(results: Tensor[], out: Tensor | undefined): Tensor[] {
   return out ? [into(results[0]!, out)] : results;
+}
+
+/** A cache key for the shapes of a run's inputs. */
+function shapesKey(shapes: readonly Shape[]): string {
+  return shapes.map((s) => s.join(',')).join(';');
 }
 
 /** The input in shared memory: used in place when it already is, copied once otherwise. */

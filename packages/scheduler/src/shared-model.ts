@@ -13,7 +13,7 @@ export function sharedModel(model: Model): ModelPayload {
   p = {
     id: model.id,
     name: model.name,
-    inputShape: [...model.inputShape],
+    inputs: model.inputs.map((x) => ({ name: x.name, shape: [...x.shape] })),
     outputs: model.outputs.map((o) => ({ name: o.name, layer: o.layer })),
     layers: model.layers.map((l) => ({
       name: l.name,

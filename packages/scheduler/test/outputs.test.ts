@@ -114,20 +114,29 @@ describe('PoolExecutor with several outputs', function () {
     }
   });
 
-  it('a model with several inputs is refused, naming the executors that run it', async () => {
-    const pool = new PoolExecutor({ threads: 2 });
-    try {
-      const two = twoInputNet();
-      const image = randomTensor([1, 3, 15, 15], 1), mask = randomTensor([1, 1, 15, 15], 2);
-      // One output, so run and runBatch get as far as the inputs.
-      const single = new Model(two.name, two.inputs, two.layers, two.outputs[0]!.layer);
-      for (const p of [pool.runAll(two, { image, mask }), pool.run(single, image), pool.runBatch(single, [image]), pool.runStream(single, [image]).next()]) {
-        const e = await rejection(p);
-        expect(e.code).to.equal('BAD_ARGUMENT');
-        expect(e.message).to.match(/PoolExecutor runs models with one input; model 'two-input' has 2 \('image', 'mask'\): run it on LocalExecutor or GpuExecutor/);
+  for (const threads of [1, 2, 3]) {
+    it(`a model with two inputs: runAll from a tensor per input name with ${threads} thread(s), every strategy, one and three samples: LocalExecutor's bits`, async () => {
+      const pool = new PoolExecutor({ threads, tasksPerWorker: 3 });
+      try {
+        const two = twoInputNet({ size: 21 });
+        for (const n of [1, 3]) {
+          const inputs = { image: randomTensor([n, 3, 21, 19], 1 + n), mask: randomTensor([n, 1, 21, 19], 2 + n) };
+          const want = await oracle.runAll(two, inputs);
+          for (const strategy of STRATEGIES) expectAllIdentical(await pool.runAll(two, inputs, { strategy }), want, `two inputs ×${n} ${strategy} ×${threads}`);
+          for (let i = 0; i < 13; i++) expectAllIdentical(await pool.runAll(two, inputs), want, `two inputs ×${n} auto run ${i} ×${threads}`);
+        }
+        if (threads === 3) expect((await pool.plan(two, [[3, 3, 21, 19], [3, 1, 21, 19]], 'auto')).stages[0]!.kind).to.equal('data');
+        // One output, so run gets as far as the inputs.
+        const single = new Model(two.name, two.inputs, two.layers, two.outputs[0]!.layer);
+        const image = randomTensor([1, 3, 21, 19], 1);
+        for (const p of [pool.run(single, image), pool.runBatch(single, [image]), pool.runStream(single, [image]).next(), pool.runAll(two, image)]) {
+          const e = await rejection(p);
+          expect(e.code).to.equal('BAD_ARGUMENT');
+          expect(e.message).to.match(/model 'two-input' has 2 inputs \('image', 'mask'\)/);
+        }
+      } finally {
+        await pool.close();
       }
-    } finally {
-      await pool.close();
-    }
-  });
+    });
+  }
 });

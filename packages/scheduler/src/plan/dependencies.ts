@@ -1,4 +1,4 @@
-import { INPUT, type Model } from '@tessera/nn';
+import type { Model } from '@tessera/nn';
 import { intersectRegions, isEmptyRegion } from '@tessera/tensor';
 import { layoutBuffers } from '../buffers.js';
 import { taskReads } from './reads.js';
@@ -71,8 +71,8 @@ export function taskDependencies(model: Model, p: TilePlan): TaskDependencies {
     }
     st.tasks.forEach((task, t) => {
       const need = new Set<number>(overwrite);
-      for (const [src, r] of taskReads(model, p.inputShape, st.layers, task.regions)) {
-        if (src === INPUT) continue;
+      for (const [src, r] of taskReads(model, p.inputShapes, st.layers, task.regions)) {
+        if (src < 0) continue; // a model input
         const ps = stageOf.get(src);
         if (ps === undefined) continue; // computed inside this stage
         const list = readers.get(src) ?? [];

@@ -1,5 +1,5 @@
 import { TesseraError, checkInt, checkShape, dims4, fullRegion, getOp, regionVolume, splitRegion, type Region, type Shape } from '@tessera/tensor';
-import type { Model } from '@tessera/nn';
+import type { InputShapes, Model } from '@tessera/nn';
 import { closedRunTest, fusableRuns } from './segments.js';
 import type { PlanOptions, Stage, StageCost, StageKind, Strategy, Task, TilePlan } from './types.js';
 import { growTask, walkTask, type TaskWalk } from './walk-back.js';
@@ -9,7 +9,8 @@ const DEFAULTS = { tasksPerWorker: 3, taskOverheadUs: 20, stageOverheadUs: 300, 
 interface Ctx {
   model: Model;
   shapes: readonly Shape[];
-  inputShape: Shape;
+  /** Every model input's shape. */
+  inputShapes: readonly Shape[];
   workers: number;
   k: number;
   overheadS: number;
@@ -18,11 +19,13 @@ interface Ctx {
 }
 
 /**
- * Plans a run of `model` on `inputShape` over `workers` workers. Pure: data in,
- * data out; the pool and the cluster execute the same plans.
+ * Plans a run of `model` on `inputShape` (one shape per input for a model
+ * with several) over `workers` workers. Pure: data in, data out; the pool and
+ * the cluster execute the same plans.
  */
-export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePlan {
-  checkShape(inputShape, 'plan input shape');
+export function plan(model: Model, inputShape: InputShapes, opts: PlanOptions): TilePlan {
+  const inputShapes = model.inputShapes(inputShape);
+  for (const s of inputShapes) checkShape(s, 'plan input shape');
   const workers = checkInt('plan workers', opts.workers, 1);
   const strategy: Strategy = opts.strategy ?? 'auto';
   if (!['layer-wise', 'fused', 'auto'].includes(strategy)) {
@@ -30,15 +33,15 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
   }
   const o = { ...DEFAULTS, ...stripUndefined(opts) };
   const ctx: Ctx = {
-    model, inputShape, workers,
-    shapes: model.shapes(inputShape),
+    model, inputShapes, workers,
+    shapes: model.shapes(inputShapes),
     k: checkInt('plan tasksPerWorker', o.tasksPerWorker, 1),
     overheadS: o.taskOverheadUs * 1e-6,
     stageS: o.stageOverheadUs * 1e-6,
     flopsPerS: o.gflopsPerWorker * 1e9,
   };
   const maxFused = checkInt('plan maxFusedLayers', o.maxFusedLayers, 1);
-  const batch = inputShape[0]!;
+  const batch = inputShapes[0]![0]!;
   let stages: Stage[];
   let choice: string;
   const cheapest = 'each segment cut into tiles or layer-wise regions, whichever the cost model prices cheaper';
@@ -57,7 +60,8 @@ export function plan(model: Model, inputShape: Shape, opts: PlanOptions): TilePl
     version: 1,
     modelId: model.id,
     modelName: model.name,
-    inputShape: [...inputShape],
+    inputShape: [...inputShapes[0]!],
+    inputShapes: inputShapes.map((s) => [...s]),
     workers,
     strategy,
     choice,
@@ -92,8 +96,8 @@ function segmentStages(ctx: Ctx, strategy: Strategy, maxFused: number): Stage[] 
  * share writes every output out).
  */
 function wholeSamples(ctx: Ctx): boolean {
-  const batch = ctx.inputShape[0]!;
-  return ctx.model.isOutput(ctx.model.layers.length - 1) && ctx.shapes.every((s) => s[0] === batch);
+  const batch = ctx.inputShapes[0]![0]!;
+  return ctx.model.isOutput(ctx.model.layers.length - 1) && [...ctx.inputShapes, ...ctx.shapes].every((s) => s[0] === batch);
 }
 
 /**
@@ -103,7 +107,7 @@ function wholeSamples(ctx: Ctx): boolean {
  */
 function dataStage(ctx: Ctx): Stage {
   const layers = ctx.model.layers.map((l) => l.index);
-  const shares = splitRegion(fullRegion(ctx.inputShape), 'n', ctx.workers);
+  const shares = splitRegion(fullRegion(ctx.inputShapes[0]!), 'n', ctx.workers);
   const tasks: Task[] = shares.map((s, id) => ({
     id, regions: layers.map((l) => ({ ...fullRegion(ctx.shapes[l]!), n0: s.n0, n1: s.n1 })),
   }));
@@ -176,7 +180,7 @@ function fusedStage(ctx: Ctx, run: readonly number[]): Stage {
   for (const t of counts) {
     const grid = tileGrid(t, n, h, w);
     const tiles = gridRegions(ctx.shapes[last]!, grid);
-    const walks = tiles.map((r) => growTask(ctx.model, ctx.inputShape, run, r));
+    const walks = tiles.map((r) => growTask(ctx.model, ctx.inputShapes, run, r));
     const tasks: Task[] = walks.map((w, id) => ({ id, regions: w.regions }));
     const cut = `tiles ${grid.n > 1 ? `batch×${grid.n} ` : ''}${grid.rows}×${grid.cols}`;
     const st = priced(ctx, 'fused', [...run], tasks, cut, walks);
@@ -214,7 +218,7 @@ function priced(ctx: Ctx, kind: StageKind, layers: readonly number[], tasks: rea
   const flops = sum(layers.map((l) => layerFlops(ctx, l)));
   const taskFlops = tasks.map((t) => sum(layers.map((l, i) => (layerFlops(ctx, l) * regionVolume(t.regions[i]!)) / regionVolume(fullRegion(ctx.shapes[l]!)))));
   const bytes = tasks.reduce((s, t, k) => {
-    const w = walks?.[k] ?? walkTask(ctx.model, ctx.inputShape, layers, t.regions);
+    const w = walks?.[k] ?? walkTask(ctx.model, ctx.inputShapes, layers, t.regions);
     // Every region the task computes, and what it reads from outside the stage (shared maps, the model input).
     const outside = w.reads.flat().filter((rd) => rd.from === undefined && rd.region);
     return s + 4 * (sum(t.regions.map(regionVolume)) + sum(outside.map((rd) => regionVolume(rd.region!))));
@@ -243,7 +247,7 @@ function maxUsefulTasks(ctx: Ctx, flops: number): number {
 
 function layerFlops(ctx: Ctx, l: number): number {
   const layer = ctx.model.layers[l]!;
-  return getOp(layer.spec.op).flops(layer.spec, ctx.model.layerInputShapes(l, ctx.inputShape), ctx.shapes[l]!);
+  return getOp(layer.spec.op).flops(layer.spec, ctx.model.layerInputShapes(l, ctx.inputShapes), ctx.shapes[l]!);
 }
 
 function sum(xs: readonly number[]): number {

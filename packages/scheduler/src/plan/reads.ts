@@ -1,15 +1,15 @@
 import { TesseraError, checkRegion, fmtRegion, regionContains, unionRegions, type Region, type Shape } from '@tessera/tensor';
-import type { Model } from '@tessera/nn';
+import type { InputShapes, Model } from '@tessera/nn';
 import { checkRegionsPerLayer, onePoint, walkTask } from './walk-back.js';
 
 /**
- * The regions a task reads from outside its own layers, by producer (-1 = the
- * model input): the union of every read its layers make. A producer a layer
+ * The regions a task reads from outside its own layers, by producer (-1, -2,
+ * … = the model inputs): the union of every read its layers make. A producer a layer
  * lists but reads nothing of (its input region is empty) still gets a
  * one-element region, so the kernel has a tensor to stand in for it.
  * This is what a remote tile must be sent (the cluster slices by it).
  */
-export function taskReads(model: Model, inputShape: Shape, layers: readonly number[], regions: readonly Region[]): Map<number, Region> {
+export function taskReads(model: Model, inputShape: InputShapes, layers: readonly number[], regions: readonly Region[]): Map<number, Region> {
   const reads = new Map<number, { region: Region | undefined; shape: Shape }>();
   // Forward over the layers, so producers come in the order the task first reads them.
   for (const layerReads of walkTask(model, inputShape, layers, regions).reads) {
@@ -32,7 +32,7 @@ export function taskReads(model: Model, inputShape: Shape, layers: readonly numb
  * placeholder regions from the planner and their values are never used.
  * BAD_ARGUMENT / BAD_REGION naming the layer otherwise.
  */
-export function checkTask(model: Model, inputShape: Shape, layers: readonly number[], regions: readonly Region[]): void {
+export function checkTask(model: Model, inputShape: InputShapes, layers: readonly number[], regions: readonly Region[]): void {
   const shapes = model.shapes(inputShape);
   checkRegionsPerLayer(layers, regions);
   layers.forEach((l, i) => {

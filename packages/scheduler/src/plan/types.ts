@@ -60,7 +60,10 @@ export interface TilePlan {
   readonly version: 1;
   readonly modelId: string;
   readonly modelName: string;
+  /** The (first) model input's shape. */
   readonly inputShape: Shape;
+  /** Every model input's shape, in input order (one entry for a one-input model). */
+  readonly inputShapes: readonly Shape[];
   readonly workers: number;
   readonly strategy: Strategy;
   /** Why the plan is cut as it is (data parallel, or per segment from the cost model), for explain. */

@@ -1,9 +1,9 @@
 import { TesseraError, fullRegion, getOp, isEmptyRegion, unionRegions, type Region, type Shape } from '@tessera/tensor';
-import { INPUT, type Model } from '@tessera/nn';
+import type { InputShapes, Model } from '@tessera/nn';
 
 /** One input of one layer of a task, and the part of it that layer reads. */
 export interface Read {
-  /** The producer: a layer index, or INPUT (-1) for the model input. */
+  /** The producer: a layer index, or a model input (INPUT = -1, -2, …). */
   readonly src: number;
   /** Position of `src` in the task's layers; undefined when the task reads it from outside (a shared map, the model input). */
   readonly from: number | undefined;
@@ -27,7 +27,7 @@ export interface TaskWalk {
  * The backward walk over a task with every region given (a task to check, to
  * price or to send): what each layer reads, and which layers matter.
  */
-export function walkTask(model: Model, inputShape: Shape, layers: readonly number[], regions: readonly Region[]): TaskWalk {
+export function walkTask(model: Model, inputShape: InputShapes, layers: readonly number[], regions: readonly Region[]): TaskWalk {
   checkRegionsPerLayer(layers, regions);
   return walk(model, inputShape, layers, (i) => regions[i]!);
 }
@@ -38,7 +38,7 @@ export function walkTask(model: Model, inputShape: Shape, layers: readonly numbe
  * layers after it read of it. A layer no tile pixel depends on still needs a
  * tensor to stand in: it gets a one-element region.
  */
-export function growTask(model: Model, inputShape: Shape, layers: readonly number[], tile: Region): TaskWalk {
+export function growTask(model: Model, inputShape: InputShapes, layers: readonly number[], tile: Region): TaskWalk {
   const shapes = model.shapes(inputShape);
   return walk(model, inputShape, layers, (i, need) => (i === layers.length - 1 ? tile : need ?? onePoint(shapes[layers[i]!]!)));
 }
@@ -61,7 +61,7 @@ export function onePoint(shape: Shape): Region {
  * `regionAt(i, need)` gives the region of position i from `need`, the union
  * of the live reads of it so far (undefined when there are none).
  */
-function walk(model: Model, inputShape: Shape, layers: readonly number[], regionAt: (i: number, need: Region | undefined) => Region): TaskWalk {
+function walk(model: Model, inputShape: InputShapes, layers: readonly number[], regionAt: (i: number, need: Region | undefined) => Region): TaskWalk {
   const shapes = model.shapes(inputShape);
   const pos = new Map(layers.map((l, i) => [l, i]));
   const n = layers.length;
@@ -76,7 +76,7 @@ function walk(model: Model, inputShape: Shape, layers: readonly number[], region
     const r = (regions[i] = regionAt(i, need[i]));
     const ins = model.layerInputShapes(l, inputShape);
     reads[i] = layer.inputs.map((src, idx) => {
-      const from = src === INPUT ? undefined : pos.get(src);
+      const from = src < 0 ? undefined : pos.get(src);
       const ir = getOp(layer.spec.op).inputRegion(layer.spec, r, ins, shapes[l]!, idx);
       const region = ir && !isEmptyRegion(ir) ? ir : undefined;
       if (live[i] && from !== undefined && region) {

@@ -1,4 +1,5 @@
 import type { ErrorCode, OpSpec, Region, Shape } from '@tessera/tensor';
+import type { InputShapes } from '@tessera/nn';
 
 /** A weight as it crosses threads: shape + shared memory (sent once per worker, never copied). */
 export interface SharedWeight {
@@ -10,7 +11,8 @@ export interface SharedWeight {
 export interface ModelPayload {
   readonly id: string;
   readonly name: string;
-  readonly inputShape: Shape;
+  /** Model.inputs. */
+  readonly inputs: readonly { readonly name: string; readonly shape: Shape }[];
   /** Model.outputs. */
   readonly outputs: readonly { readonly name: string; readonly layer: number }[];
   readonly layers: readonly {
@@ -53,7 +55,8 @@ export const TASK_OPEN = 0, TASK_CLAIMED = 1, TASK_DONE = 2;
 export interface StageMessage {
   readonly kind: 'stage';
   readonly modelId: string;
-  readonly inputShape: Shape;
+  /** One shape per model input. */
+  readonly inputShape: InputShapes;
   readonly layers: readonly number[];
   /** Regions per task id: one per stage layer, the last is written to the output map. */
   readonly tasks: readonly (readonly Region[])[];
@@ -88,7 +91,8 @@ export interface PlanStage {
 export interface PlanMessage {
   readonly kind: 'plan';
   readonly modelId: string;
-  readonly inputShape: Shape;
+  /** One shape per model input. */
+  readonly inputShape: InputShapes;
   readonly stages: readonly PlanStage[];
   /** Per global task id (stage by stage), the global ids it waits for: an Int32Array laid out by dependencyTable. */
   readonly deps: SharedArrayBuffer;
@@ -110,7 +114,7 @@ export function planSlots(taskCounts: readonly number[]): { size: number; abort:
 
 /**
  * Data parallel: samples [n0, n1) of `input` through the whole model on one
- * worker, into the same samples of each of `outputs` (one per model output, in
+ * worker (the same samples of each of `inputs`, one per model input), into the same samples of each of `outputs` (one per model output, in
  * the model's output order). The worker runs them with its
  * LocalExecutor, so intermediates live in its kernel engine's memory and no
  * halo, barrier or per-layer message is paid.
@@ -118,7 +122,7 @@ export function planSlots(taskCounts: readonly number[]): { size: number; abort:
 export interface WholeMessage {
   readonly kind: 'whole';
   readonly modelId: string;
-  readonly input: SharedMap;
+  readonly inputs: readonly SharedMap[];
   readonly outputs: readonly SharedMap[];
   readonly n0: number;
   readonly n1: number;

@@ -1,5 +1,5 @@
 import { Tensor, TesseraError, enginePartial, isTesseraError, releaseEngineTensor, runOp, fmtRegion, regionVolume, type Region, type Shape } from '@tessera/tensor';
-import { INPUT, LocalExecutor, Model, type Layer } from '@tessera/nn';
+import { LocalExecutor, Model, type InputShapes, type Layer } from '@tessera/nn';
 import {
   CONTROL, TASK_CLAIMED, TASK_DONE,
   type Fault, type ModelPayload, type SharedMap, type StageMessage, type StageReply, type TaskError,
@@ -16,7 +16,7 @@ export function modelFromPayload(p: ModelPayload): Model {
     weights: Object.fromEntries(Object.entries(l.weights).map(([k, w]) => [k, Tensor.wrap(w.buffer, w.shape)])),
     ...(l.merged ? { merged: l.merged } : {}),
   }));
-  return new Model(p.name, p.inputShape, layers, p.outputs, p.id);
+  return new Model(p.name, p.inputs, layers, p.outputs, p.id);
 }
 
 /**
@@ -28,7 +28,7 @@ export function modelFromPayload(p: ModelPayload): Model {
  * Returns null, or the error with the layer and region it happened in.
  */
 export function runTask(
-  model: Model, inputShape: Shape, layers: readonly number[], regions: readonly Region[],
+  model: Model, inputShape: InputShapes, layers: readonly number[], regions: readonly Region[],
   maps: Readonly<Record<number, SharedMap>>, fault?: Fault,
 ): TaskError | null {
   const local = new Map<number, Tensor>();
@@ -97,7 +97,7 @@ export function runStage(model: Model, msg: StageMessage): StageReply {
 
 function sharedMap(m: SharedMap | undefined, producer: number, layer: number): Tensor {
   if (!m) {
-    throw new TesseraError('BAD_ARGUMENT', `task for layer ${layer} is missing the shared map of ${producer === INPUT ? 'the model input' : `layer ${producer}`}`);
+    throw new TesseraError('BAD_ARGUMENT', `task for layer ${layer} is missing the shared map of ${producer < 0 ? `model input ${-1 - producer}` : `layer ${producer}`}`);
   }
   return m.region ? Tensor.partial(m.shape, m.region, new Float32Array(m.buffer, 0, regionVolume(m.region))) : Tensor.wrap(m.buffer, m.shape);
 }
@@ -116,7 +116,8 @@ export function runWhole(model: Model, msg: WholeMessage): WholeReply {
       return t.view(t.rank === 2 ? { n0: msg.n0, n1: msg.n1, c0: 0, c1: c, y0: 0, y1: 1, x0: 0, x1: 1 } : { n0: msg.n0, n1: msg.n1, c0: 0, c1: c, y0: 0, y1: h, x0: 0, x1: w });
     };
     const outs = Object.fromEntries(model.outputs.map((o, i) => [o.name, samples(sharedMap(msg.outputs[i]!, o.layer, o.layer))]));
-    local.runAllSync(model, samples(sharedMap(msg.input, INPUT, 0)), { outs });
+    const inputs = Object.fromEntries(model.inputs.map((x, k) => [x.name, samples(sharedMap(msg.inputs[k], -1 - k, 0))]));
+    local.runAllSync(model, inputs, { outs });
     return { ok: true, ms: performance.now() - t0 };
   } catch (e) {
     return {
