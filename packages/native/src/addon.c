@@ -16,6 +16,7 @@
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,43 @@
 
 /* The memory the running kernel call reads (engine.h's AT() for offsets inside call structs). */
 _Thread_local char *tessera_mem;
+
+/*
+ * Per-thread scratch for kernels (conv2d_wide.h interleaves weight blocks
+ * there): one block per thread, grown as needed, freed by the key's
+ * destructor when the thread (a worker) ends.
+ */
+typedef struct { void *p; size_t n; } Scratch;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_ok;
+
+static void scratch_free(void *s) {
+  free(((Scratch *)s)->p);
+  free(s);
+}
+
+static void scratch_init(void) { scratch_ok = pthread_key_create(&scratch_key, scratch_free) == 0; }
+
+void *tessera_scratch(unsigned long bytes) {
+  pthread_once(&scratch_once, scratch_init);
+  if (!scratch_ok) return NULL;
+  Scratch *s = pthread_getspecific(scratch_key);
+  if (!s) {
+    s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    if (pthread_setspecific(scratch_key, s) != 0) { free(s); return NULL; }
+  }
+  if (s->n < bytes) {
+    const size_t n = (bytes + 63) / 64 * 64;
+    void *p = aligned_alloc(64, n);
+    if (!p) return NULL;
+    free(s->p);
+    s->p = p;
+    s->n = n;
+  }
+  return s->p;
+}
 
 typedef struct {
   char *base;

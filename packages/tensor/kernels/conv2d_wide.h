@@ -21,26 +21,16 @@
 #if defined(__AVX512F__)
 #define WL 16
 typedef float wvec __attribute__((vector_size(64)));
-typedef float wvec8 __attribute__((vector_size(32)));
 #else
 #define WL 8
 typedef float wvec __attribute__((vector_size(32)));
 #endif
 
-/* WL channels of the packed weights at p: one 8-channel block, or two blocks `bs` floats apart joined. */
-static inline __attribute__((always_inline)) wvec wload(const float *p, int64_t bs) {
-#if WL == 16
-  wvec8 lo, hi;
-  memcpy(&lo, p, 32);
-  memcpy(&hi, p + bs, 32);
-  return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-#else
-  (void)bs;
-  wvec v;
-  memcpy(&v, p, 32);
-  return v;
-#endif
-}
+/* WL consecutive floats (channels of one tap and input channel). */
+static inline __attribute__((always_inline)) wvec wload(const float *p) { wvec v; memcpy(&v, p, sizeof v); return v; }
+
+/* This thread's scratch block of at least `bytes` (64-byte aligned; the addon frees it when the thread ends), or NULL. */
+void *tessera_scratch(unsigned long bytes);
 
 static inline __attribute__((always_inline)) wvec wsplat(float v) {
 #if WL == 16
@@ -68,7 +58,7 @@ static inline __attribute__((always_inline)) wvec wmadd(wvec acc, wvec a, wvec b
  */
 #define WIDE_TILE(VPT, P)                                                                                              \
   static __attribute__((noinline)) void wide_tile_##VPT##_##P(                                                         \
-      const float *wb, int64_t bs, const int32_t *toff, const float *x, int T, int C, const int32_t *q, int q0,        \
+      const float *wb, int64_t vs, int step, const int32_t *toff, const float *x, int T, int C, const int32_t *q, int q0, \
       int npos, float *acc, int32_t ldc, int cb, int lo, int hi, const Epilogue *ep) {                                 \
     wvec s[P][VPT];                                                                                                    \
     const float *ys[P];                                                                                                \
@@ -79,9 +69,9 @@ static inline __attribute__((always_inline)) wvec wmadd(wvec acc, wvec a, wvec b
     const float *wk = wb;                                                                                              \
     for (int t = 0; t < T; t++) {                                                                                      \
       const int o = toff[t];                                                                                           \
-      for (int c = 0; c < C; c++, wk += 8) {                                                                           \
+      for (int c = 0; c < C; c++, wk += step) {                                                                        \
         wvec wv[VPT];                                                                                                  \
-        for (int v = 0; v < VPT; v++) wv[v] = wload(wk + v * (WL / 8) * bs, bs);                                       \
+        for (int v = 0; v < VPT; v++) wv[v] = wload(wk + v * vs);                                                      \
         for (int p = 0; p < P; p++) {                                                                                  \
           const wvec xv = wsplat(ys[p][o + c]);                                                                        \
           for (int v = 0; v < VPT; v++) s[p][v] = wmadd(s[p][v], wv[v], xv);                                           \
@@ -109,29 +99,53 @@ WIDE_TILE(1, 4)
 
 /* Positions of one channel group: P = 8 while two whole panels remain, then the last panel with P = 4. */
 #define WIDE_GROUP(VPT)                                                                                                \
-  static void wide_group_##VPT(const float *wb, int64_t bs, const int32_t *toff, const float *x, int T, int C,         \
+  static void wide_group_##VPT(const float *wb, int64_t vs, int step, const int32_t *toff, const float *x, int T, int C, \
                                const int32_t *qoff, int npos, float *acc, int32_t ldc, int cb, int lo, int hi,         \
                                const Epilogue *ep) {                                                                   \
     const int panels = (npos + 3) / 4;                                                                                 \
     int p = 0;                                                                                                         \
     if (WL == 16 && VPT == 2)                                                                                          \
       for (; p + 3 <= panels; p += 3)                                                                                  \
-        wide_tile_2_12(wb, bs, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);                    \
+        wide_tile_2_12(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);                    \
     for (; p + 2 <= panels; p += 2)                                                                                    \
-      wide_tile_##VPT##_8(wb, bs, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);                 \
-    if (p < panels) wide_tile_##VPT##_4(wb, bs, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);   \
+      wide_tile_##VPT##_8(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);                 \
+    if (p < panels) wide_tile_##VPT##_4(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);   \
   }
 WIDE_GROUP(2)
 WIDE_GROUP(1)
 
-/* The blocks wide tiles cover (whole groups of WL/8 blocks), computed; returns how many — the caller does the rest with 8 × 4 tiles. */
+/*
+ * The blocks wide tiles cover (whole groups of WL/8 blocks), computed; returns
+ * how many — the caller does the rest with 8 × 4 tiles. AVX2: a vector is one
+ * packed 8-channel block, read in place. AVX-512: a vector joins two blocks,
+ * so each group's blocks are first interleaved into this thread's scratch
+ * ([T·C][VPT·16], tessera_scratch) — one pass over the group's weights that
+ * saves a shuffle per tap and input channel in the tile loop; with no scratch
+ * memory every block takes the 8 × 4 path (same bits).
+ */
 static int conv2d_tiles_wide(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t C, const int32_t *qoff,
                              int32_t npos, int32_t nb, float *acc, int32_t ldc, int32_t lo, int32_t hi, const Epilogue *ep) {
   const int64_t bs = (int64_t)T * C * 8;
   const int per = WL / 8;
   int b = 0;
-  for (; b + 2 * per <= nb; b += 2 * per) wide_group_2(w + b * bs, bs, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
-  for (; b + per <= nb; b += per) wide_group_1(w + b * bs, bs, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
+#if WL == 16
+  const int64_t tc = (int64_t)T * C;
+  float *pk = nb >= per ? (float *)tessera_scratch((unsigned long)tc * 2 * WL * sizeof(float)) : NULL;
+  if (!pk) return 0;
+  for (; b + 2 * per <= nb; b += 2 * per) {
+    for (int64_t k = 0; k < tc; k++)
+      for (int j = 0; j < 4; j++) memcpy(pk + k * 32 + j * 8, w + (b + j) * bs + k * 8, 32);
+    wide_group_2(pk, 16, 32, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
+  }
+  for (; b + per <= nb; b += per) {
+    for (int64_t k = 0; k < tc; k++)
+      for (int j = 0; j < 2; j++) memcpy(pk + k * 16 + j * 8, w + (b + j) * bs + k * 8, 32);
+    wide_group_1(pk, 16, 16, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
+  }
+#else
+  for (; b + 2 * per <= nb; b += 2 * per) wide_group_2(w + b * bs, bs, 8, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
+  for (; b + per <= nb; b += per) wide_group_1(w + b * bs, bs, 8, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
+#endif
   return b;
 }
 
