@@ -127,6 +127,13 @@ message TileTask {
   // empty: exact). A worker whose engine runs another mode refuses the task
   // (error ENGINE_MISMATCH): one run never mixes modes.
   string engine_mode = 14;
+  // The shapes of the model's inputs after the first (input_shape), for a
+  // model with several inputs; slices of input k have source -1 - k.
+  repeated InputShape more_input_shapes = 15;
+}
+
+message InputShape {
+  repeated uint32 dims = 1;
 }
 
 message TileTimings {
@@ -187,8 +194,9 @@ export const TILE_SLICE_FIELDS = { source: 1, shape: 2, region: 3, data: 4 } as 
 export const TILE_SLICES_FIELDS = { slices: 1 } as const;
 export const TILE_TASK_FIELDS = {
   version: 1, run_id: 2, tile_id: 3, stage: 4, model_id: 5, model_version: 6,
-  input_shape: 7, layers: 8, regions: 9, inputs: 10, inputs_ref: 11, attempt: 12, extra_outputs: 13, engine_mode: 14,
+  input_shape: 7, layers: 8, regions: 9, inputs: 10, inputs_ref: 11, attempt: 12, extra_outputs: 13, engine_mode: 14, more_input_shapes: 15,
 } as const;
+export const INPUT_SHAPE_FIELDS = { dims: 1 } as const;
 export const TILE_TIMINGS_FIELDS = { queue_ms: 1, compute_ms: 2, codec_ms: 3 } as const;
 export const TILE_ERROR_FIELDS = { code: 1, message: 2 } as const;
 export const TILE_RESULT_FIELDS = {

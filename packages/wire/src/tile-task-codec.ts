@@ -2,7 +2,7 @@ import type { Region } from '@tessera/tensor';
 import type { WireLimits } from './limits.js';
 import { ProtoReader, ProtoWriter, WireType } from './proto-io.js';
 import { readRegion, writeRegion } from './region-codec.js';
-import { TILE_TASK_FIELDS as F } from './schema.js';
+import { INPUT_SHAPE_FIELDS as FS, TILE_TASK_FIELDS as F } from './schema.js';
 import type { DecodeTensorOptions } from './tensor-codec.js';
 import {
   checkArray, checkBox, checkHexDigest, checkInteger, checkShape, checkString, checkUint32, checkVersion, decoding, encoding, fail, show,
@@ -31,6 +31,7 @@ export function encodeTileTask(task: TileTask): Uint8Array {
     w.uint32Field(F.attempt, task.attempt);
     if (task.extraOutputs?.length) w.packedUint32Field(F.extra_outputs, task.extraOutputs);
     if (task.engineMode !== undefined) w.stringField(F.engine_mode, task.engineMode);
+    for (const s of task.moreInputShapes ?? []) w.messageField(F.more_input_shapes, new ProtoWriter().packedUint32Field(FS.dims, s));
     return w.finish();
   });
 }
@@ -51,6 +52,7 @@ export function decodeTileTask(bytes: Uint8Array, limits: Partial<WireLimits> = 
     };
     const extraOutputs: number[] = [];
     let engineMode = '';
+    const moreInputShapes: number[][] = [];
     const inputViews: Uint8Array[] = [];
     const r = new ProtoReader(b);
     const str = (what: string) => r.string(what, lim.maxStringBytes);
@@ -80,6 +82,19 @@ export function decodeTileTask(bytes: Uint8Array, limits: Partial<WireLimits> = 
         case F.attempt: expect(WireType.VARINT, 'attempt'); t.attempt = r.uint32('attempt'); break;
         case F.extra_outputs: r.repeated(wireType, extraOutputs, lim.maxLayers, 'extraOutputs'); break;
         case F.engine_mode: expect(WireType.LEN, 'engineMode'); engineMode = str('engineMode'); break;
+        case F.more_input_shapes: {
+          expect(WireType.LEN, 'moreInputShapes');
+          if (moreInputShapes.length >= lim.maxSlices) fail(`moreInputShapes has more than maxSlices ${lim.maxSlices} elements`);
+          const dims: number[] = [];
+          const sr = new ProtoReader(r.lengthDelimited('moreInputShapes'));
+          while (!sr.done) {
+            const tag = sr.tag();
+            if (tag.field === FS.dims) sr.repeated(tag.wireType, dims, lim.maxRank, `moreInputShapes[${moreInputShapes.length}]`);
+            else sr.skip(tag.wireType);
+          }
+          moreInputShapes.push(dims);
+          break;
+        }
         default: r.skip(wireType);
       }
     }
@@ -87,7 +102,7 @@ export function decodeTileTask(bytes: Uint8Array, limits: Partial<WireLimits> = 
     checkVersion(t.version, TILE_PROTOCOL_VERSION, 'tile protocol version');
     const { inputsRef, ...fields } = t;
     const task: TileTask = { ...fields, inputs: [], ...(inputsRef === '' ? {} : { inputsRef }), ...(extraOutputs.length ? { extraOutputs } : {}),
-      ...(engineMode === '' ? {} : { engineMode: engineMode as TileTask['engineMode'] }) };
+      ...(engineMode === '' ? {} : { engineMode: engineMode as TileTask['engineMode'] }), ...(moreInputShapes.length ? { moreInputShapes } : {}) };
     checkTaskFields({ ...task, inputs: inputViews }, lim);
     const inputs = inputViews.map((v, i) => readTileSlice(v, lim, `inputs[${i}]`));
     return { ...task, inputs: inputs.map((s) => materializeSlice(s, opts.copy ?? 'always')) };
@@ -116,6 +131,9 @@ function checkTaskFields(t: Omit<TileTask, 'inputs'> & { inputs: readonly unknow
   }
   checkUint32(t.attempt, 'attempt', 1);
   if (t.engineMode !== undefined && t.engineMode !== 'exact' && t.engineMode !== 'fma') fail(`engineMode must be 'exact' or 'fma', got ${show(t.engineMode)}`);
+  if (t.moreInputShapes !== undefined) {
+    checkArray(t.moreInputShapes, 'moreInputShapes', lim.maxSlices, 'maxSlices').forEach((s, i) => checkShape(s, `moreInputShapes[${i}]`, lim));
+  }
   if (t.extraOutputs !== undefined) {
     const extra = checkArray(t.extraOutputs, 'extraOutputs', lim.maxLayers, 'maxLayers');
     // In task order, each a layer of the task before its last: so each appears once.

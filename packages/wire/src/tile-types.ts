@@ -56,6 +56,8 @@ export interface TileTask {
   readonly extraOutputs?: readonly number[];
   /** The run's numeric mode ('exact' when absent): a worker in another mode refuses the task (ENGINE_MISMATCH). */
   readonly engineMode?: 'exact' | 'fma';
+  /** The shapes of the model's inputs after the first (inputShape), for a model with several inputs; slices of input k have source -1 - k. */
+  readonly moreInputShapes?: readonly Shape[];
 }
 
 export interface TileTimings {

@@ -68,6 +68,7 @@ export function randomTask(r: () => number): TileTask {
     ...(byRef ? { inputsRef: `tiles/${uuid(r)}/inputs` } : {}),
     attempt: r() < 0.1 ? 0xffffffff : randInt(r, 1, 5),
     ...(extraOutputs.length ? { extraOutputs } : {}),
+    ...(r() < 0.2 ? { moreInputShapes: Array.from({ length: randInt(r, 1, 3) }, () => randomShape(r, 64)) } : {}),
   };
 }
 

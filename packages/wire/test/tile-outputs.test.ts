@@ -39,4 +39,10 @@ describe('tile messages with extra outputs', () => {
     expectCode(() => encodeTileResult({ ...noOutput, outputRef: 'tiles/x' }), 'BAD_ARGUMENT', /extraOutputs \(2 slices\) come only with output, not with outputRef/);
     expectCode(() => encodeTileResult({ ...noOutput, error: { code: 'KERNEL_FAILED', message: 'x' } }), 'BAD_ARGUMENT', /come only with output, not with error/);
   });
+
+  it('carry the shapes of a model\'s inputs after the first, checked', () => {
+    const more = { ...task, moreInputShapes: [[1, 1, 3, 3], [1, 5]] };
+    expectBitEqual(decodeTileTask(encodeTileTask(more)), more);
+    expectCode(() => encodeTileTask({ ...task, moreInputShapes: [[1, 0, 3, 3]] }), 'BAD_ARGUMENT', /moreInputShapes\[0\]/);
+  });
 });

@@ -41,6 +41,7 @@ export function pbTask(t: TileTask): PbObject {
     input_shape: [...t.inputShape], layers: [...t.layers], regions: t.regions.map((r) => ({ ...r })),
     inputs: t.inputs.map(pbSlice), ...(t.inputsRef !== undefined ? { inputs_ref: t.inputsRef } : {}), attempt: t.attempt,
     ...(t.extraOutputs ? { extra_outputs: [...t.extraOutputs] } : {}),
+    ...(t.moreInputShapes ? { more_input_shapes: t.moreInputShapes.map((s) => ({ dims: [...s] })) } : {}),
   };
 }
 
