@@ -195,6 +195,12 @@ describe('tessera-face serve (spawned, loopback)', function () {
     expect(h.queue).to.deep.equal({ running: 0, held: 0, capacity: 5 });
   });
 
+  it('a port already taken is UNAVAILABLE naming it, exit 1, nothing left running', async () => {
+    const r = await cli(['serve', '--port', String(s.port), '--db', join(dir, 'other.db')]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr.trim()).to.equal(`error [UNAVAILABLE]: cannot listen on 127.0.0.1:${s.port} (EADDRINUSE)`);
+  });
+
   it('SIGTERM under load: requests taken finish with 200, the process exits 0, the gallery opens cleanly', async () => {
     const pending = Array.from({ length: 8 }, () => request(s.port, 'POST', '/identify', adaBytes).then((r) => r.status, (e: Error) => e.message));
     // Wait until the server holds requests, then stop it.
