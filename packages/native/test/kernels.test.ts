@@ -16,13 +16,19 @@ import { expectSameBits, inEngineMemory, randomRegion } from './util.js';
 
 interface Problem { spec: OpSpec; inputs: Tensor[]; weights: Record<string, Tensor> }
 
-const ACTS = [undefined, 'relu', 'relu6', 'leakyRelu'] as const;
+const ACTS = [undefined, 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'] as const;
+
+/** The spec fields of activation `act` (leakyRelu's alpha; hardSigmoid's alpha and beta). */
+function actFields(act: (typeof ACTS)[number], rand: () => number): Record<string, unknown> {
+  if (act === 'leakyRelu') return { activation: act, alpha: rand() < 0.5 ? 0.1 : rand() * 2 - 1 };
+  if (act === 'hardSigmoid') return { activation: act, alpha: rand() < 0.5 ? 0.2 : rand() * 2 - 1, beta: rand() < 0.5 ? 0.5 : rand() * 2 - 1 };
+  return act ? { activation: act } : {};
+}
 
 function epilogue(rand: () => number, cout: number, w: Record<string, Tensor>): Record<string, unknown> {
   if (rand() < 0.6) w.bias = randomTensor([cout], rand);
   if (rand() < 0.4) { w.scale = randomTensor([cout], rand, -4, 4); w.shift = randomTensor([cout], rand); }
-  const act = ACTS[randInt(rand, 0, 3)];
-  return act ? { activation: act, ...(act === 'leakyRelu' ? { alpha: rand() < 0.5 ? 0.1 : rand() * 2 - 1 } : {}) } : {};
+  return actFields(ACTS[randInt(rand, 0, ACTS.length - 1)], rand);
 }
 
 function convProblem(rand: () => number): Problem {
@@ -152,7 +158,7 @@ describe('native engine: kernels', function () {
       for (const groups of [1, 9]) {
         const w = randomTensor([9, 9 / groups, 3, 3], rand);
         for (let i = 0; i < w.size; i += 5) w.data[i] = [0, -0, 1e-45][i % 3]!;
-        const p: Problem = { spec: { op: 'conv2d', kernel: 3, padding: 'same', groups, ...(act ? { activation: act, ...(act === 'leakyRelu' ? { alpha: 0.1 } : {}) } : {}) } as unknown as OpSpec, inputs: [x], weights: { weight: w, bias: Tensor.from([-0, 0, NaN, 1, -1, Infinity, 0, -0, 2], [9]) } };
+        const p: Problem = { spec: { op: 'conv2d', kernel: 3, padding: 'same', groups, ...actFields(act, rand) } as unknown as OpSpec, inputs: [x], weights: { weight: w, bias: Tensor.from([-0, 0, NaN, 1, -1, Infinity, 0, -0, 2], [9]) } };
         const shape = applyOp(p.spec, p.inputs, p.weights).shape;
         const region = { n0: 0, n1: 1, c0: 0, c1: 9, y0: 0, y1: shape[2]!, x0: 0, x1: shape[3]! };
         const want = runOn({ kind: 'wasm' }, p, shape, region, false);

@@ -2,7 +2,7 @@ import { FUSED_ACTIVATIONS, Tensor, getOp, type Conv2dSpec, type FusedActivation
 import { Model, type Layer } from './model.js';
 
 /*
- * Layer fusion: conv2d (or dense) → [scaleShift] → [relu | relu6 | leakyRelu]
+ * Layer fusion: conv2d (or dense) → [scaleShift] → [relu | relu6 | leakyRelu | hardSigmoid | hardSwish]
  * becomes one layer whose epilogue (tensor's ops/epilogue.ts) does the
  * scaleShift and the activation. The epilogue computes each step as one
  * float32 operation, exactly as the element-wise kernels do, so the fused
@@ -70,7 +70,7 @@ function fuse(model: Model): Model {
       layers.push(l.index === index && l.inputs.every((s) => remap(s) === s) ? l : { ...l, index, inputs: l.inputs.map(remap) });
       continue;
     }
-    let spec = l.spec as OpSpec & { activation?: FusedActivation; alpha?: number };
+    let spec = l.spec as OpSpec & { activation?: FusedActivation; alpha?: number; beta?: number };
     let weights: Weights = l.weights;
     const merged: string[] = [...(l.merged ?? [])];
     const absorbed: number[] = [];
@@ -87,8 +87,10 @@ function fuse(model: Model): Model {
     }
     next = spec.activation === undefined ? soleReader(end) : undefined;
     if (next && (FUSED_ACTIVATIONS as readonly string[]).includes(next.spec.op)) {
-      const act = next.spec as OpSpec & { op: FusedActivation; alpha?: number };
-      spec = act.op === 'leakyRelu' ? { ...spec, activation: act.op, alpha: act.alpha } : { ...spec, activation: act.op };
+      const act = next.spec as OpSpec & { op: FusedActivation; alpha?: number; beta?: number };
+      spec = act.op === 'leakyRelu' ? { ...spec, activation: act.op, alpha: act.alpha }
+        : act.op === 'hardSigmoid' ? { ...spec, activation: act.op, alpha: act.alpha, beta: act.beta }
+        : { ...spec, activation: act.op };
       merged.push(next.name);
       absorbed.push(next.index);
       end = next.index;

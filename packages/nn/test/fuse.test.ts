@@ -41,11 +41,13 @@ function chainModel(seed: number): Model {
       const scale = randomTensor([c], seed * 10 + i, -2, 2);
       x = b.scaleShift(x, rand() < 0.3 ? { scale } : { scale, shift: randomTensor([c], seed * 10 + i + 5) });
     }
-    const act = randInt(rand, 0, 4);
+    const act = randInt(rand, 0, 6);
     if (act === 1) x = b.relu(x);
     else if (act === 2) x = b.relu6(x);
     else if (act === 3) x = b.leakyRelu(x, [0.1, 0.2, -0.5][randInt(rand, 0, 2)]!);
     else if (act === 4) x = b.sigmoid(x);
+    else if (act === 5) x = b.hardSigmoid(x, [0.2, 1 / 3, -0.7][randInt(rand, 0, 2)]!, [0.5, -0, 0.1][randInt(rand, 0, 2)]!);
+    else if (act === 6) x = b.hardSwish(x);
     if (rand() < 0.3) x = b.maxPool(x, { kernel: 2, padding: 'same' });
   }
   return b.build(x);
@@ -130,6 +132,23 @@ describe('fuseLayers', () => {
     expect(Object.is(f.layers[0]!.weights.shift!.data[0], -0)).to.equal(true);
     const input = randomTensor([1, 1, 4, 4], 3);
     expectBits(await local.run(m, input), unfused(m, input), 'no-shift chain');
+  });
+
+  it('fuses hardSigmoid with its alpha and beta, and hardSwish (MobileNetV3), bit for bit at the clamp edges', async () => {
+    // A 1×1 conv of weight 1 passes x through; the input holds ±3 and its float32 neighbours, where hardSwish's clamp turns.
+    const edges = [3, -3, 2.9999998, -2.9999998, 3.0000002, -3.0000002, 0, -0, 1e-45, 2.5, -2.5, 100, -100, 1e-3, -1e-3, 7];
+    for (const act of ['hardSwish', 'hardSigmoid'] as const) {
+      const b = new ModelBuilder(`m-${act}`, [1, 1, 4, 4]);
+      let x = b.conv2d(b.input, { outChannels: 2, kernel: 1 }, { weight: Tensor.from([1, -1], [2, 1, 1, 1]), bias: Tensor.from([0, 0], [2]) });
+      x = b.scaleShift(x, { scale: Tensor.from([1, 0.5], [2]), shift: Tensor.from([-0, 1], [2]) });
+      x = act === 'hardSwish' ? b.hardSwish(x) : b.hardSigmoid(x, 0.2, 0.5);
+      const m = b.build(b.maxPool(x, { kernel: 1 }));
+      const f = fuseLayers(m);
+      expect(ops(f), act).to.deep.equal(['conv2d', 'maxPool']);
+      expect(f.layers[0]!.spec, act).to.include(act === 'hardSwish' ? { activation: 'hardSwish' } : { activation: 'hardSigmoid', alpha: 0.2, beta: 0.5 });
+      const input = Tensor.from(edges, [1, 1, 4, 4]);
+      expectBits(await local.run(m, input), unfused(m, input), act);
+    }
   });
 
   it('folds a zero pad into the padding of the conv that alone reads it (not into same padding, a non-zero pad, or a shared pad)', async () => {

@@ -50,32 +50,15 @@ static inline f32x4 madd(f32x4 acc, f32x4 a, f32x4 b) { return ts_fma4(a, b, acc
 static inline f32x4 madd(f32x4 acc, f32x4 a, f32x4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
 #endif
 
-/* Activation codes of the fused epilogue (ACT_* in src/engine/epilogue.ts). */
-enum { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_LEAKY = 3 };
-
-/*
- * The activations exactly as the TypeScript element-wise kernels compute
- * them, so a fused epilogue equals the unfused layers bit for bit:
- *   relu  max(v, +0)          (NaN stays NaN, −0 → +0)
- *   relu6 min(max(v, +0), 6)
- *   leaky v · alpha where the sign bit of v is set, else v (float32 multiply)
- */
-static inline f32x4 activate(f32x4 v, int act, f32x4 alpha) {
-  switch (act) {
-    case ACT_RELU: return wasm_f32x4_max(v, wasm_f32x4_splat(0.0f));
-    case ACT_RELU6: return wasm_f32x4_min(wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(6.0f));
-    case ACT_LEAKY: {
-      v128_t neg = wasm_i32x4_shr(v, 31);
-      return wasm_v128_bitselect(wasm_f32x4_mul(v, alpha), v, neg);
-    }
-    default: return v;
-  }
-}
+/* Activation codes of the fused epilogue (ACT_CODE in src/ops/epilogue.ts). */
+enum { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_LEAKY = 3, ACT_HARD_SIGMOID = 4, ACT_HARD_SWISH = 5 };
 
 /*
  * The epilogue of conv2d and dense, per output channel c:
  *   v = sum + bias[c]; if scaled: v = v · scale[c] + shift[c]; v = act(v)
- * each step one float32 rounding, in that order.
+ * each step one float32 rounding, in that order. `alpha` is leakyRelu's
+ * slope or hardSigmoid's factor, `beta` hardSigmoid's offset (hardSwish:
+ * 1/6 and 1/2 rounded to float32, written by TypeScript).
  */
 typedef struct {
   MEMPTR(const float) bias;  /* one per output channel of the call (zeros when the layer has none) */
@@ -83,14 +66,44 @@ typedef struct {
   MEMPTR(const float) shift;
   int32_t act;
   float alpha;
+  float beta;
 } Epilogue;
 
-_Static_assert(sizeof(Epilogue) == 5 * 4, "Epilogue is written field by field from TypeScript (ops/epilogue.ts)");
+_Static_assert(sizeof(Epilogue) == 6 * 4, "Epilogue is written field by field from TypeScript (ops/epilogue.ts)");
+
+/*
+ * The activations exactly as the TypeScript element-wise kernels compute
+ * them (ops/activation/fast.ts), so a fused epilogue equals the unfused
+ * layers bit for bit:
+ *   relu        max(v, +0)          (NaN stays NaN, −0 → +0)
+ *   relu6       min(max(v, +0), 6)
+ *   leaky       v · alpha where the sign bit of v is set, else v (float32 multiply)
+ *   hardSigmoid h = t < 0 ? 0 : t > 1 ? 1 : t with t = alpha·v + beta (two
+ *               roundings); pmax/pmin are exactly those selects (NaN and −0 kept)
+ *   hardSwish   v · h (one more rounding)
+ */
+static inline f32x4 activate(f32x4 v, const Epilogue *ep) {
+  switch (ep->act) {
+    case ACT_RELU: return wasm_f32x4_max(v, wasm_f32x4_splat(0.0f));
+    case ACT_RELU6: return wasm_f32x4_min(wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(6.0f));
+    case ACT_LEAKY: {
+      v128_t neg = wasm_i32x4_shr(v, 31);
+      return wasm_v128_bitselect(wasm_f32x4_mul(v, splat(ep->alpha)), v, neg);
+    }
+    case ACT_HARD_SIGMOID:
+    case ACT_HARD_SWISH: {
+      f32x4 t = wasm_f32x4_add(wasm_f32x4_mul(splat(ep->alpha), v), splat(ep->beta));
+      f32x4 h = wasm_f32x4_pmin(wasm_f32x4_pmax(t, splat(0.0f)), splat(1.0f));
+      return ep->act == ACT_HARD_SWISH ? wasm_f32x4_mul(v, h) : h;
+    }
+    default: return v;
+  }
+}
 
 static inline f32x4 epilogue(f32x4 v, const Epilogue *ep, int c) {
   v = wasm_f32x4_add(v, splat(AT(const float, ep->bias)[c]));
   if (ep->scale) v = wasm_f32x4_add(wasm_f32x4_mul(v, splat(AT(const float, ep->scale)[c])), splat(AT(const float, ep->shift)[c]));
-  return activate(v, ep->act, splat(ep->alpha));
+  return activate(v, ep);
 }
 
 #endif

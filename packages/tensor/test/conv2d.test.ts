@@ -3,8 +3,8 @@ import { conv2d, conv2dOp, conv2dRef, type Conv2dArgs } from '../src/ops/conv2d/
 import { conv2dFast } from '../src/ops/conv2d/fast.js';
 import { conv2dReference } from '../src/ops/conv2d/reference.js';
 import type { Conv2dSpec } from '../src/ops/conv2d/spec.js';
-import { leakyRelu, relu, relu6 } from '../src/ops/activation/index.js';
-import { FUSED_ACTIVATIONS, type FusedActivation } from '../src/ops/epilogue.js';
+import type { EpilogueSpec, FusedActivation } from '../src/ops/epilogue.js';
+import { EPILOGUE_ACTS, activationFields, activationLayer, randomAct } from './epilogue-helpers.js';
 import { scaleShift } from '../src/ops/scale-shift/index.js';
 import type { Weights } from '../src/ops/op.js';
 import type { Padding } from '../src/ops/window.js';
@@ -88,7 +88,7 @@ function problems(seed: number, count: number): Problem[] {
  * ±4 so relu6 clips), and an activation (or none), leakyRelu's alpha either
  * 0.1 or a random double in (−1, 1) that float32 cannot hold exactly.
  */
-function withEpilogue(p: Problem, rand: () => number, act: FusedActivation | 'none' = (['none', ...FUSED_ACTIVATIONS] as const)[randInt(rand, 0, 3)]!): Problem {
+function withEpilogue(p: Problem, rand: () => number, act: FusedActivation | 'none' = randomAct(rand)): Problem {
   const cout = p.w.shape[0]!;
   const scaled = rand() < 2 / 3;
   const q: Problem = { ...p, spec: { ...p.spec } };
@@ -96,19 +96,16 @@ function withEpilogue(p: Problem, rand: () => number, act: FusedActivation | 'no
     q.scale = randomTensor([cout], rand, -4, 4);
     q.shift = randomTensor([cout], rand, -1, 1);
   }
-  if (act !== 'none') q.spec = { ...q.spec, activation: act, ...(act === 'leakyRelu' ? { alpha: rand() < 0.5 ? 0.1 : rand() * 2 - 1 } : {}) };
+  q.spec = { ...q.spec, ...activationFields(act, rand) };
   return q;
 }
 
 /** The same layer unfused: conv2d with bias only, then scaleShift, then the activation op, all fast kernels. */
 function unfused(p: Problem): Tensor {
-  const { activation, alpha, ...plain } = p.spec;
+  const { activation: _a, alpha: _al, beta: _b, ...plain } = p.spec;
   let y = run({ x: p.x, w: p.w, b: p.b, spec: plain });
   if (p.scale) y = scaleShift(y, p.scale, p.shift);
-  if (activation === 'relu') y = relu(y);
-  else if (activation === 'relu6') y = relu6(y);
-  else if (activation === 'leakyRelu') y = leakyRelu(y, alpha!);
-  return y;
+  return activationLayer(y, p.spec);
 }
 
 const describeEpilogue = (p: Problem) =>
@@ -318,17 +315,17 @@ describe('conv2d', () => {
       const rand = rng(51);
       const seen = new Set<string>();
       problems(52, 120).forEach((p0, i) => {
-        const p = withEpilogue(p0, rand, (['none', ...FUSED_ACTIVATIONS] as const)[i % 4]!);
+        const p = withEpilogue(p0, rand, EPILOGUE_ACTS[i % EPILOGUE_ACTS.length]!);
         seen.add(`${p.spec.activation ?? 'none'}/${!!p.scale}`);
         expectSameBits(run(p), unfused(p), `case ${i} ${describeEpilogue(p)}`);
       });
-      expect(seen.size, [...seen].join(' ')).to.equal(8); // every activation, with and without scale/shift
+      expect(seen.size, [...seen].join(' ')).to.equal(2 * EPILOGUE_ACTS.length); // every activation, with and without scale/shift
     });
 
     it('agrees with the float64 reference epilogue within FAST_TOLERANCE · max|ref| on 120 random problems', () => {
       const rand = rng(53);
       problems(54, 120).forEach((p0, i) => {
-        const p = withEpilogue(p0, rand, (['none', ...FUSED_ACTIVATIONS] as const)[i % 4]!);
+        const p = withEpilogue(p0, rand, EPILOGUE_ACTS[i % EPILOGUE_ACTS.length]!);
         expectWithinFastTolerance(run(p), run(p, 'reference'), `case ${i} ${describeEpilogue(p)}`);
       });
     });
@@ -341,24 +338,46 @@ describe('conv2d', () => {
       const w = Tensor.filled([4, 1, 1, 1], 1);
       const scale = Tensor.from([1, -1, 0, 2], [4]), shift = Tensor.from([-0, -0, -0, -5], [4]);
       const base = spec({ kernel: 1, groups: 4 });
-      for (const [act, alpha] of [['none', undefined], ['relu', undefined], ['relu6', undefined], ['leakyRelu', 0.1], ['leakyRelu', -0.3]] as const) {
+      const acts: EpilogueSpec[] = [
+        {}, { activation: 'relu' }, { activation: 'relu6' }, { activation: 'leakyRelu', alpha: 0.1 }, { activation: 'leakyRelu', alpha: -0.3 },
+        { activation: 'hardSigmoid', alpha: 0.2, beta: 0.5 }, { activation: 'hardSigmoid', alpha: -0.7, beta: -0 }, { activation: 'hardSwish' },
+      ];
+      for (const fields of acts) {
+        const act = fields.activation ?? 'none', alpha = fields.alpha;
         for (const scaled of [false, true]) {
           for (const b of [null, Tensor.from([-0, 0.5, -2, 1e-3], [4])]) {
-            const p: Problem = {
-              x, w, b, ...(scaled ? { scale, shift } : {}),
-              spec: act === 'none' ? base : { ...base, activation: act, ...(alpha !== undefined ? { alpha } : {}) },
-            };
+            const p: Problem = { x, w, b, ...(scaled ? { scale, shift } : {}), spec: { ...base, ...fields } };
             const fused = run(p);
             expectSameBits(fused, unfused(p), describeEpilogue(p));
             if (scaled && b === null) {
-              // Channel 1 is −(+0) + −0 = −0 at x = ±0: relu and relu6 give +0, leakyRelu −0 · alpha, none −0.
+              // Channel 1 is −(+0) + −0 = −0 at x = ±0: relu and relu6 give +0, leakyRelu −0 · alpha, hardSwish
+              // −0 · h(−0) = −0 · 0.5 = −0, hardSigmoid alpha · −0 + beta clamped (+0 for beta −0), none −0.
               const z = fused.get(0, 1, 0, 0);
-              const wantZero = act === 'relu' || act === 'relu6' ? 0 : act === 'leakyRelu' && alpha! < 0 ? 0 : -0;
+              const t = (alpha ?? 0) * -0 + (fields.beta ?? 0);
+              const wantZero = act === 'relu' || act === 'relu6' ? 0 : act === 'leakyRelu' && alpha! < 0 ? 0 : act === 'hardSigmoid' ? (t > 1 ? 1 : t < 0 ? 0 : t) : -0;
               expect(Object.is(z, wantZero), `${act} ${alpha}: channel 1 at x = 0 gives ${Object.is(z, -0) ? '-0' : z}`).to.equal(true);
               // Channel 2 is Infinity · 0 = NaN at x = Infinity; NaN survives every activation.
               expect(Number.isNaN(fused.get(0, 2, 0, 2)), `${act}: NaN`).to.equal(true);
             }
           }
+        }
+      }
+    });
+
+    it('hardSigmoid and hardSwish at their clamp edges, denormals, ±0, ±Infinity and huge values: fused = unfused bit for bit', () => {
+      // Depthwise 1×1, weight 1, no bias: the sum +0 + 1·x is x (−0 → +0), so the epilogue sees these values exactly.
+      const edges = [3, -3, 2.5, -2.5, 0, -0, 1e-45, -1e-45, 1.2e-38, -1.2e-38, Infinity, -Infinity, NaN, 3.4e38, -3.4e38, 6, -6, 0.5, -0.5];
+      // Each edge and its two float32 neighbours (bits ± 1): where the clamp of t = alpha·x + beta turns.
+      const f = new Float32Array(1), fb = new Int32Array(f.buffer);
+      const vals = edges.flatMap((e) => [-1, 0, 1].map((d) => { f[0] = e; fb[0]! += d; return f[0]!; }));
+      const n = vals.length;
+      const x = Tensor.from([...vals, ...vals.map((v) => -v)], [1, 2, 1, n]);
+      const w = Tensor.filled([2, 1, 1, 1], 1);
+      const scale = Tensor.from([1, -1], [2]), shift = Tensor.from([-0, 3], [2]);
+      for (const fields of [{ activation: 'hardSwish' }, { activation: 'hardSigmoid', alpha: 0.2, beta: 0.5 }, { activation: 'hardSigmoid', alpha: 1 / 3, beta: -0 }] as EpilogueSpec[]) {
+        for (const scaled of [false, true]) {
+          const p: Problem = { x, w, b: null, ...(scaled ? { scale, shift } : {}), spec: { ...spec({ kernel: 1, groups: 2 }), ...fields } };
+          expectSameBits(run(p), unfused(p), describeEpilogue(p));
         }
       }
     });
@@ -535,7 +554,7 @@ describe('conv2d', () => {
         expectTesseraError(() => conv2dOp.outputShape(spec(s), [x.shape], shapes), code, msg);
       };
       it('an unknown activation', () => {
-        rejects({ kernel: 3, activation: 'gelu' as never }, {}, 'BAD_ARGUMENT', /conv2d activation must be one of 'relu', 'relu6', 'leakyRelu', got "gelu"/);
+        rejects({ kernel: 3, activation: 'gelu' as never }, {}, 'BAD_ARGUMENT', /conv2d activation must be one of 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', got "gelu"/);
         rejects({ kernel: 3, activation: 'sigmoid' as never }, {}, 'BAD_ARGUMENT', /activation must be one of .*got "sigmoid"/);
       });
       it('alpha without leakyRelu, leakyRelu without alpha, a non-finite alpha', () => {
@@ -543,6 +562,13 @@ describe('conv2d', () => {
         rejects({ kernel: 3, activation: 'relu', alpha: 0.2 }, {}, 'BAD_ARGUMENT', /alpha 0\.2 is only meaningful with activation 'leakyRelu'/);
         rejects({ kernel: 3, activation: 'leakyRelu' }, {}, 'BAD_ARGUMENT', /conv2d activation 'leakyRelu' needs alpha/);
         rejects({ kernel: 3, activation: 'leakyRelu', alpha: NaN }, {}, 'BAD_ARGUMENT', /conv2d alpha must be a finite number, got NaN/);
+      });
+      it('hardSigmoid without alpha or beta, beta on another activation, a non-finite beta', () => {
+        rejects({ kernel: 3, activation: 'hardSigmoid', beta: 0.5 }, {}, 'BAD_ARGUMENT', /conv2d activation 'hardSigmoid' needs alpha/);
+        rejects({ kernel: 3, activation: 'hardSigmoid', alpha: 0.2 }, {}, 'BAD_ARGUMENT', /conv2d activation 'hardSigmoid' needs beta/);
+        rejects({ kernel: 3, activation: 'hardSwish', beta: 0.5 }, {}, 'BAD_ARGUMENT', /conv2d beta 0\.5 is only meaningful with activation 'hardSigmoid'/);
+        rejects({ kernel: 3, activation: 'hardSwish', alpha: 0.2 }, {}, 'BAD_ARGUMENT', /conv2d alpha 0\.2 is only meaningful with activation 'leakyRelu' or 'hardSigmoid'/);
+        rejects({ kernel: 3, activation: 'hardSigmoid', alpha: 0.2, beta: Infinity }, {}, 'BAD_ARGUMENT', /conv2d beta must be a finite number, got Infinity/);
       });
       it('scale without shift, shift without scale', () => {
         rejects({ kernel: 3 }, { scale: v8(4) }, 'BAD_ARGUMENT', /conv2d takes scale and shift together .*got only scale/);

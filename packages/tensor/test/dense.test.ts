@@ -3,8 +3,8 @@ import { randInt, randomTensor, rng } from '../src/random.js';
 import { fullRegion, region } from '../src/region.js';
 import { Tensor } from '../src/tensor.js';
 import { DENSE_WEIGHTS, dense, denseOp, denseRef, type DenseSpec } from '../src/ops/dense/index.js';
-import { leakyRelu, relu, relu6 } from '../src/ops/activation/index.js';
-import { FUSED_ACTIVATIONS, type FusedActivation } from '../src/ops/epilogue.js';
+import { EPILOGUE_ACTS, activationFields, activationLayer, randomAct } from './epilogue-helpers.js';
+import type { FusedActivation } from '../src/ops/epilogue.js';
 import { scaleShift } from '../src/ops/scale-shift/index.js';
 import type { Weights } from '../src/ops/op.js';
 import {
@@ -33,17 +33,17 @@ function randomCase(rand: () => number, maxK = 600): OpCase<DenseSpec> {
 
 /**
  * `c` with a random fused epilogue: scale/shift 2 in 3 times (scales up to ±4
- * so relu6 clips), an activation or none; leakyRelu's alpha 0.1 or a random
+ * so relu6 clips), an activation or none (fields: epilogue-helpers.ts); leakyRelu's alpha 0.1 or a random
  * double float32 cannot hold exactly.
  */
-function withEpilogue(c: OpCase<DenseSpec>, rand: () => number, act: FusedActivation | 'none' = (['none', ...FUSED_ACTIVATIONS] as const)[randInt(rand, 0, 3)]!): OpCase<DenseSpec> {
+function withEpilogue(c: OpCase<DenseSpec>, rand: () => number, act: FusedActivation | 'none' = randomAct(rand)): OpCase<DenseSpec> {
   const f = c.weights!.weight!.shape[1]!;
   const weights: Record<string, Tensor | undefined> = { ...c.weights };
   if (rand() < 2 / 3) {
     weights.scale = maybeSpaced(randomTensor([f], rand, -4, 4), rand);
     weights.shift = randomTensor([f], rand, -1, 1);
   }
-  const spec: DenseSpec = act === 'none' ? SPEC : { ...SPEC, activation: act, ...(act === 'leakyRelu' ? { alpha: rand() < 0.5 ? 0.1 : rand() * 2 - 1 } : {}) };
+  const spec: DenseSpec = { ...SPEC, ...activationFields(act, rand) };
   return { ...c, spec, weights };
 }
 
@@ -60,11 +60,7 @@ function unfused(c: OpCase<DenseSpec>): Tensor {
   const { weight, bias, scale, shift } = c.weights!;
   let y = runCase({ ...c, spec: SPEC, weights: bias ? { weight, bias } : { weight } });
   if (scale) y = scaleShift(y, scale, shift);
-  const { activation, alpha } = c.spec;
-  if (activation === 'relu') y = relu(y);
-  else if (activation === 'relu6') y = relu6(y);
-  else if (activation === 'leakyRelu') y = leakyRelu(y, alpha!);
-  return y;
+  return activationLayer(y, c.spec);
 }
 
 const describeCase = (c: OpCase<DenseSpec>) =>
@@ -160,7 +156,7 @@ describe('dense', () => {
   it('fused scale/shift and activation equal the unfused fast layers (dense, scaleShift, activation) bit for bit', () => {
     const rand = rng(90);
     for (let i = 0; i < 60; i++) {
-      const c = withEpilogue(randomCase(rand), rand, (['none', ...FUSED_ACTIVATIONS] as const)[i % 4]!);
+      const c = withEpilogue(randomCase(rand), rand, EPILOGUE_ACTS[i % EPILOGUE_ACTS.length]!);
       expectSameBits(runCase(c, 'fast'), unfused(c), describeCase(c));
     }
   });
@@ -207,7 +203,7 @@ describe('dense', () => {
       expectTesseraError(() => denseOp.outputShape(SPEC, [[2, 6]], {}), 'BAD_ARGUMENT', /dense needs a weight tensor \[6, F\]/);
     });
     it('unknown activation, alpha without leakyRelu, leakyRelu without alpha', () => {
-      expectTesseraError(fused({ activation: 'gelu' }), 'BAD_ARGUMENT', /dense activation must be one of 'relu', 'relu6', 'leakyRelu', got "gelu"/);
+      expectTesseraError(fused({ activation: 'gelu' }), 'BAD_ARGUMENT', /dense activation must be one of 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', got "gelu"/);
       expectTesseraError(fused({ activation: 'relu', alpha: 0.2 }), 'BAD_ARGUMENT', /dense alpha 0\.2 is only meaningful with activation 'leakyRelu'/);
       expectTesseraError(fused({ alpha: 0.3 }), 'BAD_ARGUMENT', /dense alpha 0\.3/);
       expectTesseraError(fused({ activation: 'leakyRelu' }), 'BAD_ARGUMENT', /dense activation 'leakyRelu' needs alpha/);

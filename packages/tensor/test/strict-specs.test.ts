@@ -11,7 +11,7 @@ import { expectTesseraError } from './util.js';
  * near miss, the key that was meant.
  */
 
-const CONV_KEYS = 'Accepted keys: op, kernel, stride, dilation, padding, groups, flip, activation, alpha';
+const CONV_KEYS = 'Accepted keys: op, kernel, stride, dilation, padding, groups, flip, activation, alpha, beta';
 const POOL_KEYS = 'Accepted keys: op, kernel, stride, dilation, padding';
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const unknown = (what: string, key: string, value: string, near: string | null, keys: string): RegExp =>
@@ -56,7 +56,7 @@ describe('strict specs (issue 14)', () => {
 
     it("suggests the activation meant ('Relu' → 'relu')", () => {
       expectTesseraError(() => conv2d(x, w, null, { kernel: 3, activation: 'Relu' } as never), 'BAD_ARGUMENT',
-        /conv2d activation must be one of 'relu', 'relu6', 'leakyRelu', got "Relu"; did you mean 'relu'\?/);
+        /conv2d activation must be one of 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', got "Relu"; did you mean 'relu'\?/);
     });
 
     it('accepts every real key, the fused epilogue included', () => {
@@ -98,7 +98,7 @@ describe('strict specs (issue 14)', () => {
       expectTesseraError(() => applyOp({ op: 'resize', height: 4, width: 4, alignCorners: 'yes' } as never, [x]), 'BAD_ARGUMENT',
         /resize alignCorners must be true or false, got "yes"/);
       expectTesseraError(() => applyOp({ op: 'dense', activaton: 'relu' } as never, [x], { weight: randomTensor([128, 3], 3) }), 'BAD_ARGUMENT',
-        /dense spec: unknown key 'activaton'.*did you mean 'activation'\? Accepted keys: op, activation, alpha$/);
+        /dense spec: unknown key 'activaton'.*did you mean 'activation'\? Accepted keys: op, activation, alpha, beta$/);
       for (const op of ['add', 'concat', 'softmax']) {
         expectTesseraError(() => applyOp({ op, axis: 1 } as never, op === 'add' ? [x, x] : [x]), 'BAD_ARGUMENT', new RegExp(`^${op} spec: unknown key 'axis'`));
       }

@@ -1,4 +1,4 @@
-import type { EpilogueSpec, Region, Weights } from '@tessera/tensor';
+import { epilogueActivation, type EpilogueSpec, type Region, type Weights } from '@tessera/tensor';
 import { activationCode } from './activation.js';
 import { flatWeight } from './source.js';
 
@@ -16,8 +16,8 @@ export function epilogueCode(spec: EpilogueSpec, weights: Weights, r: Region, ws
     ws.push(flatWeight(weights.scale, r.c0, r.c1), flatWeight(weights.shift!, r.c0, r.c1));
     lines.push(`acc = acc * w${s}[oc - rc0] + w${s + 1}[oc - rc0];`);
   }
-  if (spec.activation) {
-    const act = spec.activation === 'leakyRelu' ? { op: 'leakyRelu' as const, alpha: spec.alpha! } : { op: spec.activation };
+  const act = epilogueActivation(spec);
+  if (act) {
     // No nested block: gpu.js's GLSL translation is safest with flat statements; the kernels use no `v` or `r` of their own.
     lines.push(`const v = acc; ${activationCode(act)} acc = r;`);
   }

@@ -3,40 +3,60 @@ import type { Tensor } from '../tensor.js';
 import { checkVector } from './invoke.js';
 import { checkEnum } from '../options.js';
 import type { WeightShapes, Weights } from './op.js';
+import { activate } from './activation/reference.js';
+import type { ActivationSpec } from './activation/spec.js';
 
 /*
  * What conv2d and dense may do to each output after the sum, in this order:
  *   v = sum + bias[c]                     (weight `bias`)
  *   v = v · scale[c] + shift[c]           (weights `scale` and `shift`: a folded batch-norm)
- *   v = activation(v)                     (spec `activation`, leakyRelu's `alpha`)
+ *   v = activation(v)                     (spec `activation`; `alpha`, `beta` of leakyRelu and hardSigmoid)
  * Each step is one float32 operation per element, exactly what the scaleShift
  * and activation layers compute, so a fused layer equals the unfused chain
  * bit for bit (nn's fuseLayers relies on it).
  */
-export type FusedActivation = 'relu' | 'relu6' | 'leakyRelu';
-export const FUSED_ACTIVATIONS: readonly FusedActivation[] = ['relu', 'relu6', 'leakyRelu'];
+export type FusedActivation = 'relu' | 'relu6' | 'leakyRelu' | 'hardSigmoid' | 'hardSwish';
+export const FUSED_ACTIVATIONS: readonly FusedActivation[] = ['relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'];
 
 /** Spec fields of the fused epilogue. */
 export interface EpilogueSpec {
   readonly activation?: FusedActivation;
-  /** Slope below zero of `activation: 'leakyRelu'`. */
+  /** Slope below zero of `activation: 'leakyRelu'`; the factor of `'hardSigmoid'`. */
   readonly alpha?: number;
+  /** The offset of `activation: 'hardSigmoid'`. */
+  readonly beta?: number;
 }
 
 /** The spec keys of EpilogueSpec: legitimate keys of every op that has the epilogue. */
-export const EPILOGUE_KEYS = ['activation', 'alpha'] as const;
+export const EPILOGUE_KEYS = ['activation', 'alpha', 'beta'] as const;
 
 /** Codes of kernels/engine.h. */
-export const ACT_CODE: Readonly<Record<FusedActivation | 'none', number>> = { none: 0, relu: 1, relu6: 2, leakyRelu: 3 };
+export const ACT_CODE: Readonly<Record<FusedActivation | 'none', number>> = { none: 0, relu: 1, relu6: 2, leakyRelu: 3, hardSigmoid: 4, hardSwish: 5 };
+
+/** The element-wise activation a fused epilogue applies (the spec of the activation layer it absorbed), or undefined. */
+export function epilogueActivation(spec: EpilogueSpec): ActivationSpec | undefined {
+  switch (spec.activation) {
+    case undefined: return undefined;
+    case 'leakyRelu': return { op: 'leakyRelu', alpha: spec.alpha! };
+    case 'hardSigmoid': return { op: 'hardSigmoid', alpha: spec.alpha!, beta: spec.beta! };
+    default: return { op: spec.activation };
+  }
+}
 
 /** Checks the epilogue fields of a spec and its scale/shift weights against `channels` outputs. */
 export function checkEpilogue(what: string, spec: EpilogueSpec, weights: WeightShapes, channels: number): void {
   const a = checkEnum(`${what} activation`, spec.activation, FUSED_ACTIVATIONS);
-  if (a === 'leakyRelu') {
-    if (spec.alpha === undefined) throw new TesseraError('BAD_ARGUMENT', `${what} activation 'leakyRelu' needs alpha`);
+  if (a === 'leakyRelu' || a === 'hardSigmoid') {
+    if (spec.alpha === undefined) throw new TesseraError('BAD_ARGUMENT', `${what} activation '${a}' needs alpha`);
     checkFinite(`${what} alpha`, spec.alpha);
   } else if (spec.alpha !== undefined) {
-    throw new TesseraError('BAD_ARGUMENT', `${what} alpha ${String(spec.alpha)} is only meaningful with activation 'leakyRelu'`, { alpha: spec.alpha });
+    throw new TesseraError('BAD_ARGUMENT', `${what} alpha ${String(spec.alpha)} is only meaningful with activation 'leakyRelu' or 'hardSigmoid'`, { alpha: spec.alpha });
+  }
+  if (a === 'hardSigmoid') {
+    if (spec.beta === undefined) throw new TesseraError('BAD_ARGUMENT', `${what} activation 'hardSigmoid' needs beta`);
+    checkFinite(`${what} beta`, spec.beta);
+  } else if (spec.beta !== undefined) {
+    throw new TesseraError('BAD_ARGUMENT', `${what} beta ${String(spec.beta)} is only meaningful with activation 'hardSigmoid'`, { beta: spec.beta });
   }
   const { scale, shift } = weights;
   if (scale) checkVector(`${what} scale`, scale, channels, 'one per output channel');
@@ -50,15 +70,11 @@ export function checkEpilogue(what: string, spec: EpilogueSpec, weights: WeightS
 export function referenceEpilogue(spec: EpilogueSpec, weights: Weights): (v: number, c: number) => number {
   const at = (t: Tensor | undefined, c: number) => t!.data[t!.offset + c * t!.strides[0]!]!;
   const { bias, scale, shift } = weights;
-  const alpha = spec.alpha ?? 0;
-  const act = spec.activation;
+  const act = epilogueActivation(spec);
   return (v, c) => {
     if (bias) v += at(bias, c);
     if (scale) v = v * at(scale, c) + at(shift, c);
-    if (act === 'relu') return v > 0 || v !== v ? v : 0;
-    if (act === 'relu6') return v !== v ? v : Math.min(Math.max(v, 0), 6);
-    if (act === 'leakyRelu') return v < 0 ? v * alpha : v;
-    return v;
+    return act ? activate(act, v) : v;
   };
 }
 
@@ -79,7 +95,7 @@ export function epilogueVectors(weights: Weights, c0: number, count: number, lim
 /**
  * Writes the engine's Epilogue struct (kernels/engine.h) at byte address `at`:
  * the addresses of the bias, scale and shift vectors (scale 0: no
- * scale/shift), the activation code and alpha.
+ * scale/shift), the activation code, alpha and beta.
  */
 export function writeEpilogue(imem: Int32Array<ArrayBufferLike>, fmem: Float32Array<ArrayBufferLike>, at: number, bias: number, scale: number, shift: number, spec: EpilogueSpec): void {
   const i = at / 4;
@@ -87,5 +103,7 @@ export function writeEpilogue(imem: Int32Array<ArrayBufferLike>, fmem: Float32Ar
   imem[i + 1] = scale;
   imem[i + 2] = scale ? shift : 0;
   imem[i + 3] = ACT_CODE[spec.activation ?? 'none'];
-  fmem[i + 4] = spec.alpha ?? 0;
+  // hardSwish is hardSigmoid(1/6, 1/2) times v (ops/activation/fast.ts); the stores round both to float32.
+  fmem[i + 4] = spec.activation === 'hardSwish' ? 1 / 6 : spec.alpha ?? 0;
+  fmem[i + 5] = spec.activation === 'hardSwish' ? 0.5 : spec.beta ?? 0;
 }
