@@ -168,7 +168,7 @@ export class FaceServer {
       });
       req.once('end', () => resolve(Buffer.concat(chunks, size)));
       req.once('error', (e) => reject(new HttpError(400, 'BAD_ARGUMENT', `the upload failed: ${e.message}`)));
-      req.once('aborted', () => reject(new HttpError(400, 'BAD_ARGUMENT', 'the client aborted the upload')));
+      req.once('close', () => { if (!req.complete) reject(new HttpError(400, 'BAD_ARGUMENT', 'the client aborted the upload')); });
     });
   }
 

@@ -176,7 +176,18 @@ describe('tessera-face serve (spawned, loopback)', function () {
     expect(m.status).to.equal(405);
     expect(m.headers.allow).to.equal('POST');
     expect((await request(s.port, 'POST', '/enroll', smallBytes)).status).to.equal(400);
-    expect((await request(s.port, 'GET', '/healthz')).status).to.equal(200);
+    // A client that hangs up mid-upload gives its queue place back.
+    await new Promise<void>((resolve) => {
+      const req = httpRequest({ host: '127.0.0.1', port: s.port, method: 'POST', path: '/identify', agent: false, headers: { 'content-length': '100000' } });
+      req.on('error', () => resolve());
+      req.write(Buffer.alloc(1000), () => setTimeout(() => { req.destroy(); resolve(); }, 100));
+    });
+    let held = -1;
+    for (let i = 0; i < 50 && held !== 0; i++) {
+      held = JSON.parse((await request(s.port, 'GET', '/healthz')).text).queue.held;
+      if (held !== 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(held).to.equal(0);
   });
 
   it('200 requests, 24 at a time: every one answered 200 or 503 (with Retry-After), none lost, the server still up', async () => {
