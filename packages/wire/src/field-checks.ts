@@ -115,11 +115,12 @@ export function checkRegionIn(v: unknown, shape: Shape, what: string): Region {
 }
 
 /**
- * The header of a TileSlice: source −1 or a layer index, a feature-map shape,
+ * The header of a TileSlice: source a model input (−1 − k, at most maxLayers
+ * inputs) or a layer index, a feature-map shape,
  * a region inside it, and `dataBytes` = regionVolume(region) · 4.
  */
 export function checkSliceHeader(source: unknown, shape: unknown, region: unknown, dataBytes: number, lim: WireLimits, what: string): void {
-  checkInteger(source, `${what}.source`, -1, 0x7fffffff);
+  checkInteger(source, `${what}.source`, -lim.maxLayers, 0x7fffffff);
   const s = checkShape(shape, `${what}.shape`, lim);
   const r = checkRegionIn(region, s, `${what}.region`);
   const need = regionVolume(r) * 4;

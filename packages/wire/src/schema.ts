@@ -95,7 +95,7 @@ message Region {
 // Exactly region of a float32 feature map of logical shape shape (rank 4 or 2):
 // data holds regionVolume(region) little-endian float32, row-major over the region.
 message TileSlice {
-  sint32 source = 1;  // layer index whose output this is; -1 = the model input
+  sint32 source = 1;  // layer index whose output this is; -1 - k = model input k
   repeated uint32 shape = 2;
   Region region = 3;
   bytes data = 4;

@@ -16,7 +16,7 @@ export const TILE_PROTOCOL_VERSION = 1;
  * i.e. the storage of `Tensor.partial(shape, region)`.
  */
 export interface TileSlice {
-  /** Layer index whose output this is; -1 = the model input. */
+  /** Layer index whose output this is; -1 - k = model input k. */
   readonly source: number;
   readonly shape: Shape;
   readonly region: Region;

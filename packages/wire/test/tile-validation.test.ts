@@ -73,7 +73,7 @@ describe('tile codecs: validation', () => {
     expectCode(bad(sliceWith({ region: undefined })), BAD, /inputs\[1\]\.region is missing/);
     expectCode(bad(sliceWith({ shape: [2, 4, 4] })), BAD, /rank 4 \(NCHW\) or 2/);
     expectCode(bad(sliceWith({ shape: [] })), BAD, /inputs\[1\]\.shape is empty/);
-    expectCode(bad(sliceWith({ source: -2 })), BAD, /inputs\[1\]\.source must be an integer in \[-1, 2147483647\], got -2/);
+    expectCode(bad(sliceWith({ source: -10_001 })), BAD, /inputs\[1\]\.source must be an integer in \[-10000, 2147483647\], got -10001/);
   });
 
   it('TileTask: inputsRef only with no inputs', () => {
