@@ -1,7 +1,7 @@
 import { TesseraError, isTesseraError, type Shape, type Tensor } from '@tessera/tensor';
 import {
-  RUN_ALL_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions, fuseLayers, inOrder, outputRecord, checkSoleInput, soleInput, throwIfAborted,
-  type Executor, type Model, type ModelInputs, type RunAllOptions, type RunOptions, type StreamOptions,
+  RUN_ALL_OPTION_KEYS, checkOneOutput, checkOut, checkRunOptions, fuseLayers, inOrder, outputRecord, checkOneInput, inputTensors, throwIfAborted,
+  type Executor, type InputShapes, type Model, type ModelInputs, type RunAllOptions, type RunOptions, type StreamOptions,
 } from '@tessera/nn';
 import type { TilePlan } from '@tessera/scheduler';
 import { clusterPlan } from './cluster-plan.js';
@@ -68,9 +68,9 @@ export class ClusterExecutor implements Executor {
     const what = `cluster run of model '${model.name}'`;
     checkRunOptions('ClusterExecutor.run', opts);
     checkOneOutput(model, 'ClusterExecutor.run');
-    checkSoleInput(model, 'ClusterExecutor');
+    checkOneInput(model, 'ClusterExecutor.run');
     if (opts.out) checkOut(opts.out, model.outputShape(input.shape), input, what);
-    const y = (await this.runMany(model, [input], false, opts, what))[0]![0]!;
+    const y = (await this.runMany(model, [[input]], false, opts, what))[0]![0]!;
     if (!opts.out) return y;
     opts.out.data.set(y.toFloat32Array());
     return opts.out;
@@ -83,8 +83,8 @@ export class ClusterExecutor implements Executor {
    */
   async runAll(model: Model, input: ModelInputs, opts: RunAllOptions = {}): Promise<Record<string, Tensor>> {
     checkRunOptions('ClusterExecutor.runAll', opts, RUN_ALL_OPTION_KEYS);
-    const x = soleInput(model, input, 'ClusterExecutor');
-    return outputRecord(model, (await this.runMany(model, [x], false, opts, `cluster run of model '${model.name}'`))[0]!);
+    const xs = inputTensors(model, input, 'ClusterExecutor.runAll');
+    return outputRecord(model, (await this.runMany(model, [xs], false, opts, `cluster run of model '${model.name}'`))[0]!);
   }
 
   /** Every input whole as one task (under split auto), all in flight at once in one run; outputs in input order. */
@@ -92,8 +92,8 @@ export class ClusterExecutor implements Executor {
     if (!Array.isArray(inputs)) throw new TesseraError('BAD_ARGUMENT', `runBatch takes an array of input tensors, got ${String(inputs)}`);
     checkRunOptions('ClusterExecutor.runBatch', opts, BATCH_KEYS);
     checkOneOutput(model, 'ClusterExecutor.runBatch');
-    checkSoleInput(model, 'ClusterExecutor');
-    return (await this.runMany(model, inputs, inputs.length > 1, opts, `cluster batch run of model '${model.name}'`)).map((outs) => outs[0]!);
+    checkOneInput(model, 'ClusterExecutor.runBatch');
+    return (await this.runMany(model, inputs.map((x) => [x]), inputs.length > 1, opts, `cluster batch run of model '${model.name}'`)).map((outs) => outs[0]!);
   }
 
   /**
@@ -107,7 +107,7 @@ export class ClusterExecutor implements Executor {
     const what = `cluster stream of model '${original.name}'`;
     checkRunOptions('ClusterExecutor.runStream', opts, STREAM_KEYS);
     checkOneOutput(original, 'ClusterExecutor.runStream');
-    checkSoleInput(original, 'ClusterExecutor');
+    checkOneInput(original, 'ClusterExecutor.runStream');
     const { c, model, version } = await this.prepare(original, opts.signal, what);
     const limit = opts.maxInFlight ?? await this.defaultInFlight(c);
     const session = await this.openSession(c, what, opts.signal, Infinity);
@@ -115,7 +115,7 @@ export class ClusterExecutor implements Executor {
       yield* inOrder(inputs, (x) => {
         original.shapes(x.shape); // validates the input against every layer, naming the layer
         this.stats.runs++;
-        return runInput(session, model, this.planFused(model, x.shape, true), version, x).then((outs) => outs[0]!);
+        return runInput(session, model, this.planFused(model, [x.shape], true), version, [x]).then((outs) => outs[0]!);
       }, limit, opts.signal, what);
     } finally {
       await this.closeSession(session);
@@ -135,30 +135,30 @@ export class ClusterExecutor implements Executor {
    * fused tiles, or one whole-input task (see ClusterSplit; auto weighs a
    * tile's compute against the round trip measured when first planned).
    */
-  plan(original: Model, inputShape: Shape = original.inputShape): TilePlan {
-    return this.planFused(fuseLayers(original), inputShape, false);
+  plan(original: Model, inputShape?: InputShapes): TilePlan {
+    return this.planFused(fuseLayers(original), original.inputShapes(inputShape), false);
   }
 
-  private planFused(model: Model, inputShape: Shape, many: boolean): TilePlan {
-    const key = `${model.id}|${inputShape.join(',')}|${many}`;
+  private planFused(model: Model, inputShapes: readonly Shape[], many: boolean): TilePlan {
+    const key = `${model.id}|${inputShapes.map((s) => s.join(',')).join(';')}|${many}`;
     let p = this.plans.get(key);
     if (!p) {
-      p = clusterPlan(model, inputShape, this.limits.tiles, this.opts.split ?? 'auto', many, this.roundTrip.ms);
+      p = clusterPlan(model, inputShapes, this.limits.tiles, this.opts.split ?? 'auto', many, this.roundTrip.ms);
       if (this.plans.size > 256) this.plans.clear();
       this.plans.set(key, p);
     }
     return p;
   }
 
-  /** Per input, every output in the model's order. */
-  private async runMany(original: Model, inputs: readonly Tensor[], many: boolean, opts: RunAllOptions, what: string): Promise<Tensor[][]> {
-    inputs.forEach((x) => original.shapes(x.shape)); // validates every input against every layer, naming the layer
+  /** Per run (its tensor per model input), every output in the model's order. */
+  private async runMany(original: Model, runs: readonly (readonly Tensor[])[], many: boolean, opts: RunAllOptions, what: string): Promise<Tensor[][]> {
+    runs.forEach((xs) => original.shapes(xs.map((x) => x.shape))); // validates every input against every layer, naming the layer
     const { c, model, version } = await this.prepare(original, opts.signal, what);
     const session = await this.openSession(c, what, opts.signal, Date.now() + this.limits.runTimeoutMs);
     try {
-      const outs = inputs.map((x) => {
+      const outs = runs.map((xs) => {
         this.stats.runs++;
-        const out = runInput(session, model, this.planFused(model, x.shape, many), version, x);
+        const out = runInput(session, model, this.planFused(model, xs.map((x) => x.shape), many), version, xs);
         out.catch(() => undefined); // awaited together below
         return out;
       });

@@ -1,5 +1,5 @@
 import { fullRegion, sizeOf, type Shape } from '@tessera/tensor';
-import type { Model } from '@tessera/nn';
+import type { InputShapes, Model } from '@tessera/nn';
 import { plan, type TilePlan } from '@tessera/scheduler';
 import type { ClusterSplit } from './options.js';
 
@@ -15,7 +15,7 @@ const ROUND_TRIPS_PER_TILE = 6;
  * times `roundTripMs` (the measured protocol round trip): coarse tiles or
  * none, never many small tasks.
  */
-export function clusterPlan(model: Model, inputShape: Shape, tiles: number, split: ClusterSplit, many: boolean, roundTripMs: number): TilePlan {
+export function clusterPlan(model: Model, inputShape: InputShapes, tiles: number, split: ClusterSplit, many: boolean, roundTripMs: number): TilePlan {
   const tiled = plan(model, inputShape, { workers: tiles, strategy: 'fused' });
   if (split === 'tiles') return tiled;
   if (split === 'auto' && !many) {
@@ -26,7 +26,7 @@ export function clusterPlan(model: Model, inputShape: Shape, tiles: number, spli
 }
 
 /** One stage, one task: every layer over its whole output (a tile plan's bookkeeping fields kept). */
-function wholePlan(model: Model, inputShape: Shape, tiles: TilePlan): TilePlan {
+function wholePlan(model: Model, inputShape: InputShapes, tiles: TilePlan): TilePlan {
   const layers = model.layers.map((l) => l.index);
   const flops = tiles.stages.reduce((a, st) => a + st.cost.flops, 0);
   return {
@@ -35,7 +35,7 @@ function wholePlan(model: Model, inputShape: Shape, tiles: TilePlan): TilePlan {
     stages: [{
       kind: 'fused', layers, tasks: [{ id: 0, regions: tiles.shapes.map((s) => fullRegion(s)) }],
       cost: {
-        cut: 'whole input', flops, taskFlops: flops, bytes: 4 * (model.outputs.reduce((a, o) => a + sizeOf(tiles.shapes[o.layer]!), 0) + sizeOf(inputShape)),
+        cut: 'whole input', flops, taskFlops: flops, bytes: 4 * (model.outputs.reduce((a, o) => a + sizeOf(tiles.shapes[o.layer]!), 0) + model.inputShapes(inputShape).reduce((a, s) => a + sizeOf(s), 0)),
         balance: 1, estimatedMs: tiles.stages.reduce((a, st) => a + st.cost.estimatedMs, 0),
       },
     }],

@@ -1,11 +1,11 @@
-import { INPUT, type Model } from '@tessera/nn';
+import { inputNode, type Model } from '@tessera/nn';
 import { Tensor, copyRegion, fullRegion, regionVolume, regionsEqual, type Region, type Shape } from '@tessera/tensor';
 import { taskReads, type TilePlan } from '@tessera/scheduler';
 import type { TileSlice } from './codec.js';
 import type { RunSession } from './run-session.js';
 
 /**
- * Runs one input of the fused `model` through `session`, stage by stage:
+ * Runs one input (a tensor per model input) of the fused `model` through `session`, stage by stage:
  * each task carries exactly the input rectangles it reads; the stage's
  * output is assembled from the results and the next stage's inputs are
  * sliced from it. Model outputs a stage computes before its last layer (a
@@ -13,18 +13,20 @@ import type { RunSession } from './run-session.js';
  * task's result (TileTask.extraOutputs). Returns every model output, in the
  * model's order, bit-identical to LocalExecutor: same kernels, same regions.
  */
-export async function runInput(session: RunSession, model: Model, p: TilePlan, version: string, input: Tensor): Promise<Tensor[]> {
-  const maps = new Map<number, Tensor>([[INPUT, input]]);
+export async function runInput(session: RunSession, model: Model, p: TilePlan, version: string, inputs: readonly Tensor[]): Promise<Tensor[]> {
+  // Model input k is producer -1 - k.
+  const maps = new Map<number, Tensor>(inputs.map((x, k) => [inputNode(k), x]));
+  const moreInputShapes = p.inputShapes.slice(1);
   for (const [s, stage] of p.stages.entries()) {
     const last = stage.layers[stage.layers.length - 1]!;
     const extraOutputs = stage.layers.slice(0, -1).filter((l) => model.isOutput(l));
     const kept = [last, ...extraOutputs];
     const base = session.tileIds(stage.tasks.length);
     const results = stage.tasks.map((t) => {
-      const inputs: TileSlice[] = [...taskReads(model, p.inputShape, stage.layers, t.regions)].map(([src, read]) => sliceOf(src, maps.get(src)!, read));
+      const slices: TileSlice[] = [...taskReads(model, p.inputShapes, stage.layers, t.regions)].map(([src, read]) => sliceOf(src, maps.get(src)!, read));
       const r = session.submit(base + t.id, {
-        stage: s, modelId: model.id, modelVersion: version, inputShape: p.inputShape, layers: stage.layers, regions: t.regions, inputs,
-        ...(extraOutputs.length ? { extraOutputs } : {}),
+        stage: s, modelId: model.id, modelVersion: version, inputShape: p.inputShape, layers: stage.layers, regions: t.regions, inputs: slices,
+        ...(extraOutputs.length ? { extraOutputs } : {}), ...(moreInputShapes.length ? { moreInputShapes } : {}),
       }, kept.map((l) => ({ source: l, shape: p.shapes[l]!, region: t.regions[stage.layers.indexOf(l)]! })));
       r.catch(() => undefined); // awaited together below; a failure of one must not go unhandled
       return r;

@@ -294,9 +294,10 @@ export class TileWorker {
       const last = task.layers[task.layers.length - 1]!;
       let output: TileSlice;
       let extraOutputs: TileSlice[] | undefined;
-      if (task.extraOutputs?.length) {
+      if (task.extraOutputs?.length || model.inputs.length > 1) {
         // Model outputs inside the task (a whole-input task of a model with several outputs): each region comes back too.
-        const [tile, ...extra] = await this.pool!.runTileKeeping(model, task.inputShape, task.layers, task.regions, slices, task.extraOutputs);
+        // Several model inputs: runBatch takes one, so a whole-input task runs as a tile of the whole output.
+        const [tile, ...extra] = await this.pool!.runTileKeeping(model, inputShapesOf(task), task.layers, task.regions, slices, task.extraOutputs ?? []);
         output = { source: last, shape: tile!.shape, region: tile!.partial!, data: tile!.data };
         extraOutputs = extra.map((t, i) => ({ source: task.extraOutputs![i]!, shape: t.shape, region: t.partial!, data: t.data }));
       } else if (isWholeInput(model, task)) {
@@ -308,7 +309,7 @@ export class TileWorker {
         const [y] = await this.pool!.runBatch(model, [x]);
         output = { source: last, shape: y!.shape, region: fullRegion(y!.shape), data: y!.toFloat32Array() };
       } else {
-        const tile = await this.pool!.runTile(model, task.inputShape, task.layers, task.regions, slices);
+        const tile = await this.pool!.runTile(model, inputShapesOf(task), task.layers, task.regions, slices);
         output = { source: last, shape: tile.shape, region: tile.partial!, data: tile.data };
       }
       const computeMs = performance.now() - started;
@@ -328,14 +329,15 @@ export class TileWorker {
    * a few hundred bytes of model and task can otherwise ask for gigabytes (issue 14).
    */
   private checkMemory(model: Model, task: TileTask): void {
-    checkTask(model, task.inputShape, task.layers, task.regions);
+    const inputShapes = inputShapesOf(task);
+    checkTask(model, inputShapes, task.layers, task.regions);
     const what = `tile ${task.tileId} of run ${task.runId} on worker '${this.name}'`;
     let need;
-    if (isWholeInput(model, task)) need = shareMemory(model, [task.inputShape], 1, 1);
+    if (isWholeInput(model, task)) need = shareMemory(model, [inputShapes], 1, 1);
     else {
       let readBytes = 0;
-      for (const r of taskReads(model, task.inputShape, task.layers, task.regions).values()) readBytes += regionVolume(r) * 4;
-      need = tileMemory(task.inputShape, task.layers, task.regions, readBytes);
+      for (const r of taskReads(model, inputShapes, task.layers, task.regions).values()) readBytes += regionVolume(r) * 4;
+      need = tileMemory(inputShapes, task.layers, task.regions, readBytes);
     }
     checkMemoryBudget(model, need.inputShape, need.steps, this.maxMemoryBytes, what);
   }
@@ -380,7 +382,7 @@ export class TileWorker {
 /** A task of every layer over its whole output, reading the whole input: what PoolExecutor.runBatch computes. */
 function isWholeInput(model: Model, task: TileTask): boolean {
   if (task.layers.length !== model.layers.length || task.layers.some((l, i) => l !== i)) return false;
-  const shapes = model.shapes(task.inputShape);
+  const shapes = model.shapes(inputShapesOf(task));
   return task.regions.every((r, i) => regionsEqual(r, fullRegion(shapes[i]!)));
 }
 
@@ -391,19 +393,20 @@ function isWholeInput(model: Model, task: TileTask): boolean {
  * Returns the slices by producer, ready for PoolExecutor.runTile.
  */
 export function checkInputs(model: Model, task: TileTask, inputs: readonly TileSlice[]): Map<number, RegionData> {
-  const shapes = model.shapes(task.inputShape);
-  checkTask(model, task.inputShape, task.layers, task.regions);
+  const inputShapes = inputShapesOf(task);
+  const shapes = model.shapes(inputShapes);
+  checkTask(model, inputShapes, task.layers, task.regions);
   const bySource = new Map<number, TileSlice>();
   for (const s of inputs) {
     if (bySource.has(s.source)) throw new TesseraError('BAD_ARGUMENT', `task ${task.tileId} carries two slices of source ${s.source}`);
     bySource.set(s.source, s);
   }
   const out = new Map<number, RegionData>();
-  for (const [src, need] of taskReads(model, task.inputShape, task.layers, task.regions)) {
-    const what = src === INPUT ? 'the model input' : `layer ${src}`;
+  for (const [src, need] of taskReads(model, inputShapes, task.layers, task.regions)) {
+    const what = src === INPUT ? 'the model input' : src < 0 ? `model input ${-1 - src}` : `layer ${src}`;
     const s = bySource.get(src);
     if (!s) throw new TesseraError('BAD_ARGUMENT', `task ${task.tileId} reads ${fmtRegion(need)} of ${what} but carries no slice of it`);
-    const shape: Shape = src === INPUT ? task.inputShape : shapes[src]!;
+    const shape: Shape = src < 0 ? inputShapes[-1 - src]! : shapes[src]!;
     if (s.shape.length !== shape.length || s.shape.some((d, i) => d !== shape[i])) {
       throw new TesseraError('SHAPE_MISMATCH', `task ${task.tileId}: slice of ${what} has shape ${fmtShape(s.shape)}, the model gives ${fmtShape(shape)}`);
     }
@@ -416,6 +419,11 @@ export function checkInputs(model: Model, task: TileTask, inputs: readonly TileS
     out.set(src, s);
   }
   return out;
+}
+
+/** Every model input's shape of a task: its inputShape, then moreInputShapes (a model with several inputs). */
+function inputShapesOf(task: TileTask): Shape[] {
+  return [task.inputShape, ...(task.moreInputShapes ?? [])];
 }
 
 function sleep(ms: number): Promise<void> {

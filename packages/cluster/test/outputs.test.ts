@@ -10,7 +10,7 @@ function expectAllIdentical(got: Record<string, Tensor>, want: Record<string, Te
   for (const [name, w] of Object.entries(want)) expectIdentical(got[name]!, w, `${what} '${name}'`);
 }
 
-describe('ClusterExecutor with several outputs', function () {
+describe('ClusterExecutor with several outputs and inputs', function () {
   this.timeout(180_000);
   const cluster = new TestCluster();
   const local = new LocalExecutor({ fuse: false });
@@ -51,7 +51,7 @@ describe('ClusterExecutor with several outputs', function () {
     });
   }
 
-  it('run, runBatch and runStream refuse a model with several outputs, pointing to runAll; a model with several inputs is refused', async () => {
+  it('run, runBatch and runStream refuse a model with several outputs or inputs, pointing to runAll', async () => {
     const m = models[0]!;
     const x = randomTensor(m.inputShape, 1);
     for (const p of [tiles.run(m, x), tiles.runBatch(m, [x]), tiles.runStream(m, [x]).next()]) {
@@ -60,12 +60,24 @@ describe('ClusterExecutor with several outputs', function () {
       expect(e.message).to.match(/3 outputs.*use runAll/);
     }
     const two = twoInputNet();
-    const image = randomTensor([1, 3, 15, 15], 1), mask = randomTensor([1, 1, 15, 15], 2);
+    const image = randomTensor([1, 3, 15, 15], 1);
     const single = new Model(two.name, two.inputs, two.layers, two.outputs[0]!.layer);
-    for (const p of [tiles.runAll(two, { image, mask }), tiles.run(single, image), tiles.runBatch(single, [image]), tiles.runStream(single, [image]).next()]) {
-      expect((await rejection(p)).message).to.match(/ClusterExecutor runs models with one input; model 'two-input' has 2/);
+    for (const p of [tiles.runAll(two, image), tiles.run(single, image), tiles.runBatch(single, [image]), tiles.runStream(single, [image]).next()]) {
+      expect((await rejection(p)).message).to.match(/model 'two-input' has 2 inputs \('image', 'mask'\)/);
     }
   });
+  it('a model with two inputs: runAll from a tensor per input name, fused tiles and whole-input tasks, LocalExecutor\'s bits', async () => {
+    const two = twoInputNet({ size: 23 });
+    for (const n of [1, 2]) {
+      const inputs = { image: randomTensor([n, 3, 23, 21], 40 + n), mask: randomTensor([n, 1, 23, 21], 50 + n) };
+      const want = await local.runAll(two, inputs);
+      expectAllIdentical(await tiles.runAll(two, inputs), want, `two inputs ×${n} tiles`);
+      expectAllIdentical(await whole.runAll(two, inputs), want, `two inputs ×${n} whole`);
+    }
+    expect(tiles.plan(two, [[1, 3, 23, 21], [1, 1, 23, 21]]).inputShapes).to.deep.equal([[1, 3, 23, 21], [1, 1, 23, 21]]);
+    expect(tiles.stats.errors + whole.stats.errors).to.equal(0);
+  });
+
   // Last: it replaces the workers with ones that send results over 128 KiB through the object store.
   it('results too big for one message come through the object store with their extra outputs; verify: 2 compares them all', async () => {
     await cluster.stopWorkers();
