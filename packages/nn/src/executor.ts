@@ -100,23 +100,6 @@ export function checkOneInput(model: Model, what: string): void {
   }
 }
 
-/**
- * The one input tensor of a run on an executor that plans and ships models
- * with one input only (thread pool, cluster): BAD_ARGUMENT for a model with
- * several inputs, naming the executors that run it.
- */
-export function soleInput(model: Model, input: ModelInputs, executor: string): Tensor {
-  checkSoleInput(model, executor);
-  return inputTensors(model, input, executor)[0]!;
-}
-
-/** soleInput's check alone, for forms that take their inputs later (streams, batches). */
-export function checkSoleInput(model: Model, executor: string): void {
-  if (model.inputs.length > 1) {
-    throw new TesseraError('BAD_ARGUMENT', `${executor} runs models with one input; model '${model.name}' has ${model.inputs.length} (${model.inputs.map((x) => `'${x.name}'`).join(', ')}): run it on LocalExecutor or GpuExecutor`, { inputs: model.inputs.map((x) => x.name) });
-  }
-}
-
 /** The record runAll returns: `tensors[i]` is the value of `model.outputs[i]`. */
 export function outputRecord(model: Model, tensors: readonly Tensor[]): Record<string, Tensor> {
   if (tensors.length !== model.outputs.length) {

@@ -4,7 +4,7 @@ export { ModelBuilder, type Node, type BuilderOptions, type Conv2dOptions } from
 export { fuseLayers } from './fuse.js';
 export { receptiveField, type ReceptiveField } from './receptive-field.js';
 export {
-  throwIfAborted, checkOut, checkRunOptions, checkOneOutput, checkOneInput, inputTensors, soleInput, checkSoleInput, outputRecord, RUN_OPTION_KEYS, RUN_ALL_OPTION_KEYS, STREAM_OPTION_KEYS, runBatch, runStream, inOrder,
+  throwIfAborted, checkOut, checkRunOptions, checkOneOutput, checkOneInput, inputTensors, outputRecord, RUN_OPTION_KEYS, RUN_ALL_OPTION_KEYS, STREAM_OPTION_KEYS, runBatch, runStream, inOrder,
   type Executor, type ModelInputs, type RunOptions, type RunAllOptions, type StreamOptions,
 } from './executor.js';
 export { LocalExecutor, remainingReads, type LocalExecutorOptions } from './local-executor.js';
