@@ -36,7 +36,8 @@
     {
       "target_name": "tessera_native",
       "sources": ["src/addon.c"],
-      "dependencies": ["kernels_generic", "kernels_avx2", "kernels_avx512"],
+      "dependencies": ["kernels_generic"],
+      "conditions": [["target_arch=='x64'", {"dependencies": ["kernels_avx2", "kernels_avx512"]}]],
       "libraries": ["-lm"],
     },
   ],
