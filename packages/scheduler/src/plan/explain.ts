@@ -6,7 +6,8 @@ export function explain(p: TilePlan): string {
   const lines: string[] = [];
   const total = (f: (c: StageCost) => number): number => p.stages.reduce((s, st) => s + f(st.cost), 0);
   const flops = total((c) => c.flops);
-  lines.push(`plan for model '${p.modelName}' on input ${fmtShape(p.inputShape)}: ${p.workers} worker(s), strategy ${p.strategy}, ` +
+  const on = p.inputShapes.length > 1 ? `inputs ${p.inputShapes.map(fmtShape).join(', ')}` : `input ${fmtShape(p.inputShape)}`;
+  lines.push(`plan for model '${p.modelName}' on ${on}: ${p.workers} worker(s), strategy ${p.strategy}, ` +
     `${p.stages.length} stage(s), ${p.stages.reduce((s, st) => s + st.tasks.length, 0)} task(s)`);
   lines.push(`  ${p.choice}`);
   lines.push(`  ${(flops / 1e9).toFixed(3)} GFLOP, halo recompute +${pct(total((c) => c.taskFlops), flops)}, ` +
