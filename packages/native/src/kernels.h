@@ -22,6 +22,7 @@ typedef struct {
                      float *y, int32_t ldy, const void *ep);
   void (*pool2d)(const void *call);
   void (*global_pool)(int32_t op, const float *src, int32_t planes, int32_t len, float *dst);
+  void (*elementwise)(const void *call);
 } KernelTable;
 
 extern const KernelTable tessera_generic_exact, tessera_generic_fma;

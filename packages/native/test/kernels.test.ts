@@ -79,6 +79,26 @@ function poolProblem(rand: () => number): Problem {
   return { spec, inputs: [randomTensor([randInt(rand, 1, 2), c, h, w], rand)], weights: {} };
 }
 
+/** binary with broadcasting, scaleShift, or an epilogue activation (kernels/elementwise.c runs them on engine memory). */
+function elementwiseProblem(rand: () => number): Problem {
+  const shape = [randInt(rand, 1, 2), randInt(rand, 1, 19), randInt(rand, 1, 17), randInt(rand, 1, 41)];
+  const kind = randInt(rand, 0, 2);
+  if (kind === 0) {
+    const fn = (['add', 'sub', 'mul', 'div'] as const)[randInt(rand, 0, 3)]!;
+    const other = rand() < 0.4 ? [shape[0]!, shape[1]!, 1, 1] : shape.map((d) => (rand() < 0.5 ? 1 : d));
+    const [a, b] = rand() < 0.5 ? [shape, other] : [other, shape];
+    return { spec: { op: 'binary', fn } as unknown as OpSpec, inputs: [randomTensor(a, rand), randomTensor(b, rand)], weights: {} };
+  }
+  if (kind === 1) {
+    const weights: Record<string, Tensor> = { scale: randomTensor([shape[1]!], rand, -4, 4) };
+    if (rand() < 0.7) weights.shift = randomTensor([shape[1]!], rand);
+    return { spec: { op: 'scaleShift' } as unknown as OpSpec, inputs: [randomTensor(shape, rand, -8, 8)], weights };
+  }
+  const fields = actFields(ACTS[randInt(rand, 1, ACTS.length - 1)], rand) as { activation: string; alpha?: number; beta?: number };
+  const spec = { op: fields.activation, ...(fields.alpha !== undefined ? { alpha: fields.alpha } : {}), ...(fields.beta !== undefined ? { beta: fields.beta } : {}) };
+  return { spec: spec as unknown as OpSpec, inputs: [randomTensor(shape, rand, -8, 8)], weights: {} };
+}
+
 /** Runs `p` on `engine` over `region` into a zeroed output (ordinary or engine memory); returns its values. */
 function runOn(engine: EngineOptions, p: Problem, shape: readonly number[], region: ReturnType<typeof randomRegion>, inEngine: boolean): Float32Array {
   selectEngine(engine);
@@ -116,6 +136,7 @@ const FAMILIES: [string, (rand: () => number) => Problem, number][] = [
   ['depthwise 3×3 (long rows)', valid(depthwise3x3Problem), 30],
   ['dense', valid(denseProblem), 30],
   ['pools (windowed and global)', valid(poolProblem), 50],
+  ['element-wise (binary with broadcasting, scaleShift, activations)', valid(elementwiseProblem), 60],
 ];
 
 describe('native engine: kernels', function () {
@@ -145,7 +166,7 @@ describe('native engine: kernels', function () {
     });
   }
 
-  it('special values (NaN, ±0, ±∞, denormals) through every epilogue: the same bits', () => {
+  it('special values (NaN, ±0, ±∞, denormals) through every epilogue and element-wise kernel: the same bits', () => {
     const vals = [NaN, -NaN, 0, -0, Infinity, -Infinity, 1e-45, -1e-40, 3, -3, 7, -7];
     const rand = rng(5);
     const x = Tensor.zeros([1, 9, 7, 11]);
@@ -164,6 +185,18 @@ describe('native engine: kernels', function () {
         const want = runOn({ kind: 'wasm' }, p, shape, region, false);
         for (const isa of ISAS) expectSameBits(runOn({ kind: 'native', isa }, p, shape, region, false), want, `conv2d groups ${groups} ${act ?? 'none'} ${isa}`);
       }
+    }
+    // Element-wise kernels read engine memory only (elsewhere TypeScript runs them): in place.
+    const ew: Problem[] = [
+      ...(['add', 'sub', 'mul', 'div'] as const).map((fn) => ({ spec: { op: 'binary', fn } as unknown as OpSpec, inputs: [x, Tensor.from([-0, 0, NaN, 1, -1, Infinity, 1e-45, 3, -3], [1, 9, 1, 1])], weights: {} })),
+      { spec: { op: 'scaleShift' } as unknown as OpSpec, inputs: [x], weights: { scale: Tensor.from([-0, 0, NaN, 1, -1, Infinity, 1e-45, 3, -3], [9]), shift: Tensor.from([0, -0, 1, NaN, -Infinity, 2, -0, 0.5, 6], [9]) } },
+      ...ACTS.filter((a) => a !== undefined).map((a) => ({ spec: { op: a, ...(a === 'leakyRelu' ? { alpha: -0.3 } : a === 'hardSigmoid' ? { alpha: 0.2, beta: 0.5 } : {}) } as unknown as OpSpec, inputs: [x], weights: {} })),
+    ];
+    for (const p of ew) {
+      const shape = applyOp(p.spec, p.inputs, p.weights).shape;
+      const region = { n0: 0, n1: 1, c0: 0, c1: 9, y0: 0, y1: shape[2]!, x0: 0, x1: shape[3]! };
+      const want = runOn({ kind: 'wasm' }, p, shape, region, true);
+      for (const isa of ISAS) expectSameBits(runOn({ kind: 'native', isa }, p, shape, region, true), want, `${JSON.stringify(p.spec)} ${isa}`);
     }
     for (const op of ['maxPool', 'avgPool', 'l2Pool', 'globalMaxPool', 'globalAvgPool']) {
       const p: Problem = { spec: (op.startsWith('global') ? { op } : { op, kernel: 3, stride: 2, padding: 'same' }) as OpSpec, inputs: [x], weights: {} };

@@ -44,6 +44,7 @@ export interface KernelExports {
   dense_rows(w: number, x: number, K: number, ldx: number, rows: number, panels: number, y: number, ldy: number, ep: number): void;
   pool2d(call: number): void;
   global_pool(op: number, src: number, planes: number, len: number, dst: number): void;
+  elementwise(call: number): void;
   [name: string]: (...args: number[]) => number | void;
 }
 

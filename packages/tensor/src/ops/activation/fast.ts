@@ -3,6 +3,7 @@ import type { Tensor } from '../../tensor.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Weights } from '../op.js';
 import { regionRuns, type Runs } from '../runs.js';
+import { engineActivation } from '../../engine/elementwise.js';
 import { activationOutputShape, type ActivationSpec } from './spec.js';
 
 /*
@@ -22,12 +23,18 @@ import { activationOutputShape, type ActivationSpec } from './spec.js';
  * have no fused form and equal the reference. prelu, hardSigmoid and
  * hardSwish work in float32 steps (each multiply and add rounded), within
  * a few float32 roundings of their float64 references.
+ *
+ * The activations of the epilogue (relu, relu6, leakyRelu, hardSigmoid,
+ * hardSwish) on tensors in engine memory run on the engine's SIMD kernel
+ * (kernels/elementwise.c, engine.h `activate`): the same bits.
  */
 
 export function activationFast(inputs: readonly Tensor[], weights: Weights, spec: ActivationSpec, out: Tensor, r: Region): void {
   checkKernelCall(activationOutputShape, spec, inputs, weights, out, r, spec?.op ?? 'activation');
   const x = inputs[0]!;
   if (spec.op === 'prelu') return prelu(x, out, r, weights.slope!);
+  if (spec.op !== 'sigmoid' && spec.op !== 'tanh' && engineActivation(spec.op === 'leakyRelu' ? { activation: spec.op, alpha: spec.alpha }
+    : spec.op === 'hardSigmoid' ? { activation: spec.op, alpha: spec.alpha, beta: spec.beta } : { activation: spec.op }, x, out, r)) return;
   const runs = regionRuns([x, out], r);
   switch (spec.op) {
     case 'hardSigmoid': return hardSigmoid(x.data, out.data, runs, spec.alpha, spec.beta);

@@ -1,5 +1,6 @@
 import type { Kernel } from '../op.js';
 import { checkKernelCall } from '../invoke.js';
+import { engineBinary } from '../../engine/elementwise.js';
 import { binaryOutputShape, type BinarySpec } from './spec.js';
 
 /*
@@ -7,11 +8,14 @@ import { binaryOutputShape, type BinarySpec } from './spec.js';
  * nothing to its address, so every element is read at its broadcast
  * position by one loop nest. The store rounds a ∘ b (exact in double for
  * two float32 operands, then rounded once) to the float32 result: the same
- * bits as the reference.
+ * bits as the reference. Operands in engine memory (an executor's feature
+ * maps) go to the engine's SIMD kernel (kernels/elementwise.c) instead, which
+ * computes the same float32 operation per element.
  */
 export const binaryFast: Kernel<BinarySpec> = (inputs, weights, spec, out, r) => {
   checkKernelCall(binaryOutputShape, spec, inputs, weights, out, r, 'binary');
   const [a, b] = [inputs[0]!, inputs[1]!];
+  if (engineBinary(spec.fn, a, b, out, r)) return;
   const strides = (t: typeof a): number[] => {
     const d = t.dims4(), s = t.strides4();
     return s.map((v, i) => (d[i] === 1 ? 0 : v));

@@ -3,6 +3,7 @@ import type { Tensor } from '../../tensor.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Weights } from '../op.js';
 import { regionRuns } from '../runs.js';
+import { engineScaleShift } from '../../engine/elementwise.js';
 import { scaleShiftOutputShape, type ScaleShiftSpec } from './spec.js';
 
 /*
@@ -17,12 +18,15 @@ import { scaleShiftOutputShape, type ScaleShiftSpec } from './spec.js';
  * float32 multiply; the sum of two float32 values rounded to a double and
  * then to float32 (the store) is the correctly rounded float32 sum. The
  * float64 reference (x · s + t, one rounding) may differ in the last bit.
+ * Operands in engine memory go to the engine's SIMD kernel
+ * (kernels/elementwise.c), which does the same two float32 steps.
  */
 export function scaleShiftFast(inputs: readonly Tensor[], weights: Weights, spec: ScaleShiftSpec, out: Tensor, r: Region): void {
   checkKernelCall(scaleShiftOutputShape, spec, inputs, weights, out, r, 'scaleShift');
   const x = inputs[0]!;
   const scale = weights.scale!.toFloat32Array();
   const shift = weights.shift?.toFloat32Array();
+  if (engineScaleShift(x, scale, shift, out, r)) return;
   const runs = regionRuns([x, out], r, undefined, true);
   const src = x.data, dst = out.data;
   const ia = runs.starts[0]!, oa = runs.starts[1]!, is = runs.steps[0]!, os = runs.steps[1]!, len = runs.len;

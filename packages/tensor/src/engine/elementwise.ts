@@ -1,0 +1,98 @@
+import type { Region } from '../region.js';
+import type { Tensor } from '../tensor.js';
+import { writeEpilogue, type EpilogueSpec } from '../ops/epilogue.js';
+import { engineAddress } from './tensors.js';
+import { guarded, kernelEngine, scratch } from './wasm.js';
+
+/*
+ * The engine's element-wise kernel (kernels/elementwise.c) on feature maps
+ * that live in engine memory, read and written in place. Each entry returns
+ * false, having done nothing, when an operand is elsewhere (a caller's
+ * tensor): the TypeScript kernel, which computes the same bits, runs then.
+ */
+
+/** Op codes of kernels/elementwise.c. */
+export const EW_OP = { add: 0, sub: 1, mul: 2, div: 3, scale: 4, scaleShift: 5, act: 6 } as const;
+
+/** Words of the EwCall struct before its Epilogue (op, 4 addresses, extents, 4 × 4 strides). */
+const CALL_WORDS = 25;
+const CALL_BYTES = (CALL_WORDS + 6) * 4;
+
+/** One operand: its address at the region's start and its element strides along n, c, y, x (0: broadcast). */
+interface Operand { at: number; strides: number[] }
+
+/** An engine tensor read at the region's positions, size-1 axes broadcast (stride 0, coordinate 0); null when not in engine memory. */
+function operand(t: Tensor, r: Region): Operand | null {
+  const d = t.dims4(), s = t.strides4();
+  const at = engineAddress(t, d[0] === 1 ? 0 : r.n0, d[1] === 1 ? 0 : r.c0, d[2] === 1 ? 0 : r.y0, d[3] === 1 ? 0 : r.x0);
+  return at < 0 ? null : { at, strides: s.map((v, i) => (d[i] === 1 ? 0 : v)) };
+}
+
+/**
+ * Extents and strides with axes of extent 1 dropped and neighbours that are
+ * contiguous in every operand merged (stride of the outer = inner stride ·
+ * inner extent), padded back to 4 axes: the innermost run as long as memory allows.
+ */
+function merged(ext: number[], ops: readonly (Operand | null)[]): { ext: number[]; strides: number[][] } {
+  const axes: { ext: number; s: number[] }[] = [];
+  for (let i = 3; i >= 0; i--) {
+    if (ext[i] === 1) continue;
+    const s = ops.map((o) => (o ? o.strides[i]! : 0));
+    const inner = axes[axes.length - 1];
+    if (inner && s.every((v, k) => v === inner.s[k]! * inner.ext)) inner.ext *= ext[i]!;
+    else axes.push({ ext: ext[i]!, s });
+  }
+  while (axes.length < 4) axes.push({ ext: 1, s: ops.map(() => 0) });
+  axes.reverse();
+  return { ext: axes.map((a) => a.ext), strides: ops.map((_, k) => axes.map((a) => a.s[k]!)) };
+}
+
+/** Writes the call and runs it; `b` and `t` may be absent (0). */
+function call(op: number, what: string, r: Region, a: Operand, b: Operand | null, t: Operand | null, out: Operand, act?: EpilogueSpec, vectors?: (mem: Float32Array<ArrayBufferLike>, at: number) => void, vectorBytes = 0): void {
+  guarded(what, r, () => {
+    const e = kernelEngine();
+    const base = scratch(e, CALL_BYTES + 64 + vectorBytes);
+    const imem = e.i32(), fmem = e.f32();
+    if (vectors) vectors(fmem, (base + CALL_BYTES + 64) / 4);
+    const m = merged([r.n1 - r.n0, r.c1 - r.c0, r.y1 - r.y0, r.x1 - r.x0], [a, b, t, out]);
+    const i = base / 4;
+    imem[i] = op;
+    imem[i + 1] = a.at; imem[i + 2] = b ? b.at : 0; imem[i + 3] = t ? t.at : 0; imem[i + 4] = out.at;
+    imem.set(m.ext, i + 5);
+    for (let k = 0; k < 4; k++) imem.set(m.strides[k]!, i + 9 + 4 * k);
+    writeEpilogue(imem, fmem, base + CALL_WORDS * 4, 0, 0, 0, act ?? {});
+    e.k.elementwise(base);
+  });
+}
+
+/** a ∘ b with broadcasting (ops/binary) when a, b and out live in engine memory. */
+export function engineBinary(fn: 'add' | 'sub' | 'mul' | 'div', a: Tensor, b: Tensor, out: Tensor, r: Region): boolean {
+  const oa = operand(a, r), ob = operand(b, r), oo = operand(out, r);
+  if (!oa || !ob || !oo) return false;
+  call(EW_OP[fn], 'binary', r, oa, ob, null, oo);
+  return true;
+}
+
+/** x · scale[c] (+ shift[c]) (ops/scale-shift) when x and out live in engine memory; the vectors are copied to scratch. */
+export function engineScaleShift(x: Tensor, scale: Float32Array, shift: Float32Array | undefined, out: Tensor, r: Region): boolean {
+  const ox = operand(x, r), oo = operand(out, r);
+  if (!ox || !oo) return false;
+  const C = r.c1 - r.c0, pad = Math.ceil(C / 16) * 16;
+  const base = () => scratch(kernelEngine(), CALL_BYTES + 64 + 8 * pad) + CALL_BYTES + 64;
+  // Vectors for channels [c0, c1) at the scratch's end, one per channel (strides 0, 1, 0, 0).
+  const at = base();
+  const vec = (k: number): Operand => ({ at: at + k * pad * 4, strides: [0, 1, 0, 0] });
+  call(shift ? EW_OP.scaleShift : EW_OP.scale, 'scaleShift', r, ox, vec(0), shift ? vec(1) : null, oo, undefined, (mem, f) => {
+    mem.set(scale.subarray(r.c0, r.c1), f);
+    if (shift) mem.set(shift.subarray(r.c0, r.c1), f + pad);
+  }, 8 * pad);
+  return true;
+}
+
+/** An epilogue activation (relu, relu6, leakyRelu, hardSigmoid, hardSwish) when x and out live in engine memory. */
+export function engineActivation(act: EpilogueSpec, x: Tensor, out: Tensor, r: Region): boolean {
+  const ox = operand(x, r), oo = operand(out, r);
+  if (!ox || !oo) return false;
+  call(EW_OP.act, act.activation ?? 'activation', r, ox, null, null, oo, act);
+  return true;
+}
