@@ -24,6 +24,7 @@ describe('hostile model files and the memory budget (issue 14)', () => {
     // ModelBuilder refuses to build it (shape inference), so the file is written from a model-shaped object.
     const absurd = Object.assign(Object.create(Model.prototype) as Model, {
       id: 'absurd', name: 'absurd', inputShape: [1, 1, 1, 1], output: 0,
+      inputs: [{ name: 'input', shape: [1, 1, 1, 1] }], outputs: [{ name: 'output', layer: 0 }],
       layers: [{ index: 0, name: 'absurd-pad', spec: { op: 'pad', top: 0, bottom: 1e6, left: 0, right: 1e6 }, inputs: [INPUT], weights: {} }],
     });
     const bytes = encodeModelFile(absurd);
