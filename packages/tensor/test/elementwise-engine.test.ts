@@ -8,7 +8,7 @@ import { Tensor } from '../src/tensor.js';
 import { expectSameBits, randomRegion, randomTiling } from './util.js';
 
 /*
- * binary, scaleShift and the epilogue activations on feature maps in engine
+ * binary, add (two inputs), scaleShift and the epilogue activations on feature maps in engine
  * memory run on the engine's kernel (kernels/elementwise.c); elsewhere on the
  * TypeScript kernels. Both must give the same bits, for any region and any
  * cut of the output, broadcasting and special values included.
@@ -27,7 +27,8 @@ function values(shape: number[], rand: () => number): Tensor {
 
 function problem(rand: () => number): Problem {
   const shape = [randInt(rand, 1, 2), randInt(rand, 1, 9), randInt(rand, 1, 13), randInt(rand, 1, 23)];
-  const kind = randInt(rand, 0, 2);
+  const kind = randInt(rand, 0, 3);
+  if (kind === 3) return { spec: { op: 'add' } as OpSpec, inputs: [values(shape, rand), values(shape, rand)], weights: {} };
   if (kind === 0) {
     // Broadcasting: each input keeps or drops (size 1) each axis; per-channel [N, C, 1, 1] and scalar shapes come up often.
     const fn = (['add', 'sub', 'mul', 'div'] as const)[randInt(rand, 0, 3)]!;
@@ -83,7 +84,7 @@ describe('element-wise ops on engine memory (kernels/elementwise.c)', () => {
       const whole = [fullRegion(outShape(p))];
       expectSameBits(run(p, whole, true), run(p, whole, false), describeP(p));
     }
-    expect(seen.size, [...seen].join(', ')).to.equal(4 + 1 + 5);
+    expect(seen.size, [...seen].join(', ')).to.equal(4 + 1 + 5 + 1);
   });
 
   it('write exactly their region, and any cut of the output gives the same bits', () => {

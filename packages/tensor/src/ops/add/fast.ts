@@ -3,17 +3,21 @@ import type { Tensor } from '../../tensor.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Weights } from '../op.js';
 import { regionRuns } from '../runs.js';
+import { engineBinary } from '../../engine/elementwise.js';
 import { addOutputShape, type AddSpec } from './spec.js';
 
 /*
  * Coalesced runs over all inputs and the output. Two inputs (the residual
  * case) add straight into the output; more inputs accumulate a run in a
  * double buffer input by input, which is the same left-to-right sum per
- * element as the reference.
+ * element as the reference. Two inputs in engine memory (an executor's
+ * residual add) go to the engine's SIMD kernel (kernels/elementwise.c): the
+ * same float32 add.
  */
 export function addFast(inputs: readonly Tensor[], weights: Weights, spec: AddSpec, out: Tensor, r: Region): void {
   checkKernelCall(addOutputShape, spec, inputs, weights, out, r, 'add');
   const m = inputs.length;
+  if (m === 2 && engineBinary('add', inputs[0]!, inputs[1]!, out, r)) return;
   const runs = regionRuns([...inputs, out], r);
   const len = runs.len, dst = out.data;
   const oa = runs.starts[m]!, os = runs.steps[m]!;
