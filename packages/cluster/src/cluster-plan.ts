@@ -1,4 +1,4 @@
-import { fullRegion, sizeOf, type Shape } from '@tessera/tensor';
+import { fullRegion, sizeOf } from '@tessera/tensor';
 import type { InputShapes, Model } from '@tessera/nn';
 import { plan, type TilePlan } from '@tessera/scheduler';
 import type { ClusterSplit } from './options.js';

@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import { TesseraError, fmtBytes, fmtShape, type Shape } from '@tessera/tensor';
+import { TesseraError, fmtBytes, fmtShape } from '@tessera/tensor';
 import type { InputShapes, MemoryStep, Model } from './model.js';
 
 /*

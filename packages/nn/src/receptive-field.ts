@@ -1,4 +1,4 @@
-import { TesseraError, conv2dTransposeGeometry, getOp, type Conv2dTransposeSpec, type Shape } from '@tessera/tensor';
+import { TesseraError, conv2dTransposeGeometry, getOp, type Conv2dTransposeSpec } from '@tessera/tensor';
 import type { InputShapes, Model } from './model.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { InputShapes, MemoryStep, Model } from '@tessera/nn';
-import { regionVolume, sizeOf, type Region, type Shape } from '@tessera/tensor';
+import { regionVolume, sizeOf, type Region } from '@tessera/tensor';
 import { layoutBuffers } from './buffers.js';
 import type { TilePlan } from './plan/types.js';
 

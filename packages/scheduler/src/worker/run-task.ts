@@ -1,4 +1,4 @@
-import { Tensor, TesseraError, enginePartial, isTesseraError, releaseEngineTensor, runOp, fmtRegion, regionVolume, type Region, type Shape } from '@tessera/tensor';
+import { Tensor, TesseraError, enginePartial, isTesseraError, releaseEngineTensor, runOp, fmtRegion, regionVolume, type Region } from '@tessera/tensor';
 import { LocalExecutor, Model, type InputShapes, type Layer } from '@tessera/nn';
 import {
   CONTROL, TASK_CLAIMED, TASK_DONE,
