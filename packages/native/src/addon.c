@@ -66,6 +66,7 @@ typedef struct {
   char *base;
   uint32_t limit; /* the memory's size in bytes (setLimit, after each growth) */
   const KernelTable *t;
+  uint32_t refs;  /* functions that use it: each one's finalizer releases it, the last frees it */
 } Bound;
 
 #define CHECK(env, call)                                                   \
@@ -217,9 +218,11 @@ static int view_base(napi_env env, napi_value v, char **base, size_t *bytes) {
   return 1;
 }
 
-static void free_bound(napi_env env, void *data, void *hint) {
+/* A bound function was collected: the last one frees the binding (the functions may outlive the object holding them). */
+static void release_bound(napi_env env, void *data, void *hint) {
   (void)env; (void)hint;
-  free(data);
+  Bound *b = data;
+  if (--b->refs == 0) free(b);
 }
 
 static napi_value bind(napi_env env, napi_callback_info info) {
@@ -249,8 +252,9 @@ static napi_value bind(napi_env env, napi_callback_info info) {
   b->base = base;
   b->limit = bytes >= 4294967295u ? 4294967295u : (uint32_t)bytes;
   b->t = t;
+  b->refs = 0;
   napi_value obj;
-  if (napi_create_object(env, &obj) != napi_ok || napi_add_finalizer(env, obj, b, free_bound, NULL, NULL) != napi_ok) {
+  if (napi_create_object(env, &obj) != napi_ok) {
     free(b);
     napi_throw_error(env, "NATIVE_FAILED", "native bind: cannot create the kernel object");
     return NULL;
@@ -261,8 +265,17 @@ static napi_value bind(napi_env env, napi_callback_info info) {
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
-    CHECK(env, napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, b, &f));
-    CHECK(env, napi_set_named_property(env, obj, fns[i].name, f));
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, b, &f) != napi_ok ||
+        napi_add_finalizer(env, f, b, release_bound, NULL, NULL) != napi_ok) {
+      if (b->refs == 0) free(b); /* else the functions made so far release it when collected */
+      napi_throw_error(env, "NATIVE_FAILED", "native bind: cannot create the kernel functions");
+      return NULL;
+    }
+    b->refs++;
+    if (napi_set_named_property(env, obj, fns[i].name, f) != napi_ok) {
+      napi_throw_error(env, "NATIVE_FAILED", "native bind: cannot create the kernel object");
+      return NULL;
+    }
   }
   return obj;
 }

@@ -239,6 +239,23 @@ describe('native engine: kernels', function () {
     }
   });
 
+  it('a bound kernel outlives the object it came in: the binding is freed with the last function, not before', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    expect(gc, 'run with --expose-gc (.mocharc.json)').to.be.a('function');
+    const Wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => { buffer: SharedArrayBuffer } } }).WebAssembly;
+    const memory = new Wasm.Memory({ initial: 1, maximum: 2, shared: true });
+    const f32 = new Float32Array(memory.buffer);
+    f32.set([3, -1, 7, 2]);
+    // Only the function is kept (as Engine.use keeps the functions of a binding in its own table).
+    const globalPool = load.addon!.bind(new Uint8Array(memory.buffer), 'generic', 'exact').global_pool;
+    for (let i = 0; i < 5; i++) {
+      gc!();
+      await new Promise((r) => setImmediate(r));
+    }
+    globalPool(0, 0, 1, 4, 64); // max over 4 floats at byte 0 into byte 64
+    expect(f32[16]).to.equal(7);
+  });
+
   it('the native kernels follow the engine memory as it grows (shared memory does not move)', () => {
     selectEngine({ kind: 'native' });
     const rand = rng(3);

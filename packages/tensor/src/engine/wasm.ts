@@ -135,7 +135,9 @@ export class Engine {
         const addon = loadNative().addon;
         if (!addon) throw new TesseraError('UNAVAILABLE', 'the native engine is not loaded', { info });
         const bytes = new Uint8Array(this.buffer());
-        k = addon.bind(bytes, info.isa!, info.mode);
+        const bound = addon.bind(bytes, info.isa!, info.mode);
+        // A kernel an older addon lacks runs on wasm: the same memory, offsets and (exact) bits.
+        k = Object.assign(Object.create(null) as object, this.wasm, bound) as NativeKernels;
         this.nativeBase = addon.address(bytes);
         this.natives.set(key, k);
       }
