@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LocalExecutor, fuseLayers, INPUT, type Model } from '@tessera/nn';
 import { ModelProtoType, importOnnx, type OnnxImport } from '@tessera/onnx';
 import { PoolExecutor } from '@tessera/scheduler';
-import { Tensor, getOp, randomTensor, runOp } from '@tessera/tensor';
+import { Tensor, engineTensor, getOp, randomTensor, releaseEngineTensor, runOp } from '@tessera/tensor';
 import { mdTable, ms, ratio } from '../harness/format.js';
 import { repoRoot } from '../harness/paths.js';
 import type { CaseDef, CaseRecord, Peer, ReportSection, Suite, SuiteRecord } from '../harness/types.js';
@@ -78,9 +78,20 @@ function profileLayers(model: Model, x: Tensor, repeats: number): LayerTime[] {
   const shapes = run.shapes(x.shape);
   const outs: Tensor[] = [];
   const times: LayerTime[] = [];
+  try {
+    profileEach(run, x, shapes, repeats, outs, times);
+  } finally {
+    for (const t of outs) if (t) releaseEngineTensor(t);
+  }
+  return times;
+}
+
+/** Each layer's fastest time, its output in engine memory as LocalExecutor keeps its intermediates (kernels work in place there). */
+function profileEach(run: Model, x: Tensor, shapes: readonly (readonly number[])[], repeats: number, outs: Tensor[], times: LayerTime[]): void {
   run.layers.forEach((l, i) => {
     const ins = l.inputs.map((s) => (s === INPUT ? x : outs[s]!));
-    const out = Tensor.zeros(shapes[i]!);
+    const out = engineTensor(shapes[i]!);
+    outs[i] = out;
     // One untimed call first: it packs the layer's weights into the engine and leaves the wasm baseline tier.
     runOp(l.spec, ins, l.weights, out, undefined, 'fast');
     const samples: number[] = [];
@@ -89,11 +100,9 @@ function profileLayers(model: Model, x: Tensor, repeats: number): LayerTime[] {
       runOp(l.spec, ins, l.weights, out, undefined, 'fast');
       samples.push(performance.now() - t0);
     }
-    outs[i] = out;
     const flops = getOp(l.spec.op).flops(l.spec, ins.map((t) => t.shape), shapes[i]!);
     times.push({ name: [l.name, ...(l.merged ?? [])].join('+'), op: l.spec.op, ms: Math.min(...samples), flops });
   });
-  return times;
 }
 
 function metrics(c: CaseRecord): Record<string, number> | undefined {
@@ -136,7 +145,7 @@ function summarize(s: SuiteRecord): ReportSection[] {
       markdown: `${mdTable(['layer (fused chain)', 'op', 'ms', 'share', 'GFLOP/s'], top.map((l) => [
         `\`${l.name.length > 60 ? `${l.name.slice(0, 57)}…` : l.name}\``, l.op, l.ms.toFixed(3), `${((100 * l.ms) / total).toFixed(1)} %`, l.ms > 0 ? (l.flops / l.ms / 1e6).toFixed(1) : '–',
       ]), [false, false, true, true, true])}\n\nBy op (layers): ${[...byOp].sort((a, b) => b[1].ms - a[1].ms).map(([op, e]) => `${op} ×${e.n} ${((100 * e.ms) / total).toFixed(0)} %`).join(', ')}. ` +
-        `${prof.length} layers, ${total.toFixed(2)} ms in all, each layer timed alone on the calling thread (fastest of repeats, fast kernels, inputs and outputs in ordinary memory; LocalExecutor's own run adds its copies in and out of the kernel engine).`,
+        `${prof.length} layers, ${total.toFixed(2)} ms in all, each layer timed alone on the calling thread (fastest of repeats, fast kernels, outputs in the kernel engine's memory as LocalExecutor keeps them; the model input in ordinary memory).`,
     });
   }
   return sections;
