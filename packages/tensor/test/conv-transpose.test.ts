@@ -2,6 +2,9 @@ import { expect } from 'chai';
 import { conv2dTranspose, conv2dTransposeOp, conv2dTransposeRef, type Conv2dTransposeSpec } from '../src/ops/conv-transpose/index.js';
 import { randInt, randomTensor, rng } from '../src/random.js';
 import { Tensor } from '../src/tensor.js';
+import { engineTensor, releaseEngineTensor } from '../src/engine/tensors.js';
+import { fullRegion, type Region } from '../src/region.js';
+import { randomTiling } from './util.js';
 import {
   caseOutShape, embed, expectInputRegionExact, expectTesseraError, expectTilingsBitEqual, expectWithinFastTolerance, maybeEmbed,
   randomRegion, runCase, type OpCase,
@@ -94,6 +97,46 @@ describe('conv2dTranspose', () => {
     for (let t = 0; t < 25; t++) {
       const c = randomCase(rand);
       expectTilingsBitEqual({ ...c, inputs: [embed(c.inputs[0]!, rand)] }, rand);
+    }
+  });
+
+  it('kernel = stride (one tap per phase) into engine memory: the 1×1 conv + pixel shuffle gives the phase path\'s bits, any region or tiling', () => {
+    const rand = rng(73);
+    for (let t = 0; t < 40; t++) {
+      const k: [number, number] = [randInt(rand, 1, 3), randInt(rand, 1, 3)];
+      const cin = randInt(rand, 1, 9), cout = randInt(rand, 1, 11);
+      const x = randomTensor([randInt(rand, 1, 2), cin, randInt(rand, 1, 9), randInt(rand, 1, 13)], rand);
+      const w = randomTensor([cin, cout, k[0], k[1]], rand);
+      const b = rand() < 0.6 ? randomTensor([cout], rand) : undefined;
+      const spec: Conv2dTransposeSpec = { op: 'conv2dTranspose', kernel: k, stride: k };
+      const weights = b ? { weight: w, bias: b } : { weight: w };
+      const shape = conv2dTransposeOp.outputShape(spec, [x.shape], { weight: w.shape, bias: b?.shape });
+      // The phase path: an output in ordinary memory.
+      const want = Tensor.zeros(shape);
+      conv2dTransposeOp.fast([x], weights, spec, want, fullRegion(shape));
+      const inEngine = (regions: readonly Region[]): Float32Array => {
+        const out = engineTensor(shape);
+        out.data.fill(NaN);
+        try {
+          for (const r of regions) conv2dTransposeOp.fast([x], weights, spec, out, r);
+          return out.toFloat32Array().slice();
+        } finally {
+          releaseEngineTensor(out);
+        }
+      };
+      const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer));
+      expect(bits(inEngine([fullRegion(shape)])), `case ${t} whole ${JSON.stringify(spec)} ${x.shape}`).to.deep.equal(bits(want.toFloat32Array()));
+      expect(bits(inEngine(randomTiling(fullRegion(shape), rand))), `case ${t} tiled`).to.deep.equal(bits(want.toFloat32Array()));
+      // One region alone writes just that region (NaN elsewhere).
+      const r = randomRegion(shape, rand);
+      const got = inEngine([r]);
+      const [, C, H, W] = shape;
+      for (let i = 0; i < got.length; i++) {
+        const xx = i % W!, yy = Math.floor(i / W!) % H!, cc = Math.floor(i / (W! * H!)) % C!, nn = Math.floor(i / (W! * H! * C!));
+        const inside = nn >= r.n0 && nn < r.n1 && cc >= r.c0 && cc < r.c1 && yy >= r.y0 && yy < r.y1 && xx >= r.x0 && xx < r.x1;
+        if (inside) expect(Object.is(got[i], want.data[i]), `case ${t} region element ${i}`).to.equal(true);
+        else expect(Number.isNaN(got[i]), `case ${t} outside the region, element ${i}`).to.equal(true);
+      }
     }
   });
 

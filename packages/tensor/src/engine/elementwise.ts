@@ -12,7 +12,7 @@ import { guarded, kernelEngine, scratch } from './wasm.js';
  */
 
 /** Op codes of kernels/elementwise.c. */
-export const EW_OP = { add: 0, sub: 1, mul: 2, div: 3, scale: 4, scaleShift: 5, act: 6 } as const;
+export const EW_OP = { add: 0, sub: 1, mul: 2, div: 3, scale: 4, scaleShift: 5, act: 6, copy: 7 } as const;
 
 /** Words of the EwCall struct before its Epilogue (op, 4 addresses, extents, 4 × 4 strides). */
 const CALL_WORDS = 25;
@@ -95,4 +95,13 @@ export function engineActivation(act: EpilogueSpec, x: Tensor, out: Tensor, r: R
   if (!ox || !oo) return false;
   call(EW_OP.act, act.activation ?? 'activation', r, ox, null, null, oo, act);
   return true;
+}
+
+/**
+ * Copies `ext` elements (n, c, y, x) from engine address `src` to `dst`, each
+ * side at its own element strides (a strided view on either side).
+ */
+export function engineCopy(src: number, srcStrides: readonly number[], dst: number, dstStrides: readonly number[], ext: readonly number[]): void {
+  const r: Region = { n0: 0, n1: ext[0]!, c0: 0, c1: ext[1]!, y0: 0, y1: ext[2]!, x0: 0, x1: ext[3]! };
+  call(EW_OP.copy, 'copy', r, { at: src, strides: [...srcStrides] }, null, null, { at: dst, strides: [...dstStrides] });
 }

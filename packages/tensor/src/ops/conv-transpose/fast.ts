@@ -4,6 +4,8 @@ import { checkKernelCall } from '../invoke.js';
 import type { Kernel } from '../op.js';
 import { conv2dFast } from '../conv2d/fast.js';
 import type { Conv2dSpec } from '../conv2d/spec.js';
+import { engineCopy } from '../../engine/elementwise.js';
+import { engineAddress, enginePartial, releaseEngineTensor } from '../../engine/tensors.js';
 import { conv2dTransposeGeometry, conv2dTransposeOutputShape, type Conv2dTransposeSpec } from './spec.js';
 
 /*
@@ -24,6 +26,15 @@ import { conv2dTransposeGeometry, conv2dTransposeOutputShape, type Conv2dTranspo
  * whatever the region, so any cut gives the same bits; within
  * FAST_TOLERANCE of the float64 reference. A phase with no taps (kernel
  * smaller than the stride) is the bias (or +0).
+ *
+ * Kernel equal to the stride, no padding, one group (a decoder's 2×2
+ * stride-2 upsampling): every phase is one tap, a 1×1 conv. Then all
+ * sh·sw phases are one 1×1 conv2d with Cout·sh·sw outputs (channel
+ * co·sh·sw + ry·sw + rx holds phase (ry, rx) of co) into an engine-memory
+ * tile, and a strided copy puts each phase at its place (a pixel shuffle):
+ * the input is staged once instead of once per phase. Each output is the
+ * same one-tap sum over the input channels from +0, then the bias: the same
+ * bits as the phase-by-phase path.
  */
 
 /** One axis of one phase: its taps, as a conv2d window, and where its outputs sit. */
@@ -98,6 +109,7 @@ export const conv2dTransposeFast: Kernel<Conv2dTransposeSpec> = (inputs, weights
   const groups = spec.groups ?? 1;
   const ys = axisPhases(g.kh, g.sh, g.dh, g.pt, g.inH, g.outH);
   const xs = axisPhases(g.kw, g.sw, g.dw, g.pl, g.inW, g.outW);
+  if (groups === 1 && shuffled(x, w, bias, g, ys, xs, out, r)) return;
   const [on, oc, oh, ow] = out.strides4();
   const od = out.data;
   for (const py of ys) {
@@ -133,3 +145,63 @@ export const conv2dTransposeFast: Kernel<Conv2dTransposeSpec> = (inputs, weights
     }
   }
 };
+
+/** The 1×1 weights [Cout·sh·sw, Cin, 1, 1] and bias of the shuffled form, per weight tensor (the same objects every call: packed once). */
+const shuffleWeights = new WeakMap<Tensor, { bias: Tensor | undefined; weight: Tensor; wideBias: Tensor | undefined }>();
+
+function shuffleWeight(w: Tensor, bias: Tensor | undefined): { weight: Tensor; wideBias: Tensor | undefined } {
+  const hit = shuffleWeights.get(w);
+  if (hit && hit.bias === bias) return hit;
+  const [cin, cout, kh, kw] = w.dims4();
+  const S = kh * kw;
+  const weight = Tensor.zeros([cout * S, cin, 1, 1]);
+  for (let co = 0; co < cout; co++)
+    for (let ry = 0; ry < kh; ry++)
+      for (let rx = 0; rx < kw; rx++)
+        for (let ci = 0; ci < cin; ci++) weight.set(w.get(ci, co, ry, rx), co * S + ry * kw + rx, ci, 0, 0);
+  let wideBias: Tensor | undefined;
+  if (bias) {
+    wideBias = Tensor.zeros([cout * S]);
+    for (let co = 0; co < cout; co++) for (let p = 0; p < S; p++) wideBias.set(bias.get(co), co * S + p);
+  }
+  const entry = { bias, weight, wideBias };
+  shuffleWeights.set(w, entry);
+  return entry;
+}
+
+/**
+ * The one-tap-per-phase case as a 1×1 conv and a pixel shuffle (see above);
+ * false, having done nothing, when the layer is not that case or `out` is
+ * not in engine memory (the shuffle is the engine's strided copy).
+ */
+function shuffled(x: Tensor, w: Tensor, bias: Tensor | undefined, g: ReturnType<typeof conv2dTransposeGeometry>, ys: readonly AxisPhase[], xs: readonly AxisPhase[], out: Tensor, r: Region): boolean {
+  const oneTap = (ps: readonly AxisPhase[], k: number) => ps.length === k && ps.every((p) => p.taps.length === 1 && p.taps[0] === p.r && p.padBefore === 0 && p.padAfter === 0 && p.mShift === 0);
+  if (!oneTap(ys, g.kh) || !oneTap(xs, g.kw) || g.pt !== 0 || g.pl !== 0) return false;
+  if (engineAddress(out, r.n0, r.c0, r.y0, r.x0) < 0) return false;
+  const S = g.sh * g.sw;
+  const mA = Math.floor(r.y0 / g.sh), mB = Math.floor((r.y1 - 1) / g.sh), kA = Math.floor(r.x0 / g.sw), kB = Math.floor((r.x1 - 1) / g.sw);
+  const n = x.dims4()[0];
+  const cr: Region = { n0: r.n0, n1: r.n1, c0: r.c0 * S, c1: r.c1 * S, y0: mA, y1: mB + 1, x0: kA, x1: kB + 1 };
+  const sw = shuffleWeight(w, bias);
+  const tile = enginePartial([n, sw.weight.shape[0]!, g.inH, g.inW], cr);
+  try {
+    conv2dFast([x], sw.wideBias ? { weight: sw.weight, bias: sw.wideBias } : { weight: sw.weight }, { op: 'conv2d', kernel: 1 }, tile, cr);
+    const [tn, tc, th, tw] = tile.strides4();
+    const [on, oc, oh, ow] = out.strides4();
+    for (let ry = 0; ry < g.sh; ry++) {
+      const ma = Math.max(mA, Math.ceil((r.y0 - ry) / g.sh)), mb = Math.min(mB, Math.floor((r.y1 - 1 - ry) / g.sh));
+      if (ma > mb) continue;
+      for (let rx = 0; rx < g.sw; rx++) {
+        const ka = Math.max(kA, Math.ceil((r.x0 - rx) / g.sw)), kb = Math.min(kB, Math.floor((r.x1 - 1 - rx) / g.sw));
+        if (ka > kb) continue;
+        engineCopy(
+          engineAddress(tile, r.n0, r.c0 * S + ry * g.sw + rx, ma, ka), [tn, tc * S, th, tw],
+          engineAddress(out, r.n0, r.c0, ma * g.sh + ry, ka * g.sw + rx), [on, oc, oh * g.sh, ow * g.sw],
+          [r.n1 - r.n0, r.c1 - r.c0, mb - ma + 1, kb - ka + 1]);
+      }
+    }
+  } finally {
+    releaseEngineTensor(tile);
+  }
+  return true;
+}
