@@ -3,7 +3,7 @@ import { PoolExecutor } from '@tessera/scheduler';
 import { GpuExecutor, type GpuMode } from '@tessera/gpu';
 import { ClusterExecutor } from '@tessera/cluster';
 import { availableParallelism } from 'node:os';
-import { TesseraError, checkInt } from '@tessera/tensor';
+import { TesseraError, checkEngineOptions, checkInt, type EngineOptions } from '@tessera/tensor';
 
 export type Backend = 'local' | 'threads' | 'gpu' | 'cluster';
 export const BACKENDS: readonly Backend[] = ['local', 'threads', 'gpu', 'cluster'];
@@ -19,6 +19,12 @@ export interface ExecutorOptions {
   nats?: string;
   natsUser?: string;
   natsPass?: string;
+  /**
+   * The kernel engine of `local` and `threads` (and of their photo workers), e.g. `{ kind: 'wasm' }` or
+   * `{ mode: 'fma' }` (@tessera/tensor EngineOptions; default: native exact when the addon loads, else wasm);
+   * on `cluster` only `mode` applies (the workers' engines are their own). `gpu` has no kernel engine.
+   */
+  engine?: EngineOptions;
 }
 
 export interface ChosenExecutor {
@@ -50,21 +56,26 @@ const CLUSTER_PHOTOS_IN_FLIGHT = 4;
 
 /** The executor behind a `--backend`; all give the same faces (gpu within f32 rounding). */
 export function createExecutor(o: ExecutorOptions): ChosenExecutor {
+  const engine = checkEngineOptions('face pipeline engine', o.engine);
   switch (o.backend ?? 'local') {
     case 'local':
-      return { ...lazy(() => new LocalExecutor()), description: 'local (1 thread)', concurrency: 1, photoWorkers: 0 };
+      return { ...lazy(() => new LocalExecutor({ engine })), description: 'local (1 thread)', concurrency: 1, photoWorkers: 0 };
     case 'threads': {
       const threads = checkInt('threads', o.threads ?? availableParallelism(), 1);
-      return { ...lazy(() => new PoolExecutor({ threads })), description: `threads ×${threads}`, concurrency: 1, photoWorkers: threads > 1 ? threads : 0 };
+      return { ...lazy(() => new PoolExecutor({ threads, engine })), description: `threads ×${threads}`, concurrency: 1, photoWorkers: threads > 1 ? threads : 0 };
     }
     case 'gpu': {
+      if (engine) throw new TesseraError('BAD_ARGUMENT', 'the gpu backend runs gpu.js kernels: a kernel engine option applies to local, threads and cluster only', { engine });
       const gpu = new GpuExecutor({ mode: o.gpuMode ?? 'auto' });
       return { ...made(gpu), description: `gpu (${gpu.backend})`, note: gpu.fallbackReason, concurrency: 1, photoWorkers: 0 };
     }
     case 'cluster': {
       if (!o.nats) throw new TesseraError('BAD_ARGUMENT', '--backend cluster needs --nats URL (e.g. nats://127.0.0.1:4222)');
       const servers = o.nats.split(',');
-      const cluster = new ClusterExecutor({ servers, user: o.natsUser, pass: o.natsPass, name: 'tessera-face' });
+      if (engine && (engine.kind !== undefined || engine.isa !== undefined)) {
+        throw new TesseraError('BAD_ARGUMENT', 'on the cluster backend each worker runs its own kernel engine: only engine.mode applies', { engine });
+      }
+      const cluster = new ClusterExecutor({ servers, user: o.natsUser, pass: o.natsPass, name: 'tessera-face', ...(engine?.mode ? { engine: { mode: engine.mode } } : {}) });
       return {
         ...made(cluster),
         description: `cluster ${servers.join(',')}`,

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
-import { TesseraError, checkInt, engineModule, type ErrorCode } from '@tessera/tensor';
+import { TesseraError, checkInt, engineModule, type EngineOptions, type ErrorCode } from '@tessera/tensor';
 import type { AnalysisOptions, Face, StageTimes } from './analyze-photo.js';
 import type { RgbImage } from './image.js';
 
-export interface PhotoWorkerData { analysis: AnalysisOptions; engineModule: object }
+export interface PhotoWorkerData { analysis: AnalysisOptions; engineModule: object; engine?: EngineOptions }
 
 /** What the main thread asks a photo worker. */
 export interface PhotoRequest { id: number; path: string; keepImage: boolean; describe: boolean }
@@ -47,7 +47,7 @@ export class PhotoPool {
   private closed = false;
   private broken: Error | undefined;
 
-  constructor(readonly threads: number, private readonly opts: AnalysisOptions) {
+  constructor(readonly threads: number, private readonly opts: AnalysisOptions, private readonly engine?: EngineOptions) {
     checkInt('photo workers', threads, 1);
     for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
   }
@@ -73,7 +73,7 @@ export class PhotoPool {
 
   private spawn(): Slot {
     // The kernel engine is compiled once per process: workers get the compiled module.
-    const workerData: PhotoWorkerData = { analysis: this.opts, engineModule: engineModule() };
+    const workerData: PhotoWorkerData = { analysis: this.opts, engineModule: engineModule(), engine: this.engine };
     const slot: Slot = { worker: new Worker(bootstrap, { eval: true, workerData }), ready: false };
     slot.worker.on('message', (m: PhotoReply) => this.reply(slot, m));
     slot.worker.on('error', (e) => this.lost(slot, e));

@@ -18,7 +18,7 @@ useEngineModule(data.engineModule);
 const nets = loadFaceNets(opts);
 // Kernels' first calls run on V8's baseline tier and are never upgraded mid-call: warm them before the first photo.
 warmUpEngine();
-const exec = new LocalExecutor();
+const exec = new LocalExecutor({ engine: data.engine });
 const port = parentPort!;
 
 port.on('message', (req: PhotoRequest) => {

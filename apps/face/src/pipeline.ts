@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { runBatch, type Model } from '@tessera/nn';
-import { isTesseraError, type Tensor } from '@tessera/tensor';
+import { isTesseraError, type EngineOptions, type Tensor } from '@tessera/tensor';
 import { analysisOptions, analyzePhoto, loadFaceNets, type AnalysisOptions, type Face, type FaceNets, type StageTimes } from './analyze-photo.js';
 import { decodeImage, type RgbImage } from './image.js';
 import { createExecutor, type ChosenExecutor, type ExecutorOptions } from './executor.js';
@@ -53,6 +53,8 @@ export class FacePipeline {
     readonly concurrency: number,
     /** Photo workers for many files (0: none, photos go through the executor). */
     private readonly photoWorkers: number,
+    /** The kernel engine option, for the photo workers' own executors. */
+    private readonly engine: EngineOptions | undefined,
   ) {}
 
   static async create(opts: PipelineOptions = {}): Promise<FacePipeline> {
@@ -60,7 +62,7 @@ export class FacePipeline {
     // Checked before any executor starts: a bad detector option leaks nothing.
     const analysis = analysisOptions(stripUndefined({ detector, minScore, inputSize }));
     const chosen = createExecutor(exec);
-    return new FacePipeline(chosen, analysis, chosen.description, chosen.note, chosen.concurrency, chosen.photoWorkers);
+    return new FacePipeline(chosen, analysis, chosen.description, chosen.note, chosen.concurrency, chosen.photoWorkers, exec.engine);
   }
 
   /**
@@ -95,7 +97,7 @@ export class FacePipeline {
 
   /** The photo workers: no more than the first call's files (each loads its own nets), at most one per thread. */
   private photoPool(files: number): PhotoPool {
-    return (this.pool ??= new PhotoPool(Math.min(this.photoWorkers, files), this.analysis));
+    return (this.pool ??= new PhotoPool(Math.min(this.photoWorkers, files), this.analysis, this.engine));
   }
 
   /**
