@@ -46,6 +46,20 @@ function convProblem(rand: () => number): Problem {
   return { spec, inputs: [randomTensor([randInt(rand, 1, 2), cin, h, wd], rand)], weights };
 }
 
+/**
+ * Dense or 2-group conv with 64–140 output channels per group: the native
+ * AVX-512 tiles of 64 and 32 channels (kernels/conv2d_wide.h) and their
+ * leftover blocks, over odd sizes and partial regions.
+ */
+function wideConvProblem(rand: () => number): Problem {
+  const groups = rand() < 0.3 ? 2 : 1;
+  const cin = groups * randInt(rand, 1, 13), cout = groups * randInt(rand, 64, 140);
+  const k = randInt(rand, 1, 3), dilation = rand() < 0.6 ? 1 : 2;
+  const weights: Record<string, Tensor> = { weight: randomTensor([cout, cin / groups, k, k], rand) };
+  const spec = { op: 'conv2d', kernel: k, stride: randInt(rand, 1, 2), dilation, padding: rand() < 0.7 ? 'same' : 'valid', groups, ...epilogue(rand, cout, weights) } as unknown as OpSpec;
+  return { spec, inputs: [randomTensor([1, cin, randInt(rand, 2 * dilation + 1, 15), randInt(rand, 2 * dilation + 1, 19)], rand)], weights };
+}
+
 /** Depthwise 3 × 3 on rows long enough for the native 16-lane path (and its 4-lane tail), stride 1 or 2. */
 function depthwise3x3Problem(rand: () => number): Problem {
   const c = randInt(rand, 1, 11);
@@ -133,6 +147,7 @@ function valid(make: (rand: () => number) => Problem): (rand: () => number) => P
 
 const FAMILIES: [string, (rand: () => number) => Problem, number][] = [
   ['conv2d (dense, grouped, depthwise)', valid(convProblem), 60],
+  ['conv2d (64+ output channels per group: the wide native tiles)', valid(wideConvProblem), 16],
   ['depthwise 3×3 (long rows)', valid(depthwise3x3Problem), 30],
   ['dense', valid(denseProblem), 30],
   ['pools (windowed and global)', valid(poolProblem), 50],
@@ -210,7 +225,7 @@ describe('native engine: kernels', function () {
   it('fma: close to the float64 reference; the same bits for any region and every ISA', () => {
     const rand = rng(99);
     for (let i = 0; i < 30; i++) {
-      const p = i % 3 === 2 ? valid(denseProblem)(rand) : valid(convProblem)(rand);
+      const p = i % 3 === 2 ? valid(denseProblem)(rand) : i % 5 === 4 ? valid(wideConvProblem)(rand) : valid(convProblem)(rand);
       selectEngine({ kind: 'wasm' });
       const shape = applyOp(p.spec, p.inputs, p.weights).shape;
       const ref = applyOp(p.spec, p.inputs, p.weights, 'reference').toFloat32Array();
