@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { LocalExecutor, boxIou, faceRecognitionNet, recognitionInput, type Executor, type Model } from '@tessera/nn';
+import { engineLabel, type EngineOptions } from '@tessera/tensor';
 import { PoolExecutor } from '@tessera/scheduler';
 // The face app has no package exports: its source is imported by relative path.
 import { FacePipeline, alignedBox, cropRgb, type FileResult, type StageTimes } from '../../../face/src/pipeline.js';
@@ -24,6 +25,8 @@ import { FaceApiRuntime, STAGES, type Analysis, type FaceDetector, type FaceOut,
 
 interface Runtime {
   name: string;
+  /** The peer id in records (default: the runtime, with the thread count for Tessera threads). */
+  id?: string;
   /** Set: left out of this run (not started). */
   skip?: string;
   runtime: string;
@@ -34,17 +37,21 @@ interface Runtime {
 }
 
 class TesseraRuntime implements Runtime {
-  private constructor(readonly name: string, readonly runtime: string, readonly threads: number, private readonly pipes: Record<FaceDetector, FacePipeline>,
+  private constructor(readonly name: string, readonly runtime: string, readonly threads: number, readonly id: string, private readonly pipes: Record<FaceDetector, FacePipeline>,
     private readonly exec: Executor, private readonly recognizer: Model, private readonly env: Env) {}
 
-  static async create(threads: number | 'local', recognizer: Model, env: Env): Promise<TesseraRuntime> {
+  /** `variant`: another kernel engine than the default (native exact where the addon loads), named in the label and the peer id. */
+  static async create(threads: number | 'local', recognizer: Model, env: Env, variant?: EngineVariant): Promise<TesseraRuntime> {
+    const engine = variant?.engine;
     // One pipeline per detector; each starts its executor (and loads its nets) on first use.
-    const backend = threads === 'local' ? { backend: 'local' as const } : { backend: 'threads' as const, threads };
+    const backend = threads === 'local' ? { backend: 'local' as const, engine } : { backend: 'threads' as const, threads, engine };
     const pipes = { tiny: await FacePipeline.create({ ...backend, detector: 'tiny' }), ssd: await FacePipeline.create({ ...backend, detector: 'ssd' }) };
-    const exec: Executor = threads === 'local' ? new LocalExecutor() : new PoolExecutor({ threads });
+    const exec: Executor = threads === 'local' ? new LocalExecutor({ engine }) : new PoolExecutor({ threads, engine });
+    const label = (exec as LocalExecutor | PoolExecutor).engine;
+    const suffix = variant ? ` (${engineLabel(label)})` : '';
     return threads === 'local'
-      ? new TesseraRuntime('Tessera local', 'tessera-local', 1, pipes, exec, recognizer, env)
-      : new TesseraRuntime(`Tessera threads=${threads}`, 'tessera-threads', threads, pipes, exec, recognizer, env);
+      ? new TesseraRuntime(`Tessera local${suffix}`, 'tessera-local', 1, `tessera-local${variant ? `-${variant.id}` : ''}`, pipes, exec, recognizer, env)
+      : new TesseraRuntime(`Tessera threads=${threads}${suffix}`, 'tessera-threads', threads, `tessera-threads-t${threads}${variant ? `-${variant.id}` : ''}`, pipes, exec, recognizer, env);
   }
 
   async analyze(image: number, detector: FaceDetector): Promise<Analysis> {
@@ -106,12 +113,31 @@ async function startEnv(ctx: BenchContext): Promise<Env> {
   const faceApis = Promise.all([ctx.quick ? null : FaceApiRuntime.start('cpu', images, env.crop150), FaceApiRuntime.start('wasm', images, env.crop150)]);
   const threads = ctx.quick ? [ctx.threads[ctx.threads.length - 1]!] : ctx.threads;
   for (const t of threads) env.runtimes.push(await TesseraRuntime.create(t, recognizer, env));
+  // The engine column: local and the most threads on each other engine (the default one is above).
+  for (const v of ENGINE_VARIANTS) {
+    for (const t of ['local', threads[threads.length - 1]!] as const) {
+      try {
+        env.runtimes.push(await TesseraRuntime.create(t, recognizer, env, v));
+      } catch (e) {
+        const name = `Tessera ${t === 'local' ? 'local' : `threads=${t}`} (${v.id})`;
+        env.runtimes.push(Object.assign(skipped(name, t === 'local' ? 'tessera-local' : 'tessera-threads', (e as Error).message), { id: `tessera-${t === 'local' ? 'local' : `threads-t${t}`}-${v.id}`, threads: t === 'local' ? 1 : t }));
+      }
+    }
+  }
   const [cpu, wasm] = await faceApis;
   env.runtimes.push(
     cpu ? Object.assign(cpu, { runtime: 'face-api-tfjs-cpu', threads: 1 }) : skipped('face-api tfjs-cpu', 'face-api-tfjs-cpu', 'left out of --quick (seconds per photo)'),
     Object.assign(wasm, { runtime: 'face-api-tfjs-wasm', threads: 1, name: `face-api tfjs-wasm${wasm.info.simd ? ' (SIMD)' : ''}` }),
   );
   return env;
+}
+
+/** Kernel engines besides the default that the suite also times (issue: an engine column): wasm, and native fma where the addon loads. */
+interface EngineVariant { id: string; engine: EngineOptions }
+const ENGINE_VARIANTS: readonly EngineVariant[] = [{ id: 'wasm', engine: { kind: 'wasm' } }, { id: 'native-fma', engine: { kind: 'native', mode: 'fma' } }];
+
+function peerId(rt: Runtime): string {
+  return rt.id ?? (rt.runtime === 'tessera-threads' ? `tessera-threads-t${rt.threads}` : rt.runtime);
 }
 
 function skipped(name: string, runtime: string, why: string): Runtime {
@@ -164,8 +190,8 @@ function photoCase(i: number, name: string, ctx: BenchContext, detector: FaceDet
       const peers = runtimes.map((rt): Peer => {
         let last: Analysis | undefined;
         return {
-          id: rt.runtime === 'tessera-threads' ? `tessera-threads-t${rt.threads}` : rt.runtime, runtime: rt.runtime, label: rt.name, threads: rt.threads,
-          isReference: rt.runtime === 'tessera-local', ...(rt.skip ? { skip: rt.skip } : {}),
+          id: peerId(rt), runtime: rt.runtime, label: rt.name, threads: rt.threads,
+          isReference: peerId(rt) === 'tessera-local', ...(rt.skip ? { skip: rt.skip } : {}),
           run: async () => { last = await rt.analyze(i, detector); return { ms: STAGES.reduce((s, st) => s + last!.times[st], 0), parts: last.times }; },
           verify: () => agree(ref.faces, last!.faces),
         };
@@ -185,7 +211,7 @@ function descriptorCase(ctx: BenchContext): CaseDef {
       const peers = env.runtimes.map((rt): Peer => {
         let last: Float32Array | undefined;
         return {
-          id: rt.runtime === 'tessera-threads' ? `tessera-threads-t${rt.threads}` : rt.runtime, runtime: rt.runtime, label: rt.name, threads: rt.threads,
+          id: peerId(rt), runtime: rt.runtime, label: rt.name, threads: rt.threads,
           ...(rt.skip ? { skip: rt.skip } : {}),
           run: async () => { const d = await rt.describe1(); last = d.descriptor; return { ms: d.ms }; },
           output: () => last!,
