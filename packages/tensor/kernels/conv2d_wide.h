@@ -50,28 +50,49 @@ static inline __attribute__((always_inline)) wvec wmadd(wvec acc, wvec a, wvec b
 #endif
 }
 
+/* AVX-512: one vector from two 8-channel blocks (AVX2's vector is one block: only `lo`). */
+static inline __attribute__((always_inline)) wvec wjoin(const float *lo, const float *hi) {
+#if WL == 16
+  return (wvec)_mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(lo)), _mm256_loadu_ps(hi), 1);
+#else
+  (void)hi;
+  return wload(lo);
+#endif
+}
+
 /*
  * One tile: VPT·WL channels (the blocks from wb, `bs` floats apart) × P
  * positions (patch offsets q[0..P)), stored into acc rows [cb, cb + VPT·WL)
  * at positions q0 … q0 + P − 1 (only those < npos, channels in [lo, hi)).
  * A macro, so that VPT and P are constants and the accumulators registers.
+ * PACK (the first tile of a group): the weight vectors come from the packed
+ * 8-channel blocks at src (`sbs` floats apart), joined in registers, and are
+ * written to wb as they are used — the interleaving pass folded into a tile
+ * that reads those weights anyway.
  */
-#define WIDE_TILE(VPT, P)                                                                                              \
-  static __attribute__((noinline)) void wide_tile_##VPT##_##P(                                                         \
+#define WIDE_TILE_FN(NAME, VPT, P, PACK)                                                                               \
+  static __attribute__((noinline)) void NAME(                                                                          \
       const float *wb, int64_t vs, int step, const int32_t *toff, const float *x, int T, int C, const int32_t *q, int q0, \
-      int npos, float *acc, int32_t ldc, int cb, int lo, int hi, const Epilogue *ep) {                                 \
+      int npos, float *acc, int32_t ldc, int cb, int lo, int hi, const Epilogue *ep, const float *src, int64_t sbs) {  \
     wvec s[P][VPT];                                                                                                    \
     const float *ys[P];                                                                                                \
     for (int p = 0; p < P; p++) {                                                                                      \
       ys[p] = x + q[p];                                                                                                \
       for (int v = 0; v < VPT; v++) s[p][v] = wsplat(0.0f);                                                            \
     }                                                                                                                  \
-    const float *wk = wb;                                                                                              \
+    const float *wk = wb, *sk = src;                                                                                   \
+    (void)sbs;                                                                                                         \
     for (int t = 0; t < T; t++) {                                                                                      \
       const int o = toff[t];                                                                                           \
-      for (int c = 0; c < C; c++, wk += step) {                                                                        \
+      for (int c = 0; c < C; c++, wk += step, sk += 8) {                                                               \
         wvec wv[VPT];                                                                                                  \
-        for (int v = 0; v < VPT; v++) wv[v] = wload(wk + v * vs);                                                      \
+        if (PACK)                                                                                                      \
+          for (int v = 0; v < VPT; v++) {                                                                              \
+            wv[v] = wjoin(sk + 2 * v * sbs, sk + (2 * v + 1) * sbs);                                                   \
+            memcpy((float *)wk + v * vs, &wv[v], sizeof(wvec));                                                        \
+          }                                                                                                            \
+        else                                                                                                           \
+          for (int v = 0; v < VPT; v++) wv[v] = wload(wk + v * vs);                                                    \
         for (int p = 0; p < P; p++) {                                                                                  \
           const wvec xv = wsplat(ys[p][o + c]);                                                                        \
           for (int v = 0; v < VPT; v++) s[p][v] = wmadd(s[p][v], wv[v], xv);                                           \
@@ -91,28 +112,35 @@ static inline __attribute__((always_inline)) wvec wmadd(wvec acc, wvec a, wvec b
       }                                                                                                                \
     }                                                                                                                  \
   }
+#define WIDE_TILE(VPT, P) WIDE_TILE_FN(wide_tile_##VPT##_##P, VPT, P, 0)
+#define WIDE_PACK_TILE(VPT, P) WIDE_TILE_FN(wide_pack_tile_##VPT##_##P, VPT, P, 1)
 WIDE_TILE(2, 12) /* AVX-512 only (24 of 32 registers); AVX2 has 16 */
 #if WL == 16 && !defined(TESSERA_FMA)
 WIDE_TILE(4, 4) /* AVX-512 exact: see conv2d_tiles_wide */
+WIDE_PACK_TILE(4, 4)
 #endif
 WIDE_TILE(2, 8)
 WIDE_TILE(2, 4)
 WIDE_TILE(1, 8)
 WIDE_TILE(1, 4)
+#if WL == 16
+WIDE_PACK_TILE(2, 4)
+WIDE_PACK_TILE(1, 4)
+#endif
 
-/* Positions of one channel group: P = 8 while two whole panels remain, then the last panel with P = 4. */
+/* Positions of one channel group from panel p0: P = 8 while two whole panels remain, then the last panel with P = 4. */
 #define WIDE_GROUP(VPT)                                                                                                \
   static void wide_group_##VPT(const float *wb, int64_t vs, int step, const int32_t *toff, const float *x, int T, int C, \
                                const int32_t *qoff, int npos, float *acc, int32_t ldc, int cb, int lo, int hi,         \
-                               const Epilogue *ep) {                                                                   \
+                               const Epilogue *ep, int p0) {                                                           \
     const int panels = (npos + 3) / 4;                                                                                 \
-    int p = 0;                                                                                                         \
+    int p = p0;                                                                                                        \
     if (WL == 16 && VPT == 2)                                                                                          \
       for (; p + 3 <= panels; p += 3)                                                                                  \
-        wide_tile_2_12(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);                    \
+        wide_tile_2_12(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep, NULL, 0);                    \
     for (; p + 2 <= panels; p += 2)                                                                                    \
-      wide_tile_##VPT##_8(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);                 \
-    if (p < panels) wide_tile_##VPT##_4(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);   \
+      wide_tile_##VPT##_8(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep, NULL, 0);                 \
+    if (p < panels) wide_tile_##VPT##_4(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep, NULL, 0);   \
   }
 WIDE_GROUP(2)
 WIDE_GROUP(1)
@@ -121,10 +149,12 @@ WIDE_GROUP(1)
  * The blocks wide tiles cover (whole groups of WL/8 blocks), computed; returns
  * how many — the caller does the rest with 8 × 4 tiles. AVX2: a vector is one
  * packed 8-channel block, read in place. AVX-512: a vector joins two blocks,
- * so each group's blocks are first interleaved into this thread's scratch
- * ([T·C][VPT·16], tessera_scratch) — one pass over the group's weights that
- * saves a shuffle per tap and input channel in the tile loop; with no scratch
- * memory every block takes the 8 × 4 path (same bits).
+ * so each group's blocks are interleaved into this thread's scratch
+ * ([T·C][VPT·16], tessera_scratch) by the group's first tile, which joins
+ * them in registers (one shuffle per vector) and stores them as it goes; the
+ * other tiles read them with no shuffle. (A separate interleaving pass cost
+ * 4 % (fma) and 7 % (exact) of 256→256 14² in the micro-bench.) With no
+ * scratch memory every block takes the 8 × 4 path (same bits).
  *
  * AVX-512 exact mode takes 64 channels × 4 positions first (16 accumulators,
  * 4 weight loads and 4 broadcasts per 16 multiplies and 16 adds): with the
@@ -151,24 +181,21 @@ static int conv2d_tiles_wide(const float *w, const int32_t *toff, const float *x
 #ifndef TESSERA_FMA
   const int panels = (npos + 3) / 4;
   for (; b + 4 * per <= nb; b += 4 * per) {
-    for (int64_t k = 0; k < tc; k++)
-      for (int j = 0; j < 8; j++) memcpy(pk + k * 64 + j * 8, w + (b + j) * bs + k * 8, 32);
-    for (int p = 0; p < panels; p++) wide_tile_4_4(pk, 16, 64, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, b * 8, lo, hi, ep);
+    wide_pack_tile_4_4(pk, 16, 64, toff, x, T, C, qoff, 0, npos, acc, ldc, b * 8, lo, hi, ep, w + b * bs, bs);
+    for (int p = 1; p < panels; p++) wide_tile_4_4(pk, 16, 64, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, b * 8, lo, hi, ep, NULL, 0);
   }
 #endif
   for (; b + 2 * per <= nb; b += 2 * per) {
-    for (int64_t k = 0; k < tc; k++)
-      for (int j = 0; j < 4; j++) memcpy(pk + k * 32 + j * 8, w + (b + j) * bs + k * 8, 32);
-    wide_group_2(pk, 16, 32, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
+    wide_pack_tile_2_4(pk, 16, 32, toff, x, T, C, qoff, 0, npos, acc, ldc, b * 8, lo, hi, ep, w + b * bs, bs);
+    wide_group_2(pk, 16, 32, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep, 1);
   }
   for (; b + per <= nb; b += per) {
-    for (int64_t k = 0; k < tc; k++)
-      for (int j = 0; j < 2; j++) memcpy(pk + k * 16 + j * 8, w + (b + j) * bs + k * 8, 32);
-    wide_group_1(pk, 16, 16, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
+    wide_pack_tile_1_4(pk, 16, 16, toff, x, T, C, qoff, 0, npos, acc, ldc, b * 8, lo, hi, ep, w + b * bs, bs);
+    wide_group_1(pk, 16, 16, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep, 1);
   }
 #else
-  for (; b + 2 * per <= nb; b += 2 * per) wide_group_2(w + b * bs, bs, 8, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
-  for (; b + per <= nb; b += per) wide_group_1(w + b * bs, bs, 8, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
+  for (; b + 2 * per <= nb; b += 2 * per) wide_group_2(w + b * bs, bs, 8, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep, 0);
+  for (; b + per <= nb; b += per) wide_group_1(w + b * bs, bs, 8, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep, 0);
 #endif
   return b;
 }
