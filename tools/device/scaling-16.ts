@@ -9,16 +9,18 @@
 // after warm-up (auto's first runs on a tiled input time its paths: those are warm-up here). Every output is compared
 // with the LocalExecutor's bit for bit before it is timed. With the native kernel engine (packages/native) loadable,
 // the same is run at --native-threads on it, and one 3×3 conv 64→64 56² is timed per engine on the main thread.
+// Each engine's scaling runs in a child process with TESSERA_ENGINE set to it (see runEngineChild); this one merges.
 // Cases start only while --budget-s has not run out (the rest are listed as skipped), and the JSON and Markdown
 // results are rewritten after every case, so a run cut short still leaves what it measured.
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
   conv2d, engineLabel, engineTensor, loadNative, randomTensor, releaseEngineTensor, resolveEngine, selectEngine,
-  type EngineInfo, type EngineOptions, type Tensor,
+  type EngineInfo, type EngineKind, type EngineOptions, type Tensor,
 } from '@tessera/tensor';
 import { LocalExecutor, faceApiModelDir, faceRecognitionNet, loadFaceApiWeights, seedDilatedStack, vggBlockStack, type Model } from '@tessera/nn';
 import { PoolExecutor, type Strategy } from '@tessera/scheduler';
@@ -29,6 +31,7 @@ const { values: args } = parseArgs({
   options: {
     threads: { type: 'string', default: '1,2,4,8,16' },
     'native-threads': { type: 'string', default: '16' },
+    engine: { type: 'string' },
     batch: { type: 'string', default: '1,16' },
     models: { type: 'string' },
     reps: { type: 'string', default: '7' },
@@ -42,7 +45,7 @@ const { values: args } = parseArgs({
   strict: true,
 });
 if (args.help) {
-  console.log('scaling-16 [--threads 1,2,4,8,16] [--native-threads 16] [--batch 1,16] [--models vgg,dilated,face-recognition] [--reps 7] [--batch-reps 5] [--budget-s 330] [--weights FACE_API_MODEL_DIR] [--out DIR] [--quick]');
+  console.log('scaling-16 [--threads 1,2,4,8,16] [--native-threads 16] [--engine wasm|native] [--batch 1,16] [--models vgg,dilated,face-recognition] [--reps 7] [--batch-reps 5] [--budget-s 330] [--weights FACE_API_MODEL_DIR] [--out DIR] [--quick]');
   process.exit(0);
 }
 
@@ -236,7 +239,7 @@ async function kernelRate(opts: EngineOptions): Promise<void> {
 // ---- scaling -------------------------------------------------------------------------------------------------------
 
 /** LocalExecutor outputs on wasm, by model and batch: native exact must give the same bits. */
-const wasmRefs = new Map<string, { out: Float32Array; ms: number }>();
+const wasmRefs = new Map<string, Float32Array>();
 
 async function scaleOne(engine: EngineInfo, opts: EngineOptions, net: Net, model: Model, batch: number, threads: readonly number[], pools: Map<number, PoolExecutor>): Promise<void> {
   const label = engineLabel(engine);
@@ -255,19 +258,22 @@ async function scaleOne(engine: EngineInfo, opts: EngineOptions, net: Net, model
     for (let i = 0; i < n; i++) times.push(await timeMs(() => local.run(model, x)));
     localMs = median(times);
     const key = `${net.key}:${batch}`;
-    if (engine.kind === 'wasm') wasmRefs.set(key, { out: ref, ms: localMs });
+    if (engine.kind === 'wasm') wasmRefs.set(key, ref);
+    else if (!wasmRefs.has(key)) {
+      const w = new LocalExecutor({ engine: { kind: 'wasm' } });
+      try { wasmRefs.set(key, (await w.run(model, x)).toFloat32Array()); } finally { await w.close(); }
+    }
     const wasm = wasmRefs.get(key);
-    const matchesWasm = engine.mode !== 'exact' || !wasm || sameBits(ref, wasm.out);
+    const matchesWasm = engine.mode !== 'exact' || !wasm || sameBits(ref, wasm);
     results.cases.push({
       engine: label, model: net.key, title, batch, threads: 1, peer: 'local', medianMs: localMs, minMs: Math.min(...times), runs: times.length,
-      speedup: 1, ...(wasm ? { speedupVsWasmLocal: wasm.ms / localMs } : {}), gflops: flops / localMs / 1e6, bitIdentical: matchesWasm,
+      speedup: 1, gflops: flops / localMs / 1e6, bitIdentical: matchesWasm,
     });
     console.log(`[${elapsedS()} s] ${label} ${net.key} batch ${batch}: local ${fmtMs(localMs)} ms${matchesWasm ? '' : ' (bits differ from wasm)'}`);
     save();
   } finally {
     await local.close();
   }
-  const wasmMs = wasmRefs.get(`${net.key}:${batch}`)?.ms;
   for (const t of threads) {
     if (overBudget()) { results.skipped.push(`${label} ${net.key} batch ${batch} at ${t} threads: time budget spent`); continue; }
     let pool = pools.get(t);
@@ -290,7 +296,7 @@ async function scaleOne(engine: EngineInfo, opts: EngineOptions, net: Net, model
       const ts = times.get(st)!, m = median(ts);
       results.cases.push({
         engine: label, model: net.key, title, batch, threads: t, peer: st, medianMs: m, minMs: Math.min(...ts), runs: ts.length,
-        speedup: localMs / m, ...(wasmMs !== undefined ? { speedupVsWasmLocal: wasmMs / m } : {}), gflops: flops / m / 1e6,
+        speedup: localMs / m, gflops: flops / m / 1e6,
         bitIdentical: bits.get(st)!, stageOverheadUs: overheadUs,
       });
     }
@@ -331,9 +337,62 @@ async function scaling(engines: readonly EngineRun[]): Promise<void> {
   }
 }
 
+/*
+ * Each engine's scaling runs in a process of its own with TESSERA_ENGINE set to it: a pool's data-parallel share
+ * runs on the worker's default engine (TESSERA_ENGINE, else native when the addon loads) whatever engine the pool
+ * was given, and the thread keeps that engine for its later tiled tasks — in one process with the addon loadable,
+ * a "wasm" pool would time native kernels.
+ */
+function runEngineChild(kind: EngineKind, threads: readonly number[]): void {
+  const dir = mkdtempSync(join(tmpdir(), `scaling-16-${kind}-`));
+  try {
+    const budgetLeftS = Math.max(1, (budgetMs - (performance.now() - started)) / 1000);
+    const own = new Set(['--out', '--engine', '--budget-s', '--threads', '--native-threads']);
+    const forwarded: string[] = [];
+    const argv = process.argv.slice(2);
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!, name = a.split('=')[0]!;
+      if (own.has(name)) { if (!a.includes('=')) i++; continue; }
+      forwarded.push(a);
+    }
+    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...forwarded,
+      '--engine', kind, '--threads', threads.join(','), '--budget-s', budgetLeftS.toFixed(0), '--out', dir],
+    { env: { ...process.env, TESSERA_ENGINE: kind }, stdio: 'inherit' });
+    let sub: typeof results;
+    try {
+      sub = JSON.parse(readFileSync(join(dir, 'scaling-16.json'), 'utf8')) as typeof results;
+    } catch (e) {
+      results.errors.push(`${kind} process (exit ${String(child.status)}${child.error ? `, ${child.error.message}` : ''}) left no results: ${(e as Error).message}`);
+      return;
+    }
+    results.cases.push(...sub.cases);
+    results.skipped.push(...sub.skipped);
+    results.errors.push(...sub.errors);
+    if (child.status !== 0) results.errors.push(`${kind} process exited with ${String(child.status ?? child.signal)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Speedups of each engine's rows over the wasm LocalExecutor of the same model and batch (the figure across engines). */
+function fillVsWasm(): void {
+  for (const r of results.cases) {
+    const w = results.cases.find((c) => c.engine.startsWith('wasm') && c.peer === 'local' && c.model === r.model && c.batch === r.batch);
+    if (w) r.speedupVsWasmLocal = w.medianMs / r.medianMs;
+  }
+}
+
 async function main(): Promise<void> {
-  console.log(`CPU: ${results.cpu.model}, ${results.cpu.logicalCpus} logical CPUs; avx512f ${results.cpu.flags.avx512f}; Node ${process.version}; out ${outDir}`);
   const native = loadNative();
+  if (args.engine !== undefined) {
+    // One engine's scaling, in a process whose default engine is that one (runEngineChild).
+    const kind = args.engine as EngineKind;
+    if ((kind !== 'wasm' && kind !== 'native') || process.env.TESSERA_ENGINE !== kind) throw new Error(`--engine ${kind} runs with TESSERA_ENGINE=${kind} (as the parent process starts it)`);
+    await scaling([{ opts: { kind, mode: 'exact' }, info: resolveEngine({ kind, mode: 'exact' }), threads: threadList, pools: new Map() }]);
+    save();
+    return;
+  }
+  console.log(`CPU: ${results.cpu.model}, ${results.cpu.logicalCpus} logical CPUs; avx512f ${results.cpu.flags.avx512f}; Node ${process.version}; out ${outDir}`);
   results.engines.wasm = engineLabel(resolveEngine({ kind: 'wasm' }));
   results.engines.native = native.addon ? { path: native.path, ...native.addon.info() } : `not used: ${native.reason}`;
   console.log(`native engine: ${JSON.stringify(results.engines.native)}`);
@@ -345,8 +404,10 @@ async function main(): Promise<void> {
   }
   save();
 
-  const engine = (opts: EngineOptions, threads: readonly number[]): EngineRun => ({ opts, info: resolveEngine(opts), threads, pools: new Map() });
-  await scaling([engine({ kind: 'wasm' }, threadList), ...(native.addon ? [engine({ kind: 'native', mode: 'exact' }, nativeThreads)] : [])]);
+  runEngineChild('wasm', threadList);
+  save();
+  if (native.addon) runEngineChild('native', nativeThreads);
+  fillVsWasm();
   save();
   console.log(`[${elapsedS()} s] done: ${results.cases.length} rows, ${results.skipped.length} skipped, ${results.errors.length} errors; ${join(outDir, 'scaling-16.md')}`);
 }
