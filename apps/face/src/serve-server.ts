@@ -147,28 +147,29 @@ export class FaceServer {
       return Promise.reject(new HttpError(415, 'BAD_ARGUMENT', `${type.split(';')[0]} is not read: send the image file's bytes as the body (curl --data-binary @photo.jpg)`));
     }
     const declared = Number(req.headers['content-length']);
-    // Refused before a byte is read; the connection is closed after the answer rather than reading the upload.
-    if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(`is ${declared} bytes`, limit, { connection: 'close' }));
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      // Over the limit (declared, or met while reading): nothing more is kept, but the upload is read to its end
+      // and dropped before the 413 goes out — a client still sending would otherwise fail on the closed socket
+      // (EPIPE) before it reads its answer. Past DRAIN_BYTES more the connection is cut instead.
+      let over = Number.isFinite(declared) && declared > limit ? tooLarge(`is ${declared} bytes`, limit) : undefined;
       req.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > limit) {
-          // Nothing more is kept. The rest is read and dropped (a client still sending would otherwise fail
-          // on a closed socket before reading the 413), up to DRAIN_BYTES; past that the connection is cut.
-          chunks.length = 0;
-          req.removeAllListeners('data');
-          let dropped = 0;
-          req.on('data', (d: Buffer) => { if ((dropped += d.length) > DRAIN_BYTES) req.socket.destroy(); });
-          reject(tooLarge(`passed ${limit} bytes`, limit));
+        if (!over && size > limit) over = tooLarge(`passed ${limit} bytes`, limit);
+        if (!over) {
+          chunks.push(c);
           return;
         }
-        chunks.push(c);
+        chunks.length = 0;
+        if (size > limit + DRAIN_BYTES) {
+          req.socket.destroy();
+          reject(over);
+        }
       });
-      req.once('end', () => resolve(Buffer.concat(chunks, size)));
-      req.once('error', (e) => reject(new HttpError(400, 'BAD_ARGUMENT', `the upload failed: ${e.message}`)));
-      req.once('close', () => { if (!req.complete) reject(new HttpError(400, 'BAD_ARGUMENT', 'the client aborted the upload')); });
+      req.once('end', () => (over ? reject(over) : resolve(Buffer.concat(chunks, size))));
+      req.once('error', (e) => reject(over ?? new HttpError(400, 'BAD_ARGUMENT', `the upload failed: ${e.message}`)));
+      req.once('close', () => { if (!req.complete) reject(over ?? new HttpError(400, 'BAD_ARGUMENT', 'the client aborted the upload')); });
     });
   }
 

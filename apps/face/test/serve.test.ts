@@ -154,7 +154,14 @@ describe('tessera-face serve (spawned, loopback)', function () {
       req.on('error', reject);
       const piece = Buffer.alloc(64 * 1024, 1);
       let sent = 0;
-      const pump = (): void => { while (sent < 40 && req.write(piece)) sent++; if (sent < 40) req.once('drain', pump); else req.end(); };
+      // Every write counts (a 64 KiB piece is over the socket's high-water mark: write() is false each time).
+      const pump = (): void => {
+        while (sent < 40) {
+          sent++;
+          if (!req.write(piece)) { req.once('drain', pump); return; }
+        }
+        req.end();
+      };
       pump();
     }).catch((e: Error) => e.message);
     expect(chunked).to.equal(413);
