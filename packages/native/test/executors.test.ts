@@ -66,6 +66,23 @@ describe('native engine: executors', function () {
     });
   }
 
+  it('PoolExecutor data parallel (whole inputs per worker, runBatch and a batch-2 model) runs on the pool\'s engine: fma === fma LocalExecutor', async () => {
+    const { model, input } = MODELS[0]!; // batch 2: the planner's data stage cuts it by samples
+    const second = randomTensor(input.shape, 13);
+    const fmaLocal = new LocalExecutor({ engine: { kind: 'native', mode: 'fma' } });
+    const want = [(await fmaLocal.run(model, input)).toFloat32Array(), (await fmaLocal.run(model, second)).toFloat32Array()];
+    const exact = (await new LocalExecutor({ engine: { kind: 'native', mode: 'exact' } }).run(model, input)).toFloat32Array();
+    expect(want[0]!.some((v, i) => v !== exact[i]), 'fma and exact differ on this model').to.equal(true);
+    const pool = new PoolExecutor({ threads: 2, engine: { kind: 'native', mode: 'fma' } });
+    try {
+      const got = await pool.runBatch(model, [input, second]);
+      got.forEach((t, i) => expectSameBits(t.toFloat32Array(), want[i]!, `runBatch input ${i} fma`));
+      expectSameBits((await pool.run(model, input)).toFloat32Array(), want[0]!, 'batch-2 run fma');
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('the engine option is strict', () => {
     const bad: [unknown, RegExp][] = [
       [{ kind: 'nativ' }, /kind must be one of 'wasm', 'native'.*did you mean 'native'/],

@@ -1,4 +1,5 @@
-import { Tensor, TesseraError, enginePartial, isTesseraError, releaseEngineTensor, runOp, fmtRegion, regionVolume, type Region } from '@tessera/tensor';
+import { workerData } from 'node:worker_threads';
+import { Tensor, TesseraError, enginePartial, isTesseraError, releaseEngineTensor, runOp, fmtRegion, regionVolume, type EngineInfo, type Region } from '@tessera/tensor';
 import { LocalExecutor, Model, type InputShapes, type Layer } from '@tessera/nn';
 import {
   CONTROL, TASK_CLAIMED, TASK_DONE,
@@ -102,8 +103,13 @@ function sharedMap(m: SharedMap | undefined, producer: number, layer: number): T
   return m.region ? Tensor.partial(m.shape, m.region, new Float32Array(m.buffer, 0, regionVolume(m.region))) : Tensor.wrap(m.buffer, m.shape);
 }
 
+/** The pool's engine (tile.worker's workerData), so a data-parallel share runs on it too and leaves the thread on it. */
+const poolEngine = (workerData as { engine?: EngineInfo } | null)?.engine;
 // The pool checked the share against its own budget (shareMemory) before sending it.
-const local = new LocalExecutor({ maxMemoryBytes: Infinity });
+const local = new LocalExecutor({
+  maxMemoryBytes: Infinity,
+  ...(poolEngine ? { engine: { kind: poolEngine.kind, mode: poolEngine.mode, ...(poolEngine.isa ? { isa: poolEngine.isa } : {}) } } : {}),
+});
 
 /** A data-parallel share: samples [n0, n1) of the input through the whole model, into the same samples of every output. */
 export function runWhole(model: Model, msg: WholeMessage): WholeReply {
