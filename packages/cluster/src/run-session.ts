@@ -12,11 +12,6 @@ import { perInput, type ClusterStats } from './stats.js';
 import { Ballot, type Vote } from './verify.js';
 import { within } from './within.js';
 
-/** Under verify: a tile's later copies wait for this many more tiles to be sent first… */
-const COPY_SPACING = 4;
-/** …or this long without another tile. */
-const COPY_SPACING_MS = 5;
-
 /** What a session needs from its executor. */
 export interface SessionHost {
   readonly names: ClusterNames;
@@ -94,9 +89,6 @@ export class RunSession {
   private failure: unknown;
   private sub: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** Under verify: tiles whose copies 2..k are held back (spaceCopies), oldest first. */
-  private readonly heldCopies: Outstanding[] = [];
-  private copyTimer: NodeJS.Timeout | undefined;
   private lastProgress = Date.now();
   private lastCheck = Date.now();
   private emptyChecks = 0;
@@ -158,31 +150,9 @@ export class RunSession {
         attempt: k, resends: 0, publishedAt: undefined, sentAt: performance.now(), resolve, reject,
       };
       this.pending.set(tileId, t);
-      this.publish(t, 1).catch((e: unknown) => this.fail(e));
-      // Under verify, k copies (attempts 1..k), one per worker that must agree: copies 2..k go later (spaceCopies).
-      if (k > 1) this.spaceCopies(t, k);
+      // Under verify, k copies (attempts 1..k), one per worker that must agree.
+      for (let a = 1; a <= k; a++) this.publish(t, a).catch((e: unknown) => this.fail(e));
     });
-  }
-
-  /**
-   * Holds a tile's copies 2..k back until COPY_SPACING more tiles went out (or
-   * COPY_SPACING_MS passed with none), so the copies of one tile sit apart in
-   * the queue. Copies side by side went to the same worker, whose prefetch
-   * pulls them together: it must release one (it may vote once per tile) and
-   * the others idle meanwhile — verify: 2 ran at 0.15× of plain throughput.
-   */
-  private spaceCopies(t: Outstanding, k: number): void {
-    this.heldCopies.push(t);
-    while (this.heldCopies.length > COPY_SPACING) this.releaseCopies(this.heldCopies.shift()!, k);
-    clearTimeout(this.copyTimer);
-    this.copyTimer = setTimeout(() => {
-      for (const h of this.heldCopies.splice(0)) this.releaseCopies(h, k);
-    }, COPY_SPACING_MS);
-  }
-
-  private releaseCopies(t: Outstanding, k: number): void {
-    if (this.pending.get(t.tileId) !== t) return; // settled or failed meanwhile
-    for (let a = 2; a <= k; a++) this.publish(t, a).catch((e: unknown) => this.fail(e));
   }
 
   /** Fails every task in flight and any later submit with `e` (abort, executor closed, queue dead). */
@@ -201,8 +171,6 @@ export class RunSession {
    */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    clearTimeout(this.copyTimer);
-    this.heldCopies.length = 0;
     this.signal?.removeEventListener('abort', this.onAbort);
     this.sub?.unsubscribe();
     if (this.pending.size) this.fail(new TesseraError('ABORTED', `${this.what} ended with tasks in flight`));
