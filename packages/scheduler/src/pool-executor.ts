@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
-  Tensor, TesseraError, checkEngineOptions, checkEnum, checkFinite, checkInt, checkKeys, checkRegion, engineModule, fmtRegion, regionVolume, resolveEngine, sizeOf,
+  Tensor, TesseraError, checkEngineOptions, checkEnum, checkFinite, checkInt, checkKeys, checkRegion, engineModule, engineOptionsOf, fmtRegion, regionVolume, resolveEngine, sizeOf,
   type EngineInfo, type EngineOptions, type Region, type Shape,
 } from '@tessera/tensor';
 import {
@@ -153,7 +153,7 @@ export class PoolExecutor implements Executor {
     checkInt('PoolExecutor maxRetries', opts.maxRetries ?? 2, 0);
     this.maxMemoryBytes = resolveMemoryBudget('PoolExecutor maxMemoryBytes', opts.maxMemoryBytes);
     this.engine = resolveEngine(checkEngineOptions('PoolExecutor engine', opts.engine));
-    this.local = new LocalExecutor({ maxMemoryBytes: this.maxMemoryBytes, engine: { kind: this.engine.kind, mode: this.engine.mode, ...(this.engine.isa ? { isa: this.engine.isa } : {}) } });
+    this.local = new LocalExecutor({ maxMemoryBytes: this.maxMemoryBytes, engine: engineOptionsOf(this.engine) });
     this.faultsLeft = opts.faults?.times ?? 0;
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     const poolId = randomUUID();

@@ -1,5 +1,5 @@
 import { workerData } from 'node:worker_threads';
-import { Tensor, TesseraError, enginePartial, isTesseraError, releaseEngineTensor, runOp, fmtRegion, regionVolume, type EngineInfo, type Region } from '@tessera/tensor';
+import { Tensor, TesseraError, engineOptionsOf, enginePartial, isTesseraError, releaseEngineTensor, runOp, fmtRegion, regionVolume, type EngineInfo, type Region } from '@tessera/tensor';
 import { LocalExecutor, Model, type InputShapes, type Layer } from '@tessera/nn';
 import {
   CONTROL, TASK_CLAIMED, TASK_DONE,
@@ -108,7 +108,7 @@ const poolEngine = (workerData as { engine?: EngineInfo } | null)?.engine;
 // The pool checked the share against its own budget (shareMemory) before sending it.
 const local = new LocalExecutor({
   maxMemoryBytes: Infinity,
-  ...(poolEngine ? { engine: { kind: poolEngine.kind, mode: poolEngine.mode, ...(poolEngine.isa ? { isa: poolEngine.isa } : {}) } } : {}),
+  ...(poolEngine ? { engine: engineOptionsOf(poolEngine) } : {}),
 });
 
 /** A data-parallel share: samples [n0, n1) of the input through the whole model, into the same samples of every output. */

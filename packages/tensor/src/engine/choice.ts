@@ -51,6 +51,11 @@ export function checkEngineOptions(what: string, value: unknown): EngineOptions 
   return o as EngineOptions;
 }
 
+/** The options that resolve to `info` again (another executor on the same engine, e.g. a pool's threads). */
+export function engineOptionsOf(info: EngineInfo): EngineOptions {
+  return { kind: info.kind, mode: info.mode, ...(info.isa ? { isa: info.isa } : {}) };
+}
+
 let warned = false;
 
 /** Resolves options against the environment and the addon; throws when what was asked for cannot run. */
