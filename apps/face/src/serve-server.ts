@@ -183,8 +183,8 @@ export class FaceServer {
   }
 }
 
-function tooLarge(what: string, limit: number, headers: Record<string, string> = {}): HttpError {
-  return new HttpError(413, 'RESOURCE_EXHAUSTED', `the upload ${what}; the limit is ${limit} bytes (--max-upload-mb)`, headers);
+function tooLarge(what: string, limit: number): HttpError {
+  return new HttpError(413, 'RESOURCE_EXHAUSTED', `the upload ${what}; the limit is ${limit} bytes (--max-upload-mb)`);
 }
 
 function asHttpError(e: unknown): HttpError {
