@@ -2,10 +2,12 @@ import { expect } from 'chai';
 import { randInt, randomTensor, rng } from '../src/random.js';
 import { fullRegion, region } from '../src/region.js';
 import { Tensor } from '../src/tensor.js';
+import { engineTensor, releaseEngineTensor } from '../src/engine/tensors.js';
+import { repeatOf } from '../src/ops/resize/fast.js';
 import { nearestSource, resizeBilinear, resizeBilinearRef, resizeOp, type NearestCoordinates, type NearestRounding, type ResizeSpec } from '../src/ops/resize/index.js';
 import {
   caseOutShape, expectBitEqual, expectClose, expectInputRegionExact, expectTesseraError, expectTilingsBitEqual, maxRelError, maybeEmbed,
-  randomRegion, runCase, type OpCase,
+  randomRegion, randomTiling, runCase, type OpCase,
 } from './util.js';
 
 type Mode = Pick<ResizeSpec, 'alignCorners' | 'halfPixelCenters'>;
@@ -200,5 +202,60 @@ describe('resize nearest (ONNX coordinate and rounding modes)', () => {
     expectTesseraError(() => resizeBilinear(x, { height: 2, width: 2, nearestMode: 'floor' }), 'BAD_ARGUMENT', /coordinates and nearestMode are for mode 'nearest'/);
     expectTesseraError(() => resizeBilinear(x, { height: 2, width: 2, mode: 'cubic' as never }), 'BAD_ARGUMENT', /resize mode/);
     expectTesseraError(() => resizeBilinear(x, { height: 2, width: 2, mode: 'nearest', coordinates: 'tf_crop_and_resize' as never }), 'BAD_ARGUMENT', /resize coordinates/);
+  });
+});
+
+describe('resize nearest on engine memory (kernels/resize.c)', () => {
+  const COORDS: readonly NearestCoordinates[] = ['asymmetric', 'half_pixel', 'pytorch_half_pixel', 'align_corners', 'tf_half_pixel_for_nn'];
+  const ROUNDS: readonly NearestRounding[] = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
+
+  /** Integer upscales (the kernel's vector paths: 1×, 2×, 4×, 8×, and 3×, 5× scalar) half the time, else any size; odd sizes, every mode. */
+  function spec(rand: () => number, h: number, w: number): ResizeSpec {
+    const f = [1, 2, 3, 4, 5, 8][randInt(rand, 0, 5)]!;
+    const up = rand() < 0.5;
+    return {
+      op: 'resize', mode: 'nearest', height: up ? h * f : randInt(rand, 1, 37), width: up ? w * [1, 2, 3, 4, 5, 8][randInt(rand, 0, 5)]! : randInt(rand, 1, 37),
+      coordinates: COORDS[randInt(rand, 0, COORDS.length - 1)]!, nearestMode: ROUNDS[randInt(rand, 0, ROUNDS.length - 1)]!,
+    };
+  }
+
+  it('equals the reference bit for bit over regions and tilings of 150 random problems', () => {
+    const rand = rng(83);
+    for (let t = 0; t < 150; t++) {
+      const shape = [randInt(rand, 1, 2), randInt(rand, 1, 4), randInt(rand, 1, 13), randInt(rand, 1, 21)];
+      const s = spec(rand, shape[2]!, shape[3]!);
+      const x = randomTensor(shape, rand, -2, 2);
+      const outShape = [shape[0]!, shape[1]!, s.height, s.width];
+      const want = runCase({ def: resizeOp, spec: s, inputs: [x] }, 'reference');
+      const ex = engineTensor(shape), eo = engineTensor(outShape);
+      try {
+        ex.data.set(x.toFloat32Array());
+        const r = rand() < 0.5 ? fullRegion(outShape) : randomRegion(outShape, rand);
+        eo.data.fill(-7);
+        for (const part of randomTiling(r, rand)) resizeOp.fast([ex], {}, s, eo, part);
+        const got = eo.toFloat32Array();
+        const full = want.toFloat32Array();
+        // inside the region the reference's cells, outside untouched
+        for (let i = 0; i < got.length; i++) {
+          const [n, c, y, xx] = [Math.floor(i / (outShape[1]! * s.height * s.width)), Math.floor(i / (s.height * s.width)) % outShape[1]!, Math.floor(i / s.width) % s.height, i % s.width];
+          const inside = n >= r.n0 && n < r.n1 && c >= r.c0 && c < r.c1 && y >= r.y0 && y < r.y1 && xx >= r.x0 && xx < r.x1;
+          if (!Object.is(got[i], inside ? full[i] : -7)) expect.fail(`${JSON.stringify(s)} [${shape}] region ${JSON.stringify(r)}: element ${i} is ${got[i]}, want ${inside ? full[i] : -7}`);
+        }
+      } finally {
+        releaseEngineTensor(ex); releaseEngineTensor(eo);
+      }
+    }
+  });
+
+  it('repeatOf finds integer upscales at any phase and refuses the rest', () => {
+    expect(repeatOf(Int32Array.from([4, 4, 5, 5, 6, 6]))).to.deep.equal({ factor: 2, phase: 0 });
+    expect(repeatOf(Int32Array.from([4, 5, 5, 6, 6, 7]))).to.deep.equal({ factor: 2, phase: 1 });
+    expect(repeatOf(Int32Array.from([4, 4, 4, 5]))).to.deep.equal({ factor: 3, phase: 0 });
+    expect(repeatOf(Int32Array.from([4, 5, 6]))).to.deep.equal({ factor: 1, phase: 0 });
+    expect(repeatOf(Int32Array.from([4, 6, 8]))).to.deep.equal({ factor: 0, phase: 0 });
+    expect(repeatOf(Int32Array.from([4, 4, 5, 5, 5, 6]))).to.deep.equal({ factor: 3, phase: 1 });
+    expect(repeatOf(Int32Array.from([4, 5, 5, 6, 6, 6]))).to.deep.equal({ factor: 0, phase: 0 });
+    expect(repeatOf(Int32Array.from([4, 4, 5, 6, 6]))).to.deep.equal({ factor: 0, phase: 0 });
+    expect(repeatOf(Int32Array.from([4, 4, 4, 5, 5]))).to.deep.equal({ factor: 3, phase: 0 });
   });
 });

@@ -45,6 +45,7 @@ export interface KernelExports {
   pool2d(call: number): void;
   global_pool(op: number, src: number, planes: number, len: number, dst: number): void;
   elementwise(call: number): void;
+  resize_nearest(call: number): void;
   [name: string]: (...args: number[]) => number | void;
 }
 
