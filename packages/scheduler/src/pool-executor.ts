@@ -342,11 +342,15 @@ export class PoolExecutor implements Executor {
     this.stats.runs++;
     this.remember(model);
 
-    const inputMaps: SharedMap[] = inputs.map((x) => ({ buffer: toShared(x), shape: x.shape }));
-    const buffers = this.takeBuffers(model, p);
+    const inputMaps = inputs.map(sharedView);
+    // A shared `out` (say, in the kernel engine's memory) is written in place: no buffer for it, no copy after.
+    const outMap = out?.isShared ? sharedView(out) : undefined;
+    const buffers = this.takeBuffers(model, p, outMap !== undefined);
     // Model input k is producer -1 - k.
     const mapOf = (layer: number): SharedMap =>
-      layer < 0 ? inputMaps[-1 - layer]! : { buffer: buffers.get(layer)!, shape: p.shapes[layer]! };
+      layer < 0 ? inputMaps[-1 - layer]!
+        : outMap && layer === model.output ? outMap
+          : { buffer: buffers.get(layer)!, shape: p.shapes[layer]! };
 
     const stageMaps = p.stages.map((stage) => {
       const inside = new Set(stage.layers);
@@ -360,6 +364,10 @@ export class PoolExecutor implements Executor {
     });
     await this.runStages(model, p, stageMaps, opts.signal, what);
     throwIfAborted(opts.signal, what);
+    if (outMap) {
+      this.spare.set(p, buffers);
+      return [out!];
+    }
     // Every output is a stage's last layer (closedRunTest), so each was written to its own buffer.
     const results = model.outputs.map((o) => Tensor.wrap(buffers.get(o.layer)!, p.shapes[o.layer]!));
     if (!out) {
@@ -378,10 +386,10 @@ export class PoolExecutor implements Executor {
    * ones. A failed run's buffers are dropped (nothing is left writing into
    * them, but they are not worth the bookkeeping).
    */
-  private takeBuffers(model: Model, p: TilePlan): Map<number, SharedArrayBuffer> {
+  private takeBuffers(model: Model, p: TilePlan, intoOut: boolean): Map<number, SharedArrayBuffer> {
     const set = this.spare.get(p) ?? assignBuffers(model, p);
     this.spare.delete(p);
-    for (const o of model.outputs) if (!set.has(o.layer)) set.set(o.layer, new SharedArrayBuffer(sizeOf(p.shapes[o.layer]!) * 4));
+    if (!intoOut) for (const o of model.outputs) if (!set.has(o.layer)) set.set(o.layer, new SharedArrayBuffer(sizeOf(p.shapes[o.layer]!) * 4));
     return set;
   }
 
@@ -431,7 +439,7 @@ export class PoolExecutor implements Executor {
     const outs = runs.map((xs) => {
       const shapes = model.shapes(xs.map((x) => x.shape));
       return {
-        inputs: xs.map((x): SharedMap => ({ buffer: toShared(x), shape: x.shape })),
+        inputs: xs.map(sharedView),
         outputs: model.outputs.map((o): SharedMap => ({ buffer: new SharedArrayBuffer(sizeOf(shapes[o.layer]!) * 4), shape: shapes[o.layer]! })),
       };
     });
@@ -778,11 +786,15 @@ function shapesKey(shapes: readonly Shape[]): string {
   return shapes.map((s) => s.join(',')).join(';');
 }
 
-/** The input in shared memory: used in place when it already is, copied once otherwise. */
-function toShared(t: Tensor): SharedArrayBuffer {
-  // Whole buffer only: a SharedMap addresses its buffer from byte 0 (a view into, say, the kernel engine's memory is copied).
-  if (t.isShared && t.isContiguous && t.offset === 0 && t.data.byteOffset === 0 && t.data.buffer.byteLength === t.size * 4) return t.data.buffer as SharedArrayBuffer;
-  const buf = new SharedArrayBuffer(t.size * 4);
-  new Float32Array(buf).set(t.toFloat32Array());
-  return buf;
+/**
+ * A tensor as a SharedMap: in place when it already lives in shared memory
+ * (the kernel engine's memory is a shared WebAssembly.Memory, so an input
+ * or `out` LocalExecutor-style code keeps there costs no copy), copied once
+ * otherwise.
+ */
+function sharedView(t: Tensor): SharedMap {
+  if (t.isShared && t.isContiguous) return { buffer: t.data.buffer as SharedArrayBuffer, byteOffset: t.data.byteOffset + t.offset * 4, shape: t.shape };
+  const buffer = new SharedArrayBuffer(t.size * 4);
+  new Float32Array(buffer).set(t.toFloat32Array());
+  return { buffer, shape: t.shape };
 }

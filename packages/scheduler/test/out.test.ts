@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Tensor, engineTensor, randomTensor, releaseEngineTensor } from '@tessera/tensor';
+import { Tensor, engineTensor, fullRegion, randomTensor, releaseEngineTensor } from '@tessera/tensor';
 import { LocalExecutor, seedDilatedStack } from '@tessera/nn';
 import { PoolExecutor } from '../src/index.js';
 import { randomModel } from './random-models.js';
@@ -39,15 +39,23 @@ describe('PoolExecutor run into a caller\'s output (opts.out)', function () {
           expect(await pool.run(m, x, { strategy, out }), `${strategy} batch ${batch}`).to.equal(out);
           expect(Array.from(out.toFloat32Array()), `${strategy} batch ${batch}`).to.deep.equal(want);
         }
-        // An input that is a view into shared memory (the kernel engine's) is read from its own offset.
+        // An input that is a view into shared memory (the kernel engine's) is read from its own offset,
+        // and an `out` there is written in place by the workers (no copy after), nothing around it touched.
         const xe = engineTensor(m.inputShape);
+        const oe = engineTensor([3, ...m.shapes(m.inputShape)[m.output]!.slice(1)]);
         try {
           xe.data.set(randomTensor(m.inputShape, 5).toFloat32Array());
           const want = Array.from((await local.run(m, xe)).toFloat32Array());
           for (const strategy of ['auto', 'layer-wise', 'fused'] as const) {
             expect(Array.from((await pool.run(m, xe, { strategy })).toFloat32Array()), `engine input, ${strategy}`).to.deep.equal(want);
+            oe.data.fill(Number.NaN);
+            const mid = oe.view({ ...fullRegion(oe.shape), n0: 1, n1: 2 });
+            expect(await pool.run(m, xe, { strategy, out: mid }), `engine out, ${strategy}`).to.equal(mid);
+            expect(Array.from(mid.toFloat32Array()), `engine out, ${strategy}`).to.deep.equal(want);
+            expect(Array.from(oe.data).filter((v) => !Number.isNaN(v)).length, `engine out, ${strategy}: only its sample written`).to.equal(want.length);
           }
         } finally {
+          releaseEngineTensor(oe);
           releaseEngineTensor(xe);
         }
         const err = await pool.run(m, randomTensor(m.inputShape, 1), { out: Tensor.zeros([1, 1, 1, 1]) }).then(() => undefined, (x: unknown) => x);

@@ -33,6 +33,8 @@ export interface ModelPayload {
  */
 export interface SharedMap {
   readonly buffer: SharedArrayBuffer;
+  /** Where the map starts in `buffer` (default 0): a caller's tensor in the kernel engine's shared memory is used in place. */
+  readonly byteOffset?: number;
   readonly shape: Shape;
   readonly region?: Region;
 }

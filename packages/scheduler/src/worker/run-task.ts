@@ -100,7 +100,8 @@ function sharedMap(m: SharedMap | undefined, producer: number, layer: number): T
   if (!m) {
     throw new TesseraError('BAD_ARGUMENT', `task for layer ${layer} is missing the shared map of ${producer < 0 ? `model input ${-1 - producer}` : `layer ${producer}`}`);
   }
-  return m.region ? Tensor.partial(m.shape, m.region, new Float32Array(m.buffer, 0, regionVolume(m.region))) : Tensor.wrap(m.buffer, m.shape);
+  const at = m.byteOffset ?? 0;
+  return m.region ? Tensor.partial(m.shape, m.region, new Float32Array(m.buffer, at, regionVolume(m.region))) : Tensor.wrap(m.buffer, m.shape, at);
 }
 
 /** The pool's engine (tile.worker's workerData), so a data-parallel share runs on it too and leaves the thread on it. */
