@@ -176,6 +176,13 @@ static napi_value k_elementwise(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value k_resize_nearest(napi_env env, napi_callback_info info) {
+  int32_t a[1]; Bound *b;
+  if (!args_i32(env, info, 1, 1u, a, &b)) return NULL;
+  b->t->resize_nearest(P(const void *, a[0]));
+  return NULL;
+}
+
 static napi_value k_global(napi_env env, napi_callback_info info) {
   int32_t a[5]; Bound *b;
   if (!args_i32(env, info, 5, 1u << 1 | 1u << 4, a, &b)) return NULL;
@@ -261,7 +268,8 @@ static napi_value bind(napi_env env, napi_callback_info info) {
   }
   static const struct { const char *name; napi_callback fn; } fns[] = {
     {"conv2d_patch_hwc", k_patch}, {"conv2d_tiles_8x4", k_tiles}, {"conv2d_depthwise", k_depthwise},
-    {"dense_rows", k_dense}, {"pool2d", k_pool}, {"global_pool", k_global}, {"elementwise", k_elementwise}, {"setLimit", k_limit},
+    {"dense_rows", k_dense}, {"pool2d", k_pool}, {"global_pool", k_global}, {"elementwise", k_elementwise}, {"resize_nearest", k_resize_nearest},
+    {"setLimit", k_limit},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

@@ -23,6 +23,7 @@ typedef struct {
   void (*pool2d)(const void *call);
   void (*global_pool)(int32_t op, const float *src, int32_t planes, int32_t len, float *dst);
   void (*elementwise)(const void *call);
+  void (*resize_nearest)(const void *call);
 } KernelTable;
 
 extern const KernelTable tessera_generic_exact, tessera_generic_fma;

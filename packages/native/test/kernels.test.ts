@@ -113,6 +113,17 @@ function elementwiseProblem(rand: () => number): Problem {
   return { spec: spec as unknown as OpSpec, inputs: [randomTensor(shape, rand, -8, 8)], weights: {} };
 }
 
+/** Nearest resize, any mode, integer upscales half the time (kernels/resize.c runs it on engine memory). */
+function resizeProblem(rand: () => number): Problem {
+  const shape = [randInt(rand, 1, 2), randInt(rand, 1, 9), randInt(rand, 1, 17), randInt(rand, 1, 29)];
+  const f = (): number => [1, 2, 3, 4, 8][randInt(rand, 0, 4)]!;
+  const up = rand() < 0.5;
+  const coordinates = ['asymmetric', 'half_pixel', 'pytorch_half_pixel', 'align_corners', 'tf_half_pixel_for_nn'][randInt(rand, 0, 4)];
+  const nearestMode = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'][randInt(rand, 0, 3)];
+  const spec = { op: 'resize', mode: 'nearest', height: up ? shape[2]! * f() : randInt(rand, 1, 40), width: up ? shape[3]! * f() : randInt(rand, 1, 40), coordinates, nearestMode };
+  return { spec: spec as unknown as OpSpec, inputs: [randomTensor(shape, rand)], weights: {} };
+}
+
 /** Runs `p` on `engine` over `region` into a zeroed output (ordinary or engine memory); returns its values. */
 function runOn(engine: EngineOptions, p: Problem, shape: readonly number[], region: ReturnType<typeof randomRegion>, inEngine: boolean): Float32Array {
   selectEngine(engine);
@@ -152,6 +163,7 @@ const FAMILIES: [string, (rand: () => number) => Problem, number][] = [
   ['dense', valid(denseProblem), 30],
   ['pools (windowed and global)', valid(poolProblem), 50],
   ['element-wise (binary with broadcasting, scaleShift, activations)', valid(elementwiseProblem), 60],
+  ['nearest resize', valid(resizeProblem), 40],
 ];
 
 describe('native engine: kernels', function () {
