@@ -144,7 +144,7 @@ export class PoolExecutor implements Executor {
   /** The memory budget of one run, in bytes (maxMemoryBytes). */
   readonly maxMemoryBytes: number;
   /** Auto: measured ms of each path's first run, by fused model id and input shape. */
-  private readonly timings = new Map<string, Map<AutoPath, number[]>>();
+  private readonly timings = new Map<string, { times: Map<AutoPath, number[]>; paths: AutoPath[] }>();
 
   constructor(opts: PoolExecutorOptions = {}) {
     checkPoolOptions(opts);
@@ -301,14 +301,22 @@ export class PoolExecutor implements Executor {
    * planner's cut, layer-wise or fused tiles, whichever was fastest. The cost
    * model cannot see every cost of a tiled run (copies into shared memory,
    * halos, kernels on SharedArrayBuffers instead of engine memory), so the
-   * first runs of a model and input shape try each path three times in
-   * turn, timed, and later runs take the fastest. All give the same bits.
+   * first runs of a model and input shape try the paths in turn, timed, and
+   * later runs take the fastest. All give the same bits. Trying costs runs on
+   * slow paths, so it is bounded: the planner's cut is not tried apart when it
+   * is the same plan as layer-wise or fused, and a path whose first run took
+   * over DROP_AFTER times the fastest so far is not tried again (a tiled run
+   * of a small model can take twice the calling thread's time).
    */
   private async measured(original: Model, inputs: readonly Tensor[], opts: PoolRunAllOptions, out: Tensor | undefined): Promise<Tensor[]> {
     const key = `${fuseLayers(original).id}|${shapesKey(inputs.map((x) => x.shape))}`;
-    const times = this.timings.get(key) ?? new Map<AutoPath, number[]>();
-    this.timings.set(key, times);
-    if (this.timings.size > 256) this.timings.delete(this.timings.keys().next().value!);
+    let trial = this.timings.get(key);
+    if (!trial) {
+      trial = { times: new Map(), paths: await this.distinctPaths(original, inputs.map((x) => x.shape)) };
+      this.timings.set(key, trial);
+      if (this.timings.size > 256) this.timings.delete(this.timings.keys().next().value!);
+    }
+    const { times, paths } = trial;
     const run = (path: AutoPath): Promise<Tensor[]> => {
       if (path === 'local') {
         this.stats.runs++;
@@ -316,22 +324,31 @@ export class PoolExecutor implements Executor {
       }
       return this.planned(original, inputs, { ...opts, strategy: path === 'plan' ? 'auto' : path }, out, `run of model '${original.name}'`);
     };
-    // Each path AUTO_ROUNDS times, round-robin, the fastest kept: a path's first run also pays what happens
-    // once (the model reaching the workers, weights packed per thread), and rounds spread over time keep one
-    // busy moment from condemning a path.
+    const fastest = (p: AutoPath): number => Math.min(...(times.get(p) ?? [Infinity]));
+    const best = (): AutoPath => paths.reduce((a, b) => (fastest(b) < fastest(a) ? b : a));
+    // Each live path up to AUTO_ROUNDS times, round-robin, the fastest kept: a path's first run also pays what
+    // happens once (the model reaching the workers, weights packed per thread), and rounds spread over time
+    // keep one busy moment from condemning a path.
     const count = (p: AutoPath): number => times.get(p)?.length ?? 0;
-    const fewest = Math.min(...AUTO_PATHS.map(count));
-    const untried = fewest < AUTO_ROUNDS ? AUTO_PATHS.find((p) => count(p) === fewest) : undefined;
+    const live = paths.filter((p) => count(p) === 0 || fastest(p) <= DROP_AFTER * fastest(best()));
+    const fewest = Math.min(...live.map(count));
+    const untried = fewest < AUTO_ROUNDS ? live.find((p) => count(p) === fewest) : undefined;
     if (untried) {
       const t0 = performance.now();
       const outs = await run(untried);
       times.set(untried, [...(times.get(untried) ?? []), performance.now() - t0]);
       return outs;
     }
-    const fastest = (p: AutoPath): number => Math.min(...times.get(p)!);
-    let best: AutoPath = 'local';
-    for (const p of AUTO_PATHS) if (fastest(p) < fastest(best)) best = p;
-    return run(best);
+    return run(best());
+  }
+
+  /** The auto paths worth timing for a model and input shape: the planner's cut only when it differs from both layer-wise and fused. */
+  private async distinctPaths(original: Model, shapes: readonly Shape[]): Promise<AutoPath[]> {
+    const signature = async (strategy: Strategy): Promise<string> =>
+      JSON.stringify((await this.plan(original, shapes, strategy)).stages.map((st) => [st.layers, st.tasks.map((t) => t.regions)]));
+    const cut = await signature('auto');
+    const same = cut === await signature('layer-wise') || cut === await signature('fused');
+    return AUTO_PATHS.filter((p) => p !== 'plan' || !same);
   }
 
   private async planned(original: Model, inputs: readonly Tensor[], opts: PoolRunAllOptions, out: Tensor | undefined, what: string): Promise<Tensor[]> {
@@ -753,6 +770,8 @@ type AutoPath = 'local' | 'plan' | 'layer-wise' | 'fused';
 const AUTO_PATHS: readonly AutoPath[] = ['local', 'plan', 'layer-wise', 'fused'];
 /** Timed runs of each path before auto settles. */
 const AUTO_ROUNDS = 3;
+/** A path whose fastest run took over this many times the fastest path's is not timed again. */
+const DROP_AFTER = 1.5;
 
 /** What runStage needs of a plan: a whole TilePlan, or just the names for a single tile. */
 type PlanNames = Pick<TilePlan, 'inputShapes' | 'layerNames'>;
