@@ -208,7 +208,11 @@ void dw_rows(const DwCall *a, const float *work, int pitch, const int32_t *off, 
   const int64_t rowStep = (int64_t)a->dh * pitch;
   for (int j = 0; j < a->outRows; j++, out += a->dstRow) {
     const float *row = work + (int64_t)j * a->sh * pitch;
+#ifdef TESSERA_WIDE
+    int i = dw_row_wide(row, rowStep, off, wc, out, outCols, ep, ch, kh, kw);
+#else
     int i = 0;
+#endif
     for (; i + 8 <= outCols; i += 8) {
       f32x4 s0 = splat(0.0f), s1 = s0;
       for (int ky = 0; ky < kh; ky++) {
@@ -294,6 +298,30 @@ static void dw3x3_rows(const DwCall *a, const float *work, int pitch, const int3
   }
 }
 
+/*
+ * One window row into its phases: column x of `s` (cols real cells, the
+ * first at padded column `left`) goes to phase (left + x) mod sw at index
+ * (left + x) div sw, phases `phase` floats apart. Stride 2 (the common case)
+ * splits 8 columns at a time into even and odd lanes; others walk each phase
+ * with a step of sw (no division per cell).
+ */
+static inline __attribute__((always_inline)) void dw_split_row(float *d, const float *s, int cols, int left, int sw, int phase) {
+  int x = 0;
+  if (sw == 2) {
+    float *ev = d + (left & 1) * phase + (left >> 1), *od = d + ((left + 1) & 1) * phase + ((left + 1) >> 1);
+    for (; x + 8 <= cols; x += 8) {
+      const f32x4 a = load4(s + x), b = load4(s + x + 4);
+      store4(ev + x / 2, wasm_i32x4_shuffle(a, b, 0, 2, 4, 6));
+      store4(od + x / 2, wasm_i32x4_shuffle(a, b, 1, 3, 5, 7));
+    }
+  }
+  for (int k = x; k < x + sw && k < cols; k++) {
+    const int px = left + k;
+    float *dk = d + (px % sw) * phase + px / sw;
+    for (int j = k; j < cols; j += sw) *dk++ = s[j];
+  }
+}
+
 EXPORT(conv2d_depthwise)
 void conv2d_depthwise(const DwCall *a) {
   const int sw = a->sw, PW = a->PW, PWs = (PW + sw - 1) / sw;
@@ -306,21 +334,15 @@ void conv2d_depthwise(const DwCall *a) {
     off[kx] = (c % sw) * phase + c / sw;
   }
   const int kh = a->kh, kw = a->kw;
+  /* The padded window: zeros once; every channel then overwrites the same real cells. */
+  __builtin_memset(work, 0, (uint32_t)a->PH * pitch * sizeof(float));
   for (int ch = 0; ch < a->channels; ch++) {
-    /* The padded window: zeros, then the real rows, phase by phase. */
-    __builtin_memset(work, 0, (uint32_t)a->PH * pitch * sizeof(float));
     const float *plane = AT(const float, a->src) + (int64_t)ch * a->srcChan;
     for (int r = 0; r < a->rows; r++) {
       const float *s = plane + (int64_t)r * a->srcRow;
       float *d = work + (int64_t)(a->top + r) * pitch;
-      if (sw == 1) {
-        __builtin_memcpy(d + a->left, s, (uint32_t)a->cols * sizeof(float));
-      } else {
-        for (int x = 0; x < a->cols; x++) {
-          const int px = a->left + x;
-          d[(px % sw) * phase + px / sw] = s[x];
-        }
-      }
+      if (sw == 1) __builtin_memcpy(d + a->left, s, (uint32_t)a->cols * sizeof(float));
+      else dw_split_row(d, s, a->cols, a->left, sw, phase);
     }
     const float *wc = AT(const float, a->w) + (int64_t)ch * a->wStride;
     float *out = AT(float, a->dst) + (int64_t)ch * a->dstChan;

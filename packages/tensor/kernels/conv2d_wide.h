@@ -254,4 +254,23 @@ static int dw3x3_one_wide(const float *r0, const float *r1, const float *r2, int
   return i;
 }
 
+/*
+ * Depthwise of any window size (conv2d.c's dw_rows), WL outputs of one row per
+ * vector: the taps (ky, kx) in order from +0, then the epilogue. Returns the
+ * first column not done.
+ */
+static int dw_row_wide(const float *row, int64_t rowStep, const int32_t *off, const float *wc, float *out, int outCols,
+                       const Epilogue *ep, int ch, int kh, int kw) {
+  int i = 0;
+  for (; i + WL <= outCols; i += WL) {
+    wvec s = wsplat(0.0f);
+    for (int ky = 0; ky < kh; ky++) {
+      const float *rk = row + ky * rowStep + i;
+      for (int kx = 0; kx < kw; kx++) s = wmadd(s, wsplat(wc[ky * kw + kx]), wload1(rk + off[kx]));
+    }
+    dw_store_wide(out + i, s, ep, ch);
+  }
+  return i;
+}
+
 #endif
