@@ -93,10 +93,11 @@ function poolProblem(rand: () => number): Problem {
   return { spec, inputs: [randomTensor([randInt(rand, 1, 2), c, h, w], rand)], weights: {} };
 }
 
-/** binary with broadcasting, scaleShift, or an epilogue activation (kernels/elementwise.c runs them on engine memory). */
+/** binary with broadcasting, scaleShift, an epilogue activation or sigmoid (kernels/elementwise.c runs them on engine memory). */
 function elementwiseProblem(rand: () => number): Problem {
   const shape = [randInt(rand, 1, 2), randInt(rand, 1, 19), randInt(rand, 1, 17), randInt(rand, 1, 41)];
-  const kind = randInt(rand, 0, 2);
+  const kind = randInt(rand, 0, 3);
+  if (kind === 3) return { spec: { op: 'sigmoid' } as OpSpec, inputs: [randomTensor(shape, rand, -120, 40)], weights: {} }; // denormal results below −87
   if (kind === 0) {
     const fn = (['add', 'sub', 'mul', 'div'] as const)[randInt(rand, 0, 3)]!;
     const other = rand() < 0.4 ? [shape[0]!, shape[1]!, 1, 1] : shape.map((d) => (rand() < 0.5 ? 1 : d));
@@ -162,7 +163,7 @@ const FAMILIES: [string, (rand: () => number) => Problem, number][] = [
   ['depthwise 3×3 (long rows)', valid(depthwise3x3Problem), 30],
   ['dense', valid(denseProblem), 30],
   ['pools (windowed and global)', valid(poolProblem), 50],
-  ['element-wise (binary with broadcasting, scaleShift, activations)', valid(elementwiseProblem), 60],
+  ['element-wise (binary with broadcasting, scaleShift, activations, sigmoid)', valid(elementwiseProblem), 80],
   ['nearest resize', valid(resizeProblem), 40],
 ];
 
@@ -218,6 +219,7 @@ describe('native engine: kernels', function () {
       ...(['add', 'sub', 'mul', 'div'] as const).map((fn) => ({ spec: { op: 'binary', fn } as unknown as OpSpec, inputs: [x, Tensor.from([-0, 0, NaN, 1, -1, Infinity, 1e-45, 3, -3], [1, 9, 1, 1])], weights: {} })),
       { spec: { op: 'scaleShift' } as unknown as OpSpec, inputs: [x], weights: { scale: Tensor.from([-0, 0, NaN, 1, -1, Infinity, 1e-45, 3, -3], [9]), shift: Tensor.from([0, -0, 1, NaN, -Infinity, 2, -0, 0.5, 6], [9]) } },
       ...ACTS.filter((a) => a !== undefined).map((a) => ({ spec: { op: a, ...(a === 'leakyRelu' ? { alpha: -0.3 } : a === 'hardSigmoid' ? { alpha: 0.2, beta: 0.5 } : {}) } as unknown as OpSpec, inputs: [x], weights: {} })),
+      { spec: { op: 'sigmoid' } as OpSpec, inputs: [x], weights: {} },
     ];
     for (const p of ew) {
       const shape = applyOp(p.spec, p.inputs, p.weights).shape;

@@ -1,7 +1,7 @@
 /*
  * Element-wise kernels on feature maps in engine memory, read and written in
  * place: binary (add, sub, mul, div with broadcasting), scaleShift, the
- * activations of the fused epilogue, and a strided copy (the bits moved as
+ * activations of the fused epilogue, sigmoid (sigmoid.h), and a strided copy (the bits moved as
  * they are: conv2dTranspose's pixel shuffle). One call covers a 4-D region given by
  * extents and per-tensor element strides; a stride of 0 broadcasts (a size-1
  * axis of an input, or a per-channel vector along y and x). TypeScript
@@ -18,8 +18,9 @@
  * operand is unit-stride or broadcast, else one at a time in lane 0.
  */
 #include "engine.h"
+#include "sigmoid.h"
 
-enum { EW_ADD = 0, EW_SUB = 1, EW_MUL = 2, EW_DIV = 3, EW_SCALE = 4, EW_SCALE_SHIFT = 5, EW_ACT = 6, EW_COPY = 7 };
+enum { EW_ADD = 0, EW_SUB = 1, EW_MUL = 2, EW_DIV = 3, EW_SCALE = 4, EW_SCALE_SHIFT = 5, EW_ACT = 6, EW_COPY = 7, EW_SIGMOID = 8 };
 
 typedef struct {
   int32_t op;
@@ -43,6 +44,7 @@ static inline __attribute__((always_inline)) f32x4 ew(int op, f32x4 a, f32x4 b, 
     case EW_SCALE: return wasm_f32x4_mul(a, b);
     case EW_SCALE_SHIFT: return wasm_f32x4_add(wasm_f32x4_mul(a, b), t);
     case EW_COPY: return a;
+    case EW_SIGMOID: return sigmoid4(a);
     default: return activate(a, ep);
   }
 }
@@ -87,6 +89,7 @@ EXPORT(elementwise) void elementwise(const EwCall *k) {
           case EW_DIV: ew_run(EW_DIV, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
           case EW_SCALE: ew_run(EW_SCALE, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
           case EW_SCALE_SHIFT: ew_run(EW_SCALE_SHIFT, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
+          case EW_SIGMOID: ew_run(EW_SIGMOID, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
           case EW_COPY: ew_run(EW_COPY, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
           default: ew_run(EW_ACT, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
         }

@@ -68,6 +68,9 @@ static inline v128_t wasm_v128_xor(v128_t a, v128_t b) { return a ^ b; }
 static inline v128_t wasm_v128_andnot(v128_t a, v128_t b) { return a & ~b; }
 static inline v128_t wasm_v128_bitselect(v128_t a, v128_t b, v128_t m) { return (a & m) | (b & ~m); }
 static inline v128_t wasm_i32x4_shr(v128_t a, int n) { return a >> n; }
+static inline v128_t wasm_i32x4_shl(v128_t a, int n) { return a << n; }
+static inline v128_t wasm_i32x4_add(v128_t a, v128_t b) { return a + b; }
+static inline v128_t wasm_i32x4_sub(v128_t a, v128_t b) { return a - b; }
 static inline v128_t wasm_u32x4_shr(v128_t a, int n) { return (v128_t)((tv4u)a >> (uint32_t)n); }
 static inline v128_t wasm_i32x4_min(v128_t a, v128_t b) {
 #if defined(__SSE4_1__)

@@ -2,6 +2,7 @@ import type { Region } from '../region.js';
 import type { Tensor } from '../tensor.js';
 import { writeEpilogue, type EpilogueSpec } from '../ops/epilogue.js';
 import { engineAddress } from './tensors.js';
+import { copyIn, copyOut, elementAt } from './copy.js';
 import { guarded, kernelEngine, scratch } from './wasm.js';
 
 /*
@@ -12,7 +13,7 @@ import { guarded, kernelEngine, scratch } from './wasm.js';
  */
 
 /** Op codes of kernels/elementwise.c. */
-export const EW_OP = { add: 0, sub: 1, mul: 2, div: 3, scale: 4, scaleShift: 5, act: 6, copy: 7 } as const;
+export const EW_OP = { add: 0, sub: 1, mul: 2, div: 3, scale: 4, scaleShift: 5, act: 6, copy: 7, sigmoid: 8 } as const;
 
 /** Words of the EwCall struct before its Epilogue (op, 4 addresses, extents, 4 × 4 strides). */
 const CALL_WORDS = 25;
@@ -95,6 +96,36 @@ export function engineActivation(act: EpilogueSpec, x: Tensor, out: Tensor, r: R
   if (!ox || !oo) return false;
   call(EW_OP.act, act.activation ?? 'activation', r, ox, null, null, oo, act);
   return true;
+}
+
+/** Most floats of a feature map outside engine memory staged through scratch per call (4 MiB). */
+const STAGE_FLOATS = 1 << 20;
+
+/**
+ * sigmoid (kernels/sigmoid.h) over r: in place when x and out live in engine
+ * memory, else a block of channel planes at a time copied into scratch, run
+ * there and copied out (the same bits; the copies cost far less than the
+ * float32 steps would in JavaScript).
+ */
+export function engineSigmoid(x: Tensor, out: Tensor, r: Region): void {
+  const ox = operand(x, r), oo = operand(out, r);
+  if (ox && oo) {
+    call(EW_OP.sigmoid, 'sigmoid', r, ox, null, null, oo);
+    return;
+  }
+  const rows = r.y1 - r.y0, cols = r.x1 - r.x0, plane = rows * cols;
+  const per = Math.max(1, Math.floor(STAGE_FLOATS / plane));
+  for (let n = r.n0; n < r.n1; n++) {
+    for (let c = r.c0; c < r.c1; c += per) {
+      const planes = Math.min(per, r.c1 - c);
+      const e = kernelEngine();
+      const at = scratch(e, CALL_BYTES + 64 + planes * plane * 4 + 64) + CALL_BYTES + 64;
+      copyIn(e.f32(), at / 4, x, elementAt(x, n, c, r.y0, r.x0), planes, rows, cols);
+      const block: Operand = { at, strides: [0, plane, cols, 1] };
+      call(EW_OP.sigmoid, 'sigmoid', { n0: n, n1: n + 1, c0: c, c1: c + planes, y0: r.y0, y1: r.y1, x0: r.x0, x1: r.x1 }, block, null, null, block);
+      copyOut(e.f32(), at / 4, out, elementAt(out, n, c, r.y0, r.x0), planes, rows, cols);
+    }
+  }
 }
 
 /**
