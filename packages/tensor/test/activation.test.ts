@@ -303,11 +303,15 @@ describe('sigmoid (kernels/sigmoid.h: float32 steps, its own exp)', () => {
     try {
       ex.data.set(v);
       sigmoid(ex, eo);
-      const staged = sigmoid(x).toFloat32Array();
+      const inPlace = eo.toFloat32Array().slice();
+      // Staged: input, output or both in ordinary memory.
+      const staged = [sigmoid(x).toFloat32Array(), sigmoid(ex).toFloat32Array(), (sigmoid(x, eo), eo.toFloat32Array())];
       for (let i = 0; i < v.length; i++) {
         const want = Math.fround(sigmoid32(v[i]!));
-        if (!Object.is(eo.data[i], want) && !(want !== want && eo.data[i] !== eo.data[i])) expect.fail(`sigmoid(${v[i]}) in engine memory: ${eo.data[i]}, want ${want}`);
-        if (!Object.is(staged[i], eo.data[i]) && !(want !== want && staged[i] !== staged[i])) expect.fail(`sigmoid(${v[i]}) staged: ${staged[i]}, in place ${eo.data[i]}`);
+        if (!Object.is(inPlace[i], want) && !(want !== want && inPlace[i] !== inPlace[i])) expect.fail(`sigmoid(${v[i]}) in engine memory: ${inPlace[i]}, want ${want}`);
+        for (const [k, s] of staged.entries()) {
+          if (!Object.is(s[i], want) && !(want !== want && s[i] !== s[i])) expect.fail(`sigmoid(${v[i]}) staged (${['both', 'output', 'input'][k]} outside): ${s[i]}, want ${want}`);
+        }
       }
     } finally {
       releaseEngineTensor(ex); releaseEngineTensor(eo);

@@ -118,12 +118,14 @@ export function engineSigmoid(x: Tensor, out: Tensor, r: Region): void {
   for (let n = r.n0; n < r.n1; n++) {
     for (let c = r.c0; c < r.c1; c += per) {
       const planes = Math.min(per, r.c1 - c);
+      const part: Region = { n0: n, n1: n + 1, c0: c, c1: c + planes, y0: r.y0, y1: r.y1, x0: r.x0, x1: r.x1 };
       const e = kernelEngine();
       const at = scratch(e, CALL_BYTES + 64 + planes * plane * 4 + 64) + CALL_BYTES + 64;
-      copyIn(e.f32(), at / 4, x, elementAt(x, n, c, r.y0, r.x0), planes, rows, cols);
       const block: Operand = { at, strides: [0, plane, cols, 1] };
-      call(EW_OP.sigmoid, 'sigmoid', { n0: n, n1: n + 1, c0: c, c1: c + planes, y0: r.y0, y1: r.y1, x0: r.x0, x1: r.x1 }, block, null, null, block);
-      copyOut(e.f32(), at / 4, out, elementAt(out, n, c, r.y0, r.x0), planes, rows, cols);
+      // The side in engine memory is read or written in place; the other goes through the block.
+      if (!ox) copyIn(e.f32(), at / 4, x, elementAt(x, n, c, r.y0, r.x0), planes, rows, cols);
+      call(EW_OP.sigmoid, 'sigmoid', part, ox ? operand(x, part)! : block, null, null, oo ? operand(out, part)! : block);
+      if (!oo) copyOut(e.f32(), at / 4, out, elementAt(out, n, c, r.y0, r.x0), planes, rows, cols);
     }
   }
 }
