@@ -60,6 +60,21 @@ function wideConvProblem(rand: () => number): Problem {
   return { spec, inputs: [randomTensor([1, cin, randInt(rand, 2 * dilation + 1, 15), randInt(rand, 2 * dilation + 1, 19)], rand)], weights };
 }
 
+/**
+ * Output channel counts of real mobile nets that leave a partial native
+ * tile (8, 12, 18, 24, 40, 88, 104, 200 …): on AVX-512 an odd number of
+ * 8-channel blocks ends in a 256-bit tile (kernels/conv2d_wide.h), over
+ * maps wide enough for its 12-position tiles and their 8- and 4-position ends.
+ */
+function oddBlockConvProblem(rand: () => number): Problem {
+  const counts = [8, 12, 18, 24, 40, 88, 104, 200, 8 * (2 * randInt(rand, 0, 6) + 1) - randInt(rand, 0, 7)];
+  const cout = counts[randInt(rand, 0, counts.length - 1)]!;
+  const cin = randInt(rand, 1, 24), k = randInt(rand, 1, 3), dilation = rand() < 0.7 ? 1 : 2;
+  const weights: Record<string, Tensor> = { weight: randomTensor([cout, cin, k, k], rand) };
+  const spec = { op: 'conv2d', kernel: k, stride: randInt(rand, 1, 2), dilation, padding: rand() < 0.7 ? 'same' : 'valid', ...epilogue(rand, cout, weights) } as unknown as OpSpec;
+  return { spec, inputs: [randomTensor([1, cin, randInt(rand, 2 * dilation + 1, 17), randInt(rand, 2 * dilation + 1, 53)], rand)], weights };
+}
+
 /** Depthwise 3 × 3 on rows long enough for the native 16-lane path (and its 4-lane tail), stride 1 or 2. */
 function depthwise3x3Problem(rand: () => number): Problem {
   const c = randInt(rand, 1, 11);
@@ -160,6 +175,7 @@ function valid(make: (rand: () => number) => Problem): (rand: () => number) => P
 const FAMILIES: [string, (rand: () => number) => Problem, number][] = [
   ['conv2d (dense, grouped, depthwise)', valid(convProblem), 60],
   ['conv2d (64+ output channels per group: the wide native tiles)', valid(wideConvProblem), 16],
+  ['conv2d (odd counts of 8-channel blocks: 8, 12, 18, 24, 40, 88 … output channels)', valid(oddBlockConvProblem), 24],
   ['depthwise 3×3 (long rows)', valid(depthwise3x3Problem), 30],
   ['dense', valid(denseProblem), 30],
   ['pools (windowed and global)', valid(poolProblem), 50],
@@ -239,7 +255,7 @@ describe('native engine: kernels', function () {
   it('fma: close to the float64 reference; the same bits for any region and every ISA', () => {
     const rand = rng(99);
     for (let i = 0; i < 30; i++) {
-      const p = i % 3 === 2 ? valid(denseProblem)(rand) : i % 5 === 4 ? valid(wideConvProblem)(rand) : valid(convProblem)(rand);
+      const p = i % 3 === 2 ? valid(denseProblem)(rand) : i % 5 === 4 ? valid(wideConvProblem)(rand) : i % 7 === 3 ? valid(oddBlockConvProblem)(rand) : valid(convProblem)(rand);
       selectEngine({ kind: 'wasm' });
       const shape = applyOp(p.spec, p.inputs, p.weights).shape;
       const ref = applyOp(p.spec, p.inputs, p.weights, 'reference').toFloat32Array();

@@ -145,6 +145,70 @@ WIDE_PACK_TILE(1, 4)
 WIDE_GROUP(2)
 WIDE_GROUP(1)
 
+#if WL == 16
+/*
+ * AVX-512: the last 8-channel block of an odd count (24, 40, 88 …
+ * channels) as one 256-bit vector straight from its packed block, over 12
+ * positions at a time (12 accumulators): the 8 × 4 tile's 128-bit vectors
+ * ran those channels at half the speed, and a 512-bit vector half filled
+ * with zero weights no faster. The same sums in the same order.
+ */
+typedef float hvec __attribute__((vector_size(32)));
+static inline __attribute__((always_inline)) hvec hload(const float *p) { hvec v; memcpy(&v, p, sizeof v); return v; }
+static inline __attribute__((always_inline)) hvec hsplat(float v) { return (hvec){v, v, v, v, v, v, v, v}; }
+static inline __attribute__((always_inline)) hvec hmadd(hvec acc, hvec a, hvec b) {
+#ifdef TESSERA_FMA
+  return (hvec)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)acc);
+#else
+  return acc + a * b;
+#endif
+}
+
+#define HALF_TILE(P)                                                                                                   \
+  static __attribute__((noinline)) void half_tile_##P(const float *wb, const int32_t *toff, const float *x, int T, int C, \
+                                                      const int32_t *q, int q0, int npos, float *acc, int32_t ldc, int cb, \
+                                                      int lo, int hi, const Epilogue *ep) {                            \
+    hvec s[P];                                                                                                         \
+    const float *ys[P];                                                                                                \
+    for (int p = 0; p < P; p++) {                                                                                      \
+      ys[p] = x + q[p];                                                                                                \
+      s[p] = hsplat(0.0f);                                                                                             \
+    }                                                                                                                  \
+    const float *wk = wb;                                                                                              \
+    for (int t = 0; t < T; t++) {                                                                                      \
+      const int o = toff[t];                                                                                           \
+      for (int c = 0; c < C; c++, wk += 8) {                                                                           \
+        const hvec wv = hload(wk);                                                                                     \
+        for (int p = 0; p < P; p++) s[p] = hmadd(s[p], wv, hsplat(ys[p][o + c]));                                      \
+      }                                                                                                                \
+    }                                                                                                                  \
+    float buf[P][8] __attribute__((aligned(32)));                                                                      \
+    for (int p = 0; p < P; p++) memcpy(&buf[p][0], &s[p], sizeof(hvec));                                               \
+    for (int g = 0; g < P / 4; g++) {                                                                                  \
+      const int qg = q0 + 4 * g;                                                                                       \
+      for (int i = 0; i < 8; i += 4) {                                                                                 \
+        f32x4 r0 = load4(&buf[4 * g][i]), r1 = load4(&buf[4 * g + 1][i]);                                              \
+        f32x4 r2 = load4(&buf[4 * g + 2][i]), r3 = load4(&buf[4 * g + 3][i]);                                          \
+        transpose4(&r0, &r1, &r2, &r3);                                                                                \
+        store_tile(acc + (int64_t)(cb + i) * ldc + qg, ldc, r0, r1, r2, r3, ep, cb + i, lo, hi, qg / 4, npos);         \
+      }                                                                                                                \
+    }                                                                                                                  \
+  }
+HALF_TILE(12)
+HALF_TILE(8)
+HALF_TILE(4)
+
+/* Every position of one 8-channel block (packed weights wb), acc row 0 at channel cb. */
+static void half_block(const float *wb, const int32_t *toff, const float *x, int T, int C, const int32_t *qoff, int npos,
+                       float *acc, int32_t ldc, int cb, int lo, int hi, const Epilogue *ep) {
+  const int panels = (npos + 3) / 4;
+  int p = 0;
+  for (; p + 3 <= panels; p += 3) half_tile_12(wb, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);
+  for (; p + 2 <= panels; p += 2) half_tile_8(wb, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);
+  if (p < panels) half_tile_4(wb, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep);
+}
+#endif
+
 /*
  * The blocks wide tiles cover (whole groups of WL/8 blocks), computed; returns
  * how many — the caller does the rest with 8 × 4 tiles. AVX2: a vector is one
@@ -177,7 +241,11 @@ static int conv2d_tiles_wide(const float *w, const int32_t *toff, const float *x
   const int widest = 4;
 #endif
   float *pk = nb >= per ? (float *)tessera_scratch((unsigned long)tc * widest * WL * sizeof(float)) : NULL;
-  if (!pk) return 0;
+  if (!pk) {
+    if (nb != 1) return 0;
+    half_block(w, toff, x, T, C, qoff, npos, acc, ldc, 0, lo, hi, ep);
+    return 1;
+  }
 #ifndef TESSERA_FMA
   const int panels = (npos + 3) / 4;
   for (; b + 4 * per <= nb; b += 4 * per) {
@@ -192,6 +260,10 @@ static int conv2d_tiles_wide(const float *w, const int32_t *toff, const float *x
   for (; b + per <= nb; b += per) {
     wide_pack_tile_1_4(pk, 16, 16, toff, x, T, C, qoff, 0, npos, acc, ldc, b * 8, lo, hi, ep, w + b * bs, bs);
     wide_group_1(pk, 16, 16, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep, 1);
+  }
+  if (b + 1 == nb) {
+    half_block(w + b * bs, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep);
+    b++;
   }
 #else
   for (; b + 2 * per <= nb; b += 2 * per) wide_group_2(w + b * bs, bs, 8, toff, x, T, C, qoff, npos, acc, ldc, b * 8, lo, hi, ep, 0);
