@@ -5,6 +5,8 @@ import { Tensor } from '../src/tensor.js';
 import { engineTensor, releaseEngineTensor } from '../src/engine/tensors.js';
 import { fullRegion, type Region } from '../src/region.js';
 import { randomTiling } from './util.js';
+import { scaleShift } from '../src/ops/scale-shift/index.js';
+import { applyOp, type OpSpec } from '../src/ops/registry.js';
 import {
   caseOutShape, embed, expectInputRegionExact, expectTesseraError, expectTilingsBitEqual, expectWithinFastTolerance, maybeEmbed,
   randomRegion, runCase, type OpCase,
@@ -138,6 +140,57 @@ describe('conv2dTranspose', () => {
         else expect(Number.isNaN(got[i]), `case ${t} outside the region, element ${i}`).to.equal(true);
       }
     }
+  });
+
+  it('the epilogue (scale/shift, fused activation) equals the unfused layers bit for bit: phases, empty phases, the shuffled form, any tiling', () => {
+    const rand = rng(74);
+    const acts = [undefined, 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'] as const;
+    let shuffledCases = 0, emptyPhases = 0;
+    for (let t = 0; t < 60; t++) {
+      const c = randomCase(rand);
+      let spec = c.spec;
+      if (t % 3 === 0) { // kernel = stride, one group: the shuffled form when the output is in engine memory
+        const k: [number, number] = [randInt(rand, 1, 3), randInt(rand, 1, 3)];
+        const cin = c.w.shape[0]!, cout = randInt(rand, 1, 9);
+        c.w = randomTensor([cin, cout, k[0], k[1]], rand);
+        c.b = rand() < 0.5 ? randomTensor([cout], rand) : null;
+        spec = { op: 'conv2dTranspose', kernel: k, stride: k };
+        shuffledCases++;
+      }
+      const k = typeof spec.kernel === 'number' ? [spec.kernel, spec.kernel] : spec.kernel, st = spec.stride === undefined ? [1, 1] : typeof spec.stride === 'number' ? [spec.stride, spec.stride] : spec.stride;
+      if (k[0]! < st[0]! || k[1]! < st[1]!) emptyPhases++;
+      const cout = c.w.shape[1]! * (spec.groups ?? 1);
+      const act = acts[randInt(rand, 0, acts.length - 1)];
+      const actSpec = act === 'leakyRelu' ? { op: act, alpha: 0.1 } : act === 'hardSigmoid' ? { op: act, alpha: 0.2, beta: 0.5 } : act ? { op: act } : undefined;
+      const scaled = act === undefined || rand() < 0.6;
+      const scale = randomTensor([cout], rand, -2, 2), shift = randomTensor([cout], rand);
+      const fusedSpec = { ...spec, ...(actSpec ? { activation: act, ...('alpha' in actSpec ? { alpha: actSpec.alpha } : {}), ...('beta' in actSpec ? { beta: actSpec.beta } : {}) } : {}) } as Conv2dTransposeSpec;
+      const base = c.b ? { weight: c.w, bias: c.b } : { weight: c.w };
+      const weights = scaled ? { ...base, scale, shift } : base;
+      const x = c.inputs[0]!;
+      // The unfused chain, each layer its own fast kernel.
+      let want = applyOp(spec as OpSpec, [x], base);
+      if (scaled) want = scaleShift(want, scale, shift);
+      if (actSpec) want = applyOp(actSpec as OpSpec, [want], {});
+      const what = `case ${t} ${JSON.stringify(fusedSpec)} scaled ${scaled}`;
+      const shape = want.shape;
+      const plain = Tensor.zeros(shape);
+      for (const r of randomTiling(fullRegion(shape), rand)) conv2dTransposeOp.fast([x], weights, fusedSpec, plain, r);
+      const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)));
+      expect(bits(plain.toFloat32Array()), `${what} ordinary memory`).to.deep.equal(bits(want.toFloat32Array()));
+      const out = engineTensor(shape);
+      try {
+        for (const r of randomTiling(fullRegion(shape), rand)) conv2dTransposeOp.fast([x], weights, fusedSpec, out, r);
+        expect(bits(out.toFloat32Array()), `${what} engine memory`).to.deep.equal(bits(want.toFloat32Array()));
+      } finally {
+        releaseEngineTensor(out);
+      }
+      const ref = Tensor.zeros(shape);
+      conv2dTransposeOp.reference([x], weights, fusedSpec, ref, fullRegion(shape));
+      expectWithinFastTolerance(plain, ref, `${what} vs reference`);
+    }
+    expect(shuffledCases).to.be.above(10);
+    expect(emptyPhases).to.be.above(5);
   });
 
   it('inputRegion is exactly what a region reads (edge regions and interior ones)', () => {

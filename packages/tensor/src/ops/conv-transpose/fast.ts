@@ -1,7 +1,11 @@
 import type { Region } from '../../region.js';
 import { Tensor } from '../../tensor.js';
 import { checkKernelCall } from '../invoke.js';
-import type { Kernel } from '../op.js';
+import type { Kernel, OpDef, Weights } from '../op.js';
+import { epilogueActivation, type EpilogueSpec } from '../epilogue.js';
+import { scaleShiftOp } from '../scale-shift/index.js';
+import { hardSigmoidOp, hardSwishOp, leakyReluOp, relu6Op, reluOp } from '../activation/index.js';
+import type { ActivationSpec } from '../activation/spec.js';
 import { conv2dFast } from '../conv2d/fast.js';
 import type { Conv2dSpec } from '../conv2d/spec.js';
 import { engineCopy } from '../../engine/elementwise.js';
@@ -25,7 +29,10 @@ import { conv2dTransposeGeometry, conv2dTransposeOutputShape, type Conv2dTranspo
  * multiply then add, then the bias: one fixed recipe per output element,
  * whatever the region, so any cut gives the same bits; within
  * FAST_TOLERANCE of the float64 reference. A phase with no taps (kernel
- * smaller than the stride) is the bias (or +0).
+ * smaller than the stride) is the bias (or +0). The epilogue's scale/shift
+ * and activation (ops/epilogue.ts) are conv2d's, on every phase; on a phase
+ * with no taps the scaleShift and activation ops run in place: the same
+ * float32 steps.
  *
  * Kernel equal to the stride, no padding, one group (a decoder's 2×2
  * stride-2 upsampling): every phase is one tap, a 1×1 conv. Then all
@@ -109,7 +116,9 @@ export const conv2dTransposeFast: Kernel<Conv2dTransposeSpec> = (inputs, weights
   const groups = spec.groups ?? 1;
   const ys = axisPhases(g.kh, g.sh, g.dh, g.pt, g.inH, g.outH);
   const xs = axisPhases(g.kw, g.sw, g.dw, g.pl, g.inW, g.outW);
-  if (groups === 1 && shuffled(x, w, bias, g, ys, xs, out, r)) return;
+  const ep = epilogueFields(spec);
+  if (groups === 1 && shuffled(x, w, weights, ep, g, ys, xs, out, r)) return;
+  const scaled: Weights = weights.scale ? { scale: weights.scale, shift: weights.shift! } : {};
   const [on, oc, oh, ow] = out.strides4();
   const od = out.data;
   for (const py of ys) {
@@ -127,11 +136,15 @@ export const conv2dTransposeFast: Kernel<Conv2dTransposeSpec> = (inputs, weights
             for (let m = ma, oy = y0; m <= mb; m++, oy += g.sh)
               for (let k = na, o = out.offset + n * on + c * oc + oy * oh + x0 * ow; k <= nb; k++, o += g.sw * ow) od[o] = v;
           }
+        if (weights.scale || ep.activation) {
+          const cells = new Tensor(od, [out.shape[0]!, out.shape[1]!, mb - ma + 1, nb - na + 1], [on, oc, oh * g.sh, ow * g.sw], out.offset + y0 * oh + x0 * ow);
+          epilogueInPlace(ep, scaled, cells, { n0: r.n0, n1: r.n1, c0: r.c0, c1: r.c1, y0: 0, y1: mb - ma + 1, x0: 0, x1: nb - na + 1 });
+        }
         continue;
       }
       const cs: Conv2dSpec = {
         op: 'conv2d', kernel: [py.taps.length, px.taps.length], dilation: [py.dilation, px.dilation], groups,
-        padding: { top: py.padBefore, bottom: py.padAfter, left: px.padBefore, right: px.padAfter },
+        padding: { top: py.padBefore, bottom: py.padAfter, left: px.padBefore, right: px.padAfter }, ...ep,
       };
       const convH = g.inH + py.padBefore + py.padAfter - ((py.taps.length - 1) * py.dilation + 1) + 1;
       const convW = g.inW + px.padBefore + px.padAfter - ((px.taps.length - 1) * px.dilation + 1) + 1;
@@ -141,17 +154,46 @@ export const conv2dTransposeFast: Kernel<Conv2dTransposeSpec> = (inputs, weights
       const base = out.offset + ((py.mShift * g.sh + py.r - g.pt) * oh) + ((px.mShift * g.sw + px.r - g.pl) * ow);
       const view = new Tensor(od, [out.shape[0]!, out.shape[1]!, convH, convW], [on, oc, oh * g.sh, ow * g.sw], base, cr);
       const pw = phaseWeight(w, groups, py.taps, px.taps);
-      conv2dFast([x], bias ? { weight: pw, bias } : { weight: pw }, cs, view, cr);
+      conv2dFast([x], bias ? { weight: pw, bias, ...scaled } : { weight: pw, ...scaled }, cs, view, cr);
     }
   }
 };
 
-/** The 1×1 weights [Cout·sh·sw, Cin, 1, 1] and bias of the shuffled form, per weight tensor (the same objects every call: packed once). */
-const shuffleWeights = new WeakMap<Tensor, { bias: Tensor | undefined; weight: Tensor; wideBias: Tensor | undefined }>();
+/** The epilogue fields of a spec (only those set: conv2d's spec checks refuse stray keys). */
+function epilogueFields(spec: EpilogueSpec): EpilogueSpec {
+  if (spec.activation === undefined) return {};
+  return spec.alpha === undefined ? { activation: spec.activation } : spec.beta === undefined ? { activation: spec.activation, alpha: spec.alpha }
+    : { activation: spec.activation, alpha: spec.alpha, beta: spec.beta };
+}
 
-function shuffleWeight(w: Tensor, bias: Tensor | undefined): { weight: Tensor; wideBias: Tensor | undefined } {
+const ACTIVATION_OPS: Record<string, OpDef<ActivationSpec>> = {
+  relu: reluOp, relu6: relu6Op, leakyRelu: leakyReluOp, hardSigmoid: hardSigmoidOp, hardSwish: hardSwishOp,
+} as Record<string, OpDef<ActivationSpec>>;
+
+/** The epilogue after the bias on region r of t, in place, by the scaleShift and activation ops (the epilogue's own float32 steps). */
+function epilogueInPlace(ep: EpilogueSpec, scaled: Weights, t: Tensor, r: Region): void {
+  if (scaled.scale) scaleShiftOp.fast([t], scaled, { op: 'scaleShift' }, t, r);
+  const act = epilogueActivation(ep);
+  if (act) ACTIVATION_OPS[act.op]!.fast([t], {}, act, t, r);
+}
+
+/** A [C] vector with each entry repeated S times: the per-channel weights of the shuffled form's Cout·S channels. */
+function widened(v: Tensor | undefined, S: number): Tensor | undefined {
+  if (!v) return undefined;
+  const c = v.shape[0]!;
+  const t = Tensor.zeros([c * S]);
+  for (let co = 0; co < c; co++) for (let p = 0; p < S; p++) t.set(v.get(co), co * S + p);
+  return t;
+}
+
+interface ShuffleWeights { bias: Tensor | undefined; scale: Tensor | undefined; shift: Tensor | undefined; weights: Weights }
+
+/** The 1×1 weights [Cout·sh·sw, Cin, 1, 1] and the epilogue vectors of the shuffled form, per weight tensor (the same objects every call: packed once). */
+const shuffleWeights = new WeakMap<Tensor, ShuffleWeights>();
+
+function shuffleWeight(w: Tensor, given: Weights): Weights {
   const hit = shuffleWeights.get(w);
-  if (hit && hit.bias === bias) return hit;
+  if (hit && hit.bias === given.bias && hit.scale === given.scale && hit.shift === given.shift) return hit.weights;
   const [cin, cout, kh, kw] = w.dims4();
   const S = kh * kw;
   const weight = Tensor.zeros([cout * S, cin, 1, 1]);
@@ -159,14 +201,10 @@ function shuffleWeight(w: Tensor, bias: Tensor | undefined): { weight: Tensor; w
     for (let ry = 0; ry < kh; ry++)
       for (let rx = 0; rx < kw; rx++)
         for (let ci = 0; ci < cin; ci++) weight.set(w.get(ci, co, ry, rx), co * S + ry * kw + rx, ci, 0, 0);
-  let wideBias: Tensor | undefined;
-  if (bias) {
-    wideBias = Tensor.zeros([cout * S]);
-    for (let co = 0; co < cout; co++) for (let p = 0; p < S; p++) wideBias.set(bias.get(co), co * S + p);
-  }
-  const entry = { bias, weight, wideBias };
-  shuffleWeights.set(w, entry);
-  return entry;
+  const bias = widened(given.bias, S), scale = widened(given.scale, S), shift = widened(given.shift, S);
+  const weights: Weights = { weight, ...(bias ? { bias } : {}), ...(scale && shift ? { scale, shift } : {}) };
+  shuffleWeights.set(w, { bias: given.bias, scale: given.scale, shift: given.shift, weights });
+  return weights;
 }
 
 /**
@@ -174,7 +212,7 @@ function shuffleWeight(w: Tensor, bias: Tensor | undefined): { weight: Tensor; w
  * false, having done nothing, when the layer is not that case or `out` is
  * not in engine memory (the shuffle is the engine's strided copy).
  */
-function shuffled(x: Tensor, w: Tensor, bias: Tensor | undefined, g: ReturnType<typeof conv2dTransposeGeometry>, ys: readonly AxisPhase[], xs: readonly AxisPhase[], out: Tensor, r: Region): boolean {
+function shuffled(x: Tensor, w: Tensor, given: Weights, ep: EpilogueSpec, g: ReturnType<typeof conv2dTransposeGeometry>, ys: readonly AxisPhase[], xs: readonly AxisPhase[], out: Tensor, r: Region): boolean {
   const oneTap = (ps: readonly AxisPhase[], k: number) => ps.length === k && ps.every((p) => p.taps.length === 1 && p.taps[0] === p.r && p.padBefore === 0 && p.padAfter === 0 && p.mShift === 0);
   if (!oneTap(ys, g.kh) || !oneTap(xs, g.kw) || g.pt !== 0 || g.pl !== 0) return false;
   if (engineAddress(out, r.n0, r.c0, r.y0, r.x0) < 0) return false;
@@ -182,10 +220,10 @@ function shuffled(x: Tensor, w: Tensor, bias: Tensor | undefined, g: ReturnType<
   const mA = Math.floor(r.y0 / g.sh), mB = Math.floor((r.y1 - 1) / g.sh), kA = Math.floor(r.x0 / g.sw), kB = Math.floor((r.x1 - 1) / g.sw);
   const n = x.dims4()[0];
   const cr: Region = { n0: r.n0, n1: r.n1, c0: r.c0 * S, c1: r.c1 * S, y0: mA, y1: mB + 1, x0: kA, x1: kB + 1 };
-  const sw = shuffleWeight(w, bias);
-  const tile = enginePartial([n, sw.weight.shape[0]!, g.inH, g.inW], cr);
+  const sw = shuffleWeight(w, given);
+  const tile = enginePartial([n, sw.weight!.shape[0]!, g.inH, g.inW], cr);
   try {
-    conv2dFast([x], sw.wideBias ? { weight: sw.weight, bias: sw.wideBias } : { weight: sw.weight }, { op: 'conv2d', kernel: 1 }, tile, cr);
+    conv2dFast([x], sw, { op: 'conv2d', kernel: 1, ...ep }, tile, cr);
     const [tn, tc, th, tw] = tile.strides4();
     const [on, oc, oh, ow] = out.strides4();
     for (let ry = 0; ry < g.sh; ry++) {

@@ -1,18 +1,21 @@
 import { checkKernelCall } from '../invoke.js';
 import type { Kernel } from '../op.js';
+import { referenceEpilogue } from '../epilogue.js';
 import { conv2dTransposeGeometry, conv2dTransposeOutputShape, type Conv2dTransposeSpec } from './spec.js';
 
 /*
  * The oracle, one output element at a time from the gather form (spec.ts):
  * every tap (ci, ky, kx) whose source row iy = (oy + pt − ky·dh)/sh and
  * column ix = (ox + pl − kx·dw)/sw are integers inside the input adds
- * w[ci, co − g·Copg, ky, kx] · x[n, ci, iy, ix]. Sum in doubles, bias added,
- * one rounding to float32 at the store.
+ * w[ci, co − g·Copg, ky, kx] · x[n, ci, iy, ix]. Sum in doubles, then the
+ * epilogue (bias, scale/shift, activation) in doubles, one rounding to
+ * float32 at the store.
  */
 export const conv2dTransposeReference: Kernel<Conv2dTransposeSpec> = (inputs, weights, spec, out, r) => {
   checkKernelCall(conv2dTransposeOutputShape, spec, inputs, weights, out, r, 'conv2dTranspose');
   const x = inputs[0]!;
-  const w = weights.weight!, bias = weights.bias;
+  const w = weights.weight!;
+  const epilogue = referenceEpilogue(spec, weights);
   const g = conv2dTransposeGeometry(spec, x.shape);
   const [cin, copg, kh, kw] = w.dims4();
   const cipg = cin / (spec.groups ?? 1);
@@ -33,8 +36,7 @@ export const conv2dTransposeReference: Kernel<Conv2dTransposeSpec> = (inputs, we
               }
             }
           }
-          if (bias) acc += bias.data[bias.offset + co * bias.strides[0]!]!;
-          out.set(acc, n, co, oy, ox);
+          out.set(epilogue(acc, co), n, co, oy, ox);
         }
       }
     }

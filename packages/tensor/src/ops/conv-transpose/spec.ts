@@ -5,6 +5,7 @@ import { checkKeys } from '../../options.js';
 import { checkInputCount, checkSpecOp, checkWeightNames } from '../invoke.js';
 import type { WeightShapes } from '../op.js';
 import { pair, type Pair } from '../window.js';
+import { EPILOGUE_KEYS, checkEpilogue, type EpilogueSpec } from '../epilogue.js';
 
 /**
  * Transposed 2-D convolution (ONNX ConvTranspose, "deconvolution"): each
@@ -17,10 +18,12 @@ import { pair, type Pair } from '../window.js';
  * Written as a gather, so any output region is computable on its own:
  *   out[n, co, oy, ox] = bias[co] + Σ_{ky, kx, ci} w[ci, co − g·Copg, ky, kx] · x[n, ci, iy, ix]
  *   oy + pt = iy·sh + ky·dh,  ox + pl = ix·sw + kx·dw   (only integer iy, ix inside the input)
- * over the input channels ci of co's group g.
+ * over the input channels ci of co's group g; then conv2d's epilogue
+ * (ops/epilogue.ts: scale/shift weights, a fused activation), which nn's
+ * fuseLayers fills from the layers that follow.
  * Output size: (in − 1)·s + (k − 1)·d + 1 + outputPadding − padBegin − padEnd.
  */
-export interface Conv2dTransposeSpec {
+export interface Conv2dTransposeSpec extends EpilogueSpec {
   readonly op: 'conv2dTranspose';
   readonly kernel: Pair;
   readonly stride?: Pair;
@@ -32,8 +35,8 @@ export interface Conv2dTransposeSpec {
   readonly groups?: number;
 }
 
-export const CONV2D_TRANSPOSE_WEIGHTS = ['weight', 'bias'] as const;
-const KEYS: readonly string[] = ['op', 'kernel', 'stride', 'dilation', 'padding', 'outputPadding', 'groups'];
+export const CONV2D_TRANSPOSE_WEIGHTS = ['weight', 'bias', 'scale', 'shift'] as const;
+const KEYS: readonly string[] = ['op', 'kernel', 'stride', 'dilation', 'padding', 'outputPadding', 'groups', ...EPILOGUE_KEYS];
 const SIDES = ['top', 'bottom', 'left', 'right'];
 
 /** The resolved window of a transposed convolution on one input. */
@@ -110,6 +113,7 @@ export function conv2dTransposeOutputShape(spec: Conv2dTransposeSpec, inputs: re
   if (bs && (bs.length !== 1 || bs[0] !== cout)) {
     throw new TesseraError('SHAPE_MISMATCH', `conv2dTranspose bias ${fmtShape(bs)} must be [${cout}]`, { bias: bs });
   }
+  checkEpilogue('conv2dTranspose', spec, weights, cout);
   const g = conv2dTransposeGeometry(spec, inputs[0]!);
   return [n, cout, g.outH, g.outW];
 }
