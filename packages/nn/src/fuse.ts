@@ -2,9 +2,12 @@ import { FUSED_ACTIVATIONS, Tensor, getOp, type Conv2dSpec, type FusedActivation
 import { Model, type Layer } from './model.js';
 
 /*
- * Layer fusion: conv2d (or dense) → [scaleShift] → [relu | relu6 | leakyRelu | hardSigmoid | hardSwish]
+ * Layer fusion: conv2d, conv2dTranspose (or dense) → [scaleShift] → [relu | relu6 | leakyRelu | hardSigmoid | hardSwish]
  * becomes one layer whose epilogue (tensor's ops/epilogue.ts) does the
- * scaleShift and the activation. The epilogue computes each step as one
+ * scaleShift and the activation. Before that, a layer without a bias takes a
+ * following scaleShift whose scale is exactly 1 (an added per-channel
+ * constant) as its bias: its sum starts from +0 and so is never −0, so
+ * sum + b is (sum + 0)·1 + b bit for bit. The epilogue computes each step as one
  * float32 operation, exactly as the element-wise kernels do, so the fused
  * model gives the same bits as the original; it only saves the passes over
  * memory (and, in the pool and the cluster, the stages) of the absorbed layers.
@@ -22,7 +25,7 @@ const cache = new WeakMap<Model, Model>();
 
 /** The ops whose spec and weights carry the epilogue. */
 function hasEpilogue(op: string): boolean {
-  if (op === 'conv2d') return true;
+  if (op === 'conv2d' || op === 'conv2dTranspose') return true;
   // dense gains the epilogue separately: fuse it only once its op takes scale/shift.
   return op === 'dense' && getOp('dense').weightNames.includes('scale');
 }
@@ -76,8 +79,16 @@ function fuse(model: Model): Model {
     const absorbed: number[] = [];
     let end = i;
     const cout = channels[i]!;
+    // An added constant (scaleShift with scale 1) as the bias of a layer that has none.
+    let next = spec.activation === undefined && weights.scale === undefined && weights.bias === undefined ? soleReader(end) : undefined;
+    if (next?.spec.op === 'scaleShift' && isOnes(next.weights.scale, cout) && isChannelVector(next.weights.shift, cout)) {
+      weights = { ...weights, bias: next.weights.shift };
+      merged.push(next.name);
+      absorbed.push(next.index);
+      end = next.index;
+    }
     // scaleShift: only before any activation, and only once.
-    let next = spec.activation === undefined && weights.scale === undefined ? soleReader(end) : undefined;
+    next = spec.activation === undefined && weights.scale === undefined ? soleReader(end) : undefined;
     if (next?.spec.op === 'scaleShift' && isChannelVector(next.weights.scale, cout) && (next.weights.shift === undefined || isChannelVector(next.weights.shift, cout))) {
       // A missing shift becomes −0: v·s + (−0) is v·s for every v·s, −0 included (+0 would turn −0 into +0).
       weights = { ...weights, scale: next.weights.scale, shift: next.weights.shift ?? Tensor.filled([cout], -0) };
@@ -144,4 +155,11 @@ function explicitPadding(p: Conv2dSpec['padding']): { top: number; bottom: numbe
 /** A [C] vector: what the conv's scale/shift weights must be. */
 function isChannelVector(t: Tensor | undefined, c: number): boolean {
   return t !== undefined && t.shape.length === 1 && t.shape[0] === c;
+}
+
+/** A [C] vector of exact ones. */
+function isOnes(t: Tensor | undefined, c: number): boolean {
+  if (!isChannelVector(t, c)) return false;
+  for (let i = 0; i < c; i++) if (t!.get(i) !== 1) return false;
+  return true;
 }

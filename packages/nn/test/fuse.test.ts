@@ -29,14 +29,23 @@ function unfused(model: Model, input: Tensor): Tensor {
 const ops = (m: Model) => m.layers.map((l) => l.spec.op);
 const local = new LocalExecutor();
 
-/** conv(+bias) → scaleShift → act chains with random widths, sometimes without shift or bias, plus pools between. */
+/** conv or conv2dTranspose (+bias) → [added constant] → scaleShift → act chains with random widths, sometimes without shift or bias, plus pools between. */
 function chainModel(seed: number): Model {
   const rand = rng(seed);
   const b = new ModelBuilder(`chains-${seed}`, [randInt(rand, 1, 2), randInt(rand, 1, 3), randInt(rand, 9, 20), randInt(rand, 9, 20)], { seed });
   let x: Node = b.input;
   for (let i = 0; i < 4; i++) {
     const c = randInt(rand, 1, 6);
-    x = b.conv2d(x, { outChannels: c, kernel: [1, 3][randInt(rand, 0, 1)]!, padding: 'same', bias: rand() < 0.7 });
+    const bias = rand() < 0.7;
+    // Every other model has transposed convs too: a 2×2 stride-2 upsampling (the engine's shuffled form) or a 3×3 stride-2 one.
+    if (seed % 2 === 0 && rand() < 0.4) {
+      const k = [2, 3][randInt(rand, 0, 1)]!;
+      x = b.conv2dTranspose(x, { outChannels: c, kernel: k, stride: 2, padding: k === 3 ? 1 : 0, bias });
+    } else {
+      x = b.conv2d(x, { outChannels: c, kernel: [1, 3][randInt(rand, 0, 1)]!, padding: 'same', bias });
+    }
+    // An added constant (ONNX Add of a per-channel vector: scale exactly 1), taken as the bias of a layer without one.
+    if (!bias && rand() < 0.6) x = b.scaleShift(x, { scale: Tensor.filled([c], 1), shift: randomTensor([c], seed * 10 + i + 7) });
     if (rand() < 0.7) {
       const scale = randomTensor([c], seed * 10 + i, -2, 2);
       x = b.scaleShift(x, rand() < 0.3 ? { scale } : { scale, shift: randomTensor([c], seed * 10 + i + 5) });
@@ -183,6 +192,25 @@ describe('fuseLayers', () => {
     }
   });
 
+  it('takes an added constant (scale exactly 1) as the bias of a conv2dTranspose without one, then a scaleShift and relu (a U-Net decoder)', () => {
+    const b = new ModelBuilder('m', [1, 3, 5, 5]);
+    let x = b.conv2dTranspose(b.input, { outChannels: 4, kernel: 2, stride: 2, bias: false, name: 'up' });
+    x = b.scaleShift(x, { scale: Tensor.filled([4], 1), shift: randomTensor([4], 3) }, 'add');
+    x = b.scaleShift(x, undefined, 'bn');
+    x = b.relu(x, 'act');
+    const m = b.build(x);
+    const f = fuseLayers(m);
+    expect(ops(f)).to.deep.equal(['conv2dTranspose']);
+    expect(f.layers[0]!.merged).to.deep.equal(['add', 'bn', 'act']);
+    expect(f.layers[0]!.weights.bias).to.equal(m.layers[1]!.weights.shift);
+    // Not when the layer has a bias, or the scale is not exactly 1.
+    const c = new ModelBuilder('n', [1, 3, 5, 5]);
+    let y = c.conv2d(c.input, { outChannels: 4, kernel: 1, bias: true });
+    y = c.scaleShift(y, { scale: Tensor.filled([4], 1), shift: randomTensor([4], 3) });
+    y = c.scaleShift(y, { scale: Tensor.filled([4], 1.5), shift: randomTensor([4], 3) });
+    expect(ops(fuseLayers(c.build(y)))).to.deep.equal(['conv2d', 'scaleShift']);
+  });
+
   it('fuses dense chains only once dense takes scale/shift', () => {
     const b = new ModelBuilder('m', [2, 3, 2, 2]);
     const m = b.build(b.relu(b.scaleShift(b.dense(b.input, 4))));
@@ -191,7 +219,7 @@ describe('fuseLayers', () => {
   });
 
   describe('fused LocalExecutor output equals the unfused chain bit for bit', () => {
-    for (let seed = 1; seed <= 12; seed++) {
+    for (let seed = 1; seed <= 16; seed++) {
       it(`random chain model ${seed}`, async () => {
         const m = chainModel(seed);
         const input = randomTensor(m.inputShape, seed);
