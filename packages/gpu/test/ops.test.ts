@@ -98,6 +98,10 @@ const CASES: readonly Case[] = [
   { name: 'hardSigmoid 0.2, 0.5', spec: { op: 'hardSigmoid', alpha: 0.2, beta: 0.5 }, inputs: [[1, 3, 5, 7]], range: [-5, 5] },
   { name: 'hardSwish', spec: { op: 'hardSwish' }, inputs: [[1, 3, 5, 7]], range: [-5, 5] },
   { name: 'resize nearest down, asymmetric, floor', spec: { op: 'resize', mode: 'nearest', height: 4, width: 3, nearestMode: 'floor' }, inputs: [[1, 3, 9, 7]] },
+  {
+    name: 'transpose 2×2 stride 2 epilogue (a fused decoder: bias, scale/shift, hardSwish)', spec: { op: 'conv2dTranspose', kernel: 2, stride: 2, activation: 'hardSwish' },
+    inputs: [[1, 3, 4, 5]], weights: { weight: [3, 4, 2, 2], bias: [4], scale: [4], shift: [4] },
+  },
 ];
 
 /**

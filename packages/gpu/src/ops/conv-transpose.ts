@@ -1,5 +1,6 @@
 import { conv2dTransposeGeometry, type Conv2dTransposeSpec } from '@tessera/tensor';
 import { flatWeight, kernelSource, readInput, threadDecl, type GpuOpBuilder } from './source.js';
+import { epilogueCode } from './epilogue.js';
 
 /*
  * Transposed convolution as the reference gathers it: for each tap (ky, kx)
@@ -17,6 +18,8 @@ export const conv2dTransposeGpu: GpuOpBuilder<Conv2dTransposeSpec> = ({ spec, in
   const bias = weights.bias;
   const ws = [flatWeight(w)];
   if (bias) ws.push(flatWeight(bias));
+  // The epilogue of a fused model (nn's fuseLayers): scale/shift and the activation after the bias.
+  const epilogue = epilogueCode(spec, weights, r, ws);
   const body = `${threadDecl(r)}
   const grp = Math.floor((oc + 0.5) / ${copg});
   const col = oc - grp * ${copg};
@@ -38,6 +41,7 @@ export const conv2dTransposeGpu: GpuOpBuilder<Conv2dTransposeSpec> = ({ spec, in
     }
   }
   ${bias ? 'acc += w1[oc];' : ''}
+  ${epilogue}
   return acc;`;
   return { source: kernelSource(1, ws.length, body), weights: ws };
 };
