@@ -20,7 +20,7 @@ import { checkRegionsPerLayer } from './plan/walk-back.js';
 import { sharedModel } from './shared-model.js';
 import {
   CONTROL, TASK_CLAIMED, TASK_DONE, modelChannelName, planSlots,
-  type BarrierProbeMessage, type Fault, type ModelChannelMessage, type PlanMessage, type PlanReply, type SharedMap, type StageMessage, type StageReply, type WholeMessage, type WholeReply,
+  type BarrierProbeMessage, type Fault, type ModelChannelMessage, type PlanLayout, type PlanLayoutSpec, type PlanMessage, type PlanReply, type SharedMap, type StageMessage, type StageReply, type WholeMessage, type WholeReply,
 } from './worker/messages.js';
 
 export interface PoolExecutorOptions {
@@ -673,9 +673,13 @@ export class PoolExecutor implements Executor {
     const slots = planSlots(counts);
     const ctl = new Int32Array(new SharedArrayBuffer(4 * slots.size));
     const stop = (): void => { Atomics.store(ctl, slots.abort, 1); };
+    const layout = planLayout(p, maps);
+    const slotMaps = layout.slots.map((producer) => maps.find((m) => m[producer] !== undefined)![producer]!);
+    const faults = p.stages.map((st) => this.takeFault(st, st.tasks.map((t) => t.id)));
     const msg: PlanMessage = {
       kind: 'plan', modelId: model.id, inputShape: p.inputShapes, control: ctl.buffer as SharedArrayBuffer, deps: table,
-      stages: p.stages.map((st, s) => ({ layers: st.layers, tasks: st.tasks.map((t) => t.regions), maps: maps[s]!, faults: this.takeFault(st, st.tasks.map((t) => t.id)) })),
+      layout: layout.shared, buffers: slotMaps.map((m) => m.buffer), byteOffsets: slotMaps.map((m) => m.byteOffset ?? 0),
+      ...(faults.some((f) => f !== undefined) ? { faults } : {}),
     };
     signal?.addEventListener('abort', stop);
     if (signal?.aborted) stop();
@@ -798,6 +802,33 @@ function into(result: Tensor, out: Tensor | undefined): Tensor {
 /** A one-output run's result delivered into `out` when one was given; several outputs as they are. */
 function intoAll(results: Tensor[], out: Tensor | undefined): Tensor[] {
   return out ? [into(results[0]!, out)] : results;
+}
+
+const layouts = new WeakMap<TilePlan, { shared: PlanLayout; slots: readonly number[] }>();
+
+/**
+ * A plan's layout for its workers (PlanLayoutSpec), made once per plan: the
+ * stages, and a slot per feature map its stages read or write — every run
+ * of the plan maps the same producers, only the buffers differ.
+ */
+function planLayout(p: TilePlan, maps: readonly Readonly<Record<number, SharedMap>>[]): { shared: PlanLayout; slots: readonly number[] } {
+  const hit = layouts.get(p);
+  if (hit) return hit;
+  const slots = [...new Set(maps.flatMap((m) => Object.keys(m).map(Number)))];
+  const slotOf = new Map(slots.map((producer, i) => [producer, i]));
+  const spec: PlanLayoutSpec = {
+    stages: p.stages.map((st, s) => ({
+      layers: st.layers, tasks: st.tasks.map((t) => t.regions),
+      maps: Object.fromEntries(Object.keys(maps[s]!).map((producer) => [producer, slotOf.get(Number(producer))!])),
+    })),
+    slots,
+  };
+  const bytes = new TextEncoder().encode(JSON.stringify(spec));
+  const json = new SharedArrayBuffer(bytes.length);
+  new Uint8Array(json).set(bytes);
+  const made = { shared: { key: randomUUID(), json }, slots };
+  layouts.set(p, made);
+  return made;
 }
 
 /** A cache key for the shapes of a run's inputs. */

@@ -72,12 +72,37 @@ export interface StageMessage {
   readonly faults?: Readonly<Record<number, Fault>>;
 }
 
-/** One stage of a PlanMessage: like a StageMessage's, with the tasks in id order. */
+/** One stage of a plan as a worker runs it: like a StageMessage's, with the tasks in id order. */
 export interface PlanStage {
   readonly layers: readonly number[];
   readonly tasks: readonly (readonly Region[])[];
   readonly maps: Readonly<Record<number, SharedMap>>;
   readonly faults?: Readonly<Record<number, Fault>>;
+}
+
+/**
+ * What every run of one plan shares: its stages (layers, task regions) and,
+ * per stage, which slot of a run's buffers each map it reads or writes is
+ * in. Encoded once per plan as JSON in shared memory, decoded once per
+ * worker (cached by key): a plan's stages cloned into every run's message
+ * cost the coordinator about a millisecond per worker on a detector's
+ * plan, and each worker as much again.
+ */
+export interface PlanLayoutSpec {
+  readonly stages: readonly {
+    readonly layers: readonly number[];
+    readonly tasks: readonly (readonly Region[])[];
+    /** Producer (layer, or -1 - k for model input k) → slot. */
+    readonly maps: Readonly<Record<number, number>>;
+  }[];
+  /** Per slot: the producer whose feature map it holds. */
+  readonly slots: readonly number[];
+}
+
+/** A plan's layout as it crosses threads: a key and the JSON of its PlanLayoutSpec in shared memory (a handle, not a copy). */
+export interface PlanLayout {
+  readonly key: string;
+  readonly json: SharedArrayBuffer;
 }
 
 /**
@@ -95,7 +120,12 @@ export interface PlanMessage {
   readonly modelId: string;
   /** One shape per model input. */
   readonly inputShape: InputShapes;
-  readonly stages: readonly PlanStage[];
+  readonly layout: PlanLayout;
+  /** This run's buffer for each slot of the layout, and where the slot's map starts in it. */
+  readonly buffers: readonly SharedArrayBuffer[];
+  readonly byteOffsets: readonly number[];
+  /** Testing aid: per stage, faults to trigger when a given task id is claimed. */
+  readonly faults?: readonly (Readonly<Record<number, Fault>> | undefined)[];
   /** Per global task id (stage by stage), the global ids it waits for: an Int32Array laid out by dependencyTable. */
   readonly deps: SharedArrayBuffer;
   /** Int32Array laid out by planSlots. */

@@ -1,5 +1,8 @@
 import type { Model } from '@tessera/nn';
-import { TASK_CLAIMED, TASK_DONE, TASK_OPEN, planSlots, type BarrierProbeMessage, type PlanMessage, type PlanReply, type TaskError } from './messages.js';
+import {
+  TASK_CLAIMED, TASK_DONE, TASK_OPEN, planSlots,
+  type BarrierProbeMessage, type PlanLayoutSpec, type PlanMessage, type PlanReply, type PlanStage, type SharedMap, type TaskError,
+} from './messages.js';
 import { dependencyTable } from '../plan/dependencies.js';
 import { runTask } from './run-task.js';
 
@@ -15,12 +18,37 @@ const SPIN_LOADS = 20_000;
  * coordinator finishes the run from what is marked done.
  */
 export function runPlan(model: Model, msg: PlanMessage): PlanReply {
-  return walkTasks(msg.control, msg.stages.map((st) => st.tasks.length), new Int32Array(msg.deps), (s, k) => {
-    const st = msg.stages[s]!;
+  const stages = planStages(model, msg);
+  return walkTasks(msg.control, stages.map((st) => st.tasks.length), new Int32Array(msg.deps), (s, k) => {
+    const st = stages[s]!;
     const fault = st.faults?.[k];
     if (fault === 'exit') process.exit(3);
     return runTask(model, msg.inputShape, st.layers, st.tasks[k]!, st.maps, fault);
   });
+}
+
+/** Plan layouts this thread has decoded, by key, most recently used last (bounded: a long-lived pool sees many plans). */
+const layouts = new Map<string, PlanLayoutSpec>();
+const MAX_LAYOUTS = 64;
+
+/** A run's stages: the plan's layout (decoded once per plan) over this run's buffers. */
+function planStages(model: Model, msg: PlanMessage): PlanStage[] {
+  let spec = layouts.get(msg.layout.key);
+  if (spec) layouts.delete(msg.layout.key);
+  else spec = JSON.parse(new TextDecoder().decode(new Uint8Array(msg.layout.json).slice())) as PlanLayoutSpec;
+  layouts.set(msg.layout.key, spec);
+  if (layouts.size > MAX_LAYOUTS) layouts.delete(layouts.keys().next().value!);
+  const shapes = model.shapes(msg.inputShape);
+  const inputs = model.inputShapes(msg.inputShape);
+  const slots: SharedMap[] = spec.slots.map((producer, i) => ({
+    buffer: msg.buffers[i]!, byteOffset: msg.byteOffsets[i]!, shape: producer < 0 ? inputs[-1 - producer]! : shapes[producer]!,
+  }));
+  return spec.stages.map((st, s) => ({
+    layers: st.layers,
+    tasks: st.tasks,
+    maps: Object.fromEntries(Object.entries(st.maps).map(([producer, slot]) => [producer, slots[slot]!])),
+    faults: msg.faults?.[s],
+  }));
 }
 
 /**
