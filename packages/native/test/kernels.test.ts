@@ -140,6 +140,14 @@ function resizeProblem(rand: () => number): Problem {
   return { spec: spec as unknown as OpSpec, inputs: [randomTensor(shape, rand)], weights: {} };
 }
 
+/** conv2dTranspose with kernel = stride (in engine memory: a 1×1 conv and a pixel shuffle, elementwise.c's copy and zip), with an epilogue. */
+function transposeProblem(rand: () => number): Problem {
+  const k = [randInt(rand, 1, 3), randInt(rand, 1, 3)], cin = randInt(rand, 1, 13), cout = randInt(rand, 1, 11);
+  const weights: Record<string, Tensor> = { weight: randomTensor([cin, cout, k[0]!, k[1]!], rand) };
+  const spec = { op: 'conv2dTranspose', kernel: k, stride: k, ...epilogue(rand, cout, weights) } as unknown as OpSpec;
+  return { spec, inputs: [randomTensor([randInt(rand, 1, 2), cin, randInt(rand, 1, 13), randInt(rand, 1, 21)], rand)], weights };
+}
+
 /** Runs `p` on `engine` over `region` into a zeroed output (ordinary or engine memory); returns its values. */
 function runOn(engine: EngineOptions, p: Problem, shape: readonly number[], region: ReturnType<typeof randomRegion>, inEngine: boolean): Float32Array {
   selectEngine(engine);
@@ -181,6 +189,7 @@ const FAMILIES: [string, (rand: () => number) => Problem, number][] = [
   ['pools (windowed and global)', valid(poolProblem), 50],
   ['element-wise (binary with broadcasting, scaleShift, activations, sigmoid)', valid(elementwiseProblem), 80],
   ['nearest resize', valid(resizeProblem), 40],
+  ['conv2dTranspose (kernel = stride: 1×1 conv + pixel shuffle)', valid(transposeProblem), 30],
 ];
 
 describe('native engine: kernels', function () {

@@ -1,8 +1,9 @@
 /*
  * Element-wise kernels on feature maps in engine memory, read and written in
  * place: binary (add, sub, mul, div with broadcasting), scaleShift, the
- * activations of the fused epilogue, sigmoid (sigmoid.h), and a strided copy (the bits moved as
- * they are: conv2dTranspose's pixel shuffle). One call covers a 4-D region given by
+ * activations of the fused epilogue, sigmoid (sigmoid.h), a strided copy and
+ * a zip of two inputs into pairs (the bits moved as they are:
+ * conv2dTranspose's pixel shuffle). One call covers a 4-D region given by
  * extents and per-tensor element strides; a stride of 0 broadcasts (a size-1
  * axis of an input, or a per-channel vector along y and x). TypeScript
  * (src/engine/elementwise.ts) merges axes that are contiguous in every
@@ -20,7 +21,7 @@
 #include "engine.h"
 #include "sigmoid.h"
 
-enum { EW_ADD = 0, EW_SUB = 1, EW_MUL = 2, EW_DIV = 3, EW_SCALE = 4, EW_SCALE_SHIFT = 5, EW_ACT = 6, EW_COPY = 7, EW_SIGMOID = 8 };
+enum { EW_ADD = 0, EW_SUB = 1, EW_MUL = 2, EW_DIV = 3, EW_SCALE = 4, EW_SCALE_SHIFT = 5, EW_ACT = 6, EW_COPY = 7, EW_SIGMOID = 8, EW_ZIP2 = 9 };
 
 typedef struct {
   int32_t op;
@@ -71,6 +72,22 @@ static inline __attribute__((always_inline)) void ew_run(int op, const float *a,
   for (; i < n; i++) ew_one(op, a + i * ax, b ? b + i * bx : 0, t ? t + i * tx : 0, o + i * ox, ep);
 }
 
+/* EW_ZIP2, a run of n pairs: o[i·ox] = a[i·ax], o[i·ox + 1] = b[i·bx] (two columns of a pixel shuffle at once). */
+static void zip_run(const float *a, int32_t ax, const float *b, int32_t bx, float *o, int32_t ox, int32_t n) {
+  int32_t i = 0;
+  if (ax == 1 && bx == 1 && ox == 2) {
+    for (; i + 4 <= n; i += 4) {
+      const f32x4 va = load4(a + i), vb = load4(b + i);
+      store4(o + 2 * i, wasm_i32x4_shuffle(va, vb, 0, 4, 1, 5));
+      store4(o + 2 * i + 4, wasm_i32x4_shuffle(va, vb, 2, 6, 3, 7));
+    }
+  }
+  for (; i < n; i++) {
+    __builtin_memcpy(o + i * ox, a + i * ax, sizeof(float));
+    __builtin_memcpy(o + i * ox + 1, b + i * bx, sizeof(float));
+  }
+}
+
 EXPORT(elementwise) void elementwise(const EwCall *k) {
   const float *A = AT(const float, k->a), *B = k->b ? AT(const float, k->b) : 0, *T = k->t ? AT(const float, k->t) : 0;
   float *O = AT(float, k->out);
@@ -82,6 +99,7 @@ EXPORT(elementwise) void elementwise(const EwCall *k) {
         const float *b = B ? B + n * k->bs[0] + c * k->bs[1] + y * k->bs[2] : 0;
         const float *t = T ? T + n * k->ts[0] + c * k->ts[1] + y * k->ts[2] : 0;
         float *o = O + n * k->os[0] + c * k->os[1] + y * k->os[2];
+        if (op == EW_ZIP2) { zip_run(a, k->as[3], b, k->bs[3], o, k->os[3], k->ext[3]); continue; }
         switch (op) { /* one instance of the run per op: the switch in ew folds away */
           case EW_ADD: ew_run(EW_ADD, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
           case EW_SUB: ew_run(EW_SUB, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;

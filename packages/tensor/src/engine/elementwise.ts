@@ -13,7 +13,7 @@ import { guarded, kernelEngine, scratch } from './wasm.js';
  */
 
 /** Op codes of kernels/elementwise.c. */
-export const EW_OP = { add: 0, sub: 1, mul: 2, div: 3, scale: 4, scaleShift: 5, act: 6, copy: 7, sigmoid: 8 } as const;
+export const EW_OP = { add: 0, sub: 1, mul: 2, div: 3, scale: 4, scaleShift: 5, act: 6, copy: 7, sigmoid: 8, zip2: 9 } as const;
 
 /** Words of the EwCall struct before its Epilogue (op, 4 addresses, extents, 4 × 4 strides). */
 const CALL_WORDS = 25;
@@ -137,4 +137,15 @@ export function engineSigmoid(x: Tensor, out: Tensor, r: Region): void {
 export function engineCopy(src: number, srcStrides: readonly number[], dst: number, dstStrides: readonly number[], ext: readonly number[]): void {
   const r: Region = { n0: 0, n1: ext[0]!, c0: 0, c1: ext[1]!, y0: 0, y1: ext[2]!, x0: 0, x1: ext[3]! };
   call(EW_OP.copy, 'copy', r, { at: src, strides: [...srcStrides] }, null, null, { at: dst, strides: [...dstStrides] });
+}
+
+/**
+ * Pairs from engine addresses `a` and `b` (each at its own element strides)
+ * into `dst`: element i of a run goes to dst's position i, b's to the element
+ * right after it (dst's innermost stride is 2: two columns of a pixel
+ * shuffle in one pass).
+ */
+export function engineZip2(a: number, aStrides: readonly number[], b: number, bStrides: readonly number[], dst: number, dstStrides: readonly number[], ext: readonly number[]): void {
+  const r: Region = { n0: 0, n1: ext[0]!, c0: 0, c1: ext[1]!, y0: 0, y1: ext[2]!, x0: 0, x1: ext[3]! };
+  call(EW_OP.zip2, 'pixel shuffle', r, { at: a, strides: [...aStrides] }, { at: b, strides: [...bStrides] }, null, { at: dst, strides: [...dstStrides] });
 }

@@ -8,7 +8,7 @@ import { hardSigmoidOp, hardSwishOp, leakyReluOp, relu6Op, reluOp } from '../act
 import type { ActivationSpec } from '../activation/spec.js';
 import { conv2dFast } from '../conv2d/fast.js';
 import type { Conv2dSpec } from '../conv2d/spec.js';
-import { engineCopy } from '../../engine/elementwise.js';
+import { engineCopy, engineZip2 } from '../../engine/elementwise.js';
 import { engineAddress, enginePartial, releaseEngineTensor } from '../../engine/tensors.js';
 import { conv2dTransposeGeometry, conv2dTransposeOutputShape, type Conv2dTransposeSpec } from './spec.js';
 
@@ -38,7 +38,8 @@ import { conv2dTransposeGeometry, conv2dTransposeOutputShape, type Conv2dTranspo
  * stride-2 upsampling): every phase is one tap, a 1×1 conv. Then all
  * sh·sw phases are one 1×1 conv2d with Cout·sh·sw outputs (channel
  * co·sh·sw + ry·sw + rx holds phase (ry, rx) of co) into an engine-memory
- * tile, and a strided copy puts each phase at its place (a pixel shuffle):
+ * tile, and a strided copy puts each phase at its place (a pixel shuffle;
+ * with stride 2 across, a zip of the two column phases of a row phase):
  * the input is staged once instead of once per phase. Each output is the
  * same one-tap sum over the input channels from +0, then the bias: the same
  * bits as the phase-by-phase path.
@@ -229,6 +230,15 @@ function shuffled(x: Tensor, w: Tensor, given: Weights, ep: EpilogueSpec, g: Ret
     for (let ry = 0; ry < g.sh; ry++) {
       const ma = Math.max(mA, Math.ceil((r.y0 - ry) / g.sh)), mb = Math.min(mB, Math.floor((r.y1 - 1 - ry) / g.sh));
       if (ma > mb) continue;
+      // Two columns per pass where the region holds whole pairs (x0, x1 even) and out's columns are dense.
+      if (g.sw === 2 && ow === 1 && r.x0 % 2 === 0 && r.x1 % 2 === 0) {
+        engineZip2(
+          engineAddress(tile, r.n0, r.c0 * S + ry * 2, ma, kA), [tn, tc * S, th, tw],
+          engineAddress(tile, r.n0, r.c0 * S + ry * 2 + 1, ma, kA), [tn, tc * S, th, tw],
+          engineAddress(out, r.n0, r.c0, ma * g.sh + ry, kA * 2), [on, oc, oh * g.sh, 2],
+          [r.n1 - r.n0, r.c1 - r.c0, mb - ma + 1, kB - kA + 1]);
+        continue;
+      }
       for (let rx = 0; rx < g.sw; rx++) {
         const ka = Math.max(kA, Math.ceil((r.x0 - rx) / g.sw)), kb = Math.min(kB, Math.floor((r.x1 - 1 - rx) / g.sw));
         if (ka > kb) continue;
