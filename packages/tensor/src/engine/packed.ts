@@ -8,13 +8,15 @@ import type { Engine } from './wasm.js';
  *
  * A hit must not hide a weight written in place after packing. Tensors up to
  * EXACT_CHECK_BYTES are compared byte for byte with a copy taken at packing
- * (a native memcmp); larger ones (a dense 4096×1024 matrix is 16 MiB, and a
- * full compare would cost as much as the layer) against 256 sampled values
- * plus their ends (each sample a cache miss: 4096 of them cost a tenth of
- * that layer). Writing into a large weight after it ran is not supported:
- * build a new tensor instead (models never do it).
+ * (a native memcmp); larger ones against 256 sampled values plus their ends
+ * (each sample a cache miss: 4096 of them cost a tenth of a big dense
+ * layer). The check runs on every kernel call, and a tiled run calls a
+ * layer's kernel once per tile: a full compare of a 128→128 3×3 filter
+ * (576 KiB) per tile cost a face net's tiled run ~1 ms, a sixth of its
+ * layers' time. Writing into a weight of over 64 KiB after it ran is not
+ * supported: build a new tensor instead (models never do it).
  */
-const EXACT_CHECK_BYTES = 1 << 20;
+const EXACT_CHECK_BYTES = 1 << 16;
 const SAMPLES = 256;
 /** Most engine memory packed weights may hold per thread; least recently used go first. */
 const CACHE_LIMIT_BYTES = 1 << 30;
