@@ -502,6 +502,62 @@ describe('conv2d', () => {
     });
   });
 
+  describe('repeated calls (the plan cached per weight, spec, shapes and region)', () => {
+    it('a repeated call gives the same bits as the first, whole and tiled', () => {
+      const rand = rng(61);
+      for (const p0 of problems(62, 20)) {
+        const p = rand() < 0.5 ? p0 : withEpilogue(p0, rand);
+        const shape = outShape(p);
+        const first = Tensor.filled(shape, SENTINEL), again = Tensor.filled(shape, SENTINEL);
+        const tiling = randomTiling(fullRegion(shape), rand);
+        for (const r of tiling) runFast(p, first, r);
+        for (let k = 0; k < 2; k++) for (const r of tiling) runFast(p, again, r);
+        expectBitEqual(again, first, JSON.stringify(p.spec));
+        expectWithinFastTolerance(again, run(p, 'reference'), JSON.stringify(p.spec));
+      }
+    });
+
+    it('a spec edited in place, a weights record given other tensors, or other shapes are not served a stale plan', () => {
+      const rand = rng(63);
+      const x = randomTensor([1, 5, 9, 11], rand), w = randomTensor([6, 5, 3, 3], rand);
+      const b1 = randomTensor([6], rand), b2 = randomTensor([6], rand);
+      const s = { op: 'conv2d', kernel: 3, padding: 'same' } as { op: 'conv2d'; kernel: number; padding: Padding; activation?: FusedActivation; stride?: number };
+      const weights: Record<string, Tensor> = { weight: w, bias: b1 };
+      const call = () => {
+        const out = Tensor.zeros(conv2dOp.outputShape(s, [x.shape], { weight: w.shape, bias: weights.bias?.shape }));
+        conv2dFast([x], weights, s, out, fullRegion(out.shape));
+        return out;
+      };
+      const fresh = () => conv2d(x, w, weights.bias ?? null, { ...s });
+      const plain = call();
+      expectBitEqual(call(), plain, 'repeat');
+      s.activation = 'relu';
+      const relu = call();
+      expectBitEqual(relu, fresh(), 'activation added in place');
+      expect(relu.toFloat32Array().some((v, i) => v !== plain.toFloat32Array()[i]), 'relu changed something').to.equal(true);
+      // The same output shape from other pads: only the spec tells the plans apart.
+      s.padding = { top: 2, bottom: 0, left: 0, right: 2 };
+      const shifted = call();
+      expect(shifted.shape).to.deep.equal(relu.shape);
+      expectBitEqual(shifted, fresh(), 'padding changed in place');
+      expect(shifted.toFloat32Array().some((v, i) => v !== relu.toFloat32Array()[i]), 'other pads changed something').to.equal(true);
+      s.stride = 2;
+      expect(call().shape).to.deep.equal([1, 6, 5, 6]);
+      expectBitEqual(call(), fresh(), 'stride changed in place');
+      weights.bias = b2;
+      expectBitEqual(call(), fresh(), 'another bias tensor');
+      // The checks still run for what the plan did not see.
+      weights.biases = b1;
+      expectTesseraError(call, 'BAD_ARGUMENT', /unknown weight 'biases'/);
+      delete weights.biases;
+      const out = Tensor.zeros(call().shape);
+      expectTesseraError(() => conv2dFast([x], weights, s, out, { ...fullRegion(out.shape), x1: out.shape[3]! + 1 }), 'BAD_REGION', /region/);
+      expectTesseraError(() => conv2dFast([x], weights, s, Tensor.zeros([1, 6, 5, 5]), fullRegion([1, 6, 5, 5])), 'SHAPE_MISMATCH', /output/);
+      const x2 = randomTensor([1, 5, 7, 7], rand);
+      expectTesseraError(() => conv2dFast([x2], weights, s, out, fullRegion(out.shape)), 'SHAPE_MISMATCH', /output/);
+    });
+  });
+
   describe('bad input', () => {
     const x = randomTensor([1, 4, 8, 8], 1);
     const w = randomTensor([8, 4, 3, 3], 2);

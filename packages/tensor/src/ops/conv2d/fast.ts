@@ -8,6 +8,7 @@ import { epilogueVectors, writeEpilogue } from '../epilogue.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Geometry, Kernel } from '../op.js';
 import { conv2dCheckedOutputShape, conv2dGeometry, conv2dInputRegion, type Conv2dSpec } from './spec.js';
+import { cachedPlan, planKey, rememberPlan, type Conv2dPlan, type Window } from './plan.js';
 
 /*
  * Production conv2d: the engine's register tiles (kernels/conv2d.c) over a
@@ -75,15 +76,6 @@ function packDepthwise(mem: Float32Array, at: number, w: Tensor, flip: boolean):
   }
 }
 
-/** The region's input window: patch rows and columns, and the part of it that lies inside the input. */
-interface Window {
-  PH: number; PW: number;
-  /** Input row / column of patch cell (0, 0); may be negative (padding). */
-  ya: number; xa: number;
-  /** Patch rows [top, top + rows) and columns [left, left + cols) hold input. */
-  top: number; rows: number; left: number; cols: number;
-}
-
 /**
  * The window of output region `r`; the input copied into it is exactly the
  * rectangle the taps read (conv2dInputRegion), which with stride and dilation
@@ -106,7 +98,23 @@ function stageInput(mem: Float32Array<ArrayBufferLike>, at: number, x: Tensor, n
 
 type WeightsOf = Parameters<Kernel<Conv2dSpec>>[1];
 
-function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, g: Geometry, out: Tensor, r: Region, win: Window): void {
+/** Patch offset of each tap t = ky·kw + kx. */
+function tapOffsets(g: Geometry, kh: number, kw: number, PW: number, Cp: number): Int32Array {
+  const toff = new Int32Array(kh * kw);
+  for (let ky = 0, t = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++, t++) toff[t] = (ky * g.dh * PW + kx * g.dw) * Cp;
+  return toff;
+}
+
+/** Patch offset of each output position (row-major over the region), padded to whole tiles of 4 with the last. */
+function positionOffsets(outRows: number, outCols: number, rowPitch: number, ps: number): Int32Array {
+  const npos = outRows * outCols;
+  const qoff = new Int32Array(npos + 4);
+  for (let oy = 0, q = 0; oy < outRows; oy++) for (let ox = 0; ox < outCols; ox++, q++) qoff[q] = oy * rowPitch + ox * ps;
+  qoff.fill(qoff[npos - 1]!, npos, npos + 4);
+  return qoff;
+}
+
+function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, g: Geometry, out: Tensor, r: Region, win: Window, plan: Conv2dPlan | undefined): void {
   const w = weights.weight!;
   const [cout, cpg, kh, kw] = w.dims4();
   const groups = spec.groups ?? 1;
@@ -119,8 +127,7 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
   // Channels of one patch: a group's inputs.
   const Cp = cpg, C = cpg;
   const ps = g.sw * Cp, rowPitch = g.sh * win.PW * Cp;
-  const toff = new Int32Array(T);
-  for (let ky = 0, t = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++, t++) toff[t] = (ky * g.dh * win.PW + kx * g.dw) * Cp;
+  const toff = plan?.toff ?? tapOffsets(g, kh, kw, win.PW, Cp);
   // The last tile of a run may read up to 3 positions past the row (results dropped): slack after the patch.
   const patchLen = win.PH * win.PW * Cp + 4 * ps + 8;
 
@@ -144,10 +151,9 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
     const base = scratch(e, accAt + (inPlaceOut ? 0 : vecLen * ldc * 4));
     const mem = e.f32(), imem = e.i32();
     imem.set(toff, (base + toffAt) / 4);
-    // Patch offset of each output position (row-major over the region), padded to whole tiles with the last.
-    const q0 = (base + qoffAt) / 4;
-    for (let oy = 0, q = q0; oy < outRows; oy++) for (let ox = 0; ox < outCols; ox++, q++) imem[q] = oy * rowPitch + ox * ps;
-    imem.fill(imem[q0 + npos - 1]!, q0 + npos, q0 + npos + 4);
+    const qoff = plan?.qoff ?? positionOffsets(outRows, outCols, rowPitch, ps);
+    if (plan) { plan.toff = toff; plan.qoff = qoff; }
+    imem.set(qoff, (base + qoffAt) / 4);
     const scaled = weights.scale !== undefined;
     const vecs = {
       bias: mem.subarray((base + biasAt) / 4, (base + biasAt) / 4 + vecLen),
@@ -275,8 +281,8 @@ function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
 /** Largest patch one pass builds; a bigger region is cut in halves (rows first), which gives the same bits. */
 const MAX_PATCH_BYTES = 32 * 1024 * 1024;
 
-function convRegion(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, g: Geometry, out: Tensor, r: Region): void {
-  const win = windowOf(spec, g, r, x, out);
+function convRegion(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, g: Geometry, out: Tensor, r: Region, plan?: Conv2dPlan): void {
+  const win = plan?.win ?? windowOf(spec, g, r, x, out);
   const channels = (weights.weight!.dims4()[1] === 1 ? r.c1 - r.c0 : weights.weight!.dims4()[1]);
   if (channels * win.PH * win.PW * 4 > MAX_PATCH_BYTES) {
     const axis = r.y1 - r.y0 > 1 ? 'y' : r.x1 - r.x0 > 1 ? 'x' : null;
@@ -287,11 +293,20 @@ function convRegion(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, 
   }
   const [cout, cpg] = weights.weight!.dims4();
   if (cpg === 1 && (spec.groups ?? 1) === cout) depthwiseConv(e, x, weights, spec, g, out, r, win);
-  else generalConv(e, x, weights, spec, g, out, r, win);
+  else generalConv(e, x, weights, spec, g, out, r, win, plan);
 }
 
 export const conv2dFast: Kernel<Conv2dSpec> = (inputs, weights, spec, out, r) => {
-  checkKernelCall(conv2dCheckedOutputShape, spec, inputs, weights, out, r, 'conv2d');
+  // A call identical to an earlier one (a model run again) reuses its checks, geometry and tables (plan.ts).
+  const key = planKey(spec, inputs, weights, out, r);
+  let plan = key === undefined ? undefined : cachedPlan(key, weights);
   const x = inputs[0]!;
-  guarded('conv2d', r, () => convRegion(kernelEngine(), x, weights, spec, conv2dGeometry(spec, x.shape), out, r));
+  if (!plan) {
+    checkKernelCall(conv2dCheckedOutputShape, spec, inputs, weights, out, r, 'conv2d');
+    const g = conv2dGeometry(spec, x.shape);
+    if (key !== undefined) plan = rememberPlan(key, weights, g, windowOf(spec, g, r, x, out));
+    else return guarded('conv2d', r, () => convRegion(kernelEngine(), x, weights, spec, g, out, r));
+  }
+  const p = plan;
+  guarded('conv2d', r, () => convRegion(kernelEngine(), x, weights, spec, p.g, out, r, p));
 };
