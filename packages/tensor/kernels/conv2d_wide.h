@@ -334,6 +334,20 @@ static int dw3x3_one_wide(const float *r0, const float *r1, const float *r2, int
 static int dw_row_wide(const float *row, int64_t rowStep, const int32_t *off, const float *wc, float *out, int outCols,
                        const Epilogue *ep, int ch, int kh, int kw) {
   int i = 0;
+  /* Two vectors per step: two independent chains of kh·kw dependent adds. */
+  for (; i + 2 * WL <= outCols; i += 2 * WL) {
+    wvec s = wsplat(0.0f), t = s;
+    for (int ky = 0; ky < kh; ky++) {
+      const float *rk = row + ky * rowStep + i;
+      for (int kx = 0; kx < kw; kx++) {
+        const wvec wv = wsplat(wc[ky * kw + kx]);
+        s = wmadd(s, wv, wload1(rk + off[kx]));
+        t = wmadd(t, wv, wload1(rk + off[kx] + WL));
+      }
+    }
+    dw_store_wide(out + i, s, ep, ch);
+    dw_store_wide(out + i + WL, t, ep, ch);
+  }
   for (; i + WL <= outCols; i += WL) {
     wvec s = wsplat(0.0f);
     for (int ky = 0; ky < kh; ky++) {
