@@ -227,12 +227,22 @@ export function copyRegion(src: Tensor, dst: Tensor, r: Region): void {
   const [an, ac, ah, aw] = src.strides4();
   const [bn, bc, bh, bw] = dst.strides4();
   const s = src.data, d = dst.data;
+  const cols = r.x1 - r.x0, rows = r.y1 - r.y0;
+  // Rows contiguous on both sides go by `set` (a memcpy), whole planes at once when rows follow each other.
+  const byRow = aw === 1 && bw === 1 && cols >= 16;
+  const byPlane = byRow && ah === cols && bh === cols;
   for (let n = r.n0; n < r.n1; n++) {
     for (let c = r.c0; c < r.c1; c++) {
+      if (byPlane) {
+        const so = src.offset + n * an + c * ac + r.y0 * ah + r.x0, dO = dst.offset + n * bn + c * bc + r.y0 * bh + r.x0;
+        d.set(s.subarray(so, so + rows * cols), dO);
+        continue;
+      }
       for (let y = r.y0; y < r.y1; y++) {
         let so = src.offset + n * an + c * ac + y * ah + r.x0 * aw;
         let dO = dst.offset + n * bn + c * bc + y * bh + r.x0 * bw;
-        for (let x = r.x0; x < r.x1; x++, so += aw, dO += bw) d[dO] = s[so]!;
+        if (byRow) d.set(s.subarray(so, so + cols), dO);
+        else for (let x = r.x0; x < r.x1; x++, so += aw, dO += bw) d[dO] = s[so]!;
       }
     }
   }

@@ -38,6 +38,25 @@ describe('Tensor', () => {
     expect(b.toArray()).to.deep.equal(a.toArray());
   });
 
+  it('copies regions between whole, partial and strided tensors (rows and planes by memcpy, the rest by element)', () => {
+    let seed = 7;
+    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+    for (let i = 0; i < 200; i++) {
+      const shape = [1 + rand(2), 1 + rand(3), 1 + rand(7), 1 + rand(40)];
+      const span = (len: number): [number, number] => { const a = rand(len); return [a, a + 1 + rand(len - a)]; };
+      const [n0, n1] = span(shape[0]!), [c0, c1] = span(shape[1]!), [y0, y1] = span(shape[2]!), [x0, x1] = span(shape[3]!);
+      const r = { n0, n1, c0, c1, y0, y1, x0, x1 };
+      const src = Tensor.from(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => k + 1), shape);
+      // The source: whole, a partial tensor of exactly r, or a view; the target: a partial of r or a whole tensor.
+      const kind = rand(3);
+      const from = kind === 0 ? src : kind === 1 ? Tensor.partial(shape, r, src.view(r).toFloat32Array().slice()) : src.view(fullRegion(shape));
+      const to = rand(2) === 0 ? Tensor.partial(shape, r, new Float32Array(regionVolume(r))) : Tensor.zeros(shape);
+      copyRegion(from, to, r);
+      const got = to.partial ? to : to.view(r);
+      expect(Array.from(to.partial ? to.data : got.toFloat32Array()), JSON.stringify({ shape, r, kind })).to.deep.equal(Array.from(src.view(r).toFloat32Array()));
+    }
+  });
+
   it('rejects bad shapes with SHAPE_MISMATCH naming the value', () => {
     expect(() => Tensor.zeros([1, 0, 3])).to.throw(TesseraError, /dimension 1: 0/);
     expect(() => Tensor.zeros([1, 2.5])).to.throw(TesseraError, /2\.5/);
