@@ -4,6 +4,7 @@ import { checkKernelCall } from '../invoke.js';
 import type { Weights } from '../op.js';
 import { regionRuns } from '../runs.js';
 import { engineBinary } from '../../engine/elementwise.js';
+import { withEngineOperands } from '../../engine/staged.js';
 import { addOutputShape, type AddSpec } from './spec.js';
 
 /*
@@ -12,12 +13,14 @@ import { addOutputShape, type AddSpec } from './spec.js';
  * double buffer input by input, which is the same left-to-right sum per
  * element as the reference. Two inputs in engine memory (an executor's
  * residual add) go to the engine's SIMD kernel (kernels/elementwise.c): the
- * same float32 add.
+ * same float32 add; so do two large operands elsewhere (a worker's tile of
+ * shared maps), staged through engine memory.
  */
 export function addFast(inputs: readonly Tensor[], weights: Weights, spec: AddSpec, out: Tensor, r: Region): void {
   checkKernelCall(addOutputShape, spec, inputs, weights, out, r, 'add');
   const m = inputs.length;
-  if (m === 2 && engineBinary('add', inputs[0]!, inputs[1]!, out, r)) return;
+  if (m === 2 && (engineBinary('add', inputs[0]!, inputs[1]!, out, r)
+    || withEngineOperands(inputs, out, r, ([a, b], o) => engineBinary('add', a!, b!, o, r)))) return;
   const runs = regionRuns([...inputs, out], r);
   const len = runs.len, dst = out.data;
   const oa = runs.starts[m]!, os = runs.steps[m]!;

@@ -1,6 +1,7 @@
 import type { Kernel } from '../op.js';
 import { checkKernelCall } from '../invoke.js';
 import { engineBinary } from '../../engine/elementwise.js';
+import { withEngineOperands } from '../../engine/staged.js';
 import { binaryOutputShape, type BinarySpec } from './spec.js';
 
 /*
@@ -10,12 +11,13 @@ import { binaryOutputShape, type BinarySpec } from './spec.js';
  * two float32 operands, then rounded once) to the float32 result: the same
  * bits as the reference. Operands in engine memory (an executor's feature
  * maps) go to the engine's SIMD kernel (kernels/elementwise.c) instead, which
- * computes the same float32 operation per element.
+ * computes the same float32 operation per element; large operands elsewhere
+ * (a worker's tile of shared maps) are staged through engine memory for it.
  */
 export const binaryFast: Kernel<BinarySpec> = (inputs, weights, spec, out, r) => {
   checkKernelCall(binaryOutputShape, spec, inputs, weights, out, r, 'binary');
   const [a, b] = [inputs[0]!, inputs[1]!];
-  if (engineBinary(spec.fn, a, b, out, r)) return;
+  if (engineBinary(spec.fn, a, b, out, r) || withEngineOperands([a, b], out, r, ([sa, sb], o) => engineBinary(spec.fn, sa!, sb!, o, r))) return;
   const strides = (t: typeof a): number[] => {
     const d = t.dims4(), s = t.strides4();
     return s.map((v, i) => (d[i] === 1 ? 0 : v));

@@ -4,6 +4,7 @@ import { checkKernelCall } from '../invoke.js';
 import type { Weights } from '../op.js';
 import { regionRuns } from '../runs.js';
 import { engineScaleShift } from '../../engine/elementwise.js';
+import { withEngineOperands } from '../../engine/staged.js';
 import { scaleShiftOutputShape, type ScaleShiftSpec } from './spec.js';
 
 /*
@@ -19,14 +20,15 @@ import { scaleShiftOutputShape, type ScaleShiftSpec } from './spec.js';
  * then to float32 (the store) is the correctly rounded float32 sum. The
  * float64 reference (x · s + t, one rounding) may differ in the last bit.
  * Operands in engine memory go to the engine's SIMD kernel
- * (kernels/elementwise.c), which does the same two float32 steps.
+ * (kernels/elementwise.c), which does the same two float32 steps; large
+ * operands elsewhere are staged through engine memory for it.
  */
 export function scaleShiftFast(inputs: readonly Tensor[], weights: Weights, spec: ScaleShiftSpec, out: Tensor, r: Region): void {
   checkKernelCall(scaleShiftOutputShape, spec, inputs, weights, out, r, 'scaleShift');
   const x = inputs[0]!;
   const scale = weights.scale!.toFloat32Array();
   const shift = weights.shift?.toFloat32Array();
-  if (engineScaleShift(x, scale, shift, out, r)) return;
+  if (engineScaleShift(x, scale, shift, out, r) || withEngineOperands([x], out, r, ([sx], o) => engineScaleShift(sx!, scale, shift, o, r))) return;
   const runs = regionRuns([x, out], r, undefined, true);
   const src = x.data, dst = out.data;
   const ia = runs.starts[0]!, oa = runs.starts[1]!, is = runs.steps[0]!, os = runs.steps[1]!, len = runs.len;
