@@ -60,32 +60,28 @@ describe('PoolExecutor data parallel (runBatch, runStream, batches in run)', fun
     }
   });
 
-  it('auto on one input times the calling thread, the planner, layer-wise and fused in turn, three rounds, then keeps the fastest (same bits)', async () => {
+  it('auto on one input times the calling thread first, then the tiled paths, then keeps the fastest (same bits)', async () => {
     const m = seedDilatedStack({ size: 40, channels: 8 });
     const pool = new PoolExecutor({ threads: 2 });
     try {
       const x = randomTensor(m.inputShape, 4);
       const want = await local.run(m, x);
-      const perPath: number[] = [];
-      for (const k of [1, 2, 3]) {
-        for (const path of ['calling thread', 'planner', 'layer-wise', 'fused']) {
-          const before = pool.stats.tasks;
-          expectBits(await pool.run(m, x), want, `${path} run ${k}`);
-          const tasks = pool.stats.tasks - before;
-          if (path === 'calling thread') expect(tasks, `tasks of ${path} run ${k}`).to.equal(0);
-          else {
-            expect(tasks, `tasks of ${path} run ${k}`).to.be.above(0);
-            perPath.push(tasks);
-          }
-        }
+      const counts: number[] = [];
+      // At most 4 paths × 3 rounds of trials (fewer when the planner's cut is another path's plan or a path is far slower).
+      for (let k = 0; k < 12; k++) {
+        const before = pool.stats.tasks;
+        expectBits(await pool.run(m, x), want, `run ${k}`);
+        counts.push(pool.stats.tasks - before);
       }
+      expect(counts[0], 'the first run is on the calling thread').to.equal(0);
+      expect(counts[1], 'the second run tries a tiled path').to.be.above(0);
       // Later runs all take one path: the same number of worker tasks each time (none for the calling thread).
       const a = pool.stats.tasks;
       expectBits(await pool.run(m, x), want, 'first run after exploring');
       const b = pool.stats.tasks;
       expectBits(await pool.run(m, x), want, 'second run after exploring');
       expect(pool.stats.tasks - b).to.equal(b - a);
-      expect([0, ...perPath]).to.include(b - a);
+      expect(counts).to.include(b - a);
     } finally {
       await pool.close();
     }

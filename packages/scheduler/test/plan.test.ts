@@ -39,25 +39,30 @@ describe('plan', () => {
 
   it('grows a fused tile by (k−1)·d per layer, as the receptive field says', () => {
     const dil = [1, 2, 4, 8];
-    const b = new ModelBuilder('dil', [1, 2, 96, 96]);
-    let x = b.input;
-    for (const d of dil) x = b.conv2d(x, { outChannels: 2, kernel: 3, dilation: d, padding: 'same' });
-    const m = b.build(x);
-    const p9 = plan(m, [1, 2, 96, 96], { workers: 9, strategy: 'fused', taskOverheadUs: 1 });
-    expect(p9.stages).to.have.length(1);
-    expect(p9.stages[0]!.kind).to.equal('fused');
-    const mid = p9.stages[0]!.tasks.find((t) => t.regions.every((r) => r.y0 > 0 && r.y1 < 96 && r.x0 > 0 && r.x1 < 96));
-    expect(mid, 'a 3×3 or finer grid has an interior tile').to.not.equal(undefined);
-    for (let i = dil.length - 2; i >= 0; i--) {
-      const outer = mid!.regions[i]!, inner = mid!.regions[i + 1]!;
-      const grow = 2 * dil[i + 1]!; // (k−1)·d of the layer that reads it
-      expect(outer.y1 - outer.y0, `layer ${i} rows`).to.equal(inner.y1 - inner.y0 + grow);
-      expect(outer.x1 - outer.x0, `layer ${i} cols`).to.equal(inner.x1 - inner.x0 + grow);
+    const stack = (h: number, w: number) => {
+      const b = new ModelBuilder('dil', [1, 2, h, w]);
+      let x = b.input;
+      for (const d of dil) x = b.conv2d(x, { outChannels: 2, kernel: 3, dilation: d, padding: 'same' });
+      return b.build(x);
+    };
+    // Bands of rows on a square map; a map of few rows is cut into columns too.
+    for (const [h, w, axis] of [[96, 96, 'y'], [12, 192, 'x']] as const) {
+      const m = stack(h, w);
+      const p9 = plan(m, [1, 2, h, w], { workers: 9, strategy: 'fused', taskOverheadUs: 1 });
+      expect(p9.stages).to.have.length(1);
+      expect(p9.stages[0]!.kind).to.equal('fused');
+      const lo = axis === 'y' ? 'y0' : 'x0', hi = axis === 'y' ? 'y1' : 'x1', len = axis === 'y' ? h : w;
+      const mid = p9.stages[0]!.tasks.find((t) => t.regions.every((r) => r[lo] > 0 && r[hi] < len));
+      expect(mid, `a tile inside the map along ${axis}`).to.not.equal(undefined);
+      for (let i = dil.length - 2; i >= 0; i--) {
+        const outer = mid!.regions[i]!, inner = mid!.regions[i + 1]!;
+        const grow = 2 * dil[i + 1]!; // (k−1)·d of the layer that reads it
+        expect(outer[hi] - outer[lo], `layer ${i} along ${axis}`).to.equal(inner[hi] - inner[lo] + grow);
+      }
+      const tot = mid!.regions[0]!, out = mid!.regions[3]!;
+      // Halo of the whole stack: 2·(2+4+8) = 28 around the tile (the first layer's own input adds 2 more).
+      expect(tot[hi] - tot[lo]).to.equal(out[hi] - out[lo] + 28);
     }
-    const tot = mid!.regions[0]!, out = mid!.regions[3]!;
-    // Halo of the whole stack: 2·(2+4+8) = 28 rows and columns around the tile (the first layer's own input adds 2 more).
-    expect(tot.y1 - tot.y0).to.equal(out.y1 - out.y0 + 28);
-    expect(tot.x1 - tot.x0).to.equal(out.x1 - out.x0 + 28);
   });
 
   it('splits a 112×112×32 map by rows and a 7×7×512 map by channels', () => {
