@@ -176,10 +176,24 @@ static napi_value k_elementwise(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value k_pointwise(napi_env env, napi_callback_info info) {
+  int32_t a[1]; Bound *b;
+  if (!args_i32(env, info, 1, 1u, a, &b)) return NULL;
+  b->t->conv2d_pointwise(P(const void *, a[0]));
+  return NULL;
+}
+
 static napi_value k_resize_nearest(napi_env env, napi_callback_info info) {
   int32_t a[1]; Bound *b;
   if (!args_i32(env, info, 1, 1u, a, &b)) return NULL;
   b->t->resize_nearest(P(const void *, a[0]));
+  return NULL;
+}
+
+static napi_value k_conv_transpose_s2(napi_env env, napi_callback_info info) {
+  int32_t a[1]; Bound *b;
+  if (!args_i32(env, info, 1, 1u, a, &b)) return NULL;
+  b->t->conv_transpose_s2(P(const void *, a[0]));
   return NULL;
 }
 
@@ -267,9 +281,9 @@ static napi_value bind(napi_env env, napi_callback_info info) {
     return NULL;
   }
   static const struct { const char *name; napi_callback fn; } fns[] = {
-    {"conv2d_patch_hwc", k_patch}, {"conv2d_tiles_8x4", k_tiles}, {"conv2d_depthwise", k_depthwise},
+    {"conv2d_patch_hwc", k_patch}, {"conv2d_tiles_8x4", k_tiles}, {"conv2d_depthwise", k_depthwise}, {"conv2d_pointwise", k_pointwise},
     {"dense_rows", k_dense}, {"pool2d", k_pool}, {"global_pool", k_global}, {"elementwise", k_elementwise}, {"resize_nearest", k_resize_nearest},
-    {"setLimit", k_limit},
+    {"conv_transpose_s2", k_conv_transpose_s2}, {"setLimit", k_limit},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

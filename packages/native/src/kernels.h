@@ -24,6 +24,8 @@ typedef struct {
   void (*global_pool)(int32_t op, const float *src, int32_t planes, int32_t len, float *dst);
   void (*elementwise)(const void *call);
   void (*resize_nearest)(const void *call);
+  void (*conv_transpose_s2)(const void *call);
+  void (*conv2d_pointwise)(const void *call);
 } KernelTable;
 
 extern const KernelTable tessera_generic_exact, tessera_generic_fma;

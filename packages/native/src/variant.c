@@ -21,6 +21,8 @@
 #define global_pool TS_NAME(global_pool)
 #define elementwise TS_NAME(elementwise)
 #define resize_nearest TS_NAME(resize_nearest)
+#define conv2d_pointwise TS_NAME(conv2d_pointwise)
+#define conv_transpose_s2 TS_NAME(conv_transpose_s2)
 
 /* The exported kernels are external in the wasm build; here they are reached only through the table. */
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
@@ -29,11 +31,14 @@
 #include "pool.c"
 #include "elementwise.c"
 #include "resize.c"
+#include "conv_transpose.c"
 
 static void ts_depthwise(const void *call) { conv2d_depthwise((const DwCall *)call); }
 static void ts_pool2d(const void *call) { pool2d((const PoolCall *)call); }
 static void ts_elementwise(const void *call) { elementwise((const EwCall *)call); }
 static void ts_resize_nearest(const void *call) { resize_nearest((const NearestCall *)call); }
+static void ts_pointwise(const void *call) { conv2d_pointwise((const PwCall *)call); }
+static void ts_conv_transpose_s2(const void *call) { conv_transpose_s2((const CtCall *)call); }
 static void ts_tiles(const float *w, const int32_t *toff, const float *x, int32_t T, int32_t C, const int32_t *qoff,
                      int32_t npos, int32_t nb, float *acc, int32_t ldc, int32_t lo, int32_t hi, const void *ep) {
   conv2d_tiles_8x4(w, toff, x, T, C, qoff, npos, nb, acc, ldc, lo, hi, (const Epilogue *)ep);
@@ -48,5 +53,5 @@ static void ts_dense(const float *w, const float *x, int32_t K, int32_t ldx, int
 
 const KernelTable TS_TABLE(TS_ISA, TS_MODE) = {
   TS_STR(TS_ISA), TS_STR(TS_MODE),
-  conv2d_patch_hwc, ts_tiles, ts_depthwise, ts_dense, ts_pool2d, global_pool, ts_elementwise, ts_resize_nearest,
+  conv2d_patch_hwc, ts_tiles, ts_depthwise, ts_dense, ts_pool2d, global_pool, ts_elementwise, ts_resize_nearest, ts_conv_transpose_s2, ts_pointwise,
 };

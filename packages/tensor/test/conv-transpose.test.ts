@@ -104,10 +104,10 @@ describe('conv2dTranspose', () => {
 
   it('kernel = stride (one tap per phase) into engine memory: the 1×1 conv + pixel shuffle gives the phase path\'s bits, any region or tiling', () => {
     const rand = rng(73);
-    for (let t = 0; t < 40; t++) {
+    for (let t = 0; t < 60; t++) {
       const k: [number, number] = [randInt(rand, 1, 3), randInt(rand, 1, 3)];
       const cin = randInt(rand, 1, 9), cout = randInt(rand, 1, 11);
-      const x = randomTensor([randInt(rand, 1, 2), cin, randInt(rand, 1, 9), randInt(rand, 1, 13)], rand);
+      const x = randomTensor([randInt(rand, 1, 2), cin, randInt(rand, 1, 9), randInt(rand, 1, 21)], rand);
       const w = randomTensor([cin, cout, k[0], k[1]], rand);
       const b = rand() < 0.6 ? randomTensor([cout], rand) : undefined;
       const spec: Conv2dTransposeSpec = { op: 'conv2dTranspose', kernel: k, stride: k };
@@ -116,14 +116,19 @@ describe('conv2dTranspose', () => {
       // The phase path: an output in ordinary memory.
       const want = Tensor.zeros(shape);
       conv2dTransposeOp.fast([x], weights, spec, want, fullRegion(shape));
+      // Output in engine memory: the 1×1 conv into a tile and the shuffle; the input there too (every other case): direct.ts, in place.
+      const xIn = t % 2 === 1;
       const inEngine = (regions: readonly Region[]): Float32Array => {
         const out = engineTensor(shape);
+        const ex = xIn ? engineTensor(x.shape) : x;
+        if (xIn) ex.data.set(x.toFloat32Array());
         out.data.fill(NaN);
         try {
-          for (const r of regions) conv2dTransposeOp.fast([x], weights, spec, out, r);
+          for (const r of regions) conv2dTransposeOp.fast([ex], weights, spec, out, r);
           return out.toFloat32Array().slice();
         } finally {
           releaseEngineTensor(out);
+          if (xIn) releaseEngineTensor(ex);
         }
       };
       const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer));
@@ -178,12 +183,15 @@ describe('conv2dTranspose', () => {
       for (const r of randomTiling(fullRegion(shape), rand)) conv2dTransposeOp.fast([x], weights, fusedSpec, plain, r);
       const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength)));
       expect(bits(plain.toFloat32Array()), `${what} ordinary memory`).to.deep.equal(bits(want.toFloat32Array()));
-      const out = engineTensor(shape);
+      const out = engineTensor(shape), ex = engineTensor(x.shape);
       try {
+        ex.data.set(x.toFloat32Array());
         for (const r of randomTiling(fullRegion(shape), rand)) conv2dTransposeOp.fast([x], weights, fusedSpec, out, r);
         expect(bits(out.toFloat32Array()), `${what} engine memory`).to.deep.equal(bits(want.toFloat32Array()));
+        for (const r of randomTiling(fullRegion(shape), rand)) conv2dTransposeOp.fast([ex], weights, fusedSpec, out, r);
+        expect(bits(out.toFloat32Array()), `${what} engine memory, input too`).to.deep.equal(bits(want.toFloat32Array()));
       } finally {
-        releaseEngineTensor(out);
+        releaseEngineTensor(out); releaseEngineTensor(ex);
       }
       const ref = Tensor.zeros(shape);
       conv2dTransposeOp.reference([x], weights, fusedSpec, ref, fullRegion(shape));

@@ -46,6 +46,7 @@ export interface KernelExports {
   global_pool(op: number, src: number, planes: number, len: number, dst: number): void;
   elementwise(call: number): void;
   resize_nearest(call: number): void;
+  conv_transpose_s2(call: number): void;
   [name: string]: (...args: number[]) => number | void;
 }
 

@@ -1,0 +1,123 @@
+/*
+ * Transposed convolution with kernel = stride, no padding, one group, two
+ * columns per input column (sw = 2): every output is one tap of one phase,
+ *   out[n, co, m·sh + ry, 2k + rx] = epilogue_co( Σ_ci w[co, ry, ci, rx] · x[n, ci, m, k] )
+ * computed straight into place — no 1×1 conv into a tile and no pixel
+ * shuffle afterwards (ops/conv-transpose/fast.ts keeps that path for the
+ * other strides).
+ *
+ * Numerics: per output, the sum starts from +0 and adds w·x over ci in
+ * ascending order, multiply then add, then engine.h's epilogue (bias,
+ * scale/shift, activation) of channel co: the recipe of the conv2d engine's
+ * 1×1 sum, so the same bits as the tile-and-shuffle path, whatever the
+ * region.
+ *
+ * Loop order: n, output rows (m, ry), blocks of up to 4 output channels,
+ * 8 input columns at a time (16 for 1–2 channels): 16 accumulators (channels
+ * × 2 phases × vectors), each ci loads the input vectors and 2 weights per
+ * channel; the two phases of a vector are zipped into 8 consecutive outputs.
+ * Then 4 columns at a time, then the last columns one by one in lane 0.
+ */
+#include "engine.h"
+
+typedef struct {
+  MEMPTR(const float) x;   /* input element (n0, 0, 0, 0) */
+  MEMPTR(const float) w;   /* packed weights [Cout][sh][Cin][2] */
+  MEMPTR(float) out;       /* output element (n0, 0, 0, 0) */
+  int32_t n, cin, sh;      /* batch items of the region, input channels, row stride */
+  int32_t c0, c1;          /* output channels of the region */
+  int32_t y0, y1;          /* output rows of the region */
+  int32_t k0, k1;          /* input columns: output columns [2·k0, 2·k1) */
+  int32_t xs[3];           /* input element strides along n, c, y (x: 1) */
+  int32_t os[3];           /* output element strides along n, c, y (x: 1) */
+  Epilogue ep;             /* bias, scale and shift indexed by output channel */
+} CtCall;
+
+_Static_assert(sizeof(CtCall) == 18 * 4 + sizeof(Epilogue), "CtCall is written field by field from TypeScript (ops/conv-transpose/direct.ts)");
+
+/*
+ * NC channels (1..4) from co, 4·NV input columns from xk: outputs at o (2·4·NV
+ * per channel, channel stride oc). NC·2·NV accumulators: NV = 2 for 3–4
+ * channels, 4 for 1–2 (enough independent sums to hide the add latency).
+ */
+static inline __attribute__((always_inline)) void ct_block(int NC, int NV, const float *xk, int32_t xc, int32_t cin, const float *wp, int32_t wstride,
+                                                           float *o, int32_t oc, int32_t co, const Epilogue *ep) {
+  f32x4 acc[4][2][4];
+  for (int j = 0; j < NC; j++)
+    for (int p = 0; p < 2; p++)
+      for (int v = 0; v < NV; v++) acc[j][p][v] = splat(0.0f);
+  for (int32_t ci = 0; ci < cin; ci++) {
+    f32x4 in[4];
+    for (int v = 0; v < NV; v++) in[v] = load4(xk + ci * xc + 4 * v);
+    for (int j = 0; j < NC; j++) {
+      const float *wj = wp + j * wstride + ci * 2;
+      const f32x4 w0 = splat(wj[0]), w1 = splat(wj[1]);
+      for (int v = 0; v < NV; v++) {
+        acc[j][0][v] = wasm_f32x4_add(acc[j][0][v], wasm_f32x4_mul(w0, in[v]));
+        acc[j][1][v] = wasm_f32x4_add(acc[j][1][v], wasm_f32x4_mul(w1, in[v]));
+      }
+    }
+  }
+  for (int j = 0; j < NC; j++) {
+    float *oj = o + j * oc;
+    for (int v = 0; v < NV; v++) {
+      const f32x4 e = epilogue(acc[j][0][v], ep, co + j), f = epilogue(acc[j][1][v], ep, co + j);
+      store4(oj + 8 * v, wasm_i32x4_shuffle(e, f, 0, 4, 1, 5));
+      store4(oj + 8 * v + 4, wasm_i32x4_shuffle(e, f, 2, 6, 3, 7));
+    }
+  }
+}
+
+/* One output (channel co, input column at xk, phase rx) in lane 0. */
+static inline float ct_one(const float *xk, int32_t xc, int32_t cin, const float *wj, int rx, int32_t co, const Epilogue *ep) {
+  f32x4 acc = splat(0.0f);
+  for (int32_t ci = 0; ci < cin; ci++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(splat(wj[ci * 2 + rx]), splat(xk[ci * xc])));
+  float r[4];
+  store4(r, epilogue(acc, ep, co));
+  return r[0];
+}
+
+EXPORT(conv_transpose_s2) void conv_transpose_s2(const CtCall *k) {
+  const float *X = AT(const float, k->x), *W = AT(const float, k->w);
+  float *O = AT(float, k->out);
+  const int32_t cin = k->cin, sh = k->sh, xc = k->xs[1], oc = k->os[1];
+  const int32_t wstride = sh * cin * 2; /* one output channel's packed weights */
+  for (int32_t n = 0; n < k->n; n++)
+    for (int32_t oy = k->y0; oy < k->y1; oy++) {
+      const int32_t m = oy / sh, ry = oy - m * sh;
+      const float *xrow = X + n * k->xs[0] + m * k->xs[2];
+      float *orow = O + n * k->os[0] + oy * k->os[2];
+      int32_t co = k->c0;
+      for (; co < k->c1; co += 4) {
+        const int nc = k->c1 - co < 4 ? k->c1 - co : 4;
+        const float *wp = W + co * wstride + ry * cin * 2;
+        int32_t kk = k->k0;
+        if (nc >= 3) {
+          for (; kk + 8 <= k->k1; kk += 8) {
+            float *o = orow + co * oc + 2 * kk;
+            if (nc == 4) ct_block(4, 2, xrow + kk, xc, cin, wp, wstride, o, oc, co, &k->ep);
+            else ct_block(3, 2, xrow + kk, xc, cin, wp, wstride, o, oc, co, &k->ep);
+          }
+        } else {
+          for (; kk + 16 <= k->k1; kk += 16) {
+            float *o = orow + co * oc + 2 * kk;
+            if (nc == 2) ct_block(2, 4, xrow + kk, xc, cin, wp, wstride, o, oc, co, &k->ep);
+            else ct_block(1, 4, xrow + kk, xc, cin, wp, wstride, o, oc, co, &k->ep);
+          }
+        }
+        for (; kk + 4 <= k->k1; kk += 4) {
+          float *o = orow + co * oc + 2 * kk;
+          switch (nc) {
+            case 4: ct_block(4, 1, xrow + kk, xc, cin, wp, wstride, o, oc, co, &k->ep); break;
+            case 3: ct_block(3, 1, xrow + kk, xc, cin, wp, wstride, o, oc, co, &k->ep); break;
+            case 2: ct_block(2, 1, xrow + kk, xc, cin, wp, wstride, o, oc, co, &k->ep); break;
+            default: ct_block(1, 1, xrow + kk, xc, cin, wp, wstride, o, oc, co, &k->ep); break;
+          }
+        }
+        for (; kk < k->k1; kk++)
+          for (int j = 0; j < nc; j++)
+            for (int rx = 0; rx < 2; rx++)
+              orow[(co + j) * oc + 2 * kk + rx] = ct_one(xrow + kk, xc, cin, wp + j * wstride, rx, co + j, &k->ep);
+      }
+    }
+}

@@ -1,0 +1,67 @@
+import type { Region } from '../../region.js';
+import type { Tensor } from '../../tensor.js';
+import type { Weights } from '../op.js';
+import { epilogueVectors, writeEpilogue, type EpilogueSpec } from '../epilogue.js';
+import { packedWeights } from '../../engine/packed.js';
+import { engineAddress } from '../../engine/tensors.js';
+import { guarded, kernelEngine, scratch } from '../../engine/wasm.js';
+import type { TransposeGeometry } from './spec.js';
+
+/*
+ * Transposed convolution with kernel = stride, two columns per input column,
+ * on feature maps in engine memory: kernels/conv_transpose.c writes every
+ * output in place (a 1×1 sum per phase, the two column phases zipped), the
+ * same bits as the 1×1 conv into a tile and the pixel shuffle of fast.ts.
+ */
+
+/** Words of CtCall before its Epilogue. */
+const CALL_WORDS = 18;
+
+const a16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+/**
+ * Runs region r of the layer (kernel [sh, 2] = stride, no padding, one group:
+ * the caller checked) when x and out live in engine memory with dense columns
+ * and r holds whole column pairs; false, having done nothing, otherwise.
+ */
+export function transposeS2(x: Tensor, w: Tensor, weights: Weights, ep: EpilogueSpec, g: TransposeGeometry, out: Tensor, r: Region): boolean {
+  if (g.sw !== 2 || g.kw !== 2 || r.x0 % 2 !== 0 || r.x1 % 2 !== 0 || x.strides4()[3] !== 1 || out.strides4()[3] !== 1) return false;
+  const xAt = engineAddress(x, r.n0, 0, 0, 0), oAt = engineAddress(out, r.n0, 0, 0, 0);
+  if (xAt < 0 || oAt < 0) return false;
+  const [cin, cout] = w.dims4();
+  const sh = g.sh;
+  guarded('conv2dTranspose', r, () => {
+    const e = kernelEngine();
+    // Weights [Cout][sh][Cin][2]: one channel's taps for one row phase, input channel by input channel.
+    const packed = packedWeights(e, w, 'conv2dTranspose:s2', cout * sh * cin * 2, (mem, at) => {
+      for (let co = 0; co < cout; co++)
+        for (let ry = 0; ry < sh; ry++)
+          for (let ci = 0; ci < cin; ci++)
+            for (let rx = 0; rx < 2; rx++) mem[at + ((co * sh + ry) * cin + ci) * 2 + rx] = w.get(ci, co, ry, rx);
+    });
+    try {
+      const scaled = weights.scale !== undefined;
+      const vec = a16(cout);
+      const base = scratch(e, 128 + 3 * vec * 4);
+      const biasAt = base + 128, scaleAt = biasAt + vec * 4, shiftAt = scaleAt + vec * 4;
+      const imem = e.i32(), fmem = e.f32();
+      epilogueVectors(weights, 0, cout, cout, {
+        bias: fmem.subarray(biasAt / 4, biasAt / 4 + cout),
+        scale: scaled ? fmem.subarray(scaleAt / 4, scaleAt / 4 + cout) : null,
+        shift: scaled ? fmem.subarray(shiftAt / 4, shiftAt / 4 + cout) : null,
+      });
+      const [xn, xc, xh] = x.strides4(), [on, oc, oh] = out.strides4();
+      const i = base / 4;
+      imem[i] = xAt; imem[i + 1] = packed.at; imem[i + 2] = oAt;
+      imem[i + 3] = r.n1 - r.n0; imem[i + 4] = cin; imem[i + 5] = sh;
+      imem[i + 6] = r.c0; imem[i + 7] = r.c1; imem[i + 8] = r.y0; imem[i + 9] = r.y1; imem[i + 10] = r.x0 / 2; imem[i + 11] = r.x1 / 2;
+      imem[i + 12] = xn; imem[i + 13] = xc; imem[i + 14] = xh;
+      imem[i + 15] = on; imem[i + 16] = oc; imem[i + 17] = oh;
+      writeEpilogue(imem, fmem, base + CALL_WORDS * 4, biasAt, scaled ? scaleAt : 0, shiftAt, ep);
+      e.k.conv_transpose_s2(base);
+    } finally {
+      if (packed.temporary) e.heap.release(packed.at);
+    }
+  });
+  return true;
+}
