@@ -75,6 +75,14 @@ function oddBlockConvProblem(rand: () => number): Problem {
   return { spec, inputs: [randomTensor([1, cin, randInt(rand, 2 * dilation + 1, 17), randInt(rand, 2 * dilation + 1, 53)], rand)], weights };
 }
 
+/** Pointwise (1 × 1, stride 1, no padding): positions in the lanes, rows of 1–70 (16- and 32-lane steps and their tails), 1–40 channels. */
+function pointwiseProblem(rand: () => number): Problem {
+  const cin = randInt(rand, 1, 40), cout = randInt(rand, 1, 37);
+  const weights: Record<string, Tensor> = { weight: randomTensor([cout, cin, 1, 1], rand) };
+  const spec = { op: 'conv2d', kernel: 1, ...epilogue(rand, cout, weights) } as unknown as OpSpec;
+  return { spec, inputs: [randomTensor([randInt(rand, 1, 2), cin, randInt(rand, 1, 9), randInt(rand, 1, 70)], rand)], weights };
+}
+
 /** Depthwise 3 × 3 on rows long enough for the native 16-lane path (and its 4-lane tail), stride 1 or 2. */
 function depthwise3x3Problem(rand: () => number): Problem {
   const c = randInt(rand, 1, 11);
@@ -184,6 +192,7 @@ const FAMILIES: [string, (rand: () => number) => Problem, number][] = [
   ['conv2d (dense, grouped, depthwise)', valid(convProblem), 60],
   ['conv2d (64+ output channels per group: the wide native tiles)', valid(wideConvProblem), 16],
   ['conv2d (odd counts of 8-channel blocks: 8, 12, 18, 24, 40, 88 … output channels)', valid(oddBlockConvProblem), 24],
+  ['conv2d pointwise (1 × 1, stride 1, no padding)', valid(pointwiseProblem), 30],
   ['depthwise 3×3 (long rows)', valid(depthwise3x3Problem), 30],
   ['dense', valid(denseProblem), 30],
   ['pools (windowed and global)', valid(poolProblem), 50],
@@ -264,7 +273,7 @@ describe('native engine: kernels', function () {
   it('fma: close to the float64 reference; the same bits for any region and every ISA', () => {
     const rand = rng(99);
     for (let i = 0; i < 30; i++) {
-      const p = i % 3 === 2 ? valid(denseProblem)(rand) : i % 5 === 4 ? valid(wideConvProblem)(rand) : i % 7 === 3 ? valid(oddBlockConvProblem)(rand) : valid(convProblem)(rand);
+      const p = i % 3 === 2 ? valid(denseProblem)(rand) : i % 5 === 4 ? valid(wideConvProblem)(rand) : i % 7 === 3 ? valid(oddBlockConvProblem)(rand) : i % 7 === 5 ? valid(pointwiseProblem)(rand) : valid(convProblem)(rand);
       selectEngine({ kind: 'wasm' });
       const shape = applyOp(p.spec, p.inputs, p.weights).shape;
       const ref = applyOp(p.spec, p.inputs, p.weights, 'reference').toFloat32Array();

@@ -168,6 +168,95 @@ void conv2d_tiles_8x4(const float *w, const int32_t *toff, const float *x, int32
 }
 
 /*
+ * Pointwise (1 × 1 window, stride 1, no padding, one group): an output
+ * position reads the same position of every input channel, so positions
+ * fill the SIMD lanes straight from the NCHW planes — no HWC patch, no
+ * offset table, no transposes, which cost more than the sums themselves when
+ * there are few input channels (3→16, 16→32 at 160²). Each output is
+ * Σ_ci w[co][ci] · x[ci][q] from +0 in ci order (multiply, then add), then
+ * the epilogue: the bits of the 8 × 4 tiles with one tap.
+ *
+ * Positions run along `rows` rows of `cols` (a region narrower than the map
+ * has row strides; whole rows are passed as one long row). Tiles of 4
+ * channels × 8 positions (native: wider ones first, conv2d_wide.h); a row's
+ * last 1–3 positions are copied with zeros after them into `tail` (C × 4
+ * floats) and run as one more tile whose extra lanes are not stored.
+ */
+typedef struct {
+  MEMPTR(const float) src;   /* input channel ci, row r, position q at src[ci·srcChan + r·srcRow + q] */
+  int32_t srcChan, srcRow;
+  MEMPTR(float) dst;         /* output channel co, row r, position q at dst[co·dstChan + r·dstRow + q] */
+  int32_t dstChan, dstRow;
+  int32_t rows, cols;
+  MEMPTR(const float) w;     /* w[co·C + ci] */
+  int32_t C, cout;
+  MEMPTR(float) tail;        /* scratch: C × 4 floats */
+  MEMPTR(const Epilogue) ep; /* channel co of the call is epilogue channel co */
+} PwCall;
+
+_Static_assert(sizeof(PwCall) == 13 * 4, "PwCall is written field by field from TypeScript (conv2d/fast.ts)");
+
+/* NC (1…4) channels from co × NV (1, 2) vectors of 4 positions; the last vector stores its first n lanes. */
+static inline __attribute__((always_inline)) void pw_tile(const float *x, int64_t xc, const float *w, int C, int co, float *y, int64_t yc,
+                                                         const Epilogue *ep, int NC, int NV, int n) {
+  f32x4 acc[4][2];
+  for (int c = 0; c < NC; c++) for (int v = 0; v < NV; v++) acc[c][v] = splat(0.0f);
+  const float *wc = w + (int64_t)co * C;
+  for (int ci = 0; ci < C; ci++) {
+    f32x4 xv[2];
+    for (int v = 0; v < NV; v++) xv[v] = load4(x + ci * xc + 4 * v);
+    for (int c = 0; c < NC; c++) {
+      const f32x4 wv = wasm_v128_load32_splat(wc + (int64_t)c * C + ci);
+      for (int v = 0; v < NV; v++) acc[c][v] = madd(acc[c][v], wv, xv[v]);
+    }
+  }
+  for (int c = 0; c < NC; c++) {
+    float *yr = y + (co + c) * yc;
+    for (int v = 0; v < NV; v++) {
+      const f32x4 r = epilogue(acc[c][v], ep, co + c);
+      if (v < NV - 1 || n >= 4) store4(yr + 4 * v, r);
+      else store_lanes(yr + 4 * v, r, n);
+    }
+  }
+}
+
+/* Every channel of NV vectors of positions at x (the last one with n lanes stored). */
+static inline __attribute__((always_inline)) void pw_positions(const float *x, int64_t xc, const float *w, int C, int cout, float *y, int64_t yc,
+                                                              const Epilogue *ep, int NV, int n) {
+  int co = 0;
+  for (; co + 4 <= cout; co += 4) pw_tile(x, xc, w, C, co, y, yc, ep, 4, NV, n);
+  for (; co < cout; co++) pw_tile(x, xc, w, C, co, y, yc, ep, 1, NV, n);
+}
+
+EXPORT(conv2d_pointwise)
+void conv2d_pointwise(const PwCall *a) {
+  const float *w = AT(const float, a->w);
+  const Epilogue *ep = AT(const Epilogue, a->ep);
+  const int C = a->C, cout = a->cout, cols = a->cols;
+  float *tail = AT(float, a->tail);
+  for (int r = 0; r < a->rows; r++) {
+    const float *x = AT(const float, a->src) + (int64_t)r * a->srcRow;
+    float *y = AT(float, a->dst) + (int64_t)r * a->dstRow;
+#ifdef TESSERA_WIDE
+    int q = pw_row_wide(x, a->srcChan, w, C, cout, y, a->dstChan, cols, ep);
+#else
+    int q = 0;
+#endif
+    for (; q + 8 <= cols; q += 8) pw_positions(x + q, a->srcChan, w, C, cout, y + q, a->dstChan, ep, 2, 4);
+    for (; q + 4 <= cols; q += 4) pw_positions(x + q, a->srcChan, w, C, cout, y + q, a->dstChan, ep, 1, 4);
+    if (q < cols) {
+      const int n = cols - q;
+      for (int ci = 0; ci < C; ci++) {
+        const float *xs = x + (int64_t)ci * a->srcChan + q;
+        float *t = tail + 4 * ci;
+        for (int j = 0; j < 4; j++) t[j] = j < n ? xs[j] : 0.0f;
+      }
+      pw_positions(tail, 4, w, C, cout, y + q, a->dstChan, ep, 1, n);
+    }
+  }
+}
+
+/*
  * Depthwise, straight from NCHW planes: a depthwise output reads only its own
  * channel, so no HWC patch is needed (it would double the memory traffic of
  * an op that does 9 multiply-adds per output). Per channel, the window's

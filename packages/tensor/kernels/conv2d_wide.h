@@ -359,4 +359,42 @@ static int dw_row_wide(const float *row, int64_t rowStep, const int32_t *off, co
   return i;
 }
 
+/*
+ * Pointwise (conv2d.c's conv2d_pointwise), WL positions per vector: tiles of
+ * 4 channels × 2 vectors, then 1 channel, over whole pairs of vectors, then
+ * single vectors; each sum over ci from +0, then the epilogue 4 lanes at a
+ * time. Returns the first position not done.
+ */
+static inline __attribute__((always_inline)) void pw_tile_wide(const float *x, int64_t xc, const float *w, int C, int co, float *y, int64_t yc,
+                                                              const Epilogue *ep, int NC, int NV) {
+  wvec acc[4][2];
+  for (int c = 0; c < NC; c++) for (int v = 0; v < NV; v++) acc[c][v] = wsplat(0.0f);
+  const float *wc = w + (int64_t)co * C;
+  for (int ci = 0; ci < C; ci++) {
+    wvec xv[2];
+    for (int v = 0; v < NV; v++) xv[v] = wload1(x + ci * xc + v * WL);
+    for (int c = 0; c < NC; c++) {
+      const wvec wv = wsplat(wc[(int64_t)c * C + ci]);
+      for (int v = 0; v < NV; v++) acc[c][v] = wmadd(acc[c][v], wv, xv[v]);
+    }
+  }
+  for (int c = 0; c < NC; c++)
+    for (int v = 0; v < NV; v++) dw_store_wide(y + (co + c) * yc + v * WL, acc[c][v], ep, co + c);
+}
+
+static int pw_row_wide(const float *x, int64_t xc, const float *w, int C, int cout, float *y, int64_t yc, int cols, const Epilogue *ep) {
+  int q = 0;
+  for (; q + 2 * WL <= cols; q += 2 * WL) {
+    int co = 0;
+    for (; co + 4 <= cout; co += 4) pw_tile_wide(x + q, xc, w, C, co, y + q, yc, ep, 4, 2);
+    for (; co < cout; co++) pw_tile_wide(x + q, xc, w, C, co, y + q, yc, ep, 1, 2);
+  }
+  for (; q + WL <= cols; q += WL) {
+    int co = 0;
+    for (; co + 4 <= cout; co += 4) pw_tile_wide(x + q, xc, w, C, co, y + q, yc, ep, 4, 1);
+    for (; co < cout; co++) pw_tile_wide(x + q, xc, w, C, co, y + q, yc, ep, 1, 1);
+  }
+  return q;
+}
+
 #endif

@@ -234,6 +234,29 @@ describe('conv2d', () => {
       });
     });
 
+    it('pointwise (1 × 1, stride 1, no padding: positions in the lanes) against the reference, any cut the same bits', () => {
+      const rand = rng(71);
+      for (let i = 0; i < 40; i++) {
+        // Widths around the vector sizes (4, 8, 16, 32 positions) and their tails; channel counts around the 4-channel tiles.
+        const cin = randInt(rand, 1, 40), cout = randInt(rand, 1, 37);
+        const h = randInt(rand, 1, 13), w = rand() < 0.5 ? randInt(rand, 1, 9) : randInt(rand, 10, 70);
+        const p0: Problem = {
+          x: randomTensor([randInt(rand, 1, 2), cin, h, w], rand), w: randomTensor([cout, cin, 1, 1], rand), b: rand() < 0.6 ? randomTensor([cout], rand) : null,
+          spec: spec({ kernel: 1, ...(rand() < 0.5 ? { padding: 0 } : {}), ...(rand() < 0.3 ? { dilation: 2 } : {}) }),
+        };
+        const p = rand() < 0.5 ? p0 : withEpilogue(p0, rand);
+        const what = `${JSON.stringify(p.spec)} input ${p.x.shape} cout ${cout}`;
+        const whole = run(p);
+        expectWithinFastTolerance(whole, run(p, 'reference'), what);
+        const tiled = Tensor.filled(whole.shape, SENTINEL);
+        for (const r of randomTiling(fullRegion(whole.shape), rand)) runFast(p, tiled, r);
+        expectBitEqual(tiled, whole, `${what} tiled`);
+        // The same layer as a 1 × 1 with a zero pad on the right (the patch path) gives the same bits where both are defined.
+        const padded = run({ ...p, spec: { ...p.spec, padding: { top: 0, bottom: 0, left: 0, right: 1 } } });
+        expectBitEqual(padded.view({ ...fullRegion(padded.shape), x1: w }), whole, `${what} pointwise = patch path`);
+      }
+    });
+
     it('long rows, tall maps and odd channel counts cross every chunk and tile-block edge', () => {
       // Runs longer than one engine call (per-row runs when strided, multi-row runs when not),
       // channel counts that are not a multiple of the tile height, more taps than one block,

@@ -278,6 +278,71 @@ function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
   }
 }
 
+/** Int32 fields of the PwCall struct (kernels/conv2d.c), in order. */
+const PW_FIELDS = 13;
+
+/** Whether conv2d_pointwise computes this layer: a 1 × 1 window, stride 1, no padding, one group. */
+function isPointwise(g: Geometry, groups: number): boolean {
+  return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pb === 0 && g.pl === 0 && g.pr === 0 && groups === 1;
+}
+
+/**
+ * Pointwise (kernels/conv2d.c, conv2d_pointwise): positions in the SIMD
+ * lanes straight from the NCHW planes, in place when the feature maps live
+ * in engine memory (whole rows as one run of positions), else through
+ * scratch per batch item. Weights: the [Cout][Cin] matrix as it is.
+ */
+function pointwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, out: Tensor, r: Region): void {
+  const w = weights.weight!;
+  const [cout, C] = w.dims4();
+  const packed = packedWeights(e, w, 'conv2d-pw', cout * C, (mem, at) => packPointwise(mem, at, w));
+  try {
+    const rows = r.y1 - r.y0, cols = r.x1 - r.x0, channels = r.c1 - r.c0;
+    const [, xc, xh, xw] = x.strides4();
+    const [, oc, oh, ow] = out.strides4();
+    const inPlaceIn = xw === 1 && engineAddress(x, r.n0, 0, r.y0, r.x0) >= 0;
+    const inPlaceOut = ow === 1 && engineAddress(out, r.n0, r.c0, r.y0, r.x0) >= 0;
+    const plane = rows * cols;
+    const a64 = (n: number) => Math.ceil(n / 16) * 64;
+    const callAt = 0, epAt = 64, biasAt = epAt + 64, scaleAt = biasAt + a64(channels), shiftAt = scaleAt + a64(channels);
+    const tailAt = shiftAt + a64(channels), stageAt = tailAt + a64(4 * C), outAt = stageAt + (inPlaceIn ? 0 : a64(C * plane));
+    const base = scratch(e, outAt + (inPlaceOut ? 0 : a64(channels * plane)));
+    const mem = e.f32(), imem = e.i32();
+    const scaled = weights.scale !== undefined;
+    epilogueVectors(weights, r.c0, channels, r.c1, {
+      bias: mem.subarray((base + biasAt) / 4, (base + biasAt) / 4 + channels),
+      scale: scaled ? mem.subarray((base + scaleAt) / 4, (base + scaleAt) / 4 + channels) : null,
+      shift: scaled ? mem.subarray((base + shiftAt) / 4, (base + shiftAt) / 4 + channels) : null,
+    });
+    writeEpilogue(imem, mem, base + epAt, base + biasAt, scaled ? base + scaleAt : 0, base + shiftAt, spec);
+    // Rows that follow each other in both maps are one long row.
+    const srcRow = inPlaceIn ? xh : cols, dstRow = inPlaceOut ? oh : cols;
+    const flat = srcRow === cols && dstRow === cols;
+    const call = imem.subarray((base + callAt) / 4, (base + callAt) / 4 + PW_FIELDS);
+    call.set([0, inPlaceIn ? xc : plane, srcRow, 0, inPlaceOut ? oc : plane, dstRow, flat ? 1 : rows, flat ? plane : cols,
+      packed.at + r.c0 * C * 4, C, channels, base + tailAt, base + epAt]);
+    for (let n = r.n0; n < r.n1; n++) {
+      if (inPlaceIn) call[0] = engineAddress(x, n, 0, r.y0, r.x0);
+      else {
+        copyIn(mem, (base + stageAt) / 4, x, elementAt(x, n, 0, r.y0, r.x0), C, rows, cols);
+        call[0] = base + stageAt;
+      }
+      call[3] = inPlaceOut ? engineAddress(out, n, r.c0, r.y0, r.x0) : base + outAt;
+      e.k.conv2d_pointwise!(base + callAt);
+      if (!inPlaceOut) copyOut(mem, (base + outAt) / 4, out, elementAt(out, n, r.c0, r.y0, r.x0), channels, rows, cols);
+    }
+  } finally {
+    if (packed.temporary) e.heap.release(packed.at);
+  }
+}
+
+/** Pointwise: the [Cout][Cin] matrix, row co at co·Cin. */
+function packPointwise(mem: Float32Array, at: number, w: Tensor): void {
+  const [cout, cin] = w.dims4();
+  const [so, si] = w.strides4();
+  for (let c = 0, d = at; c < cout; c++) for (let i = 0; i < cin; i++, d++) mem[d] = w.data[w.offset + c * so + i * si]!;
+}
+
 /** Largest patch one pass builds; a bigger region is cut in halves (rows first), which gives the same bits. */
 const MAX_PATCH_BYTES = 32 * 1024 * 1024;
 
@@ -292,7 +357,8 @@ function convRegion(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, 
     }
   }
   const [cout, cpg] = weights.weight!.dims4();
-  if (cpg === 1 && (spec.groups ?? 1) === cout) depthwiseConv(e, x, weights, spec, g, out, r, win);
+  if (isPointwise(g, spec.groups ?? 1)) pointwiseConv(e, x, weights, spec, out, r);
+  else if (cpg === 1 && (spec.groups ?? 1) === cout) depthwiseConv(e, x, weights, spec, g, out, r, win);
   else generalConv(e, x, weights, spec, g, out, r, win, plan);
 }
 
