@@ -41,6 +41,7 @@ export interface KernelExports {
   conv2d_patch_hwc(src: number, C: number, chanStride: number, rowStride: number, rows: number, cols: number, dst: number, PW: number, Cp: number, top: number, left: number, len: number): void;
   conv2d_tiles_8x4(w: number, toff: number, x: number, T: number, C: number, qoff: number, npos: number, nb: number, acc: number, ldc: number, lo: number, hi: number, ep: number): void;
   conv2d_depthwise(call: number): void;
+  conv2d_pointwise(call: number): void;
   dense_rows(w: number, x: number, K: number, ldx: number, rows: number, panels: number, y: number, ldy: number, ep: number): void;
   pool2d(call: number): void;
   global_pool(op: number, src: number, planes: number, len: number, dst: number): void;

@@ -328,7 +328,7 @@ function pointwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
         call[0] = base + stageAt;
       }
       call[3] = inPlaceOut ? engineAddress(out, n, r.c0, r.y0, r.x0) : base + outAt;
-      e.k.conv2d_pointwise!(base + callAt);
+      e.k.conv2d_pointwise(base + callAt);
       if (!inPlaceOut) copyOut(mem, (base + outAt) / 4, out, elementAt(out, n, r.c0, r.y0, r.x0), channels, rows, cols);
     }
   } finally {
