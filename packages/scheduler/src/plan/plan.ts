@@ -243,7 +243,8 @@ function priced(ctx: Ctx, kind: StageKind, layers: readonly number[], tasks: rea
   const balance = mean > 0 ? Math.max(...load) / mean : 1;
   // Workers never finish together: on a shared machine one lags by about half a task. Smaller tasks shrink that tail.
   const tail = ctx.workers > 1 && taskFlops.length > 0 ? (0.5 * sum(taskFlops)) / taskFlops.length / ctx.flopsPerS : 0;
-  const makespan = Math.max(...load.map((f, i) => f / ctx.flopsPerS + count[i]! * ctx.overheadS)) + tail + ctx.stageS;
+  // Each layer of a task is a kernel call with its own fixed cost (region checks, copies in and out of engine memory).
+  const makespan = Math.max(...load.map((f, i) => f / ctx.flopsPerS + count[i]! * layers.length * ctx.overheadS)) + tail + ctx.stageS;
   return { kind, layers, tasks, cost: { ...cost, balance, estimatedMs: makespan * 1e3 } };
 }
 
