@@ -13,8 +13,9 @@ const MIN_STAGED = 2048;
  * kernel runs there, the result is copied back. The same bits as either
  * kernel; the copies cost a fraction of the TypeScript loop (a residual add
  * on a tile of a shared map ran ~10× slower there than in engine memory).
- * An input axis of size 1 (broadcast) is staged at size 1. Returns false, having done nothing, for a small region, when every
- * operand is in engine memory already, or when `run` declines.
+ * An input axis of size 1 (broadcast) is staged at size 1. Returns false,
+ * having done nothing, for a small region, when every operand is in engine
+ * memory already, or when `run` declines.
  */
 export function withEngineOperands(inputs: readonly Tensor[], out: Tensor, r: Region, run: (inputs: readonly Tensor[], out: Tensor) => boolean): boolean {
   // Nothing to stage (all in engine memory already) declines too, so a kernel may call this from its own fallback.
