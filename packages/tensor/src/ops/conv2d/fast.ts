@@ -8,7 +8,7 @@ import { epilogueVectors, writeEpilogue } from '../epilogue.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Geometry, Kernel } from '../op.js';
 import { conv2dCheckedOutputShape, conv2dGeometry, conv2dInputRegion, type Conv2dSpec } from './spec.js';
-import { cachedPlan, planKey, rememberPlan, type Conv2dPlan, type Window } from './plan.js';
+import { cacheable, cachedPlan, rememberPlan, type Conv2dPlan, type Window } from './plan.js';
 
 /*
  * Production conv2d: the engine's register tiles (kernels/conv2d.c) over a
@@ -364,15 +364,15 @@ function convRegion(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec, 
 
 export const conv2dFast: Kernel<Conv2dSpec> = (inputs, weights, spec, out, r) => {
   // A call identical to an earlier one (a model run again) reuses its checks, geometry and tables (plan.ts).
-  const key = planKey(spec, inputs, weights, out, r);
-  let plan = key === undefined ? undefined : cachedPlan(key, weights);
-  const x = inputs[0]!;
+  const cache = cacheable(inputs, weights, out, r);
+  let plan = cache ? cachedPlan(spec, inputs[0]!, weights, out, r) : undefined;
   if (!plan) {
     checkKernelCall(conv2dCheckedOutputShape, spec, inputs, weights, out, r, 'conv2d');
-    const g = conv2dGeometry(spec, x.shape);
-    if (key !== undefined) plan = rememberPlan(key, weights, g, windowOf(spec, g, r, x, out));
-    else return guarded('conv2d', r, () => convRegion(kernelEngine(), x, weights, spec, g, out, r));
+    const x = inputs[0]!, g = conv2dGeometry(spec, x.shape);
+    if (!cache) return guarded('conv2d', r, () => convRegion(kernelEngine(), x, weights, spec, g, out, r));
+    plan = rememberPlan(spec, x, weights, out, r, g, windowOf(spec, g, r, x, out));
   }
-  const p = plan;
+  const x = inputs[0]!, p = plan;
   guarded('conv2d', r, () => convRegion(kernelEngine(), x, weights, spec, p.g, out, r, p));
 };
+
