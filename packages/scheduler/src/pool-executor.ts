@@ -774,8 +774,8 @@ type AutoPath = 'local' | 'plan' | 'layer-wise' | 'fused';
 const AUTO_PATHS: readonly AutoPath[] = ['local', 'plan', 'layer-wise', 'fused'];
 /** Timed runs of each path before auto settles. */
 const AUTO_ROUNDS = 3;
-/** A path whose fastest run took over this many times the fastest path's is not timed again. */
-const DROP_AFTER = 1.5;
+/** A path whose fastest run took over this many times the fastest path's is not timed again (its rounds would cost the caller more than noise could hide). */
+const DROP_AFTER = 1.25;
 
 /** What runStage needs of a plan: a whole TilePlan, or just the names for a single tile. */
 type PlanNames = Pick<TilePlan, 'inputShapes' | 'layerNames'>;
