@@ -3,7 +3,7 @@ import { randInt, randomTensor, rng } from '../src/random.js';
 import { fullRegion, region } from '../src/region.js';
 import { Tensor } from '../src/tensor.js';
 import { engineTensor, releaseEngineTensor } from '../src/engine/tensors.js';
-import { repeatOf } from '../src/ops/resize/fast.js';
+import { repeatOf } from '../src/engine/resize.js';
 import { nearestSource, resizeBilinear, resizeBilinearRef, resizeOp, type NearestCoordinates, type NearestRounding, type ResizeSpec } from '../src/ops/resize/index.js';
 import {
   caseOutShape, expectBitEqual, expectClose, expectInputRegionExact, expectTesseraError, expectTilingsBitEqual, maxRelError, maybeEmbed,
@@ -244,6 +244,20 @@ describe('resize nearest on engine memory (kernels/resize.c)', () => {
       } finally {
         releaseEngineTensor(ex); releaseEngineTensor(eo);
       }
+    }
+  });
+
+  it('large maps in ordinary memory (staged through engine memory) equal the reference bit for bit, any tiling', () => {
+    const rand = rng(84);
+    for (let t = 0; t < 8; t++) {
+      const h = randInt(rand, 5, 24), w = randInt(rand, 5, 24), f = [2, 4, 8][randInt(rand, 0, 2)]!;
+      const s: ResizeSpec = { op: 'resize', mode: 'nearest', height: h * f, width: w * f, coordinates: 'asymmetric', nearestMode: t % 2 ? 'floor' : 'round_prefer_ceil' };
+      const c = { def: resizeOp, spec: s, inputs: [maybeEmbed(randomTensor([1, randInt(rand, 3, 24), h, w], rand), rand)] };
+      const want = runCase(c, 'reference');
+      expectBitEqual(runCase(c, 'fast'), want, `${JSON.stringify(s)} whole`);
+      const out = Tensor.zeros(want.shape);
+      for (const part of randomTiling(fullRegion(want.shape), rand)) resizeOp.fast(c.inputs, {}, s, out, part);
+      expectBitEqual(out, want, `${JSON.stringify(s)} tiled`);
     }
   });
 

@@ -1,7 +1,7 @@
 import type { Region } from '../../region.js';
 import type { Tensor } from '../../tensor.js';
 import { checkKernelCall } from '../invoke.js';
-import { engineNearest } from '../../engine/resize.js';
+import { nearestCopy } from '../../engine/resize.js';
 import type { Weights } from '../op.js';
 import { nearestSource, resizeOutputShape, resizeScale, resizeSource, resolveResize, type ResizeMode, type ResizeSpec } from './spec.js';
 
@@ -51,59 +51,12 @@ export function resizeFast(inputs: readonly Tensor[], weights: Weights, spec: Re
   }
 }
 
-/**
- * Nearest: source row and column offsets tabulated for the region, then a
- * copy. Feature maps in engine memory (output columns at unit stride) go to
- * kernels/resize.c; elsewhere a strided gather here, where a row with the
- * same source row as the one above is a copy of that output row.
- */
+/** Nearest: the source row and column of each of the region's output rows and columns, copied on the engine (engine/resize.ts). */
 function nearest(x: Tensor, out: Tensor, r: Region, m: ResizeMode): void {
   const [, , inH, inW] = x.dims4();
-  const [sn, sc, sh, sw] = x.strides4();
-  const [on, oc, oh, ow] = out.strides4();
   const ny = r.y1 - r.y0, nx = r.x1 - r.x0;
   const ys = new Int32Array(ny), xs = new Int32Array(nx);
-  for (let i = 0; i < ny; i++) ys[i] = nearestSource(r.y0 + i, inH, m.height, m.coordinates, m.nearestMode) * sh;
-  for (let j = 0; j < nx; j++) xs[j] = nearestSource(r.x0 + j, inW, m.width, m.coordinates, m.nearestMode) * sw;
-  if (engineNearest(x, out, r, ys, xs, sw === 1 ? repeatOf(xs) : { factor: 0, phase: 0 })) return;
-  const src = x.data, dst = out.data;
-  for (let n = r.n0; n < r.n1; n++) {
-    for (let c = r.c0; c < r.c1; c++) {
-      const plane = x.offset + n * sn + c * sc;
-      const oplane = out.offset + n * on + c * oc + r.x0 * ow;
-      for (let i = 0; i < ny; i++) {
-        const row = plane + ys[i]!;
-        let o = oplane + (r.y0 + i) * oh;
-        if (i > 0 && ys[i] === ys[i - 1] && ow === 1) {
-          dst.copyWithin(o, o - oh, o - oh + nx);
-          continue;
-        }
-        for (let j = 0; j < nx; j++, o += ow) dst[o] = src[row + xs[j]!]!;
-      }
-    }
-  }
-}
-
-/**
- * Whether unit-stride source columns `xs` are an integer upscale: xs[j] =
- * xs[0] + ⌊(j + phase)/factor⌋ for every j (factor 0: they are not). The
- * factor is the length of the second run of equal offsets (the first may be
- * cut by the region's start), checked over the whole row.
- */
-export function repeatOf(xs: Int32Array): { factor: number; phase: number } {
-  const none = { factor: 0, phase: 0 };
-  const n = xs.length;
-  let first = 1;
-  while (first < n && xs[first] === xs[0]) first++;
-  let factor = first;
-  if (first < n) {
-    let j = first + 1;
-    while (j < n && xs[j] === xs[first]) j++;
-    factor = j - first;
-    if (j === n && factor < first) factor = first; // the row ends inside the second run
-  }
-  if (first > factor) return none;
-  const phase = factor - first;
-  for (let j = 0; j < n; j++) if (xs[j] !== xs[0]! + Math.floor((j + phase) / factor)) return none;
-  return { factor, phase };
+  for (let i = 0; i < ny; i++) ys[i] = nearestSource(r.y0 + i, inH, m.height, m.coordinates, m.nearestMode);
+  for (let j = 0; j < nx; j++) xs[j] = nearestSource(r.x0 + j, inW, m.width, m.coordinates, m.nearestMode);
+  nearestCopy(x, out, r, ys, xs);
 }
