@@ -102,7 +102,7 @@ describe('conv2dTranspose', () => {
     }
   });
 
-  it('kernel = stride (one tap per phase) into engine memory: the 1×1 conv + pixel shuffle gives the phase path\'s bits, any region or tiling', () => {
+  it('kernel = stride (one tap per phase): the 1×1 conv + pixel shuffle and the direct kernel (direct.ts) give the phase path\'s bits, any region or tiling', () => {
     const rand = rng(73);
     for (let t = 0; t < 60; t++) {
       const k: [number, number] = [randInt(rand, 1, 3), randInt(rand, 1, 3)];
@@ -113,9 +113,10 @@ describe('conv2dTranspose', () => {
       const spec: Conv2dTransposeSpec = { op: 'conv2dTranspose', kernel: k, stride: k };
       const weights = b ? { weight: w, bias: b } : { weight: w };
       const shape = conv2dTransposeOp.outputShape(spec, [x.shape], { weight: w.shape, bias: b?.shape });
-      // The phase path: an output in ordinary memory.
-      const want = Tensor.zeros(shape);
-      conv2dTransposeOp.fast([x], weights, spec, want, fullRegion(shape));
+      // The phase path: an output in ordinary memory whose columns are not dense (a view of every other element).
+      const wide = new Tensor(new Float32Array(2 * shape.reduce((a, b) => a * b, 1)), shape, [2 * shape[1]! * shape[2]! * shape[3]!, 2 * shape[2]! * shape[3]!, 2 * shape[3]!, 2], 0);
+      conv2dTransposeOp.fast([x], weights, spec, wide, fullRegion(shape));
+      const want = Tensor.from(wide.toFloat32Array(), shape);
       // Output in engine memory: the 1×1 conv into a tile and the shuffle; the input there too (every other case): direct.ts, in place.
       const xIn = t % 2 === 1;
       const inEngine = (regions: readonly Region[]): Float32Array => {

@@ -1,17 +1,17 @@
 import type { Region } from '../../region.js';
-import type { Tensor } from '../../tensor.js';
 import type { Weights } from '../op.js';
 import { epilogueVectors, writeEpilogue, type EpilogueSpec } from '../epilogue.js';
 import { packedWeights } from '../../engine/packed.js';
-import { engineAddress } from '../../engine/tensors.js';
+import { engineAddress, enginePartial, inEngine, releaseEngineTensor } from '../../engine/tensors.js';
+import { copyRegion, type Tensor } from '../../tensor.js';
 import { guarded, kernelEngine, scratch } from '../../engine/wasm.js';
 import type { TransposeGeometry } from './spec.js';
 
 /*
  * Transposed convolution with kernel = stride, two columns per input column,
- * on feature maps in engine memory: kernels/conv_transpose.c writes every
- * output in place (a 1×1 sum per phase, the two column phases zipped), the
- * same bits as the 1×1 conv into a tile and the pixel shuffle of fast.ts.
+ * on the engine: kernels/conv_transpose.c writes every output in place (a
+ * 1×1 sum per phase, the two column phases zipped), the same bits as the
+ * 1×1 conv into a tile and the pixel shuffle of fast.ts.
  */
 
 /** Words of CtCall before its Epilogue. */
@@ -21,11 +21,33 @@ const a16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 /**
  * Runs region r of the layer (kernel [sh, 2] = stride, no padding, one group:
- * the caller checked) when x and out live in engine memory with dense columns
- * and r holds whole column pairs; false, having done nothing, otherwise.
+ * the caller checked) when r holds whole column pairs and x and out have dense
+ * columns; false, having done nothing, otherwise. A map outside engine memory
+ * (a worker's shared maps) is staged: the input box the region reads copied
+ * in, the region copied out.
  */
 export function transposeS2(x: Tensor, w: Tensor, weights: Weights, ep: EpilogueSpec, g: TransposeGeometry, out: Tensor, r: Region): boolean {
   if (g.sw !== 2 || g.kw !== 2 || r.x0 % 2 !== 0 || r.x1 % 2 !== 0 || x.strides4()[3] !== 1 || out.strides4()[3] !== 1) return false;
+  if (inEngine(x) && inEngine(out)) return inPlace(x, w, weights, ep, g, out, r);
+  const temps: Tensor[] = [];
+  try {
+    let sx = x, so = out;
+    if (!inEngine(x)) {
+      const box: Region = { n0: r.n0, n1: r.n1, c0: 0, c1: x.shape[1]!, y0: Math.floor(r.y0 / g.sh), y1: Math.floor((r.y1 - 1) / g.sh) + 1, x0: r.x0 / 2, x1: r.x1 / 2 };
+      temps.push(sx = enginePartial(x.shape, box));
+      copyRegion(x, sx, box);
+    }
+    if (!inEngine(out)) temps.push(so = enginePartial(out.shape, r));
+    if (!inPlace(sx, w, weights, ep, g, so, r)) return false;
+    if (so !== out) copyRegion(so, out, r);
+    return true;
+  } finally {
+    temps.forEach(releaseEngineTensor);
+  }
+}
+
+/** transposeS2 with both maps in engine memory. */
+function inPlace(x: Tensor, w: Tensor, weights: Weights, ep: EpilogueSpec, g: TransposeGeometry, out: Tensor, r: Region): boolean {
   const xAt = engineAddress(x, r.n0, 0, 0, 0), oAt = engineAddress(out, r.n0, 0, 0, 0);
   if (xAt < 0 || oAt < 0) return false;
   const [cin, cout] = w.dims4();

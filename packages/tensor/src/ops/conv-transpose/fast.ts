@@ -42,8 +42,8 @@ import { conv2dTransposeGeometry, conv2dTransposeOutputShape, type Conv2dTranspo
  * tile, and a strided copy puts each phase at its place (a pixel shuffle;
  * with stride 2 across, a zip of the two column phases of a row phase):
  * the input is staged once instead of once per phase. Two columns per
- * input column with the input in engine memory too skip the tile: direct.ts
- * writes each output in place with the same sum. Each output is the
+ * input column skip the tile: direct.ts writes each output in place with
+ * the same sum (maps outside engine memory staged). Each output is the
  * same one-tap sum over the input channels from +0, then the bias: the same
  * bits as the phase-by-phase path.
  */
@@ -219,8 +219,8 @@ function shuffleWeight(w: Tensor, given: Weights): Weights {
 function shuffled(x: Tensor, w: Tensor, given: Weights, ep: EpilogueSpec, g: ReturnType<typeof conv2dTransposeGeometry>, ys: readonly AxisPhase[], xs: readonly AxisPhase[], out: Tensor, r: Region): boolean {
   const oneTap = (ps: readonly AxisPhase[], k: number) => ps.length === k && ps.every((p) => p.taps.length === 1 && p.taps[0] === p.r && p.padBefore === 0 && p.padAfter === 0 && p.mShift === 0);
   if (!oneTap(ys, g.kh) || !oneTap(xs, g.kw) || g.pt !== 0 || g.pl !== 0) return false;
-  if (engineAddress(out, r.n0, r.c0, r.y0, r.x0) < 0) return false;
   if (transposeS2(x, w, given, ep, g, out, r)) return true;
+  if (engineAddress(out, r.n0, r.c0, r.y0, r.x0) < 0) return false;
   const S = g.sh * g.sw;
   const mA = Math.floor(r.y0 / g.sh), mB = Math.floor((r.y1 - 1) / g.sh), kA = Math.floor(r.x0 / g.sw), kB = Math.floor((r.x1 - 1) / g.sw);
   const n = x.dims4()[0];
