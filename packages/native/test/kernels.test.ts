@@ -153,7 +153,8 @@ function transposeProblem(rand: () => number): Problem {
   const k = [randInt(rand, 1, 3), randInt(rand, 1, 3)], cin = randInt(rand, 1, 13), cout = randInt(rand, 1, 11);
   const weights: Record<string, Tensor> = { weight: randomTensor([cin, cout, k[0]!, k[1]!], rand) };
   const spec = { op: 'conv2dTranspose', kernel: k, stride: k, ...epilogue(rand, cout, weights) } as unknown as OpSpec;
-  return { spec, inputs: [randomTensor([randInt(rand, 1, 2), cin, randInt(rand, 1, 13), randInt(rand, 1, 21)], rand)], weights };
+  // Up to 45 columns: the native 16-lane tiles of 1 and 2 vectors, then the 4-lane ones and single columns.
+  return { spec, inputs: [randomTensor([randInt(rand, 1, 2), cin, randInt(rand, 1, 9), randInt(rand, 1, 45)], rand)], weights };
 }
 
 /** Runs `p` on `engine` over `region` into a zeroed output (ordinary or engine memory); returns its values. */
@@ -298,6 +299,33 @@ describe('native engine: kernels', function () {
         }
         void N;
         expectSameBits(part, expected, `fma #${i} region ${JSON.stringify(region)}, ${isa}`);
+      }
+    }
+  });
+
+  it('fma: conv2dTranspose (kernel = stride) gives the same bits for any region (the direct kernel and, at odd columns, the 1×1 conv path) and every ISA', () => {
+    const rand = rng(98);
+    for (let i = 0; i < 24; i++) {
+      const p = valid(transposeProblem)(rand);
+      selectEngine({ kind: 'wasm' });
+      const shape = applyOp(p.spec, p.inputs, p.weights).shape;
+      const whole = { n0: 0, n1: shape[0]!, c0: 0, c1: shape[1]!, y0: 0, y1: shape[2]!, x0: 0, x1: shape[3]! };
+      const full = runOn({ kind: 'native', mode: 'fma' }, p, shape, whole, i % 2 === 1);
+      const ref = applyOp(p.spec, p.inputs, p.weights, 'reference').toFloat32Array();
+      for (let j = 0; j < full.length; j++) {
+        const err = Math.abs(full[j]! - ref[j]!) / Math.max(Math.abs(ref[j]!), 1);
+        if (!(err <= 2e-4)) expect.fail(`fma transpose #${i} element ${j}: ${full[j]} vs reference ${ref[j]}`);
+      }
+      const region = randomRegion(shape, rand);
+      const [, C, H, W] = shape as [number, number, number, number];
+      const expected = new Float32Array(full.length);
+      for (let n = region.n0; n < region.n1; n++) for (let c = region.c0; c < region.c1; c++) for (let y = region.y0; y < region.y1; y++) for (let x = region.x0; x < region.x1; x++) {
+        const k = ((n * C + c) * H + y) * W + x;
+        expected[k] = full[k]!;
+      }
+      for (const isa of ISAS) {
+        expectSameBits(runOn({ kind: 'native', mode: 'fma', isa }, p, shape, whole, i % 2 === 0), full, `fma transpose #${i} whole, ${isa}`);
+        expectSameBits(runOn({ kind: 'native', mode: 'fma', isa }, p, shape, region, i % 3 === 0), expected, `fma transpose #${i} region ${JSON.stringify(region)}, ${isa}`);
       }
     }
   });

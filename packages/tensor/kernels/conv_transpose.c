@@ -7,7 +7,8 @@
  * other strides).
  *
  * Numerics: per output, the sum starts from +0 and adds w·x over ci in
- * ascending order, multiply then add, then engine.h's epilogue (bias,
+ * ascending order with engine.h's madd (multiply then add; one fused
+ * multiply-add in native fma builds, as conv2d's), then its epilogue (bias,
  * scale/shift, activation) of channel co: the recipe of the conv2d engine's
  * 1×1 sum, so the same bits as the tile-and-shuffle path, whatever the
  * region.
@@ -53,8 +54,8 @@ static inline __attribute__((always_inline)) void ct_block(int NC, int NV, const
       const float *wj = wp + j * wstride + ci * 2;
       const f32x4 w0 = splat(wj[0]), w1 = splat(wj[1]);
       for (int v = 0; v < NV; v++) {
-        acc[j][0][v] = wasm_f32x4_add(acc[j][0][v], wasm_f32x4_mul(w0, in[v]));
-        acc[j][1][v] = wasm_f32x4_add(acc[j][1][v], wasm_f32x4_mul(w1, in[v]));
+        acc[j][0][v] = madd(acc[j][0][v], w0, in[v]);
+        acc[j][1][v] = madd(acc[j][1][v], w1, in[v]);
       }
     }
   }
@@ -71,11 +72,99 @@ static inline __attribute__((always_inline)) void ct_block(int NC, int NV, const
 /* One output (channel co, input column at xk, phase rx) in lane 0. */
 static inline float ct_one(const float *xk, int32_t xc, int32_t cin, const float *wj, int rx, int32_t co, const Epilogue *ep) {
   f32x4 acc = splat(0.0f);
-  for (int32_t ci = 0; ci < cin; ci++) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(splat(wj[ci * 2 + rx]), splat(xk[ci * xc])));
+  for (int32_t ci = 0; ci < cin; ci++) acc = madd(acc, splat(wj[ci * 2 + rx]), splat(xk[ci * xc]));
   float r[4];
   store4(r, epilogue(acc, ep, co));
   return r[0];
 }
+
+/*
+ * Native AVX2 / AVX-512 builds: the same sums on 8 or 16 input columns per
+ * vector first (multiply then add, or fused in fma builds, lane by lane as
+ * above), the epilogue and the zip 4 lanes at a time through a buffer.
+ */
+#if !defined(__wasm__) && defined(__AVX2__)
+#define CT_WIDE 1
+#if defined(__AVX512F__)
+#define CT_WL 16
+typedef float ct_wvec __attribute__((vector_size(64)));
+static inline __attribute__((always_inline)) ct_wvec ct_wsplat(float v) { return (ct_wvec){v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v}; }
+#else
+#define CT_WL 8
+typedef float ct_wvec __attribute__((vector_size(32)));
+static inline __attribute__((always_inline)) ct_wvec ct_wsplat(float v) { return (ct_wvec){v, v, v, v, v, v, v, v}; }
+#endif
+
+static inline __attribute__((always_inline)) ct_wvec ct_wload(const float *p) { ct_wvec v; memcpy(&v, p, sizeof v); return v; }
+
+static inline __attribute__((always_inline)) ct_wvec ct_wmadd(ct_wvec acc, ct_wvec a, ct_wvec b) {
+#if defined(TESSERA_FMA) && CT_WL == 16
+  return (ct_wvec)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)acc);
+#elif defined(TESSERA_FMA)
+  return (ct_wvec)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)acc);
+#else
+  return acc + a * b;
+#endif
+}
+
+/* NC channels × 2 phases × NV vectors of CT_WL input columns from xk. */
+static inline __attribute__((always_inline)) void ct_tile_wide(int NC, int NV, const float *xk, int32_t xc, int32_t cin, const float *wp, int32_t wstride,
+                                                               float *o, int32_t oc, int32_t co, const Epilogue *ep) {
+  ct_wvec acc[4][2][2];
+  for (int j = 0; j < NC; j++)
+    for (int p = 0; p < 2; p++)
+      for (int v = 0; v < NV; v++) acc[j][p][v] = ct_wsplat(0.0f);
+  for (int32_t ci = 0; ci < cin; ci++) {
+    ct_wvec in[2];
+    for (int v = 0; v < NV; v++) in[v] = ct_wload(xk + ci * xc + CT_WL * v);
+    for (int j = 0; j < NC; j++) {
+      const float *wj = wp + j * wstride + ci * 2;
+      const ct_wvec w0 = ct_wsplat(wj[0]), w1 = ct_wsplat(wj[1]);
+      for (int v = 0; v < NV; v++) {
+        acc[j][0][v] = ct_wmadd(acc[j][0][v], w0, in[v]);
+        acc[j][1][v] = ct_wmadd(acc[j][1][v], w1, in[v]);
+      }
+    }
+  }
+  for (int j = 0; j < NC; j++)
+    for (int v = 0; v < NV; v++) {
+      float e[CT_WL] __attribute__((aligned(64))), f[CT_WL] __attribute__((aligned(64)));
+      memcpy(e, &acc[j][0][v], sizeof e);
+      memcpy(f, &acc[j][1][v], sizeof f);
+      float *oj = o + j * oc + 2 * CT_WL * v;
+      for (int c = 0; c < CT_WL; c += 4) {
+        const f32x4 a = epilogue(load4(e + c), ep, co + j), b = epilogue(load4(f + c), ep, co + j);
+        store4(oj + 2 * c, wasm_i32x4_shuffle(a, b, 0, 4, 1, 5));
+        store4(oj + 2 * c + 4, wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+      }
+    }
+}
+
+/* The columns from kk on that fill whole vectors; returns the first column left. */
+static int32_t ct_cols_wide(int nc, const float *xrow, int32_t kk, int32_t k1, int32_t xc, int32_t cin, const float *wp, int32_t wstride,
+                            float *o, int32_t oc, int32_t co, const Epilogue *ep) {
+  /* 16 accumulators at most; AVX2's 16 registers take 8 with 3–4 channels. */
+  const int two = CT_WL == 16 || nc <= 2;
+  if (two)
+    for (; kk + 2 * CT_WL <= k1; kk += 2 * CT_WL) {
+      switch (nc) {
+        case 4: ct_tile_wide(4, 2, xrow + kk, xc, cin, wp, wstride, o + 2 * kk, oc, co, ep); break;
+        case 3: ct_tile_wide(3, 2, xrow + kk, xc, cin, wp, wstride, o + 2 * kk, oc, co, ep); break;
+        case 2: ct_tile_wide(2, 2, xrow + kk, xc, cin, wp, wstride, o + 2 * kk, oc, co, ep); break;
+        default: ct_tile_wide(1, 2, xrow + kk, xc, cin, wp, wstride, o + 2 * kk, oc, co, ep); break;
+      }
+    }
+  for (; kk + CT_WL <= k1; kk += CT_WL) {
+    switch (nc) {
+      case 4: ct_tile_wide(4, 1, xrow + kk, xc, cin, wp, wstride, o + 2 * kk, oc, co, ep); break;
+      case 3: ct_tile_wide(3, 1, xrow + kk, xc, cin, wp, wstride, o + 2 * kk, oc, co, ep); break;
+      case 2: ct_tile_wide(2, 1, xrow + kk, xc, cin, wp, wstride, o + 2 * kk, oc, co, ep); break;
+      default: ct_tile_wide(1, 1, xrow + kk, xc, cin, wp, wstride, o + 2 * kk, oc, co, ep); break;
+    }
+  }
+  return kk;
+}
+#endif
 
 EXPORT(conv_transpose_s2) void conv_transpose_s2(const CtCall *k) {
   const float *X = AT(const float, k->x), *W = AT(const float, k->w);
@@ -92,6 +181,9 @@ EXPORT(conv_transpose_s2) void conv_transpose_s2(const CtCall *k) {
         const int nc = k->c1 - co < 4 ? k->c1 - co : 4;
         const float *wp = W + co * wstride + ry * cin * 2;
         int32_t kk = k->k0;
+#ifdef CT_WIDE
+        kk = ct_cols_wide(nc, xrow, kk, k->k1, xc, cin, wp, wstride, orow + co * oc, oc, co, &k->ep);
+#endif
         if (nc >= 3) {
           for (; kk + 8 <= k->k1; kk += 8) {
             float *o = orow + co * oc + 2 * kk;
