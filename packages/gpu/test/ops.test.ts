@@ -102,6 +102,10 @@ const CASES: readonly Case[] = [
     name: 'transpose 2×2 stride 2 epilogue (a fused decoder: bias, scale/shift, hardSwish)', spec: { op: 'conv2dTranspose', kernel: 2, stride: 2, activation: 'hardSwish' },
     inputs: [[1, 3, 4, 5]], weights: { weight: [3, 4, 2, 2], bias: [4], scale: [4], shift: [4] },
   },
+  {
+    name: 'transpose 2×2 stride 2 with a fused sigmoid (a detector head)', spec: { op: 'conv2dTranspose', kernel: 2, stride: 2, activation: 'sigmoid' },
+    inputs: [[1, 3, 4, 5]], weights: { weight: [3, 1, 2, 2], bias: [1] },
+  },
 ];
 
 /**

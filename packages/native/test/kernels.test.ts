@@ -83,6 +83,18 @@ function pointwiseProblem(rand: () => number): Problem {
   return { spec, inputs: [randomTensor([randInt(rand, 1, 2), cin, randInt(rand, 1, 9), randInt(rand, 1, 70)], rand)], weights };
 }
 
+/** Depthwise on small maps (output rows under 16) with 16–70 channels: the native channels-in-lanes blocks and the leftover channels. */
+function smallMapDepthwiseProblem(rand: () => number): Problem {
+  const c = randInt(rand, 16, 70), kh = randInt(rand, 1, 5), kw = rand() < 0.7 ? kh : randInt(rand, 1, 5);
+  const stride = [randInt(rand, 1, 2), randInt(rand, 1, 2)] as const;
+  const dilation = rand() < 0.7 ? [1, 1] as const : [randInt(rand, 1, 2), randInt(rand, 1, 2)] as const;
+  const weights: Record<string, Tensor> = { weight: randomTensor([c, 1, kh, kw], rand) };
+  const padding = ['same', 'valid', randInt(rand, 0, 2), { top: randInt(rand, 0, 2), bottom: randInt(rand, 0, 1), left: randInt(rand, 0, 2), right: randInt(rand, 0, 1) }][randInt(rand, 0, 3)]!;
+  const spec = { op: 'conv2d', kernel: [kh, kw], stride, dilation, padding, groups: c, ...epilogue(rand, c, weights) } as unknown as OpSpec;
+  const h = randInt(rand, (kh - 1) * dilation[0] + 1, 14), w = randInt(rand, (kw - 1) * dilation[1] + 1, 15);
+  return { spec, inputs: [randomTensor([randInt(rand, 1, 2), c, h, w], rand)], weights };
+}
+
 /** Depthwise 3 × 3 on rows long enough for the native 16-lane path (and its 4-lane tail), stride 1 or 2. */
 function depthwise3x3Problem(rand: () => number): Problem {
   const c = randInt(rand, 1, 11);
@@ -148,11 +160,13 @@ function resizeProblem(rand: () => number): Problem {
   return { spec: spec as unknown as OpSpec, inputs: [randomTensor(shape, rand)], weights: {} };
 }
 
-/** conv2dTranspose with kernel = stride (in engine memory: a 1×1 conv and a pixel shuffle, elementwise.c's copy and zip), with an epilogue. */
+/** conv2dTranspose with kernel = stride (conv_transpose.c; a 1×1 conv and a pixel shuffle at odd columns), with an epilogue or a fused sigmoid. */
 function transposeProblem(rand: () => number): Problem {
   const k = [randInt(rand, 1, 3), randInt(rand, 1, 3)], cin = randInt(rand, 1, 13), cout = randInt(rand, 1, 11);
   const weights: Record<string, Tensor> = { weight: randomTensor([cin, cout, k[0]!, k[1]!], rand) };
-  const spec = { op: 'conv2dTranspose', kernel: k, stride: k, ...epilogue(rand, cout, weights) } as unknown as OpSpec;
+  const ep = epilogue(rand, cout, weights);
+  // A fused sigmoid (conv2dTranspose's own extra activation) a fifth of the time.
+  const spec = { op: 'conv2dTranspose', kernel: k, stride: k, ...(rand() < 0.2 ? { activation: 'sigmoid' } : ep) } as unknown as OpSpec;
   // Up to 45 columns: the native 16-lane tiles of 1 and 2 vectors, then the 4-lane ones and single columns.
   return { spec, inputs: [randomTensor([randInt(rand, 1, 2), cin, randInt(rand, 1, 9), randInt(rand, 1, 45)], rand)], weights };
 }
@@ -195,6 +209,7 @@ const FAMILIES: [string, (rand: () => number) => Problem, number][] = [
   ['conv2d (odd counts of 8-channel blocks: 8, 12, 18, 24, 40, 88 … output channels)', valid(oddBlockConvProblem), 24],
   ['conv2d pointwise (1 × 1, stride 1, no padding)', valid(pointwiseProblem), 30],
   ['depthwise 3×3 (long rows)', valid(depthwise3x3Problem), 30],
+  ['depthwise on small maps (16–70 channels, rows under 16)', valid(smallMapDepthwiseProblem), 30],
   ['dense', valid(denseProblem), 30],
   ['pools (windowed and global)', valid(poolProblem), 50],
   ['element-wise (binary with broadcasting, scaleShift, activations, sigmoid)', valid(elementwiseProblem), 80],
@@ -274,7 +289,7 @@ describe('native engine: kernels', function () {
   it('fma: close to the float64 reference; the same bits for any region and every ISA', () => {
     const rand = rng(99);
     for (let i = 0; i < 30; i++) {
-      const p = i % 3 === 2 ? valid(denseProblem)(rand) : i % 5 === 4 ? valid(wideConvProblem)(rand) : i % 7 === 3 ? valid(oddBlockConvProblem)(rand) : i % 7 === 5 ? valid(pointwiseProblem)(rand) : valid(convProblem)(rand);
+      const p = i % 3 === 2 ? valid(denseProblem)(rand) : i % 5 === 4 ? valid(wideConvProblem)(rand) : i % 7 === 3 ? valid(oddBlockConvProblem)(rand) : i % 7 === 5 ? valid(pointwiseProblem)(rand) : i % 7 === 6 ? valid(smallMapDepthwiseProblem)(rand) : valid(convProblem)(rand);
       selectEngine({ kind: 'wasm' });
       const shape = applyOp(p.spec, p.inputs, p.weights).shape;
       const ref = applyOp(p.spec, p.inputs, p.weights, 'reference').toFloat32Array();

@@ -3,7 +3,7 @@ import { Model, type Layer } from './model.js';
 
 /*
  * Layer fusion: conv2d, conv2dTranspose (or dense) → [scaleShift] → [relu | relu6 | leakyRelu | hardSigmoid | hardSwish]
- * becomes one layer whose epilogue (tensor's ops/epilogue.ts) does the
+ * (conv2dTranspose: or sigmoid) becomes one layer whose epilogue (tensor's ops/epilogue.ts) does the
  * scaleShift and the activation. Before that, a layer without a bias takes a
  * following scaleShift whose scale is exactly 1 (an added per-channel
  * constant) as its bias: its sum starts from +0 and so is never −0, so
@@ -97,7 +97,9 @@ function fuse(model: Model): Model {
       end = next.index;
     }
     next = spec.activation === undefined ? soleReader(end) : undefined;
-    if (next && (FUSED_ACTIVATIONS as readonly string[]).includes(next.spec.op)) {
+    // conv2dTranspose also takes a sigmoid (a detector's last layer: its epilogue applies the sigmoid layer's kernel).
+    const fusable: readonly string[] = l.spec.op === 'conv2dTranspose' ? [...FUSED_ACTIVATIONS, 'sigmoid'] : FUSED_ACTIVATIONS;
+    if (next && fusable.includes(next.spec.op)) {
       const act = next.spec as OpSpec & { op: FusedActivation; alpha?: number; beta?: number };
       spec = act.op === 'leakyRelu' ? { ...spec, activation: act.op, alpha: act.alpha }
         : act.op === 'hardSigmoid' ? { ...spec, activation: act.op, alpha: act.alpha, beta: act.beta }

@@ -203,6 +203,12 @@ describe('fuseLayers', () => {
     expect(ops(f)).to.deep.equal(['conv2dTranspose']);
     expect(f.layers[0]!.merged).to.deep.equal(['add', 'bn', 'act']);
     expect(f.layers[0]!.weights.bias).to.equal(m.layers[1]!.weights.shift);
+    // A detector's head: transposed conv, added constant, sigmoid — one layer.
+    const h = new ModelBuilder('h', [1, 3, 5, 5]);
+    const up = h.conv2dTranspose(h.input, { outChannels: 1, kernel: 2, stride: 2, bias: false });
+    const head = h.build(h.sigmoid(h.scaleShift(up, { scale: Tensor.filled([1], 1), shift: Tensor.filled([1], 0.25) })));
+    expect(ops(fuseLayers(head))).to.deep.equal(['conv2dTranspose']);
+    expect((fuseLayers(head).layers[0]!.spec as { activation?: string }).activation).to.equal('sigmoid');
     // Not when the layer has a bias, or the scale is not exactly 1.
     const c = new ModelBuilder('n', [1, 3, 5, 5]);
     let y = c.conv2d(c.input, { outChannels: 4, kernel: 1, bias: true });

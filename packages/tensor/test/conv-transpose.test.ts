@@ -148,11 +148,11 @@ describe('conv2dTranspose', () => {
     }
   });
 
-  it('the epilogue (scale/shift, fused activation) equals the unfused layers bit for bit: phases, empty phases, the shuffled form, any tiling', () => {
+  it('the epilogue (scale/shift, fused activation or sigmoid) equals the unfused layers bit for bit: phases, empty phases, the shuffled form, any tiling', () => {
     const rand = rng(74);
-    const acts = [undefined, 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'] as const;
+    const acts = [undefined, 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', 'sigmoid'] as const;
     let shuffledCases = 0, emptyPhases = 0;
-    for (let t = 0; t < 60; t++) {
+    for (let t = 0; t < 90; t++) {
       const c = randomCase(rand);
       let spec = c.spec;
       if (t % 3 === 0) { // kernel = stride, one group: the shuffled form when the output is in engine memory

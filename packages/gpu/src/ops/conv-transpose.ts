@@ -1,4 +1,4 @@
-import { conv2dTransposeGeometry, type Conv2dTransposeSpec } from '@tessera/tensor';
+import { conv2dTransposeGeometry, type Conv2dTransposeSpec, type EpilogueSpec } from '@tessera/tensor';
 import { flatWeight, kernelSource, readInput, threadDecl, type GpuOpBuilder } from './source.js';
 import { epilogueCode } from './epilogue.js';
 
@@ -18,8 +18,9 @@ export const conv2dTransposeGpu: GpuOpBuilder<Conv2dTransposeSpec> = ({ spec, in
   const bias = weights.bias;
   const ws = [flatWeight(w)];
   if (bias) ws.push(flatWeight(bias));
-  // The epilogue of a fused model (nn's fuseLayers): scale/shift and the activation after the bias.
-  const epilogue = epilogueCode(spec, weights, r, ws);
+  // The epilogue of a fused model (nn's fuseLayers): scale/shift and the activation after the bias; conv2dTranspose's
+  // extra one, sigmoid, is the sigmoid op's code like the others (epilogueActivation gives { op: 'sigmoid' }).
+  const epilogue = epilogueCode(spec as EpilogueSpec, weights, r, ws);
   const body = `${threadDecl(r)}
   const grp = Math.floor((oc + 0.5) / ${copg});
   const col = oc - grp * ${copg};

@@ -15,20 +15,20 @@ import type { TransposeGeometry } from './spec.js';
  */
 
 /** Words of CtCall before its Epilogue. */
-const CALL_WORDS = 18;
+const CALL_WORDS = 19;
 
 const a16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 /**
  * Runs region r of the layer (kernel [sh, 2] = stride, no padding, one group:
- * the caller checked) when r holds whole column pairs and x and out have dense
+ * the caller checked; `sigmoid`: a fused sigmoid after the epilogue) when r holds whole column pairs and x and out have dense
  * columns; false, having done nothing, otherwise. A map outside engine memory
  * (a worker's shared maps) is staged: the input box the region reads copied
  * in, the region copied out.
  */
-export function transposeS2(x: Tensor, w: Tensor, weights: Weights, ep: EpilogueSpec, g: TransposeGeometry, out: Tensor, r: Region): boolean {
+export function transposeS2(x: Tensor, w: Tensor, weights: Weights, ep: EpilogueSpec, sigmoid: boolean, g: TransposeGeometry, out: Tensor, r: Region): boolean {
   if (g.sw !== 2 || g.kw !== 2 || r.x0 % 2 !== 0 || r.x1 % 2 !== 0 || x.strides4()[3] !== 1 || out.strides4()[3] !== 1) return false;
-  if (inEngine(x) && inEngine(out)) return inPlace(x, w, weights, ep, g, out, r);
+  if (inEngine(x) && inEngine(out)) return inPlace(x, w, weights, ep, sigmoid, g, out, r);
   const temps: Tensor[] = [];
   try {
     let sx = x, so = out;
@@ -38,7 +38,7 @@ export function transposeS2(x: Tensor, w: Tensor, weights: Weights, ep: Epilogue
       copyRegion(x, sx, box);
     }
     if (!inEngine(out)) temps.push(so = enginePartial(out.shape, r));
-    if (!inPlace(sx, w, weights, ep, g, so, r)) return false;
+    if (!inPlace(sx, w, weights, ep, sigmoid, g, so, r)) return false;
     if (so !== out) copyRegion(so, out, r);
     return true;
   } finally {
@@ -47,7 +47,7 @@ export function transposeS2(x: Tensor, w: Tensor, weights: Weights, ep: Epilogue
 }
 
 /** transposeS2 with both maps in engine memory. */
-function inPlace(x: Tensor, w: Tensor, weights: Weights, ep: EpilogueSpec, g: TransposeGeometry, out: Tensor, r: Region): boolean {
+function inPlace(x: Tensor, w: Tensor, weights: Weights, ep: EpilogueSpec, sigmoid: boolean, g: TransposeGeometry, out: Tensor, r: Region): boolean {
   const xAt = engineAddress(x, r.n0, 0, 0, 0), oAt = engineAddress(out, r.n0, 0, 0, 0);
   if (xAt < 0 || oAt < 0) return false;
   const [cin, cout] = w.dims4();
@@ -78,7 +78,7 @@ function inPlace(x: Tensor, w: Tensor, weights: Weights, ep: EpilogueSpec, g: Tr
       imem[i + 3] = r.n1 - r.n0; imem[i + 4] = cin; imem[i + 5] = sh;
       imem[i + 6] = r.c0; imem[i + 7] = r.c1; imem[i + 8] = r.y0; imem[i + 9] = r.y1; imem[i + 10] = r.x0 / 2; imem[i + 11] = r.x1 / 2;
       imem[i + 12] = xn; imem[i + 13] = xc; imem[i + 14] = xh;
-      imem[i + 15] = on; imem[i + 16] = oc; imem[i + 17] = oh;
+      imem[i + 15] = on; imem[i + 16] = oc; imem[i + 17] = oh; imem[i + 18] = sigmoid ? 1 : 0;
       writeEpilogue(imem, fmem, base + CALL_WORDS * 4, biasAt, scaled ? scaleAt : 0, shiftAt, ep);
       e.k.conv_transpose_s2(base);
     } finally {

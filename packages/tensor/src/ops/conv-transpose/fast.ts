@@ -8,10 +8,10 @@ import { hardSigmoidOp, hardSwishOp, leakyReluOp, relu6Op, reluOp } from '../act
 import type { ActivationSpec } from '../activation/spec.js';
 import { conv2dFast } from '../conv2d/fast.js';
 import type { Conv2dSpec } from '../conv2d/spec.js';
-import { engineCopy, engineZip2 } from '../../engine/elementwise.js';
+import { engineCopy, engineSigmoid, engineZip2 } from '../../engine/elementwise.js';
 import { engineAddress, enginePartial, releaseEngineTensor } from '../../engine/tensors.js';
 import { transposeS2 } from './direct.js';
-import { conv2dTransposeGeometry, conv2dTransposeOutputShape, type Conv2dTransposeSpec } from './spec.js';
+import { conv2dTransposeGeometry, conv2dTransposeOutputShape, type Conv2dTransposeSpec, type TransposeGeometry } from './spec.js';
 
 /*
  * Production transposed convolution on the kernel engine's conv2d, by phases
@@ -120,8 +120,16 @@ export const conv2dTransposeFast: Kernel<Conv2dTransposeSpec> = (inputs, weights
   const groups = spec.groups ?? 1;
   const ys = axisPhases(g.kh, g.sh, g.dh, g.pt, g.inH, g.outH);
   const xs = axisPhases(g.kw, g.sw, g.dw, g.pl, g.inW, g.outW);
-  const ep = epilogueFields(spec);
-  if (groups === 1 && shuffled(x, w, weights, ep, g, ys, xs, out, r)) return;
+  const ep = epilogueFields(spec), sigmoid = spec.activation === 'sigmoid';
+  if (groups === 1 && shuffled(x, w, weights, ep, sigmoid, g, ys, xs, out, r)) return;
+  phases(x, w, weights, ep, groups, g, ys, xs, out, r);
+  // A fused sigmoid (after the epilogue) over the region, in place: the sigmoid layer's own kernel.
+  if (sigmoid) engineSigmoid(out, out, r);
+};
+
+/** Every phase of region r (see above), the epilogue's sigmoid aside. */
+function phases(x: Tensor, w: Tensor, weights: Weights, ep: EpilogueSpec, groups: number, g: TransposeGeometry, ys: readonly AxisPhase[], xs: readonly AxisPhase[], out: Tensor, r: Region): void {
+  const bias = weights.bias;
   const scaled: Weights = weights.scale ? { scale: weights.scale, shift: weights.shift! } : {};
   const [on, oc, oh, ow] = out.strides4();
   const od = out.data;
@@ -161,11 +169,11 @@ export const conv2dTransposeFast: Kernel<Conv2dTransposeSpec> = (inputs, weights
       conv2dFast([x], bias ? { weight: pw, bias, ...scaled } : { weight: pw, ...scaled }, cs, view, cr);
     }
   }
-};
+}
 
-/** The epilogue fields of a spec (only those set: conv2d's spec checks refuse stray keys). */
-function epilogueFields(spec: EpilogueSpec): EpilogueSpec {
-  if (spec.activation === undefined) return {};
+/** The epilogue fields of a spec (only those set: conv2d's spec checks refuse stray keys); sigmoid is applied apart. */
+function epilogueFields(spec: Conv2dTransposeSpec): EpilogueSpec {
+  if (spec.activation === undefined || spec.activation === 'sigmoid') return {};
   return spec.alpha === undefined ? { activation: spec.activation } : spec.beta === undefined ? { activation: spec.activation, alpha: spec.alpha }
     : { activation: spec.activation, alpha: spec.alpha, beta: spec.beta };
 }
@@ -216,10 +224,10 @@ function shuffleWeight(w: Tensor, given: Weights): Weights {
  * false, having done nothing, when the layer is not that case or `out` is
  * not in engine memory (the shuffle is the engine's strided copy).
  */
-function shuffled(x: Tensor, w: Tensor, given: Weights, ep: EpilogueSpec, g: ReturnType<typeof conv2dTransposeGeometry>, ys: readonly AxisPhase[], xs: readonly AxisPhase[], out: Tensor, r: Region): boolean {
+function shuffled(x: Tensor, w: Tensor, given: Weights, ep: EpilogueSpec, sigmoid: boolean, g: TransposeGeometry, ys: readonly AxisPhase[], xs: readonly AxisPhase[], out: Tensor, r: Region): boolean {
   const oneTap = (ps: readonly AxisPhase[], k: number) => ps.length === k && ps.every((p) => p.taps.length === 1 && p.taps[0] === p.r && p.padBefore === 0 && p.padAfter === 0 && p.mShift === 0);
   if (!oneTap(ys, g.kh) || !oneTap(xs, g.kw) || g.pt !== 0 || g.pl !== 0) return false;
-  if (transposeS2(x, w, given, ep, g, out, r)) return true;
+  if (transposeS2(x, w, given, ep, sigmoid, g, out, r)) return true;
   if (engineAddress(out, r.n0, r.c0, r.y0, r.x0) < 0) return false;
   const S = g.sh * g.sw;
   const mA = Math.floor(r.y0 / g.sh), mB = Math.floor((r.y1 - 1) / g.sh), kA = Math.floor(r.x0 / g.sw), kB = Math.floor((r.x1 - 1) / g.sw);
@@ -255,5 +263,6 @@ function shuffled(x: Tensor, w: Tensor, given: Weights, ep: EpilogueSpec, g: Ret
   } finally {
     releaseEngineTensor(tile);
   }
+  if (sigmoid) engineSigmoid(out, out, r);
   return true;
 }

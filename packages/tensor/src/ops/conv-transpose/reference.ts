@@ -1,6 +1,7 @@
 import { checkKernelCall } from '../invoke.js';
 import type { Kernel } from '../op.js';
 import { referenceEpilogue } from '../epilogue.js';
+import { activate } from '../activation/reference.js';
 import { conv2dTransposeGeometry, conv2dTransposeOutputShape, type Conv2dTransposeSpec } from './spec.js';
 
 /*
@@ -15,7 +16,8 @@ export const conv2dTransposeReference: Kernel<Conv2dTransposeSpec> = (inputs, we
   checkKernelCall(conv2dTransposeOutputShape, spec, inputs, weights, out, r, 'conv2dTranspose');
   const x = inputs[0]!;
   const w = weights.weight!;
-  const epilogue = referenceEpilogue(spec, weights);
+  const sigmoid = spec.activation === 'sigmoid';
+  const epilogue = referenceEpilogue(sigmoid ? { ...spec, activation: undefined } : { ...spec, activation: spec.activation }, weights);
   const g = conv2dTransposeGeometry(spec, x.shape);
   const [cin, copg, kh, kw] = w.dims4();
   const cipg = cin / (spec.groups ?? 1);
@@ -36,7 +38,8 @@ export const conv2dTransposeReference: Kernel<Conv2dTransposeSpec> = (inputs, we
               }
             }
           }
-          out.set(epilogue(acc, co), n, co, oy, ox);
+          const v = epilogue(acc, co);
+          out.set(sigmoid ? activate({ op: 'sigmoid' }, v) : v, n, co, oy, ox);
         }
       }
     }

@@ -5,7 +5,7 @@ import { checkKeys } from '../../options.js';
 import { checkInputCount, checkSpecOp, checkWeightNames } from '../invoke.js';
 import type { WeightShapes } from '../op.js';
 import { pair, type Pair } from '../window.js';
-import { EPILOGUE_KEYS, checkEpilogue, type EpilogueSpec } from '../epilogue.js';
+import { EPILOGUE_KEYS, checkEpilogue, type EpilogueSpec, type FusedActivation } from '../epilogue.js';
 
 /**
  * Transposed 2-D convolution (ONNX ConvTranspose, "deconvolution"): each
@@ -19,11 +19,14 @@ import { EPILOGUE_KEYS, checkEpilogue, type EpilogueSpec } from '../epilogue.js'
  *   out[n, co, oy, ox] = bias[co] + Σ_{ky, kx, ci} w[ci, co − g·Copg, ky, kx] · x[n, ci, iy, ix]
  *   oy + pt = iy·sh + ky·dh,  ox + pl = ix·sw + kx·dw   (only integer iy, ix inside the input)
  * over the input channels ci of co's group g; then conv2d's epilogue
- * (ops/epilogue.ts: scale/shift weights, a fused activation), which nn's
- * fuseLayers fills from the layers that follow.
+ * (ops/epilogue.ts: scale/shift weights, a fused activation — here sigmoid
+ * too, a detector's last layer), which nn's fuseLayers fills from the layers
+ * that follow.
  * Output size: (in − 1)·s + (k − 1)·d + 1 + outputPadding − padBegin − padEnd.
  */
-export interface Conv2dTransposeSpec extends EpilogueSpec {
+export interface Conv2dTransposeSpec extends Omit<EpilogueSpec, 'activation'> {
+  /** conv2d's fused activations, or sigmoid. */
+  readonly activation?: FusedActivation | 'sigmoid';
   readonly op: 'conv2dTranspose';
   readonly kernel: Pair;
   readonly stride?: Pair;
@@ -113,7 +116,8 @@ export function conv2dTransposeOutputShape(spec: Conv2dTransposeSpec, inputs: re
   if (bs && (bs.length !== 1 || bs[0] !== cout)) {
     throw new TesseraError('SHAPE_MISMATCH', `conv2dTranspose bias ${fmtShape(bs)} must be [${cout}]`, { bias: bs });
   }
-  checkEpilogue('conv2dTranspose', spec, weights, cout);
+  // sigmoid has no parameters: checked as no activation (alpha and beta refused with it).
+  checkEpilogue('conv2dTranspose', spec.activation === 'sigmoid' ? { ...spec, activation: undefined } : (spec as EpilogueSpec), weights, cout);
   const g = conv2dTransposeGeometry(spec, inputs[0]!);
   return [n, cout, g.outH, g.outW];
 }
