@@ -411,6 +411,75 @@ static inline __attribute__((always_inline)) void dw_split_row(float *d, const f
   }
 }
 
+#ifdef TESSERA_WIDE
+/*
+ * Native, small maps (rows shorter than one vector, where the row loop
+ * runs 4-lane vectors, some part empty): WL channels at a time with channels in the
+ * lanes. The block's window becomes an HWC patch (conv2d_patch_hwc, Cp =
+ * WL) in this thread's scratch; each output position sums its taps (ky, kx)
+ * in order from +0 over WL channels at once; the sums are turned back to
+ * channel rows by 4 × 4 transposes and go through each channel's epilogue —
+ * every output the same arithmetic as the row loop. Detector's 5 × 5 at
+ * 10² (384 channels) 0.185 → 0.145 ms one thread (noisy). Returns the
+ * channels done (whole blocks of WL; 0 when there is no scratch).
+ */
+static int dw_channels_wide(const DwCall *a) {
+  const int T = a->kh * a->kw, PH = a->PH, PW = a->PW, oR = a->outRows, oC = a->outCols, oC4 = (oC + 3) & ~3;
+  const int blocks = a->channels / WL;
+  if (blocks == 0) return 0;
+  const int64_t patchLen = (int64_t)PH * PW * WL, sumsLen = (int64_t)oR * oC4 * WL;
+  float *patch = (float *)tessera_scratch((unsigned long)(patchLen + sumsLen + (int64_t)T * WL + T) * sizeof(float));
+  if (!patch) return 0;
+  float *sums = patch + patchLen, *wt = sums + sumsLen;
+  int32_t *toff = (int32_t *)(wt + (int64_t)T * WL);
+  for (int ky = 0, t = 0; ky < a->kh; ky++)
+    for (int kx = 0; kx < a->kw; kx++, t++) toff[t] = (ky * a->dh * PW + kx * a->dw) * WL;
+  const Epilogue *ep = AT(const Epilogue, a->ep);
+  const float *w = AT(const float, a->w);
+  for (int b = 0; b < blocks; b++) {
+    const int c0 = b * WL;
+    conv2d_patch_hwc(AT(const float, a->src) + (int64_t)c0 * a->srcChan, WL, a->srcChan, a->srcRow, a->rows, a->cols,
+                     patch, PW, WL, a->top, a->left, (int32_t)patchLen);
+    for (int t = 0; t < T; t++)
+      for (int l = 0; l < WL; l++) wt[t * WL + l] = w[(int64_t)(c0 + l) * a->wStride + t];
+    /* Four positions at a time: four independent chains of dependent adds (one chain ran at the add's latency). */
+    for (int j = 0; j < oR; j++) {
+      const float *row = patch + (int64_t)j * a->sh * PW * WL;
+      for (int i = 0; i < oC4; i += 4) {
+        const float *p[4];
+        for (int k = 0; k < 4; k++) p[k] = row + (int64_t)(i + k < oC ? i + k : oC - 1) * a->sw * WL;
+        wvec s0 = wsplat(0.0f), s1 = s0, s2 = s0, s3 = s0;
+        for (int t = 0; t < T; t++) {
+          const wvec wv = wload(wt + t * WL);
+          const int o = toff[t];
+          s0 = wmadd(s0, wv, wload(p[0] + o)); s1 = wmadd(s1, wv, wload(p[1] + o));
+          s2 = wmadd(s2, wv, wload(p[2] + o)); s3 = wmadd(s3, wv, wload(p[3] + o));
+        }
+        float *q = sums + ((int64_t)j * oC4 + i) * WL;
+        memcpy(q, &s0, sizeof s0); memcpy(q + WL, &s1, sizeof s1); memcpy(q + 2 * WL, &s2, sizeof s2); memcpy(q + 3 * WL, &s3, sizeof s3);
+      }
+    }
+    for (int j = 0; j < oR; j++) {
+      for (int i = 0; i < oC; i += 4) {
+        const float *q = sums + ((int64_t)j * oC4 + i) * WL;
+        for (int c = 0; c < WL; c += 4) {
+          f32x4 r0 = load4(q + c), r1 = load4(q + WL + c), r2 = load4(q + 2 * WL + c), r3 = load4(q + 3 * WL + c);
+          transpose4(&r0, &r1, &r2, &r3);
+          const f32x4 r[4] = {r0, r1, r2, r3};
+          for (int k = 0; k < 4; k++) {
+            float *o = AT(float, a->dst) + (int64_t)(c0 + c + k) * a->dstChan + (int64_t)j * a->dstRow + i;
+            const f32x4 v = epilogue(r[k], ep, c0 + c + k);
+            if (i + 4 <= oC) store4(o, v);
+            else store_lanes(o, v, oC - i);
+          }
+        }
+      }
+    }
+  }
+  return blocks * WL;
+}
+#endif
+
 EXPORT(conv2d_depthwise)
 void conv2d_depthwise(const DwCall *a) {
   const int sw = a->sw, PW = a->PW, PWs = (PW + sw - 1) / sw;
@@ -425,7 +494,12 @@ void conv2d_depthwise(const DwCall *a) {
   const int kh = a->kh, kw = a->kw;
   /* The padded window: zeros once; every channel then overwrites the same real cells. */
   __builtin_memset(work, 0, (uint32_t)a->PH * pitch * sizeof(float));
-  for (int ch = 0; ch < a->channels; ch++) {
+#ifdef TESSERA_WIDE
+  const int first = a->outCols < WL ? dw_channels_wide(a) : 0;
+#else
+  const int first = 0;
+#endif
+  for (int ch = first; ch < a->channels; ch++) {
     const float *plane = AT(const float, a->src) + (int64_t)ch * a->srcChan;
     for (int r = 0; r < a->rows; r++) {
       const float *s = plane + (int64_t)r * a->srcRow;
