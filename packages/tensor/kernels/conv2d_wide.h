@@ -115,6 +115,7 @@ static inline __attribute__((always_inline)) wvec wjoin(const float *lo, const f
 #define WIDE_TILE(VPT, P) WIDE_TILE_FN(wide_tile_##VPT##_##P, VPT, P, 0)
 #define WIDE_PACK_TILE(VPT, P) WIDE_TILE_FN(wide_pack_tile_##VPT##_##P, VPT, P, 1)
 WIDE_TILE(2, 12) /* AVX-512 only (24 of 32 registers); AVX2 has 16 */
+WIDE_TILE(1, 12)
 #if WL == 16 && !defined(TESSERA_FMA)
 WIDE_TILE(4, 4) /* AVX-512 exact: see conv2d_tiles_wide */
 WIDE_PACK_TILE(4, 4)
@@ -138,6 +139,9 @@ WIDE_PACK_TILE(1, 4)
     if (WL == 16 && VPT == 2)                                                                                          \
       for (; p + 3 <= panels; p += 3)                                                                                  \
         wide_tile_2_12(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep, NULL, 0);                    \
+    if (WL == 16 && VPT == 1)                                                                                          \
+      for (; p + 3 <= panels; p += 3)                                                                                  \
+        wide_tile_1_12(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep, NULL, 0);     \
     for (; p + 2 <= panels; p += 2)                                                                                    \
       wide_tile_##VPT##_8(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep, NULL, 0);                 \
     if (p < panels) wide_tile_##VPT##_4(wb, vs, step, toff, x, T, C, qoff + 4 * p, 4 * p, npos, acc, ldc, cb, lo, hi, ep, NULL, 0);   \
