@@ -128,11 +128,12 @@ function poolProblem(rand: () => number): Problem {
   return { spec, inputs: [randomTensor([randInt(rand, 1, 2), c, h, w], rand)], weights: {} };
 }
 
-/** binary with broadcasting, scaleShift, an epilogue activation or sigmoid (kernels/elementwise.c runs them on engine memory). */
+/** binary with broadcasting, scaleShift, an epilogue activation, sigmoid or tanh (kernels/elementwise.c runs them on engine memory). */
 function elementwiseProblem(rand: () => number): Problem {
   const shape = [randInt(rand, 1, 2), randInt(rand, 1, 19), randInt(rand, 1, 17), randInt(rand, 1, 41)];
   const kind = randInt(rand, 0, 3);
-  if (kind === 3) return { spec: { op: 'sigmoid' } as OpSpec, inputs: [randomTensor(shape, rand, -120, 40)], weights: {} }; // denormal results below −87
+  // sigmoid's denormal results below −87; tanh's polynomial below 0.625 and its exp above.
+  if (kind === 3) return { spec: { op: rand() < 0.5 ? 'sigmoid' : 'tanh' } as OpSpec, inputs: [randomTensor(shape, rand, -120, 40)], weights: {} };
   if (kind === 0) {
     const fn = (['add', 'sub', 'mul', 'div'] as const)[randInt(rand, 0, 3)]!;
     const other = rand() < 0.4 ? [shape[0]!, shape[1]!, 1, 1] : shape.map((d) => (rand() < 0.5 ? 1 : d));
@@ -212,7 +213,7 @@ const FAMILIES: [string, (rand: () => number) => Problem, number][] = [
   ['depthwise on small maps (16–70 channels, rows under 16)', valid(smallMapDepthwiseProblem), 30],
   ['dense', valid(denseProblem), 30],
   ['pools (windowed and global)', valid(poolProblem), 50],
-  ['element-wise (binary with broadcasting, scaleShift, activations, sigmoid)', valid(elementwiseProblem), 80],
+  ['element-wise (binary with broadcasting, scaleShift, activations, sigmoid, tanh)', valid(elementwiseProblem), 80],
   ['nearest resize', valid(resizeProblem), 40],
   ['conv2dTranspose (kernel = stride: 1×1 conv + pixel shuffle)', valid(transposeProblem), 30],
 ];
@@ -270,6 +271,7 @@ describe('native engine: kernels', function () {
       { spec: { op: 'scaleShift' } as unknown as OpSpec, inputs: [x], weights: { scale: Tensor.from([-0, 0, NaN, 1, -1, Infinity, 1e-45, 3, -3], [9]), shift: Tensor.from([0, -0, 1, NaN, -Infinity, 2, -0, 0.5, 6], [9]) } },
       ...ACTS.filter((a) => a !== undefined).map((a) => ({ spec: { op: a, ...(a === 'leakyRelu' ? { alpha: -0.3 } : a === 'hardSigmoid' ? { alpha: 0.2, beta: 0.5 } : {}) } as unknown as OpSpec, inputs: [x], weights: {} })),
       { spec: { op: 'sigmoid' } as OpSpec, inputs: [x], weights: {} },
+      { spec: { op: 'tanh' } as OpSpec, inputs: [x], weights: {} },
     ];
     for (const p of ew) {
       const shape = applyOp(p.spec, p.inputs, p.weights).shape;

@@ -1,7 +1,7 @@
 /*
  * Element-wise kernels on feature maps in engine memory, read and written in
  * place: binary (add, sub, mul, div with broadcasting), scaleShift, the
- * activations of the fused epilogue, sigmoid (sigmoid.h), a strided copy and
+ * activations of the fused epilogue, sigmoid and tanh (sigmoid.h), a strided copy and
  * a zip of two inputs into pairs (the bits moved as they are:
  * conv2dTranspose's pixel shuffle). One call covers a 4-D region given by
  * extents and per-tensor element strides; a stride of 0 broadcasts (a size-1
@@ -21,7 +21,7 @@
 #include "engine.h"
 #include "sigmoid.h"
 
-enum { EW_ADD = 0, EW_SUB = 1, EW_MUL = 2, EW_DIV = 3, EW_SCALE = 4, EW_SCALE_SHIFT = 5, EW_ACT = 6, EW_COPY = 7, EW_SIGMOID = 8, EW_ZIP2 = 9 };
+enum { EW_ADD = 0, EW_SUB = 1, EW_MUL = 2, EW_DIV = 3, EW_SCALE = 4, EW_SCALE_SHIFT = 5, EW_ACT = 6, EW_COPY = 7, EW_SIGMOID = 8, EW_ZIP2 = 9, EW_TANH = 10 };
 
 typedef struct {
   int32_t op;
@@ -46,6 +46,7 @@ static inline __attribute__((always_inline)) f32x4 ew(int op, f32x4 a, f32x4 b, 
     case EW_SCALE_SHIFT: return wasm_f32x4_add(wasm_f32x4_mul(a, b), t);
     case EW_COPY: return a;
     case EW_SIGMOID: return sigmoid4(a);
+    case EW_TANH: return tanh4(a);
     default: return activate(a, ep);
   }
 }
@@ -107,6 +108,7 @@ EXPORT(elementwise) void elementwise(const EwCall *k) {
           case EW_DIV: ew_run(EW_DIV, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
           case EW_SCALE: ew_run(EW_SCALE, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
           case EW_SCALE_SHIFT: ew_run(EW_SCALE_SHIFT, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
+          case EW_TANH: ew_run(EW_TANH, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
           case EW_SIGMOID: ew_run(EW_SIGMOID, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
           case EW_COPY: ew_run(EW_COPY, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;
           default: ew_run(EW_ACT, a, k->as[3], b, k->bs[3], t, k->ts[3], o, k->os[3], k->ext[3], &k->ep); break;

@@ -12,7 +12,7 @@ import {
   caseOutShape, expectBitEqual, expectInputRegionExact, expectSameBits, expectTesseraError, expectTilingsBitEqual, expectWithinFastTolerance,
   maxRelError, maybeEmbed, randomRegion, runCase, type OpCase,
 } from './util.js';
-import { sigmoid32 } from './sigmoid32.js';
+import { sigmoid32, tanh32 } from './sigmoid32.js';
 import { engineTensor, releaseEngineTensor } from '../src/engine/tensors.js';
 
 const f32 = (xs: number[]): number[] => xs.map(Math.fround);
@@ -60,7 +60,7 @@ function act64(spec: ActivationSpec, v: number, slope = 0): number {
  * Test-local float32 definitions of the activations the kernel engine fuses
  * (kernels/engine.h `activate`): relu max(v, +0), relu6 min(max(v, +0), 6),
  * leakyRelu v · fround(alpha) rounded to float32 where the sign bit of v is
- * set; sigmoid the engine's float32 steps (sigmoid32.ts). null for the others.
+ * set; sigmoid and tanh the engine's float32 steps (sigmoid32.ts). null for the others.
  */
 function engine32(spec: ActivationSpec, v: number): number | null {
   const max0 = (u: number) => (u !== u ? u : u > 0 ? u : 0); // wasm f32.max(u, +0): NaN stays, −0 → +0
@@ -69,6 +69,7 @@ function engine32(spec: ActivationSpec, v: number): number | null {
     case 'relu6': { const m = max0(v); return m > 6 ? 6 : m; }
     case 'leakyRelu': return v < 0 || Object.is(v, -0) || (v !== v && new Int32Array(Float32Array.of(v).buffer)[0]! < 0) ? Math.fround(v * Math.fround(spec.alpha)) : v;
     case 'sigmoid': return sigmoid32(v);
+    case 'tanh': return tanh32(v);
     default: return null;
   }
 }
@@ -87,7 +88,8 @@ describe('activation', () => {
     expect(relu6(x).toArray()).to.deep.equal([0, 0, 0, 3, 6]);
     expect(sigmoid(Tensor.from([0, 2], [1, 2])).toArray()).to.deep.equal([0.5, sigmoid32(2)]);
     expect(Math.abs(sigmoid32(2) - 1 / (1 + Math.exp(-2)))).to.be.below(1e-7);
-    expect(tanh(Tensor.from([0, 0.5], [1, 2])).toArray()).to.deep.equal(f32([0, Math.tanh(0.5)]));
+    expect(tanh(Tensor.from([0, 0.5, -2], [1, 3])).toArray()).to.deep.equal([0, tanh32(0.5), tanh32(-2)]);
+    expect(Math.abs(tanh32(0.5) - Math.tanh(0.5))).to.be.below(1e-7);
     // rank 4 works the same way
     expect(relu(Tensor.from([-1, 2, -3, 4], [1, 1, 2, 2])).toArray()).to.deep.equal([0, 2, 0, 4]);
   });
@@ -117,11 +119,11 @@ describe('activation', () => {
     // Where alpha is a float32 (−2, 0.5) the float64 reference rounds once too: fast = reference, sign of zero included.
     for (const [name, fast, ref] of [['relu', relu, reluRef], ['relu6', relu6, relu6Ref],
       ['leakyRelu 0.5', (t: Tensor) => leakyRelu(t, 0.5), (t: Tensor) => leakyReluRef(t, 0.5)],
-      ['leakyRelu -2', (t: Tensor) => leakyRelu(t, -2), (t: Tensor) => leakyReluRef(t, -2)], ['tanh', tanh, tanhRef]] as const) {
+      ['leakyRelu -2', (t: Tensor) => leakyRelu(t, -2), (t: Tensor) => leakyReluRef(t, -2)]] as const) {
       expectSameBits(fast(x), ref(x), `${name} on special values`);
     }
     // And the fused-activation definitions hold on every special value, for any alpha.
-    for (const spec of [{ op: 'relu' }, { op: 'relu6' }, { op: 'leakyRelu', alpha: 0.1 }, { op: 'leakyRelu', alpha: -0.3 }, { op: 'sigmoid' }] as const) {
+    for (const spec of [{ op: 'relu' }, { op: 'relu6' }, { op: 'leakyRelu', alpha: 0.1 }, { op: 'leakyRelu', alpha: -0.3 }, { op: 'sigmoid' }, { op: 'tanh' }] as const) {
       expectSameBits(runCase({ def: DEFS[spec.op], spec, inputs: [x] }), engine32Tensor(spec, x), `${JSON.stringify(spec)} on special values`);
     }
   });
@@ -137,7 +139,7 @@ describe('activation', () => {
     expectWithinFastTolerance(leakyRelu(x, 0.1), leakyReluRef(x, 0.1), 'leakyRelu 0.1');
   });
 
-  it('over 200 random tensors, views and regions: fast = float32 definition bit for bit, = reference (leakyRelu, sigmoid: within FAST_TOLERANCE)', () => {
+  it('over 200 random tensors, views and regions: fast = float32 definition bit for bit, = reference (leakyRelu, sigmoid, tanh: within FAST_TOLERANCE)', () => {
     const rand = rng(21);
     let leaky = 0;
     for (let i = 0; i < 200; i++) {
@@ -145,7 +147,7 @@ describe('activation', () => {
       const r = rand() < 0.4 ? randomRegion(caseOutShape(c), rand) : undefined;
       const what = `${JSON.stringify(c.spec)} on ${c.inputs[0]}`;
       const fast = runCase(c, 'fast', r), ref = runCase(c, 'reference', r);
-      if (c.spec.op === 'leakyRelu' || c.spec.op === 'sigmoid') {
+      if (c.spec.op === 'leakyRelu' || c.spec.op === 'sigmoid' || c.spec.op === 'tanh') {
         leaky++;
         expectWithinFastTolerance(fast, ref, what);
         // The float32 definition on the region, zeros (the untouched output) elsewhere.
@@ -188,7 +190,7 @@ describe('activation', () => {
     expectBitEqual(relu6Ref(x), relu6(x));
     expectWithinFastTolerance(leakyRelu(x, 0.2), leakyReluRef(x, 0.2), 'leakyRelu 0.2');
     expectWithinFastTolerance(sigmoid(x), sigmoidRef(x), 'sigmoid');
-    expectBitEqual(tanhRef(x), tanh(x));
+    expectWithinFastTolerance(tanh(x), tanhRef(x), 'tanh');
     const out = Tensor.filled(x.shape, 5);
     relu6(x, out, region(1, 2, 0, 3, 0, 5, 0, 5));
     expect(out.view(region(0, 1, 0, 3, 0, 5, 0, 5)).toArray().every((v) => v === 5)).to.equal(true);
@@ -284,7 +286,7 @@ describe('prelu, hardSigmoid, hardSwish (ONNX activations)', () => {
   });
 });
 
-describe('sigmoid (kernels/sigmoid.h: float32 steps, its own exp)', () => {
+describe('sigmoid and tanh (kernels/sigmoid.h: float32 steps, their own exp)', () => {
   /** Every 97th float32 bit pattern (both signs, denormals, ±Infinity, NaNs) and a fine sweep of [−110, 40]. */
   function values(): Float32Array {
     const bits = new Uint32Array((2 ** 32 / 97 | 0) / 64);
@@ -296,21 +298,22 @@ describe('sigmoid (kernels/sigmoid.h: float32 steps, its own exp)', () => {
     return v;
   }
 
-  it('the engine computes sigmoid32 bit for bit, in engine memory and staged from ordinary memory', () => {
+  for (const [name, op, scalar] of [['sigmoid', sigmoid, sigmoid32], ['tanh', tanh, tanh32]] as const)
+  it(`the engine computes ${name}32 bit for bit, in engine memory and staged from ordinary memory`, () => {
     const v = values();
     const x = Tensor.from(Array.from(v), [1, 1, 1, v.length]);
     const ex = engineTensor(x.shape), eo = engineTensor(x.shape);
     try {
       ex.data.set(v);
-      sigmoid(ex, eo);
+      op(ex, eo);
       const inPlace = eo.toFloat32Array().slice();
       // Staged: input, output or both in ordinary memory.
-      const staged = [sigmoid(x).toFloat32Array(), sigmoid(ex).toFloat32Array(), (sigmoid(x, eo), eo.toFloat32Array())];
+      const staged = [op(x).toFloat32Array(), op(ex).toFloat32Array(), (op(x, eo), eo.toFloat32Array())];
       for (let i = 0; i < v.length; i++) {
-        const want = Math.fround(sigmoid32(v[i]!));
-        if (!Object.is(inPlace[i], want) && !(want !== want && inPlace[i] !== inPlace[i])) expect.fail(`sigmoid(${v[i]}) in engine memory: ${inPlace[i]}, want ${want}`);
+        const want = Math.fround(scalar(v[i]!));
+        if (!Object.is(inPlace[i], want) && !(want !== want && inPlace[i] !== inPlace[i])) expect.fail(`${name}(${v[i]}) in engine memory: ${inPlace[i]}, want ${want}`);
         for (const [k, s] of staged.entries()) {
-          if (!Object.is(s[i], want) && !(want !== want && s[i] !== s[i])) expect.fail(`sigmoid(${v[i]}) staged (${['both', 'output', 'input'][k]} outside): ${s[i]}, want ${want}`);
+          if (!Object.is(s[i], want) && !(want !== want && s[i] !== s[i])) expect.fail(`${name}(${v[i]}) staged (${['both', 'output', 'input'][k]} outside): ${s[i]}, want ${want}`);
         }
       }
     } finally {
@@ -330,5 +333,19 @@ describe('sigmoid (kernels/sigmoid.h: float32 steps, its own exp)', () => {
     }
     expect(rel).to.be.above(0).and.at.most(2.5e-7); // ~2 float32 ulps; the float64 formula rounded to float32 is within 0.5 ulp
     expect(abs).to.be.at.most(2 ** -149);
+  });
+});
+
+describe('tanh error', () => {
+  it('against the float64 tanh: at most 2.5e-7 relative wherever the result is a normal float32', () => {
+    let rel = 0;
+    const probe = (u: number) => {
+      const want = Math.tanh(u), got = tanh32(u);
+      if (Math.abs(want) >= 2 ** -126) rel = Math.max(rel, Math.abs(got - want) / Math.abs(want));
+      else expect(Math.abs(got - want)).to.be.at.most(2 ** -149);
+    };
+    for (let i = 0; i <= 200000; i++) probe(Math.fround(-12 + (24 * i) / 200000));
+    for (let e = -140; e < 4; e += 0.01) { probe(Math.fround(2 ** e)); probe(Math.fround(-(2 ** e))); }
+    expect(rel).to.be.above(0).and.at.most(2.5e-7);
   });
 });

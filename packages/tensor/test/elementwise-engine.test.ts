@@ -8,7 +8,7 @@ import { Tensor } from '../src/tensor.js';
 import { expectSameBits, randomRegion, randomTiling } from './util.js';
 
 /*
- * binary, add (two inputs), scaleShift, the epilogue activations and sigmoid on feature maps in engine
+ * binary, add (two inputs), scaleShift, the epilogue activations, sigmoid and tanh on feature maps in engine
  * memory run on the engine's kernel (kernels/elementwise.c); elsewhere on the
  * TypeScript kernels. Both must give the same bits, for any region and any
  * cut of the output, broadcasting and special values included.
@@ -47,7 +47,7 @@ function problem(rand: () => number): Problem {
     const weights: Weights = rand() < 0.7 ? { scale: values([c], rand), shift: values([c], rand) } : { scale: values([c], rand) };
     return { spec: { op: 'scaleShift' } as OpSpec, inputs: [values(shape, rand)], weights };
   }
-  const act = (['relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', 'sigmoid'] as const)[randInt(rand, 0, 5)]!;
+  const act = (['relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish', 'sigmoid', 'tanh'] as const)[randInt(rand, 0, 6)]!;
   const spec = act === 'leakyRelu' ? { op: act, alpha: rand() < 0.5 ? 0.1 : rand() * 2 - 1 }
     : act === 'hardSigmoid' ? { op: act, alpha: rand() < 0.5 ? 0.2 : rand() * 2 - 1, beta: rand() < 0.5 ? 0.5 : rand() * 2 - 1 } : { op: act };
   return { spec: spec as OpSpec, inputs: [values(shape, rand)], weights: {} };
@@ -84,7 +84,7 @@ describe('element-wise ops on engine memory (kernels/elementwise.c)', () => {
       const whole = [fullRegion(outShape(p))];
       expectSameBits(run(p, whole, true), run(p, whole, false), describeP(p));
     }
-    expect(seen.size, [...seen].join(', ')).to.equal(4 + 1 + 6 + 1);
+    expect(seen.size, [...seen].join(', ')).to.equal(4 + 1 + 7 + 1);
   });
 
   it('write exactly their region, and any cut of the output gives the same bits', () => {

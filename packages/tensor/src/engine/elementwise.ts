@@ -13,7 +13,7 @@ import { guarded, kernelEngine, scratch } from './wasm.js';
  */
 
 /** Op codes of kernels/elementwise.c. */
-export const EW_OP = { add: 0, sub: 1, mul: 2, div: 3, scale: 4, scaleShift: 5, act: 6, copy: 7, sigmoid: 8, zip2: 9 } as const;
+export const EW_OP = { add: 0, sub: 1, mul: 2, div: 3, scale: 4, scaleShift: 5, act: 6, copy: 7, sigmoid: 8, zip2: 9, tanh: 10 } as const;
 
 /** Words of the EwCall struct before its Epilogue (op, 4 addresses, extents, 4 × 4 strides). */
 const CALL_WORDS = 25;
@@ -104,15 +104,15 @@ const STAGE_FLOATS = 1 << 20;
 const STAGE_AT = 256;
 
 /**
- * sigmoid (kernels/sigmoid.h) over r: in place when x and out live in engine
- * memory, else a block of channel planes at a time copied into scratch, run
- * there and copied out (the same bits; the copies cost far less than the
- * float32 steps would in JavaScript).
+ * sigmoid or tanh (kernels/sigmoid.h) over r: in place when x and out live in
+ * engine memory, else a block of channel planes at a time copied into
+ * scratch, run there and copied out (the same bits; the copies cost far less
+ * than the float32 steps would in JavaScript).
  */
-export function engineSigmoid(x: Tensor, out: Tensor, r: Region): void {
+export function engineSigmoidTanh(fn: 'sigmoid' | 'tanh', x: Tensor, out: Tensor, r: Region): void {
   const ox = operand(x, r), oo = operand(out, r);
   if (ox && oo) {
-    call(EW_OP.sigmoid, 'sigmoid', r, ox, null, null, oo);
+    call(EW_OP[fn], fn, r, ox, null, null, oo);
     return;
   }
   const rows = r.y1 - r.y0, cols = r.x1 - r.x0, plane = rows * cols;
@@ -127,7 +127,7 @@ export function engineSigmoid(x: Tensor, out: Tensor, r: Region): void {
       const block: Operand = { at, strides: [0, plane, cols, 1] };
       // The side in engine memory is read or written in place; the other goes through the block.
       if (!ox) copyIn(e.f32(), at / 4, x, elementAt(x, n, c, r.y0, r.x0), planes, rows, cols);
-      call(EW_OP.sigmoid, 'sigmoid', part, ox ? operand(x, part)! : block, null, null, oo ? operand(out, part)! : block);
+      call(EW_OP[fn], fn, part, ox ? operand(x, part)! : block, null, null, oo ? operand(out, part)! : block);
       if (!oo) copyOut(e.f32(), at / 4, out, elementAt(out, n, c, r.y0, r.x0), planes, rows, cols);
     }
   }

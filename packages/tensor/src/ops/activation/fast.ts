@@ -3,7 +3,7 @@ import type { Tensor } from '../../tensor.js';
 import { checkKernelCall } from '../invoke.js';
 import type { Weights } from '../op.js';
 import { regionRuns, type Runs } from '../runs.js';
-import { engineActivation, engineSigmoid } from '../../engine/elementwise.js';
+import { engineActivation, engineSigmoidTanh } from '../../engine/elementwise.js';
 import { activationOutputShape, type ActivationSpec } from './spec.js';
 
 /*
@@ -19,10 +19,10 @@ import { activationOutputShape, type ActivationSpec } from './spec.js';
  *   leaky v · fround(alpha), one float32 rounding, where v's sign bit is set
  * relu and relu6 equal the reference (`activate`) for every input; leakyRelu
  * differs from its float64 reference (v · alpha unrounded) by at most one
- * float32 rounding of alpha, well inside FAST_TOLERANCE. tanh equals
- * the reference. sigmoid always runs on the engine (kernels/sigmoid.h, float32
- * steps with its own exp; a feature map elsewhere is staged through engine
- * memory), within a few float32 roundings of the float64 reference. prelu, hardSigmoid and
+ * float32 rounding of alpha, well inside FAST_TOLERANCE. sigmoid and
+ * tanh always run on the engine (kernels/sigmoid.h, float32 steps with its
+ * own exp; a feature map elsewhere is staged through engine memory), within a
+ * few float32 roundings of the float64 reference. prelu, hardSigmoid and
  * hardSwish work in float32 steps (each multiply and add rounded), within
  * a few float32 roundings of their float64 references.
  *
@@ -35,8 +35,8 @@ export function activationFast(inputs: readonly Tensor[], weights: Weights, spec
   checkKernelCall(activationOutputShape, spec, inputs, weights, out, r, spec?.op ?? 'activation');
   const x = inputs[0]!;
   if (spec.op === 'prelu') return prelu(x, out, r, weights.slope!);
-  if (spec.op === 'sigmoid') return engineSigmoid(x, out, r);
-  if (spec.op !== 'tanh' && engineActivation(spec.op === 'leakyRelu' ? { activation: spec.op, alpha: spec.alpha }
+  if (spec.op === 'sigmoid' || spec.op === 'tanh') return engineSigmoidTanh(spec.op, x, out, r);
+  if (engineActivation(spec.op === 'leakyRelu' ? { activation: spec.op, alpha: spec.alpha }
     : spec.op === 'hardSigmoid' ? { activation: spec.op, alpha: spec.alpha, beta: spec.beta } : { activation: spec.op }, x, out, r)) return;
   const runs = regionRuns([x, out], r);
   switch (spec.op) {
@@ -45,7 +45,6 @@ export function activationFast(inputs: readonly Tensor[], weights: Weights, spec
     case 'relu': return relu(x.data, out.data, runs);
     case 'leakyRelu': return leakyRelu(x.data, out.data, runs, spec.alpha);
     case 'relu6': return relu6(x.data, out.data, runs);
-    case 'tanh': return tanh(x.data, out.data, runs);
   }
 }
 
@@ -118,14 +117,6 @@ function relu6(src: Float32Array, dst: Float32Array, runs: Runs): void {
     } else {
       for (let j = 0; j < len; j++, i += is, o += os) { const v = src[i]!; dst[o] = v > 0 ? (v > 6 ? 6 : v) : v !== v ? v : 0; }
     }
-  }
-}
-
-function tanh(src: Float32Array, dst: Float32Array, runs: Runs): void {
-  const ia = runs.starts[0]!, oa = runs.starts[1]!, is = runs.steps[0]!, os = runs.steps[1]!, len = runs.len;
-  for (let k = 0; k < runs.count; k++) {
-    let i = ia[k]!, o = oa[k]!;
-    for (let j = 0; j < len; j++, i += is, o += os) dst[o] = Math.tanh(src[i]!); // tanh costs far more than the loop: one strided loop serves both layouts
   }
 }
 

@@ -8,7 +8,7 @@ import { hardSigmoidOp, hardSwishOp, leakyReluOp, relu6Op, reluOp } from '../act
 import type { ActivationSpec } from '../activation/spec.js';
 import { conv2dFast } from '../conv2d/fast.js';
 import type { Conv2dSpec } from '../conv2d/spec.js';
-import { engineCopy, engineSigmoid, engineZip2 } from '../../engine/elementwise.js';
+import { engineCopy, engineSigmoidTanh, engineZip2 } from '../../engine/elementwise.js';
 import { engineAddress, enginePartial, releaseEngineTensor } from '../../engine/tensors.js';
 import { transposeS2 } from './direct.js';
 import { conv2dTransposeGeometry, conv2dTransposeOutputShape, type Conv2dTransposeSpec, type TransposeGeometry } from './spec.js';
@@ -124,7 +124,7 @@ export const conv2dTransposeFast: Kernel<Conv2dTransposeSpec> = (inputs, weights
   if (groups === 1 && shuffled(x, w, weights, ep, sigmoid, g, ys, xs, out, r)) return;
   phases(x, w, weights, ep, groups, g, ys, xs, out, r);
   // A fused sigmoid (after the epilogue) over the region, in place: the sigmoid layer's own kernel.
-  if (sigmoid) engineSigmoid(out, out, r);
+  if (sigmoid) engineSigmoidTanh('sigmoid', out, out, r);
 };
 
 /** Every phase of region r (see above), the epilogue's sigmoid aside. */
@@ -263,6 +263,6 @@ function shuffled(x: Tensor, w: Tensor, given: Weights, ep: EpilogueSpec, sigmoi
   } finally {
     releaseEngineTensor(tile);
   }
-  if (sigmoid) engineSigmoid(out, out, r);
+  if (sigmoid) engineSigmoidTanh('sigmoid', out, out, r);
   return true;
 }
