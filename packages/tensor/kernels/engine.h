@@ -82,7 +82,7 @@ _Static_assert(sizeof(Epilogue) == 6 * 4, "Epilogue is written field by field fr
  *               roundings); pmax/pmin are exactly those selects (NaN and −0 kept)
  *   hardSwish   v · h (one more rounding)
  */
-static inline f32x4 activate(f32x4 v, const Epilogue *ep) {
+static inline __attribute__((always_inline)) f32x4 activate(f32x4 v, const Epilogue *ep) {
   switch (ep->act) {
     case ACT_RELU: return wasm_f32x4_max(v, wasm_f32x4_splat(0.0f));
     case ACT_RELU6: return wasm_f32x4_min(wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(6.0f));
@@ -100,7 +100,7 @@ static inline f32x4 activate(f32x4 v, const Epilogue *ep) {
   }
 }
 
-static inline f32x4 epilogue(f32x4 v, const Epilogue *ep, int c) {
+static inline __attribute__((always_inline)) f32x4 epilogue(f32x4 v, const Epilogue *ep, int c) {
   v = wasm_f32x4_add(v, splat(AT(const float, ep->bias)[c]));
   if (ep->scale) v = wasm_f32x4_add(wasm_f32x4_mul(v, splat(AT(const float, ep->scale)[c])), splat(AT(const float, ep->shift)[c]));
   return activate(v, ep);
