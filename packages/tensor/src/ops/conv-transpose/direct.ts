@@ -21,10 +21,11 @@ const a16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 /**
  * Runs region r of the layer (kernel [sh, 2] = stride, no padding, one group:
- * the caller checked; `sigmoid`: a fused sigmoid after the epilogue) when r holds whole column pairs and x and out have dense
- * columns; false, having done nothing, otherwise. A map outside engine memory
- * (a worker's shared maps) is staged: the input box the region reads copied
- * in, the region copied out.
+ * the caller checked; `sigmoid`: a fused sigmoid after the epilogue) when r
+ * holds whole column pairs and x and out have dense columns; false, having
+ * done nothing, otherwise. A map outside engine memory (a worker's shared
+ * maps) is staged: the input box the region reads copied in, the region
+ * copied out.
  */
 export function transposeS2(x: Tensor, w: Tensor, weights: Weights, ep: EpilogueSpec, sigmoid: boolean, g: TransposeGeometry, out: Tensor, r: Region): boolean {
   if (g.sw !== 2 || g.kw !== 2 || r.x0 % 2 !== 0 || r.x1 % 2 !== 0 || x.strides4()[3] !== 1 || out.strides4()[3] !== 1) return false;
