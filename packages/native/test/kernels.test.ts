@@ -265,6 +265,28 @@ describe('native engine: kernels', function () {
         for (const isa of ISAS) expectSameBits(runOn({ kind: 'native', isa }, p, shape, region, false), want, `conv2d groups ${groups} ${act ?? 'none'} ${isa}`);
       }
     }
+    // Rows of 40 and 24: the native 8- and 16-lane epilogues of the depthwise and pointwise paths, scale/shift included.
+    for (const width of [40, 24]) {
+      const xw = Tensor.zeros([1, 9, 5, width]);
+      for (let i = 0; i < xw.size; i++) xw.data[i] = vals[randInt(rand, 0, vals.length - 1)]!;
+      const uw = new Uint32Array(xw.data.buffer, xw.data.byteOffset, xw.size);
+      for (let i = 0; i < uw.length; i += 13) uw[i] = 0x7fa00001 + i;
+      for (const act of ACTS) {
+        for (const [k, groups] of [[1, 1], [3, 9], [5, 9]] as const) {
+          const w = randomTensor([9, 9 / groups, k, k], rand);
+          for (let i = 0; i < w.size; i += 5) w.data[i] = [0, -0, 1e-45][i % 3]!;
+          const weights = {
+            weight: w, bias: Tensor.from([-0, 0, NaN, 1, -1, Infinity, 0, -0, 2], [9]),
+            scale: Tensor.from([-0, 0, NaN, 1, -1, Infinity, 1e-45, 3, -3], [9]), shift: Tensor.from([0, -0, 1, NaN, -Infinity, 2, -0, 0.5, 6], [9]),
+          };
+          const p: Problem = { spec: { op: 'conv2d', kernel: k, padding: k === 1 ? 'valid' : 'same', groups, ...actFields(act, rand) } as unknown as OpSpec, inputs: [xw], weights };
+          const shape = applyOp(p.spec, p.inputs, p.weights).shape;
+          const region = { n0: 0, n1: 1, c0: 0, c1: 9, y0: 0, y1: shape[2]!, x0: 0, x1: shape[3]! };
+          const want = runOn({ kind: 'wasm' }, p, shape, region, true);
+          for (const isa of ISAS) expectSameBits(runOn({ kind: 'native', isa }, p, shape, region, true), want, `conv2d ${k}×${k} groups ${groups} width ${width} ${act ?? 'none'} ${isa}`);
+        }
+      }
+    }
     // Element-wise kernels read engine memory only (elsewhere TypeScript runs them): in place.
     const ew: Problem[] = [
       ...(['add', 'sub', 'mul', 'div'] as const).map((fn) => ({ spec: { op: 'binary', fn } as unknown as OpSpec, inputs: [x, Tensor.from([-0, 0, NaN, 1, -1, Infinity, 1e-45, 3, -3], [1, 9, 1, 1])], weights: {} })),

@@ -284,10 +284,69 @@ static int conv2d_tiles_wide(const float *w, const int32_t *toff, const float *x
  */
 static inline __attribute__((always_inline)) wvec wload1(const float *p) { wvec v; memcpy(&v, p, sizeof v); return v; }
 
+/*
+ * engine.h's epilogue on WL lanes of one channel: the same float32 steps
+ * lane by lane, and the activations' exact WebAssembly semantics (simd_native.h:
+ * V8's max/min sequences, pmax/pmin as maxps/minps with swapped operands) on
+ * 256/512-bit vectors instead of four 128-bit passes.
+ */
+#if WL == 16
+typedef int32_t wivec __attribute__((vector_size(64)));
+typedef uint32_t wuvec __attribute__((vector_size(64)));
+static inline __attribute__((always_inline)) wvec wmaxps(wvec a, wvec b) { return (wvec)_mm512_max_ps((__m512)a, (__m512)b); }
+static inline __attribute__((always_inline)) wvec wminps(wvec a, wvec b) { return (wvec)_mm512_min_ps((__m512)a, (__m512)b); }
+#else
+typedef int32_t wivec __attribute__((vector_size(32)));
+typedef uint32_t wuvec __attribute__((vector_size(32)));
+static inline __attribute__((always_inline)) wvec wmaxps(wvec a, wvec b) { return (wvec)_mm256_max_ps((__m256)a, (__m256)b); }
+static inline __attribute__((always_inline)) wvec wminps(wvec a, wvec b) { return (wvec)_mm256_min_ps((__m256)a, (__m256)b); }
+#endif
+static inline __attribute__((always_inline)) wivec wunord(wvec a, wvec b) { return (wivec)((a != a) | (b != b)); }
+
+/* wasm f32x4.max (V8's F32x4Max, as simd_native.h) on WL lanes. */
+static inline __attribute__((always_inline)) wvec wmax_wasm(wvec lhs, wvec rhs) {
+  wivec scratch = (wivec)wmaxps(lhs, rhs), dst = (wivec)wmaxps(rhs, lhs);
+  dst = dst ^ scratch;
+  scratch = scratch | dst;
+  scratch = (wivec)((wvec)scratch - (wvec)dst);
+  dst = wunord((wvec)dst, (wvec)scratch);
+  dst = (wivec)((wuvec)dst >> 10);
+  return (wvec)(scratch & ~dst);
+}
+
+/* wasm f32x4.min (V8's F32x4Min) on WL lanes. */
+static inline __attribute__((always_inline)) wvec wmin_wasm(wvec lhs, wvec rhs) {
+  wivec scratch = (wivec)wminps(lhs, rhs), dst = (wivec)wminps(rhs, lhs);
+  scratch = scratch | dst;
+  dst = wunord((wvec)dst, (wvec)scratch);
+  scratch = scratch | dst;
+  dst = (wivec)((wuvec)dst >> 10);
+  return (wvec)(scratch & ~dst);
+}
+
+static inline __attribute__((always_inline)) wvec wepilogue(wvec v, const Epilogue *ep, int c) {
+  v = v + wsplat(AT(const float, ep->bias)[c]);
+  if (ep->scale) v = v * wsplat(AT(const float, ep->scale)[c]) + wsplat(AT(const float, ep->shift)[c]);
+  switch (ep->act) {
+    case ACT_RELU: return wmax_wasm(v, wsplat(0.0f));
+    case ACT_RELU6: return wmin_wasm(wmax_wasm(v, wsplat(0.0f)), wsplat(6.0f));
+    case ACT_LEAKY: {
+      const wivec neg = (wivec)v >> 31;
+      return (wvec)(((wivec)(v * wsplat(ep->alpha)) & neg) | ((wivec)v & ~neg));
+    }
+    case ACT_HARD_SIGMOID:
+    case ACT_HARD_SWISH: {
+      const wvec t = wsplat(ep->alpha) * v + wsplat(ep->beta);
+      const wvec h = wminps(wsplat(1.0f), wmaxps(wsplat(0.0f), t)); /* pmin(pmax(t, 0), 1) */
+      return ep->act == ACT_HARD_SWISH ? v * h : h;
+    }
+    default: return v;
+  }
+}
+
 static inline __attribute__((always_inline)) void dw_store_wide(float *out, wvec s, const Epilogue *ep, int ch) {
-  float tmp[WL] __attribute__((aligned(64)));
-  memcpy(tmp, &s, sizeof s);
-  for (int c = 0; c < WL; c += 4) store4(out + c, epilogue(load4(tmp + c), ep, ch));
+  const wvec v = wepilogue(s, ep, ch);
+  memcpy(out, &v, sizeof v);
 }
 
 /* Two output rows at once (stride 1, dilation 1): input rows r0 … r3. */
