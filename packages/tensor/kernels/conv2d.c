@@ -20,7 +20,8 @@
  * Outputs are stored channel-major ([channel][position]) after a 4 × 4
  * transpose: straight into an NCHW feature map, or into a buffer.
  *
- * Depthwise (conv2d_depthwise, below) reads NCHW planes directly instead.
+ * Pointwise (conv2d_pointwise) and depthwise (conv2d_depthwise), below, read
+ * NCHW planes directly instead.
  */
 #include "engine.h"
 

@@ -30,7 +30,10 @@ import { cacheable, cachedPlan, rememberPlan, type Conv2dPlan, type Window } fro
  * the last channel or position compute on zero weights or spare patch cells
  * and are not stored. Weights are packed once per layer and thread
  * (engine/packed.ts). Depthwise convolutions (one input and one output
- * channel per group) read NCHW planes directly (depthwiseConv below).
+ * channel per group) read NCHW planes directly (depthwiseConv below), and so
+ * do pointwise ones (1 × 1, stride 1, no padding: pointwiseConv, positions in
+ * the SIMD lanes). What a call derives before any arithmetic is kept per
+ * layer for the next identical call (plan.ts).
  */
 
 /** Most outputs (channels × positions) one engine call accumulates before they are copied out. */
