@@ -10,7 +10,8 @@
  * packages/tensor checks that after each growth (`address`).
  *
  * Exports:
- *   info() → { isas, best, modes, compiler }        isas: the variants this CPU runs, best first
+ *   info() → { isas, best, modes, compiler, kernels } isas: the variants this CPU runs, best first;
+ *                                                   kernels: the fingerprint of the kernel sources (scripts/kernels-id.sh)
  *   bind(bytes: Uint8Array over the memory, isa, mode) → { conv2d_patch_hwc, …, global_pool, setLimit(bytes) }
  *   address(bytes) → bigint                          the address of bytes[0]
  */
@@ -21,6 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernels.h"
+
+#ifndef TESSERA_KERNELS_ID
+#error "build with -DTESSERA_KERNELS_ID (binding.gyp runs ../tensor/scripts/kernels-id.sh)"
+#endif
+#define TS_STR2(x) #x
+#define TS_STR(x) TS_STR2(x)
 
 /* The memory the running kernel call reads (engine.h's AT() for offsets inside call structs). */
 _Thread_local char *tessera_mem;
@@ -332,6 +339,8 @@ static napi_value info_fn(napi_env env, napi_callback_info info) {
   CHECK(env, napi_set_named_property(env, obj, "modes", modes));
   CHECK(env, napi_create_string_utf8(env, __VERSION__, NAPI_AUTO_LENGTH, &s));
   CHECK(env, napi_set_named_property(env, obj, "compiler", s));
+  CHECK(env, napi_create_string_utf8(env, TS_STR(TESSERA_KERNELS_ID), NAPI_AUTO_LENGTH, &s));
+  CHECK(env, napi_set_named_property(env, obj, "kernels", s));
   return obj;
 }
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +61,23 @@ describe('native engine: loading', function () {
     expect(out.info?.kind).to.equal('wasm');
     expect(out.info?.fallback).to.match(/broken\.node failed to load/);
     expect(stderr).to.match(/Tessera runs its kernels on WebAssembly: .*broken\.node failed to load/);
+    expect(out.centre).to.equal(2 * 9 * 0.125);
+  });
+
+  it('an addon built from other kernel sources than the wasm module (stale): wasm, the fingerprints reported', () => {
+    // The real addon with its kernel-source fingerprint (info().kernels, a string in its read-only data) overwritten.
+    const real = fileURLToPath(new URL('../build/Release/tessera_native.node', import.meta.url));
+    const id = (createRequire(import.meta.url)(real) as { info(): { kernels: string } }).info().kernels;
+    const bytes = readFileSync(real);
+    const at = bytes.indexOf(Buffer.from(id));
+    expect(at, `fingerprint ${id} in the addon`).to.be.at.least(0);
+    Buffer.from('0x00000000u').copy(bytes, at);
+    const stale = join(dir, 'stale.node');
+    writeFileSync(stale, bytes);
+    const { out, stderr } = run({ TESSERA_NATIVE_ADDON: stale });
+    expect(out.info?.kind).to.equal('wasm');
+    expect(out.info?.fallback).to.contain(`stale.node was built from other kernel sources (0x00000000u) than the WebAssembly engine (${id})`);
+    expect(stderr.match(/TESSERA_ENGINE_FALLBACK/g)?.length, stderr).to.equal(1);
     expect(out.centre).to.equal(2 * 9 * 0.125);
   });
 

@@ -15,7 +15,9 @@ out=wasm/tessera.wasm
 LD_DIR=$(mktemp -d)
 trap 'rm -rf "$LD_DIR"' EXIT
 ln -s "$(command -v wasm-ld-16 || command -v wasm-ld)" "$LD_DIR/wasm-ld"
-PATH="$LD_DIR:$PATH" "$CC" --target=wasm32 -O3 -msimd128 -mbulk-memory -matomics -nostdlib -std=c11 \
+# The sources' fingerprint, checked against the native addon's before the addon runs (scripts/kernels-id.sh).
+KERNELS_ID=$(bash scripts/kernels-id.sh)
+PATH="$LD_DIR:$PATH" "$CC" --target=wasm32 -O3 -msimd128 -mbulk-memory -matomics -nostdlib -std=c11 -DTESSERA_KERNELS_ID="$KERNELS_ID" \
   -ffp-contract=off -fno-fast-math -Wall -Wextra -Werror \
   -Wl,--no-entry -Wl,--export=__heap_base -Wl,--import-memory -Wl,--shared-memory -Wl,--initial-memory=1048576 -Wl,--max-memory=4294967296 \
   -Wl,--stack-first -Wl,-z,stack-size=65536 \

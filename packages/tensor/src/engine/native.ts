@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { KernelExports } from './wasm.js';
+import { engineKernelsId, type KernelExports } from './wasm.js';
 
 /*
  * The optional native engine (packages/native): the same kernel sources as
@@ -19,7 +19,7 @@ export type NativeKernels = KernelExports & { setLimit(bytes: number): void };
 
 /** What the addon exports (packages/native/src/addon.c). */
 export interface NativeAddon {
-  info(): { isas: string[]; modes: string[]; compiler: string };
+  info(): { isas: string[]; modes: string[]; compiler: string; kernels?: string };
   bind(bytes: Uint8Array, isa: string, mode: string): NativeKernels;
   address(bytes: Uint8Array): bigint;
 }
@@ -55,8 +55,12 @@ export function loadNative(): NativeLoad {
     if (typeof addon?.bind !== 'function' || typeof addon.info !== 'function' || typeof addon.address !== 'function') {
       loaded = { path, reason: `the native engine ${path} is not Tessera's addon (no bind/info/address exports)` };
     } else {
-      const isas = addon.info().isas;
-      loaded = isas.length ? { addon, path } : { path, reason: `the native engine ${path} has no variant this CPU runs` };
+      const info = addon.info(), wasm = engineKernelsId();
+      // Kernels from other sources (an addon built before a pull, say) could compute something else under the same
+      // name, with no error: only an addon built from the wasm module's sources runs.
+      loaded = info.kernels === undefined || info.kernels !== wasm
+        ? { path, reason: `the native engine ${path} was built from other kernel sources (${info.kernels ?? 'no fingerprint'}) than the WebAssembly engine (${wasm ?? 'no fingerprint'}); rebuild it: npm run build -w @tessera/native` }
+        : info.isas.length ? { addon, path } : { path, reason: `the native engine ${path} has no variant this CPU runs` };
     }
   } catch (e) {
     loaded = { path, reason: `the native engine ${path} failed to load: ${(e as Error).message}` };

@@ -30,7 +30,7 @@ import { loadNative, type NativeKernels } from './native.js';
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
+  Module: (new (bytes: Uint8Array) => object) & { customSections(module: object, name: string): ArrayBuffer[] };
   Instance: new (module: object, imports?: object) => { readonly exports: Record<string, unknown> };
   RuntimeError: new (...a: unknown[]) => Error;
 }
@@ -61,6 +61,12 @@ function api(): WasmApi {
 }
 
 let compiled: object | undefined;
+
+/** The fingerprint of the kernel sources the wasm module was built from (scripts/kernels-id.sh; its custom section), or undefined in an older build. */
+export function engineKernelsId(): string | undefined {
+  const [section] = api().Module.customSections(engineModule(), 'tessera_kernels_id');
+  return section ? new TextDecoder().decode(section) : undefined;
+}
 
 /** The compiled module (once per thread; a worker may be handed one with `useEngineModule`). */
 export function engineModule(): object {
