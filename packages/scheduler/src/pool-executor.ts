@@ -231,6 +231,9 @@ export class PoolExecutor implements Executor {
     if (!p) {
       p = plan(model, inputShapes, {
         workers: this.threads, strategy, tasksPerWorker: this.opts.tasksPerWorker, stageOverheadUs: await this.stageOverheadUs(),
+        // What a thread's conv kernels sustain on this engine (3×3 convs, one thread: wasm ~40, native ~75 GFLOP/s), so
+        // the cost model weighs a task's fixed costs against its work as they are.
+        gflopsPerWorker: this.engine.kind === 'native' ? 60 : 30,
       });
       if (this.plans.size > 256) this.plans.clear();
       this.plans.set(key, p);
