@@ -61,6 +61,94 @@ static inline __attribute__((always_inline)) wvec wjoin(const float *lo, const f
 }
 
 /*
+ * engine.h's epilogue on WL lanes of one channel: the same float32 steps
+ * lane by lane, and the activations' exact WebAssembly semantics (simd_native.h:
+ * V8's max/min sequences, pmax/pmin as maxps/minps with swapped operands) on
+ * 256/512-bit vectors instead of four 128-bit passes.
+ */
+#if WL == 16
+typedef int32_t wivec __attribute__((vector_size(64)));
+typedef uint32_t wuvec __attribute__((vector_size(64)));
+static inline __attribute__((always_inline)) wvec wmaxps(wvec a, wvec b) { return (wvec)_mm512_max_ps((__m512)a, (__m512)b); }
+static inline __attribute__((always_inline)) wvec wminps(wvec a, wvec b) { return (wvec)_mm512_min_ps((__m512)a, (__m512)b); }
+#else
+typedef int32_t wivec __attribute__((vector_size(32)));
+typedef uint32_t wuvec __attribute__((vector_size(32)));
+static inline __attribute__((always_inline)) wvec wmaxps(wvec a, wvec b) { return (wvec)_mm256_max_ps((__m256)a, (__m256)b); }
+static inline __attribute__((always_inline)) wvec wminps(wvec a, wvec b) { return (wvec)_mm256_min_ps((__m256)a, (__m256)b); }
+#endif
+static inline __attribute__((always_inline)) wivec wunord(wvec a, wvec b) { return (wivec)((a != a) | (b != b)); }
+
+/* wasm f32x4.max (V8's F32x4Max, as simd_native.h) on WL lanes. */
+static inline __attribute__((always_inline)) wvec wmax_wasm(wvec lhs, wvec rhs) {
+  wivec scratch = (wivec)wmaxps(lhs, rhs), dst = (wivec)wmaxps(rhs, lhs);
+  dst = dst ^ scratch;
+  scratch = scratch | dst;
+  scratch = (wivec)((wvec)scratch - (wvec)dst);
+  dst = wunord((wvec)dst, (wvec)scratch);
+  dst = (wivec)((wuvec)dst >> 10);
+  return (wvec)(scratch & ~dst);
+}
+
+/* wasm f32x4.min (V8's F32x4Min) on WL lanes. */
+static inline __attribute__((always_inline)) wvec wmin_wasm(wvec lhs, wvec rhs) {
+  wivec scratch = (wivec)wminps(lhs, rhs), dst = (wivec)wminps(rhs, lhs);
+  scratch = scratch | dst;
+  dst = wunord((wvec)dst, (wvec)scratch);
+  scratch = scratch | dst;
+  dst = (wivec)((wuvec)dst >> 10);
+  return (wvec)(scratch & ~dst);
+}
+
+static inline __attribute__((always_inline)) wvec wactivate(wvec v, const Epilogue *ep) {
+  switch (ep->act) {
+    case ACT_RELU: return wmax_wasm(v, wsplat(0.0f));
+    case ACT_RELU6: return wmin_wasm(wmax_wasm(v, wsplat(0.0f)), wsplat(6.0f));
+    case ACT_LEAKY: {
+      const wivec neg = (wivec)v >> 31;
+      return (wvec)(((wivec)(v * wsplat(ep->alpha)) & neg) | ((wivec)v & ~neg));
+    }
+    case ACT_HARD_SIGMOID:
+    case ACT_HARD_SWISH: {
+      const wvec t = wsplat(ep->alpha) * v + wsplat(ep->beta);
+      const wvec h = wminps(wsplat(1.0f), wmaxps(wsplat(0.0f), t)); /* pmin(pmax(t, 0), 1) */
+      return ep->act == ACT_HARD_SWISH ? v * h : h;
+    }
+    default: return v;
+  }
+}
+
+/* The epilogue of channel c on all lanes (a row of one channel's outputs). */
+static inline __attribute__((always_inline)) wvec wepilogue(wvec v, const Epilogue *ep, int c) {
+  v = v + wsplat(AT(const float, ep->bias)[c]);
+  if (ep->scale) v = v * wsplat(AT(const float, ep->scale)[c]) + wsplat(AT(const float, ep->shift)[c]);
+  return wactivate(v, ep);
+}
+
+/*
+ * The epilogue of channels c0 … c0 + WL − 1, one per lane (a tile's sums
+ * before they are transposed). The per-channel vectors may be read past the
+ * call's last channel (they lie in the call's scratch): those lanes are never stored.
+ */
+static inline __attribute__((always_inline)) wvec wepilogue_lanes(wvec v, const Epilogue *ep, int c0) {
+  v = v + wload(AT(const float, ep->bias) + c0);
+  if (ep->scale) v = v * wload(AT(const float, ep->scale) + c0) + wload(AT(const float, ep->shift) + c0);
+  return wactivate(v, ep);
+}
+
+/* store_tile (conv2d.c) for rows that went through the epilogue already. */
+static inline __attribute__((always_inline)) void store_tile_done(float *a, int32_t ldc, f32x4 r0, f32x4 r1, f32x4 r2, f32x4 r3, int c,
+                                                                 int lo, int hi, int p, int cols) {
+  const int n = cols - p * 4;
+  const f32x4 r[4] = {r0, r1, r2, r3};
+  for (int i = 0; i < 4; i++) {
+    if (c + i < lo || c + i >= hi) continue;
+    if (n >= 4) store4(a + (int64_t)i * ldc, r[i]);
+    else store_lanes(a + (int64_t)i * ldc, r[i], n);
+  }
+}
+
+/*
  * One tile: VPT·WL channels (the blocks from wb, `bs` floats apart) × P
  * positions (patch offsets q[0..P)), stored into acc rows [cb, cb + VPT·WL)
  * at positions q0 … q0 + P − 1 (only those < npos, channels in [lo, hi)).
@@ -101,14 +189,17 @@ static inline __attribute__((always_inline)) wvec wjoin(const float *lo, const f
     }                                                                                                                  \
     float buf[P][VPT * WL] __attribute__((aligned(64)));                                                               \
     for (int p = 0; p < P; p++)                                                                                        \
-      for (int v = 0; v < VPT; v++) memcpy(&buf[p][v * WL], &s[p][v], sizeof(wvec));                                  \
+      for (int v = 0; v < VPT; v++) {                                                                                  \
+        const wvec e = wepilogue_lanes(s[p][v], ep, cb + v * WL);                                                      \
+        memcpy(&buf[p][v * WL], &e, sizeof(wvec));                                                                     \
+      }                                                                                                                \
     for (int g = 0; g < P / 4; g++) {                                                                                  \
       const int qg = q0 + 4 * g;                                                                                       \
       for (int i = 0; i < VPT * WL; i += 4) {                                                                          \
         f32x4 r0 = load4(&buf[4 * g][i]), r1 = load4(&buf[4 * g + 1][i]);                                              \
         f32x4 r2 = load4(&buf[4 * g + 2][i]), r3 = load4(&buf[4 * g + 3][i]);                                          \
         transpose4(&r0, &r1, &r2, &r3);                                                                                \
-        store_tile(acc + (int64_t)(cb + i) * ldc + qg, ldc, r0, r1, r2, r3, ep, cb + i, lo, hi, qg / 4, npos);         \
+        store_tile_done(acc + (int64_t)(cb + i) * ldc + qg, ldc, r0, r1, r2, r3, cb + i, lo, hi, qg / 4, npos);        \
       }                                                                                                                \
     }                                                                                                                  \
   }
@@ -283,66 +374,6 @@ static int conv2d_tiles_wide(const float *w, const int32_t *toff, const float *x
  * loop, which finishes the row. Returns the first column not done.
  */
 static inline __attribute__((always_inline)) wvec wload1(const float *p) { wvec v; memcpy(&v, p, sizeof v); return v; }
-
-/*
- * engine.h's epilogue on WL lanes of one channel: the same float32 steps
- * lane by lane, and the activations' exact WebAssembly semantics (simd_native.h:
- * V8's max/min sequences, pmax/pmin as maxps/minps with swapped operands) on
- * 256/512-bit vectors instead of four 128-bit passes.
- */
-#if WL == 16
-typedef int32_t wivec __attribute__((vector_size(64)));
-typedef uint32_t wuvec __attribute__((vector_size(64)));
-static inline __attribute__((always_inline)) wvec wmaxps(wvec a, wvec b) { return (wvec)_mm512_max_ps((__m512)a, (__m512)b); }
-static inline __attribute__((always_inline)) wvec wminps(wvec a, wvec b) { return (wvec)_mm512_min_ps((__m512)a, (__m512)b); }
-#else
-typedef int32_t wivec __attribute__((vector_size(32)));
-typedef uint32_t wuvec __attribute__((vector_size(32)));
-static inline __attribute__((always_inline)) wvec wmaxps(wvec a, wvec b) { return (wvec)_mm256_max_ps((__m256)a, (__m256)b); }
-static inline __attribute__((always_inline)) wvec wminps(wvec a, wvec b) { return (wvec)_mm256_min_ps((__m256)a, (__m256)b); }
-#endif
-static inline __attribute__((always_inline)) wivec wunord(wvec a, wvec b) { return (wivec)((a != a) | (b != b)); }
-
-/* wasm f32x4.max (V8's F32x4Max, as simd_native.h) on WL lanes. */
-static inline __attribute__((always_inline)) wvec wmax_wasm(wvec lhs, wvec rhs) {
-  wivec scratch = (wivec)wmaxps(lhs, rhs), dst = (wivec)wmaxps(rhs, lhs);
-  dst = dst ^ scratch;
-  scratch = scratch | dst;
-  scratch = (wivec)((wvec)scratch - (wvec)dst);
-  dst = wunord((wvec)dst, (wvec)scratch);
-  dst = (wivec)((wuvec)dst >> 10);
-  return (wvec)(scratch & ~dst);
-}
-
-/* wasm f32x4.min (V8's F32x4Min) on WL lanes. */
-static inline __attribute__((always_inline)) wvec wmin_wasm(wvec lhs, wvec rhs) {
-  wivec scratch = (wivec)wminps(lhs, rhs), dst = (wivec)wminps(rhs, lhs);
-  scratch = scratch | dst;
-  dst = wunord((wvec)dst, (wvec)scratch);
-  scratch = scratch | dst;
-  dst = (wivec)((wuvec)dst >> 10);
-  return (wvec)(scratch & ~dst);
-}
-
-static inline __attribute__((always_inline)) wvec wepilogue(wvec v, const Epilogue *ep, int c) {
-  v = v + wsplat(AT(const float, ep->bias)[c]);
-  if (ep->scale) v = v * wsplat(AT(const float, ep->scale)[c]) + wsplat(AT(const float, ep->shift)[c]);
-  switch (ep->act) {
-    case ACT_RELU: return wmax_wasm(v, wsplat(0.0f));
-    case ACT_RELU6: return wmin_wasm(wmax_wasm(v, wsplat(0.0f)), wsplat(6.0f));
-    case ACT_LEAKY: {
-      const wivec neg = (wivec)v >> 31;
-      return (wvec)(((wivec)(v * wsplat(ep->alpha)) & neg) | ((wivec)v & ~neg));
-    }
-    case ACT_HARD_SIGMOID:
-    case ACT_HARD_SWISH: {
-      const wvec t = wsplat(ep->alpha) * v + wsplat(ep->beta);
-      const wvec h = wminps(wsplat(1.0f), wmaxps(wsplat(0.0f), t)); /* pmin(pmax(t, 0), 1) */
-      return ep->act == ACT_HARD_SWISH ? v * h : h;
-    }
-    default: return v;
-  }
-}
 
 static inline __attribute__((always_inline)) void dw_store_wide(float *out, wvec s, const Epilogue *ep, int ch) {
   const wvec v = wepilogue(s, ep, ch);
