@@ -95,8 +95,11 @@ describe('PoolExecutor', function () {
       const x = randomTensor(m.inputShape, 3);
       const ac = new AbortController();
       const p = pool.run(m, x, { signal: ac.signal, strategy: 'layer-wise' });
-      // Abort once the workers hold the run (an event, not a clock).
-      while (pool.stats.inFlight === 0) await new Promise((r) => setImmediate(r));
+      let settled = false;
+      p.then(() => { settled = true; }, () => { settled = true; });
+      // Abort once the workers hold the run (an event, not a clock); a run that ends first fails below instead of
+      // leaving this loop polling forever.
+      while (pool.stats.inFlight === 0 && !settled) await new Promise((r) => setImmediate(r));
       ac.abort(new Error('stop now'));
       try {
         await p;
