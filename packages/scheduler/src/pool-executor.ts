@@ -144,7 +144,7 @@ export class PoolExecutor implements Executor {
   /** The memory budget of one run, in bytes (maxMemoryBytes). */
   readonly maxMemoryBytes: number;
   /** Auto: measured ms of each path's first run, by fused model id and input shape. */
-  private readonly timings = new Map<string, { times: Map<AutoPath, number[]>; paths: AutoPath[] }>();
+  private readonly timings = new Map<string, { times: Map<AutoPath, number[]>; paths: AutoPath[]; settled: number }>();
 
   constructor(opts: PoolExecutorOptions = {}) {
     checkPoolOptions(opts);
@@ -309,17 +309,26 @@ export class PoolExecutor implements Executor {
    * slow paths, so it is bounded: the planner's cut is not tried apart when it
    * is the same plan as layer-wise or fused, and a path whose first run took
    * over DROP_AFTER times the fastest so far is not tried again (a tiled run
-   * of a small model can take twice the calling thread's time).
+   * of a small model can take twice the calling thread's time). Each path is
+   * judged by its last AUTO_ROUNDS times, the chosen one's included, and the
+   * runner-up runs again one run in RECHECK_EVERY.
    */
   private async measured(original: Model, inputs: readonly Tensor[], opts: PoolRunAllOptions, out: Tensor | undefined): Promise<Tensor[]> {
     const key = `${fuseLayers(original).id}|${shapesKey(inputs.map((x) => x.shape))}`;
     let trial = this.timings.get(key);
     if (!trial) {
-      trial = { times: new Map(), paths: await this.distinctPaths(original, inputs.map((x) => x.shape)) };
+      trial = { times: new Map(), paths: await this.distinctPaths(original, inputs.map((x) => x.shape)), settled: 0 };
       this.timings.set(key, trial);
       if (this.timings.size > 256) this.timings.delete(this.timings.keys().next().value!);
     }
     const { times, paths } = trial;
+    const timed = async (path: AutoPath): Promise<Tensor[]> => {
+      const t0 = performance.now();
+      const outs = await run(path);
+      // The last AUTO_ROUNDS times of each path: a busy moment long past stops counting for or against it.
+      times.set(path, [...(times.get(path) ?? []), performance.now() - t0].slice(-AUTO_ROUNDS));
+      return outs;
+    };
     const run = (path: AutoPath): Promise<Tensor[]> => {
       if (path === 'local') {
         this.stats.runs++;
@@ -336,13 +345,12 @@ export class PoolExecutor implements Executor {
     const live = paths.filter((p) => count(p) === 0 || fastest(p) <= DROP_AFTER * fastest(best()));
     const fewest = Math.min(...live.map(count));
     const untried = fewest < AUTO_ROUNDS ? live.find((p) => count(p) === fewest) : undefined;
-    if (untried) {
-      const t0 = performance.now();
-      const outs = await run(untried);
-      times.set(untried, [...(times.get(untried) ?? []), performance.now() - t0]);
-      return outs;
-    }
-    return run(best());
+    if (untried) return timed(untried);
+    // Settled: the fastest, timed too; every RECHECK_EVERY runs the runner-up once more, so a choice made in a
+    // busy moment (or before the machine got busy) is revisited.
+    const chosen = best();
+    const runnerUp = live.filter((p) => p !== chosen).reduce<AutoPath | undefined>((a, b) => (a === undefined || fastest(b) < fastest(a) ? b : a), undefined);
+    return timed(++trial.settled % RECHECK_EVERY === 0 && runnerUp ? runnerUp : chosen);
   }
 
   /** The auto paths worth timing for a model and input shape: the planner's cut only when it differs from both layer-wise and fused. */
@@ -779,6 +787,8 @@ const AUTO_PATHS: readonly AutoPath[] = ['local', 'plan', 'layer-wise', 'fused']
 const AUTO_ROUNDS = 3;
 /** A path whose fastest run took over this many times the fastest path's is not timed again (its rounds would cost the caller more than noise could hide). */
 const DROP_AFTER = 1.25;
+/** Once settled, one run in this many takes the runner-up path instead, timed. */
+const RECHECK_EVERY = 16;
 
 /** What runStage needs of a plan: a whole TilePlan, or just the names for a single tile. */
 type PlanNames = Pick<TilePlan, 'inputShapes' | 'layerNames'>;
