@@ -248,11 +248,7 @@ function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
     const base = scratch(e, workAt + (win.PH * pitch + kw + 16) * 4);
     const mem = e.f32(), imem = e.i32();
     const scaled = weights.scale !== undefined;
-    epilogueVectors(weights, r.c0, channels, r.c1, {
-      bias: mem.subarray((base + biasAt) / 4, (base + biasAt) / 4 + channels),
-      scale: scaled ? mem.subarray((base + scaleAt) / 4, (base + scaleAt) / 4 + channels) : null,
-      shift: scaled ? mem.subarray((base + shiftAt) / 4, (base + shiftAt) / 4 + channels) : null,
-    });
+    stageVectors(mem, weights, r, base, biasAt, scaleAt, shiftAt);
     const call = imem.subarray((base + callAt) / 4, (base + callAt) / 4 + DW_FIELDS);
     call.set([0, inPlane, win.cols, win.rows, win.cols, win.top, win.left, win.PH, win.PW, kh, kw, g.sh, g.sw, g.dh, g.dw,
       outRows, outCols, 0, outPlane, outCols, 0, T, 0, base + workAt, base + epAt]);
@@ -323,11 +319,7 @@ function pointwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
     const base = scratch(e, outAt + (inPlaceOut ? 0 : a64(channels * plane)));
     const mem = e.f32(), imem = e.i32();
     const scaled = weights.scale !== undefined;
-    epilogueVectors(weights, r.c0, channels, r.c1, {
-      bias: mem.subarray((base + biasAt) / 4, (base + biasAt) / 4 + channels),
-      scale: scaled ? mem.subarray((base + scaleAt) / 4, (base + scaleAt) / 4 + channels) : null,
-      shift: scaled ? mem.subarray((base + shiftAt) / 4, (base + shiftAt) / 4 + channels) : null,
-    });
+    stageVectors(mem, weights, r, base, biasAt, scaleAt, shiftAt);
     writeEpilogue(imem, mem, base + epAt, base + biasAt, scaled ? base + scaleAt : 0, base + shiftAt, spec);
     // Rows that follow each other in both maps are one long row.
     const srcRow = inPlaceIn ? xh : cols, dstRow = inPlaceOut ? oh : cols;
@@ -390,3 +382,9 @@ export const conv2dFast: Kernel<Conv2dSpec> = (inputs, weights, spec, out, r) =>
   guarded('conv2d', r, () => convRegion(kernelEngine(), x, weights, spec, p.g, out, r, p));
 };
 
+/** The epilogue's bias (and scale, shift) of channels [r.c0, r.c1) into scratch at the given byte offsets from `base`. */
+function stageVectors(mem: Float32Array<ArrayBufferLike>, weights: Parameters<typeof epilogueVectors>[0], r: Region, base: number, biasAt: number, scaleAt: number, shiftAt: number): void {
+  const channels = r.c1 - r.c0, at = (off: number) => mem.subarray((base + off) / 4, (base + off) / 4 + channels);
+  const scaled = weights.scale !== undefined;
+  epilogueVectors(weights, r.c0, channels, r.c1, { bias: at(biasAt), scale: scaled ? at(scaleAt) : null, shift: scaled ? at(shiftAt) : null });
+}
