@@ -687,7 +687,7 @@ export class PoolExecutor implements Executor {
     const ctl = new Int32Array(new SharedArrayBuffer(4 * slots.size));
     const stop = (): void => { Atomics.store(ctl, slots.abort, 1); };
     const layout = planLayout(p, maps);
-    const slotMaps = layout.slots.map((producer) => maps.find((m) => m[producer] !== undefined)![producer]!);
+    const slotMaps = layout.slots.map((producer, i) => maps[layout.stageOf[i]!]![producer]!);
     const faults = p.stages.map((st) => this.takeFault(st, st.tasks.map((t) => t.id)));
     const msg: PlanMessage = {
       kind: 'plan', modelId: model.id, inputShape: p.inputShapes, control: ctl.buffer as SharedArrayBuffer, deps: table,
@@ -819,17 +819,20 @@ function intoAll(results: Tensor[], out: Tensor | undefined): Tensor[] {
   return out ? [into(results[0]!, out)] : results;
 }
 
-const layouts = new WeakMap<TilePlan, { shared: PlanLayout; slots: readonly number[] }>();
+/** A plan's layout as sent, its slots' producers, and for each slot a stage whose maps hold it. */
+interface SentLayout { shared: PlanLayout; slots: readonly number[]; stageOf: readonly number[] }
+const layouts = new WeakMap<TilePlan, SentLayout>();
 
 /**
  * A plan's layout for its workers (PlanLayoutSpec), made once per plan: the
  * stages, and a slot per feature map its stages read or write — every run
  * of the plan maps the same producers, only the buffers differ.
  */
-function planLayout(p: TilePlan, maps: readonly Readonly<Record<number, SharedMap>>[]): { shared: PlanLayout; slots: readonly number[] } {
+function planLayout(p: TilePlan, maps: readonly Readonly<Record<number, SharedMap>>[]): SentLayout {
   const hit = layouts.get(p);
   if (hit) return hit;
   const slots = [...new Set(maps.flatMap((m) => Object.keys(m).map(Number)))];
+  const stageOf = slots.map((producer) => maps.findIndex((m) => m[producer] !== undefined));
   const slotOf = new Map(slots.map((producer, i) => [producer, i]));
   const spec: PlanLayoutSpec = {
     stages: p.stages.map((st, s) => ({
@@ -841,7 +844,7 @@ function planLayout(p: TilePlan, maps: readonly Readonly<Record<number, SharedMa
   const bytes = new TextEncoder().encode(JSON.stringify(spec));
   const json = new SharedArrayBuffer(bytes.length);
   new Uint8Array(json).set(bytes);
-  const made = { shared: { key: randomUUID(), json }, slots };
+  const made = { shared: { key: randomUUID(), json }, slots, stageOf };
   layouts.set(p, made);
   return made;
 }
