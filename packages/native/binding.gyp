@@ -35,12 +35,12 @@
     },
     {
       "target_name": "tessera_native",
-      "sources": ["src/addon.c"],
+      "sources": ["src/addon.c", "src/parallel.c"],
       # The kernel sources' fingerprint (info().kernels): @tessera/tensor runs the addon only when it is its wasm module's.
       "defines": ["TESSERA_KERNELS_ID=<!(bash ../tensor/scripts/kernels-id.sh)"],
       "dependencies": ["kernels_generic"],
       "conditions": [["target_arch=='x64'", {"dependencies": ["kernels_avx2", "kernels_avx512"]}]],
-      "libraries": ["-lm"],
+      "libraries": ["-lm", "-lpthread"],
     },
   ],
 }

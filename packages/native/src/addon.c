@@ -10,18 +10,23 @@
  * packages/tensor checks that after each growth (`address`).
  *
  * Exports:
- *   info() → { isas, best, modes, compiler, kernels } isas: the variants this CPU runs, best first;
- *                                                   kernels: the fingerprint of the kernel sources (scripts/kernels-id.sh)
- *   bind(bytes: Uint8Array over the memory, isa, mode) → { conv2d_patch_hwc, …, global_pool, setLimit(bytes) }
+ *   info() → { isas, best, modes, compiler, kernels, helpers, splitCalls } isas: the variants this CPU runs, best first;
+ *                                                   kernels: the fingerprint of the kernel sources (scripts/kernels-id.sh);
+ *                                                   helpers: intra-op helper threads started so far (parallel.h);
+ *                                                   splitCalls: kernel calls split across them so far
+ *   bind(bytes: Uint8Array over the memory, isa, mode, threads = 1) → { conv2d_patch_hwc, …, global_pool, setLimit(bytes) }
+ *                                                   threads > 1: large conv calls are split across that many threads
  *   address(bytes) → bigint                          the address of bytes[0]
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kernels.h"
+#include "parallel.h"
 
 #ifndef TESSERA_KERNELS_ID
 #error "build with -DTESSERA_KERNELS_ID (binding.gyp runs ../tensor/scripts/kernels-id.sh)"
@@ -74,7 +79,27 @@ typedef struct {
   uint32_t limit; /* the memory's size in bytes (setLimit, after each growth) */
   const KernelTable *t;
   uint32_t refs;  /* functions that use it: each one's finalizer releases it, the last frees it */
+  int threads;    /* intra-op threads a large call is split across (parallel.h); 1: the calling thread only */
 } Bound;
+
+/*
+ * Work below this many multiply-adds runs on the calling thread alone:
+ * waking a spinning helper costs a few microseconds, ~0.1 M multiply-adds' worth.
+ */
+#define SPLIT_MIN_MACS (512.0 * 1024)
+/* Parts a call of `macs` multiply-adds is split into. */
+static int parts_for(const Bound *b, double macs) {
+  if (b->threads <= 1 || macs < SPLIT_MIN_MACS) return 1;
+  const int most = (int)(macs / SPLIT_MIN_MACS);
+  return most < b->threads ? most : b->threads;
+}
+/* Start of part i of n over [0, len), in whole units of `align`. */
+static int32_t part_start(int32_t len, int32_t align, int i, int n) {
+  if (i >= n) return len;
+  const int64_t units = (len + align - 1) / align;
+  const int64_t s = units * i / n * align;
+  return s < len ? (int32_t)s : len;
+}
 
 #define CHECK(env, call)                                                   \
   do {                                                                     \
@@ -140,27 +165,104 @@ static int args_i32(napi_env env, napi_callback_info info, size_t want, uint32_t
 
 #define P(T, v) ((T)(b->base + (uint32_t)(v)))
 
+typedef struct { const Bound *b; int32_t a[12]; } PatchJob;
+
+/*
+ * Window rows [s, e) of a conv2d_patch_hwc call: part 0 also zeroes the
+ * padding rows above the window, the last part those below and the slack;
+ * each part writes only its own span of the patch.
+ */
+static void patch_part(const void *ctx, int i, int n) {
+  const PatchJob *j = ctx;
+  const Bound *b = j->b;
+  const int32_t *a = j->a;
+  const int32_t rows = a[4], PW = a[7], Cp = a[8], top = a[9], len = a[11];
+  const int32_t s = part_start(rows, 1, i, n), e = part_start(rows, 1, i + 1, n);
+  const int64_t z0 = i == 0 ? 0 : (int64_t)(top + s) * PW * Cp, z1 = i == n - 1 ? len : (int64_t)(top + e) * PW * Cp;
+  if (z1 <= z0) return;
+  b->t->conv2d_patch_hwc(P(const float *, a[0]) + (int64_t)s * a[3], a[1], a[2], a[3], e - s, a[5], P(float *, a[6]) + z0, PW, Cp,
+                         i == 0 ? top : 0, a[10], (int32_t)(z1 - z0));
+}
+
+/* Patches of at least this many floats are split (memory-bound: a part per ~64 K floats, at most `threads`). */
+#define SPLIT_MIN_PATCH (128 * 1024)
+
 static napi_value k_patch(napi_env env, napi_callback_info info) {
-  int32_t a[12]; Bound *b;
-  if (!args_i32(env, info, 12, 1u << 0 | 1u << 6, a, &b)) return NULL;
-  b->t->conv2d_patch_hwc(P(const float *, a[0]), a[1], a[2], a[3], a[4], a[5], P(float *, a[6]), a[7], a[8], a[9], a[10], a[11]);
+  PatchJob j;
+  Bound *b;
+  if (!args_i32(env, info, 12, 1u << 0 | 1u << 6, j.a, &b)) return NULL;
+  j.b = b;
+  int parts = b->threads > 1 && j.a[11] >= SPLIT_MIN_PATCH && j.a[4] > 1 ? b->threads : 1;
+  if (parts > j.a[4]) parts = j.a[4];
+  tessera_parallel(parts, patch_part, &j, b->base);
   return NULL;
+}
+
+typedef struct { const Bound *b; int32_t a[13]; } TilesJob;
+
+/*
+ * Positions [s, e) of a conv2d_tiles_8x4 call: its position table and output
+ * from position s on (positions are consecutive in acc). Parts start on
+ * whole 48-position groups, so only the last part has a short tile.
+ */
+static void tiles_part(const void *ctx, int i, int n) {
+  const TilesJob *j = ctx;
+  const Bound *b = j->b;
+  const int32_t *a = j->a;
+  const int32_t s = part_start(a[6], 48, i, n), e = part_start(a[6], 48, i + 1, n);
+  if (e <= s) return;
+  b->t->conv2d_tiles_8x4(P(const float *, a[0]), P(const int32_t *, a[1]), P(const float *, a[2]), a[3], a[4], P(const int32_t *, a[5]) + s,
+                         e - s, a[7], P(float *, a[8]) + s, a[9], a[10], a[11], P(const void *, a[12]));
 }
 
 static napi_value k_tiles(napi_env env, napi_callback_info info) {
-  int32_t a[13]; Bound *b;
-  if (!args_i32(env, info, 13, 1u << 0 | 1u << 1 | 1u << 2 | 1u << 5 | 1u << 8 | 1u << 12, a, &b)) return NULL;
-  b->t->conv2d_tiles_8x4(P(const float *, a[0]), P(const int32_t *, a[1]), P(const float *, a[2]), a[3], a[4], P(const int32_t *, a[5]),
-                         a[6], a[7], P(float *, a[8]), a[9], a[10], a[11], P(const void *, a[12]));
+  TilesJob j;
+  Bound *b;
+  if (!args_i32(env, info, 13, 1u << 0 | 1u << 1 | 1u << 2 | 1u << 5 | 1u << 8 | 1u << 12, j.a, &b)) return NULL;
+  j.b = b;
+  /* positions × channels × taps × input channels */
+  const double macs = (double)j.a[6] * j.a[7] * 8 * j.a[3] * j.a[4];
+  tessera_parallel(parts_for(b, macs), tiles_part, &j, b->base);
   return NULL;
 }
 
-static napi_value k_depthwise(napi_env env, napi_callback_info info) {
-  int32_t a[1]; Bound *b;
-  if (!args_i32(env, info, 1, 1u, a, &b)) return NULL;
-  b->t->conv2d_depthwise(P(const void *, a[0]));
+/*
+ * Kernels that take one call struct: f(call) runs it; f(call, count, stride)
+ * runs `count` independent calls at call + i·stride, split across the
+ * intra-op threads (TypeScript prepares them with disjoint outputs and
+ * scratch, e.g. a depthwise layer's channels in `threads` blocks).
+ */
+typedef struct { const Bound *b; void (*fn)(const void *); uint32_t at; int32_t count, stride; } CallsJob;
+
+static void calls_part(const void *ctx, int i, int n) {
+  const CallsJob *j = ctx;
+  const Bound *b = j->b;
+  for (int32_t k = part_start(j->count, 1, i, n); k < part_start(j->count, 1, i + 1, n); k++) j->fn(P(const void *, j->at + (uint32_t)k * j->stride));
+}
+
+static napi_value struct_calls(napi_env env, napi_callback_info info, size_t slot) {
+  int32_t a[3] = {0, 1, 0};
+  Bound *b;
+  napi_value argv[3];
+  size_t argc = 3;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&b) != napi_ok) return NULL;
+  if (!args_i32(env, info, argc >= 3 ? 3 : 1, 1u, a, &b)) return NULL;
+  void (*fn)(const void *) = *(void (*const *)(const void *))((const char *)b->t + slot);
+  if (a[1] <= 1) { fn(P(const void *, a[0])); return NULL; }
+  const uint64_t last = (uint32_t)a[0] + (uint64_t)(a[1] - 1) * (uint32_t)a[2];
+  if (a[2] <= 0 || last >= b->limit) {
+    napi_throw_error(env, "NATIVE_FAILED", "native kernel: call structs outside the engine memory");
+    return NULL;
+  }
+  CallsJob j = {b, fn, (uint32_t)a[0], a[1], a[2]};
+  tessera_parallel(b->threads < a[1] ? b->threads : a[1], calls_part, &j, b->base);
   return NULL;
 }
+
+#define STRUCT_KERNEL(name, field) \
+  static napi_value name(napi_env env, napi_callback_info info) { return struct_calls(env, info, offsetof(KernelTable, field)); }
+
+STRUCT_KERNEL(k_depthwise, conv2d_depthwise)
 
 static napi_value k_dense(napi_env env, napi_callback_info info) {
   int32_t a[9]; Bound *b;
@@ -169,45 +271,77 @@ static napi_value k_dense(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value k_pool(napi_env env, napi_callback_info info) {
-  int32_t a[1]; Bound *b;
-  if (!args_i32(env, info, 1, 1u, a, &b)) return NULL;
-  b->t->pool2d(P(const void *, a[0]));
-  return NULL;
-}
+STRUCT_KERNEL(k_pool, pool2d)
 
-static napi_value k_elementwise(napi_env env, napi_callback_info info) {
-  int32_t a[1]; Bound *b;
-  if (!args_i32(env, info, 1, 1u, a, &b)) return NULL;
-  b->t->elementwise(P(const void *, a[0]));
-  return NULL;
+STRUCT_KERNEL(k_elementwise, elementwise)
+
+/* The PwCall fields (kernels/conv2d.c) a split changes. */
+typedef struct {
+  uint32_t src; int32_t srcChan, srcRow;
+  uint32_t dst; int32_t dstChan, dstRow;
+  int32_t rows, cols;
+  uint32_t w; int32_t C, cout;
+  uint32_t tail, ep;
+} PwFields;
+
+typedef struct { const Bound *b; PwFields call; } PwJob;
+
+/*
+ * Part of a conv2d_pointwise call: a run of one long row's positions (whole
+ * groups of 16, so only the last part has a tail), or of whole rows (split
+ * only when rows have no tail: the tail scratch is one per call).
+ */
+static void pointwise_part(const void *ctx, int i, int n) {
+  const PwJob *j = ctx;
+  PwFields c = j->call;
+  if (c.rows == 1) {
+    const int32_t s = part_start(c.cols, 16, i, n), e = part_start(c.cols, 16, i + 1, n);
+    if (e <= s) return;
+    c.src += (uint32_t)s * 4; c.dst += (uint32_t)s * 4; c.cols = e - s;
+  } else {
+    const int32_t s = part_start(c.rows, 1, i, n), e = part_start(c.rows, 1, i + 1, n);
+    if (e <= s) return;
+    c.src += (uint32_t)(s * c.srcRow) * 4; c.dst += (uint32_t)(s * c.dstRow) * 4; c.rows = e - s;
+  }
+  j->b->t->conv2d_pointwise(&c);
 }
 
 static napi_value k_pointwise(napi_env env, napi_callback_info info) {
   int32_t a[1]; Bound *b;
   if (!args_i32(env, info, 1, 1u, a, &b)) return NULL;
-  b->t->conv2d_pointwise(P(const void *, a[0]));
+  PwJob j = {b, *P(const PwFields *, a[0])};
+  const double macs = (double)j.call.rows * j.call.cols * j.call.C * j.call.cout;
+  const int parts = j.call.rows == 1 || j.call.cols % 4 == 0 ? parts_for(b, macs) : 1;
+  if (parts == 1) b->t->conv2d_pointwise(P(const void *, a[0]));
+  else tessera_parallel(parts, pointwise_part, &j, b->base);
   return NULL;
 }
 
-static napi_value k_resize_nearest(napi_env env, napi_callback_info info) {
-  int32_t a[1]; Bound *b;
-  if (!args_i32(env, info, 1, 1u, a, &b)) return NULL;
-  b->t->resize_nearest(P(const void *, a[0]));
-  return NULL;
-}
+STRUCT_KERNEL(k_resize_nearest, resize_nearest)
 
-static napi_value k_conv_transpose_s2(napi_env env, napi_callback_info info) {
-  int32_t a[1]; Bound *b;
-  if (!args_i32(env, info, 1, 1u, a, &b)) return NULL;
-  b->t->conv_transpose_s2(P(const void *, a[0]));
-  return NULL;
+STRUCT_KERNEL(k_conv_transpose_s2, conv_transpose_s2)
+
+typedef struct { const Bound *b; int32_t a[5]; } GlobalJob;
+
+/* Planes [s, e) of a global_pool call (one output per plane). */
+static void global_part(const void *ctx, int i, int n) {
+  const GlobalJob *j = ctx;
+  const Bound *b = j->b;
+  const int32_t *a = j->a;
+  const int32_t s = part_start(a[2], 1, i, n), e = part_start(a[2], 1, i + 1, n);
+  if (e > s) b->t->global_pool(a[0], P(const float *, a[1]) + (int64_t)s * a[3], e - s, a[3], P(float *, a[4]) + s);
 }
 
 static napi_value k_global(napi_env env, napi_callback_info info) {
-  int32_t a[5]; Bound *b;
-  if (!args_i32(env, info, 5, 1u << 1 | 1u << 4, a, &b)) return NULL;
-  b->t->global_pool(a[0], P(const float *, a[1]), a[2], a[3], P(float *, a[4]));
+  GlobalJob j;
+  Bound *b;
+  if (!args_i32(env, info, 5, 1u << 1 | 1u << 4, j.a, &b)) return NULL;
+  j.b = b;
+  /* Memory-bound: a part per 32 K floats read, at most `threads`, never more than the planes. */
+  int parts = (int)((double)j.a[2] * j.a[3] / 32768);
+  if (parts > b->threads) parts = b->threads;
+  if (parts > j.a[2]) parts = j.a[2];
+  tessera_parallel(parts, global_part, &j, b->base);
   return NULL;
 }
 
@@ -254,10 +388,15 @@ static void release_bound(napi_env env, void *data, void *hint) {
 }
 
 static napi_value bind(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  size_t argc = 3;
+  napi_value argv[4];
+  size_t argc = 4;
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) { napi_throw_type_error(env, "BAD_ARGUMENT", "native bind(bytes, isa, mode)"); return NULL; }
+  if (argc < 3) { napi_throw_type_error(env, "BAD_ARGUMENT", "native bind(bytes, isa, mode[, threads])"); return NULL; }
+  int32_t threads = 1;
+  if (argc > 3 && (napi_get_value_int32(env, argv[3], &threads) != napi_ok || threads < 1 || threads > 64)) {
+    napi_throw_range_error(env, "BAD_ARGUMENT", "native bind: threads must be an integer from 1 to 64");
+    return NULL;
+  }
   char *base;
   size_t bytes;
   if (!view_base(env, argv[0], &base, &bytes)) return NULL;
@@ -281,6 +420,7 @@ static napi_value bind(napi_env env, napi_callback_info info) {
   b->limit = bytes >= 4294967295u ? 4294967295u : (uint32_t)bytes;
   b->t = t;
   b->refs = 0;
+  b->threads = threads;
   napi_value obj;
   if (napi_create_object(env, &obj) != napi_ok) {
     free(b);
@@ -341,6 +481,10 @@ static napi_value info_fn(napi_env env, napi_callback_info info) {
   CHECK(env, napi_set_named_property(env, obj, "compiler", s));
   CHECK(env, napi_create_string_utf8(env, TS_STR(TESSERA_KERNELS_ID), NAPI_AUTO_LENGTH, &s));
   CHECK(env, napi_set_named_property(env, obj, "kernels", s));
+  CHECK(env, napi_create_int32(env, tessera_parallel_helpers(), &s));
+  CHECK(env, napi_set_named_property(env, obj, "helpers", s));
+  CHECK(env, napi_create_double(env, tessera_parallel_jobs(), &s));
+  CHECK(env, napi_set_named_property(env, obj, "splitCalls", s));
   return obj;
 }
 

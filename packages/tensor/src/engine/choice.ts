@@ -14,6 +14,12 @@ import { loadNative } from './native.js';
  *         tilings, threads and instruction sets, not equal to 'exact'.
  *   isa   the native variant ('avx512', 'avx2', 'generic'): default the best
  *         this CPU runs, or TESSERA_NATIVE_ISA (tests, benchmarks).
+ *   threads  intra-op threads (native only; default 1, or TESSERA_ENGINE_THREADS):
+ *         a large convolution call is split across the calling thread and
+ *         threads − 1 helper threads of the addon, which share the engine
+ *         memory, so nothing is copied. The bits do not change with it.
+ *         For one executor on the main thread (LocalExecutor); a pool's
+ *         workers are threads already.
  * An explicit option wins over the environment.
  */
 export type EngineKind = 'wasm' | 'native';
@@ -22,6 +28,7 @@ export interface EngineOptions {
   kind?: EngineKind;
   mode?: NumericMode;
   isa?: string;
+  threads?: number;
 }
 
 /** The engine a run uses, as recorded in explain output, the face CLI's --json and bench records. */
@@ -30,11 +37,15 @@ export interface EngineInfo {
   readonly mode: NumericMode;
   /** The native variant; absent on wasm. */
   readonly isa?: string;
+  /** Intra-op threads (native; absent: 1). */
+  readonly threads?: number;
   /** Why the native engine is not used, when it was not asked for and did not load. */
   readonly fallback?: string;
 }
 
-export const ENGINE_OPTION_KEYS = ['kind', 'mode', 'isa'] as const;
+export const ENGINE_OPTION_KEYS = ['kind', 'mode', 'isa', 'threads'] as const;
+/** Most intra-op threads (the addon's limit). */
+export const MAX_ENGINE_THREADS = 64;
 const KINDS: readonly EngineKind[] = ['wasm', 'native'];
 const MODES: readonly NumericMode[] = ['exact', 'fma'];
 
@@ -48,12 +59,20 @@ export function checkEngineOptions(what: string, value: unknown): EngineOptions 
   if (o.isa !== undefined && typeof o.isa !== 'string') {
     throw new TesseraError('BAD_ARGUMENT', `${what} isa must be a string, got ${typeof o.isa}`, { isa: o.isa });
   }
+  if (o.threads !== undefined) checkThreads(`${what} threads`, o.threads);
   return o as EngineOptions;
+}
+
+function checkThreads(what: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_ENGINE_THREADS) {
+    throw new TesseraError('BAD_ARGUMENT', `${what} must be an integer from 1 to ${MAX_ENGINE_THREADS}, got ${String(v)}`, { threads: v });
+  }
+  return v;
 }
 
 /** The options that resolve to `info` again (another executor on the same engine, e.g. a pool's threads). */
 export function engineOptionsOf(info: EngineInfo): EngineOptions {
-  return { kind: info.kind, mode: info.mode, ...(info.isa ? { isa: info.isa } : {}) };
+  return { kind: info.kind, mode: info.mode, ...(info.isa ? { isa: info.isa } : {}), ...(info.threads ? { threads: info.threads } : {}) };
 }
 
 let warned = false;
@@ -67,13 +86,16 @@ export function resolveEngine(opts: EngineOptions = {}): EngineInfo {
   const envMode = process.env.TESSERA_ENGINE_MODE;
   if (envMode !== undefined && envMode !== '') checkEnum('TESSERA_ENGINE_MODE', envMode, MODES);
   const mode = opts.mode ?? (envMode ? envMode as NumericMode : 'exact');
+  const envThreads = process.env.TESSERA_ENGINE_THREADS;
+  const threads = opts.threads !== undefined ? checkThreads('engine threads', opts.threads) : envThreads ? checkThreads('TESSERA_ENGINE_THREADS', Number(envThreads)) : 1;
   const load = loadNative();
   if (kind === 'wasm') {
     if (mode === 'fma') throw new TesseraError('BAD_ARGUMENT', "engine mode 'fma' needs the native engine; the wasm engine computes 'exact' only", { kind, mode });
+    if (opts.threads !== undefined && opts.threads > 1) throw new TesseraError('BAD_ARGUMENT', `engine threads ${opts.threads} needs the native engine; the wasm engine runs on the calling thread`, { kind, threads: opts.threads });
     return { kind: 'wasm', mode: 'exact' };
   }
   if (!load.addon) {
-    if (kind === 'native' || mode === 'fma') {
+    if (kind === 'native' || mode === 'fma' || (opts.threads ?? 1) > 1) {
       throw new TesseraError('UNAVAILABLE', `engine ${kind ?? 'native'} (mode ${mode}) was asked for, but ${load.reason}`, { kind, mode, path: load.path });
     }
     if (!warned && isMainThread) {
@@ -87,10 +109,10 @@ export function resolveEngine(opts: EngineOptions = {}): EngineInfo {
   if (!isas.includes(isa)) {
     throw new TesseraError('UNAVAILABLE', `native engine variant '${isa}' does not run on this CPU (it runs: ${isas.join(', ')})`, { isa, isas });
   }
-  return { kind: 'native', mode, isa };
+  return threads > 1 ? { kind: 'native', mode, isa, threads } : { kind: 'native', mode, isa };
 }
 
-/** A short label: 'native avx512 exact', 'wasm exact'. */
+/** A short label: 'native avx512 exact', 'native avx512 exact ×2' (intra-op threads), 'wasm exact'. */
 export function engineLabel(e: EngineInfo): string {
-  return e.kind === 'native' ? `native ${e.isa} ${e.mode}` : `wasm ${e.mode}`;
+  return e.kind === 'native' ? `native ${e.isa} ${e.mode}${e.threads ? ` ×${e.threads}` : ''}` : `wasm ${e.mode}`;
 }

@@ -18,6 +18,13 @@ export const EW_OP = { add: 0, sub: 1, mul: 2, div: 3, scale: 4, scaleShift: 5, 
 /** Words of the EwCall struct before its Epilogue (op, 4 addresses, extents, 4 × 4 strides). */
 const CALL_WORDS = 25;
 const CALL_BYTES = (CALL_WORDS + 6) * 4;
+/** A call split across intra-op threads has one struct per part, 128 bytes apart; at most this many. */
+const MAX_PARTS = 16;
+const SLOT = 128;
+/** Where a call's vectors (scaleShift's scale and shift) or staged block start in scratch: past every part's struct, 64-byte aligned. */
+const VEC_AT = MAX_PARTS * SLOT;
+/** Calls over fewer elements run on the calling thread alone. */
+const SPLIT_MIN_ELEMENTS = 32768;
 
 /** One operand: its address at the region's start and its element strides along n, c, y, x (0: broadcast). */
 interface Operand { at: number; strides: number[] }
@@ -48,21 +55,37 @@ function merged(ext: number[], ops: readonly (Operand | null)[]): { ext: number[
   return { ext: axes.map((a) => a.ext), strides: ops.map((_, k) => axes.map((a) => a.s[k]!)) };
 }
 
-/** Writes the call and runs it; `b` and `t` may be absent (0). */
+/** Writes the call and runs it (split across the engine's intra-op threads when large); `b` and `t` may be absent (0). */
 function call(op: number, what: string, r: Region, a: Operand, b: Operand | null, t: Operand | null, out: Operand, act?: EpilogueSpec, vectors?: (mem: Float32Array<ArrayBufferLike>, at: number) => void, vectorBytes = 0): void {
   guarded(what, r, () => {
     const e = kernelEngine();
-    const base = scratch(e, CALL_BYTES + 64 + vectorBytes);
+    const base = scratch(e, VEC_AT + vectorBytes);
     const imem = e.i32(), fmem = e.f32();
-    if (vectors) vectors(fmem, (base + CALL_BYTES + 64) / 4);
-    const m = merged([r.n1 - r.n0, r.c1 - r.c0, r.y1 - r.y0, r.x1 - r.x0], [a, b, t, out]);
+    if (vectors) vectors(fmem, (base + VEC_AT) / 4);
+    const ops = [a, b, t, out];
+    const m = merged([r.n1 - r.n0, r.c1 - r.c0, r.y1 - r.y0, r.x1 - r.x0], ops);
     const i = base / 4;
     imem[i] = op;
     imem[i + 1] = a.at; imem[i + 2] = b ? b.at : 0; imem[i + 3] = t ? t.at : 0; imem[i + 4] = out.at;
     imem.set(m.ext, i + 5);
     for (let k = 0; k < 4; k++) imem.set(m.strides[k]!, i + 9 + 4 * k);
     writeEpilogue(imem, fmem, base + CALL_WORDS * 4, 0, 0, 0, act ?? {});
-    e.k.elementwise(base);
+    const total = m.ext[0]! * m.ext[1]! * m.ext[2]! * m.ext[3]!;
+    const want = total >= SPLIT_MIN_ELEMENTS ? Math.min(e.threads, MAX_PARTS) : 1;
+    // The outermost axis long enough to cut (the innermost in runs of 16, whole vectors).
+    const axis = want > 1 ? m.ext.findIndex((n, k) => (k === 3 ? n >= 16 * want : n >= want)) : -1;
+    if (axis < 0) return e.k.elementwise(base);
+    const len = m.ext[axis]!, unit = axis === 3 ? 16 : 1, units = Math.ceil(len / unit);
+    const parts = Math.min(want, units);
+    for (let p = 1; p < parts; p++) imem.copyWithin(i + (p * SLOT) / 4, i, i + CALL_BYTES / 4);
+    for (let p = 0; p < parts; p++) {
+      const s0 = Math.floor((units * p) / parts) * unit, s1 = Math.min(len, Math.floor((units * (p + 1)) / parts) * unit);
+      const j = i + (p * SLOT) / 4;
+      // Each operand's address moves by the part's start along the axis (broadcast operands: stride 0).
+      for (let k = 0; k < 4; k++) if (ops[k]) imem[j + 1 + k] = ops[k]!.at + s0 * m.strides[k]![axis]! * 4;
+      imem[j + 5 + axis] = s1 - s0;
+    }
+    e.calls('elementwise', base, parts, SLOT);
   });
 }
 
@@ -79,7 +102,7 @@ export function engineScaleShift(x: Tensor, scale: Float32Array, shift: Float32A
   const ox = operand(x, r), oo = operand(out, r);
   if (!ox || !oo) return false;
   const C = r.c1 - r.c0, pad = Math.ceil(C / 16) * 16;
-  const base = () => scratch(kernelEngine(), CALL_BYTES + 64 + 8 * pad) + CALL_BYTES + 64;
+  const base = () => scratch(kernelEngine(), VEC_AT + 8 * pad) + VEC_AT;
   // Vectors for channels [c0, c1) at the scratch's end, one per channel (strides 0, 1, 0, 0).
   const at = base();
   const vec = (k: number): Operand => ({ at: at + k * pad * 4, strides: [0, 1, 0, 0] });
@@ -100,8 +123,8 @@ export function engineActivation(act: EpilogueSpec, x: Tensor, out: Tensor, r: R
 
 /** Most floats of a feature map outside engine memory staged through scratch per call (4 MiB). */
 const STAGE_FLOATS = 1 << 20;
-/** Byte offset of the staged block in scratch: after the call struct and its vectors' slack, 64-byte aligned. */
-const STAGE_AT = 256;
+/** Byte offset of the staged block in scratch: after the call structs, 64-byte aligned. */
+const STAGE_AT = VEC_AT;
 
 /**
  * sigmoid or tanh (kernels/sigmoid.h) over r: in place when x and out live in

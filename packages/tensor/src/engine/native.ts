@@ -19,8 +19,8 @@ export type NativeKernels = KernelExports & { setLimit(bytes: number): void };
 
 /** What the addon exports (packages/native/src/addon.c). */
 export interface NativeAddon {
-  info(): { isas: string[]; modes: string[]; compiler: string; kernels?: string };
-  bind(bytes: Uint8Array, isa: string, mode: string): NativeKernels;
+  info(): { isas: string[]; modes: string[]; compiler: string; kernels?: string; helpers?: number; splitCalls?: number };
+  bind(bytes: Uint8Array, isa: string, mode: string, threads?: number): NativeKernels;
   address(bytes: Uint8Array): bigint;
 }
 

@@ -36,18 +36,21 @@ interface WasmApi {
 }
 interface WasmMemory { readonly buffer: ArrayBufferLike; grow(pages: number): number }
 
+/** The kernels that take one call struct; the native engine also runs several at once (Engine.calls). */
+export type StructKernel = 'conv2d_depthwise' | 'pool2d' | 'elementwise' | 'resize_nearest' | 'conv_transpose_s2';
+
 /** Signatures of the exported kernels (pointers are byte offsets into the engine memory). */
 export interface KernelExports {
   conv2d_patch_hwc(src: number, C: number, chanStride: number, rowStride: number, rows: number, cols: number, dst: number, PW: number, Cp: number, top: number, left: number, len: number): void;
   conv2d_tiles_8x4(w: number, toff: number, x: number, T: number, C: number, qoff: number, npos: number, nb: number, acc: number, ldc: number, lo: number, hi: number, ep: number): void;
-  conv2d_depthwise(call: number): void;
+  conv2d_depthwise(call: number, count?: number, stride?: number): void;
   conv2d_pointwise(call: number): void;
   dense_rows(w: number, x: number, K: number, ldx: number, rows: number, panels: number, y: number, ldy: number, ep: number): void;
-  pool2d(call: number): void;
+  pool2d(call: number, count?: number, stride?: number): void;
   global_pool(op: number, src: number, planes: number, len: number, dst: number): void;
-  elementwise(call: number): void;
-  resize_nearest(call: number): void;
-  conv_transpose_s2(call: number): void;
+  elementwise(call: number, count?: number, stride?: number): void;
+  resize_nearest(call: number, count?: number, stride?: number): void;
+  conv_transpose_s2(call: number, count?: number, stride?: number): void;
   [name: string]: (...args: number[]) => number | void;
 }
 
@@ -102,7 +105,7 @@ export class Engine {
   info: EngineInfo = { kind: 'wasm', mode: 'exact' };
   readonly heap: Heap;
   private readonly wasm: KernelExports;
-  /** Native kernel sets bound to this memory, by 'isa/mode'. */
+  /** Native kernel sets bound to this memory, by 'isa/mode/threads'. */
   private readonly natives = new Map<string, NativeKernels>();
   private nativeBase: bigint | undefined;
   private readonly memory: WasmMemory;
@@ -138,13 +141,13 @@ export class Engine {
     if (info.kind === 'wasm') {
       this.k = this.wasm;
     } else {
-      const key = `${info.isa}/${info.mode}`;
+      const key = `${info.isa}/${info.mode}/${info.threads ?? 1}`;
       let k = this.natives.get(key);
       if (!k) {
         const addon = loadNative().addon;
         if (!addon) throw new TesseraError('UNAVAILABLE', 'the native engine is not loaded', { info });
         const bytes = new Uint8Array(this.buffer());
-        const bound = addon.bind(bytes, info.isa!, info.mode);
+        const bound = addon.bind(bytes, info.isa!, info.mode, info.threads ?? 1);
         // A kernel an older addon lacks runs on wasm: the same memory, offsets and (exact) bits.
         k = Object.assign(Object.create(null) as object, this.wasm, bound) as NativeKernels;
         this.nativeBase = addon.address(bytes);
@@ -153,6 +156,21 @@ export class Engine {
       this.k = k;
     }
     this.info = info;
+  }
+
+  /** Threads a kernel call may be split across: the native engine's intra-op threads (engine option `threads`), else 1. */
+  get threads(): number {
+    return this.info.kind === 'native' ? this.info.threads ?? 1 : 1;
+  }
+
+  /**
+   * Runs `count` independent calls of a one-struct kernel, the structs at
+   * `at + i · stride` (disjoint outputs and scratch): across the intra-op
+   * threads on the native engine, one after another otherwise.
+   */
+  calls(kernel: StructKernel, at: number, count: number, stride: number): void {
+    if (count > 1 && this.threads > 1) return void this.k[kernel](at, count, stride);
+    for (let i = 0; i < count; i++) this.k[kernel](at + i * stride);
   }
 
   /** Whether `buffer` is (a view of) this engine's memory. */

@@ -16,6 +16,8 @@ import type { TransposeGeometry } from './spec.js';
 
 /** Words of CtCall before its Epilogue. */
 const CALL_WORDS = 19;
+/** Regions of fewer outputs run on the calling thread alone (intra-op threads: Engine.threads). */
+const SPLIT_MIN_OUTPUTS = 32768;
 
 const a16 = (n: number): number => Math.ceil(n / 16) * 16;
 
@@ -65,8 +67,11 @@ function inPlace(x: Tensor, w: Tensor, weights: Weights, ep: EpilogueSpec, sigmo
     try {
       const scaled = weights.scale !== undefined;
       const vec = a16(cout);
-      const base = scratch(e, 128 + 3 * vec * 4);
-      const biasAt = base + 128, scaleAt = biasAt + vec * 4, shiftAt = scaleAt + vec * 4;
+      // One struct per intra-op thread (large maps only), each a block of the region's rows.
+      const rows = r.y1 - r.y0;
+      const parts = (r.n1 - r.n0) * (r.c1 - r.c0) * rows * (r.x1 - r.x0) >= SPLIT_MIN_OUTPUTS ? Math.min(e.threads, rows) : 1;
+      const base = scratch(e, parts * 128 + 3 * vec * 4);
+      const biasAt = base + parts * 128, scaleAt = biasAt + vec * 4, shiftAt = scaleAt + vec * 4;
       const imem = e.i32(), fmem = e.f32();
       epilogueVectors(weights, 0, cout, cout, {
         bias: fmem.subarray(biasAt / 4, biasAt / 4 + cout),
@@ -74,14 +79,18 @@ function inPlace(x: Tensor, w: Tensor, weights: Weights, ep: EpilogueSpec, sigmo
         shift: scaled ? fmem.subarray(shiftAt / 4, shiftAt / 4 + cout) : null,
       });
       const [xn, xc, xh] = x.strides4(), [on, oc, oh] = out.strides4();
-      const i = base / 4;
-      imem[i] = xAt; imem[i + 1] = packed.at; imem[i + 2] = oAt;
-      imem[i + 3] = r.n1 - r.n0; imem[i + 4] = cin; imem[i + 5] = sh;
-      imem[i + 6] = r.c0; imem[i + 7] = r.c1; imem[i + 8] = r.y0; imem[i + 9] = r.y1; imem[i + 10] = r.x0 / 2; imem[i + 11] = r.x1 / 2;
-      imem[i + 12] = xn; imem[i + 13] = xc; imem[i + 14] = xh;
-      imem[i + 15] = on; imem[i + 16] = oc; imem[i + 17] = oh; imem[i + 18] = sigmoid ? 1 : 0;
-      writeEpilogue(imem, fmem, base + CALL_WORDS * 4, biasAt, scaled ? scaleAt : 0, shiftAt, ep);
-      e.k.conv_transpose_s2(base);
+      for (let p = 0; p < parts; p++) {
+        const i = (base + p * 128) / 4;
+        imem[i] = xAt; imem[i + 1] = packed.at; imem[i + 2] = oAt;
+        imem[i + 3] = r.n1 - r.n0; imem[i + 4] = cin; imem[i + 5] = sh;
+        imem[i + 6] = r.c0; imem[i + 7] = r.c1;
+        imem[i + 8] = r.y0 + Math.floor((rows * p) / parts); imem[i + 9] = r.y0 + Math.floor((rows * (p + 1)) / parts);
+        imem[i + 10] = r.x0 / 2; imem[i + 11] = r.x1 / 2;
+        imem[i + 12] = xn; imem[i + 13] = xc; imem[i + 14] = xh;
+        imem[i + 15] = on; imem[i + 16] = oc; imem[i + 17] = oh; imem[i + 18] = sigmoid ? 1 : 0;
+        writeEpilogue(imem, fmem, base + p * 128 + CALL_WORDS * 4, biasAt, scaled ? scaleAt : 0, shiftAt, ep);
+      }
+      e.calls('conv_transpose_s2', base, parts, 128);
     } finally {
       if (packed.temporary) e.heap.release(packed.at);
     }

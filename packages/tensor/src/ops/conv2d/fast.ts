@@ -220,6 +220,9 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
 /** Int32 fields of the DwCall struct (kernels/conv2d.c), in order. */
 const DW_FIELDS = 25;
 
+/** Depthwise layers of fewer multiply-adds run on the calling thread alone (waking a helper costs microseconds). */
+const DW_SPLIT_MIN_MACS = 256 * 1024;
+
 /**
  * Depthwise (one input and one output channel per group): the engine reads
  * the channel planes straight from NCHW (kernels/conv2d.c, conv2d_depthwise),
@@ -239,27 +242,31 @@ function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
     const inPlaceOut = ow === 1 && engineAddress(out, r.n0, r.c0, r.y0, r.x0) >= 0;
     const channels = r.c1 - r.c0;
     const inPlane = win.rows * win.cols, outPlane = outRows * outCols;
-    const block = inPlaceIn && inPlaceOut ? channels : Math.max(1, Math.min(channels, Math.floor(65536 / Math.max(1, inPlane + outPlane))));
+    // In place, the channels are cut into one block per intra-op thread (large layers only), each with its own call, epilogue and work rows.
+    const parts = inPlaceIn && inPlaceOut && channels > 1 && channels * outPlane * T >= DW_SPLIT_MIN_MACS ? Math.min(e.threads, channels) : 1;
+    const block = inPlaceIn && inPlaceOut ? Math.ceil(channels / parts) : Math.max(1, Math.min(channels, Math.floor(65536 / Math.max(1, inPlane + outPlane))));
     const PWs = Math.ceil(win.PW / g.sw), pitch = g.sw * (PWs + 16);
     const a64 = (n: number) => Math.ceil(n / 16) * 64;
-    const callAt = 0, epAt = 128, biasAt = epAt + 64, scaleAt = biasAt + a64(channels), shiftAt = scaleAt + a64(channels);
+    const workBytes = a64(win.PH * pitch + kw + 16);
+    const callAt = 0, epAt = parts * 128, biasAt = epAt + parts * 64, scaleAt = biasAt + a64(channels), shiftAt = scaleAt + a64(channels);
     const stageAt = shiftAt + a64(channels), outAt = stageAt + (inPlaceIn ? 0 : a64(block * inPlane));
     const workAt = outAt + (inPlaceOut ? 0 : a64(block * outPlane));
-    const base = scratch(e, workAt + (win.PH * pitch + kw + 16) * 4);
+    const base = scratch(e, workAt + parts * workBytes);
     const mem = e.f32(), imem = e.i32();
     const scaled = weights.scale !== undefined;
     stageVectors(mem, weights, r, base, biasAt, scaleAt, shiftAt);
-    const call = imem.subarray((base + callAt) / 4, (base + callAt) / 4 + DW_FIELDS);
-    call.set([0, inPlane, win.cols, win.rows, win.cols, win.top, win.left, win.PH, win.PW, kh, kw, g.sh, g.sw, g.dh, g.dw,
-      outRows, outCols, 0, outPlane, outCols, 0, T, 0, base + workAt, base + epAt]);
-    if (inPlaceIn) { call[1] = xc; call[2] = xh; }
-    if (inPlaceOut) { call[18] = oc; call[19] = oh; }
+    const fields = [0, inPlane, win.cols, win.rows, win.cols, win.top, win.left, win.PH, win.PW, kh, kw, g.sh, g.sw, g.dh, g.dw,
+      outRows, outCols, 0, outPlane, outCols, 0, T, 0, 0, 0];
+    if (inPlaceIn) { fields[1] = xc; fields[2] = xh; }
+    if (inPlaceOut) { fields[18] = oc; fields[19] = oh; }
     for (let n = r.n0; n < r.n1; n++) {
-      for (let c = r.c0; c < r.c1; c += block) {
-        const nb = Math.min(block, r.c1 - c);
+      for (let c = r.c0, part = 0; c < r.c1; c += block, part++) {
+        const nb = Math.min(block, r.c1 - c), slot = part % parts;
+        const call = imem.subarray((base + callAt + slot * 128) / 4, (base + callAt + slot * 128) / 4 + DW_FIELDS);
+        call.set(fields);
         // The epilogue of this block's channels: its vectors start at the block's first channel.
-        const k = (c - r.c0) * 4;
-        writeEpilogue(imem, mem, base + epAt, base + biasAt + k, scaled ? base + scaleAt + k : 0, base + shiftAt + k, spec);
+        const k = (c - r.c0) * 4, ep = base + epAt + slot * 64;
+        writeEpilogue(imem, mem, ep, base + biasAt + k, scaled ? base + scaleAt + k : 0, base + shiftAt + k, spec);
         if (inPlaceIn) call[0] = engineAddress(x, n, c, win.ya + win.top, win.xa + win.left);
         else {
           stageInput(mem, (base + stageAt) / 4, x, n, c, nb, win);
@@ -268,6 +275,13 @@ function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
         call[17] = inPlaceOut ? engineAddress(out, n, c, r.y0, r.x0) : base + outAt;
         call[20] = packed.at + c * T * 4;
         call[22] = nb;
+        call[23] = base + workAt + slot * workBytes;
+        call[24] = ep;
+        if (parts > 1) {
+          // All blocks written: one call runs them on the intra-op threads.
+          if (slot === parts - 1 || c + block >= r.c1) e.calls('conv2d_depthwise', base + callAt, slot + 1, 128);
+          continue;
+        }
         e.k.conv2d_depthwise(base + callAt);
         if (!inPlaceOut) copyOut(mem, (base + outAt) / 4, out, elementAt(out, n, c, r.y0, r.x0), nb, outRows, outCols);
       }

@@ -90,13 +90,14 @@ export function globalPoolFast(inputs: readonly Tensor[], weights: Weights, spec
   guarded(spec.op, r, () => {
     const e = kernelEngine();
     const plane = h * w;
-    const planes = Math.max(1, Math.min(r.c1 - r.c0, Math.floor(BLOCK_FLOATS / plane)));
-    const base = scratch(e, (align16(planes * plane) + align16(planes)) * 4);
-    const at = base / 4, outAt = at + align16(planes * plane);
-    const mem = e.f32();
-    // Dense planes in engine memory are read in place.
+    // Dense planes in engine memory are read in place, all of a batch item's in one call; others are staged a block at a time.
     const [, xc, xh, xw] = x.strides4();
     const inPlace = xw === 1 && xh === w && xc === plane && engineAddress(x, r.n0, r.c0, 0, 0) >= 0;
+    const planes = inPlace ? r.c1 - r.c0 : Math.max(1, Math.min(r.c1 - r.c0, Math.floor(BLOCK_FLOATS / plane)));
+    const staged = inPlace ? 0 : align16(planes * plane);
+    const base = scratch(e, (staged + align16(planes)) * 4);
+    const at = base / 4, outAt = at + staged;
+    const mem = e.f32();
     for (let n = r.n0; n < r.n1; n++) {
       for (let c = r.c0; c < r.c1; c += planes) {
         const nb = Math.min(planes, r.c1 - c);
