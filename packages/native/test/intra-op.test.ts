@@ -20,9 +20,10 @@ import { expectSameBits, inEngineMemory, randomRegion } from './util.js';
 
 interface Problem { spec: OpSpec; inputs: Tensor[]; weights: Record<string, Tensor> }
 
-function withEpilogue(rand: () => number, cout: number, w: Record<string, Tensor>): Record<string, unknown> {
+function withEpilogue(rand: () => number, cout: number, w: Record<string, Tensor>, post = true): Record<string, unknown> {
   if (rand() < 0.7) w.bias = randomTensor([cout], rand);
   if (rand() < 0.4) { w.scale = randomTensor([cout], rand, -4, 4); w.shift = randomTensor([cout], rand); }
+  if (post && rand() < 0.4) { w.postScale = randomTensor([cout], rand, -2, 2); w.postShift = randomTensor([cout], rand); }
   const act = (['relu', 'hardSwish', 'leakyRelu', undefined] as const)[randInt(rand, 0, 3)];
   return act === 'leakyRelu' ? { activation: act, alpha: 0.1 } : act ? { activation: act } : {};
 }
@@ -51,7 +52,7 @@ const pointwise = (rand: () => number): Problem => {
 const transpose = (rand: () => number): Problem => {
   const cin = randInt(rand, 8, 24), cout = randInt(rand, 1, 24);
   const weights: Record<string, Tensor> = { weight: randomTensor([cin, cout, 2, 2], rand) };
-  const spec = { op: 'conv2dTranspose', kernel: 2, stride: 2, ...(rand() < 0.3 ? { activation: 'sigmoid' } : withEpilogue(rand, cout, weights)) };
+  const spec = { op: 'conv2dTranspose', kernel: 2, stride: 2, ...(rand() < 0.3 ? { activation: 'sigmoid' } : withEpilogue(rand, cout, weights, false)) };
   return { spec: spec as unknown as OpSpec, inputs: [randomTensor([1, cin, randInt(rand, 30, 61), randInt(rand, 30, 63)], rand)], weights };
 };
 

@@ -25,9 +25,11 @@ function actFields(act: (typeof ACTS)[number], rand: () => number): Record<strin
   return act ? { activation: act } : {};
 }
 
-function epilogue(rand: () => number, cout: number, w: Record<string, Tensor>): Record<string, unknown> {
+/** A random epilogue into `w` (conv2d, `post`: also a post-activation scale/shift a third of the time); returns the spec fields. */
+function epilogue(rand: () => number, cout: number, w: Record<string, Tensor>, post = false): Record<string, unknown> {
   if (rand() < 0.6) w.bias = randomTensor([cout], rand);
   if (rand() < 0.4) { w.scale = randomTensor([cout], rand, -4, 4); w.shift = randomTensor([cout], rand); }
+  if (post && rand() < 1 / 3) { w.postScale = randomTensor([cout], rand, -2, 2); w.postShift = randomTensor([cout], rand); }
   return actFields(ACTS[randInt(rand, 0, ACTS.length - 1)], rand);
 }
 
@@ -42,7 +44,7 @@ function convProblem(rand: () => number): Problem {
   const padding = [ 'same', 'valid', randInt(rand, 0, 2), { top: randInt(rand, 0, 2), bottom: randInt(rand, 0, 3), left: randInt(rand, 0, 1), right: randInt(rand, 0, 3) }][randInt(rand, 0, 3)]!;
   const h = randInt(rand, (kh - 1) * dilation[0] + 1, 30), wd = randInt(rand, (kw - 1) * dilation[1] + 1, 37);
   const weights: Record<string, Tensor> = { weight: randomTensor([cout, cin / groups, kh, kw], rand) };
-  const spec = { op: 'conv2d', kernel: [kh, kw], stride, dilation, padding, groups, ...epilogue(rand, cout, weights) } as unknown as OpSpec;
+  const spec = { op: 'conv2d', kernel: [kh, kw], stride, dilation, padding, groups, ...epilogue(rand, cout, weights, true) } as unknown as OpSpec;
   return { spec, inputs: [randomTensor([randInt(rand, 1, 2), cin, h, wd], rand)], weights };
 }
 
@@ -56,7 +58,7 @@ function wideConvProblem(rand: () => number): Problem {
   const cin = groups * randInt(rand, 1, 13), cout = groups * randInt(rand, 64, 140);
   const k = randInt(rand, 1, 3), dilation = rand() < 0.6 ? 1 : 2;
   const weights: Record<string, Tensor> = { weight: randomTensor([cout, cin / groups, k, k], rand) };
-  const spec = { op: 'conv2d', kernel: k, stride: randInt(rand, 1, 2), dilation, padding: rand() < 0.7 ? 'same' : 'valid', groups, ...epilogue(rand, cout, weights) } as unknown as OpSpec;
+  const spec = { op: 'conv2d', kernel: k, stride: randInt(rand, 1, 2), dilation, padding: rand() < 0.7 ? 'same' : 'valid', groups, ...epilogue(rand, cout, weights, true) } as unknown as OpSpec;
   return { spec, inputs: [randomTensor([1, cin, randInt(rand, 2 * dilation + 1, 15), randInt(rand, 2 * dilation + 1, 19)], rand)], weights };
 }
 
@@ -71,7 +73,7 @@ function oddBlockConvProblem(rand: () => number): Problem {
   const cout = counts[randInt(rand, 0, counts.length - 1)]!;
   const cin = randInt(rand, 1, 24), k = randInt(rand, 1, 3), dilation = rand() < 0.7 ? 1 : 2;
   const weights: Record<string, Tensor> = { weight: randomTensor([cout, cin, k, k], rand) };
-  const spec = { op: 'conv2d', kernel: k, stride: randInt(rand, 1, 2), dilation, padding: rand() < 0.7 ? 'same' : 'valid', ...epilogue(rand, cout, weights) } as unknown as OpSpec;
+  const spec = { op: 'conv2d', kernel: k, stride: randInt(rand, 1, 2), dilation, padding: rand() < 0.7 ? 'same' : 'valid', ...epilogue(rand, cout, weights, true) } as unknown as OpSpec;
   return { spec, inputs: [randomTensor([1, cin, randInt(rand, 2 * dilation + 1, 17), randInt(rand, 2 * dilation + 1, 53)], rand)], weights };
 }
 
@@ -79,7 +81,7 @@ function oddBlockConvProblem(rand: () => number): Problem {
 function pointwiseProblem(rand: () => number): Problem {
   const cin = randInt(rand, 1, 40), cout = randInt(rand, 1, 37);
   const weights: Record<string, Tensor> = { weight: randomTensor([cout, cin, 1, 1], rand) };
-  const spec = { op: 'conv2d', kernel: 1, ...epilogue(rand, cout, weights) } as unknown as OpSpec;
+  const spec = { op: 'conv2d', kernel: 1, ...epilogue(rand, cout, weights, true) } as unknown as OpSpec;
   return { spec, inputs: [randomTensor([randInt(rand, 1, 2), cin, randInt(rand, 1, 9), randInt(rand, 1, 70)], rand)], weights };
 }
 
@@ -90,7 +92,7 @@ function smallMapDepthwiseProblem(rand: () => number): Problem {
   const dilation = rand() < 0.7 ? [1, 1] as const : [randInt(rand, 1, 2), randInt(rand, 1, 2)] as const;
   const weights: Record<string, Tensor> = { weight: randomTensor([c, 1, kh, kw], rand) };
   const padding = ['same', 'valid', randInt(rand, 0, 2), { top: randInt(rand, 0, 2), bottom: randInt(rand, 0, 1), left: randInt(rand, 0, 2), right: randInt(rand, 0, 1) }][randInt(rand, 0, 3)]!;
-  const spec = { op: 'conv2d', kernel: [kh, kw], stride, dilation, padding, groups: c, ...epilogue(rand, c, weights) } as unknown as OpSpec;
+  const spec = { op: 'conv2d', kernel: [kh, kw], stride, dilation, padding, groups: c, ...epilogue(rand, c, weights, true) } as unknown as OpSpec;
   const h = randInt(rand, (kh - 1) * dilation[0] + 1, 14), w = randInt(rand, (kw - 1) * dilation[1] + 1, 15);
   return { spec, inputs: [randomTensor([randInt(rand, 1, 2), c, h, w], rand)], weights };
 }
@@ -101,7 +103,7 @@ function depthwise3x3Problem(rand: () => number): Problem {
   const stride = [randInt(rand, 1, 2), randInt(rand, 1, 2)] as const;
   const dilation = rand() < 0.7 ? [1, 1] as const : [randInt(rand, 1, 2), randInt(rand, 1, 2)] as const;
   const weights: Record<string, Tensor> = { weight: randomTensor([c, 1, 3, 3], rand) };
-  const spec = { op: 'conv2d', kernel: 3, stride, dilation, padding: rand() < 0.7 ? 'same' : 'valid', groups: c, ...epilogue(rand, c, weights) } as unknown as OpSpec;
+  const spec = { op: 'conv2d', kernel: 3, stride, dilation, padding: rand() < 0.7 ? 'same' : 'valid', groups: c, ...epilogue(rand, c, weights, true) } as unknown as OpSpec;
   return { spec, inputs: [randomTensor([1, c, randInt(rand, 5, 23), randInt(rand, 5, 75)], rand)], weights };
 }
 

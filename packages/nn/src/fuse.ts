@@ -3,8 +3,8 @@ import { Model, type Layer } from './model.js';
 
 /*
  * Layer fusion: conv2d, conv2dTranspose (or dense) → [scaleShift] → [relu | relu6 | leakyRelu | hardSigmoid | hardSwish]
- * (conv2dTranspose: or sigmoid) becomes one layer whose epilogue (tensor's ops/epilogue.ts) does the
- * scaleShift and the activation. Before that, a layer without a bias takes a
+ * (conv2dTranspose: or sigmoid) → [conv2d only: scaleShift] becomes one layer whose epilogue (tensor's
+ * ops/epilogue.ts) does the scaleShift, the activation and the scaleShift after it. Before that, a layer without a bias takes a
  * following scaleShift whose scale is exactly 1 (an added per-channel
  * constant) as its bias: its sum starts from +0 and so is never −0, so
  * sum + b is (sum + 0)·1 + b bit for bit. The epilogue computes each step as one
@@ -104,6 +104,14 @@ function fuse(model: Model): Model {
       spec = act.op === 'leakyRelu' ? { ...spec, activation: act.op, alpha: act.alpha }
         : act.op === 'hardSigmoid' ? { ...spec, activation: act.op, alpha: act.alpha, beta: act.beta }
         : { ...spec, activation: act.op };
+      merged.push(next.name);
+      absorbed.push(next.index);
+      end = next.index;
+    }
+    // conv2d: a scaleShift after the activation (or after a scale/shift already taken) as the post-activation affine.
+    next = l.spec.op === 'conv2d' && weights.postScale === undefined ? soleReader(end) : undefined;
+    if (next?.spec.op === 'scaleShift' && isChannelVector(next.weights.scale, cout) && (next.weights.shift === undefined || isChannelVector(next.weights.shift, cout))) {
+      weights = { ...weights, postScale: next.weights.scale, postShift: next.weights.shift ?? Tensor.filled([cout], -0) };
       merged.push(next.name);
       absorbed.push(next.index);
       end = next.index;

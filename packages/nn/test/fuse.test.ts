@@ -57,6 +57,11 @@ function chainModel(seed: number): Model {
     else if (act === 4) x = b.sigmoid(x);
     else if (act === 5) x = b.hardSigmoid(x, [0.2, 1 / 3, -0.7][randInt(rand, 0, 2)]!, [0.5, -0, 0.1][randInt(rand, 0, 2)]!);
     else if (act === 6) x = b.hardSwish(x);
+    // A scaleShift after the activation (PP-LCNetV3): a conv2d's post-activation affine; after a conv2dTranspose it stays.
+    if (rand() < 0.4) {
+      const scale = randomTensor([c], seed * 10 + i + 3, -2, 2);
+      x = b.scaleShift(x, rand() < 0.3 ? { scale } : { scale, shift: randomTensor([c], seed * 10 + i + 4) });
+    }
     if (rand() < 0.3) x = b.maxPool(x, { kernel: 2, padding: 'same' });
   }
   return b.build(x);
@@ -120,6 +125,29 @@ describe('fuseLayers', () => {
     const cv3 = b3.layer({ op: 'conv2d', kernel: 1, activation: 'relu6' } as Conv2dSpec, [b3.input], { weight: randomTensor([2, 2, 1, 1], 1) });
     const m3 = b3.build(b3.relu(cv3));
     expect(fuseLayers(m3)).to.equal(m3);
+  });
+
+  it('takes a scaleShift after a conv2d\'s activation as its post-activation affine (not a conv2dTranspose\'s), bit for bit', async () => {
+    const b = new ModelBuilder('post', [1, 2, 6, 6]);
+    let x = b.conv2d(b.input, { outChannels: 3, kernel: 3, padding: 'same' });
+    x = b.scaleShift(x);
+    x = b.hardSwish(x);
+    x = b.scaleShift(x, { scale: Tensor.from([1.5, -1, 0], [3]), shift: Tensor.from([0.25, -0, 1], [3]) });
+    // Without a shift: −0 products stay −0 (a −0 post shift).
+    x = b.conv2d(x, { outChannels: 2, kernel: 1 });
+    x = b.relu(x);
+    x = b.scaleShift(x, { scale: Tensor.from([-1, 2], [2]) });
+    x = b.conv2dTranspose(x, { outChannels: 2, kernel: 2, stride: 2 });
+    x = b.relu(x);
+    x = b.scaleShift(x, { scale: Tensor.from([3, -2], [2]), shift: Tensor.from([1, 2], [2]) });
+    const m = b.build(x);
+    const f = fuseLayers(m);
+    expect(ops(f)).to.deep.equal(['conv2d', 'conv2d', 'conv2dTranspose', 'scaleShift']);
+    expect(f.layers[0]!.weights.postScale!.toFloat32Array()).to.deep.equal(new Float32Array([1.5, -1, 0]));
+    expect(f.layers[0]!.merged).to.have.length(3);
+    expect(Object.is(f.layers[1]!.weights.postShift!.data[0], -0)).to.equal(true);
+    const input = randomTensor([1, 2, 6, 6], 9, -4, 4);
+    expectBits(await local.run(m, input), unfused(m, input), 'post-activation affine');
   });
 
   it('does not fuse a scaleShift that does not follow the conv directly (a pool between)', () => {
@@ -214,7 +242,11 @@ describe('fuseLayers', () => {
     let y = c.conv2d(c.input, { outChannels: 4, kernel: 1, bias: true });
     y = c.scaleShift(y, { scale: Tensor.filled([4], 1), shift: randomTensor([4], 3) });
     y = c.scaleShift(y, { scale: Tensor.filled([4], 1.5), shift: randomTensor([4], 3) });
-    expect(ops(fuseLayers(c.build(y)))).to.deep.equal(['conv2d', 'scaleShift']);
+    // (the first scaleShift becomes the scale/shift, not the bias; the second the post-activation affine)
+    const cf = fuseLayers(c.build(y));
+    expect(ops(cf)).to.deep.equal(['conv2d']);
+    expect(cf.layers[0]!.weights.scale!.toFloat32Array()).to.deep.equal(new Float32Array(4).fill(1));
+    expect(cf.layers[0]!.weights.postScale!.toFloat32Array()).to.deep.equal(new Float32Array(4).fill(1.5));
   });
 
   it('fuses dense chains only once dense takes scale/shift', () => {

@@ -122,7 +122,9 @@ static inline __attribute__((always_inline)) wvec wactivate(wvec v, const Epilog
 static inline __attribute__((always_inline)) wvec wepilogue(wvec v, const Epilogue *ep, int c) {
   v = v + wsplat(AT(const float, ep->bias)[c]);
   if (ep->scale) v = v * wsplat(AT(const float, ep->scale)[c]) + wsplat(AT(const float, ep->shift)[c]);
-  return wactivate(v, ep);
+  v = wactivate(v, ep);
+  if (ep->post_scale) v = v * wsplat(AT(const float, ep->post_scale)[c]) + wsplat(AT(const float, ep->post_shift)[c]);
+  return v;
 }
 
 /*
@@ -133,7 +135,9 @@ static inline __attribute__((always_inline)) wvec wepilogue(wvec v, const Epilog
 static inline __attribute__((always_inline)) wvec wepilogue_lanes(wvec v, const Epilogue *ep, int c0) {
   v = v + wload(AT(const float, ep->bias) + c0);
   if (ep->scale) v = v * wload(AT(const float, ep->scale) + c0) + wload(AT(const float, ep->shift) + c0);
-  return wactivate(v, ep);
+  v = wactivate(v, ep);
+  if (ep->post_scale) v = v * wload(AT(const float, ep->post_scale) + c0) + wload(AT(const float, ep->post_shift) + c0);
+  return v;
 }
 
 /* store_tile (conv2d.c) for rows that went through the epilogue already. */

@@ -29,7 +29,9 @@
 static inline f32x4 epilogue4(f32x4 v, const Epilogue *ep, int c) {
   v = wasm_f32x4_add(v, load4(AT(const float, ep->bias) + c));
   if (ep->scale) v = wasm_f32x4_add(wasm_f32x4_mul(v, load4(AT(const float, ep->scale) + c)), load4(AT(const float, ep->shift) + c));
-  return activate(v, ep);
+  v = activate(v, ep);
+  if (ep->post_scale) v = wasm_f32x4_add(wasm_f32x4_mul(v, load4(AT(const float, ep->post_scale) + c)), load4(AT(const float, ep->post_shift) + c));
+  return v;
 }
 
 /* Native AVX2 / AVX-512 builds: whole panels in 16-lane vectors, four panels at a time (dense_wide.h). */

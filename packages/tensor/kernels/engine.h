@@ -55,8 +55,10 @@ enum { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_LEAKY = 3, ACT_HARD_SIGMOI
 
 /*
  * The epilogue of conv2d and dense, per output channel c:
- *   v = sum + bias[c]; if scaled: v = v · scale[c] + shift[c]; v = act(v)
- * each step one float32 rounding, in that order. `alpha` is leakyRelu's
+ *   v = sum + bias[c]; if scaled: v = v · scale[c] + shift[c]; v = act(v);
+ *   if post-scaled: v = v · post_scale[c] + post_shift[c]
+ * each step one float32 rounding, in that order (the last: an affine layer
+ * after the activation, as PP-LCNetV3 has after each hardSwish). `alpha` is leakyRelu's
  * slope or hardSigmoid's factor, `beta` hardSigmoid's offset (hardSwish:
  * 1/6 and 1/2 rounded to float32, written by TypeScript).
  */
@@ -67,9 +69,11 @@ typedef struct {
   int32_t act;
   float alpha;
   float beta;
+  MEMPTR(const float) post_scale; /* 0 (NULL): no affine step after the activation */
+  MEMPTR(const float) post_shift;
 } Epilogue;
 
-_Static_assert(sizeof(Epilogue) == 6 * 4, "Epilogue is written field by field from TypeScript (ops/epilogue.ts)");
+_Static_assert(sizeof(Epilogue) == 8 * 4, "Epilogue is written field by field from TypeScript (ops/epilogue.ts)");
 
 /*
  * The activations exactly as the TypeScript element-wise kernels compute
@@ -103,7 +107,9 @@ static inline __attribute__((always_inline)) f32x4 activate(f32x4 v, const Epilo
 static inline __attribute__((always_inline)) f32x4 epilogue(f32x4 v, const Epilogue *ep, int c) {
   v = wasm_f32x4_add(v, splat(AT(const float, ep->bias)[c]));
   if (ep->scale) v = wasm_f32x4_add(wasm_f32x4_mul(v, splat(AT(const float, ep->scale)[c])), splat(AT(const float, ep->shift)[c]));
-  return activate(v, ep);
+  v = activate(v, ep);
+  if (ep->post_scale) v = wasm_f32x4_add(wasm_f32x4_mul(v, splat(AT(const float, ep->post_scale)[c])), splat(AT(const float, ep->post_shift)[c]));
+  return v;
 }
 
 #endif

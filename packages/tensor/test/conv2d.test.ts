@@ -17,14 +17,17 @@ import {
 } from './util.js';
 
 /** One random conv2d problem: input, weights (scale and shift: a fused folded batch-norm), spec. */
-interface Problem { x: Tensor; w: Tensor; b: Tensor | null; scale?: Tensor; shift?: Tensor; spec: Conv2dSpec }
+interface Problem { x: Tensor; w: Tensor; b: Tensor | null; scale?: Tensor; shift?: Tensor; postScale?: Tensor; postShift?: Tensor; spec: Conv2dSpec }
 
 const spec = (s: Conv2dArgs): Conv2dSpec => ({ ...s, op: 'conv2d' });
 const weightsOf = (p: Problem): Weights => ({
   weight: p.w, ...(p.b ? { bias: p.b } : {}), ...(p.scale ? { scale: p.scale, shift: p.shift } : {}),
+  ...(p.postScale ? { postScale: p.postScale, postShift: p.postShift } : {}),
 });
 const runFast = (p: Problem, out: Tensor, r: Region) => conv2dFast([p.x], weightsOf(p), p.spec, out, r);
-const outShape = (p: Problem) => conv2dOp.outputShape(p.spec, [p.x.shape], { weight: p.w.shape, bias: p.b?.shape, scale: p.scale?.shape, shift: p.shift?.shape });
+const outShape = (p: Problem) => conv2dOp.outputShape(p.spec, [p.x.shape], {
+  weight: p.w.shape, bias: p.b?.shape, scale: p.scale?.shape, shift: p.shift?.shape, postScale: p.postScale?.shape, postShift: p.postShift?.shape,
+});
 /** The whole output of a problem through the fast (production) or the reference kernel. */
 function run(p: Problem, impl: 'fast' | 'reference' = 'fast'): Tensor {
   const out = Tensor.zeros(outShape(p));
@@ -85,8 +88,9 @@ function problems(seed: number, count: number): Problem[] {
 
 /**
  * `p` with a random fused epilogue: scale/shift (2 in 3 times; scales up to
- * ±4 so relu6 clips), and an activation (or none), leakyRelu's alpha either
- * 0.1 or a random double in (−1, 1) that float32 cannot hold exactly.
+ * ±4 so relu6 clips), an activation (or none), leakyRelu's alpha either
+ * 0.1 or a random double in (−1, 1) that float32 cannot hold exactly, and a
+ * post-activation scale/shift (1 in 3 times).
  */
 function withEpilogue(p: Problem, rand: () => number, act: FusedActivation | 'none' = randomAct(rand)): Problem {
   const cout = p.w.shape[0]!;
@@ -96,20 +100,25 @@ function withEpilogue(p: Problem, rand: () => number, act: FusedActivation | 'no
     q.scale = randomTensor([cout], rand, -4, 4);
     q.shift = randomTensor([cout], rand, -1, 1);
   }
+  if (rand() < 1 / 3) {
+    q.postScale = randomTensor([cout], rand, -2, 2);
+    q.postShift = randomTensor([cout], rand, -1, 1);
+  }
   q.spec = { ...q.spec, ...activationFields(act, rand) };
   return q;
 }
 
-/** The same layer unfused: conv2d with bias only, then scaleShift, then the activation op, all fast kernels. */
+/** The same layer unfused: conv2d with bias only, then scaleShift, then the activation op, then the post scaleShift, all fast kernels. */
 function unfused(p: Problem): Tensor {
   const { activation: _a, alpha: _al, beta: _b, ...plain } = p.spec;
   let y = run({ x: p.x, w: p.w, b: p.b, spec: plain });
   if (p.scale) y = scaleShift(y, p.scale, p.shift);
-  return activationLayer(y, p.spec);
+  y = activationLayer(y, p.spec);
+  return p.postScale ? scaleShift(y, p.postScale, p.postShift) : y;
 }
 
 const describeEpilogue = (p: Problem) =>
-  `${JSON.stringify(p.spec)} input ${p.x.shape} bias ${!!p.b} scale/shift ${!!p.scale}`;
+  `${JSON.stringify(p.spec)} input ${p.x.shape} bias ${!!p.b} scale/shift ${!!p.scale} post ${!!p.postScale}`;
 
 describe('conv2d', () => {
   describe('known answers', () => {
@@ -340,9 +349,10 @@ describe('conv2d', () => {
       problems(52, 120).forEach((p0, i) => {
         const p = withEpilogue(p0, rand, EPILOGUE_ACTS[i % EPILOGUE_ACTS.length]!);
         seen.add(`${p.spec.activation ?? 'none'}/${!!p.scale}`);
+        if (p.postScale) seen.add('post');
         expectSameBits(run(p), unfused(p), `case ${i} ${describeEpilogue(p)}`);
       });
-      expect(seen.size, [...seen].join(' ')).to.equal(2 * EPILOGUE_ACTS.length); // every activation, with and without scale/shift
+      expect(seen.size, [...seen].join(' ')).to.equal(2 * EPILOGUE_ACTS.length + 1); // every activation, with and without scale/shift; post too
     });
 
     it('agrees with the float64 reference epilogue within FAST_TOLERANCE · max|ref| on 120 random problems', () => {

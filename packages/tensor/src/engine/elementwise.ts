@@ -1,6 +1,6 @@
 import type { Region } from '../region.js';
 import type { Tensor } from '../tensor.js';
-import { writeEpilogue, type EpilogueSpec } from '../ops/epilogue.js';
+import { EPILOGUE_WORDS, writeEpilogue, type EpilogueSpec } from '../ops/epilogue.js';
 import { engineAddress } from './tensors.js';
 import { copyIn, copyOut, elementAt } from './copy.js';
 import { guarded, kernelEngine, scratch } from './wasm.js';
@@ -17,10 +17,10 @@ export const EW_OP = { add: 0, sub: 1, mul: 2, div: 3, scale: 4, scaleShift: 5, 
 
 /** Words of the EwCall struct before its Epilogue (op, 4 addresses, extents, 4 × 4 strides). */
 const CALL_WORDS = 25;
-const CALL_BYTES = (CALL_WORDS + 6) * 4;
-/** A call split across intra-op threads has one struct per part, 128 bytes apart; at most this many. */
+const CALL_BYTES = (CALL_WORDS + EPILOGUE_WORDS) * 4;
+/** A call split across intra-op threads has one struct per part, SLOT bytes apart (64-byte aligned); at most this many. */
 const MAX_PARTS = 16;
-const SLOT = 128;
+const SLOT = Math.ceil(CALL_BYTES / 64) * 64;
 /** Where a call's vectors (scaleShift's scale and shift) or staged block start in scratch: past every part's struct, 64-byte aligned. */
 const VEC_AT = MAX_PARTS * SLOT;
 /** Calls over fewer elements run on the calling thread alone. */

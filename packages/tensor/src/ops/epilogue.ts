@@ -11,6 +11,8 @@ import type { ActivationSpec } from './activation/spec.js';
  *   v = sum + bias[c]                     (weight `bias`)
  *   v = v · scale[c] + shift[c]           (weights `scale` and `shift`: a folded batch-norm)
  *   v = activation(v)                     (spec `activation`; `alpha`, `beta` of leakyRelu and hardSigmoid)
+ *   v = v · postScale[c] + postShift[c]   (conv2d's weights `postScale` and `postShift`: a scaleShift after the
+ *                                          activation, as PP-LCNetV3 has after each hardSwish)
  * Each step is one float32 operation per element, exactly what the scaleShift
  * and activation layers compute, so a fused layer equals the unfused chain
  * bit for bit (nn's fuseLayers relies on it).
@@ -64,22 +66,29 @@ export function checkEpilogue(what: string, spec: EpilogueSpec, weights: WeightS
   if ((scale === undefined) !== (shift === undefined)) {
     throw new TesseraError('BAD_ARGUMENT', `${what} takes scale and shift together (a folded scaleShift), got only ${scale ? 'scale' : 'shift'}`);
   }
+  const { postScale, postShift } = weights;
+  if (postScale) checkVector(`${what} postScale`, postScale, channels, 'one per output channel');
+  if (postShift) checkVector(`${what} postShift`, postShift, channels, 'one per output channel');
+  if ((postScale === undefined) !== (postShift === undefined)) {
+    throw new TesseraError('BAD_ARGUMENT', `${what} takes postScale and postShift together (a scaleShift after the activation), got only ${postScale ? 'postScale' : 'postShift'}`);
+  }
 }
 
 /** The epilogue in float64, for the reference kernels. */
 export function referenceEpilogue(spec: EpilogueSpec, weights: Weights): (v: number, c: number) => number {
   const at = (t: Tensor | undefined, c: number) => t!.data[t!.offset + c * t!.strides[0]!]!;
-  const { bias, scale, shift } = weights;
+  const { bias, scale, shift, postScale, postShift } = weights;
   const act = epilogueActivation(spec);
   return (v, c) => {
     if (bias) v += at(bias, c);
     if (scale) v = v * at(scale, c) + at(shift, c);
-    return act ? activate(act, v) : v;
+    if (act) v = activate(act, v);
+    return postScale ? v * at(postScale, c) + at(postShift, c) : v;
   };
 }
 
 /** Per-channel float32 vectors of the epilogue, read for channels [c0, c1) (zeros past the end or when absent). */
-export function epilogueVectors(weights: Weights, c0: number, count: number, limit: number, dst: { bias: Float32Array; scale: Float32Array | null; shift: Float32Array | null }): void {
+export function epilogueVectors(weights: Weights, c0: number, count: number, limit: number, dst: EpilogueVectors): void {
   const fill = (t: Tensor | undefined, out: Float32Array | null) => {
     if (!out) return;
     for (let i = 0; i < count; i++) {
@@ -90,14 +99,29 @@ export function epilogueVectors(weights: Weights, c0: number, count: number, lim
   fill(weights.bias, dst.bias);
   fill(weights.scale, dst.scale);
   fill(weights.shift, dst.shift);
+  fill(weights.postScale, dst.postScale ?? null);
+  fill(weights.postShift, dst.postShift ?? null);
 }
+
+/** Where epilogueVectors writes (null: the layer has no such vector; the post pair only for layers that may have one). */
+export interface EpilogueVectors {
+  bias: Float32Array;
+  scale: Float32Array | null;
+  shift: Float32Array | null;
+  postScale?: Float32Array | null;
+  postShift?: Float32Array | null;
+}
+
+/** Int32 words of the Epilogue struct (kernels/engine.h). */
+export const EPILOGUE_WORDS = 8;
 
 /**
  * Writes the engine's Epilogue struct (kernels/engine.h) at byte address `at`:
  * the addresses of the bias, scale and shift vectors (scale 0: no
- * scale/shift), the activation code, alpha and beta.
+ * scale/shift), the activation code, alpha, beta, and the addresses of the
+ * post-activation scale and shift (0: none).
  */
-export function writeEpilogue(imem: Int32Array<ArrayBufferLike>, fmem: Float32Array<ArrayBufferLike>, at: number, bias: number, scale: number, shift: number, spec: EpilogueSpec): void {
+export function writeEpilogue(imem: Int32Array<ArrayBufferLike>, fmem: Float32Array<ArrayBufferLike>, at: number, bias: number, scale: number, shift: number, spec: EpilogueSpec, postScale = 0, postShift = 0): void {
   const i = at / 4;
   imem[i] = bias;
   imem[i + 1] = scale;
@@ -106,4 +130,6 @@ export function writeEpilogue(imem: Int32Array<ArrayBufferLike>, fmem: Float32Ar
   // hardSwish is hardSigmoid(1/6, 1/2) times v (ops/activation/fast.ts); the stores round both to float32.
   fmem[i + 4] = spec.activation === 'hardSwish' ? 1 / 6 : spec.alpha ?? 0;
   fmem[i + 5] = spec.activation === 'hardSwish' ? 0.5 : spec.beta ?? 0;
+  imem[i + 6] = postScale;
+  imem[i + 7] = postScale ? postShift : 0;
 }

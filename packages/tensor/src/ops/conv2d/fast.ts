@@ -150,20 +150,20 @@ function generalConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpec,
     const npos = outRows * outCols;
     const a64 = (n: number) => Math.ceil(n / 16) * 64;
     const epAt = 0, toffAt = 64, qoffAt = toffAt + a64(T), biasAt = qoffAt + a64(npos + 4), scaleAt = biasAt + a64(vecLen), shiftAt = scaleAt + a64(vecLen);
-    const stageAt = shiftAt + a64(vecLen), patchAt = stageAt + (inPlaceIn ? 0 : a64(C * win.rows * win.cols)), accAt = patchAt + a64(patchLen);
+    const postScaleAt = shiftAt + a64(vecLen), postShiftAt = postScaleAt + a64(vecLen);
+    const stageAt = postShiftAt + a64(vecLen), patchAt = stageAt + (inPlaceIn ? 0 : a64(C * win.rows * win.cols)), accAt = patchAt + a64(patchLen);
     const base = scratch(e, accAt + (inPlaceOut ? 0 : vecLen * ldc * 4));
     const mem = e.f32(), imem = e.i32();
     imem.set(toff, (base + toffAt) / 4);
     const qoff = plan?.qoff ?? positionOffsets(outRows, outCols, rowPitch, ps);
     if (plan) { plan.toff = toff; plan.qoff = qoff; }
     imem.set(qoff, (base + qoffAt) / 4);
-    const scaled = weights.scale !== undefined;
+    const scaled = weights.scale !== undefined, post = weights.postScale !== undefined;
+    const vec = (at: number, present: boolean) => (present ? mem.subarray((base + at) / 4, (base + at) / 4 + vecLen) : null);
     const vecs = {
-      bias: mem.subarray((base + biasAt) / 4, (base + biasAt) / 4 + vecLen),
-      scale: scaled ? mem.subarray((base + scaleAt) / 4, (base + scaleAt) / 4 + vecLen) : null,
-      shift: scaled ? mem.subarray((base + shiftAt) / 4, (base + shiftAt) / 4 + vecLen) : null,
+      bias: vec(biasAt, true)!, scale: vec(scaleAt, scaled), shift: vec(shiftAt, scaled), postScale: vec(postScaleAt, post), postShift: vec(postShiftAt, post),
     };
-    writeEpilogue(imem, mem, base + epAt, base + biasAt, scaled ? base + scaleAt : 0, base + shiftAt, spec);
+    writeEpilogue(imem, mem, base + epAt, base + biasAt, scaled ? base + scaleAt : 0, base + shiftAt, spec, post ? base + postScaleAt : 0, base + postShiftAt);
 
     const acc0 = (base + accAt) / 4;
     /**
@@ -248,13 +248,12 @@ function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
     const PWs = Math.ceil(win.PW / g.sw), pitch = g.sw * (PWs + 16);
     const a64 = (n: number) => Math.ceil(n / 16) * 64;
     const workBytes = a64(win.PH * pitch + kw + 16);
-    const callAt = 0, epAt = parts * 128, biasAt = epAt + parts * 64, scaleAt = biasAt + a64(channels), shiftAt = scaleAt + a64(channels);
-    const stageAt = shiftAt + a64(channels), outAt = stageAt + (inPlaceIn ? 0 : a64(block * inPlane));
+    const callAt = 0, epAt = parts * 128, vecsAt = epAt + parts * 64, vecs = vectorsAt(vecsAt, a64(channels));
+    const stageAt = vecsAt + 5 * a64(channels), outAt = stageAt + (inPlaceIn ? 0 : a64(block * inPlane));
     const workAt = outAt + (inPlaceOut ? 0 : a64(block * outPlane));
     const base = scratch(e, workAt + parts * workBytes);
     const mem = e.f32(), imem = e.i32();
-    const scaled = weights.scale !== undefined;
-    stageVectors(mem, weights, r, base, biasAt, scaleAt, shiftAt);
+    stageVectors(mem, weights, r, base, vecs);
     const fields = [0, inPlane, win.cols, win.rows, win.cols, win.top, win.left, win.PH, win.PW, kh, kw, g.sh, g.sw, g.dh, g.dw,
       outRows, outCols, 0, outPlane, outCols, 0, T, 0, 0, 0];
     if (inPlaceIn) { fields[1] = xc; fields[2] = xh; }
@@ -266,7 +265,7 @@ function depthwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
         call.set(fields);
         // The epilogue of this block's channels: its vectors start at the block's first channel.
         const k = (c - r.c0) * 4, ep = base + epAt + slot * 64;
-        writeEpilogue(imem, mem, ep, base + biasAt + k, scaled ? base + scaleAt + k : 0, base + shiftAt + k, spec);
+        writeStagedEpilogue(imem, mem, ep, base, vecs, weights, spec, k);
         if (inPlaceIn) call[0] = engineAddress(x, n, c, win.ya + win.top, win.xa + win.left);
         else {
           stageInput(mem, (base + stageAt) / 4, x, n, c, nb, win);
@@ -328,13 +327,12 @@ function pointwiseConv(e: Engine, x: Tensor, weights: WeightsOf, spec: Conv2dSpe
     const inPlaceOut = ow === 1 && engineAddress(out, r.n0, r.c0, r.y0, r.x0) >= 0;
     const plane = rows * cols;
     const a64 = (n: number) => Math.ceil(n / 16) * 64;
-    const callAt = 0, epAt = 64, biasAt = epAt + 64, scaleAt = biasAt + a64(channels), shiftAt = scaleAt + a64(channels);
-    const tailAt = shiftAt + a64(channels), stageAt = tailAt + a64(4 * C), outAt = stageAt + (inPlaceIn ? 0 : a64(C * plane));
+    const callAt = 0, epAt = 64, vecsAt = epAt + 64, vecs = vectorsAt(vecsAt, a64(channels));
+    const tailAt = vecsAt + 5 * a64(channels), stageAt = tailAt + a64(4 * C), outAt = stageAt + (inPlaceIn ? 0 : a64(C * plane));
     const base = scratch(e, outAt + (inPlaceOut ? 0 : a64(channels * plane)));
     const mem = e.f32(), imem = e.i32();
-    const scaled = weights.scale !== undefined;
-    stageVectors(mem, weights, r, base, biasAt, scaleAt, shiftAt);
-    writeEpilogue(imem, mem, base + epAt, base + biasAt, scaled ? base + scaleAt : 0, base + shiftAt, spec);
+    stageVectors(mem, weights, r, base, vecs);
+    writeStagedEpilogue(imem, mem, base + epAt, base, vecs, weights, spec, 0);
     // Rows that follow each other in both maps are one long row.
     const srcRow = inPlaceIn ? xh : cols, dstRow = inPlaceOut ? oh : cols;
     const flat = srcRow === cols && dstRow === cols;
@@ -396,9 +394,26 @@ export const conv2dFast: Kernel<Conv2dSpec> = (inputs, weights, spec, out, r) =>
   guarded('conv2d', r, () => convRegion(kernelEngine(), x, weights, spec, p.g, out, r, p));
 };
 
-/** The epilogue's bias (and scale, shift) of channels [r.c0, r.c1) into scratch at the given byte offsets from `base`. */
-function stageVectors(mem: Float32Array<ArrayBufferLike>, weights: Parameters<typeof epilogueVectors>[0], r: Region, base: number, biasAt: number, scaleAt: number, shiftAt: number): void {
-  const channels = r.c1 - r.c0, at = (off: number) => mem.subarray((base + off) / 4, (base + off) / 4 + channels);
-  const scaled = weights.scale !== undefined;
-  epilogueVectors(weights, r.c0, channels, r.c1, { bias: at(biasAt), scale: scaled ? at(scaleAt) : null, shift: scaled ? at(shiftAt) : null });
+/** Byte offsets (from a call's scratch base) of the five epilogue vectors: bias, scale, shift, postScale, postShift. */
+interface VectorOffsets { bias: number; scale: number; shift: number; postScale: number; postShift: number }
+
+/** The five vectors one after another from `at`, `bytes` apart. */
+function vectorsAt(at: number, bytes: number): VectorOffsets {
+  return { bias: at, scale: at + bytes, shift: at + 2 * bytes, postScale: at + 3 * bytes, postShift: at + 4 * bytes };
+}
+
+/** The epilogue vectors of channels [r.c0, r.c1) into scratch at `v`'s byte offsets from `base` (those the layer has). */
+function stageVectors(mem: Float32Array<ArrayBufferLike>, weights: Parameters<typeof epilogueVectors>[0], r: Region, base: number, v: VectorOffsets): void {
+  const channels = r.c1 - r.c0;
+  const at = (off: number, present: boolean) => (present ? mem.subarray((base + off) / 4, (base + off) / 4 + channels) : null);
+  const scaled = weights.scale !== undefined, post = weights.postScale !== undefined;
+  epilogueVectors(weights, r.c0, channels, r.c1, {
+    bias: at(v.bias, true)!, scale: at(v.scale, scaled), shift: at(v.shift, scaled), postScale: at(v.postScale, post), postShift: at(v.postShift, post),
+  });
+}
+
+/** The Epilogue struct at byte address `ep` over vectors staged by stageVectors, from channel offset `k` bytes on. */
+function writeStagedEpilogue(imem: Int32Array<ArrayBufferLike>, mem: Float32Array<ArrayBufferLike>, ep: number, base: number, v: VectorOffsets, weights: WeightsOf, spec: Conv2dSpec, k: number): void {
+  const scaled = weights.scale !== undefined, post = weights.postScale !== undefined;
+  writeEpilogue(imem, mem, ep, base + v.bias + k, scaled ? base + v.scale + k : 0, base + v.shift + k, spec, post ? base + v.postScale + k : 0, base + v.postShift + k);
 }

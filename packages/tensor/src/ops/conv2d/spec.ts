@@ -20,7 +20,7 @@ export interface Conv2dSpec extends WindowSpec, EpilogueSpec {
   readonly flip?: boolean;
 }
 
-export const CONV2D_WEIGHTS = ['weight', 'bias', 'scale', 'shift'] as const;
+export const CONV2D_WEIGHTS = ['weight', 'bias', 'scale', 'shift', 'postScale', 'postShift'] as const;
 /** Every key a conv2d spec may have; the epilogue's are added by fuseLayers. */
 export const CONV2D_KEYS: readonly string[] = ['op', ...WINDOW_KEYS, 'groups', 'flip', ...EPILOGUE_KEYS];
 
