@@ -579,6 +579,14 @@ describe('conv2d', () => {
       expectBitEqual(call(), fresh(), 'stride changed in place');
       weights.bias = b2;
       expectBitEqual(call(), fresh(), 'another bias tensor');
+      // A post-activation scale/shift swapped for one of the wrong length is checked again, not served the old plan.
+      weights.postScale = randomTensor([6], rand);
+      weights.postShift = randomTensor([6], rand);
+      call();
+      weights.postScale = randomTensor([5], rand);
+      expectTesseraError(call, 'SHAPE_MISMATCH', /postScale \[5\] must be \[6\]/);
+      delete weights.postScale;
+      delete weights.postShift;
       // The checks still run for what the plan did not see.
       weights.biases = b1;
       expectTesseraError(call, 'BAD_ARGUMENT', /unknown weight 'biases'/);

@@ -14,7 +14,7 @@ import type { Conv2dSpec } from './spec.js';
  * then compared on everything else it depends on — the spec's fields (read
  * again on every call, so a spec edited in place misses), the input and
  * output shapes (tensor shapes are frozen), the region — and it is used only when the
- * call's bias, scale and shift are the very tensors it was checked with and
+ * call's bias, scale, shift, postScale and postShift are the very tensors it was checked with and
  * the weights record names no other tensor. Anything else misses and runs
  * the full checks. Bounded: at most PLANS_PER_WEIGHT per weight tensor
  * (oldest dropped first); the tensors' garbage collection drops the rest.
@@ -40,6 +40,8 @@ export interface Conv2dPlan {
   readonly bias: Tensor | undefined;
   readonly scale: Tensor | undefined;
   readonly shift: Tensor | undefined;
+  readonly postScale: Tensor | undefined;
+  readonly postShift: Tensor | undefined;
   readonly tensors: number;
 }
 
@@ -126,6 +128,7 @@ export function cachedPlan(spec: Conv2dSpec, x: Tensor, weights: Weights, out: T
   for (const e of entries) {
     const p = e.plan;
     if (p.bias !== weights.bias || p.scale !== weights.scale || p.shift !== weights.shift || !sameDims(e.dims, x, out, r)) continue;
+    if (p.postScale !== weights.postScale || p.postShift !== weights.postShift) continue;
     if (!sameSpec(spec, e.snap) || p.tensors !== tensorsIn(weights)) continue;
     return p;
   }
@@ -138,7 +141,9 @@ export function rememberPlan(spec: Conv2dSpec, x: Tensor, weights: Weights, out:
   let entries = byWeight.get(w);
   if (!entries) byWeight.set(w, (entries = []));
   if (entries.length >= PLANS_PER_WEIGHT) entries.shift();
-  const plan: Conv2dPlan = { g, win, bias: weights.bias, scale: weights.scale, shift: weights.shift, tensors: tensorsIn(weights) };
+  const plan: Conv2dPlan = {
+    g, win, bias: weights.bias, scale: weights.scale, shift: weights.shift, postScale: weights.postScale, postShift: weights.postShift, tensors: tensorsIn(weights),
+  };
   entries.push({ snap: snapshot(spec), dims: dimsOf(x, out, r), plan });
   return plan;
 }
