@@ -12,7 +12,7 @@ import { expectSameBits, inEngineMemory, randomRegion } from './util.js';
  * kernel call is split across the calling thread and helper threads of the
  * addon (src/parallel.c). The split must not change a bit: every kernel
  * family that splits (dense/grouped conv tiles and their patch, depthwise,
- * pointwise, conv2dTranspose, element-wise, global pools), on shapes large
+ * pointwise, conv2dTranspose, element-wise, global pools, nearest resize), on shapes large
  * enough to be split, over whole outputs and random regions, in engine
  * memory (in place) and copied, in exact and fma modes, equals the same
  * engine on one thread.
@@ -71,9 +71,16 @@ const elementwise = (rand: () => number): Problem => {
 const globalPool = (rand: () => number): Problem =>
   ({ spec: { op: rand() < 0.5 ? 'globalAvgPool' : 'globalMaxPool' } as OpSpec, inputs: [randomTensor([1, randInt(rand, 16, 96), randInt(rand, 20, 61), randInt(rand, 20, 63)], rand)], weights: {} });
 
+const resize = (rand: () => number): Problem => {
+  const shape = [1, randInt(rand, 8, 40), randInt(rand, 16, 41), randInt(rand, 16, 43)];
+  const f = randInt(rand, 2, 3);
+  const spec = { op: 'resize', mode: 'nearest', height: shape[2]! * f, width: rand() < 0.7 ? shape[3]! * f : randInt(rand, 20, 90), coordinates: 'asymmetric', nearestMode: 'floor' };
+  return { spec: spec as unknown as OpSpec, inputs: [randomTensor(shape, rand)], weights: {} };
+};
+
 const FAMILIES: [string, (rand: () => number) => Problem][] = [
   ['conv2d (patch + register tiles)', conv], ['depthwise', depthwise], ['pointwise', pointwise],
-  ['conv2dTranspose (kernel = stride = 2)', transpose], ['element-wise', elementwise], ['global pools', globalPool],
+  ['conv2dTranspose (kernel = stride = 2)', transpose], ['element-wise', elementwise], ['global pools', globalPool], ['nearest resize', resize],
 ];
 
 function runOn(engine: EngineOptions, p: Problem, shape: readonly number[], region: Region | undefined, inEngine: boolean): Float32Array {

@@ -42,6 +42,9 @@ export function repeatOf(xs: Int32Array): { factor: number; phase: number } {
   return { factor, phase };
 }
 
+/** Regions of fewer outputs run on the calling thread alone. */
+const SPLIT_MIN_OUTPUTS = 32768;
+
 /** Copies input cells (iys[i], ixs[j]) of every (n, c) of region r to out's (r.y0 + i, r.x0 + j). */
 export function nearestCopy(x: Tensor, out: Tensor, r: Region, iys: Int32Array, ixs: Int32Array): void {
   const ny = iys.length, nx = ixs.length, N = r.n1 - r.n0, C = r.c1 - r.c0;
@@ -56,9 +59,11 @@ export function nearestCopy(x: Tensor, out: Tensor, r: Region, iys: Int32Array, 
   const inFloats = inAt >= 0 ? 0 : N * C * box, outFloats = outAt >= 0 ? 0 : N * C * ny * nx;
   guarded('resize', r, () => {
     const e = kernelEngine();
-    // Word offsets in scratch, each 64-byte aligned (a memcpy between unaligned blocks ran 4× slower): the call, the
+    // In place and large: one call per intra-op thread, each a block of the channels (Engine.calls).
+    const parts = inAt >= 0 && outAt >= 0 && N === 1 && N * C * ny * nx >= SPLIT_MIN_OUTPUTS ? Math.min(e.threads, C) : 1;
+    // Word offsets in scratch, each 64-byte aligned (a memcpy between unaligned blocks ran 4× slower): the calls, the
     // row and column tables, the staged input box, the staged output.
-    const yAt = a16(CALL_WORDS), xAt = yAt + a16(ny), inBlock = xAt + a16(nx), outBlock = inBlock + a16(inFloats);
+    const yAt = parts * a16(CALL_WORDS), xAt = yAt + a16(ny), inBlock = xAt + a16(nx), outBlock = inBlock + a16(inFloats);
     const i = scratch(e, (outBlock + outFloats) * 4 + 64) / 4;
     const imem = e.i32(), fmem = e.f32();
     const ys = imem.subarray(i + yAt, i + yAt + ny), xs = imem.subarray(i + xAt, i + xAt + nx);
@@ -83,6 +88,14 @@ export function nearestCopy(x: Tensor, out: Tensor, r: Region, iys: Int32Array, 
     imem[i + 2] = (i + yAt) * 4; imem[i + 3] = (i + xAt) * 4;
     imem[i + 4] = N; imem[i + 5] = C; imem[i + 6] = ny; imem[i + 7] = nx;
     imem[i + 13] = repeat.factor; imem[i + 14] = repeat.phase;
+    if (parts > 1) {
+      for (let p = parts - 1; p >= 0; p--) {
+        const j = i + p * a16(CALL_WORDS), c0 = Math.floor((C * p) / parts), c1 = Math.floor((C * (p + 1)) / parts);
+        imem.copyWithin(j, i, i + CALL_WORDS);
+        imem[j] = inAt + c0 * sc * 4; imem[j + 1] = outAt + c0 * oc * 4; imem[j + 5] = c1 - c0;
+      }
+      return e.calls('resize_nearest', i * 4, parts, a16(CALL_WORDS) * 4);
+    }
     e.k.resize_nearest(i * 4);
     if (outAt < 0) for (let n = 0; n < N; n++) copyOut(e.f32(), i + outBlock + n * C * ny * nx, out, elementAt(out, r.n0 + n, r.c0, r.y0, r.x0), C, ny, nx);
   });
