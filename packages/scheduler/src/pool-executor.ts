@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import {
-  Tensor, TesseraError, checkEngineOptions, checkEnum, checkFinite, checkInt, checkKeys, checkRegion, engineModule, engineOptionsOf, fmtRegion, regionVolume, resolveEngine, sizeOf,
+  Tensor, TesseraError, checkEngineOptions, MAX_ENGINE_THREADS, checkEnum, checkFinite, checkInt, checkKeys, checkRegion, engineModule, engineOptionsOf, fmtRegion, regionVolume, resolveEngine, sizeOf,
   type EngineInfo, type EngineOptions, type Region, type Shape,
 } from '@tessera/tensor';
 import {
@@ -141,6 +141,8 @@ export class PoolExecutor implements Executor {
   private faultsLeft: number;
   /** Runs that are fastest on the calling thread (see run). */
   private readonly local: LocalExecutor;
+  /** The calling thread on the native engine's intra-op threads, as many as the pool's (auto's 'engine-threads' path); absent on wasm. */
+  private readonly intra: LocalExecutor | undefined;
   /** The memory budget of one run, in bytes (maxMemoryBytes). */
   readonly maxMemoryBytes: number;
   /** Auto: measured ms of each path's first run, by fused model id and input shape. */
@@ -154,6 +156,10 @@ export class PoolExecutor implements Executor {
     this.maxMemoryBytes = resolveMemoryBudget('PoolExecutor maxMemoryBytes', opts.maxMemoryBytes);
     this.engine = resolveEngine(checkEngineOptions('PoolExecutor engine', opts.engine));
     this.local = new LocalExecutor({ maxMemoryBytes: this.maxMemoryBytes, engine: engineOptionsOf(this.engine) });
+    // Not when the workers' engine has intra-op threads of its own (the caller chose them).
+    this.intra = this.threads > 1 && this.engine.kind === 'native' && this.engine.threads === undefined
+      ? new LocalExecutor({ maxMemoryBytes: this.maxMemoryBytes, engine: { ...engineOptionsOf(this.engine), threads: Math.min(this.threads, MAX_ENGINE_THREADS) } })
+      : undefined;
     this.faultsLeft = opts.faults?.times ?? 0;
     const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     const poolId = randomUUID();
@@ -250,8 +256,10 @@ export class PoolExecutor implements Executor {
    *   plan says (its 'data' stage), a contiguous share of samples per worker,
    *   each run whole (no halo, no barrier, intermediates in that worker's
    *   kernel engine);
-   * - otherwise the calling thread, the planner's cut (plan.ts), layer-wise
-   *   or fused tiles, whichever measured fastest (see `measured`).
+   * - otherwise the calling thread (alone, or on the native engine's intra-op
+   *   threads, as many as the pool's: each large kernel call split with no
+   *   copy and no message), the planner's cut (plan.ts), layer-wise or fused
+   *   tiles, whichever measured fastest (see `measured`).
    */
   async run(original: Model, input: Tensor, opts: PoolRunOptions = {}): Promise<Tensor> {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'PoolExecutor is closed');
@@ -292,16 +300,17 @@ export class PoolExecutor implements Executor {
     return this.planned(original, inputs, { ...opts, strategy }, out, what);
   }
 
-  /** The calling thread's run (LocalExecutor takes no strategy). */
-  private async runLocal(model: Model, inputs: readonly Tensor[], signal: AbortSignal | undefined, out: Tensor | undefined): Promise<Tensor[]> {
-    if (model.outputs.length === 1 && inputs.length === 1) return [await this.local.run(model, inputs[0]!, { signal, out })];
-    const all = await this.local.runAll(model, Object.fromEntries(model.inputs.map((x, k) => [x.name, inputs[k]!])), { signal });
+  /** The calling thread's run (LocalExecutor takes no strategy), on `local` or on the intra-op engine threads. */
+  private async runLocal(model: Model, inputs: readonly Tensor[], signal: AbortSignal | undefined, out: Tensor | undefined, local = this.local): Promise<Tensor[]> {
+    if (model.outputs.length === 1 && inputs.length === 1) return [await local.run(model, inputs[0]!, { signal, out })];
+    const all = await local.runAll(model, Object.fromEntries(model.inputs.map((x, k) => [x.name, inputs[k]!])), { signal });
     return model.outputs.map((o) => all[o.name]!);
   }
 
   /**
-   * Auto for one input of fewer samples than threads: the calling thread, the
-   * planner's cut, layer-wise or fused tiles, whichever was fastest. The cost
+   * Auto for one input of fewer samples than threads: the calling thread
+   * (alone or on intra-op engine threads), the planner's cut, layer-wise or
+   * fused tiles, whichever was fastest. The cost
    * model cannot see every cost of a tiled run (copies into shared memory,
    * halos, kernels on SharedArrayBuffers instead of engine memory), so the
    * first runs of a model and input shape try the paths in turn, timed, and
@@ -330,9 +339,9 @@ export class PoolExecutor implements Executor {
       return outs;
     };
     const run = (path: AutoPath): Promise<Tensor[]> => {
-      if (path === 'local') {
+      if (path === 'local' || path === 'engine-threads') {
         this.stats.runs++;
-        return this.runLocal(original, inputs, opts.signal, out);
+        return this.runLocal(original, inputs, opts.signal, out, path === 'local' ? this.local : this.intra);
       }
       return this.planned(original, inputs, { ...opts, strategy: path === 'plan' ? 'auto' : path }, out, `run of model '${original.name}'`);
     };
@@ -361,7 +370,7 @@ export class PoolExecutor implements Executor {
       JSON.stringify((await this.plan(original, shapes, strategy)).stages.map((st) => [st.layers, st.tasks.map((t) => t.regions)]));
     const cut = await signature('auto');
     const same = cut === await signature('layer-wise') || cut === await signature('fused');
-    return AUTO_PATHS.filter((p) => p !== 'plan' || !same);
+    return AUTO_PATHS.filter((p) => (p !== 'plan' || !same) && (p !== 'engine-threads' || this.intra !== undefined));
   }
 
   private async planned(original: Model, inputs: readonly Tensor[], opts: PoolRunAllOptions, out: Tensor | undefined, what: string): Promise<Tensor[]> {
@@ -599,6 +608,7 @@ export class PoolExecutor implements Executor {
     if (this.closed) return;
     this.closed = true;
     await this.local.close();
+    await this.intra?.close();
     this.channel.close();
     await this.pool.destroy();
   }
@@ -782,9 +792,9 @@ export class PoolExecutor implements Executor {
   }
 }
 
-/** The ways auto may run one input: the calling thread, the planner's cut, or one strategy throughout. */
-type AutoPath = 'local' | 'plan' | 'layer-wise' | 'fused';
-const AUTO_PATHS: readonly AutoPath[] = ['local', 'plan', 'layer-wise', 'fused'];
+/** The ways auto may run one input: the calling thread (alone or on intra-op engine threads), the planner's cut, or one strategy throughout. */
+type AutoPath = 'local' | 'engine-threads' | 'plan' | 'layer-wise' | 'fused';
+const AUTO_PATHS: readonly AutoPath[] = ['local', 'engine-threads', 'plan', 'layer-wise', 'fused'];
 /** Timed runs of each path before auto settles. */
 const AUTO_ROUNDS = 3;
 /** A path whose fastest run took over this many times the fastest path's is not timed again (its rounds would cost the caller more than noise could hide). */

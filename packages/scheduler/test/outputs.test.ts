@@ -55,8 +55,8 @@ describe('PoolExecutor with several outputs', function () {
             for (const strategy of STRATEGIES) {
               expectAllIdentical(await pool.runAll(m, x, { strategy }), want, `${m.name} ${x.shape.join('×')} ${strategy} ×${threads}`);
             }
-            // Auto tries each of its paths (calling thread, planner's cut, layer-wise, fused) three times before settling.
-            for (let i = 0; i < 13; i++) expectAllIdentical(await pool.runAll(m, x), want, `${m.name} ${x.shape.join('×')} auto run ${i} ×${threads}`);
+            // Auto tries each of its paths (calling thread alone and on intra-op engine threads, planner's cut, layer-wise, fused) three times before settling.
+            for (let i = 0; i < 16; i++) expectAllIdentical(await pool.runAll(m, x), want, `${m.name} ${x.shape.join('×')} auto run ${i} ×${threads}`);
           }
         }
       } finally {

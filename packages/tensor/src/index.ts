@@ -9,7 +9,7 @@ export type { Kernel, OpDef, Geometry, Weights, WeightShapes } from './ops/op.js
 export { FAST_TOLERANCE } from './ops/op.js';
 export { FUSED_ACTIVATIONS, epilogueActivation, type FusedActivation, type EpilogueSpec } from './ops/epilogue.js';
 export { kernelEngine, engineModule, useEngineModule, useEngine, selectEngine, engineInfo } from './engine/wasm.js';
-export { resolveEngine, engineOptionsOf, checkEngineOptions, engineLabel, ENGINE_OPTION_KEYS, type EngineInfo, type EngineKind, type EngineOptions, type NumericMode } from './engine/choice.js';
+export { resolveEngine, engineOptionsOf, checkEngineOptions, engineLabel, ENGINE_OPTION_KEYS, MAX_ENGINE_THREADS, type EngineInfo, type EngineKind, type EngineOptions, type NumericMode } from './engine/choice.js';
 export { loadNative, type NativeLoad } from './engine/native.js';
 export { clearPackedWeights } from './engine/packed.js';
 export { warmUpEngine } from './engine/warm-up.js';

@@ -18,6 +18,7 @@ const BASE: Record<string, string> = {
   'layer-wise': '#3f9be0',
   'fused': '#e15759',
   'auto': '#3a9a3a',
+  'engine-threads': '#7b4fc9',
   'ideal': '#999999',
 };
 const EXTRA = ['#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#59a14f', '#bab0ac'];
