@@ -200,19 +200,45 @@ static napi_value k_patch(napi_env env, napi_callback_info info) {
 
 typedef struct { const Bound *b; int32_t a[13]; } TilesJob;
 
+/* The Epilogue struct of kernels/engine.h, whose vector fields a split by channels moves. */
+typedef struct {
+  uint32_t bias, scale, shift;
+  int32_t act;
+  float alpha, beta;
+  uint32_t post_scale, post_shift;
+} EpilogueFields;
+_Static_assert(sizeof(EpilogueFields) == 8 * 4, "EpilogueFields mirrors kernels/engine.h's Epilogue");
+
 /*
- * Positions [s, e) of a conv2d_tiles_8x4 call: its position table and output
- * from position s on (positions are consecutive in acc). Parts start on
- * whole 48-position groups, so only the last part has a short tile.
+ * Part of a conv2d_tiles_8x4 call. Positions [s, e) when there are enough
+ * (its position table and output from position s on: positions are
+ * consecutive in acc), parts starting on whole 48-position groups so only
+ * the last has a short tile; else (a small map with many channels) blocks of
+ * 8 output channels [s, e): their weights, acc rows and epilogue vectors
+ * (a copy of the Epilogue with its vectors moved), in runs of 4 blocks when
+ * there are enough (the wide tiles' 32 channels).
  */
 static void tiles_part(const void *ctx, int i, int n) {
   const TilesJob *j = ctx;
   const Bound *b = j->b;
   const int32_t *a = j->a;
-  const int32_t s = part_start(a[6], 48, i, n), e = part_start(a[6], 48, i + 1, n);
+  if (a[6] >= 96) {
+    const int32_t s = part_start(a[6], 48, i, n), e = part_start(a[6], 48, i + 1, n);
+    if (e <= s) return;
+    b->t->conv2d_tiles_8x4(P(const float *, a[0]), P(const int32_t *, a[1]), P(const float *, a[2]), a[3], a[4], P(const int32_t *, a[5]) + s,
+                           e - s, a[7], P(float *, a[8]) + s, a[9], a[10], a[11], P(const void *, a[12]));
+    return;
+  }
+  const int32_t unit = a[7] >= 8 * n ? 4 : 1;
+  const int32_t s = part_start(a[7], unit, i, n), e = part_start(a[7], unit, i + 1, n);
   if (e <= s) return;
-  b->t->conv2d_tiles_8x4(P(const float *, a[0]), P(const int32_t *, a[1]), P(const float *, a[2]), a[3], a[4], P(const int32_t *, a[5]) + s,
-                         e - s, a[7], P(float *, a[8]) + s, a[9], a[10], a[11], P(const void *, a[12]));
+  EpilogueFields ep = *P(const EpilogueFields *, a[12]);
+  const uint32_t by = (uint32_t)s * 8 * 4;
+  ep.bias += by;
+  if (ep.scale) { ep.scale += by; ep.shift += by; }
+  if (ep.post_scale) { ep.post_scale += by; ep.post_shift += by; }
+  b->t->conv2d_tiles_8x4(P(const float *, a[0]) + (int64_t)s * a[3] * a[4] * 8, P(const int32_t *, a[1]), P(const float *, a[2]), a[3], a[4],
+                         P(const int32_t *, a[5]), a[6], e - s, P(float *, a[8]) + (int64_t)s * 8 * a[9], a[9], a[10] - s * 8, a[11] - s * 8, &ep);
 }
 
 static napi_value k_tiles(napi_env env, napi_callback_info info) {
@@ -222,7 +248,9 @@ static napi_value k_tiles(napi_env env, napi_callback_info info) {
   j.b = b;
   /* positions × channels × taps × input channels */
   const double macs = (double)j.a[6] * j.a[7] * 8 * j.a[3] * j.a[4];
-  tessera_parallel(parts_for(b, macs), tiles_part, &j, b->base);
+  int parts = parts_for(b, macs);
+  if (j.a[6] < 96 && parts > j.a[7]) parts = j.a[7]; /* split by channel blocks: at most one per block */
+  tessera_parallel(parts, tiles_part, &j, b->base);
   return NULL;
 }
 

@@ -11,7 +11,7 @@ import { expectSameBits, inEngineMemory, randomRegion } from './util.js';
  * Intra-op threads of the native engine (engine option `threads`): a large
  * kernel call is split across the calling thread and helper threads of the
  * addon (src/parallel.c). The split must not change a bit: every kernel
- * family that splits (dense/grouped conv tiles and their patch, depthwise,
+ * family that splits (dense/grouped conv tiles by positions or by channel blocks, and their patch, depthwise,
  * pointwise, conv2dTranspose, element-wise, global pools, nearest resize), on shapes large
  * enough to be split, over whole outputs and random regions, in engine
  * memory (in place) and copied, in exact and fma modes, equals the same
@@ -33,6 +33,14 @@ const conv = (rand: () => number): Problem => {
   const weights: Record<string, Tensor> = { weight: randomTensor([cout, cin, k, k], rand) };
   const spec = { op: 'conv2d', kernel: k, stride: randInt(rand, 1, 2), dilation: rand() < 0.7 ? 1 : 2, padding: rand() < 0.7 ? 'same' : 'valid', ...withEpilogue(rand, cout, weights) };
   return { spec: spec as unknown as OpSpec, inputs: [randomTensor([1, cin, randInt(rand, 24, 61), randInt(rand, 24, 67)], rand)], weights };
+};
+
+/** Small maps with many channels (a ResNet's last stage): split by blocks of output channels. */
+const smallMapConv = (rand: () => number): Problem => {
+  const cin = randInt(rand, 96, 192), cout = randInt(rand, 64, 256), k = 3;
+  const weights: Record<string, Tensor> = { weight: randomTensor([cout, cin, k, k], rand) };
+  const spec = { op: 'conv2d', kernel: k, stride: rand() < 0.8 ? 1 : 2, padding: 'same', ...withEpilogue(rand, cout, weights) };
+  return { spec: spec as unknown as OpSpec, inputs: [randomTensor([1, cin, randInt(rand, 5, 9), randInt(rand, 5, 9)], rand)], weights };
 };
 
 const depthwise = (rand: () => number): Problem => {
@@ -79,7 +87,7 @@ const resize = (rand: () => number): Problem => {
 };
 
 const FAMILIES: [string, (rand: () => number) => Problem][] = [
-  ['conv2d (patch + register tiles)', conv], ['depthwise', depthwise], ['pointwise', pointwise],
+  ['conv2d (patch + register tiles)', conv], ['conv2d on small maps (split by channel blocks)', smallMapConv], ['depthwise', depthwise], ['pointwise', pointwise],
   ['conv2dTranspose (kernel = stride = 2)', transpose], ['element-wise', elementwise], ['global pools', globalPool], ['nearest resize', resize],
 ];
 
