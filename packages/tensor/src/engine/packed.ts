@@ -27,6 +27,9 @@ interface Entry {
   readonly at: number;
   readonly bytes: number;
   readonly check: Uint8Array | Float32Array;
+  /** For an exact check: the tensor's bytes and the copy, as Buffers made once (the compare allocates nothing per call). */
+  readonly now?: Buffer;
+  readonly then?: Buffer;
   lastUse: number;
 }
 
@@ -62,13 +65,10 @@ function snapshot(w: Tensor): Uint8Array | Float32Array {
   return out;
 }
 
-function unchanged(w: Tensor, check: Uint8Array | Float32Array): boolean {
-  if (check instanceof Uint8Array) {
-    const now = bytesOf(w);
-    return now.length === check.length && Buffer.from(now.buffer, now.byteOffset, now.length).equals(Buffer.from(check.buffer, check.byteOffset, check.length));
-  }
+function unchanged(w: Tensor, e: Entry): boolean {
+  if (e.now) return e.now.equals(e.then!);
   const s = snapshot(w) as Float32Array;
-  return Buffer.from(s.buffer).equals(Buffer.from(check.buffer, check.byteOffset, check.byteLength));
+  return Buffer.from(s.buffer).equals(Buffer.from(e.check.buffer, e.check.byteOffset, e.check.byteLength));
 }
 
 /**
@@ -88,7 +88,7 @@ export function packedWeights(e: Engine, w: Tensor, key: string, floats: number,
   let entries = byTensor.get(w);
   const hit = entries?.get(key);
   if (hit) {
-    if (unchanged(w, hit.check)) {
+    if (unchanged(w, hit)) {
       hit.lastUse = ++clock;
       return { at: hit.at, temporary: false };
     }
@@ -102,7 +102,10 @@ export function packedWeights(e: Engine, w: Tensor, key: string, floats: number,
     byTensor.set(w, entries);
     collected.register(w, entries);
   }
-  const entry: Entry = { owner: entries, key, at, bytes: floats * 4, check: snapshot(w), lastUse: ++clock };
+  const check = snapshot(w);
+  // A tensor's data array never changes (only its contents may): a Buffer over its bytes serves every later check.
+  const exact = check instanceof Uint8Array ? { now: Buffer.from(bytesOf(w).buffer, w.data.byteOffset + w.offset * 4, w.size * 4), then: Buffer.from(check.buffer, check.byteOffset, check.length) } : {};
+  const entry: Entry = { owner: entries, key, at, bytes: floats * 4, check, ...exact, lastUse: ++clock };
   entries.set(key, entry);
   live.add(entry);
   liveBytes += entry.bytes;

@@ -91,6 +91,8 @@ export function referenceEpilogue(spec: EpilogueSpec, weights: Weights): (v: num
 export function epilogueVectors(weights: Weights, c0: number, count: number, limit: number, dst: EpilogueVectors): void {
   const fill = (t: Tensor | undefined, out: Float32Array | null) => {
     if (!out) return;
+    // A contiguous vector covering every channel asked for: one copy.
+    if (t && t.strides[0] === 1 && c0 + count <= limit) return void out.set(t.data.subarray(t.offset + c0, t.offset + c0 + count));
     for (let i = 0; i < count; i++) {
       const c = c0 + i;
       out[i] = t && c < limit ? t.data[t.offset + c * t.strides[0]!]! : 0;
