@@ -15,8 +15,9 @@ import type { Conv2dSpec } from './spec.js';
  * again on every call, so a spec edited in place misses), the input and
  * output shapes (tensor shapes are frozen), the region — and it is used only when the
  * call's bias, scale, shift, postScale and postShift are the very tensors it was checked with and
- * the weights record names no other tensor. Anything else misses and runs
- * the full checks. Bounded: at most PLANS_PER_WEIGHT per weight tensor
+ * the weights record names no other tensor (a frozen spec and weights record,
+ * as a model's layers have, need only be the same objects). Anything else
+ * misses and runs the full checks. Bounded: at most PLANS_PER_WEIGHT per weight tensor
  * (oldest dropped first); the tensors' garbage collection drops the rest.
  */
 const PLANS_PER_WEIGHT = 64;
@@ -50,7 +51,14 @@ const SPEC_FIELDS = ['op', 'kernel', 'stride', 'dilation', 'padding', 'groups', 
 
 type Snapshot = readonly unknown[];
 
-interface Entry { readonly snap: Snapshot; readonly dims: readonly number[]; readonly plan: Conv2dPlan }
+interface Entry {
+  readonly snap: Snapshot;
+  readonly dims: readonly number[];
+  readonly plan: Conv2dPlan;
+  /** The spec object and weights record it was made with: when both are frozen (a model's layers are), seeing them again is enough. */
+  readonly spec: Conv2dSpec;
+  readonly weights: Weights;
+}
 
 const byWeight = new WeakMap<Tensor, Entry[]>();
 
@@ -127,6 +135,11 @@ export function cachedPlan(spec: Conv2dSpec, x: Tensor, weights: Weights, out: T
   if (!entries) return undefined;
   for (const e of entries) {
     const p = e.plan;
+    // A frozen spec and weights record cannot have changed: only the shapes and region are compared.
+    if (e.spec === spec && e.weights === weights && Object.isFrozen(spec) && Object.isFrozen(weights)) {
+      if (sameDims(e.dims, x, out, r)) return p;
+      continue;
+    }
     if (p.bias !== weights.bias || p.scale !== weights.scale || p.shift !== weights.shift || !sameDims(e.dims, x, out, r)) continue;
     if (p.postScale !== weights.postScale || p.postShift !== weights.postShift) continue;
     if (!sameSpec(spec, e.snap) || p.tensors !== tensorsIn(weights)) continue;
@@ -144,6 +157,6 @@ export function rememberPlan(spec: Conv2dSpec, x: Tensor, weights: Weights, out:
   const plan: Conv2dPlan = {
     g, win, bias: weights.bias, scale: weights.scale, shift: weights.shift, postScale: weights.postScale, postShift: weights.postShift, tensors: tensorsIn(weights),
   };
-  entries.push({ snap: snapshot(spec), dims: dimsOf(x, out, r), plan });
+  entries.push({ snap: snapshot(spec), dims: dimsOf(x, out, r), plan, spec, weights });
   return plan;
 }
