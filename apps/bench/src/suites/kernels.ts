@@ -200,6 +200,9 @@ function naivePeer(l: Layer, x: Tensor, w: Weights, outShape: Shape, g: Geometry
   return { id: 'naive-js', runtime: 'naive-js', label: 'naive JS loops', threads: 1, run, output: () => out };
 }
 
+/** Untimed runs that let the pool's auto try its paths and settle before timing. */
+const AUTO_SETTLE_RUNS = 16;
+
 const pools = new Map<string, PoolExecutor>();
 function poolOf(threads: number, engine: EngineOptions = {}): PoolExecutor {
   const key = `${threads}:${engine.kind ?? ''}:${engine.mode ?? ''}`;
@@ -255,7 +258,8 @@ function buildCase(l: Layer, ctx: BenchContext, simd: boolean): BuiltCase {
         setup: async () => {
           selectEngine(e.opts);
           px = engineTensor(x.shape); px.data.set(x.toFloat32Array()); po = engineTensor(outShape);
-          await poolOf(t, e.opts).run(model, px, { out: po });
+          // auto's first runs of a model and shape time each of its paths (up to 5 paths × 3 rounds): what is timed is the path it keeps.
+          for (let i = 0; i < (ctx.quick ? 1 : AUTO_SETTLE_RUNS); i++) await poolOf(t, e.opts).run(model, px, { out: po });
         },
         before: () => { selectEngine(e.opts); },
         run: async () => { await poolOf(t, e.opts).run(model, px!, { out: po }); },

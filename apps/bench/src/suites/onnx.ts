@@ -236,7 +236,7 @@ export const onnx: Suite = {
 };
 
 /** Untimed runs before a peer is timed: at least this many, and for at least WARM_MS. */
-const WARM_RUNS = 14;
+const WARM_RUNS = 16;
 const WARM_MS = 1000;
 
 /**

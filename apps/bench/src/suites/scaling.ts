@@ -149,8 +149,8 @@ export const scaling: Suite = {
           },
         ...STRATEGIES.map((st): Peer => ({
           id: st, runtime: st, label: `pool ${st}, ${t} thr`, threads: t,
-          // auto's first runs of a model and shape time each of its paths (3 rounds of 4); what is timed is what it then keeps.
-          setup: st === 'auto' ? async () => { for (let i = 0; i < 14; i++) await pool.run(model, x); } : undefined,
+          // auto's first runs of a model and shape time each of its paths (up to 5, 3 rounds each); what is timed is what it then keeps.
+          setup: st === 'auto' ? async () => { for (let i = 0; i < 16; i++) await pool.run(model, x); } : undefined,
           run: async () => { outs.set(st, await pool.run(model, x, { strategy: st })); },
           output: () => outs.get(st)!.toFloat32Array(),
         })),
