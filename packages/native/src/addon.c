@@ -184,7 +184,7 @@ static void patch_part(const void *ctx, int i, int n) {
                          i == 0 ? top : 0, a[10], (int32_t)(z1 - z0));
 }
 
-/* Patches of at least this many floats are split (memory-bound: a part per ~64 K floats, at most `threads`). */
+/* Patches of at least this many floats are split, one part per thread (a copy: memory-bound, but the transposes take time too). */
 #define SPLIT_MIN_PATCH (128 * 1024)
 
 static napi_value k_patch(napi_env env, napi_callback_info info) {
