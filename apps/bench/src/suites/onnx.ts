@@ -109,7 +109,7 @@ function metrics(c: CaseRecord): Record<string, number> | undefined {
   const med = (id: string): number | undefined => c.peers.find((p) => p.peer === id)?.stats?.medianMs;
   const ort = med('ort');
   const out: Record<string, number> = {};
-  for (const id of ['local', 'pool']) {
+  for (const id of ['local', 'local-fma', 'pool']) {
     const m = med(id);
     // ratio > 1: Tessera is faster than ORT at the same thread count.
     if (ort !== undefined && m !== undefined) out[`vsOrt:${id}`] = ort / m;
@@ -124,14 +124,16 @@ function summarize(s: SuiteRecord): ReportSection[] {
     return [
       String(c.params.title), String(c.params.threads), ms(med('ort')), ms(med('local')), ratio(c.metrics?.['vsOrt:local']),
       why ? `${why.status}: ${String(why.reason).slice(0, 160)}` : ms(med('pool')), ratio(c.metrics?.['vsOrt:pool']),
+      ms(med('local-fma')), ratio(c.metrics?.['vsOrt:local-fma']),
     ];
   });
   const sections: ReportSection[] = [{
     title: 'Tessera vs onnxruntime-node on real models',
-    markdown: `${mdTable(['model', 'threads', 'ORT ms', 'Tessera local ms', 'local ÷ ORT speed', 'Tessera pool ms', 'pool ÷ ORT speed'], rows)}\n\n` +
+    markdown: `${mdTable(['model', 'threads', 'ORT ms', 'Tessera local ms', 'local ÷ ORT speed', 'Tessera pool ms', 'pool ÷ ORT speed', 'local fma ms', 'fma ÷ ORT speed'], rows)}\n\n` +
       'speed ratio = ORT median ÷ Tessera median at the same thread count (> 1: Tessera is faster). Tessera local is LocalExecutor: the calling thread, ' +
       'and at N threads the native engine\'s intra-op threads (engine option threads = N: large convolution calls split across the calling thread and N − 1 helper threads that share the engine memory); ' +
-      'the pool is PoolExecutor at N worker threads (auto); ORT runs with intraOpNumThreads = N. Outputs are checked against ORT at 1 thread before timing.',
+      'the pool is PoolExecutor at N worker threads (auto); "local fma" is LocalExecutor in the native engine\'s opt-in fma mode (fused multiply-adds, as ORT uses: other bits than the default exact mode, which gives WebAssembly\'s bits). ' +
+      'ORT runs with intraOpNumThreads = N. Outputs are checked against ORT at 1 thread before timing.',
   }];
   for (const m of MODELS) {
     const profile = layerProfiles.get(m.key);
@@ -190,26 +192,27 @@ export const onnx: Suite = {
         } else {
           const model = imp.model;
           if (!layerProfiles.has(m.key)) layerProfiles.set(m.key, { input: shape.join('×'), layers: profileLayers(model, x, c.quick ? 1 : 5) });
-          // At N threads: the calling thread and N − 1 helper threads of the native engine (intra-op, no copies).
-          let local: LocalExecutor | Error;
-          try {
-            local = new LocalExecutor(t > 1 ? { engine: { threads: t } } : {});
-          } catch (e) {
-            local = e as Error;
-          }
-          const pool = poolOf(t);
-          let yLocal: Tensor | undefined, yPool: Tensor | undefined;
-          const localLabel = t > 1 ? `Tessera LocalExecutor, engine threads ${t}` : 'Tessera LocalExecutor (calling thread)';
-          if (local instanceof Error) {
-            peers.push({ id: 'local', runtime: 'tessera-local', label: localLabel, threads: t, unsupported: local.message, run: () => undefined });
-          } else {
-            const l = local;
+          // At N threads: the calling thread and N − 1 helper threads of the native engine (intra-op, no copies);
+          // in the default exact mode and in fma mode (native only: fused multiply-adds, other bits).
+          for (const mode of ['exact', 'fma'] as const) {
+            const id = mode === 'exact' ? 'local' : 'local-fma';
+            const label = `Tessera LocalExecutor${mode === 'fma' ? ' fma' : ''}${t > 1 ? `, engine threads ${t}` : ' (calling thread)'}`;
+            let local: LocalExecutor;
+            try {
+              local = new LocalExecutor(mode === 'fma' || t > 1 ? { engine: { ...(mode === 'fma' ? { mode } : {}), ...(t > 1 ? { threads: t } : {}) } } : {});
+            } catch (e) {
+              peers.push({ id, runtime: 'tessera-local', label, threads: t, unsupported: (e as Error).message, run: () => undefined });
+              continue;
+            }
+            let y: Tensor | undefined;
             peers.push({
-              id: 'local', runtime: 'tessera-local', label: localLabel, threads: t,
-              setup: () => warmUp(() => l.run(model, x), c.quick),
-              run: async () => { yLocal = await l.run(model, x); }, output: () => yLocal!.toFloat32Array(),
+              id, runtime: 'tessera-local', label, threads: t,
+              setup: () => warmUp(() => local.run(model, x), c.quick),
+              run: async () => { y = await local.run(model, x); }, output: () => y!.toFloat32Array(),
             });
           }
+          const pool = poolOf(t);
+          let yPool: Tensor | undefined;
           peers.push({
             id: 'pool', runtime: 'tessera-pool', label: `Tessera PoolExecutor ${t} thr (auto)`, threads: t,
             // auto's first runs of a model and shape time each of its paths; what is timed is the path it keeps.
