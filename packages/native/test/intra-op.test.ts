@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import {
-  Tensor, applyOp, engineLabel, loadNative, randInt, randomTensor, releaseEngineTensor, resolveEngine, rng, runOp, selectEngine,
-  type EngineOptions, type OpSpec, type Region,
+  Tensor, applyOp, engineLabel, loadNative, randInt, randomTensor, resolveEngine, rng, selectEngine,
+  type EngineOptions, type OpSpec,
 } from '@tessera/tensor';
 import { LocalExecutor, seedDilatedStack, vggBlockStack } from '@tessera/nn';
 import { PoolExecutor } from '@tessera/scheduler';
-import { expectSameBits, inEngineMemory, randomRegion } from './util.js';
+import { expectSameBits, randomRegion, runOn, type Problem } from './util.js';
 
 /*
  * Intra-op threads of the native engine (engine option `threads`): a large
@@ -17,8 +17,6 @@ import { expectSameBits, inEngineMemory, randomRegion } from './util.js';
  * memory (in place) and copied, in exact and fma modes, equals the same
  * engine on one thread.
  */
-
-interface Problem { spec: OpSpec; inputs: Tensor[]; weights: Record<string, Tensor> }
 
 function withEpilogue(rand: () => number, cout: number, w: Record<string, Tensor>, post = true): Record<string, unknown> {
   if (rand() < 0.7) w.bias = randomTensor([cout], rand);
@@ -91,17 +89,6 @@ const FAMILIES: [string, (rand: () => number) => Problem][] = [
   ['conv2dTranspose (kernel = stride = 2)', transpose], ['element-wise', elementwise], ['global pools', globalPool], ['nearest resize', resize],
 ];
 
-function runOn(engine: EngineOptions, p: Problem, shape: readonly number[], region: Region | undefined, inEngine: boolean): Float32Array {
-  selectEngine(engine);
-  const inputs = inEngine ? p.inputs.map(inEngineMemory) : p.inputs;
-  const out = inEngine ? inEngineMemory(Tensor.zeros(shape)) : Tensor.zeros(shape);
-  try {
-    runOp(p.spec, inputs, p.weights, out, region);
-    return out.toFloat32Array().slice();
-  } finally {
-    if (inEngine) { for (const t of inputs) releaseEngineTensor(t); releaseEngineTensor(out); }
-  }
-}
 
 const addon = loadNative().addon;
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import {
-  Tensor, applyOp, engineInfo, loadNative, randInt, randomTensor, releaseEngineTensor, rng, runOp, selectEngine, type EngineOptions, type OpSpec,
+  Tensor, applyOp, engineInfo, loadNative, randInt, randomTensor, releaseEngineTensor, rng, selectEngine, type OpSpec,
 } from '@tessera/tensor';
-import { expectSameBits, inEngineMemory, randomRegion } from './util.js';
+import { expectSameBits, inEngineMemory, randomRegion, runOn, type Problem } from './util.js';
 
 /*
  * Every kernel export of the native engine against the wasm engine: in
@@ -13,8 +13,6 @@ import { expectSameBits, inEngineMemory, randomRegion } from './util.js';
  * (partial register tiles), strides, dilations, paddings, regions at edges;
  * feature maps both in ordinary memory and in engine memory (in place).
  */
-
-interface Problem { spec: OpSpec; inputs: Tensor[]; weights: Record<string, Tensor> }
 
 const ACTS = [undefined, 'relu', 'relu6', 'leakyRelu', 'hardSigmoid', 'hardSwish'] as const;
 
@@ -174,18 +172,6 @@ function transposeProblem(rand: () => number): Problem {
   return { spec, inputs: [randomTensor([randInt(rand, 1, 2), cin, randInt(rand, 1, 9), randInt(rand, 1, 45)], rand)], weights };
 }
 
-/** Runs `p` on `engine` over `region` into a zeroed output (ordinary or engine memory); returns its values. */
-function runOn(engine: EngineOptions, p: Problem, shape: readonly number[], region: ReturnType<typeof randomRegion>, inEngine: boolean): Float32Array {
-  selectEngine(engine);
-  const inputs = inEngine ? p.inputs.map(inEngineMemory) : p.inputs;
-  const out = inEngine ? inEngineMemory(Tensor.zeros(shape)) : Tensor.zeros(shape);
-  try {
-    runOp(p.spec, inputs, p.weights, out, region);
-    return out.toFloat32Array().slice();
-  } finally {
-    if (inEngine) { for (const t of inputs) releaseEngineTensor(t); releaseEngineTensor(out); }
-  }
-}
 
 const load = loadNative();
 const ISAS = load.addon?.info().isas ?? [];

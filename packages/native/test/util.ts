@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Tensor, engineTensor, randInt, releaseEngineTensor, type Region } from '@tessera/tensor';
+import { Tensor, engineTensor, randInt, releaseEngineTensor, runOp, selectEngine, type EngineOptions, type OpSpec, type Region } from '@tessera/tensor';
 
 /**
  * Bits of two float32 arrays equal, element by element: the sign of zero
@@ -33,3 +33,19 @@ export function inEngineMemory(t: Tensor): Tensor {
 }
 
 export { releaseEngineTensor };
+
+/** One op call to compare across engines: its spec, inputs and weights. */
+export interface Problem { spec: OpSpec; inputs: Tensor[]; weights: Record<string, Tensor> }
+
+/** Runs `p` on `engine` over `region` (whole output when undefined) into a zeroed output (ordinary or engine memory); returns its values. */
+export function runOn(engine: EngineOptions, p: Problem, shape: readonly number[], region: Region | undefined, inEngine: boolean): Float32Array {
+  selectEngine(engine);
+  const inputs = inEngine ? p.inputs.map(inEngineMemory) : p.inputs;
+  const out = inEngine ? inEngineMemory(Tensor.zeros(shape)) : Tensor.zeros(shape);
+  try {
+    runOp(p.spec, inputs, p.weights, out, region);
+    return out.toFloat32Array().slice();
+  } finally {
+    if (inEngine) { for (const t of inputs) releaseEngineTensor(t); releaseEngineTensor(out); }
+  }
+}
