@@ -15,11 +15,13 @@ import { loadNative } from './native.js';
  *   isa   the native variant ('avx512', 'avx2', 'generic'): default the best
  *         this CPU runs, or TESSERA_NATIVE_ISA (tests, benchmarks).
  *   threads  intra-op threads (native only; default 1, or TESSERA_ENGINE_THREADS):
- *         a large convolution call is split across the calling thread and
- *         threads − 1 helper threads of the addon, which share the engine
- *         memory, so nothing is copied. The bits do not change with it.
- *         For one executor on the main thread (LocalExecutor); a pool's
- *         workers are threads already.
+ *         a large kernel call (conv, depthwise, pointwise, conv-transpose,
+ *         element-wise, global pool, nearest resize) is split across the
+ *         calling thread and threads − 1 helper threads of the addon, which
+ *         share the engine memory, so nothing is copied. The bits do not
+ *         change with it. For one executor on the main thread (LocalExecutor,
+ *         and PoolExecutor's auto on its calling thread); a pool's workers
+ *         are threads already.
  * An explicit option wins over the environment.
  */
 export type EngineKind = 'wasm' | 'native';
