@@ -351,9 +351,10 @@ export class PoolExecutor implements Executor {
     // happens once (the model reaching the workers, weights packed per thread), and rounds spread over time
     // keep one busy moment from condemning a path.
     const count = (p: AutoPath): number => times.get(p)?.length ?? 0;
-    // The calling thread is never dropped: its first run also packs every weight (two to twenty times a later run's
-    // time), and a tiled path that beat that once must still meet its later runs.
-    const live = paths.filter((p) => p === 'local' || count(p) === 0 || fastest(p) <= DROP_AFTER * fastest(best()));
+    // The calling thread, alone or on engine threads, is never dropped: its first run also packs every weight (two to
+    // twenty times a later run's time) or starts the helper threads, and a tiled path that beat that once must still
+    // meet its later runs; neither costs a copy or a message when it loses.
+    const live = paths.filter((p) => p === 'local' || p === 'engine-threads' || count(p) === 0 || fastest(p) <= DROP_AFTER * fastest(best()));
     const fewest = Math.min(...live.map(count));
     const untried = fewest < AUTO_ROUNDS ? live.find((p) => count(p) === fewest) : undefined;
     if (untried) return timed(untried);
