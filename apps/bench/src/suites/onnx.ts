@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LocalExecutor, fuseLayers, INPUT, type Model } from '@tessera/nn';
 import { ModelProtoType, importOnnx, type OnnxImport } from '@tessera/onnx';
 import { PoolExecutor } from '@tessera/scheduler';
-import { Tensor, engineTensor, getOp, randomTensor, releaseEngineTensor, runOp } from '@tessera/tensor';
+import { Tensor, engineTensor, getOp, randomTensor, releaseEngineTensor, runOp, selectEngine } from '@tessera/tensor';
 import { mdTable, ms, ratio } from '../harness/format.js';
 import { repoRoot } from '../harness/paths.js';
 import type { CaseDef, CaseRecord, Peer, ReportSection, Suite, SuiteRecord } from '../harness/types.js';
@@ -74,6 +74,8 @@ function importOf(m: RealModel, shape: readonly number[]): OnnxImport | Error {
  * the slower repeats measure the neighbours). Inputs come from the pass itself.
  */
 function profileLayers(model: Model, x: Tensor, repeats: number): LayerTime[] {
+  // The default engine on the calling thread alone: an executor run before may have left this thread on intra-op threads.
+  selectEngine({});
   const run = fuseLayers(model);
   const shapes = run.shapes(x.shape);
   const outs: Tensor[] = [];
