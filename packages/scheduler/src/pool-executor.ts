@@ -313,8 +313,8 @@ export class PoolExecutor implements Executor {
    * fused tiles, whichever was fastest. The cost
    * model cannot see every cost of a tiled run (copies into shared memory,
    * halos, kernels on SharedArrayBuffers instead of engine memory), so the
-   * first runs of a model and input shape try the paths in turn, timed, and
-   * later runs take the fastest. All give the same bits. Trying costs runs on
+   * first runs of a model and input shape try the paths in turn (the calling
+   * thread's first), timed, and later runs take the fastest. All give the same bits. Trying costs runs on
    * slow paths, so it is bounded: the planner's cut is not tried apart when it
    * is the same plan as layer-wise or fused, and a path whose first run took
    * over DROP_AFTER times the fastest so far is not tried again (a tiled run
@@ -354,9 +354,15 @@ export class PoolExecutor implements Executor {
     // The calling thread, alone or on engine threads, is never dropped: its first run also packs every weight (two to
     // twenty times a later run's time) or starts the helper threads, and a tiled path that beat that once must still
     // meet its later runs; neither costs a copy or a message when it loses.
-    const live = paths.filter((p) => p === 'local' || p === 'engine-threads' || count(p) === 0 || fastest(p) <= DROP_AFTER * fastest(best()));
-    const fewest = Math.min(...live.map(count));
-    const untried = fewest < AUTO_ROUNDS ? live.find((p) => count(p) === fewest) : undefined;
+    const live = paths.filter((p) => onCallingThread(p) || count(p) === 0 || fastest(p) <= DROP_AFTER * fastest(best()));
+    // The calling thread's paths finish their rounds before any tiled one starts: right after a tiled run the
+    // workers' threads can still hold a core (measured on 2 cores: the engine-threads path then looked slower
+    // than the calling thread alone, three times running).
+    const due = (ps: readonly AutoPath[]): AutoPath | undefined => {
+      const fewest = Math.min(...ps.map(count));
+      return fewest < AUTO_ROUNDS ? ps.find((p) => count(p) === fewest) : undefined;
+    };
+    const untried = due(live.filter(onCallingThread)) ?? due(live.filter((p) => !onCallingThread(p)));
     if (untried) return timed(untried);
     // Settled: the fastest, timed too; every RECHECK_EVERY runs the runner-up once more, so a choice made in a
     // busy moment (or before the machine got busy) is revisited.
@@ -796,6 +802,10 @@ export class PoolExecutor implements Executor {
 /** The ways auto may run one input: the calling thread (alone or on intra-op engine threads), the planner's cut, or one strategy throughout. */
 type AutoPath = 'local' | 'engine-threads' | 'plan' | 'layer-wise' | 'fused';
 const AUTO_PATHS: readonly AutoPath[] = ['local', 'engine-threads', 'plan', 'layer-wise', 'fused'];
+/** Whether an auto path runs on the calling thread (no worker, no copy). */
+function onCallingThread(p: AutoPath): boolean {
+  return p === 'local' || p === 'engine-threads';
+}
 /** Timed runs of each path before auto settles. */
 const AUTO_ROUNDS = 3;
 /** A path whose fastest run took over this many times the fastest path's is not timed again (its rounds would cost the caller more than noise could hide). */
