@@ -339,7 +339,7 @@ export class PoolExecutor implements Executor {
       return outs;
     };
     const run = (path: AutoPath): Promise<Tensor[]> => {
-      if (path === 'local' || path === 'engine-threads') {
+      if (onCallingThread(path)) {
         this.stats.runs++;
         return this.runLocal(original, inputs, opts.signal, out, path === 'local' ? this.local : this.intra);
       }

@@ -132,13 +132,12 @@ export const scaling: Suite = {
       overheadUs.set(t, await pool.stageOverheadUs());
       let ref: Tensor | undefined;
       const outs = new Map<string, Tensor>();
-      let engineThreads: LocalExecutor | Error;
+      let intra: LocalExecutor | Error;
       try {
-        engineThreads = new LocalExecutor({ engine: { kind: 'native', threads: t } });
+        intra = new LocalExecutor({ engine: { kind: 'native', threads: t } });
       } catch (e) {
-        engineThreads = e as Error;
+        intra = e as Error;
       }
-      const intra = engineThreads;
       const peers: Peer[] = [
         { id: 'local', runtime: 'tessera-local', label: 'LocalExecutor (main thread)', threads: 1, run: async () => { outs.set('local', await local.run(model, x)); }, output: () => outs.get('local')!.toFloat32Array() },
         intra instanceof Error
