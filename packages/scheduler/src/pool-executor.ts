@@ -803,7 +803,7 @@ export class PoolExecutor implements Executor {
 type AutoPath = 'local' | 'engine-threads' | 'plan' | 'layer-wise' | 'fused';
 const AUTO_PATHS: readonly AutoPath[] = ['local', 'engine-threads', 'plan', 'layer-wise', 'fused'];
 /** Whether an auto path runs on the calling thread (no worker, no copy). */
-function onCallingThread(p: AutoPath): boolean {
+function onCallingThread(p: AutoPath): p is 'local' | 'engine-threads' {
   return p === 'local' || p === 'engine-threads';
 }
 /** Timed runs of each path before auto settles. */
